@@ -1,0 +1,119 @@
+# gk: gkrun (OCI runtime) and gkimg (image tool).
+#
+#   make                 build both programs into build/
+#   make DEVELOPER=1     ... with -Werror
+#   make SAN=1           ... with ASan+UBSan, into build-san/
+#   make demo            install deps, build, run a busybox container (as root)
+#   make check           unit tests (no root) + integration tests (root)
+#   make check-cgv2      the cgroup tests again inside a pure cgroup-v2 VM
+#   make fuzz            run every fuzzer for FUZZ_SECONDS each
+#   make bench           benchmarks against runc/crun and skopeo+umoci
+#   make lint            clang-format check, cppcheck, shellcheck, banned calls
+#   make install         install to $(DESTDIR)$(PREFIX)
+
+PREFIX ?= /usr/local
+VERSION := 0.1.0
+SAN ?=
+DEVELOPER ?=
+O ?= $(if $(SAN),build-san,build)
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wformat=2 -Wvla -Wpointer-arith -Wundef -Wno-unused-parameter \
+       -Wno-missing-field-initializers
+HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+OPT ?= -O2 -g
+CFLAGS ?= $(OPT)
+override CFLAGS += -DGK_VERSION=\"$(VERSION)\" -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -Iinclude \
+                   $(if $(DEVELOPER),-Werror) \
+                   $(if $(SAN),$(SANFLAGS) -U_FORTIFY_SOURCE)
+override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed \
+                    $(if $(SAN),$(SANFLAGS))
+
+RUN_PKGS = yajl libseccomp libcap libmnl
+IMG_PKGS = yajl libcurl libarchive libcrypto
+RUN_LIBS := $(shell $(PKG_CONFIG) --libs $(RUN_PKGS) 2>/dev/null)
+IMG_LIBS := $(shell $(PKG_CONFIG) --libs $(IMG_PKGS) 2>/dev/null)
+ALL_LIBS := $(shell $(PKG_CONFIG) --libs $(sort $(RUN_PKGS) $(IMG_PKGS)) 2>/dev/null)
+
+LIB_SRC := $(wildcard lib/*.c)
+RUN_SRC := $(filter-out runtime/main.c,$(wildcard runtime/*.c))
+IMG_SRC := $(filter-out imgtool/main.c,$(wildcard imgtool/*.c))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+HEADERS := $(wildcard include/gk/*.h runtime/*.h imgtool/*.h)
+
+obj = $(patsubst %.c,$(O)/%.o,$(1))
+
+LIBGK := $(O)/libgk.a
+LIBRUN := $(O)/libgkrun.a
+LIBIMG := $(O)/libgkimg.a
+UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
+
+all: $(O)/gkrun $(O)/gkimg $(O)/gk-probe
+
+$(O)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBGK): $(call obj,$(LIB_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(LIBRUN): $(call obj,$(RUN_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(LIBIMG): $(call obj,$(IMG_SRC))
+	@rm -f $@; ar rcs $@ $^
+
+$(O)/gkrun: $(O)/runtime/main.o $(LIBRUN) $(LIBGK)
+	$(CC) $(LDFLAGS) -o $@ $^ $(RUN_LIBS)
+
+$(O)/gkimg: $(O)/imgtool/main.o $(LIBIMG) $(LIBGK)
+	$(CC) $(LDFLAGS) -o $@ $^ $(IMG_LIBS)
+
+# A static helper put inside test rootfses to report what the container sees.
+$(O)/gk-probe: tests/helper/probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -static -Wall -Wextra -o $@ $<
+
+$(O)/tests/%: tests/unit/%.c $(LIBRUN) $(LIBIMG) $(LIBGK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBRUN) $(LIBIMG) $(LIBGK) -lcmocka $(ALL_LIBS)
+
+units: $(UNIT_BINS)
+
+check:
+	contrib/install-deps.sh --test
+	$(MAKE) all units
+	tests/run-tests.sh $(O)
+
+check-unit: units
+	tests/run-tests.sh --unit-only $(O)
+
+check-cgv2: all
+	../shared/tools/cgv2-vm --timeout 1800 -- tests/run-tests.sh --cgroup-only $(O)
+
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_SRC)
+
+bench:
+	$(MAKE) O=build-bench OPT=-O2
+	tests/bench/run.sh build-bench
+
+demo:
+	contrib/demo.sh
+
+lint:
+	tests/lint.sh
+
+install: all
+	install -D -m 0755 $(O)/gkrun $(DESTDIR)$(PREFIX)/bin/gkrun
+	install -D -m 0755 $(O)/gkimg $(DESTDIR)$(PREFIX)/bin/gkimg
+
+clean:
+	rm -rf build build-san build-bench build-fuzz
+
+.PHONY: demo all units check check-unit check-cgv2 fuzz bench lint install clean
+.DELETE_ON_ERROR:

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs the Debian/Ubuntu packages gk needs, only those missing.
+#   contrib/install-deps.sh          build dependencies + busybox-static
+#   contrib/install-deps.sh --test   ... and what `make check` uses
+set -eu
+pkgs="build-essential pkg-config libyajl-dev libseccomp-dev libcap-dev libmnl-dev
+libcurl4-openssl-dev libarchive-dev libssl-dev busybox-static jq"
+if [ "${1:-}" = --test ]; then
+        pkgs="$pkgs python3 python3-pytest libcmocka-dev jq skopeo umoci docker-registry
+openssl qemu-system-x86 xz-utils runc crun iproute2 procps"
+fi
+missing=""
+for p in $pkgs; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+                missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: missing packages:$missing (run as root, or: sudo $0 $*)" >&2
+        exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,24 @@
+/* Placeholder until this command lands. */
+#include <errno.h>
+
+#include "commands.h"
+
+int cmd_images(int argc, char **argv, const gk_img_global *g, gk_error **err)
+{
+        return gk_error_make(err, ENOSYS, "%s", argv[0]);
+}
+
+int cmd_inspect(int argc, char **argv, const gk_img_global *g, gk_error **err)
+{
+        return gk_error_make(err, ENOSYS, "%s", argv[0]);
+}
+
+int cmd_rmi(int argc, char **argv, const gk_img_global *g, gk_error **err)
+{
+        return gk_error_make(err, ENOSYS, "%s", argv[0]);
+}
+
+int cmd_gc(int argc, char **argv, const gk_img_global *g, gk_error **err)
+{
+        return gk_error_make(err, ENOSYS, "%s", argv[0]);
+}

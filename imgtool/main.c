@@ -1,0 +1,74 @@
+/* gkimg: the command table and global flags. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "gk/cleanup.h"
+#include "gk/opts.h"
+
+static const struct {
+        const char *name;
+        gk_img_command_fn fn;
+        const char *help;
+} commands[] = {
+        { "pull", cmd_pull, "pull an image from a registry into the store" },
+        { "images", cmd_images, "list the images in the store" },
+        { "inspect", cmd_inspect, "show an image's manifest and config" },
+        { "rmi", cmd_rmi, "remove image names" },
+        { "gc", cmd_gc, "delete what no image references" },
+        { "login", cmd_login, "save credentials for a registry" },
+        { "logout", cmd_logout, "remove saved credentials for a registry" },
+        { "bundle", cmd_bundle, "write an OCI bundle of an image for gkrun" },
+        { "unbundle", cmd_unbundle, "remove a bundle and whatever it holds" },
+        { "import", cmd_import, "import a docker-archive or oci-archive" },
+        { "export", cmd_export, "export an image as an oci-archive" },
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f, "usage: gkimg [--root DIR] [--debug] COMMAND [ARG...]\n\ncommands:\n");
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+        _cleanup_(gk_error_freep) gk_error *err = NULL;
+        gk_img_global g = { .root = "/var/lib/gk" };
+        bool help = false, version = false;
+        const gk_opt opts[] = {
+                { "root", 0, GK_OPT_STRING, &g.root },
+                { "debug", 0, GK_OPT_BOOL, &g.debug },
+                { "help", 'h', GK_OPT_BOOL, &help },
+                { "version", 'v', GK_OPT_BOOL, &version },
+                { 0 },
+        };
+        int first, r;
+
+        if (gk_opts_parse(argc, argv, "gkimg", opts, &first, &err) < 0) {
+                fprintf(stderr, "gkimg: %s\n", err->msg);
+                return 2;
+        }
+        if (version) {
+                printf("gkimg version " GK_VERSION "\n");
+                return 0;
+        }
+        if (help || first >= argc) {
+                usage(help ? stdout : stderr);
+                return help ? 0 : 2;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+                if (strcmp(argv[first], commands[i].name))
+                        continue;
+                r = commands[i].fn(argc - first, argv + first, &g, &err);
+                if (r < 0) {
+                        fprintf(stderr, "gkimg: %s\n", err ? err->msg : "failed");
+                        return 1;
+                }
+                return r;
+        }
+        fprintf(stderr, "gkimg: unknown command \"%s\"\n", argv[first]);
+        usage(stderr);
+        return 2;
+}

@@ -1,0 +1,78 @@
+/* One cgroup interface for gkrun, with a v1 and a v2 implementation behind
+ * it, chosen by what the host has: pure v2 (unified), pure v1, or hybrid
+ * (v1 controllers plus a v2 mount holding few or none: v1 is used for what
+ * v1 holds).  Callers never ask which version is in use.
+ *
+ * Lifetime: gk_cgroup_create() at create time (before the container's
+ * process exists: it makes the directories and applies linux.resources),
+ * gk_cgroup_enter() moves the init in, gk_cgroup_to_string() gives the text
+ * saved in the state file, gk_cgroup_open() rebuilds the handle from that
+ * text for later commands, gk_cgroup_destroy() removes every directory
+ * create made.  Nothing outside the container's own cgroups is touched. */
+#ifndef GK_RUNTIME_CGROUP_H
+#define GK_RUNTIME_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gk/error.h"
+#include "gk/spec.h"
+
+typedef struct gk_cgroup gk_cgroup;
+
+/* Resolves the container's cgroup path (linux.cgroupsPath, or the default
+ * /gkrun/ID), creates it on every hierarchy and applies `resources` (may be
+ * NULL).  systemd selects the --systemd-cgroup driver (slice:prefix:name). */
+int gk_cgroup_create(const char *id, const char *cgroups_path,
+                     const gk_resources *resources, bool systemd,
+                     gk_cgroup **out, gk_error **err);
+
+/* Moves PID into the container's cgroups on every hierarchy. */
+int gk_cgroup_enter(gk_cgroup *cg, pid_t pid, gk_error **err);
+
+/* A directory fd of the v2 cgroup for clone3(CLONE_INTO_CGROUP), or -1 when
+ * the host is not pure v2 (then use gk_cgroup_enter). Owned by cg. */
+int gk_cgroup_v2_fd(gk_cgroup *cg);
+
+/* Serialised form kept in the container's state, and back. */
+int gk_cgroup_to_string(const gk_cgroup *cg, char **out, gk_error **err);
+int gk_cgroup_open(const char *saved, gk_cgroup **out, gk_error **err);
+
+/* The path shown to users and to `state` annotations ("/gkrun/ID"). */
+const char *gk_cgroup_path(const gk_cgroup *cg);
+
+/* PIDs of every process in the container's cgroup (malloc'd). */
+int gk_cgroup_pids(gk_cgroup *cg, pid_t **pids, size_t *n, gk_error **err);
+
+/* Signals every process in the cgroup (v2 cgroup.kill for SIGKILL where
+ * present). */
+int gk_cgroup_kill_all(gk_cgroup *cg, int sig, gk_error **err);
+
+/* Freezer: v1 freezer.state, v2 cgroup.freeze; waits until frozen. */
+int gk_cgroup_freeze(gk_cgroup *cg, bool freeze, gk_error **err);
+int gk_cgroup_is_frozen(gk_cgroup *cg, bool *frozen, gk_error **err);
+
+/* Applies new limits to a live container (gkrun update). */
+int gk_cgroup_update(gk_cgroup *cg, const gk_resources *resources,
+                     gk_error **err);
+
+typedef struct gk_cgroup_stats {
+        uint64_t mem_usage, mem_limit, mem_max_usage, mem_failcnt;
+        uint64_t swap_usage, swap_limit;
+        uint64_t cpu_usage_ns, cpu_user_ns, cpu_system_ns;
+        uint64_t cpu_throttled_periods, cpu_throttled_time_ns, cpu_periods;
+        uint64_t pids_current, pids_limit;
+        uint64_t oom_kill_count; /* oom kills so far */
+} gk_cgroup_stats;
+
+int gk_cgroup_stats_read(gk_cgroup *cg, gk_cgroup_stats *st, gk_error **err);
+
+/* Removes the container's cgroups on every hierarchy (kills nothing: the
+ * caller kills first); an already missing cgroup is fine. */
+int gk_cgroup_destroy(gk_cgroup *cg, gk_error **err);
+
+void gk_cgroup_free(gk_cgroup *cg);
+void gk_cgroup_freep(gk_cgroup **cg);
+
+#endif

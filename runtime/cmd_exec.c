@@ -1,0 +1,364 @@
+/* gkrun exec: a new process in a running container, entering every
+ * namespace of its init (the user namespace first) and its cgroup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "commands.h"
+#include "destroy.h"
+#include "gk/cleanup.h"
+#include "gk/opts.h"
+#include "gk/util.h"
+#include "runtime.h"
+#include "state.h"
+#include "sync.h"
+
+typedef struct exec_flags {
+        const char *console_socket, *cwd, *user, *process, *pid_file, *apparmor, *label;
+        char **env, **caps, **gids;
+        bool tty, detach, no_new_privs, ignore_paused;
+        int preserve_fds;
+} exec_flags;
+
+typedef struct exec_job {
+        exec_flags f;
+        gk_state *st;
+        gk_spec *spec;
+        gk_process *proc; /* owned when from --process, else spec->process changed in place */
+        gk_process *own;
+        gk_cgroup *cg;
+        int ns_fds[GK_NS_COUNT];
+        int sync[2];
+        int console_fd;
+        pid_t pid;
+} exec_job;
+
+static int parse_flags(int argc, char **argv, exec_flags *f, int *first, gk_error **err)
+{
+        const gk_opt opts[] = {
+                { "console-socket", 0, GK_OPT_STRING, &f->console_socket },
+                { "cwd", 0, GK_OPT_STRING, &f->cwd },
+                { "env", 'e', GK_OPT_STRV, &f->env },
+                { "tty", 't', GK_OPT_BOOL, &f->tty },
+                { "user", 'u', GK_OPT_STRING, &f->user },
+                { "additional-gids", 'g', GK_OPT_STRV, &f->gids },
+                { "process", 'p', GK_OPT_STRING, &f->process },
+                { "detach", 'd', GK_OPT_BOOL, &f->detach },
+                { "pid-file", 0, GK_OPT_STRING, &f->pid_file },
+                { "process-label", 0, GK_OPT_STRING, &f->label },
+                { "apparmor", 0, GK_OPT_STRING, &f->apparmor },
+                { "no-new-privs", 0, GK_OPT_BOOL, &f->no_new_privs },
+                { "cap", 'c', GK_OPT_STRV, &f->caps },
+                { "preserve-fds", 0, GK_OPT_INT, &f->preserve_fds },
+                { "ignore-paused", 0, GK_OPT_BOOL, &f->ignore_paused },
+                { "cgroup", 0, GK_OPT_STRING, &(const char *){ NULL } },
+                { 0 },
+        };
+
+        if (gk_opts_parse(argc, argv, "exec", opts, first, err) < 0)
+                return gk_error_code(*err);
+        if (*first >= argc)
+                return gk_error_make(err, 0, "exec: requires the container id");
+        if (!f->process && *first + 1 >= argc)
+                return gk_error_make(err, 0, "exec: args must not be empty");
+        return 0;
+}
+
+static int strv_append(char ***v, size_t *n, const char *s)
+{
+        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+
+        if (!nv)
+                return -ENOMEM;
+        nv[*n] = strdup(s);
+        nv[++*n] = NULL;
+        *v = nv;
+        return 0;
+}
+
+static int add_cap(gk_capset *set, int cap)
+{
+        int *nc;
+
+        for (size_t i = 0; i < set->n; i++)
+                if (set->caps[i] == cap)
+                        return 0;
+        nc = realloc(set->caps, (set->n + 1) * sizeof(int));
+        if (!nc)
+                return -ENOMEM;
+        nc[set->n++] = cap;
+        set->caps = nc;
+        return 0;
+}
+
+static int apply_user(gk_process *p, const char *user, gk_error **err)
+{
+        uint64_t uid, gid;
+        _cleanup_free_ char *copy = strdup(user);
+        char *colon = copy ? strchr(copy, ':') : NULL;
+
+        if (colon)
+                *colon = '\0';
+        if (!copy || !gk_parse_u64(copy, &uid) || uid > UINT32_MAX ||
+            (colon && (!gk_parse_u64(colon + 1, &gid) || gid > UINT32_MAX)))
+                return gk_error_make(err, 0, "exec: --user: want UID[:GID], got \"%s\"", user);
+        p->user.uid = (uid_t) uid;
+        if (colon)
+                p->user.gid = (gid_t) gid;
+        return 0;
+}
+
+/* The container's process with exec's flags applied over it. */
+static int build_process(exec_job *j, char **args, gk_error **err)
+{
+        exec_flags *f = &j->f;
+        gk_process *p = j->spec->process;
+
+        if (f->process) {
+                _cleanup_free_ char *text = NULL;
+                size_t len;
+
+                if (gk_read_file(f->process, &text, &len, err) < 0 ||
+                    gk_process_parse(text, len, f->process, &j->own, err) < 0)
+                        return gk_error_code(*err);
+                p = j->own;
+        } else {
+                if (!p)
+                        return gk_error_make(err, 0, "exec: the container has no process to base on");
+                gk_strvfree(p->args);
+                p->args = gk_strv_dup(args);
+                p->n_args = gk_strv_len(args);
+                p->terminal = f->tty;
+                if (f->cwd) {
+                        free(p->cwd);
+                        p->cwd = strdup(f->cwd);
+                }
+                for (char **e = f->env; e && *e; e++)
+                        if (strv_append(&p->env, &p->n_env, *e) < 0)
+                                return gk_error_make(err, ENOMEM, "exec");
+                if (f->user && apply_user(p, f->user, err) < 0)
+                        return gk_error_code(*err);
+                for (char **c = f->caps; c && *c; c++) {
+                        int cap = gk_cap_from_name(*c);
+                        if (cap < 0)
+                                return gk_error_make(err, 0, "exec: --cap: unknown capability \"%s\"", *c);
+                        add_cap(&p->capabilities.bounding, cap);
+                        add_cap(&p->capabilities.effective, cap);
+                        add_cap(&p->capabilities.permitted, cap);
+                        add_cap(&p->capabilities.ambient, cap);
+                        p->capabilities.present = true;
+                }
+                if (f->no_new_privs)
+                        p->no_new_privileges = true;
+                if (f->apparmor) {
+                        free(p->apparmor_profile);
+                        p->apparmor_profile = strdup(f->apparmor);
+                }
+        }
+        j->proc = p;
+        if (p->terminal && !f->console_socket && f->detach)
+                return gk_error_make(err, 0, "cannot allocate tty if gkrun will detach without setting console socket");
+        return 0;
+}
+
+/* The init's namespaces that differ from ours. */
+static int open_namespaces(exec_job *j, gk_error **err)
+{
+        for (int t = 0; t < GK_NS_COUNT; t++) {
+                char path[64], self[64];
+                struct stat a, b;
+
+                j->ns_fds[t] = -1;
+                snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int) j->st->pid, gk_ns_proc_name(t));
+                snprintf(self, sizeof(self), "/proc/self/ns/%s", gk_ns_proc_name(t));
+                if (stat(path, &a) < 0 || (stat(self, &b) == 0 && a.st_ino == b.st_ino))
+                        continue;
+                j->ns_fds[t] = open(path, O_RDONLY | O_CLOEXEC);
+                if (j->ns_fds[t] < 0)
+                        return gk_error_errno(err, "open `%s`", path);
+        }
+        return 0;
+}
+
+static _Noreturn void exec_child(exec_job *j)
+{
+        static const int order[] = { GK_NS_USER, GK_NS_MOUNT, GK_NS_NETWORK, GK_NS_IPC,
+                                     GK_NS_UTS,  GK_NS_CGROUP };
+        _cleanup_(gk_error_freep) gk_error *err = NULL;
+        gk_exec_ctx x = { .process = j->proc, .preserve_fds = j->f.preserve_fds };
+
+        prctl(PR_SET_DUMPABLE, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (gk_sync_expect(j->sync[1], GK_SYNC_GO, &err) < 0)
+                goto fail;
+        for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+                if (j->ns_fds[order[i]] >= 0 && setns(j->ns_fds[order[i]], 0) < 0) {
+                        gk_error_errno(&err, "join %s namespace", gk_ns_type_name(order[i]));
+                        goto fail;
+                }
+        x.seccomp = j->spec->linux.seccomp.present ? &j->spec->linux.seccomp : NULL;
+        x.in_userns = j->ns_fds[GK_NS_USER] >= 0;
+        if (j->proc->terminal &&
+            gk_console_setup(j->console_fd, &j->proc->console_size, j->proc->user.uid, false, &err) < 0)
+                goto fail;
+        if (j->console_fd >= 0)
+                close(j->console_fd);
+        if (gk_process_prepare(&x, &err) < 0)
+                goto fail;
+        if (!j->f.detach)
+                prctl(PR_SET_PDEATHSIG, 0);
+        gk_process_exec(&x, &err);
+fail:
+        gk_sync_send_error(j->sync[1], err);
+        _exit(127);
+}
+
+static int spawn(exec_job *j, gk_error **err)
+{
+        _cleanup_close_ int own_pidns = -1;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
+                return gk_error_errno(err, "socketpair");
+        if (j->ns_fds[GK_NS_PID] >= 0) {
+                own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+                if (setns(j->ns_fds[GK_NS_PID], CLONE_NEWPID) < 0)
+                        return gk_error_errno(err, "join pid namespace");
+        }
+        j->pid = gk_clone(0, j->cg ? gk_cgroup_v2_fd(j->cg) : -1);
+        if (j->pid == 0)
+                exec_child(j);
+        if (own_pidns >= 0)
+                setns(own_pidns, CLONE_NEWPID);
+        close(TAKE_FD(j->sync[1]));
+        if (j->pid < 0)
+                return gk_error_errno(err, "clone");
+        if (j->cg && gk_cgroup_v2_fd(j->cg) < 0 && gk_cgroup_enter(j->cg, j->pid, err) < 0)
+                return gk_error_code(*err);
+        if (gk_sync_send(j->sync[0], GK_SYNC_GO) < 0)
+                return gk_error_make(err, EPIPE, "exec: process exited during setup");
+        /* The socket is close-on-exec in the child: EOF means exec worked. */
+        if (gk_sync_expect(j->sync[0], GK_SYNC_GO, err) == -EPIPE) {
+                gk_error_freep(err);
+                return 0;
+        }
+        waitpid(j->pid, NULL, 0);
+        return gk_error_code(*err);
+}
+
+static int connect_console(const char *path, gk_error **err)
+{
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+                return gk_error_make(err, EINVAL, "console socket `%s`", path);
+        memcpy(sa.sun_path, path, strlen(path));
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return gk_error_errno(err, "connect to console socket `%s`", path);
+        return TAKE_FD(fd);
+}
+
+static int run_exec(exec_job *j, gk_error **err)
+{
+        _cleanup_close_ int listener = -1;
+        _cleanup_free_ char *sock = NULL;
+        int r = 0;
+
+        if (j->proc->terminal) {
+                const char *path = j->f.console_socket;
+
+                if (!path) {
+                        listener = gk_console_listen(&sock, err);
+                        if (listener < 0)
+                                return listener;
+                        path = sock;
+                }
+                j->console_fd = connect_console(path, err);
+                if (j->console_fd < 0)
+                        r = j->console_fd;
+        }
+        if (r == 0)
+                r = spawn(j, err);
+        if (j->console_fd >= 0)
+                close(TAKE_FD(j->console_fd));
+        if (sock) {
+                unlink(sock);
+                *strrchr(sock, '/') = '\0';
+                rmdir(sock);
+        }
+        if (r < 0)
+                return r;
+        if (j->f.pid_file) {
+                char buf[32];
+                int n = snprintf(buf, sizeof(buf), "%d", (int) j->pid);
+
+                if (gk_write_file_atomic(j->f.pid_file, buf, (size_t) n, 0644, false, err) < 0)
+                        return gk_error_code(*err);
+        }
+        if (j->f.detach)
+                return 0;
+        if (listener >= 0) {
+                _cleanup_close_ int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC), master = -1;
+
+                master = conn >= 0 ? gk_console_recv_master(conn, err) : -1;
+                if (master < 0)
+                        return err && *err ? gk_error_code(*err) : gk_error_errno(err, "console");
+                return gk_tty_proxy(master, j->pid, err);
+        }
+        return gk_wait_forward(j->pid);
+}
+
+int cmd_exec(int argc, char **argv, const gk_global *g, gk_error **err)
+{
+        exec_job j = { .sync = { -1, -1 }, .console_fd = -1 };
+        enum gk_status status;
+        int first, r;
+
+        if (parse_flags(argc, argv, &j.f, &first, err) < 0)
+                goto out;
+        if (gk_state_load(g->root, argv[first], &j.st, err) < 0)
+                goto out;
+        status = gk_state_status(g->root, j.st);
+        if (status == GK_STATUS_STOPPED || status == GK_STATUS_CREATING) {
+                gk_error_make(err, 0, "cannot exec in a stopped container");
+                goto out;
+        }
+        if (status == GK_STATUS_PAUSED && !j.f.ignore_paused) {
+                gk_error_make(err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
+                goto out;
+        }
+        if (gk_state_load_spec(g->root, j.st->id, &j.spec, err) < 0 ||
+            build_process(&j, argv + first + 1, err) < 0 || open_namespaces(&j, err) < 0)
+                goto out;
+        if (j.st->cgroup && j.st->cgroup[0] && gk_cgroup_open(j.st->cgroup, &j.cg, err) < 0)
+                goto out;
+        r = run_exec(&j, err);
+        goto done;
+out:
+        r = gk_error_code(*err);
+done:
+        for (int t = 0; t < GK_NS_COUNT; t++)
+                if (j.ns_fds[t] > 0)
+                        close(j.ns_fds[t]);
+        if (j.sync[0] >= 0)
+                close(j.sync[0]);
+        gk_strvfree(j.f.env);
+        gk_strvfree(j.f.caps);
+        gk_strvfree(j.f.gids);
+        gk_cgroup_freep(&j.cg);
+        gk_process_freep(&j.own);
+        gk_spec_freep(&j.spec);
+        gk_state_freep(&j.st);
+        return r;
+}

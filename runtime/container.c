@@ -1,0 +1,403 @@
+/* The parent side of create: validate, make the state directory, the
+ * cgroup and the namespaces' init, hand the init its id maps and cgroup,
+ * run the runtime hooks when it asks, and save the state once it is
+ * ready.  A guard undoes everything when a step fails. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "gk/cleanup.h"
+#include "gk/util.h"
+#include "net.h"
+#include "runtime.h"
+#include "security.h"
+#include "state.h"
+#include "sync.h"
+
+/* Our own copy of the kernel's struct clone_args (v2 layout, with cgroup):
+ * <linux/sched.h> clashes with glibc's <sched.h>. */
+struct gk_clone_args {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+                stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+pid_t gk_clone(uint64_t flags, int cgroup_fd)
+{
+        struct gk_clone_args a = { .flags = flags, .exit_signal = SIGCHLD };
+        long pid;
+
+        if (cgroup_fd >= 0) {
+                a.flags |= CLONE_INTO_CGROUP;
+                a.cgroup = (uint64_t) cgroup_fd;
+        }
+        pid = syscall(SYS_clone3, &a, sizeof(a));
+        if (pid < 0 && (errno == ENOSYS || errno == E2BIG) && cgroup_fd < 0)
+                pid = syscall(SYS_clone, (unsigned long) flags | SIGCHLD, NULL, NULL, NULL, 0);
+        return (pid_t) pid;
+}
+
+static int check_spec(gk_container *c, gk_error **err)
+{
+        const gk_spec *s = c->spec;
+
+        if (!s->process)
+                return gk_error_make(err, 0, "config.json: process: must be set for gkrun");
+        if (s->linux.namespaces[GK_NS_USER].present && !s->linux.namespaces[GK_NS_USER].path &&
+            (!s->linux.n_uid_mappings || !s->linux.n_gid_mappings))
+                return gk_error_make(err, 0, "config.json: linux.uidMappings: user namespaces enabled, but no mappings found");
+        if ((s->hostname && s->hostname[0]) && !s->linux.namespaces[GK_NS_UTS].present)
+                return gk_error_make(err, 0, "config.json: hostname: unable to set hostname without a private UTS namespace");
+        if (s->process->terminal && !c->console_socket && !c->run_mode)
+                return gk_error_make(err, 0, "cannot allocate tty if gkrun will detach without setting console socket");
+        if (!s->process->terminal && c->console_socket)
+                return gk_error_make(err, 0, "cannot use console socket if gkrun will not detach or allocate tty");
+        if (!s->linux.namespaces[GK_NS_MOUNT].present)
+                return gk_error_make(err, 0, "config.json: linux.namespaces: gkrun needs a mount namespace");
+        if (s->linux.seccomp.present && gk_seccomp_validate(&s->linux.seccomp, err) < 0)
+                return gk_error_wrap(err, "config.json: linux.seccomp");
+        return 0;
+}
+
+static int load_config(gk_container *c, gk_error **err)
+{
+        _cleanup_free_ char *path = NULL, *root = NULL;
+        char real[PATH_MAX];
+        struct stat st;
+
+        if (!realpath(c->bundle, real))
+                return gk_error_errno(err, "bundle `%s`", c->bundle);
+        free(c->bundle);
+        c->bundle = strdup(real);
+        if (asprintf(&path, "%s/config.json", c->bundle) < 0)
+                return gk_error_make(err, ENOMEM, "config.json");
+        if (gk_read_file(path, &c->config_text, &c->config_len, err) < 0)
+                return gk_error_code(*err);
+        if (gk_spec_parse(c->config_text, c->config_len, "config.json", &c->spec, err) < 0)
+                return gk_error_code(*err);
+        if (!c->spec->root.path)
+                return gk_error_make(err, 0, "config.json: root.path: must be set");
+        if (c->spec->root.path[0] == '/')
+                root = strdup(c->spec->root.path);
+        else if (asprintf(&root, "%s/%s", c->bundle, c->spec->root.path) < 0)
+                root = NULL;
+        if (!root)
+                return gk_error_make(err, ENOMEM, "config.json");
+        if (!realpath(root, real) || stat(real, &st) < 0)
+                return gk_error_errno(err, "config.json: root.path: `%s`", root);
+        if (!S_ISDIR(st.st_mode))
+                return gk_error_make(err, ENOTDIR, "config.json: root.path: `%s`", root);
+        c->rootfs = strdup(real);
+        return 0;
+}
+
+int gk_container_load(gk_container *c, gk_error **err)
+{
+        c->sync_parent = c->sync_child = c->console_fd = c->fifo_fd = -1;
+        for (int t = 0; t < GK_NS_COUNT; t++)
+                c->ns_fds[t] = -1;
+        if (gk_id_validate(c->id, err) < 0 || load_config(c, err) < 0)
+                return gk_error_code(*err);
+        return 0;
+}
+
+static int open_console_socket(const char *path, gk_error **err)
+{
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        if (fd < 0)
+                return gk_error_errno(err, "console socket");
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return gk_error_make(err, ENAMETOOLONG, "console socket `%s`", path);
+        memcpy(sa.sun_path, path, strlen(path));
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return gk_error_errno(err, "connect to console socket `%s`", path);
+        return TAKE_FD(fd);
+}
+
+static int open_namespaces(gk_container *c, gk_error **err)
+{
+        for (int t = 0; t < GK_NS_COUNT; t++) {
+                const gk_namespace *ns = &c->spec->linux.namespaces[t];
+
+                c->ns_fds[t] = -1;
+                if (!ns->present)
+                        continue;
+                if (!ns->path) {
+                        /* cgroup and time namespaces are made by the init
+                         * itself once it is in its cgroup (see init.c). */
+                        if (t != GK_NS_CGROUP && t != GK_NS_TIME)
+                                c->clone_flags |= gk_ns_clone_flag(t);
+                        continue;
+                }
+                c->ns_fds[t] = open(ns->path, O_RDONLY | O_CLOEXEC);
+                if (c->ns_fds[t] < 0)
+                        return gk_error_errno(err, "config.json: linux.namespaces: %s path `%s`",
+                                              gk_ns_type_name(t), ns->path);
+        }
+        return 0;
+}
+
+static int make_fifo(gk_container *c, gk_error **err)
+{
+        _cleanup_free_ char *path = gk_state_path(c->g->root, c->id, "exec.fifo");
+
+        if (!path)
+                return gk_error_make(err, ENOMEM, "exec fifo");
+        /* 0622: the init opens it for writing after switching to the
+         * container's user; the state directory keeps others out. */
+        if (mkfifo(path, 0600) < 0 || chmod(path, 0622) < 0)
+                return gk_error_errno(err, "create exec fifo `%s`", path);
+        c->fifo_fd = open(path, O_PATH | O_CLOEXEC);
+        if (c->fifo_fd < 0)
+                return gk_error_errno(err, "open exec fifo `%s`", path);
+        return 0;
+}
+
+static void fill_state(const gk_container *c, gk_state *st)
+{
+        *st = (gk_state){
+                .id = (char *) c->id,
+                .pid = c->pid,
+                .start_time = c->pid > 0 ? gk_proc_start_time(c->pid) : 0,
+                .bundle = c->bundle,
+                .rootfs = c->rootfs,
+                .created_ns = gk_now_ns(),
+                .owner = geteuid(),
+                .systemd_cgroup = c->g->systemd_cgroup,
+                .creating = true,
+                .annotations = c->spec->annotations,
+                .n_annotations = c->spec->n_annotations,
+        };
+}
+
+static int save_state(const gk_container *c, gk_state *st, gk_error **err)
+{
+        _cleanup_free_ char *cg = NULL;
+
+        if (c->cg && gk_cgroup_to_string(c->cg, &cg, err) < 0)
+                return gk_error_code(*err);
+        st->cgroup = cg;
+        return gk_state_save(c->g->root, st, err);
+}
+
+static int run_runtime_hooks(gk_container *c, gk_state *st, gk_error **err)
+{
+        _cleanup_free_ char *json = NULL;
+
+        if (!c->spec->hooks.prestart.n && !c->spec->hooks.create_runtime.n)
+                return 0;
+        if (gk_state_to_oci_json(c->g->root, st, &json, err) < 0)
+                return gk_error_code(*err);
+        if (gk_hooks_run(&c->spec->hooks.prestart, "prestart", json, err) < 0 ||
+            gk_hooks_run(&c->spec->hooks.create_runtime, "createRuntime", json, err) < 0)
+                return gk_error_code(*err);
+        return 0;
+}
+
+/* Clones the init into its new namespaces (a joined pid namespace is
+ * entered for the child only, through our pid_for_children). */
+static int spawn_init(gk_container *c, gk_error **err)
+{
+        _cleanup_close_ int own_pidns = -1;
+        int sv[2];
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return gk_error_errno(err, "socketpair");
+        c->sync_parent = sv[0];
+        c->sync_child = sv[1];
+        if (c->ns_fds[GK_NS_PID] >= 0) {
+                own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+                if (setns(c->ns_fds[GK_NS_PID], CLONE_NEWPID) < 0)
+                        return gk_error_errno(err, "join pid namespace `%s`",
+                                              c->spec->linux.namespaces[GK_NS_PID].path);
+        }
+        c->pid = gk_clone((uint64_t) c->clone_flags, gk_cgroup_v2_fd(c->cg));
+        if (c->pid == 0) {
+                close(c->sync_parent);
+                gk_init_main(c);
+        }
+        if (own_pidns >= 0)
+                setns(own_pidns, CLONE_NEWPID);
+        close(TAKE_FD(c->sync_child));
+        if (c->pid < 0)
+                return gk_error_errno(err, "clone container init");
+        return 0;
+}
+
+static int write_id_maps(const gk_container *c, gk_error **err)
+{
+        const gk_linux *l = &c->spec->linux;
+
+        if (!(c->clone_flags & CLONE_NEWUSER))
+                return 0;
+        if (gk_write_id_map(c->pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err) < 0 ||
+            gk_write_id_map(c->pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err) < 0)
+                return gk_error_code(*err);
+        return 0;
+}
+
+static int write_pid_file(const char *path, pid_t pid, gk_error **err)
+{
+        char buf[32];
+        int n = snprintf(buf, sizeof(buf), "%d", (int) pid);
+
+        return gk_write_file_atomic(path, buf, (size_t) n, 0644, false, err);
+}
+
+static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
+{
+        const gk_process *p = c->spec->process;
+
+        if (write_id_maps(c, err) < 0)
+                return gk_error_code(*err);
+        if (gk_cgroup_v2_fd(c->cg) < 0 && gk_cgroup_enter(c->cg, c->pid, err) < 0)
+                return gk_error_code(*err);
+        if (p->has_oom_score_adj) {
+                char path[64], val[16];
+                snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int) c->pid);
+                snprintf(val, sizeof(val), "%d", p->oom_score_adj);
+                if (gk_write_file(path, val, err) < 0)
+                        return gk_error_wrap(err, "config.json: process.oomScoreAdj");
+        }
+        if (c->net && gk_net_attach(c, c->net, err) < 0)
+                return gk_error_code(*err);
+        st->pid = c->pid;
+        st->start_time = gk_proc_start_time(c->pid);
+        return save_state(c, st, err);
+}
+
+static int finish_create(gk_container *c, gk_state *st, gk_error **err)
+{
+        _cleanup_free_ char *cfg = gk_state_path(c->g->root, c->id, "config.json");
+
+        if (!cfg || gk_write_file_atomic(cfg, c->config_text, c->config_len, 0600, false, err) < 0)
+                return err && *err ? gk_error_code(*err) : -ENOMEM;
+        st->creating = false;
+        if (save_state(c, st, err) < 0)
+                return gk_error_code(*err);
+        if (c->pid_file && write_pid_file(c->pid_file, c->pid, err) < 0)
+                return gk_error_wrap(err, "pid file");
+        return 0;
+}
+
+/* Undoes a failed create: the init (and anything it forked), the cgroup,
+ * the state directory. */
+static void create_rollback(gk_container *c)
+{
+        if (c->pid > 0) {
+                if (c->cg)
+                        gk_cgroup_kill_all(c->cg, SIGKILL, NULL);
+                kill(c->pid, SIGKILL);
+                waitpid(c->pid, NULL, 0);
+                c->pid = 0;
+        }
+        if (c->cg)
+                gk_cgroup_destroy(c->cg, NULL);
+        if (c->net)
+                gk_net_teardown(c->g->root, c->id, c->net, NULL);
+        gk_state_remove(c->g->root, c->id, NULL);
+}
+
+static int create_steps(gk_container *c, gk_error **err)
+{
+        gk_state st;
+
+        if (!c->run_mode && make_fifo(c, err) < 0)
+                return gk_error_code(*err);
+        if (c->console_socket && (c->console_fd = open_console_socket(c->console_socket, err)) < 0)
+                return gk_error_code(*err);
+        if (open_namespaces(c, err) < 0)
+                return gk_error_code(*err);
+        if (gk_cgroup_create(c->id, c->spec->linux.cgroups_path,
+                             c->spec->linux.resources.present ? &c->spec->linux.resources : NULL,
+                             c->g->systemd_cgroup, &c->cg, err) < 0)
+                return gk_error_code(*err);
+        if (gk_net_prepare(c, &c->net, err) < 0)
+                return gk_error_code(*err);
+        fill_state(c, &st);
+        st.net = c->net;
+        /* Saved before clone so that `delete --force` finds the cgroup
+         * if we die in between. */
+        if (save_state(c, &st, err) < 0 || spawn_init(c, err) < 0 ||
+            setup_parent_side(c, &st, err) < 0)
+                return gk_error_code(*err);
+        if (gk_sync_send(c->sync_parent, GK_SYNC_GO) < 0)
+                return gk_error_make(err, EPIPE, "container init exited during setup");
+        if (gk_sync_expect(c->sync_parent, GK_SYNC_HOOKS, err) < 0)
+                return gk_error_code(*err);
+        if (run_runtime_hooks(c, &st, err) < 0) {
+                return gk_error_code(*err);
+        }
+        gk_sync_send(c->sync_parent, GK_SYNC_HOOKS_DONE);
+        if (gk_sync_expect(c->sync_parent, GK_SYNC_READY, err) < 0)
+                return gk_error_code(*err);
+        return finish_create(c, &st, err);
+}
+
+int gk_container_create(gk_container *c, gk_error **err)
+{
+        int r;
+
+        if (!c->spec && gk_container_load(c, err) < 0)
+                return gk_error_code(*err);
+        if (check_spec(c, err) < 0)
+                return gk_error_code(*err);
+        if (gk_state_dir_create(c->g->root, c->id, err) < 0)
+                return gk_error_code(*err);
+        r = create_steps(c, err);
+        if (r < 0)
+                create_rollback(c);
+        if (c->console_fd >= 0)
+                close(TAKE_FD(c->console_fd));
+        if (c->fifo_fd >= 0)
+                close(TAKE_FD(c->fifo_fd));
+        return r;
+}
+
+int gk_container_start_run(gk_container *c, gk_error **err)
+{
+        int r;
+
+        if (gk_sync_send(c->sync_parent, GK_SYNC_START) < 0)
+                return gk_error_make(err, EPIPE, "container init exited before start");
+        /* The socket is close-on-exec in the init: EOF means exec succeeded. */
+        r = gk_sync_expect(c->sync_parent, GK_SYNC_START, err);
+        if (r == -EPIPE) {
+                gk_error_freep(err);
+                return 0;
+        }
+        return r;
+}
+
+void gk_container_release(gk_container *c)
+{
+        if (c->sync_parent >= 0)
+                close(TAKE_FD(c->sync_parent));
+        for (int t = 0; t < GK_NS_COUNT; t++)
+                if (c->ns_fds[t] >= 0)
+                        close(TAKE_FD(c->ns_fds[t]));
+        gk_cgroup_freep(&c->cg);
+        gk_spec_freep(&c->spec);
+        free(c->bundle);
+        free(c->rootfs);
+        free(c->config_text);
+        free(c->net);
+        c->bundle = c->rootfs = c->config_text = c->net = NULL;
+}

@@ -1,0 +1,64 @@
+/* A container being created: what the parent (gkrun) and the init it
+ * clones share.  The child is a copy of the parent's memory, so everything
+ * here is read-only context for it; fds are inherited and closed (or
+ * O_CLOEXEC) before the user process is executed. */
+#ifndef GK_RUNTIME_CONTAINER_H
+#define GK_RUNTIME_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "commands.h"
+#include "gk/spec.h"
+
+typedef struct gk_container {
+        const gk_global *g;
+        const char *id;
+        gk_spec *spec;
+        char *bundle;     /* absolute */
+        char *rootfs;     /* absolute */
+        char *config_text; /* config.json as read, kept in the state dir */
+        size_t config_len;
+        gk_cgroup *cg;
+
+        /* options of create/run */
+        const char *pid_file;
+        const char *console_socket;
+        bool no_pivot;
+        bool no_new_keyring;
+        int preserve_fds;
+        bool run_mode;    /* run: start over the sync socket, no exec fifo */
+
+        /* set up by the parent before clone */
+        int sync_parent, sync_child;
+        int console_fd;   /* connected console socket, or -1 */
+        int fifo_fd;      /* O_PATH fd of ROOT/ID/exec.fifo (create only) */
+        int ns_fds[GK_NS_COUNT]; /* namespaces joined by path, or -1 */
+        int clone_flags;  /* CLONE_NEW* of namespaces created new */
+        pid_t pid;        /* init, once cloned */
+        char *net;        /* gk_net_prepare's record, or NULL */
+} gk_container;
+
+/* Reads and parses BUNDLE/config.json and resolves the rootfs. */
+int gk_container_load(gk_container *c, gk_error **err);
+
+/* gkrun create (and the first half of run): on success the init waits for
+ * start (or, in run mode, for gk_container_start_run) and the state is
+ * saved.  On failure nothing is left: no process, cgroup or state dir. */
+int gk_container_create(gk_container *c, gk_error **err);
+
+/* run mode: tells the init to execute the user process now. */
+int gk_container_start_run(gk_container *c, gk_error **err);
+
+/* The child side: sets up the container and executes the user process.
+ * Never returns; reports setup errors over the sync socket. */
+_Noreturn void gk_init_main(gk_container *c);
+
+void gk_container_release(gk_container *c);
+
+/* Runs the hooks of a list with the state JSON on stdin (hooks.c). */
+int gk_hooks_run(const gk_hook_list *hooks, const char *what,
+                 const char *state_json, gk_error **err);
+
+#endif

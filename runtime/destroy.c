@@ -1,0 +1,115 @@
+/* Removing a container: kill what still runs (when allowed), wait for it,
+ * remove its cgroups, run the poststop hooks, drop its state. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "destroy.h"
+#include "gk/cleanup.h"
+#include "gk/util.h"
+#include "net.h"
+#include "runtime.h"
+
+int gk_state_load_spec(const char *root, const char *id, gk_spec **out, gk_error **err)
+{
+        _cleanup_free_ char *path = gk_state_path(root, id, "config.json"), *text = NULL;
+        size_t len;
+
+        if (!path)
+                return gk_error_make(err, ENOMEM, "config");
+        if (gk_read_file(path, &text, &len, err) < 0)
+                return gk_error_code(*err);
+        return gk_spec_parse(text, len, "config.json", out, err);
+}
+
+static void wait_gone(const gk_state *st)
+{
+        /* Up to 10 s: the init may be our child (run) or not (create). */
+        for (int i = 0; i < 2000 && gk_state_init_alive(st); i++) {
+                waitpid(st->pid, NULL, WNOHANG);
+                poll(NULL, 0, 5);
+        }
+}
+
+static void kill_all(gk_cgroup *cg, const gk_state *st)
+{
+        if (cg)
+                gk_cgroup_kill_all(cg, SIGKILL, NULL);
+        if (gk_state_init_alive(st))
+                kill(st->pid, SIGKILL);
+        wait_gone(st);
+}
+
+static int remove_cgroup(gk_cgroup *cg, gk_error **err)
+{
+        int r = 0;
+
+        /* Processes that were just killed may take a moment to leave. */
+        for (int i = 0; i < 400; i++) {
+                gk_error_freep(err);
+                r = gk_cgroup_destroy(cg, err);
+                if (r != -EBUSY)
+                        break;
+                gk_cgroup_kill_all(cg, SIGKILL, NULL);
+                poll(NULL, 0, 5);
+        }
+        return r;
+}
+
+static void run_poststop(const char *root, const gk_state *st)
+{
+        _cleanup_(gk_spec_freep) gk_spec *spec = NULL;
+        _cleanup_(gk_error_freep) gk_error *err = NULL;
+        _cleanup_free_ char *json = NULL;
+
+        if (gk_state_load_spec(root, st->id, &spec, &err) < 0 || !spec->hooks.poststop.n)
+                return;
+        if (gk_state_to_oci_json(root, st, &json, &err) < 0)
+                return;
+        /* The spec: a failing poststop hook is a warning, not an error. */
+        if (gk_hooks_run(&spec->hooks.poststop, "poststop", json, &err) < 0)
+                fprintf(stderr, "gkrun: warning: %s\n", err->msg);
+}
+
+int gk_container_delete(const gk_global *g, const char *id, bool force, gk_error **err)
+{
+        _cleanup_(gk_state_freep) gk_state *st = NULL;
+        _cleanup_(gk_cgroup_freep) gk_cgroup *cg = NULL;
+        _cleanup_close_ int lock = -1;
+        enum gk_status status;
+
+        if (gk_state_load(g->root, id, &st, err) < 0) {
+                /* A directory left by a create that died before its first
+                 * state write: nothing else can exist yet. */
+                _cleanup_free_ char *dir = gk_state_path(g->root, id, NULL);
+
+                if (force && gk_error_code(*err) == -ENOENT && dir && access(dir, F_OK) == 0) {
+                        gk_error_freep(err);
+                        return gk_state_remove(g->root, id, err);
+                }
+                return gk_error_code(*err);
+        }
+        lock = gk_state_lock(g->root, id, err);
+        if (lock < 0)
+                return lock;
+        status = gk_state_status(g->root, st);
+        if (status != GK_STATUS_STOPPED && status != GK_STATUS_CREATED && !force)
+                return gk_error_plain(err, EBUSY, "cannot delete container %s that is not stopped: %s",
+                                      id, gk_status_name(status));
+        if (st->cgroup && st->cgroup[0] && gk_cgroup_open(st->cgroup, &cg, err) < 0)
+                return gk_error_code(*err);
+        if (cg && status == GK_STATUS_PAUSED)
+                gk_cgroup_freeze(cg, false, NULL);
+        kill_all(cg, st);
+        if (cg && remove_cgroup(cg, err) < 0)
+                return gk_error_wrap(err, "delete %s", id);
+        if (st->net && gk_net_teardown(g->root, id, st->net, err) < 0)
+                return gk_error_wrap(err, "delete %s: network", id);
+        run_poststop(g->root, st);
+        return gk_state_remove(g->root, id, err);
+}

@@ -1,0 +1,217 @@
+/* The container's init, from clone to exec: joins namespaces, builds the
+ * root filesystem, reports ready, waits for start and becomes the user
+ * process.  Every failure goes back to gkrun over the sync socket. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "gk/cleanup.h"
+#include "gk/util.h"
+#include "runtime.h"
+#include "sync.h"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+/* Joins the namespaces given by path: user first, so that the others are
+ * entered with its credentials; pid was handled by the parent. */
+static int join_namespaces(gk_container *c, gk_error **err)
+{
+        static const int order[] = { GK_NS_USER, GK_NS_MOUNT, GK_NS_NETWORK, GK_NS_IPC,
+                                     GK_NS_UTS,  GK_NS_CGROUP, GK_NS_TIME };
+
+        for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+                int t = order[i];
+
+                if (c->ns_fds[t] < 0)
+                        continue;
+                if (setns(c->ns_fds[t], gk_ns_clone_flag(t)) < 0)
+                        return gk_error_errno(err, "join %s namespace `%s`", gk_ns_type_name(t),
+                                              c->spec->linux.namespaces[t].path);
+        }
+        return 0;
+}
+
+/* A new cgroup namespace must be made after the parent has moved us into
+ * the container's cgroup, so that it is rooted there; a time namespace
+ * gets its offsets before any process lives in it. */
+static int unshare_late(gk_container *c, gk_error **err)
+{
+        const gk_linux *l = &c->spec->linux;
+
+        if (l->namespaces[GK_NS_CGROUP].present && !l->namespaces[GK_NS_CGROUP].path &&
+            unshare(CLONE_NEWCGROUP) < 0)
+                return gk_error_errno(err, "create cgroup namespace");
+        if (l->namespaces[GK_NS_TIME].present && !l->namespaces[GK_NS_TIME].path) {
+                char buf[128];
+
+                if (unshare(CLONE_NEWTIME) < 0)
+                        return gk_error_errno(err, "create time namespace");
+                snprintf(buf, sizeof(buf), "monotonic %lld %u\nboottime %lld %u\n",
+                         (long long) l->time_offsets_monotonic.secs, l->time_offsets_monotonic.nanosecs,
+                         (long long) l->time_offsets_boottime.secs, l->time_offsets_boottime.nanosecs);
+                if (gk_write_file("/proc/self/timens_offsets", buf, err) < 0)
+                        return gk_error_wrap(err, "config.json: linux.timeOffsets");
+        }
+        return 0;
+}
+
+static int set_names(gk_container *c, gk_error **err)
+{
+        const gk_spec *s = c->spec;
+
+        if (s->hostname && s->hostname[0] && sethostname(s->hostname, strlen(s->hostname)) < 0)
+                return gk_error_errno(err, "config.json: hostname: sethostname `%s`", s->hostname);
+        if (s->domainname && s->domainname[0] &&
+            setdomainname(s->domainname, strlen(s->domainname)) < 0)
+                return gk_error_errno(err, "config.json: domainname: setdomainname `%s`",
+                                      s->domainname);
+        return 0;
+}
+
+static int set_personality(const gk_personality *p, gk_error **err)
+{
+        if (!p->present || !p->domain)
+                return 0;
+        if (personality(strcmp(p->domain, "LINUX32") ? PER_LINUX : PER_LINUX32) < 0)
+                return gk_error_errno(err, "config.json: linux.personality");
+        return 0;
+}
+
+static int join_session_keyring(gk_container *c, gk_error **err)
+{
+        char name[128];
+
+        if (c->no_new_keyring)
+                return 0;
+        snprintf(name, sizeof(name), "_ses.%.100s", c->id);
+        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0 && errno != ENOSYS &&
+            errno != EPERM && errno != EACCES)
+                return gk_error_errno(err, "join session keyring");
+        return 0;
+}
+
+/* Blocks until `gkrun start` opens the exec fifo for reading.  The fifo is
+ * reopened through our own fd directory, held open since before
+ * pivot_root, so no path of the host is needed now. */
+static int wait_for_start(gk_container *c, int fd_dir, gk_error **err)
+{
+        char name[16];
+        int fd;
+
+        if (c->run_mode)
+                return gk_sync_expect(c->sync_child, GK_SYNC_START, err);
+        snprintf(name, sizeof(name), "%d", c->fifo_fd);
+        fd = openat(fd_dir, name, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return gk_error_errno(err, "open exec fifo");
+        if (write(fd, "0", 1) != 1) {
+                close(fd);
+                return gk_error_errno(err, "write exec fifo");
+        }
+        close(fd);
+        return 0;
+}
+
+static int run_start_hooks(gk_container *c, gk_error **err)
+{
+        char state[512];
+
+        if (!c->spec->hooks.start_container.n)
+                return 0;
+        snprintf(state, sizeof(state),
+                 "{\"ociVersion\":\"1.2.0\",\"id\":\"%s\",\"status\":\"created\",\"pid\":%d,"
+                 "\"bundle\":\"%s\"}",
+                 c->id, (int) getpid(), c->bundle);
+        return gk_hooks_run(&c->spec->hooks.start_container, "startContainer", state, err);
+}
+
+static int run_create_container_hooks(gk_container *c, gk_error **err)
+{
+        char state[512];
+
+        if (!c->spec->hooks.create_container.n)
+                return 0;
+        snprintf(state, sizeof(state),
+                 "{\"ociVersion\":\"1.2.0\",\"id\":\"%s\",\"status\":\"creating\",\"pid\":%d,"
+                 "\"bundle\":\"%s\"}",
+                 c->id, (int) getpid(), c->bundle);
+        return gk_hooks_run(&c->spec->hooks.create_container, "createContainer", state, err);
+}
+
+static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
+{
+        const gk_process *p = c->spec->process;
+
+        if (gk_sync_expect(c->sync_child, GK_SYNC_GO, err) < 0)
+                return gk_error_code(*err);
+        if (join_namespaces(c, err) < 0 || unshare_late(c, err) < 0)
+                return gk_error_code(*err);
+        if ((c->clone_flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+                return gk_error_errno(err, "become root in the user namespace");
+        if (set_names(c, err) < 0 || join_session_keyring(c, err) < 0)
+                return gk_error_code(*err);
+        *fd_dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (*fd_dir < 0)
+                return gk_error_errno(err, "open /proc/self/fd");
+        if (gk_rootfs_prepare(c, err) < 0)
+                return gk_error_code(*err);
+        if (gk_sync_send(c->sync_child, GK_SYNC_HOOKS) < 0 ||
+            gk_sync_expect(c->sync_child, GK_SYNC_HOOKS_DONE, err) < 0)
+                return err && *err ? gk_error_code(*err) : -EPIPE;
+        if (run_create_container_hooks(c, err) < 0)
+                return gk_error_code(*err);
+        if (gk_rootfs_pivot(c, err) < 0)
+                return gk_error_code(*err);
+        if (p->terminal &&
+            gk_console_setup(c->console_fd, &p->console_size, p->user.uid, true, err) < 0)
+                return gk_error_code(*err);
+        if (c->console_fd >= 0)
+                close(TAKE_FD(c->console_fd));
+        if (gk_rootfs_finalize(c, err) < 0 || set_personality(&c->spec->linux.personality, err) < 0)
+                return gk_error_code(*err);
+        x->process = p;
+        x->seccomp = c->spec->linux.seccomp.present ? &c->spec->linux.seccomp : NULL;
+        x->preserve_fds = c->preserve_fds;
+        x->in_userns = c->spec->linux.namespaces[GK_NS_USER].present;
+        return gk_process_prepare(x, err);
+}
+
+_Noreturn void gk_init_main(gk_container *c)
+{
+        _cleanup_(gk_error_freep) gk_error *err = NULL;
+        gk_exec_ctx x = { 0 };
+        int fd_dir = -1;
+
+        /* Die with gkrun while it sets us up; undone once we are ready,
+         * since `gkrun create` exits then. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* Not dumpable: no process of the container may open our
+         * /proc/PID/exe (the gkrun binary) while we run gkrun's code. */
+        prctl(PR_SET_DUMPABLE, 0);
+        umask(0);
+        if (setup(c, &x, &fd_dir, &err) < 0)
+                goto fail;
+        prctl(PR_SET_PDEATHSIG, 0);
+        if (gk_sync_send(c->sync_child, GK_SYNC_READY) < 0)
+                _exit(1);
+        if (wait_for_start(c, fd_dir, &err) < 0 || run_start_hooks(c, &err) < 0)
+                goto fail;
+        gk_process_exec(&x, &err);
+fail:
+        gk_sync_send_error(c->sync_child, err);
+        if (!c->run_mode && err)
+                fprintf(stderr, "gkrun: %s\n", err->msg);
+        _exit(127);
+}

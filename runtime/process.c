@@ -1,0 +1,194 @@
+/* Turning a prepared process into the user's program, shared by the
+ * container's init and `gkrun exec`: rlimits, ids, capabilities, cwd,
+ * environment, the executable's lookup, no_new_privs, fd closing, and
+ * seccomp last. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "gk/cleanup.h"
+#include "gk/util.h"
+#include "runtime.h"
+#include "security.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static int set_rlimits(const gk_process *p, gk_error **err)
+{
+        for (size_t i = 0; i < p->n_rlimits; i++) {
+                struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
+
+                if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+                        return gk_error_errno(err, "config.json: process.rlimits[%zu]: setrlimit %s soft %llu hard %llu",
+                                              i, p->rlimits[i].type, (unsigned long long) rl.rlim_cur,
+                                              (unsigned long long) rl.rlim_max);
+        }
+        return 0;
+}
+
+/* Looks NAME up in /etc/passwd of the container for HOME. */
+static char *home_of(uid_t uid)
+{
+        _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+
+        if (!f)
+                return NULL;
+        while (fgetpwent_r(f, &pw, buf, sizeof(buf), &res) == 0 && res)
+                if (pw.pw_uid == uid)
+                        return strdup(pw.pw_dir);
+        return NULL;
+}
+
+static int set_ids(const gk_exec_ctx *x, gk_error **err)
+{
+        const gk_user *u = &x->process->user;
+
+        if (setgroups(u->n_additional_gids, u->additional_gids) < 0 &&
+            !(errno == EPERM && x->in_userns && !u->n_additional_gids))
+                return gk_error_errno(err, "config.json: process.user.additionalGids: setgroups");
+        if (setresgid(u->gid, u->gid, u->gid) < 0)
+                return gk_error_errno(err, "config.json: process.user.gid: setgid %u", u->gid);
+        /* Keep the permitted set across the uid change: the capabilities
+         * of the config are applied right after. */
+        if (prctl(PR_SET_KEEPCAPS, 1) < 0)
+                return gk_error_errno(err, "PR_SET_KEEPCAPS");
+        if (setresuid(u->uid, u->uid, u->uid) < 0)
+                return gk_error_errno(err, "config.json: process.user.uid: setuid %u", u->uid);
+        prctl(PR_SET_KEEPCAPS, 0);
+        return 0;
+}
+
+static int build_env(gk_exec_ctx *x, gk_error **err)
+{
+        const gk_process *p = x->process;
+        size_t n = p->n_env;
+        bool has_home = false;
+        char **env;
+
+        for (size_t i = 0; i < n; i++)
+                if (gk_str_has_prefix(p->env[i], "HOME="))
+                        has_home = true;
+        env = calloc(n + 2, sizeof(char *));
+        if (!env)
+                return gk_error_make(err, ENOMEM, "environment");
+        for (size_t i = 0; i < n; i++)
+                env[i] = p->env[i];
+        if (!has_home) {
+                _cleanup_free_ char *home = home_of(p->user.uid);
+
+                if (asprintf(&env[n], "HOME=%s", home ? home : "/") < 0)
+                        env[n] = NULL;
+        }
+        x->envp = env;
+        return 0;
+}
+
+static const char *env_get(char **env, const char *name)
+{
+        size_t len = strlen(name);
+
+        for (; env && *env; env++)
+                if (!strncmp(*env, name, len) && (*env)[len] == '=')
+                        return *env + len + 1;
+        return NULL;
+}
+
+static bool is_executable(const char *path)
+{
+        struct stat st;
+
+        return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* args[0] through the container's PATH, as execvp would, so that a
+ * missing binary is a create-time error. */
+static int lookup(gk_exec_ctx *x, gk_error **err)
+{
+        const char *name = x->process->args[0], *path;
+        _cleanup_free_ char *copy = NULL;
+        char *save = NULL;
+
+        if (strchr(name, '/')) {
+                if (!is_executable(name))
+                        return gk_error_errno(err, "exec: \"%s\"", name);
+                x->path = strdup(name);
+                return 0;
+        }
+        path = env_get(x->envp, "PATH");
+        copy = strdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+                _cleanup_free_ char *cand = NULL;
+
+                if (asprintf(&cand, "%s/%s", *dir ? dir : ".", name) < 0)
+                        return gk_error_make(err, ENOMEM, "exec");
+                if (is_executable(cand)) {
+                        x->path = TAKE_PTR(cand);
+                        return 0;
+                }
+        }
+        return gk_error_plain(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
+{
+        const gk_process *p = x->process;
+        bool nnp = p->no_new_privileges;
+
+        if (set_rlimits(p, err) < 0)
+                return gk_error_code(*err);
+        if (p->apparmor_profile || p->selinux_label)
+                if (gk_lsm_apply(p->apparmor_profile, p->selinux_label, err) < 0)
+                        return gk_error_code(*err);
+        if (build_env(x, err) < 0 || lookup(x, err) < 0)
+                return gk_error_code(*err);
+        if (set_ids(x, err) < 0)
+                return gk_error_code(*err);
+        /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which
+         * the capability drop may take away: load it first then. */
+        if (!nnp && x->seccomp) {
+                int nfd;
+
+                if (gk_seccomp_load(x->seccomp, &nfd, err) < 0)
+                        return gk_error_code(*err);
+                x->seccomp = NULL;
+        }
+        if (p->capabilities.present && gk_caps_apply(&p->capabilities, err) < 0)
+                return gk_error_code(*err);
+        umask(p->user.has_umask ? p->user.umask : 0022);
+        if (chdir(p->cwd ? p->cwd : "/") < 0)
+                return gk_error_errno(err, "chdir to cwd (\"%s\") set in config.json failed",
+                                      p->cwd ? p->cwd : "/");
+        return 0;
+}
+
+int gk_process_exec(gk_exec_ctx *x, gk_error **err)
+{
+        if (x->process->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return gk_error_errno(err, "set no_new_privs");
+        /* Every fd above the kept ones is closed by the exec itself. */
+        if (syscall(SYS_close_range, 3 + x->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+                for (int fd = 3 + x->preserve_fds; fd < 1024; fd++)
+                        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+        if (x->seccomp) {
+                int nfd;
+
+                if (gk_seccomp_load(x->seccomp, &nfd, err) < 0)
+                        return gk_error_code(*err);
+        }
+        execve(x->path, x->process->args, x->envp);
+        return gk_error_errno(err, "exec: \"%s\"", x->process->args[0]);
+}

@@ -1,0 +1,375 @@
+/* The container's root filesystem, built by the init in its own mount
+ * namespace: the rootfs bind, the config's mounts in order, /dev, then
+ * pivot_root, masked and read-only paths, sysctls and a read-only root.
+ * Every destination is resolved inside the rootfs through a directory fd
+ * (openat2 RESOLVE_IN_ROOT): a symlink in the image cannot send a mount
+ * out of the container. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "gk/cleanup.h"
+#include "gk/util.h"
+#include "rootfs_internal.h"
+#include "runtime.h"
+
+static int openat2_in_root(int rootfd, const char *path, int flags)
+{
+        struct open_how how = {
+                .flags = (uint64_t) flags | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        long fd;
+
+        while (*path == '/')
+                path++;
+        if (!*path)
+                path = ".";
+        fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        return fd < 0 ? -errno : (int) fd;
+}
+
+/* Creates the missing directories of PATH (and, with mkfile, its last
+ * component as a file), each under a parent resolved inside the root. */
+static int make_path(int rootfd, const char *path, bool mkfile, gk_error **err)
+{
+        _cleanup_free_ char *p = strdup(path);
+        char *s;
+
+        if (!p)
+                return gk_error_make(err, ENOMEM, "%s", path);
+        for (s = p; *s == '/'; s++)
+                ;
+        while (s && *s) {
+                char *slash = strchr(s, '/');
+                bool last = !slash || !slash[strspn(slash, "/")];
+                _cleanup_close_ int parent = -1;
+                int fd;
+
+                if (slash)
+                        *slash = '\0';
+                fd = openat2_in_root(rootfd, p, O_PATH);
+                if (fd >= 0) {
+                        close(fd);
+                } else if (fd == -ENOENT) {
+                        char *base = strrchr(p, '/');
+                        const char *name = base ? base + 1 : p;
+
+                        if (base)
+                                *base = '\0';
+                        parent = openat2_in_root(rootfd, base ? p : "/", O_PATH | O_DIRECTORY);
+                        if (base)
+                                *base = '/';
+                        if (parent < 0)
+                                return gk_error_make(err, -parent, "resolve `%s` in rootfs", p);
+                        if (last && mkfile) {
+                                fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+                                if (fd < 0 && errno != EEXIST)
+                                        return gk_error_errno(err, "create `%s` in rootfs", p);
+                                if (fd >= 0)
+                                        close(fd);
+                        } else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
+                                return gk_error_errno(err, "mkdir `%s` in rootfs", p);
+                        }
+                } else {
+                        return gk_error_make(err, -fd, "resolve `%s` in rootfs", p);
+                }
+                if (!slash)
+                        break;
+                *slash = '/';
+                s = slash + 1;
+        }
+        return 0;
+}
+
+int gk_open_in_root(int rootfd, const char *path, int flags, bool mkdirs, bool mkfile,
+                    gk_error **err)
+{
+        int fd = openat2_in_root(rootfd, path, flags);
+
+        if (fd == -ENOENT && mkdirs) {
+                if (make_path(rootfd, path, mkfile, err) < 0)
+                        return gk_error_code(*err);
+                fd = openat2_in_root(rootfd, path, flags);
+        }
+        if (fd < 0)
+                return gk_error_make(err, -fd, "open `%s` in rootfs", path);
+        return fd;
+}
+
+void gk_fd_path(char buf[static 32], int fd)
+{
+        snprintf(buf, 32, "/proc/self/fd/%d", fd);
+}
+
+/* Flags of the mount at TARGET that a remount must keep (locked in a user
+ * namespace), unless the config clears them. */
+static unsigned long kept_flags(const char *target, unsigned long clear)
+{
+        struct statvfs sv;
+        unsigned long f = 0;
+
+        if (statvfs(target, &sv) < 0)
+                return 0;
+        if (sv.f_flag & ST_NOSUID)
+                f |= MS_NOSUID;
+        if (sv.f_flag & ST_NODEV)
+                f |= MS_NODEV;
+        if (sv.f_flag & ST_NOEXEC)
+                f |= MS_NOEXEC;
+        if (sv.f_flag & ST_RDONLY)
+                f |= MS_RDONLY;
+        return f & ~clear;
+}
+
+#define REMOUNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | \
+                       MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK)
+
+int gk_remount_at(int rootfd, const char *dest, unsigned long flags, unsigned long clear,
+                  gk_error **err)
+{
+        _cleanup_close_ int fd = gk_open_in_root(rootfd, dest, O_PATH, false, false, err);
+        char target[32];
+
+        if (fd < 0)
+                return fd;
+        gk_fd_path(target, fd);
+        flags |= kept_flags(target, clear);
+        if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
+                return gk_error_errno(err, "remount `%s`", dest);
+        return 0;
+}
+
+static int bind_source(const gk_container *c, const gk_mount *m, char **out, gk_error **err)
+{
+        if (!m->source)
+                return gk_error_make(err, 0, "bind mount `%s`: no source", m->destination);
+        if (m->source[0] == '/')
+                *out = strdup(m->source);
+        else if (asprintf(out, "%s/%s", c->bundle, m->source) < 0)
+                *out = NULL;
+        return *out ? 0 : gk_error_make(err, ENOMEM, "mount");
+}
+
+static int mount_bind(gk_container *c, int rootfd, const gk_mount *m, gk_error **err)
+{
+        _cleanup_free_ char *src = NULL;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        char target[32];
+
+        if (bind_source(c, m, &src, err) < 0)
+                return gk_error_code(*err);
+        if (stat(src, &st) < 0)
+                return gk_error_errno(err, "bind mount source `%s`", src);
+        fd = gk_open_in_root(rootfd, m->destination, O_PATH, true, !S_ISDIR(st.st_mode), err);
+        if (fd < 0)
+                return fd;
+        gk_fd_path(target, fd);
+        if (mount(src, target, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0)
+                return gk_error_errno(err, "bind mount `%s` on `%s`", src, m->destination);
+        if (m->flags & REMOUNT_FLAGS &&
+            gk_remount_at(rootfd, m->destination, m->flags & REMOUNT_FLAGS, m->clear_flags, err) < 0)
+                return gk_error_code(*err);
+        return 0;
+}
+
+static int mount_fs(gk_container *c, int rootfd, const gk_mount *m, gk_error **err)
+{
+        _cleanup_close_ int fd = gk_open_in_root(rootfd, m->destination, O_PATH, true, false, err);
+        char target[32];
+
+        if (fd < 0)
+                return fd;
+        gk_fd_path(target, fd);
+        if (!strcmp(m->type, "cgroup") || !strcmp(m->type, "cgroup2"))
+                return gk_mount_cgroupfs(c, target, m, err);
+        if (mount(m->source ? m->source : m->type, target, m->type, m->flags & ~(MS_BIND | MS_REC),
+                  m->data) == 0)
+                return 0;
+        /* sysfs cannot be mounted from a user namespace that does not own
+         * the network namespace: take the host's, read-only. */
+        if (errno == EPERM && !strcmp(m->type, "sysfs")) {
+                if (mount("/sys", target, NULL, MS_BIND | MS_REC, NULL) == 0)
+                        return gk_remount_at(rootfd, m->destination, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, err);
+        }
+        return gk_error_errno(err, "mount %s on `%s`", m->type, m->destination);
+}
+
+static int apply_mount(gk_container *c, int rootfd, const gk_mount *m, gk_error **err)
+{
+        int r;
+
+        if (m->bind || (m->type && !strcmp(m->type, "bind")))
+                r = mount_bind(c, rootfd, m, err);
+        else if (m->type)
+                r = mount_fs(c, rootfd, m, err);
+        else
+                return gk_error_make(err, 0, "mount `%s`: no type", m->destination);
+        if (r < 0)
+                return r;
+        if (m->propagation || m->attr_set || m->attr_clr) {
+                _cleanup_close_ int fd = gk_open_in_root(rootfd, m->destination, O_PATH, false, false, err);
+                char target[32];
+
+                if (fd < 0)
+                        return fd;
+                gk_fd_path(target, fd);
+                if (m->propagation && mount(NULL, target, NULL, m->propagation, NULL) < 0)
+                        return gk_error_errno(err, "set propagation of `%s`", m->destination);
+                if ((m->attr_set || m->attr_clr) &&
+                    gk_mount_setattr(fd, m->attr_set, m->attr_clr, err) < 0)
+                        return gk_error_wrap(err, "mount `%s`", m->destination);
+        }
+        return 0;
+}
+
+static bool has_dev_tmpfs(const gk_spec *s)
+{
+        for (size_t i = 0; i < s->n_mounts; i++)
+                if (!strcmp(s->mounts[i].destination, "/dev") && !s->mounts[i].bind &&
+                    (!s->mounts[i].type || strcmp(s->mounts[i].type, "bind")))
+                        return true;
+        return false;
+}
+
+int gk_rootfs_prepare(gk_container *c, gk_error **err)
+{
+        const gk_spec *s = c->spec;
+        _cleanup_close_ int rootfd = -1;
+        unsigned long prop = s->linux.rootfs_propagation_flags;
+
+        /* Nothing we mount may propagate back to the host. */
+        if (mount(NULL, "/", NULL, MS_REC | ((prop & MS_SHARED) ? MS_SHARED : MS_SLAVE), NULL) < 0)
+                return gk_error_errno(err, "make / a slave mount");
+        if (gk_rootfs_mount_root(c, err) < 0)
+                return gk_error_code(*err);
+        rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return gk_error_errno(err, "open rootfs `%s`", c->rootfs);
+        for (size_t i = 0; i < s->n_mounts; i++)
+                if (apply_mount(c, rootfd, &s->mounts[i], err) < 0)
+                        return gk_error_wrap(err, "config.json: mounts[%zu]", i);
+        if (has_dev_tmpfs(s) && gk_dev_setup_default(c, rootfd, err) < 0)
+                return gk_error_code(*err);
+        if (gk_dev_create_devices(c, rootfd, err) < 0)
+                return gk_error_code(*err);
+        return 0;
+}
+
+int gk_rootfs_pivot(gk_container *c, gk_error **err)
+{
+        _cleanup_close_ int newroot = open(c->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (newroot < 0 || fchdir(newroot) < 0)
+                return gk_error_errno(err, "chdir to rootfs `%s`", c->rootfs);
+        if (c->no_pivot) {
+                if (mount(c->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+                        return gk_error_errno(err, "move rootfs to /");
+                if (chroot(".") < 0)
+                        return gk_error_errno(err, "chroot");
+                return chdir("/") < 0 ? gk_error_errno(err, "chdir /") : 0;
+        }
+        /* pivot_root(".", "."): the old root ends up stacked on the new one
+         * and is detached right away; made a slave first so the detach
+         * does not propagate to the host. */
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                return gk_error_errno(err, "pivot_root");
+        if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+                return gk_error_errno(err, "make old root a slave");
+        if (umount2(".", MNT_DETACH) < 0)
+                return gk_error_errno(err, "detach old root");
+        return chdir("/") < 0 ? gk_error_errno(err, "chdir /") : 0;
+}
+
+static int mask_path(int rootfd, const char *path, gk_error **err)
+{
+        _cleanup_close_ int fd = openat2_in_root(rootfd, path, O_PATH);
+        struct stat st;
+        char target[32];
+
+        if (fd == -ENOENT)
+                return 0;
+        if (fd < 0)
+                return gk_error_make(err, -fd, "config.json: linux.maskedPaths: `%s`", path);
+        if (fstat(fd, &st) < 0)
+                return gk_error_errno(err, "config.json: linux.maskedPaths: `%s`", path);
+        gk_fd_path(target, fd);
+        if (S_ISDIR(st.st_mode)) {
+                if (mount("tmpfs", target, "tmpfs", MS_RDONLY, "size=0k,mode=0755") < 0)
+                        return gk_error_errno(err, "config.json: linux.maskedPaths: `%s`", path);
+        } else if (mount("/dev/null", target, NULL, MS_BIND, NULL) < 0) {
+                return gk_error_errno(err, "config.json: linux.maskedPaths: `%s`", path);
+        }
+        return 0;
+}
+
+static int readonly_path(int rootfd, const char *path, gk_error **err)
+{
+        _cleanup_close_ int fd = openat2_in_root(rootfd, path, O_PATH);
+        char target[32];
+
+        if (fd == -ENOENT)
+                return 0;
+        if (fd < 0)
+                return gk_error_make(err, -fd, "config.json: linux.readonlyPaths: `%s`", path);
+        gk_fd_path(target, fd);
+        if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return gk_error_errno(err, "config.json: linux.readonlyPaths: `%s`", path);
+        if (gk_remount_at(rootfd, path, MS_RDONLY, 0, err) < 0)
+                return gk_error_wrap(err, "config.json: linux.readonlyPaths");
+        return 0;
+}
+
+static int write_sysctls(const gk_linux *l, gk_error **err)
+{
+        for (size_t i = 0; i < l->n_sysctl; i++) {
+                _cleanup_free_ char *path = NULL;
+
+                if (strstr(l->sysctl[i].key, ".."))
+                        return gk_error_make(err, 0, "config.json: linux.sysctl: invalid key \"%s\"",
+                                             l->sysctl[i].key);
+                if (asprintf(&path, "/proc/sys/%s", l->sysctl[i].key) < 0)
+                        return gk_error_make(err, ENOMEM, "sysctl");
+                for (char *p = path + 10; *p; p++)
+                        if (*p == '.')
+                                *p = '/';
+                if (gk_write_file(path, l->sysctl[i].value, err) < 0)
+                        return gk_error_wrap(err, "config.json: linux.sysctl: \"%s\"", l->sysctl[i].key);
+        }
+        return 0;
+}
+
+int gk_rootfs_finalize(gk_container *c, gk_error **err)
+{
+        const gk_spec *s = c->spec;
+        _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        if (rootfd < 0)
+                return gk_error_errno(err, "open /");
+        /* sysctls go through the container's /proc before it is made
+         * read-only by readonlyPaths. */
+        if (write_sysctls(&s->linux, err) < 0)
+                return gk_error_code(*err);
+        for (size_t i = 0; i < s->linux.n_masked_paths; i++)
+                if (mask_path(rootfd, s->linux.masked_paths[i], err) < 0)
+                        return gk_error_code(*err);
+        for (size_t i = 0; i < s->linux.n_readonly_paths; i++)
+                if (readonly_path(rootfd, s->linux.readonly_paths[i], err) < 0)
+                        return gk_error_code(*err);
+        if (s->root.readonly &&
+            mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags("/", 0), NULL) < 0)
+                return gk_error_errno(err, "config.json: root.readonly: remount / read-only");
+        if (s->linux.rootfs_propagation_flags &&
+            mount(NULL, "/", NULL, s->linux.rootfs_propagation_flags, NULL) < 0)
+                return gk_error_errno(err, "config.json: linux.rootfsPropagation");
+        return 0;
+}

@@ -1,0 +1,43 @@
+/* The typed protocol between gkrun (parent) and the container's init
+ * (child) over a SOCK_SEQPACKET socketpair.  One message per datagram; an
+ * error carries the child's errno and message so the parent reports
+ * "exec: ..." instead of a silent exit.
+ *
+ *   parent                          child (init)
+ *   clone ------------------------> waits for GK_SYNC_GO
+ *   id maps, cgroup, network
+ *   GK_SYNC_GO  ------------------> namespaces joined, mounts made
+ *              <------------------- GK_SYNC_HOOKS (run prestart + createRuntime)
+ *   hooks run
+ *   GK_SYNC_HOOKS_DONE -----------> createContainer hooks, pivot_root,
+ *                                   console, process checks
+ *              <------------------- GK_SYNC_READY (waits for start)
+ *   [run only] GK_SYNC_START -----> startContainer hooks, exec
+ * Any step may instead get GK_SYNC_ERROR. */
+#ifndef GK_RUNTIME_SYNC_H
+#define GK_RUNTIME_SYNC_H
+
+#include <stddef.h>
+
+#include "gk/error.h"
+
+enum gk_sync_type {
+        GK_SYNC_GO = 1,
+        GK_SYNC_HOOKS,
+        GK_SYNC_HOOKS_DONE,
+        GK_SYNC_READY,
+        GK_SYNC_START,
+        GK_SYNC_ERROR,
+};
+
+/* Sends a message without payload. */
+int gk_sync_send(int fd, enum gk_sync_type type);
+
+/* Sends the error in err (child side); best effort. */
+void gk_sync_send_error(int fd, const gk_error *err);
+
+/* Waits for a message of type `want`.  A GK_SYNC_ERROR from the peer
+ * becomes *err (with the peer's errno); EOF is "init exited during setup". */
+int gk_sync_expect(int fd, enum gk_sync_type want, gk_error **err);
+
+#endif

@@ -1,0 +1,377 @@
+"""gkrun's lifecycle on real containers: create, start, run, state, kill,
+delete, list, and what the container sees of its setup."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import GKRUN, cgroup_dirs
+
+
+def test_run_true_exits_zero(gk):
+    p = gk.run(gk.bundle(["/bin/true"]))
+    assert p.returncode == 0, p.stderr
+    assert gk.gkrun("list", "-q").stdout.strip() == ""
+
+
+def test_run_exit_status_is_passed_through(gk):
+    p = gk.run(gk.bundle(["/bin/sh", "-c", "exit 42"]))
+    assert p.returncode == 42
+
+
+def test_run_killed_by_signal_exits_128_plus_signal(gk):
+    p = gk.run(gk.bundle(["/bin/sh", "-c", "kill -9 $$"]))
+    assert p.returncode == 128 + 9
+
+
+def test_container_sees_its_own_pid_namespace_and_hostname(gk):
+    b = gk.bundle(["/bin/sh", "-c", "echo pid=$$; hostname; cat /proc/1/cmdline | tr '\\0' ' '"])
+    b.config["hostname"] = "box1"
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.split("\n")
+    assert lines[0] == "pid=1"
+    assert lines[1] == "box1"
+    assert lines[2].startswith("/bin/sh -c")
+
+
+def test_env_cwd_and_user(gk):
+    b = gk.bundle(["/bin/sh", "-c", "echo $FOO; pwd; id -u; id -g; id -G; umask"])
+    b.process["env"].append("FOO=bar baz")
+    b.process["cwd"] = "/tmp"
+    b.process["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [10], "umask": 0o027}
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split("\n")[:6] == ["bar baz", "/tmp", "1000", "1000", "1000 10", "0027"]
+
+
+def test_home_comes_from_passwd_when_unset(gk):
+    b = gk.bundle(["/bin/sh", "-c", "echo $HOME"])
+    b.process["user"] = {"uid": 1000, "gid": 1000}
+    assert gk.run(b).stdout.strip() == "/home/gkuser"
+
+
+def test_mounts_proc_dev_and_readonly_root(gk):
+    b = gk.bundle(["/bin/sh", "-c",
+                   "ls /dev; touch /etc/x 2>&1; echo hi > /tmp/t && cat /tmp/t;"
+                   " grep -c ' /proc proc ' /proc/self/mountinfo"])
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout
+    for dev in ("null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm",
+                "fd", "stdin", "stdout", "stderr", "mqueue"):
+        assert dev in out.split(), dev
+    assert "Read-only file system" in out
+    assert "hi" in out
+
+
+def test_masked_and_readonly_paths(gk):
+    b = gk.bundle(["/bin/sh", "-c",
+                   "wc -c < /proc/kcore; ls /sys/firmware | wc -l;"
+                   " echo 1 > /proc/sys/kernel/domainname 2>&1 || echo ro"])
+    p = gk.run(b)
+    lines = p.stdout.split("\n")
+    assert lines[0].strip() == "0"
+    assert lines[1].strip() == "0"
+    assert "ro" in p.stdout or "Read-only" in p.stdout
+
+
+def test_bind_mount_with_options(gk, tmp_path):
+    src = tmp_path / "data"
+    src.mkdir()
+    (src / "f").write_text("from host\n")
+    b = gk.bundle(["/bin/sh", "-c", "cat /data/f; echo x > /data/g 2>&1"])
+    b.config["mounts"].append({"destination": "/data", "type": "bind", "source": str(src),
+                               "options": ["rbind", "ro"]})
+    p = gk.run(b)
+    assert "from host" in p.stdout
+    assert "Read-only file system" in p.stdout
+    assert not (src / "g").exists()
+
+
+def test_mount_destination_symlink_cannot_escape(gk, tmp_path):
+    """A symlink in the rootfs pointing out must resolve inside the rootfs."""
+    b = gk.bundle(["/bin/sh", "-c", "cat /escape/marker"], copy_rootfs=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.symlink(str(outside), os.path.join(b.path, "rootfs", "escape"))
+    b.config["mounts"].append({"destination": "/escape", "type": "tmpfs", "source": "tmpfs"})
+    p = gk.run(b)
+    # The tmpfs went onto rootfs/<outside path>, never onto the host's dir.
+    assert os.listdir(outside) == []
+    assert not os.path.ismount(str(outside))
+    assert p.returncode != 0 or "marker" not in p.stdout
+
+
+def test_create_start_state_kill_delete(gk):
+    b = gk.bundle(["/bin/sleep", "100"])
+    pidfile = os.path.join(gk.workdir, "pid")
+    cid = gk.create(b, "--pid-file", pidfile)
+    st = gk.state(cid)
+    assert st["status"] == "created"
+    assert st["id"] == cid
+    assert st["bundle"] == b.path
+    pid = int(open(pidfile).read())
+    assert st["pid"] == pid
+    gk.gkrun("start", cid, check=True)
+    assert gk.state(cid)["status"] == "running"
+    assert open("/proc/%d/cmdline" % pid).read().startswith("/bin/sleep")
+    gk.gkrun("kill", cid, "KILL", check=True)
+    for _ in range(100):
+        if gk.state(cid)["status"] == "stopped":
+            break
+        time.sleep(0.05)
+    assert gk.state(cid)["status"] == "stopped"
+    p = gk.gkrun("kill", cid, "TERM")
+    assert p.returncode != 0 and "container not running" in p.stderr
+    gk.gkrun("delete", cid, check=True)
+    p = gk.gkrun("state", cid)
+    assert p.returncode != 0
+    assert 'container "%s" does not exist' % cid in p.stderr
+
+
+def test_start_twice_and_delete_running(gk):
+    cid = gk.create(gk.bundle(["/bin/sleep", "100"]))
+    gk.gkrun("start", cid, check=True)
+    p = gk.gkrun("start", cid)
+    assert p.returncode != 0 and "cannot start an already running container" in p.stderr
+    p = gk.gkrun("delete", cid)
+    assert p.returncode != 0 and "not stopped" in p.stderr
+    gk.gkrun("delete", "--force", cid, check=True)
+    assert gk.gkrun("list", "-q").stdout.strip() == ""
+
+
+def test_delete_created_container_kills_its_init(gk):
+    pidfile = os.path.join(gk.workdir, "pid")
+    cid = gk.create(gk.bundle(["/bin/true"]), "--pid-file", pidfile)
+    pid = int(open(pidfile).read())
+    gk.gkrun("delete", cid, check=True)
+    assert not os.path.exists("/proc/%d/cmdline" % pid) or \
+        open("/proc/%d/stat" % pid).read().split()[2] == "Z"
+
+
+def test_duplicate_id_is_refused(gk):
+    cid = gk.create(gk.bundle(["/bin/sleep", "10"]))
+    b = gk.bundle(["/bin/true"])
+    b.write()
+    p = gk.gkrun("create", "--bundle", b.path, cid)
+    assert p.returncode != 0
+    assert "container with id exists: %s" % cid in p.stderr
+    assert gk.state(cid)["status"] == "created"
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", ".", "..", "", "a b"])
+def test_invalid_ids_are_refused(gk, bad):
+    b = gk.bundle()
+    b.write()
+    p = gk.gkrun("create", "--bundle", b.path, bad)
+    assert p.returncode != 0
+    assert "id" in p.stderr
+    assert not os.path.exists(os.path.join(gk.root, "x"))
+
+
+def test_missing_binary_fails_create_with_reason_and_leaves_nothing(gk):
+    b = gk.bundle(["/bin/nosuch"])
+    b.write()
+    cid = gk.new_id()
+    p = gk.gkrun("create", "--bundle", b.path, cid)
+    assert p.returncode != 0
+    assert '"/bin/nosuch"' in p.stderr and "No such file" in p.stderr
+    assert gk.gkrun("list", "-q").stdout.strip() == ""
+    assert not os.path.exists(os.path.join(gk.root, cid))
+    assert cgroup_dirs(cid) == []
+
+
+def test_missing_binary_in_path(gk):
+    p = gk.run(gk.bundle(["nosuchcmd"]))
+    assert p.returncode != 0
+    assert 'exec: "nosuchcmd": executable file not found in $PATH' in p.stderr
+
+
+def test_failing_mount_is_reported(gk):
+    b = gk.bundle(["/bin/true"])
+    b.config["mounts"].append({"destination": "/x", "type": "nosuchfs", "source": "none"})
+    p = gk.run(b)
+    assert p.returncode != 0
+    assert "mounts[7]" in p.stderr and "nosuchfs" in p.stderr
+
+
+def test_bad_config_is_refused_before_anything_is_created(gk):
+    b = gk.bundle()
+    b.process["args"] = []
+    b.write()
+    cid = gk.new_id()
+    p = gk.gkrun("create", "--bundle", b.path, cid)
+    assert p.returncode != 0
+    assert "config.json: process.args" in p.stderr
+    assert not os.path.exists(os.path.join(gk.root, cid))
+
+
+def test_list_formats(gk):
+    cid = gk.create(gk.bundle(["/bin/sleep", "10"]))
+    table = gk.gkrun("list", check=True).stdout
+    assert table.split("\n")[0].split()[:3] == ["ID", "PID", "STATUS"]
+    assert cid in table and "created" in table
+    js = json.loads(gk.gkrun("list", "--format", "json", check=True).stdout)
+    assert [c["id"] for c in js] == [cid] and js[0]["status"] == "created"
+    assert gk.gkrun("list", "-q", check=True).stdout.split() == [cid]
+
+
+def test_no_fd_of_gkrun_leaks_into_the_container(gk):
+    b = gk.bundle(["/bin/sh", "-c", "ls /proc/self/fd"])
+    p = gk.run(b, pass_fds=())
+    assert p.returncode == 0, p.stderr
+    # ls itself holds one fd for the directory it lists (3).
+    assert sorted(p.stdout.split()) in (["0", "1", "2"], ["0", "1", "2", "3"])
+
+
+def test_preserve_fds(gk, tmp_path):
+    f = open(tmp_path / "extra", "w+")
+    f.write("kept\n")
+    f.flush()
+    os.lseek(f.fileno(), 0, os.SEEK_SET)
+    fd = f.fileno()
+    os.dup2(fd, 3) if fd != 3 else None
+    b = gk.bundle(["/bin/sh", "-c", "cat <&3"])
+    b.write()
+    cid = gk.new_id()
+    p = subprocess.run([GKRUN, "--root", gk.root, "run", "--preserve-fds", "1", "--bundle",
+                        b.path, cid], capture_output=True, text=True, pass_fds=(3,), timeout=30)
+    assert "kept" in p.stdout, p.stderr
+
+
+def test_global_flag_spellings(gk):
+    b = gk.bundle(["/bin/true"])
+    b.write()
+    cid = gk.new_id()
+    p = subprocess.run([GKRUN, "-root=" + gk.root, "--log-format=json", "--rootless=false",
+                        "run", "-bundle", b.path, cid], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+
+
+def test_log_json_records_errors(gk):
+    log = os.path.join(gk.workdir, "log.json")
+    p = gk.gkrun("--log", log, "--log-format", "json", "delete", "nosuch")
+    # flags after --root: gkrun() puts --root first
+    assert p.returncode != 0
+    line = open(log).read().strip().split("\n")[-1]
+    obj = json.loads(line)
+    assert obj["level"] == "error"
+    assert obj["msg"] == 'container "nosuch" does not exist'
+    assert "time" in obj
+
+
+def test_run_detach_then_kill(gk):
+    b = gk.bundle(["/bin/sleep", "100"])
+    p = gk.run(b, "--detach")
+    assert p.returncode == 0, p.stderr
+    cid = gk.ids[-1]
+    assert gk.state(cid)["status"] == "running"
+    gk.gkrun("kill", cid, "9", check=True)
+    gk.gkrun("delete", "-f", cid, check=True)
+
+
+def test_hooks_run_in_order_with_state(gk, tmp_path):
+    log = tmp_path / "hooks.log"
+    hook = tmp_path / "hook.sh"
+    hook.write_text("#!/bin/sh\nread state\necho \"$1 $(echo \"$state\" | "
+                    "sed 's/.*\"status\": *\"\\([a-z]*\\)\".*/\\1/')\" >> %s\n" % log)
+    hook.chmod(0o755)
+    b = gk.bundle(["/bin/true"])
+    b.config["hooks"] = {k: [{"path": str(hook), "args": ["hook.sh", k]}] for k in
+                         ("prestart", "createRuntime", "createContainer", "poststart",
+                          "poststop")}
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    names = [l.split()[0] for l in log.read_text().split("\n") if l]
+    assert names == ["prestart", "createRuntime", "createContainer", "poststart", "poststop"]
+
+
+def test_failing_hook_fails_create_and_leaves_nothing(gk, tmp_path):
+    b = gk.bundle(["/bin/true"])
+    b.config["hooks"] = {"createRuntime": [{"path": "/bin/false"}]}
+    b.write()
+    cid = gk.new_id()
+    p = gk.gkrun("create", "--bundle", b.path, cid)
+    assert p.returncode != 0
+    assert "createRuntime hook" in p.stderr
+    assert gk.gkrun("list", "-q").stdout.strip() == ""
+    assert cgroup_dirs(cid) == []
+
+
+def test_hook_timeout(gk):
+    b = gk.bundle(["/bin/true"])
+    b.config["hooks"] = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "10"],
+                                       "timeout": 1}]}
+    t = time.time()
+    p = gk.run(b)
+    assert p.returncode != 0 and "timed out" in p.stderr
+    assert time.time() - t < 8
+
+
+def test_user_namespace_with_mappings(gk):
+    b = gk.bundle(["/bin/sh", "-c", "cat /proc/self/uid_map; id -u"], copy_rootfs=True)
+    b.linux["namespaces"].append({"type": "user"})
+    b.linux["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b.linux["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    subprocess.run(["chown", "-R", "100000:100000", os.path.join(b.path, "rootfs")], check=True)
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split()[:4] == ["0", "100000", "65536", "0"]
+
+
+def test_join_existing_network_namespace(gk):
+    name = "gkt-ns-" + str(os.getpid())
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "add", "gkdummy0", "type",
+                        "dummy"], check=True)
+        b = gk.bundle(["/bin/sh", "-c", "ip -o link show | grep -c gkdummy0"])
+        b.linux["namespaces"] = [n for n in b.linux["namespaces"] if n["type"] != "network"]
+        b.linux["namespaces"].append({"type": "network", "path": "/run/netns/" + name})
+        p = gk.run(b)
+        assert p.stdout.strip() == "1", p.stderr
+    finally:
+        subprocess.run(["ip", "netns", "del", name])
+
+
+def test_sysctl_and_oom_score_adj(gk):
+    b = gk.bundle(["/bin/sh", "-c",
+                   "cat /proc/sys/net/ipv4/ip_forward; cat /proc/self/oom_score_adj"])
+    b.linux["sysctl"] = {"net.ipv4.ip_forward": "1"}
+    b.process["oomScoreAdj"] = 123
+    p = gk.run(b)
+    assert p.stdout.split() == ["1", "123"], p.stderr
+
+
+def test_rlimits(gk):
+    b = gk.bundle(["/bin/sh", "-c", "ulimit -n; ulimit -Hn"])
+    b.process["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 123, "hard": 456}]
+    assert gk.run(b).stdout.split() == ["123", "456"]
+
+
+def test_spec_writes_a_runnable_default(gk, tmp_path):
+    d = tmp_path / "b"
+    d.mkdir()
+    subprocess.run([GKRUN, "spec", "--bundle", str(d)], check=True)
+    cfg = json.load(open(d / "config.json"))
+    assert cfg["process"]["args"] == ["sh"]
+    assert cfg["root"]["path"] == "rootfs"
+    p = subprocess.run([GKRUN, "spec", "--bundle", str(d)], capture_output=True, text=True)
+    assert p.returncode != 0 and "exists" in p.stderr
+
+
+def test_features_is_json(gk):
+    p = gk.gkrun("features", check=True)
+    f = json.loads(p.stdout)
+    assert "createRuntime" in f["hooks"]
+    assert "CAP_SYS_ADMIN" in f["linux"]["capabilities"]
+    assert "user" in f["linux"]["namespaces"]
+
+
+def test_version():
+    p = subprocess.run([GKRUN, "--version"], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.startswith("gkrun version ")
