@@ -10,6 +10,10 @@ bb=$(command -v busybox || true)
 if ldd "$bb" >/dev/null 2>&1; then
         echo "mkrootfs.sh: $bb is not static (apt-get install busybox-static)" >&2; exit 1
 fi
+extras=""
+for extra in "$@"; do
+        extras="$extras $(readlink -f "$extra")"
+done
 mkdir -p "$dir"
 cd "$dir"
 mkdir -p bin sbin usr/bin usr/sbin etc dev proc sys tmp root run var/tmp home
@@ -35,6 +39,6 @@ mkdir -p home/gkuser && chown 1000:1000 home/gkuser 2>/dev/null || true
 echo "gk" > etc/hostname
 : > etc/resolv.conf
 printf '127.0.0.1\tlocalhost\n' > etc/hosts
-for extra in "$@"; do
+for extra in $extras; do
         cp "$extra" bin/
 done

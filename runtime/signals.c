@@ -45,7 +45,7 @@ int gk_signal_parse(const char *s, int *sig)
                 int64_t off = 0;
                 bool min = !strncasecmp(s, "RTMIN", 5);
 
-                if (s[5] && !gk_parse_i64(s + 5, &off))
+                if (s[5] && !gk_parse_i64(s + 5 + (s[5] == '+'), &off))
                         return -EINVAL;
                 *sig = (int) ((min ? SIGRTMIN : SIGRTMAX) + off);
                 return *sig >= SIGRTMIN && *sig <= SIGRTMAX ? 0 : -EINVAL;

@@ -145,8 +145,14 @@ class Gk:
     def gkrun(self, *args, input=None, timeout=60, check=False, env=None, root=True,
               **kw):
         cmd = [GKRUN] + (["--root", self.root] if root else []) + [str(a) for a in args]
-        p = subprocess.run(cmd, input=input, capture_output=True, text=True,
-                           timeout=timeout, env=env, **kw)
+        # Files, not pipes: a detached container keeps its stdio open, and
+        # a pipe would make us wait for it to exit.
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as errf:
+            p = subprocess.run(cmd, input=input, stdout=out, stderr=errf, text=True,
+                               timeout=timeout, env=env, **kw)
+            out.seek(0)
+            errf.seek(0)
+            p.stdout, p.stderr = out.read(), errf.read()
         if check and p.returncode != 0:
             raise AssertionError("%s: exit %d\nstdout: %s\nstderr: %s" %
                                  (" ".join(cmd), p.returncode, p.stdout, p.stderr))
@@ -219,6 +225,7 @@ def gk(rootfs):
     if os.geteuid() != 0:
         pytest.skip("integration tests run real containers and need root")
     workdir = tempfile.mkdtemp(prefix="gk-test-")
+    os.chmod(workdir, 0o755)  # a container's root in a user namespace must reach its bundle
     g = Gk(workdir, rootfs)
     yield g
     g.cleanup()
