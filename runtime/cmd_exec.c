@@ -216,8 +216,8 @@ static _Noreturn void exec_child(exec_job *j)
                 close(j->console_fd);
         if (gk_process_prepare(&x, &err) < 0)
                 goto fail;
-        if (!j->f.detach)
-                prctl(PR_SET_PDEATHSIG, 0);
+        /* From here the process outlives gkrun exec (--detach). */
+        prctl(PR_SET_PDEATHSIG, 0);
         gk_process_exec(&x, &err);
 fail:
         gk_sync_send_error(j->sync[1], err);
