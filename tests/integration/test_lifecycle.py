@@ -378,3 +378,94 @@ def test_features_is_json(gk):
 def test_version():
     p = subprocess.run([GKRUN, "--version"], capture_output=True, text=True)
     assert p.returncode == 0 and p.stdout.startswith("gkrun version ")
+
+
+def test_linux_devices_are_created(gk):
+    b = gk.bundle(["/bin/sh", "-c", "ls -ln /dev/gkzero; head -c 4 /dev/gkzero | wc -c"])
+    b.linux["devices"] = [{"path": "/dev/gkzero", "type": "c", "major": 1, "minor": 5,
+                           "fileMode": 0o640, "uid": 1000, "gid": 1000}]
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    line = p.stdout.split("\n")[0].split()
+    assert line[0] == "crw-r-----" and line[2:4] == ["1000", "1000"]
+    assert line[4:6] == ["1,", "5"]
+    assert p.stdout.split("\n")[1].strip() == "4"
+
+
+def test_no_pivot(gk):
+    p = gk.run(gk.bundle(["/bin/sh", "-c", "ls /; cat /proc/1/cmdline"]), "--no-pivot")
+    assert p.returncode == 0, p.stderr
+    assert "bin" in p.stdout.split()
+
+
+def test_domainname_personality_and_namespaces(gk):
+    b = gk.bundle(["/bin/sh", "-c", "cat /proc/sys/kernel/domainname; uname -m; cat /proc/self/cgroup | tail -1"])
+    b.config["domainname"] = "example.test"
+    b.linux["personality"] = {"domain": "LINUX32"}
+    b.linux["namespaces"].append({"type": "cgroup"})
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.split("\n")
+    assert lines[0] == "example.test"
+    assert lines[1] in ("i686", "i386")
+    assert lines[2].endswith(":/")  # the container's cgroup is its root
+
+
+def test_ipc_and_uts_are_private(gk):
+    b = gk.bundle(["/bin/sh", "-c", "readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts"])
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    ipc, uts = p.stdout.split()
+    assert ipc != os.readlink("/proc/self/ns/ipc")
+    assert uts != os.readlink("/proc/self/ns/uts")
+
+
+def test_hostname_without_uts_namespace_is_refused(gk):
+    b = gk.bundle()
+    b.linux["namespaces"] = [n for n in b.linux["namespaces"] if n["type"] != "uts"]
+    p = gk.run(b)
+    assert p.returncode != 0
+    assert "unable to set hostname without a private UTS namespace" in p.stderr
+
+
+def test_rootfs_propagation_and_state_of_dead_init(gk):
+    b = gk.bundle(["/bin/sh", "-c", "exit 0"])
+    b.linux["rootfsPropagation"] = "rprivate"
+    cid = gk.create(b)
+    gk.gkrun("start", cid, check=True)
+    for _ in range(100):
+        st = gk.state(cid)
+        if st["status"] == "stopped":
+            break
+        time.sleep(0.02)
+    assert st["status"] == "stopped" and st["pid"] == 0
+    gk.gkrun("delete", cid, check=True)
+
+
+def test_delete_force_after_gkrun_crash_mid_create(gk, tmp_path):
+    """A gkrun create killed while a hook runs leaves a half-made container;
+    delete --force removes all of it."""
+    flag = tmp_path / "in-hook"
+    hook = tmp_path / "hook.sh"
+    hook.write_text("#!/bin/sh\ntouch %s\nsleep 30\n" % flag)
+    hook.chmod(0o755)
+    b = gk.bundle(["/bin/sleep", "100"])
+    b.config["hooks"] = {"createRuntime": [{"path": str(hook)}]}
+    b.write()
+    cid = gk.new_id()
+    proc = subprocess.Popen([GKRUN, "--root", gk.root, "create", "--bundle", b.path, cid],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if flag.exists():
+            break
+        time.sleep(0.02)
+    assert flag.exists()
+    init_pid = json.load(open(os.path.join(gk.root, cid, "state.json")))["pid"]
+    proc.kill()
+    proc.wait()
+    gk.gkrun("delete", "--force", cid, check=True)
+    assert gk.gkrun("list", "-q").stdout.strip() == ""
+    assert cgroup_dirs(cid) == []
+    time.sleep(0.1)
+    assert not os.path.exists("/proc/%d" % init_pid) or \
+        open("/proc/%d/stat" % init_pid).read().split()[2] in "ZX"
