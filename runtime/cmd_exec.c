@@ -198,7 +198,6 @@ static _Noreturn void exec_child(exec_job *j)
         _cleanup_(gk_error_freep) gk_error *err = NULL;
         gk_exec_ctx x = { .process = j->proc, .preserve_fds = j->f.preserve_fds };
 
-        prctl(PR_SET_DUMPABLE, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (gk_sync_expect(j->sync[1], GK_SYNC_GO, &err) < 0)
                 goto fail;
@@ -235,6 +234,10 @@ static int spawn(exec_job *j, gk_error **err)
                 if (setns(j->ns_fds[GK_NS_PID], CLONE_NEWPID) < 0)
                         return gk_error_errno(err, "join pid namespace");
         }
+        /* Not dumpable from the first instant in the container's pid
+         * namespace (the flag is inherited): no process there may open
+         * our /proc/PID/exe, the gkrun binary, before we exec. */
+        prctl(PR_SET_DUMPABLE, 0);
         j->pid = gk_clone(0, j->cg ? gk_cgroup_v2_fd(j->cg) : -1);
         if (j->pid == 0)
                 exec_child(j);

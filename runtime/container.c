@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -228,6 +229,9 @@ static int spawn_init(gk_container *c, gk_error **err)
                         return gk_error_errno(err, "join pid namespace `%s`",
                                               c->spec->linux.namespaces[GK_NS_PID].path);
         }
+        /* The init inherits "not dumpable": nothing in its namespaces can
+         * open its /proc/PID/exe (the gkrun binary) before it execs. */
+        prctl(PR_SET_DUMPABLE, 0);
         c->pid = gk_clone((uint64_t) c->clone_flags, gk_cgroup_v2_fd(c->cg));
         if (c->pid == 0) {
                 close(c->sync_parent);

@@ -28,6 +28,7 @@ typedef struct gk_container {
         bool no_pivot;
         bool no_new_keyring;
         int preserve_fds;
+        int listen_fds;   /* LISTEN_FDS of our environment, passed on */
         bool run_mode;    /* run: start over the sync socket, no exec fifo */
 
         /* set up by the parent before clone */

@@ -184,6 +184,7 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
         x->process = p;
         x->seccomp = c->spec->linux.seccomp.present ? &c->spec->linux.seccomp : NULL;
         x->preserve_fds = c->preserve_fds;
+        x->listen_fds = c->listen_fds;
         x->in_userns = c->spec->linux.namespaces[GK_NS_USER].present;
         return gk_process_prepare(x, err);
 }
@@ -197,9 +198,6 @@ _Noreturn void gk_init_main(gk_container *c)
         /* Die with gkrun while it sets us up; undone once we are ready,
          * since `gkrun create` exits then. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        /* Not dumpable: no process of the container may open our
-         * /proc/PID/exe (the gkrun binary) while we run gkrun's code. */
-        prctl(PR_SET_DUMPABLE, 0);
         umask(0);
         if (setup(c, &x, &fd_dir, &err) < 0)
                 goto fail;

@@ -81,11 +81,18 @@ static int build_env(gk_exec_ctx *x, gk_error **err)
         for (size_t i = 0; i < n; i++)
                 if (gk_str_has_prefix(p->env[i], "HOME="))
                         has_home = true;
-        env = calloc(n + 2, sizeof(char *));
+        env = calloc(n + 4, sizeof(char *));
         if (!env)
                 return gk_error_make(err, ENOMEM, "environment");
         for (size_t i = 0; i < n; i++)
                 env[i] = p->env[i];
+        /* systemd socket activation: the fds are the container's now, and
+         * its process will be pid 1 of its namespace. */
+        if (x->listen_fds > 0 && (asprintf(&env[n], "LISTEN_FDS=%d", x->listen_fds) < 0 ||
+                                  !(env[n + 1] = strdup("LISTEN_PID=1"))))
+                return gk_error_make(err, ENOMEM, "environment");
+        if (x->listen_fds > 0)
+                n += 2;
         if (!has_home) {
                 _cleanup_free_ char *home = home_of(p->user.uid);
 

@@ -35,6 +35,7 @@ typedef struct gk_exec_ctx {
         const gk_process *process;
         const gk_seccomp *seccomp; /* may be NULL */
         int preserve_fds;          /* fds 3..3+n-1 kept */
+        int listen_fds;            /* socket activation: LISTEN_FDS passed on */
         bool in_userns;            /* setgroups may be denied */
         char *path;                /* resolved args[0] (gk_process_prepare) */
         char **envp;               /* built env */

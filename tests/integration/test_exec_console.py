@@ -12,6 +12,21 @@ import time
 from conftest import GKRUN
 
 
+def test_listen_fds_are_passed_on(gk, tmp_path):
+    b = gk.bundle(["/bin/sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; ls /proc/self/fd"])
+    b.write()
+    r, w = os.pipe()
+    os.dup2(r, 3)
+    env = dict(os.environ, LISTEN_FDS="1")
+    p = subprocess.run([GKRUN, "--root", gk.root, "run", "--bundle", b.path, gk.new_id()],
+                       capture_output=True, text=True, pass_fds=(3,), env=env, timeout=30)
+    os.close(r)
+    os.close(w)
+    lines = p.stdout.split("\n")
+    assert lines[0] == "1 1", p.stderr
+    assert "3" in p.stdout.split()[2:]
+
+
 def running(gk, args=("/bin/sleep", "100"), **kw):
     b = gk.bundle(list(args), **kw)
     cid = gk.create(b)
@@ -73,12 +88,17 @@ def test_exec_missing_binary(gk):
 
 
 def test_exec_process_cannot_open_gkrun_binary(gk):
-    """The exec'd process runs gkrun's code until execve: nothing in the
-    container may reach the binary through /proc/PID/exe meanwhile, and
-    afterwards /proc/PID/exe is the container's program."""
-    cid, _ = running(gk)
-    p = gk.gkrun("exec", cid, "/bin/sh", "-c",
-                 "for p in /proc/[0-9]*; do readlink $p/exe; done", check=True)
+    """While `gkrun exec` sets up, its child runs gkrun's code inside the
+    container's pid namespace: a process of the container watching
+    /proc/*/exe must never reach the gkrun binary (the CVE-2019-5736
+    route to overwriting it)."""
+    cid, _ = running(gk, ("/bin/sh", "-c",
+                          "while :; do for p in /proc/[0-9]*; do readlink $p/exe; done;"
+                          " done > /tmp/seen 2>/dev/null"))
+    for _ in range(30):
+        gk.gkrun("exec", cid, "/bin/true", check=True)
+    p = gk.gkrun("exec", cid, "/bin/sh", "-c", "sort -u /tmp/seen", check=True)
+    assert "/bin/busybox" in p.stdout  # the watcher did see processes
     assert "gkrun" not in p.stdout
 
 
