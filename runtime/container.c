@@ -70,6 +70,9 @@ static int check_spec(gk_container *c, gk_error **err)
                 return gk_error_make(err, 0, "cannot use console socket if gkrun will not detach or allocate tty");
         if (!s->linux.namespaces[GK_NS_MOUNT].present)
                 return gk_error_make(err, 0, "config.json: linux.namespaces: gkrun needs a mount namespace");
+        if ((s->process->apparmor_profile || s->process->selinux_label) &&
+            gk_lsm_validate(s->process->apparmor_profile, s->process->selinux_label, err) < 0)
+                return gk_error_code(*err);
         if (s->linux.seccomp.present && gk_seccomp_validate(&s->linux.seccomp, err) < 0)
                 return gk_error_wrap(err, "config.json: linux.seccomp");
         return 0;

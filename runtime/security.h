@@ -28,4 +28,9 @@ int gk_caps_apply(const gk_capabilities *caps, gk_error **err);
 int gk_lsm_apply(const char *apparmor_profile, const char *selinux_label,
                  gk_error **err);
 
+/* The "LSM not enabled" check of gk_lsm_apply alone, for create time on
+ * the host (before anything exists). */
+int gk_lsm_validate(const char *apparmor_profile, const char *selinux_label,
+                    gk_error **err);
+
 #endif
