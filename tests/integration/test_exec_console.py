@@ -186,3 +186,40 @@ def test_exec_tty_through_console_socket(gk):
     assert p.returncode == 0, p.stderr.read()
     assert "/dev/pts/" in out and "exec-done" in out
     os.close(master)
+
+
+def test_exec_cap_adds_a_capability(gk):
+    cid, _ = running(gk)
+    before = gk.gkrun("exec", cid, "/bin/gk-probe", "caps", check=True).stdout
+    after = gk.gkrun("exec", "--cap", "CAP_SYS_TIME", cid, "/bin/gk-probe", "caps",
+                     check=True).stdout
+    assert "CAP_SYS_TIME" not in before
+    eff = [l for l in after.split("\n") if l.lower().startswith("capeff")][0]
+    assert "CAP_SYS_TIME" in eff
+
+
+def test_exec_preserve_fds(gk):
+    cid, _ = running(gk)
+    r, w = os.pipe()
+    os.write(w, b"through-fd-3\n")
+    os.close(w)
+    os.dup2(r, 3)
+    p = subprocess.run([GKRUN, "--root", gk.root, "exec", "--preserve-fds", "1", cid,
+                        "/bin/sh", "-c", "cat <&3"], capture_output=True, text=True,
+                       pass_fds=(3,), timeout=30)
+    os.close(r)
+    assert p.stdout.strip() == "through-fd-3", p.stderr
+
+
+def test_kill_all_reaches_every_process(gk):
+    cid, _ = running(gk, ("/bin/sh", "-c", "sleep 100 & sleep 100 & wait"))
+    time.sleep(0.2)
+    pids = json.loads(gk.gkrun("ps", "--format", "json", cid, check=True).stdout)
+    assert len(pids) == 3
+    gk.gkrun("kill", "--all", cid, "KILL", check=True)
+    for _ in range(100):
+        if all(not os.path.exists("/proc/%d" % p) or
+               open("/proc/%d/stat" % p).read().split()[2] == "Z" for p in pids):
+            break
+        time.sleep(0.05)
+    assert gk.state(cid)["status"] == "stopped"
