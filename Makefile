@@ -33,7 +33,7 @@ override CFLAGS += -DGK_VERSION=\"$(VERSION)\" -std=gnu11 $(WARN) $(HARDEN) -D_G
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed \
                     $(if $(SAN),$(SANFLAGS))
 
-RUN_PKGS = yajl libseccomp libcap libmnl
+RUN_PKGS = yajl libseccomp libcap libmnl libnftnl
 IMG_PKGS = yajl libcurl libarchive libcrypto
 RUN_LIBS := $(shell $(PKG_CONFIG) --libs $(RUN_PKGS) 2>/dev/null)
 IMG_LIBS := $(shell $(PKG_CONFIG) --libs $(IMG_PKGS) 2>/dev/null)

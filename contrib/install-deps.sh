@@ -4,10 +4,10 @@
 #   contrib/install-deps.sh --test   ... and what `make check` uses
 set -eu
 pkgs="build-essential pkg-config libyajl-dev libseccomp-dev libcap-dev libmnl-dev
-libcurl4-openssl-dev libarchive-dev libssl-dev busybox-static jq"
+libcurl4-openssl-dev libarchive-dev libssl-dev libnftnl-dev busybox-static jq"
 if [ "${1:-}" = --test ]; then
         pkgs="$pkgs python3 python3-pytest libcmocka-dev jq skopeo umoci docker-registry
-openssl qemu-system-x86 xz-utils runc crun iproute2 procps"
+openssl qemu-system-x86 xz-utils runc crun iproute2 procps nftables iputils-ping"
 fi
 missing=""
 for p in $pkgs; do

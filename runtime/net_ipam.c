@@ -1,0 +1,213 @@
+/* Address leases: one file per leased address, GK_NET_LEASE_DIR/<ip>,
+ * holding "ROOT\nID\nTAG\n" (the state root and id of its container, the
+ * tag of its veth, rules and files).  A lease appears whole or not at
+ * all: it is written to a temporary file and link(2)ed to its name, which
+ * fails with EEXIST when taken, so two creates never share an address
+ * even without the host-wide lock the callers hold.
+ *
+ * A lease whose container is gone (no state directory, or an init that
+ * died after create finished) is reclaimed, with what is left of the old
+ * container's rules, veth and files.  A container still being created is
+ * never reclaimed: `delete --force` frees what a crashed create leased. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gk/cleanup.h"
+#include "gk/util.h"
+#include "net_internal.h"
+#include "state.h"
+
+struct in_addr gk_ipam_gateway(struct in_addr subnet)
+{
+        return (struct in_addr){ htonl(ntohl(subnet.s_addr) + 1) };
+}
+
+char *gk_ipam_root_path(const char *root)
+{
+        char real[PATH_MAX];
+
+        return strdup(realpath(root, real) ? real : root);
+}
+
+typedef struct lease {
+        char *text; /* owns the strings below */
+        char *root, *id, *tag;
+} lease;
+
+static void lease_clear(lease *l)
+{
+        free(l->text);
+        *l = (lease){ 0 };
+}
+
+/* -ENOENT when there is no lease; -EBADMSG when it is not ours to read. */
+static int lease_read(int dfd, const char *name, lease *l)
+{
+        size_t len;
+        char *save = NULL;
+        gk_error *e = NULL;
+
+        *l = (lease){ 0 };
+        if (gk_read_file_at(dfd, name, &l->text, &len, &e) < 0) {
+                int r = gk_error_code(e);
+                gk_error_free(e);
+                return r;
+        }
+        l->root = strtok_r(l->text, "\n", &save);
+        l->id = strtok_r(NULL, "\n", &save);
+        l->tag = strtok_r(NULL, "\n", &save);
+        if (!l->root || !l->id || !l->tag) {
+                lease_clear(l);
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+static bool container_gone(const lease *l)
+{
+        _cleanup_(gk_state_freep) gk_state *st = NULL;
+        _cleanup_(gk_error_freep) gk_error *e = NULL;
+        _cleanup_free_ char *dir = gk_state_path(l->root, l->id, NULL);
+        struct stat sb;
+
+        if (!dir)
+                return false;
+        if (stat(dir, &sb) < 0)
+                return errno == ENOENT;
+        /* No state.json yet: a create between its first two steps. */
+        if (gk_state_load(l->root, l->id, &st, &e) < 0)
+                return false;
+        return !st->creating && st->pid > 0 && !gk_state_init_alive(st);
+}
+
+/* What a crashed or vanished container left holding this address. */
+static void reclaim(int dfd, const char *name, const lease *l)
+{
+        _cleanup_(gk_error_freep) gk_error *e1 = NULL, *e2 = NULL;
+        char veth[IFNAMSIZ];
+
+        gk_net_veth_name(l->tag, veth);
+        gk_link_delete(veth, &e1);
+        gk_nft_remove(l->tag, &e2);
+        gk_net_files_remove(l->tag, &e2);
+        unlinkat(dfd, name, 0);
+}
+
+static int try_take(int dfd, const char *tmp, const char *name)
+{
+        lease old;
+        int r;
+
+        if (linkat(dfd, tmp, dfd, name, 0) == 0)
+                return 0;
+        if (errno != EEXIST)
+                return -errno;
+        r = lease_read(dfd, name, &old);
+        if (r == -ENOENT) /* released meanwhile */
+                return linkat(dfd, tmp, dfd, name, 0) == 0 ? 0 : -errno;
+        if (r < 0 || !container_gone(&old)) {
+                if (r == 0)
+                        lease_clear(&old);
+                return -EEXIST;
+        }
+        reclaim(dfd, name, &old);
+        lease_clear(&old);
+        return linkat(dfd, tmp, dfd, name, 0) == 0 ? 0 : -errno;
+}
+
+static int write_tmp(int dfd, const char *tmp, const char *root, const char *id, const char *tag,
+                     gk_error **err)
+{
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = -1;
+        int n = asprintf(&text, "%s\n%s\n%s\n", root, id, tag);
+
+        if (n < 0)
+                return gk_error_make(err, ENOMEM, "lease");
+        unlinkat(dfd, tmp, 0);
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 || gk_write_all(fd, text, (size_t) n) < 0)
+                return gk_error_errno(err, "write lease `%s/%s`", GK_NET_LEASE_DIR, tmp);
+        return 0;
+}
+
+static int open_lease_dir(gk_error **err)
+{
+        int fd;
+
+        if (gk_mkdir_p(GK_NET_LEASE_DIR, 0700, err) < 0)
+                return gk_error_code(*err);
+        fd = open(GK_NET_LEASE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return gk_error_errno(err, "open `%s`", GK_NET_LEASE_DIR);
+        return fd;
+}
+
+/* Takes the lowest free address after the gateway. */
+static int scan(int dfd, const char *tmp, const gk_net_rec *r, struct in_addr *out,
+                gk_error **err)
+{
+        uint32_t base = ntohl(r->conf.subnet.s_addr), hosts = 1U << (32 - r->conf.prefix);
+
+        for (uint32_t h = 2; h < hosts - 1; h++) {
+                struct in_addr ip = { htonl(base + h) };
+                char name[INET_ADDRSTRLEN];
+                int ret;
+
+                inet_ntop(AF_INET, &ip, name, sizeof(name));
+                ret = try_take(dfd, tmp, name);
+                if (ret == 0) {
+                        *out = ip;
+                        return 0;
+                }
+                if (ret != -EEXIST)
+                        return gk_error_make(err, -ret, "lease `%s/%s`", GK_NET_LEASE_DIR, name);
+        }
+        return gk_error_make(err, 0, "subnet %s/%u: no free address left",
+                             inet_ntoa(r->conf.subnet), r->conf.prefix);
+}
+
+int gk_ipam_lease(const char *root, const char *id, const gk_net_rec *r, struct in_addr *out,
+                  gk_error **err)
+{
+        _cleanup_free_ char *aroot = gk_ipam_root_path(root), *tmp = NULL;
+        _cleanup_close_ int dfd = open_lease_dir(err);
+        int ret;
+
+        if (dfd < 0)
+                return dfd;
+        if (!aroot || asprintf(&tmp, ".tmp-%s", r->tag) < 0)
+                return gk_error_make(err, ENOMEM, "lease");
+        ret = write_tmp(dfd, tmp, aroot, id, r->tag, err);
+        if (ret == 0)
+                ret = scan(dfd, tmp, r, out, err);
+        unlinkat(dfd, tmp, 0);
+        return ret;
+}
+
+int gk_ipam_release(const char *root, const char *id, struct in_addr ip, gk_error **err)
+{
+        _cleanup_free_ char *aroot = gk_ipam_root_path(root);
+        _cleanup_close_ int dfd = open(GK_NET_LEASE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char name[INET_ADDRSTRLEN];
+        lease l;
+        bool ours;
+
+        if (dfd < 0)
+                return errno == ENOENT ? 0 : gk_error_errno(err, "open `%s`", GK_NET_LEASE_DIR);
+        inet_ntop(AF_INET, &ip, name, sizeof(name));
+        if (lease_read(dfd, name, &l) < 0)
+                return 0;
+        ours = aroot && !strcmp(l.root, aroot) && !strcmp(l.id, id);
+        lease_clear(&l);
+        if (ours && unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+                return gk_error_errno(err, "remove lease `%s/%s`", GK_NET_LEASE_DIR, name);
+        return 0;
+}
