@@ -57,6 +57,14 @@ int gk_cgroup_is_frozen(gk_cgroup *cg, bool *frozen, gk_error **err);
 int gk_cgroup_update(gk_cgroup *cg, const gk_resources *resources,
                      gk_error **err);
 
+/* Per-device block I/O totals (v1 blkio.throttle.*_recursive, v2 io.stat). */
+typedef struct gk_cgroup_blkio_dev {
+        uint32_t major, minor;
+        uint64_t read_bytes, write_bytes, read_ios, write_ios;
+} gk_cgroup_blkio_dev;
+
+#define GK_CGROUP_BLKIO_MAX 32
+
 typedef struct gk_cgroup_stats {
         uint64_t mem_usage, mem_limit, mem_max_usage, mem_failcnt;
         uint64_t swap_usage, swap_limit;
@@ -64,9 +72,18 @@ typedef struct gk_cgroup_stats {
         uint64_t cpu_throttled_periods, cpu_throttled_time_ns, cpu_periods;
         uint64_t pids_current, pids_limit;
         uint64_t oom_kill_count; /* oom kills so far */
+        uint64_t mem_cache;      /* page cache charged to the cgroup */
+        gk_cgroup_blkio_dev blkio[GK_CGROUP_BLKIO_MAX];
+        size_t n_blkio;
 } gk_cgroup_stats;
 
 int gk_cgroup_stats_read(gk_cgroup *cg, gk_cgroup_stats *st, gk_error **err);
+
+/* A pollable fd (POLLIN) that wakes up when the memory controller may have
+ * seen an OOM (v1 eventfd on memory.oom_control, v2 inotify on
+ * memory.events); compare oom_kill_count after a wake-up.  The caller
+ * closes it. */
+int gk_cgroup_oom_fd(gk_cgroup *cg, gk_error **err);
 
 /* Removes the container's cgroups on every hierarchy (kills nothing: the
  * caller kills first); an already missing cgroup is fine. */

@@ -64,25 +64,56 @@ static bool host_is_unified(void)
         return statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
 }
 
+/* Binds one hierarchy's cgroup SRC on NAME under DFD.  The remount goes
+ * through a fresh lookup: an fd opened before the bind names the directory
+ * the bind covers, and remounting that would hit the tmpfs instead. */
+static int bind_cgroup_v1(int dfd, const char *name, const char *src, unsigned long ro,
+                          gk_error **err)
+{
+        _cleanup_close_ int under = openat(dfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int top = -1;
+        char dst[32];
+
+        if (under < 0)
+                return gk_error_errno(err, "open cgroup mount point `%s`", name);
+        gk_fd_path(dst, under);
+        if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+                return gk_error_errno(err, "bind cgroup `%s`", src);
+        top = openat(dfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (top < 0)
+                return gk_error_errno(err, "open cgroup mount `%s`", name);
+        gk_fd_path(dst, top);
+        if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | ro,
+                  NULL) < 0)
+                return gk_error_errno(err, "remount cgroup `%s`", src);
+        return 0;
+}
+
 /* v1: a tmpfs holding, for each hierarchy in /proc/self/cgroup, a bind of
  * our own cgroup there (we were moved into the container's cgroups before
  * setup began). */
-static int mount_cgroup_v1(const char *target, const gk_mount *m, gk_error **err)
+static int mount_cgroup_v1(gk_container *c, const char *target, const gk_mount *m,
+                           gk_error **err)
 {
         _cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
-        _cleanup_close_ int dfd = -1;
-        char line[1024];
+        _cleanup_close_ int rootfd = -1, dfd = -1;
+        char line[1024], top[32];
 
         if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
                 return gk_error_errno(err, "mount tmpfs for cgroups");
         if (!f)
                 return gk_error_errno(err, "open /proc/self/cgroup");
-        dfd = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        /* target names the directory the tmpfs now covers: resolve the
+         * destination again to reach the tmpfs itself. */
+        rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return gk_error_errno(err, "open rootfs `%s`", c->rootfs);
+        dfd = gk_open_in_root(rootfd, m->destination, O_PATH | O_DIRECTORY, false, false, err);
         if (dfd < 0)
-                return gk_error_errno(err, "open cgroup mount");
+                return gk_error_wrap(err, "open cgroup mount");
+        gk_fd_path(top, dfd);
         while (fgets(line, sizeof(line), f)) {
-                char *ctrl = strchr(line, ':'), *path, *name, src[2048], dst[64];
-                _cleanup_close_ int sub = -1;
+                char *ctrl = strchr(line, ':'), *path, *name, src[2048];
 
                 if (!ctrl || !(path = strchr(ctrl + 1, ':')))
                         continue;
@@ -96,24 +127,18 @@ static int mount_cgroup_v1(const char *target, const gk_mount *m, gk_error **err
                 snprintf(src, sizeof(src), "/sys/fs/cgroup/%s%s", name, path);
                 if (access(src, F_OK) < 0 || mkdirat(dfd, name, 0755) < 0)
                         continue;
-                sub = openat(dfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (sub < 0)
-                        continue;
-                gk_fd_path(dst, sub);
-                if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
-                        return gk_error_errno(err, "bind cgroup `%s`", src);
-                mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC |
-                      (m->flags & MS_RDONLY), NULL);
+                if (bind_cgroup_v1(dfd, name, src, m->flags & MS_RDONLY, err) < 0)
+                        return gk_error_code(*err);
         }
         if (m->flags & MS_RDONLY)
-                mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
+                mount(NULL, top, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
         return 0;
 }
 
 int gk_mount_cgroupfs(gk_container *c, const char *target, const gk_mount *m, gk_error **err)
 {
         if (!host_is_unified())
-                return mount_cgroup_v1(target, m, err);
+                return mount_cgroup_v1(c, target, m, err);
         if (mount("cgroup2", target, "cgroup2", m->flags & ~(MS_BIND | MS_REC), NULL) == 0)
                 return 0;
         /* Without a cgroup namespace the kernel refuses a new cgroup2

@@ -41,7 +41,8 @@ if [ "$mode" != unit ]; then
                 /usr/bin/python3 -m pytest tests/integration -p no:cacheprovider -q -rfEs \
                         "${sel[@]}" --junitxml="$xml" ${PYTEST_ARGS:-}
                 rc=$?
-                read -r t f e s < <(/usr/bin/python3 - "$xml" <<'PY'
+                # no process substitution: the cgroup-v2 VM has no /dev/fd
+                read -r t f e s <<<"$(/usr/bin/python3 - "$xml" <<'PY'
 import sys, xml.etree.ElementTree as ET
 try:
     r = ET.parse(sys.argv[1]).getroot()
@@ -50,7 +51,7 @@ try:
 except Exception:
     print(0, 0, 1, 0)
 PY
-)
+)"
                 rm -f "$xml"
                 # pytest exit 5 = nothing collected; anything else non-zero
                 # without a counted failure is a harness failure.

@@ -1,0 +1,403 @@
+/* Unit tests of the cgroup layer's pure logic: path rules, the saved form,
+ * host layout parsing, unit conversions, value checks, size flags, and the
+ * v2 device program, run here by a small interpreter of the BPF
+ * instructions it uses (so its rule semantics are tested without root). */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../runtime/cgroup_internal.h"
+#include "gk/cleanup.h"
+
+static char *resolve(const char *path, bool *def)
+{
+        gk_error *err = NULL;
+        char *out = NULL;
+
+        if (gk_cg_resolve_path("c1", path, &out, def, &err) < 0) {
+                gk_error_free(err);
+                return NULL;
+        }
+        return out;
+}
+
+static void test_paths(void **state)
+{
+        struct { const char *in, *want; bool def; } cases[] = {
+                { NULL, "/gkrun/c1", true },
+                { "", "/gkrun/c1", true },
+                { "/a/b", "/a/b", false },
+                { "a/b", "/a/b", false },           /* relative: from the root too */
+                { "//a/./b//", "/a/b", false },
+                { "/a/../../../b", "/b", false },   /* never above the root */
+                { "../x", "/x", false },
+        };
+
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                bool def = !cases[i].def;
+                char *p = resolve(cases[i].in, &def);
+
+                assert_non_null(p);
+                assert_string_equal(p, cases[i].want);
+                assert_int_equal(def, cases[i].def);
+                free(p);
+        }
+}
+
+static void test_root_path_is_refused(void **state)
+{
+        gk_error *err = NULL;
+        char *out = NULL;
+        bool def;
+
+        assert_true(gk_cg_resolve_path("c1", "/../", &out, &def, &err) < 0);
+        assert_non_null(strstr(err->msg, "linux.cgroupsPath"));
+        assert_non_null(strstr(err->msg, "root cgroup"));
+        gk_error_free(err);
+}
+
+static const char hybrid_mountinfo[] =
+        "25 30 0:23 / /sys rw,nosuid - sysfs sysfs rw\n"
+        "33 25 0:28 / /sys/fs/cgroup ro - tmpfs tmpfs ro,mode=755\n"
+        "34 33 0:29 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n"
+        "35 33 0:30 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
+        "36 33 0:31 / /sys/fs/cgroup/cpu,cpuacct rw shared:9 - cgroup cgroup rw,cpu,cpuacct\n"
+        "37 33 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+        "38 33 0:33 / /sys/fs/cgroup/net_cls,net_prio rw - cgroup cgroup rw,net_cls,net_prio\n"
+        "39 33 0:32 / /mnt/again\\040here rw - cgroup cgroup rw,memory\n";
+
+static void test_layout_hybrid(void **state)
+{
+        gk_cg_layout lay = { 0 };
+        gk_error *err = NULL;
+
+        assert_int_equal(gk_cg_layout_parse(hybrid_mountinfo, &lay, &err), 0);
+        assert_int_equal(lay.mode, GK_CG_HYBRID);
+        assert_string_equal(lay.v2_mnt, "/sys/fs/cgroup/unified");
+        assert_int_equal(lay.n_v1, 3); /* name=systemd holds no controller; memory once */
+        assert_string_equal(lay.v1[lay.v1_of[GK_CTRL_CPU]].mnt, "/sys/fs/cgroup/cpu,cpuacct");
+        assert_int_equal(lay.v1_of[GK_CTRL_CPU], lay.v1_of[GK_CTRL_CPUACCT]);
+        assert_string_equal(lay.v1[lay.v1_of[GK_CTRL_MEMORY]].mnt, "/sys/fs/cgroup/memory");
+        assert_int_equal(lay.v1_of[GK_CTRL_NET_PRIO], lay.v1_of[GK_CTRL_NET_CLS]);
+        assert_int_equal(lay.v1_of[GK_CTRL_PIDS], -1);
+        gk_cg_layout_clear(&lay);
+}
+
+static void test_layout_v1_v2_and_none(void **state)
+{
+        gk_cg_layout lay = { 0 };
+        gk_error *err = NULL;
+
+        assert_int_equal(gk_cg_layout_parse("1 0 0:1 / /cg/pids rw - cgroup c rw,pids\n", &lay,
+                                            &err), 0);
+        assert_int_equal(lay.mode, GK_CG_V1);
+        assert_null(lay.v2_mnt);
+        gk_cg_layout_clear(&lay);
+        assert_int_equal(gk_cg_layout_parse("1 0 0:1 / /cg rw - cgroup2 c rw\n", &lay, &err), 0);
+        assert_int_equal(lay.mode, GK_CG_V2);
+        assert_string_equal(lay.v2_mnt, "/cg");
+        gk_cg_layout_clear(&lay);
+        assert_true(gk_cg_layout_parse("1 0 0:1 / / rw - ext4 /dev/vda rw\n", &lay, &err) < 0);
+        assert_non_null(strstr(err->msg, "no cgroup filesystem"));
+        gk_error_free(err);
+        gk_cg_layout_clear(&lay);
+}
+
+static void test_ctrl_lists(void **state)
+{
+        char buf[128];
+        uint32_t bits = gk_cg_parse_ctrl_list("cpuset cpu io memory hugetlb pids rdma misc\n");
+
+        assert_true(bits & GK_CTRL_BIT(GK_CTRL_BLKIO));
+        assert_true(bits & GK_CTRL_BIT(GK_CTRL_MISC));
+        assert_false(bits & GK_CTRL_BIT(GK_CTRL_FREEZER));
+        gk_cg_ctrl_list(GK_CTRL_BIT(GK_CTRL_CPU) | GK_CTRL_BIT(GK_CTRL_BLKIO) |
+                                GK_CTRL_BIT(GK_CTRL_MEMORY), buf, sizeof(buf));
+        assert_string_equal(buf, "+cpu +memory +io");
+}
+
+static void test_saved_form(void **state)
+{
+        gk_cgroup *cg = NULL;
+        gk_error *err = NULL;
+        char *s = NULL;
+        const gk_cg_layout *lay;
+        const char *names[] = { "v1", "hybrid", "v2" };
+        char saved[64];
+
+        if (gk_cg_layout_get(&lay, &err) < 0) {
+                gk_error_free(err);
+                skip(); /* no cgroups at all where the tests run */
+        }
+        snprintf(saved, sizeof(saved), "%s 2 /gkrun/a b", names[lay->mode]);
+        assert_int_equal(gk_cgroup_open(saved, &cg, &err), 0);
+        assert_string_equal(gk_cgroup_path(cg), "/gkrun/a b");
+        assert_int_equal(gk_cgroup_to_string(cg, &s, &err), 0);
+        assert_string_equal(s, saved);
+        free(s);
+        gk_cgroup_free(cg);
+        assert_true(gk_cgroup_open("v1 x /a", &cg, &err) < 0);
+        assert_non_null(strstr(err->msg, "cannot parse"));
+        gk_error_freep(&err);
+        assert_true(gk_cgroup_open("v9 1 /a", &cg, &err) < 0);
+        gk_error_freep(&err);
+        snprintf(saved, sizeof(saved), "%s 1 /a", names[(lay->mode + 1) % 3]);
+        assert_true(gk_cgroup_open(saved, &cg, &err) < 0);
+        assert_non_null(strstr(err->msg, "host"));
+        gk_error_freep(&err);
+}
+
+static void test_shares_to_weight(void **state)
+{
+        assert_int_equal(gk_cg_shares_to_weight(0), 0);
+        assert_int_equal(gk_cg_shares_to_weight(2), 1);
+        assert_int_equal(gk_cg_shares_to_weight(1024), 100);
+        assert_int_equal(gk_cg_shares_to_weight(262144), 10000);
+        assert_int_equal(gk_cg_shares_to_weight(1000000), 10000);
+        /* monotonic in between */
+        for (uint64_t s = 3, last = 1; s < 262144; s = s * 5 / 4 + 1) {
+                uint64_t w = gk_cg_shares_to_weight(s);
+
+                assert_true(w >= last);
+                last = w;
+        }
+        /* ceil(10^((l^2 + 125 l) / 612 - 7/34)), l = log2(shares) */
+        assert_int_equal(gk_cg_shares_to_weight(3), 2);
+        assert_int_equal(gk_cg_shares_to_weight(100), 17);
+        assert_int_equal(gk_cg_shares_to_weight(512), 59);
+        assert_int_equal(gk_cg_shares_to_weight(1000), 99);
+        assert_int_equal(gk_cg_shares_to_weight(2048), 174);
+        assert_int_equal(gk_cg_shares_to_weight(10000), 627);
+        assert_int_equal(gk_cg_shares_to_weight(100000), 4340);
+}
+
+static void test_blkio_weight_and_swap(void **state)
+{
+        gk_error *err = NULL;
+        int64_t out;
+
+        assert_int_equal(gk_cg_blkio_to_io_weight(0), 0);
+        assert_int_equal(gk_cg_blkio_to_io_weight(10), 1);
+        assert_int_equal(gk_cg_blkio_to_io_weight(1000), 10000);
+        assert_int_equal(gk_cg_blkio_to_io_weight(500), 1 + 490 * 9999 / 990);
+        assert_int_equal(gk_cg_swap_v2(300, 100, &out, &err), 0);
+        assert_int_equal(out, 200);
+        assert_int_equal(gk_cg_swap_v2(-1, 100, &out, &err), 0);
+        assert_int_equal(out, -1);
+        assert_int_equal(gk_cg_swap_v2(0, 100, &out, &err), 0);
+        assert_int_equal(out, 0);
+        assert_true(gk_cg_swap_v2(50, 100, &out, &err) < 0);
+        assert_non_null(strstr(err->msg, "below memory.limit"));
+        gk_error_freep(&err);
+        assert_true(gk_cg_swap_v2(50, 0, &out, &err) < 0);
+        assert_non_null(strstr(err->msg, "without a memory limit"));
+        gk_error_freep(&err);
+}
+
+static void test_parse_size(void **state)
+{
+        struct { const char *s; int64_t want; } ok[] = {
+                { "512", 512 }, { "64k", 64 << 10 }, { "32m", 32 << 20 }, { "1g", 1 << 30 },
+                { "1.5g", 3ll << 29 }, { "2GiB", 2ll << 30 }, { "100b", 100 }, { "-1", -1 },
+                { "10 MB", 10 << 20 }, { "1T", 1ll << 40 },
+        };
+        const char *bad[] = { "", "m", "-5", "1.g", "12x", "1mm", "0x10", "99999999999999999999" };
+        int64_t v;
+
+        for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+                assert_int_equal(gk_cg_parse_size(ok[i].s, &v), 0);
+                assert_int_equal(v, ok[i].want);
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+                assert_true(gk_cg_parse_size(bad[i], &v) < 0);
+}
+
+static void check_refused(const gk_resources *r, enum gk_cg_mode mode, const char *want)
+{
+        gk_error *err = NULL;
+
+        assert_true(gk_cg_validate(r, mode, &err) < 0);
+        if (!strstr(err->msg, want))
+                fail_msg("\"%s\" lacks \"%s\"", err->msg, want);
+        gk_error_free(err);
+}
+
+static void test_validate(void **state)
+{
+        gk_kv kv = { .key = "memory.max", .value = "1" }, procs = { .key = "cgroup.procs" };
+        gk_resources r = { .has_memory = true, .memory = { .has_limit = true, .limit = -2 } };
+        gk_error *err = NULL;
+
+        check_refused(&r, GK_CG_V2, "linux.resources.memory.limit");
+        r = (gk_resources){ .has_memory = true,
+                            .memory = { .has_limit = true, .limit = 100, .has_swap = true, .swap = 50 } };
+        check_refused(&r, GK_CG_V1, "linux.resources.memory.swap");
+        r = (gk_resources){ .has_cpu = true, .cpu = { .has_shares = true, .shares = 1 } };
+        check_refused(&r, GK_CG_V1, "linux.resources.cpu.shares");
+        r = (gk_resources){ .has_cpu = true, .cpu = { .cpus = "0-3,x" } };
+        check_refused(&r, GK_CG_V1, "not a CPU list");
+        r = (gk_resources){ .has_cpu = true, .cpu = { .has_realtime_runtime = true, .realtime_runtime = 5 } };
+        check_refused(&r, GK_CG_V2, "real-time");
+        assert_int_equal(gk_cg_validate(&r, GK_CG_V1, &err), 0);
+        r = (gk_resources){ .unified = &kv, .n_unified = 1 };
+        check_refused(&r, GK_CG_V1, "cgroup v1");
+        check_refused(&r, GK_CG_HYBRID, "linux.resources.unified");
+        assert_int_equal(gk_cg_validate(&r, GK_CG_V2, &err), 0);
+        r = (gk_resources){ .unified = &procs, .n_unified = 1 };
+        check_refused(&r, GK_CG_V2, "not a resource setting");
+        r = (gk_resources){ .has_blkio = true, .blkio = { .has_weight = true, .weight = 5 } };
+        check_refused(&r, GK_CG_V1, "linux.resources.blockIO.weight");
+        r = (gk_resources){ .has_net_class_id = true, .net_class_id = 1 };
+        check_refused(&r, GK_CG_V2, "linux.resources.network");
+        r = (gk_resources){ .has_pids = true, .pids_limit = -7 };
+        check_refused(&r, GK_CG_V1, "linux.resources.pids.limit");
+        assert_int_equal(gk_cg_validate(NULL, GK_CG_V1, &err), 0);
+        assert_null(err);
+}
+
+static void test_needed_controllers(void **state)
+{
+        gk_resources r = { .has_memory = true, .has_cpu = true, .has_pids = true,
+                           .cpu = { .cpus = "0" } };
+
+        /* a memory object with no field in it needs nothing */
+        assert_int_equal(gk_cg_needed(&r),
+                         GK_CTRL_BIT(GK_CTRL_CPUSET) | GK_CTRL_BIT(GK_CTRL_PIDS));
+        r.memory.has_limit = true;
+        r.cpu.has_quota = true;
+        assert_true(gk_cg_needed(&r) & GK_CTRL_BIT(GK_CTRL_MEMORY));
+        assert_true(gk_cg_needed(&r) & GK_CTRL_BIT(GK_CTRL_CPU));
+        assert_int_equal(gk_cg_needed(NULL), 0);
+}
+
+/* --- the device program, interpreted ------------------------------------ */
+
+/* Runs the subset of eBPF the builder emits on a bpf_cgroup_dev_ctx. */
+static int64_t run_bpf(const struct bpf_insn *p, size_t n, uint32_t ctx[3])
+{
+        uint64_t r[11] = { 0 };
+
+        for (size_t pc = 0; pc < n; pc++) {
+                const struct bpf_insn *i = &p[pc];
+                uint64_t imm = (uint64_t) (int64_t) i->imm;
+
+                switch (i->code) {
+                case BPF_LDX | BPF_MEM | BPF_W:
+                        assert_int_equal(i->src_reg, 1);
+                        r[i->dst_reg] = ctx[i->off / 4];
+                        break;
+                case BPF_ALU | BPF_MOV | BPF_X: r[i->dst_reg] = (uint32_t) r[i->src_reg]; break;
+                case BPF_ALU | BPF_AND | BPF_K:
+                        r[i->dst_reg] = (uint32_t) (r[i->dst_reg] & (uint32_t) i->imm);
+                        break;
+                case BPF_ALU | BPF_RSH | BPF_K:
+                        r[i->dst_reg] = (uint32_t) r[i->dst_reg] >> i->imm;
+                        break;
+                case BPF_ALU64 | BPF_MOV | BPF_K: r[i->dst_reg] = imm; break;
+                case BPF_JMP | BPF_JNE | BPF_K:
+                        if (r[i->dst_reg] != imm)
+                                pc += (size_t) i->off;
+                        break;
+                case BPF_JMP | BPF_JEQ | BPF_K:
+                        if (r[i->dst_reg] == imm)
+                                pc += (size_t) i->off;
+                        break;
+                case BPF_JMP | BPF_EXIT: return (int64_t) r[0];
+                default: fail_msg("unexpected instruction %#x at %zu", i->code, pc);
+                }
+                assert_true(pc + 1 <= n);
+        }
+        fail_msg("fell off the end");
+        return -1;
+}
+
+#define R(al, t, ma, mi, a) { .allow = (al), .type = (t), .major = (ma), .minor = (mi), .access = (a) }
+
+static int allowed(const gk_device_rule *rules, size_t n, char type, uint32_t maj,
+                   uint32_t min, const char *access)
+{
+        struct bpf_insn *p = NULL;
+        size_t len;
+        gk_error *err = NULL;
+        uint32_t acc = 0, ctx[3];
+        int64_t v;
+
+        for (const char *a = access; *a; a++)
+                acc |= *a == 'r' ? BPF_DEVCG_ACC_READ : *a == 'w' ? BPF_DEVCG_ACC_WRITE
+                                                                  : BPF_DEVCG_ACC_MKNOD;
+        ctx[0] = acc << 16 | (type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR);
+        ctx[1] = maj;
+        ctx[2] = min;
+        assert_int_equal(gk_cg_bpf_build(rules, n, &p, &len, &err), 0);
+        v = run_bpf(p, len, ctx);
+        free(p);
+        assert_true(v == 0 || v == 1);
+        return (int) v;
+}
+
+static void test_bpf_defaults(void **state)
+{
+        gk_device_rule deny_all[] = { R(false, 'a', -1, -1, "rwm") };
+
+        /* no rules at all: only the default allow-list */
+        assert_true(allowed(NULL, 0, 'c', 1, 3, "rw"));      /* /dev/null */
+        assert_true(allowed(NULL, 0, 'c', 136, 7, "rw"));    /* a pty */
+        assert_true(allowed(NULL, 0, 'c', 5, 2, "rw"));      /* ptmx */
+        assert_false(allowed(NULL, 0, 'c', 1, 11, "r"));     /* kmsg */
+        assert_false(allowed(NULL, 0, 'b', 8, 0, "r"));      /* a disk */
+        assert_true(allowed(NULL, 0, 'b', 8, 0, "m"));       /* mknod of anything */
+        assert_false(allowed(NULL, 0, 'b', 8, 0, "rm"));
+        /* the defaults come last: they win over the spec's rules */
+        assert_true(allowed(deny_all, 1, 'c', 1, 3, "w"));
+        assert_false(allowed(deny_all, 1, 'c', 4, 1, "w"));
+}
+
+static void test_bpf_last_match_per_access_bit(void **state)
+{
+        gk_device_rule r1[] = { R(false, 'a', -1, -1, "rwm"), R(true, 'c', 1, 11, "r") };
+        gk_device_rule r2[] = { R(false, 'a', -1, -1, "rwm"), R(true, 'c', 1, -1, "rw"),
+                                R(false, 'c', 1, 11, "w") };
+        gk_device_rule r3[] = { R(true, 'a', -1, -1, "rwm"), R(false, 'b', 8, -1, "w") };
+        gk_device_rule r4[] = { R(true, 'a', 7, -1, "r") };
+
+        assert_true(allowed(r1, 2, 'c', 1, 11, "r"));
+        assert_false(allowed(r1, 2, 'c', 1, 11, "w"));
+        assert_false(allowed(r1, 2, 'c', 1, 11, "rw"));
+        assert_true(allowed(r2, 3, 'c', 1, 11, "r"));
+        assert_false(allowed(r2, 3, 'c', 1, 11, "rw"));
+        assert_true(allowed(r2, 3, 'c', 1, 12, "rw"));
+        assert_false(allowed(r2, 3, 'b', 1, 12, "r")); /* type c only */
+        assert_true(allowed(r3, 2, 'b', 8, 1, "r"));
+        assert_false(allowed(r3, 2, 'b', 8, 1, "w"));
+        assert_true(allowed(r3, 2, 'c', 8, 1, "w"));
+        assert_true(allowed(r4, 1, 'b', 7, 3, "r")); /* type a: block and char */
+        assert_true(allowed(r4, 1, 'c', 7, 3, "r"));
+        assert_false(allowed(r4, 1, 'c', 7, 3, "w"));
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_paths),
+                cmocka_unit_test(test_root_path_is_refused),
+                cmocka_unit_test(test_layout_hybrid),
+                cmocka_unit_test(test_layout_v1_v2_and_none),
+                cmocka_unit_test(test_ctrl_lists),
+                cmocka_unit_test(test_saved_form),
+                cmocka_unit_test(test_shares_to_weight),
+                cmocka_unit_test(test_blkio_weight_and_swap),
+                cmocka_unit_test(test_parse_size),
+                cmocka_unit_test(test_validate),
+                cmocka_unit_test(test_needed_controllers),
+                cmocka_unit_test(test_bpf_defaults),
+                cmocka_unit_test(test_bpf_last_match_per_access_bit),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
