@@ -90,8 +90,9 @@ check:
 check-unit: units
 	tests/run-tests.sh --unit-only $(O)
 
+CGV2VM ?= ../shared/tools/cgv2-vm
 check-cgv2: all
-	../shared/tools/cgv2-vm --timeout 1800 -- tests/run-tests.sh --cgroup-only $(O)
+	$(CGV2VM) --timeout 1800 -- tests/run-tests.sh --cgroup-only $(O)
 
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
