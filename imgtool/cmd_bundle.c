@@ -1,14 +1,151 @@
-/* Placeholder until this command lands. */
+/* gkimg bundle / unbundle: flags, the image from the store with its layers
+ * unpacked (once, shared), and the bundle written by bundle.c. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "bundle.h"
 #include "commands.h"
+#include "gk/cleanup.h"
+#include "gk/opts.h"
+#include "gk/util.h"
+#include "image.h"
+#include "store.h"
+
+/* "512m", "1G", "1048576" -> bytes. */
+static int parse_bytes(const char *s, int64_t *out, gk_error **err)
+{
+        char *end;
+        double v;
+        double mult = 1;
+
+        errno = 0;
+        v = strtod(s, &end);
+        if (end == s || errno || !(v >= 0 && v < 1e300))
+                goto bad;
+        if (*end) {
+                switch (*end | 0x20) {
+                case 'k': mult = 1024.0; break;
+                case 'm': mult = 1024.0 * 1024; break;
+                case 'g': mult = 1024.0 * 1024 * 1024; break;
+                case 't': mult = 1024.0 * 1024 * 1024 * 1024; break;
+                default: goto bad;
+                }
+                end++;
+                if ((*end | 0x20) == 'b')
+                        end++;
+                if (*end)
+                        goto bad;
+        }
+        v *= mult;
+        if (v < 1 || v > 9.2e18)
+                goto bad;
+        *out = (int64_t) v;
+        return 0;
+bad:
+        return gk_error_make(err, 0, "bundle: --mem `%s`: expected BYTES (a number, "
+                             "optionally with k, m, g or t)", s);
+}
+
+static int parse_cpus(const char *s, uint64_t *millis, gk_error **err)
+{
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(s, &end);
+        if (end == s || *end || errno || !(v >= 0.01) || v > 4096)
+                return gk_error_make(err, 0, "bundle: --cpus `%s`: expected a number of CPUs "
+                                     "like 1 or 0.5", s);
+        *millis = (uint64_t) (v * 1000 + 0.5);
+        return 0;
+}
+
+typedef struct bundle_args {
+        const char *mem, *cpus, *pids;
+        bool allow_devices;
+        char **ports, **env;
+} bundle_args;
+
+static int check_args(const bundle_args *a, gk_bundle_opts *o, gk_error **err)
+{
+        uint64_t pids;
+
+        if (a->mem && parse_bytes(a->mem, &o->mem, err) < 0)
+                return -EINVAL;
+        o->has_mem = a->mem != NULL;
+        if (a->cpus && parse_cpus(a->cpus, &o->cpu_millis, err) < 0)
+                return -EINVAL;
+        o->has_cpus = a->cpus != NULL;
+        if (a->pids) {
+                if (!gk_parse_u64(a->pids, &pids) || pids == 0 || pids > INT64_MAX)
+                        return gk_error_make(err, 0, "bundle: --pids `%s`: expected a positive "
+                                             "number", a->pids);
+                o->pids = (int64_t) pids;
+                o->has_pids = true;
+        }
+        for (char **p = a->ports; p && *p; p++)
+                if (gk_bundle_check_port(*p, err) < 0)
+                        return gk_error_wrap(err, "bundle");
+        o->ports = a->ports;
+        o->env = a->env;
+        return 0;
+}
 
 int cmd_bundle(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
-        return gk_error_make(err, ENOSYS, "%s", argv[0]);
+        _cleanup_strv_ char **ports = NULL, **env = NULL;
+        _cleanup_(gk_image_freep) gk_image *img = NULL;
+        _cleanup_(gk_store_freep) gk_store *s = NULL;
+        gk_bundle_opts o = { 0 };
+        bundle_args a = { 0 };
+        const gk_opt opts[] = {
+                { "copy", 0, GK_OPT_BOOL, &o.copy },
+                { "mem", 'm', GK_OPT_STRING, &a.mem },
+                { "memory", 0, GK_OPT_STRING, &a.mem },
+                { "cpus", 0, GK_OPT_STRING, &a.cpus },
+                { "pids", 0, GK_OPT_STRING, &a.pids },
+                { "net", 0, GK_OPT_STRING, &o.net },
+                { "publish", 'p', GK_OPT_STRV, &ports },
+                { "env", 'e', GK_OPT_STRV, &env },
+                { "workdir", 'w', GK_OPT_STRING, &o.workdir },
+                { "user", 'u', GK_OPT_STRING, &o.user },
+                { "hostname", 0, GK_OPT_STRING, &o.hostname },
+                { "tty", 't', GK_OPT_BOOL, &o.tty },
+                { "allow-devices", 0, GK_OPT_BOOL, &a.allow_devices },
+                { 0 },
+        };
+        int first;
+
+        if (gk_opts_parse(argc, argv, "bundle", opts, &first, err) < 0)
+                return -EINVAL;
+        if (argc - first < 2)
+                return gk_error_make(err, 0, "usage: gkimg bundle [FLAGS] REF DIR [-- CMD [ARG...]]");
+        a.ports = ports;
+        a.env = env;
+        if (check_args(&a, &o, err) < 0)
+                return -EINVAL;
+        if (argc - first > 2)
+                o.cmd = argv + first + 2 + !strcmp(argv[first + 2], "--");
+        /* The gc lock, held shared until the bundle is recorded, keeps gc
+         * from removing layers between their unpack and the record. */
+        if (gk_store_open(g->root, &s, err) < 0 || gk_store_hold(s, err) < 0 ||
+            gk_image_load(s, argv[first], &img, err) < 0 ||
+            gk_image_unpack_layers(s, img, a.allow_devices, err) < 0)
+                return -EIO;
+        return gk_bundle_create(gk_store_root(s), argv[first + 1], &img->b, &o, err) < 0 ? -EIO
+                                                                                         : 0;
 }
 
 int cmd_unbundle(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
-        return gk_error_make(err, ENOSYS, "%s", argv[0]);
+        const gk_opt opts[] = { { 0 } };
+        int first;
+
+        if (gk_opts_parse(argc, argv, "unbundle", opts, &first, err) < 0)
+                return -EINVAL;
+        if (argc - first != 1)
+                return gk_error_make(err, 0, "usage: gkimg unbundle DIR");
+        return gk_bundle_remove(g->root, argv[first], err) < 0 ? -EIO : 0;
 }

@@ -1,24 +1,267 @@
-/* Placeholder until this command lands. */
+/* gkimg images, inspect, rmi and gc: the store seen and tidied by a user. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "commands.h"
+#include "digest.h"
+#include "gk/cleanup.h"
+#include "gk/json.h"
+#include "gk/opts.h"
+#include "json_tree.h"
+#include "reference.h"
+#include "store.h"
+
+/* Docker's style: 1000-based, three significant digits ("7.8MB"). */
+static void human_size(char *buf, size_t n, int64_t size)
+{
+        static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+        double v = size < 0 ? 0 : (double) size;
+        size_t u = 0;
+
+        while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
+                v /= 1000;
+                u++;
+        }
+        snprintf(buf, n, v < 10 && u ? "%.3g%s" : "%.4g%s", v, units[u]);
+}
+
+static time_t parse_rfc3339(const char *s)
+{
+        struct tm tm = { 0 };
+        const char *rest;
+
+        if (!s || !(rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
+                return (time_t) -1;
+        return timegm(&tm);
+}
+
+static void human_age(char *buf, size_t n, const char *created)
+{
+        time_t t = parse_rfc3339(created), now = time(NULL);
+        static const struct {
+                long secs;
+                const char *unit;
+        } steps[] = { { 365L * 86400, "year" }, { 30L * 86400, "month" }, { 7L * 86400, "week" },
+                      { 86400, "day" },         { 3600, "hour" },         { 60, "minute" } };
+        long d;
+
+        if (t == (time_t) -1) {
+                snprintf(buf, n, "N/A");
+                return;
+        }
+        d = (long) (now - t);
+        for (size_t i = 0; i < ARRAY_SIZE(steps); i++)
+                if (d >= steps[i].secs) {
+                        long k = d / steps[i].secs;
+
+                        snprintf(buf, n, "%ld %s%s ago", k, steps[i].unit, k == 1 ? "" : "s");
+                        return;
+                }
+        snprintf(buf, n, "less than a minute ago");
+}
+
+/* NAME split into the familiar repository and the tag (or "<none>"). */
+static void split_name(const char *name, char **repo, const char **tag)
+{
+        _cleanup_(gk_reference_clear) gk_reference r = { 0 };
+
+        *repo = NULL;
+        *tag = "<none>";
+        if (gk_reference_parse(name, &r, NULL) < 0) {
+                *repo = strdup(name);
+                return;
+        }
+        *repo = gk_reference_familiar_name(&r);
+        if (r.tag && !r.digest) {
+                const char *colon = strrchr(name, ':');
+
+                *tag = colon ? colon + 1 : "<none>";
+        }
+}
+
+static void print_table(const gk_store_entry *es, size_t n)
+{
+        printf("%-40s %-20s %-14s %-20s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED",
+               "SIZE");
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *repo = NULL;
+                const char *tag;
+                char size[32], age[64];
+
+                split_name(es[i].name, &repo, &tag);
+                human_size(size, sizeof(size), es[i].size);
+                human_age(age, sizeof(age), es[i].created);
+                printf("%-40s %-20s %-14.12s %-20s %s\n", repo ? repo : es[i].name, tag,
+                       gk_digest_hex(es[i].id), age, size);
+        }
+}
+
+static int print_json(const gk_store_entry *es, size_t n, gk_error **err)
+{
+        _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(true);
+        _cleanup_free_ char *out = NULL;
+
+        if (!g)
+                return gk_error_make(err, ENOMEM, "images");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *repo = NULL;
+                const char *tag;
+
+                split_name(es[i].name, &repo, &tag);
+                yajl_gen_map_open(g);
+                gk_json_kstr(g, "name", es[i].name);
+                gk_json_kstr(g, "repository", repo ? repo : es[i].name);
+                gk_json_kstr(g, "tag", strcmp(tag, "<none>") ? tag : NULL);
+                gk_json_kstr(g, "id", es[i].id);
+                gk_json_kstr(g, "manifest", es[i].manifest_digest);
+                gk_json_kstr(g, "repoDigest", es[i].repo_digest);
+                gk_json_kstr(g, "created", es[i].created);
+                gk_json_kstr(g, "platform", es[i].platform);
+                gk_json_kint(g, "size", es[i].size);
+                yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+        if (gk_json_gen_finish(g, &out, NULL, err) < 0)
+                return -ENOMEM;
+        printf("%s", out);
+        return 0;
+}
 
 int cmd_images(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
-        return gk_error_make(err, ENOSYS, "%s", argv[0]);
+        _cleanup_(gk_store_freep) gk_store *s = NULL;
+        const char *format = "table";
+        gk_store_entry *es = NULL;
+        size_t n = 0;
+        const gk_opt opts[] = { { "format", 0, GK_OPT_STRING, &format }, { 0 } };
+        int first, r;
+
+        if (gk_opts_parse(argc, argv, "images", opts, &first, err) < 0)
+                return -EINVAL;
+        if (first < argc)
+                return gk_error_make(err, 0, "images: unexpected argument `%s`", argv[first]);
+        if (strcmp(format, "table") && strcmp(format, "json"))
+                return gk_error_make(err, 0, "images: --format: `%s` is not table or json",
+                                     format);
+        if (gk_store_open(g->root, &s, err) < 0 || gk_store_list(s, &es, &n, err) < 0)
+                return -EIO;
+        r = 0;
+        if (!strcmp(format, "json"))
+                r = print_json(es, n, err);
+        else
+                print_table(es, n);
+        gk_store_entries_free(es, n);
+        return r;
+}
+
+static void gen_layers(yajl_gen g, const gk_store_image *img)
+{
+        gk_json_str(g, "layers");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < img->n_layers; i++) {
+                yajl_gen_map_open(g);
+                gk_json_kstr(g, "digest", img->layers[i].digest);
+                gk_json_kstr(g, "mediaType", img->layers[i].media_type);
+                gk_json_kint(g, "size", img->layers[i].size);
+                yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+}
+
+static int inspect_one(gk_store *s, const char *ref, yajl_gen g, gk_error **err)
+{
+        _cleanup_(gk_store_image_freep) gk_store_image *img = NULL;
+        _cleanup_(gk_json_freep) yajl_val config = NULL;
+
+        if (gk_store_resolve(s, ref, &img, err) < 0 ||
+            gk_json_parse(img->config, img->config_len, "image config", &config, err) < 0)
+                return -EIO;
+        yajl_gen_map_open(g);
+        gk_json_kstr(g, "id", img->config_digest);
+        gk_json_kstr(g, "name", img->name);
+        gk_json_kstr(g, "manifest", img->manifest_digest);
+        gk_json_kstr(g, "mediaType", img->manifest_media_type);
+        gen_layers(g, img);
+        gk_json_str(g, "config");
+        gk_json_gen_tree(g, config);
+        yajl_gen_map_close(g);
+        return 0;
 }
 
 int cmd_inspect(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
-        return gk_error_make(err, ENOSYS, "%s", argv[0]);
+        _cleanup_(gk_store_freep) gk_store *s = NULL;
+        _cleanup_(gk_json_genp) yajl_gen gen = gk_json_gen_new(true);
+        _cleanup_free_ char *out = NULL;
+        const gk_opt opts[] = { { 0 } };
+        int first;
+
+        if (gk_opts_parse(argc, argv, "inspect", opts, &first, err) < 0)
+                return -EINVAL;
+        if (first >= argc)
+                return gk_error_make(err, 0, "inspect: missing image reference");
+        if (!gen || gk_store_open(g->root, &s, err) < 0)
+                return -EIO;
+        yajl_gen_array_open(gen);
+        for (int i = first; i < argc; i++)
+                if (inspect_one(s, argv[i], gen, err) < 0)
+                        return -ENOENT;
+        yajl_gen_array_close(gen);
+        if (gk_json_gen_finish(gen, &out, NULL, err) < 0)
+                return -ENOMEM;
+        printf("%s", out);
+        return 0;
 }
 
 int cmd_rmi(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
-        return gk_error_make(err, ENOSYS, "%s", argv[0]);
+        _cleanup_(gk_store_freep) gk_store *s = NULL;
+        const gk_opt opts[] = { { 0 } };
+        int first;
+
+        if (gk_opts_parse(argc, argv, "rmi", opts, &first, err) < 0)
+                return -EINVAL;
+        if (first >= argc)
+                return gk_error_make(err, 0, "rmi: missing image reference");
+        if (gk_store_open(g->root, &s, err) < 0)
+                return -EIO;
+        /* Like docker rmi: every name is tried; the first failure is
+         * reported after the others are done. */
+        for (int i = first; i < argc; i++) {
+                _cleanup_(gk_error_freep) gk_error *e = NULL;
+                _cleanup_strv_ char **names = NULL;
+
+                if (gk_store_untag(s, argv[i], &names, &e) < 0) {
+                        if (!*err)
+                                *err = TAKE_PTR(e);
+                        continue;
+                }
+                for (char **n = names; *n; n++)
+                        printf("Untagged: %s\n", *n);
+        }
+        return *err ? gk_error_code(*err) : 0;
 }
 
 int cmd_gc(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
-        return gk_error_make(err, ENOSYS, "%s", argv[0]);
+        _cleanup_(gk_store_freep) gk_store *s = NULL;
+        gk_store_gc_stats st;
+        const gk_opt opts[] = { { 0 } };
+        char size[32];
+        int first;
+
+        if (gk_opts_parse(argc, argv, "gc", opts, &first, err) < 0)
+                return -EINVAL;
+        if (first < argc)
+                return gk_error_make(err, 0, "gc: unexpected argument `%s`", argv[first]);
+        if (gk_store_open(g->root, &s, err) < 0 || gk_store_gc(s, &st, err) < 0)
+                return -EIO;
+        human_size(size, sizeof(size), (int64_t) st.bytes);
+        printf("removed %llu blobs and %llu layers, %s reclaimed\n",
+               (unsigned long long) st.blobs, (unsigned long long) st.layers, size);
+        return 0;
 }

@@ -1,14 +1,265 @@
-/* Placeholder until this command lands. */
+/* gkimg import / export: images without a registry.
+ *   import FILE [REF]   docker-archive (docker save), oci-archive or an OCI
+ *                       layout directory; layers unpacked right away, the
+ *                       name given only once everything is in place
+ *   export REF FILE     an oci-archive (what skopeo and umoci read) */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "export.h"
+#include "gk/cleanup.h"
+#include "gk/json.h"
+#include "gk/opts.h"
+#include "gk/util.h"
+#include "image.h"
+#include "manifest.h"
+#include "store.h"
+#include "import_source.h"
+
+
+/* The store has the image; its layers get unpacked before it is named, so
+ * a hostile or broken layer leaves no name behind. */
+static int finish_image(gk_store *s, const char *manifest_digest, const char *name,
+                        bool allow_devices, gk_error **err)
+{
+        _cleanup_(gk_image_freep) gk_image *img = NULL;
+
+        if (gk_image_load(s, manifest_digest, &img, err) < 0 ||
+            gk_image_unpack_layers(s, img, allow_devices, err) < 0 ||
+            gk_store_tag(s, name, manifest_digest, NULL, err) < 0)
+                return gk_error_wrap(err, "image `%s`", name);
+        printf("Loaded image: %s\n", name);
+        return 0;
+}
+
+/* A manifest descriptor: its blobs into the store.  An index is resolved
+ * to this host's platform. */
+static int need_manifest(gk_import_source *src, const char *digest, const char *media_type,
+                         char **manifest_digest, gk_error **err)
+{
+        _cleanup_free_ char *text = NULL;
+        gk_manifest m = { 0 };
+        size_t len, idx;
+        int r;
+
+        if (gk_import_need_blob(src, digest, err) < 0 ||
+            gk_store_read_blob(src->store, digest, &text, &len, err) < 0 ||
+            gk_manifest_parse(text, len, media_type, &m, err) < 0)
+                return gk_error_wrap(err, "manifest %s", digest ? digest : "?");
+        if (m.kind == GK_MANIFEST_INDEX) {
+                gk_platform host = { 0 };
+
+                r = gk_platform_host(&host, err);
+                if (r >= 0)
+                        r = gk_manifest_select(&m, &host, &idx, err);
+                if (r >= 0)
+                        r = need_manifest(src, m.manifests[idx].digest, m.manifests[idx].media_type,
+                                          manifest_digest, err);
+                gk_platform_clear(&host);
+                gk_manifest_clear(&m);
+                return r;
+        }
+        r = gk_import_need_blob(src, m.config.digest, err);
+        for (size_t i = 0; r >= 0 && i < m.n_layers; i++)
+                r = gk_import_need_blob(src, m.layers[i].digest, err);
+        gk_manifest_clear(&m);
+        if (r < 0)
+                return r;
+        *manifest_digest = strdup(digest);
+        return *manifest_digest ? 0 : gk_error_make(err, ENOMEM, "import");
+}
+
+/* The name of an index.json entry: the REF given, else the full name
+ * containerd and docker write, else ref.name when it is more than a tag. */
+static const char *entry_name(yajl_val d, const char *ref)
+{
+        yajl_val ann = gk_json_get(d, "annotations");
+        const char *full = gk_json_get_str(ann, "io.containerd.image.name");
+        const char *tag = gk_json_get_str(ann, "org.opencontainers.image.ref.name");
+
+        if (ref)
+                return ref;
+        if (full)
+                return full;
+        if (tag && (strchr(tag, '/') || strchr(tag, ':')))
+                return tag;
+        return NULL;
+}
+
+static int import_oci(gk_import_source *s, const char *ref, bool allow_devices, gk_error **err)
+{
+        _cleanup_(gk_json_freep) yajl_val idx = NULL;
+        yajl_val ms;
+
+        if (gk_json_parse(s->index_json, s->index_len, "index.json", &idx, err) < 0)
+                return -EINVAL;
+        ms = gk_json_get(idx, "manifests");
+        if (!ms || !YAJL_IS_ARRAY(ms) || ms->u.array.len == 0)
+                return gk_error_make(err, 0, "`%s`: index.json lists no image", s->file);
+        if (ref && ms->u.array.len > 1)
+                return gk_error_make(err, 0, "`%s` holds %zu images: REF can name only one",
+                                     s->file, ms->u.array.len);
+        for (size_t i = 0; i < ms->u.array.len; i++) {
+                _cleanup_free_ char *md = NULL;
+                yajl_val d = ms->u.array.values[i];
+                const char *name = entry_name(d, ref);
+
+                if (!name)
+                        return gk_error_make(err, 0, "`%s`: index.json names no image "
+                                             "(give REF)", s->file);
+                if (need_manifest(s, gk_json_get_str(d, "digest"), gk_json_get_str(d, "mediaType"),
+                                  &md, err) < 0 ||
+                    finish_image(s->store, md, name, allow_devices, err) < 0)
+                        return -EIO;
+        }
+        return 0;
+}
+
+static const char *sniff_layer_type(gk_store *s, const char *digest, int64_t *size)
+{
+        _cleanup_close_ int fd = gk_store_open_blob(s, digest, NULL);
+        unsigned char m[4] = { 0 };
+        struct stat st;
+
+        *size = fd >= 0 && fstat(fd, &st) == 0 ? st.st_size : 0;
+        if (fd < 0 || pread(fd, m, sizeof(m), 0) < 2)
+                return "application/vnd.oci.image.layer.v1.tar";
+        if (m[0] == 0x1f && m[1] == 0x8b)
+                return "application/vnd.oci.image.layer.v1.tar+gzip";
+        if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+                return "application/vnd.oci.image.layer.v1.tar+zstd";
+        return "application/vnd.oci.image.layer.v1.tar";
+}
+
+static void gen_descriptor(yajl_gen g, const char *media_type, const char *digest, int64_t size)
+{
+        yajl_gen_map_open(g);
+        gk_json_kstr(g, "mediaType", media_type);
+        gk_json_kstr(g, "digest", digest);
+        gk_json_kint(g, "size", size);
+        yajl_gen_map_close(g);
+}
+
+/* docker save's manifest.json entry as an OCI manifest in the store. */
+static int docker_entry_manifest(gk_import_source *s, yajl_val entry, char **digest,
+                                 gk_error **err)
+{
+        _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(false);
+        _cleanup_free_ char *text = NULL;
+        const char *cfg = gk_import_member_digest(s, gk_json_get_str(entry, "Config") ?: "");
+        yajl_val layers = gk_json_get(entry, "Layers");
+        int64_t size;
+        size_t len;
+
+        if (!cfg || !layers || !YAJL_IS_ARRAY(layers))
+                return gk_error_make(err, 0, "`%s`: manifest.json: entry without Config or Layers "
+                                     "in the archive", s->file);
+        sniff_layer_type(s->store, cfg, &size);
+        yajl_gen_map_open(g);
+        gk_json_kint(g, "schemaVersion", 2);
+        gk_json_kstr(g, "mediaType", GK_MT_OCI_MANIFEST);
+        gk_json_str(g, "config");
+        gen_descriptor(g, GK_MT_OCI_CONFIG, cfg, size);
+        gk_json_str(g, "layers");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < layers->u.array.len; i++) {
+                const char *name = YAJL_GET_STRING(layers->u.array.values[i]);
+                const char *d = name ? gk_import_member_digest(s, name) : NULL;
+                const char *mt;
+
+                if (!d)
+                        return gk_error_make(err, 0, "`%s`: manifest.json: layer `%s` is not in "
+                                             "the archive", s->file, name ?: "?");
+                mt = sniff_layer_type(s->store, d, &size);
+                gen_descriptor(g, mt, d, size);
+        }
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+        if (gk_json_gen_finish(g, &text, &len, err) < 0)
+                return -EIO;
+        return gk_store_put_blob(s->store, text, len, NULL, digest, err);
+}
+
+static int import_docker(gk_import_source *s, const char *ref, bool allow_devices,
+                         gk_error **err)
+{
+        _cleanup_(gk_json_freep) yajl_val m = NULL;
+
+        if (gk_json_parse(s->manifest_json, s->manifest_len, "manifest.json", &m, err) < 0)
+                return -EINVAL;
+        if (!YAJL_IS_ARRAY(m) || m->u.array.len == 0)
+                return gk_error_make(err, 0, "`%s`: manifest.json lists no image", s->file);
+        if (ref && m->u.array.len > 1)
+                return gk_error_make(err, 0, "`%s` holds %zu images: REF can name only one",
+                                     s->file, m->u.array.len);
+        for (size_t i = 0; i < m->u.array.len; i++) {
+                _cleanup_free_ char *md = NULL;
+                yajl_val e = m->u.array.values[i], tags = gk_json_get(e, "RepoTags");
+                size_t ntags = tags && YAJL_IS_ARRAY(tags) ? tags->u.array.len : 0;
+                const char *first = ref ? ref : ntags ? YAJL_GET_STRING(tags->u.array.values[0]) : NULL;
+
+                if (!first)
+                        return gk_error_make(err, 0, "`%s`: the image has no RepoTags (give REF)",
+                                             s->file);
+                if (docker_entry_manifest(s, e, &md, err) < 0 ||
+                    finish_image(s->store, md, first, allow_devices, err) < 0)
+                        return -EIO;
+                for (size_t t = 1; !ref && t < ntags; t++) {
+                        const char *tag = YAJL_GET_STRING(tags->u.array.values[t]);
+
+                        if (tag && gk_store_tag(s->store, tag, md, NULL, err) < 0)
+                                return -EIO;
+                }
+        }
+        return 0;
+}
 
 int cmd_import(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
-        return gk_error_make(err, ENOSYS, "%s", argv[0]);
+        _cleanup_(gk_import_close) gk_import_source s = { .layout_fd = -1 };
+        _cleanup_(gk_store_freep) gk_store *store = NULL;
+        bool allow_devices = false;
+        const gk_opt opts[] = {
+                { "allow-devices", 0, GK_OPT_BOOL, &allow_devices },
+                { 0 },
+        };
+        const char *ref;
+        int first;
+
+        if (gk_opts_parse(argc, argv, "import", opts, &first, err) < 0)
+                return -EINVAL;
+        if (argc - first < 1 || argc - first > 2)
+                return gk_error_make(err, 0, "usage: gkimg import [--allow-devices] FILE [REF]");
+        ref = argc - first == 2 ? argv[first + 1] : NULL;
+        /* Held shared: gc must not remove blobs imported but not named yet. */
+        if (gk_store_open(g->root, &store, err) < 0 || gk_store_hold(store, err) < 0 ||
+            gk_import_open(store, argv[first], &s, err) < 0)
+                return -EIO;
+        if (s.index_json)
+                return import_oci(&s, ref, allow_devices, err);
+        if (s.manifest_json)
+                return import_docker(&s, ref, allow_devices, err);
+        return gk_error_make(err, 0, "`%s` is neither a docker-archive (manifest.json) nor an "
+                             "OCI archive or layout (index.json)", argv[first]);
 }
 
 int cmd_export(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
-        return gk_error_make(err, ENOSYS, "%s", argv[0]);
+        _cleanup_(gk_image_freep) gk_image *img = NULL;
+        _cleanup_(gk_store_freep) gk_store *s = NULL;
+        const gk_opt opts[] = { { 0 } };
+        int first;
+
+        if (gk_opts_parse(argc, argv, "export", opts, &first, err) < 0)
+                return -EINVAL;
+        if (argc - first != 2)
+                return gk_error_make(err, 0, "usage: gkimg export REF FILE");
+        if (gk_store_open(g->root, &s, err) < 0 || gk_image_load(s, argv[first], &img, err) < 0)
+                return -ENOENT;
+        return gk_export_oci_archive(s, img, argv[first + 1], err);
 }

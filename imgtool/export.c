@@ -1,0 +1,149 @@
+/* `gkimg export`: an oci-archive streamed from the store's blobs with
+ * libarchive.  index.json names the image twice: ref.name holds the tag
+ * (what skopeo's oci-archive:FILE:TAG and umoci look up) and
+ * io.containerd.image.name the full reference (what gkimg import, docker
+ * and containerd read back). */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "export.h"
+#include "gk/cleanup.h"
+#include "gk/json.h"
+#include "gk/util.h"
+
+static int add_header(struct archive *a, const char *name, mode_t type, int64_t size,
+                      gk_error **err)
+{
+        struct archive_entry *e = archive_entry_new();
+        int r;
+
+        if (!e)
+                return gk_error_make(err, ENOMEM, "export");
+        archive_entry_set_pathname(e, name);
+        archive_entry_set_filetype(e, type);
+        archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
+        archive_entry_set_size(e, size);
+        archive_entry_set_mtime(e, 0, 0);
+        r = archive_write_header(a, e);
+        archive_entry_free(e);
+        if (r != ARCHIVE_OK)
+                return gk_error_make(err, 0, "export: `%s`: %s", name, archive_error_string(a));
+        return 0;
+}
+
+static int add_mem(struct archive *a, const char *name, const char *data, size_t len,
+                   gk_error **err)
+{
+        if (add_header(a, name, AE_IFREG, (int64_t) len, err) < 0)
+                return -EIO;
+        if (archive_write_data(a, data, len) != (la_ssize_t) len)
+                return gk_error_make(err, 0, "export: `%s`: %s", name, archive_error_string(a));
+        return 0;
+}
+
+static int add_blob(struct archive *a, gk_store *s, const char *digest, gk_error **err)
+{
+        _cleanup_close_ int fd = gk_store_open_blob(s, digest, err);
+        _cleanup_free_ char *name = NULL;
+        char buf[1 << 16];
+        struct stat st;
+        ssize_t n;
+
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return gk_error_wrap(err, "export");
+        if (asprintf(&name, "blobs/sha256/%s", digest + 7) < 0)
+                return gk_error_make(err, ENOMEM, "export");
+        if (add_header(a, name, AE_IFREG, st.st_size, err) < 0)
+                return -EIO;
+        while ((n = gk_read_all(fd, buf, sizeof(buf))) > 0)
+                if (archive_write_data(a, buf, (size_t) n) != n)
+                        return gk_error_make(err, 0, "export: %s", archive_error_string(a));
+        return n < 0 ? gk_error_errno(err, "export: read blob %s", digest) : 0;
+}
+
+/* The tag of a reference ("x/y:1.0" -> "1.0"), "latest" when it has none. */
+static const char *ref_tag(const char *ref)
+{
+        const char *slash = strrchr(ref, '/'), *colon = strrchr(ref, ':');
+
+        if (colon && (!slash || colon > slash) && !strchr(colon, '@'))
+                return colon + 1;
+        return "latest";
+}
+
+static int index_json(const gk_image *img, char **out, size_t *len, gk_error **err)
+{
+        _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(false);
+        const char *mt = img->si->manifest_media_type;
+
+        yajl_gen_map_open(g);
+        gk_json_kint(g, "schemaVersion", 2);
+        gk_json_kstr(g, "mediaType", "application/vnd.oci.image.index.v1+json");
+        gk_json_str(g, "manifests");
+        yajl_gen_array_open(g);
+        yajl_gen_map_open(g);
+        gk_json_kstr(g, "mediaType", mt ? mt : "application/vnd.oci.image.manifest.v1+json");
+        gk_json_kstr(g, "digest", img->si->manifest_digest);
+        gk_json_kint(g, "size", (long long) img->si->manifest_len);
+        gk_json_str(g, "annotations");
+        yajl_gen_map_open(g);
+        gk_json_kstr(g, "io.containerd.image.name", img->ref);
+        gk_json_kstr(g, "org.opencontainers.image.ref.name", ref_tag(img->ref));
+        yajl_gen_map_close(g);
+        yajl_gen_map_close(g);
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+        return gk_json_gen_finish(g, out, len, err);
+}
+
+static int write_all_entries(struct archive *a, gk_store *s, const gk_image *img,
+                             gk_error **err)
+{
+        static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+        _cleanup_free_ char *index = NULL;
+        size_t len;
+
+        if (index_json(img, &index, &len, err) < 0 ||
+            add_mem(a, "oci-layout", layout, strlen(layout), err) < 0 ||
+            add_mem(a, "index.json", index, len, err) < 0 ||
+            add_header(a, "blobs", AE_IFDIR, 0, err) < 0 ||
+            add_header(a, "blobs/sha256", AE_IFDIR, 0, err) < 0 ||
+            add_blob(a, s, img->si->manifest_digest, err) < 0 ||
+            add_blob(a, s, img->si->config_digest, err) < 0)
+                return -EIO;
+        for (size_t i = 0; i < img->si->n_layers; i++)
+                if (add_blob(a, s, img->si->layers[i].digest, err) < 0)
+                        return -EIO;
+        return 0;
+}
+
+int gk_export_oci_archive(gk_store *s, const gk_image *img, const char *file,
+                          gk_error **err)
+{
+        _cleanup_free_ char *tmp = NULL;
+        struct archive *a = archive_write_new();
+        int r = 0;
+
+        if (!a || asprintf(&tmp, "%s.tmp.%d", file, getpid()) < 0)
+                return gk_error_make(err, ENOMEM, "export");
+        archive_write_set_format_pax_restricted(a);
+        if (archive_write_open_filename(a, tmp) != ARCHIVE_OK)
+                r = gk_error_make(err, 0, "export: `%s`: %s", file, archive_error_string(a));
+        if (r >= 0)
+                r = write_all_entries(a, s, img, err);
+        if (archive_write_close(a) != ARCHIVE_OK && r >= 0)
+                r = gk_error_make(err, 0, "export: `%s`: %s", file, archive_error_string(a));
+        archive_write_free(a);
+        if (r >= 0 && rename(tmp, file) < 0)
+                r = gk_error_errno(err, "export: `%s`", file);
+        if (r < 0)
+                unlink(tmp);
+        return r;
+}

@@ -1,0 +1,13 @@
+/* Writing an image of the store as an oci-archive (tar of an OCI layout). */
+#ifndef GK_IMGTOOL_EXPORT_H
+#define GK_IMGTOOL_EXPORT_H
+
+#include "gk/error.h"
+#include "image.h"
+#include "store.h"
+
+/* Writes IMG (named img->ref) to FILE through a temporary file + rename. */
+int gk_export_oci_archive(gk_store *s, const gk_image *img, const char *file,
+                          gk_error **err);
+
+#endif

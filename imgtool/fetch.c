@@ -1,0 +1,431 @@
+/* Parallel blob downloads with the curl multi interface: each blob is
+ * streamed into a store writer (hashed as it arrives), resumed with a Range
+ * request after a reset or a truncated answer, and retried with backoff on
+ * transient failures.  One failure that is not transient stops the pull;
+ * partial downloads stay for the next pull. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "digest.h"
+#include "gk/cleanup.h"
+#include "registry_internal.h"
+
+typedef enum job_state {
+        JOB_PENDING, /* not started, or waiting for a retry / another writer */
+        JOB_RUNNING,
+        JOB_DONE,
+} job_state;
+
+typedef struct fetch fetch;
+
+typedef struct job {
+        fetch *f;
+        gk_blob_fetch *b;
+        size_t slot;             /* progress line */
+        job_state state;
+        int attempts;
+        int64_t not_before;      /* ms: retry backoff or lock wait */
+        bool restarted;          /* a resumed download failed its digest once */
+        gk_blob_writer *w;
+        CURL *easy;
+        struct curl_slist *hdrs;
+        gk_http_headers h;
+        bool checked;            /* status looked at by the first write */
+        bool discard;            /* error answer: body kept in errbody */
+        char errbody[2048];
+        size_t errlen;
+        gk_error *werr;          /* a write failure (disk full) */
+        char *url;
+} job;
+
+struct fetch {
+        gk_registry *r;
+        gk_store *s;
+        gk_progress *p;
+        CURLM *multi;
+        job *jobs;
+        size_t n, running;
+        gk_error *fatal;
+};
+
+static void job_release(fetch *f, job *j)
+{
+        if (j->easy) {
+                curl_multi_remove_handle(f->multi, j->easy);
+                curl_easy_cleanup(j->easy);
+                j->easy = NULL;
+        }
+        curl_slist_free_all(j->hdrs);
+        j->hdrs = NULL;
+}
+
+/* The status is known at the first body byte: decide where bytes go. */
+static void first_write(job *j)
+{
+        long status = 0;
+
+        curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+        j->checked = true;
+        j->h.status = status;
+        if (status == 206)
+                return;
+        if (status == 200) {
+                /* The server ignored our Range: start over. */
+                if (gk_blob_writer_offset(j->w) > 0)
+                        gk_blob_writer_restart(j->w, &j->werr);
+                return;
+        }
+        j->discard = true;
+}
+
+static size_t write_cb(char *ptr, size_t size, size_t n, void *userdata)
+{
+        job *j = userdata;
+        size_t len = size * n;
+
+        if (!j->checked)
+                first_write(j);
+        if (j->werr)
+                return 0;
+        if (j->discard) {
+                size_t room = sizeof(j->errbody) - 1 - j->errlen;
+                size_t k = len < room ? len : room;
+
+                memcpy(j->errbody + j->errlen, ptr, k);
+                j->errlen += k;
+                j->errbody[j->errlen] = '\0';
+                return len;
+        }
+        if (j->b->size >= 0 && gk_blob_writer_offset(j->w) + len > (uint64_t) j->b->size) {
+                gk_error_plain(&j->werr, EBADMSG, "blob %s: the registry sent more than the %lld "
+                              "bytes the manifest says", j->b->digest, (long long) j->b->size);
+                return 0;
+        }
+        if (gk_blob_writer_write(j->w, ptr, len, &j->werr) < 0)
+                return 0;
+        return len;
+}
+
+static int xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+        job *j = userdata;
+
+        if (j->w && !j->discard)
+                gk_progress_bytes(j->f->p, j->slot, gk_blob_writer_offset(j->w), j->b->size);
+        return 0;
+}
+
+static int start_transfer(fetch *f, job *j, gk_error **err)
+{
+        char range[64];
+
+        if (!j->url && asprintf(&j->url, "%s/v2/%s/blobs/%s", f->r->base, f->r->path,
+                                j->b->digest) < 0)
+                return gk_error_make(err, ENOMEM, "fetch");
+        j->checked = j->discard = false;
+        j->errlen = 0;
+        gk_http_headers_clear(&j->h);
+        if (gk_registry_auth_headers(f->r, NULL, &j->hdrs, err) < 0)
+                return -EACCES;
+        if (gk_blob_writer_offset(j->w) > 0) {
+                snprintf(range, sizeof(range), "Range: bytes=%llu-",
+                         (unsigned long long) gk_blob_writer_offset(j->w));
+                j->hdrs = curl_slist_append(j->hdrs, range);
+        }
+        j->easy = gk_http_easy(f->r, j->url, &j->h, err);
+        if (!j->easy)
+                return -ENOMEM;
+        curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->hdrs);
+        curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, write_cb);
+        curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
+        curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
+        curl_easy_setopt(j->easy, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(j->easy, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+        curl_easy_setopt(j->easy, CURLOPT_XFERINFODATA, j);
+        if (curl_multi_add_handle(f->multi, j->easy) != CURLM_OK)
+                return gk_error_make(err, ENOMEM, "curl multi");
+        j->state = JOB_RUNNING;
+        f->running++;
+        return 0;
+}
+
+static void set_state(fetch *f, job *j, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_state(fetch *f, job *j, const char *fmt, ...)
+{
+        char buf[256];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        gk_progress_state(f->p, j->slot, buf);
+}
+
+static void job_done(fetch *f, job *j, bool existed)
+{
+        j->state = JOB_DONE;
+        j->b->existed = existed;
+        set_state(f, j, existed ? "Already exists" : "Download complete");
+}
+
+/* Commits a complete download; a resumed one whose digest fails is
+ * retried once from the start (the partial file may have been bad). */
+static int finish_blob(fetch *f, job *j, gk_error **err)
+{
+        bool resumed = j->attempts > 1 || j->restarted;
+        gk_error *e = NULL;
+
+        set_state(f, j, "Verifying Checksum");
+        if (gk_blob_writer_commit(TAKE_PTR(j->w), NULL, &e) == 0) {
+                job_done(f, j, false);
+                return 0;
+        }
+        if (gk_error_code(e) == -EBADMSG && resumed && !j->restarted) {
+                gk_error_free(e);
+                j->restarted = true;
+                j->state = JOB_PENDING;
+                j->not_before = 0;
+                set_state(f, j, "Retrying from the start: digest mismatch");
+                return 0;
+        }
+        *err = e;
+        return -EBADMSG;
+}
+
+/* Gets a writer (EBUSY: another pull is fetching it; wait for it). */
+static int open_writer(fetch *f, job *j, gk_error **err)
+{
+        gk_error *e = NULL;
+        int r;
+
+        if (j->w)
+                return 1;
+        r = gk_store_blob_begin(f->s, j->b->digest, !j->restarted, &j->w, &e);
+        if (r == -EBUSY) {
+                gk_error_free(e);
+                j->not_before = gk_now_ms() + 100;
+                set_state(f, j, "Waiting for another pull");
+                return 0;
+        }
+        if (r < 0) {
+                *err = e;
+                return r;
+        }
+        return 1;
+}
+
+static int start_job(fetch *f, job *j, gk_error **err)
+{
+        int r;
+
+        if (gk_store_has_blob(f->s, j->b->digest)) {
+                /* Another process may have written it while we waited. */
+                gk_blob_writer_abort(TAKE_PTR(j->w));
+                job_done(f, j, j->attempts == 0);
+                return 0;
+        }
+        r = open_writer(f, j, err);
+        if (r <= 0)
+                return r;
+        if (j->b->size >= 0 && gk_blob_writer_offset(j->w) == (uint64_t) j->b->size)
+                return finish_blob(f, j, err);
+        if (j->b->size >= 0 && gk_blob_writer_offset(j->w) > (uint64_t) j->b->size &&
+            gk_blob_writer_restart(j->w, err) < 0)
+                return -EIO;
+        j->attempts++;
+        set_state(f, j, gk_blob_writer_offset(j->w) ? "Resuming" : "Downloading");
+        return start_transfer(f, j, err);
+}
+
+static const char *retry_reason(CURLcode rc, long status, char *buf, size_t n)
+{
+        if (rc != CURLE_OK)
+                return curl_easy_strerror(rc);
+        snprintf(buf, n, "HTTP %ld", status);
+        return buf;
+}
+
+static int schedule_retry(fetch *f, job *j, const char *reason, gk_error **err)
+{
+        int64_t wait;
+
+        if (j->attempts >= GK_MAX_ATTEMPTS)
+                return gk_error_plain(err, EIO, "blob %s: giving up after %d attempts: %s",
+                                     j->b->digest, j->attempts, reason);
+        wait = gk_http_backoff_ms(j->attempts, &j->h);
+        j->not_before = gk_now_ms() + wait;
+        j->state = JOB_PENDING;
+        set_state(f, j, "Retrying in %.1fs (%d/%d): %s", (double) wait / 1000, j->attempts + 1,
+                  GK_MAX_ATTEMPTS, reason);
+        return 0;
+}
+
+static int transfer_failed(fetch *f, job *j, CURLcode rc, long status, gk_error **err)
+{
+        char buf[64], what[96];
+
+        if (rc == CURLE_OK && status == 401) {
+                if (gk_registry_authenticate(f->r, &j->h, false, err) < 0)
+                        return -EACCES;
+                return schedule_retry(f, j, "token expired", err);
+        }
+        if (rc == CURLE_OK && status == 416) {
+                if (gk_blob_writer_restart(j->w, err) < 0)
+                        return -EIO;
+                return schedule_retry(f, j, "range not satisfiable", err);
+        }
+        if (gk_http_retryable(rc, status))
+                return schedule_retry(f, j, retry_reason(rc, status, buf, sizeof(buf)), err);
+        snprintf(what, sizeof(what), "blob %s", j->b->digest);
+        if (rc != CURLE_OK)
+                return gk_error_plain(err, EIO, "%s: %s", what, curl_easy_strerror(rc));
+        return gk_http_status_error(f->r, what, &j->h, j->errbody, j->errlen, err);
+}
+
+static int transfer_done(fetch *f, job *j, CURLcode rc, gk_error **err)
+{
+        long status = j->h.status;
+        uint64_t got;
+
+        if (!status)
+                curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+        j->h.status = status;
+        job_release(f, j);
+        f->running--;
+        if (j->werr) {
+                /* A full disk: what was written goes, the store stays as it was. */
+                gk_blob_writer_abort(TAKE_PTR(j->w));
+                *err = TAKE_PTR(j->werr);
+                return gk_error_code(*err);
+        }
+        if (rc != CURLE_OK || (status != 200 && status != 206))
+                return transfer_failed(f, j, rc, status, err);
+        got = gk_blob_writer_offset(j->w);
+        if (j->b->size >= 0 && got < (uint64_t) j->b->size) {
+                char reason[96];
+
+                snprintf(reason, sizeof(reason), "truncated at %llu of %lld bytes",
+                         (unsigned long long) got, (long long) j->b->size);
+                return schedule_retry(f, j, reason, err);
+        }
+        return finish_blob(f, j, err);
+}
+
+/* Handles finished transfers; returns how many. */
+static int drain(fetch *f, gk_error **err)
+{
+        CURLMsg *m;
+        int left, n = 0;
+
+        while ((m = curl_multi_info_read(f->multi, &left))) {
+                job *j = NULL;
+
+                if (m->msg != CURLMSG_DONE)
+                        continue;
+                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &j);
+                if (transfer_done(f, j, m->data.result, err) < 0)
+                        return -EIO;
+                n++;
+        }
+        return n;
+}
+
+/* Starts what may start now; *busy: anything left to do. */
+static int schedule(fetch *f, bool *busy, gk_error **err)
+{
+        int64_t now = gk_now_ms();
+
+        *busy = false;
+        for (size_t i = 0; i < f->n; i++) {
+                job *j = &f->jobs[i];
+
+                if (j->state == JOB_PENDING && now >= j->not_before &&
+                    f->running < (size_t) f->r->o.parallel && start_job(f, j, err) < 0)
+                        return gk_error_wrap(err, "blob %.19s", j->b->digest);
+                *busy |= j->state != JOB_DONE;
+        }
+        return 0;
+}
+
+/* How long the loop may sleep: until the next retry or lock check is due
+ * (transfers wake it up themselves), at most 200 ms for the progress. */
+static int poll_timeout(const fetch *f)
+{
+        int64_t now = gk_now_ms(), t = 200;
+
+        for (size_t i = 0; i < f->n; i++) {
+                const job *j = &f->jobs[i];
+
+                if (j->state == JOB_PENDING && f->running < (size_t) f->r->o.parallel)
+                        t = j->not_before - now < t ? j->not_before - now : t;
+        }
+        return t < 0 ? 0 : (int) t;
+}
+
+static int run(fetch *f, gk_error **err)
+{
+        for (;;) {
+                bool busy;
+                int still = 0, done;
+
+                if (schedule(f, &busy, err) < 0)
+                        return -EIO;
+                if (!busy)
+                        return 0;
+                curl_multi_perform(f->multi, &still);
+                done = drain(f, err);
+                if (done < 0)
+                        return -EIO;
+                gk_progress_tick(f->p, 0);
+                /* Something finished: start the next before sleeping. */
+                if (!done)
+                        curl_multi_poll(f->multi, NULL, 0, poll_timeout(f), NULL);
+        }
+}
+
+/* Stops every transfer; partial downloads stay for the next pull. */
+static void stop_all(fetch *f)
+{
+        for (size_t i = 0; i < f->n; i++) {
+                job *j = &f->jobs[i];
+
+                job_release(f, j);
+                gk_http_headers_clear(&j->h);
+                gk_blob_writer_suspend(TAKE_PTR(j->w));
+                gk_error_free(j->werr);
+                free(j->url);
+        }
+}
+
+int gk_registry_fetch_blobs(gk_registry *r, gk_store *s, gk_blob_fetch *blobs, size_t n,
+                            gk_progress *p, gk_error **err)
+{
+        fetch f = { .r = r, .s = s, .p = p, .n = n };
+        int rr;
+
+        f.jobs = calloc(n ? n : 1, sizeof(job));
+        f.multi = curl_multi_init();
+        if (!f.jobs || !f.multi) {
+                free(f.jobs);
+                if (f.multi)
+                        curl_multi_cleanup(f.multi);
+                return gk_error_make(err, ENOMEM, "fetch");
+        }
+        curl_multi_setopt(f.multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+        curl_multi_setopt(f.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) r->o.parallel);
+        for (size_t i = 0; i < n; i++) {
+                f.jobs[i] = (job){ .f = &f, .b = &blobs[i] };
+                f.jobs[i].slot = blobs[i].hidden ? (size_t) -1
+                                                  : gk_progress_add(p, blobs[i].digest, blobs[i].size);
+        }
+        rr = run(&f, err);
+        stop_all(&f);
+        gk_progress_tick(p, 1);
+        curl_multi_cleanup(f.multi);
+        free(f.jobs);
+        return rr;
+}

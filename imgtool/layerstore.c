@@ -1,0 +1,207 @@
+/* The store of unpacked layers: ROOT/layers/sha256/HEX, one directory per
+ * diff_id, created only by renaming a finished unpack from ROOT/layers/tmp/
+ * into place.  A temporary directory is flock'ed by the process filling it,
+ * so a cleanup can tell a crashed unpack's leftovers from a live one; and
+ * layers/tmp itself is flock'ed shared while a temporary directory is
+ * created and locked, exclusive (without waiting) by a cleanup, so a
+ * cleanup never sees a live directory in the instant before its lock. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gk/cleanup.h"
+#include "gk/util.h"
+#include "unpack.h"
+
+bool gk_digest_valid(const char *d)
+{
+        if (!d || strncmp(d, "sha256:", 7) || strlen(d) != 7 + 64)
+                return false;
+        for (const char *p = d + 7; *p; p++)
+                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+                        return false;
+        return true;
+}
+
+int gk_layer_path(const char *root, const char *diff_id, char **out, gk_error **err)
+{
+        if (!gk_digest_valid(diff_id))
+                return gk_error_make(err, 0, "`%s` is not a sha256 digest", diff_id ?: "");
+        if (asprintf(out, "%s/layers/sha256/%s", root, diff_id + 7) < 0)
+                return gk_error_make(err, ENOMEM, "layer path");
+        return 0;
+}
+
+bool gk_layer_present(const char *root, const char *diff_id)
+{
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+
+        if (gk_layer_path(root, diff_id, &path, NULL) < 0)
+                return false;
+        return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ROOT/layers/{sha256,tmp}, 0700: layer contents (setuid files, devices)
+ * are for containers, not for the host's other users. */
+static int open_layers_dir(const char *root, gk_error **err)
+{
+        _cleanup_free_ char *dir = NULL;
+        int fd;
+
+        if (asprintf(&dir, "%s/layers", root) < 0)
+                return gk_error_make(err, ENOMEM, "layers");
+        if (gk_mkdir_p(dir, 0700, err) < 0)
+                return -EIO;
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return gk_error_errno(err, "open `%s`", dir);
+        if ((mkdirat(fd, "sha256", 0700) < 0 && errno != EEXIST) ||
+            (mkdirat(fd, "tmp", 0700) < 0 && errno != EEXIST)) {
+                gk_error_errno(err, "mkdir in `%s`", dir);
+                close(fd);
+                return -EIO;
+        }
+        return fd;
+}
+
+int gk_layer_clean_tmp(const char *root, gk_error **err)
+{
+        _cleanup_close_ int lfd = open_layers_dir(root, err);
+        _cleanup_closedir_ DIR *d = NULL;
+        int tfd;
+        struct dirent *de;
+
+        if (lfd < 0)
+                return lfd;
+        tfd = openat(lfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tfd < 0 || !(d = fdopendir(tfd))) {
+                if (tfd >= 0)
+                        close(tfd);
+                return gk_error_errno(err, "open `%s/layers/tmp`", root);
+        }
+        if (flock(dirfd(d), LOCK_EX | LOCK_NB) < 0)
+                return 0; /* an unpack is starting: clean next time */
+        while ((de = readdir(d))) {
+                _cleanup_close_ int fd = -1;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue; /* gone, or a live unpack */
+                if (gk_rm_rf_at(dirfd(d), de->d_name, err) < 0)
+                        return -EIO;
+        }
+        return 0;
+}
+
+/* A fresh, locked temporary directory under layers/tmp, made and locked
+ * while layers/tmp is held shared. */
+static int make_tmp(int lfd, const char *hex, char **name, gk_error **err)
+{
+        _cleanup_close_ int tmpfd = openat(lfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *n = NULL;
+        int fd;
+
+        if (tmpfd < 0 || flock(tmpfd, LOCK_SH) < 0)
+                return gk_error_errno(err, "lock layers/tmp");
+        for (int tries = 0; tries < 100; tries++) {
+                free(n);
+                if (asprintf(&n, "%.16s-%d-%ld-%d", hex, getpid(), (long) gk_now_ns(), tries) < 0)
+                        return gk_error_make(err, ENOMEM, "tmp");
+                if (mkdirat(tmpfd, n, 0700) < 0) {
+                        if (errno == EEXIST)
+                                continue;
+                        return gk_error_errno(err, "mkdir `layers/tmp/%s`", n);
+                }
+                fd = openat(tmpfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return gk_error_errno(err, "open `layers/tmp/%s`", n);
+                /* The root of the merged view is this directory when the
+                 * layer has no "./" entry: like an image root, 0755. */
+                if (flock(fd, LOCK_EX) < 0 || fchmod(fd, 0755) < 0) {
+                        close(fd);
+                        return gk_error_errno(err, "lock `layers/tmp/%s`", n);
+                }
+                if (asprintf(name, "tmp/%s", n) < 0) {
+                        close(fd);
+                        return gk_error_make(err, ENOMEM, "tmp");
+                }
+                return fd;
+        }
+        return gk_error_make(err, EEXIST, "temporary directory for layer %s", hex);
+}
+
+static int unpack_and_rename(int lfd, const char *diff_id, int blob_fd,
+                             const gk_unpack_opts *o, gk_error **err)
+{
+        _cleanup_free_ char *tmp = NULL, *final = NULL;
+        _cleanup_close_ int tfd = -1;
+        gk_unpack_opts opts = o ? *o : (gk_unpack_opts){ 0 };
+        int r;
+
+        if (asprintf(&final, "sha256/%s", diff_id + 7) < 0)
+                return gk_error_make(err, ENOMEM, "layer");
+        tfd = make_tmp(lfd, diff_id + 7, &tmp, err);
+        if (tfd < 0)
+                return tfd;
+        opts.diff_id = diff_id;
+        r = gk_unpack_fd(blob_fd, tfd, &opts, NULL, err);
+        /* One sync for the whole layer, not one per file: the rename must
+         * not reach the disk before the content does. */
+        if (r >= 0 && syncfs(tfd) < 0)
+                r = gk_error_errno(err, "sync layer %s", diff_id);
+        if (r >= 0) {
+                if (renameat(lfd, tmp, lfd, final) == 0)
+                        return 0;
+                if (errno == EEXIST || errno == ENOTEMPTY)
+                        r = 0; /* unpacked meanwhile by another process */
+                else
+                        r = gk_error_errno(err, "rename layer %s into place", diff_id);
+        }
+        gk_rm_rf_at(lfd, tmp, NULL);
+        return r;
+}
+
+int gk_layer_unpack(const char *root, const char *diff_id, int blob_fd,
+                    const gk_unpack_opts *o, gk_error **err)
+{
+        _cleanup_close_ int lfd = -1;
+
+        if (!gk_digest_valid(diff_id))
+                return gk_error_make(err, 0, "`%s` is not a sha256 digest", diff_id ?: "");
+        if (gk_layer_present(root, diff_id))
+                return 0;
+        lfd = open_layers_dir(root, err);
+        if (lfd < 0)
+                return lfd;
+        /* What a crashed unpack left behind goes before more is added. */
+        gk_layer_clean_tmp(root, NULL);
+        return unpack_and_rename(lfd, diff_id, blob_fd, o, err);
+}
+
+/* Renamed out of sight first, so a half-removed layer never looks
+ * present. */
+int gk_layer_remove(const char *root, const char *diff_id, gk_error **err)
+{
+        _cleanup_free_ char *from = NULL, *to = NULL;
+        _cleanup_close_ int lfd = -1;
+
+        if (!gk_digest_valid(diff_id))
+                return gk_error_make(err, 0, "`%s` is not a sha256 digest", diff_id ?: "");
+        lfd = open_layers_dir(root, err);
+        if (lfd < 0)
+                return lfd;
+        if (asprintf(&from, "sha256/%s", diff_id + 7) < 0 ||
+            asprintf(&to, "tmp/rm-%.16s-%d-%ld", diff_id + 7, getpid(), (long) gk_now_ns()) < 0)
+                return gk_error_make(err, ENOMEM, "layer");
+        if (renameat(lfd, from, lfd, to) < 0)
+                return errno == ENOENT ? 0 : gk_error_errno(err, "remove layer %s", diff_id);
+        return gk_rm_rf_at(lfd, to, err);
+}

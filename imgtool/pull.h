@@ -1,0 +1,28 @@
+/* gkimg pull: a reference resolved at its registry (manifest, index ->
+ * platform), its blobs fetched into the store, and its name recorded. */
+#ifndef GK_IMGTOOL_PULL_H
+#define GK_IMGTOOL_PULL_H
+
+#include "gk/error.h"
+#include "progress.h"
+#include "registry.h"
+#include "store.h"
+
+typedef struct gk_pull_opts {
+        const char *platform;   /* "os/arch[/variant]" or NULL: the host's */
+        gk_registry_opts reg;
+} gk_pull_opts;
+
+typedef struct gk_pull_result {
+        char *name;             /* canonical name recorded in the store */
+        char *digest;           /* what the registry calls it (index or manifest) */
+        char *manifest_digest;  /* the image manifest for the platform */
+        bool downloaded;        /* anything new was fetched */
+} gk_pull_result;
+
+void gk_pull_result_clear(gk_pull_result *res);
+
+int gk_pull(gk_store *s, const char *ref, const gk_pull_opts *o, gk_progress *p,
+            gk_pull_result *res, gk_error **err);
+
+#endif

@@ -1,0 +1,78 @@
+/* What registry.c (requests, auth), http.c (libcurl setup, answers) and
+ * fetch.c (parallel blob downloads) share. */
+#ifndef GK_IMGTOOL_REGISTRY_INTERNAL_H
+#define GK_IMGTOOL_REGISTRY_INTERNAL_H
+
+#include <curl/curl.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "registry.h"
+
+#define GK_MAX_ATTEMPTS 5
+#define GK_MANIFEST_MAX (4u << 20)
+
+/* What the headers of the final answer said (redirects reset it). */
+typedef struct gk_http_headers {
+        long status;
+        char *content_type;
+        char *digest;
+        char *www_authenticate;
+        char *retry_after;
+        char *ratelimit_limit, *ratelimit_remaining, *ratelimit_reset;
+        char *content_range;
+} gk_http_headers;
+
+void gk_http_headers_clear(gk_http_headers *h);
+/* CURLOPT_HEADERFUNCTION for a gk_http_headers. */
+size_t gk_http_header_cb(char *buf, size_t size, size_t n, void *userdata);
+
+struct gk_registry {
+        char *domain, *path, *host;
+        char *base;           /* "https://host" or "http://host", once known */
+        bool scheme_known;
+        bool allow_http;      /* loopback or insecure */
+        bool verify_tls;      /* off with --tls-verify=false, and for loopback
+                               * without a cert dir (docker's insecure default) */
+        bool have_cert_dir;
+        gk_registry_opts o;
+        CURLSH *share;
+        struct curl_blob ca;  /* system CAs + cert dir, when a cert dir has any */
+        char *ca_data;
+        char *client_cert, *client_key;
+        /* auth */
+        gk_challenge challenge;   /* the last one seen */
+        bool have_creds, creds_loaded;
+        gk_credentials creds;
+        char *auth_header;        /* "Authorization: Bearer ..." or Basic */
+        int64_t auth_expires;     /* seconds since the epoch; 0: no expiry */
+};
+
+/* A new easy handle with everything common set (share, TLS, timeouts,
+ * redirects, proxy from the environment). */
+CURL *gk_http_easy(gk_registry *r, const char *url, gk_http_headers *h, gk_error **err);
+
+/* The headers to send: Authorization (when we have a valid one) + EXTRA.
+ * refresh: renew a token about to expire first. */
+int gk_registry_auth_headers(gk_registry *r, const char *extra, struct curl_slist **out,
+                             gk_error **err);
+/* Answers the challenge of a 401 (H) by fetching a token or choosing Basic.
+ * Fails when there is nothing new to try. */
+int gk_registry_authenticate(gk_registry *r, const gk_http_headers *h, bool retried,
+                             gk_error **err);
+
+/* The error for a non-2xx answer, with the registry's error body. */
+int gk_http_status_error(gk_registry *r, const char *what, const gk_http_headers *h,
+                         const char *body, size_t len, gk_error **err);
+/* Transient: worth retrying (5xx, 408, resets, stalls, truncation). */
+bool gk_http_retryable(CURLcode rc, long status);
+/* Milliseconds to wait before attempt ATTEMPT (1-based), honouring a
+ * short Retry-After. */
+int64_t gk_http_backoff_ms(int attempt, const gk_http_headers *h);
+int64_t gk_now_ms(void);
+
+/* Decides https or http for a loopback/insecure registry: the first
+ * request's TLS failure falls back to http. */
+bool gk_http_tls_failure(CURLcode rc);
+
+#endif

@@ -1,0 +1,214 @@
+/* gc: deletes the blobs, unpacked layers and leftover partial downloads
+ * that no named image and no live bundle references.  It holds gc.lock
+ * exclusively, so it waits for pulls and imports in progress (they hold it
+ * shared until their names are written). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "gk/cleanup.h"
+#include "gk/json.h"
+#include "gk/util.h"
+#include "store_internal.h"
+#include "unpack.h"
+
+typedef struct keep {
+        char **v; /* hex digests */
+        size_t n, cap;
+} keep;
+
+static void keep_clear(keep *k)
+{
+        for (size_t i = 0; i < k->n; i++)
+                free(k->v[i]);
+        free(k->v);
+}
+
+static int keep_add(keep *k, const char *digest)
+{
+        if (!digest || gk_digest_check(digest, "digest", NULL) < 0)
+                return 0;
+        if (k->n == k->cap) {
+                size_t cap = k->cap ? 2 * k->cap : 64;
+                char **v = realloc(k->v, cap * sizeof(char *));
+
+                if (!v)
+                        return -ENOMEM;
+                k->v = v;
+                k->cap = cap;
+        }
+        if (!(k->v[k->n] = strdup(gk_digest_hex(digest))))
+                return -ENOMEM;
+        k->n++;
+        return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static bool keep_has(const keep *k, const char *hex)
+{
+        return bsearch(&hex, k->v, k->n, sizeof(char *), cmp_str) != NULL;
+}
+
+static int add_diff_ids(keep *layers, const char *config, size_t len)
+{
+        _cleanup_(gk_json_freep) yajl_val c = NULL;
+        yajl_val ids;
+
+        if (gk_json_parse(config, len, "config", &c, NULL) < 0)
+                return 0;
+        ids = gk_json_get(gk_json_get(c, "rootfs"), "diff_ids");
+        for (size_t i = 0; ids && YAJL_IS_ARRAY(ids) && i < ids->u.array.len; i++)
+                if (keep_add(layers, YAJL_GET_STRING(ids->u.array.values[i])) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* What one named image keeps; a damaged image keeps what can be read. */
+static int keep_image(gk_store *s, const gk_store_entry *e, keep *blobs, keep *layers)
+{
+        _cleanup_(gk_store_image_freep) gk_store_image *img = NULL;
+
+        if (keep_add(blobs, e->manifest_digest) < 0 || keep_add(blobs, e->repo_digest) < 0 ||
+            keep_add(blobs, e->id) < 0)
+                return -ENOMEM;
+        if (gk_store_load_image(s, e->manifest_digest, NULL, &img, NULL) < 0)
+                return 0;
+        if (keep_add(blobs, img->config_digest) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < img->n_layers; i++)
+                if (keep_add(blobs, img->layers[i].digest) < 0)
+                        return -ENOMEM;
+        return add_diff_ids(layers, img->config, img->config_len);
+}
+
+/* Layers live bundles use (the records in ROOT/bundles, from bundle.c). */
+static int keep_bundles(gk_store *s, keep *layers)
+{
+        _cleanup_closedir_ DIR *d = NULL;
+        int fd = openat(s->root_fd, "bundles", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+
+        if (fd < 0 || !(d = fdopendir(fd))) {
+                if (fd >= 0)
+                        close(fd);
+                return 0;
+        }
+        while ((de = readdir(d))) {
+                _cleanup_(gk_json_freep) yajl_val rec = NULL;
+                _cleanup_free_ char *text = NULL;
+                size_t len = 0;
+                yajl_val ids;
+
+                if (de->d_name[0] == '.' || gk_read_file_at(dirfd(d), de->d_name, &text, &len,
+                                                            NULL) < 0 ||
+                    gk_json_parse(text, len, "bundle", &rec, NULL) < 0)
+                        continue;
+                ids = gk_json_get(rec, "layers");
+                for (size_t i = 0; ids && YAJL_IS_ARRAY(ids) && i < ids->u.array.len; i++)
+                        if (keep_add(layers, YAJL_GET_STRING(ids->u.array.values[i])) < 0)
+                                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Removes regular files of DIRFD not in K (NULL: every file nobody holds
+ * a lock on). */
+static void sweep_files(int dirfd, const keep *k, uint64_t *count, uint64_t *bytes)
+{
+        _cleanup_closedir_ DIR *d = NULL;
+        int fd = dup(dirfd);
+        struct dirent *de;
+
+        if (fd < 0 || !(d = fdopendir(fd))) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        while ((de = readdir(d))) {
+                _cleanup_close_ int f = -1;
+                struct stat st;
+
+                if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
+                        continue;
+                if (k && keep_has(k, de->d_name))
+                        continue;
+                f = openat(dirfd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+                if (f >= 0 && flock(f, LOCK_EX | LOCK_NB) < 0)
+                        continue; /* a live writer */
+                if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    unlinkat(dirfd, de->d_name, 0) < 0)
+                        continue;
+                if (count)
+                        (*count)++;
+                if (bytes)
+                        *bytes += (uint64_t) st.st_size;
+        }
+}
+
+static void sweep_layers(gk_store *s, const keep *layers, uint64_t *count)
+{
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_free_ char *path = NULL;
+        struct dirent *de;
+
+        if (asprintf(&path, "%s/layers/sha256", s->root) < 0 || !(d = opendir(path)))
+                return;
+        while ((de = readdir(d))) {
+                char digest[300];
+
+                if (de->d_name[0] == '.' || keep_has(layers, de->d_name))
+                        continue;
+                snprintf(digest, sizeof(digest), "sha256:%s", de->d_name);
+                if (gk_digest_check(digest, "layer", NULL) == 0 &&
+                    gk_layer_remove(s->root, digest, NULL) == 0)
+                        (*count)++;
+        }
+        gk_layer_clean_tmp(s->root, NULL);
+}
+
+int gk_store_gc(gk_store *s, gk_store_gc_stats *st, gk_error **err)
+{
+        _cleanup_close_ int gc_lock = -1, index_lock = -1;
+        gk_store_entry *es = NULL;
+        keep blobs = { 0 }, layers = { 0 };
+        size_t n = 0;
+        int r = 0;
+
+        *st = (gk_store_gc_stats){ 0 };
+        if (s->hold_fd >= 0)
+                return gk_error_make(err, EDEADLK, "gc: the store is held by this process");
+        if ((gc_lock = gk_store_lock(s, "gc.lock", LOCK_EX, err)) < 0 ||
+            (index_lock = gk_store_lock(s, "images.lock", LOCK_EX, err)) < 0 ||
+            gk_store_list(s, &es, &n, err) < 0)
+                return -EIO;
+        for (size_t i = 0; i < n && r == 0; i++)
+                r = keep_image(s, &es[i], &blobs, &layers);
+        if (r == 0)
+                r = keep_bundles(s, &layers);
+        gk_store_entries_free(es, n);
+        if (r < 0) {
+                keep_clear(&blobs);
+                keep_clear(&layers);
+                return gk_error_make(err, -r, "gc");
+        }
+        qsort(blobs.v, blobs.n, sizeof(char *), cmp_str);
+        qsort(layers.v, layers.n, sizeof(char *), cmp_str);
+        sweep_files(s->blobs_fd, &blobs, &st->blobs, &st->bytes);
+        sweep_files(s->partial_fd, NULL, NULL, &st->bytes);
+        sweep_files(s->tmp_fd, NULL, NULL, &st->bytes);
+        sweep_layers(s, &layers, &st->layers);
+        keep_clear(&blobs);
+        keep_clear(&layers);
+        return 0;
+}
