@@ -49,7 +49,7 @@ static char *parse_value(const char **p)
                 *p = s;
                 return out;
         }
-        out = o = malloc(strlen(s) + 1);
+        out = o = calloc(1, strlen(s) + 1);
         if (!out)
                 return NULL;
         for (s++; *s && *s != '"'; s++) {

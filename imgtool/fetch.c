@@ -36,6 +36,7 @@ typedef struct job {
         bool checked;            /* status looked at by the first write */
         bool discard;            /* error answer: body kept in errbody */
         char errbody[2048];
+        char curl_err[CURL_ERROR_SIZE];
         size_t errlen;
         gk_error *werr;          /* a write failure (disk full) */
         char *url;
@@ -143,6 +144,8 @@ static int start_transfer(fetch *f, job *j, gk_error **err)
         curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, write_cb);
         curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
         curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
+        j->curl_err[0] = '\0';
+        curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->curl_err);
         curl_easy_setopt(j->easy, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(j->easy, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
         curl_easy_setopt(j->easy, CURLOPT_XFERINFODATA, j);
@@ -241,10 +244,10 @@ static int start_job(fetch *f, job *j, gk_error **err)
         return start_transfer(f, j, err);
 }
 
-static const char *retry_reason(CURLcode rc, long status, char *buf, size_t n)
+static const char *retry_reason(const job *j, CURLcode rc, long status, char *buf, size_t n)
 {
         if (rc != CURLE_OK)
-                return curl_easy_strerror(rc);
+                return j->curl_err[0] ? j->curl_err : curl_easy_strerror(rc);
         snprintf(buf, n, "HTTP %ld", status);
         return buf;
 }
@@ -279,10 +282,11 @@ static int transfer_failed(fetch *f, job *j, CURLcode rc, long status, gk_error 
                 return schedule_retry(f, j, "range not satisfiable", err);
         }
         if (gk_http_retryable(rc, status))
-                return schedule_retry(f, j, retry_reason(rc, status, buf, sizeof(buf)), err);
+                return schedule_retry(f, j, retry_reason(j, rc, status, buf, sizeof(buf)), err);
         snprintf(what, sizeof(what), "blob %s", j->b->digest);
         if (rc != CURLE_OK)
-                return gk_error_plain(err, EIO, "%s: %s", what, curl_easy_strerror(rc));
+                return gk_error_plain(err, EIO, "%s: %s", what, retry_reason(j, rc, 0, buf,
+                                                                              sizeof(buf)));
         return gk_http_status_error(f->r, what, &j->h, j->errbody, j->errlen, err);
 }
 
@@ -407,6 +411,9 @@ int gk_registry_fetch_blobs(gk_registry *r, gk_store *s, gk_blob_fetch *blobs, s
         fetch f = { .r = r, .s = s, .p = p, .n = n };
         int rr;
 
+        for (size_t i = 0; i < n && !r->scheme_known; i++)
+                if (!gk_store_has_blob(s, blobs[i].digest) && gk_registry_ping(r, err) < 0)
+                        return -EIO;
         f.jobs = calloc(n ? n : 1, sizeof(job));
         f.multi = curl_multi_init();
         if (!f.jobs || !f.multi) {

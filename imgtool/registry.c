@@ -197,7 +197,7 @@ typedef struct request {
 } request;
 
 static CURLcode perform_once(gk_registry *r, const request *q, gk_http_headers *h,
-                             body_buf *b, gk_error **err)
+                             body_buf *b, char *errbuf, gk_error **err)
 {
         _cleanup_free_ char *url = NULL;
         struct curl_slist *hdrs = NULL;
@@ -223,6 +223,7 @@ static CURLcode perform_once(gk_registry *r, const request *q, gk_http_headers *
         curl_easy_setopt(c, CURLOPT_NOBODY, q->head ? 1L : 0L);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
         if (q->post)
                 curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->post);
         rc = curl_easy_perform(c);
@@ -244,11 +245,12 @@ static void fall_back_to_http(gk_registry *r)
         r->base = base;
 }
 
-static int transport_error(gk_registry *r, const request *q, CURLcode rc, gk_error **err)
+static int transport_error(gk_registry *r, const request *q, CURLcode rc, const char *detail,
+                           gk_error **err)
 {
         return gk_error_plain(err, rc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : EIO,
                              "%s%s: %s", q->url ? "" : r->base, q->url ? q->url : q->path,
-                             curl_easy_strerror(rc));
+                             *detail ? detail : curl_easy_strerror(rc));
 }
 
 /* One request with retries of transient failures; fills H and B with the
@@ -257,12 +259,13 @@ static int perform(gk_registry *r, const request *q, gk_http_headers *h, body_bu
                    gk_error **err)
 {
         for (int attempt = 1;; attempt++) {
+                char errbuf[CURL_ERROR_SIZE] = "";
                 CURLcode rc;
 
                 gk_http_headers_clear(h);
                 free(b->data);
                 *b = (body_buf){ .max = q->max ? q->max : GK_MANIFEST_MAX };
-                rc = perform_once(r, q, h, b, err);
+                rc = perform_once(r, q, h, b, errbuf, err);
                 if (rc == CURLE_LOGIN_DENIED || rc == CURLE_OUT_OF_MEMORY)
                         return *err ? gk_error_code(*err) : gk_error_make(err, ENOMEM, "request");
                 if (!r->scheme_known && !q->url) {
@@ -280,7 +283,7 @@ static int perform(gk_registry *r, const request *q, gk_http_headers *h, body_bu
                                              q->url ? q->url : q->path, (unsigned) b->max);
                 if (!gk_http_retryable(rc, h->status) || attempt >= GK_MAX_ATTEMPTS) {
                         if (rc != CURLE_OK)
-                                return transport_error(r, q, rc, err);
+                                return transport_error(r, q, rc, errbuf, err);
                         return 0;
                 }
                 usleep((useconds_t) gk_http_backoff_ms(attempt, h) * 1000);
@@ -552,4 +555,18 @@ int gk_registry_check_login(const char *domain, const gk_registry_opts *o, const
                 return gk_error_plain(err, EPROTO, "%s/v2/: answered HTTP %ld: not a registry?",
                                       domain, h.status);
         return 0;
+}
+
+int gk_registry_ping(gk_registry *r, gk_error **err)
+{
+        _cleanup_(gk_http_headers_clear) gk_http_headers h = { 0 };
+        body_buf b = { 0 };
+        request q = { .path = "/v2/" };
+        int rr;
+
+        /* Settles http or https; a 401 here is answered by the blob
+         * requests themselves (they carry the repository's scope). */
+        rr = perform(r, &q, &h, &b, err);
+        free(b.data);
+        return rr < 0 ? gk_error_wrap(err, "registry %s", r->domain) : 0;
 }

@@ -71,6 +71,9 @@ bool gk_http_retryable(CURLcode rc, long status);
 int64_t gk_http_backoff_ms(int attempt, const gk_http_headers *h);
 int64_t gk_now_ms(void);
 
+/* GET /v2/: decides the scheme when no request has done it yet. */
+int gk_registry_ping(gk_registry *r, gk_error **err);
+
 /* Decides https or http for a loopback/insecure registry: the first
  * request's TLS failure falls back to http. */
 bool gk_http_tls_failure(CURLcode rc);

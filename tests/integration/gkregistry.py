@@ -208,10 +208,12 @@ def make_ca_and_cert(d, name="gk-test-ca"):
 class Registry:
     """docker-registry on 127.0.0.1:PORT with storage in a temp dir."""
 
-    def __init__(self, token=None, tls=None):
-        """tls: (certificate file, key file) to serve HTTPS."""
+    def __init__(self, token=None, tls=None, users=None):
+        """tls: (certificate file, key file) to serve HTTPS; users: {name:
+        password} for Basic auth (htpasswd)."""
         self.dir = tempfile.mkdtemp(prefix="gk-reg-")
         self.tls = tls
+        self.users = users
         self.port = free_port()
         self.token = token
         cfg = ["version: 0.1", "log:", "  level: error", "storage:", "  filesystem:",
@@ -219,6 +221,17 @@ class Registry:
                "http:", "  addr: 127.0.0.1:%d" % self.port, "  secret: gk-test-secret"]
         if tls:
             cfg += ["  tls:", "    certificate: %s" % tls[0], "    key: %s" % tls[1]]
+        if users:
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                import crypt  # bcrypt through libxcrypt, as htpasswd -B would
+            path = os.path.join(self.dir, "htpasswd")
+            with open(path, "w") as f:
+                for u, p in users.items():
+                    f.write("%s:%s\n" % (u, crypt.crypt(p, crypt.mksalt(crypt.METHOD_BLOWFISH,
+                                                                        rounds=16))))
+            cfg += ["auth:", "  htpasswd:", "    realm: gk-basic", "    path: %s" % path]
         if token:
             cfg += ["auth:", "  token:", "    realm: %s" % token.realm,
                     "    service: gk-registry", "    issuer: gk-token-issuer",
@@ -249,6 +262,10 @@ class Registry:
     # -- pushing with the v2 API --
 
     def _auth_header(self, repo):
+        if self.users:
+            u, p = next(iter(self.users.items()))
+            return {"Authorization": "Basic " + base64.b64encode(
+                ("%s:%s" % (u, p)).encode()).decode()}
         if not self.token:
             return {}
         tok = self.token.key.sign({
