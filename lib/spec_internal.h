@@ -64,9 +64,7 @@ unsigned long spec_propagation_flags(const char *name);
 
 /* Fixed name lists of the runtime spec. */
 int spec_seccomp_action_from_name(const char *name);
-const char *spec_seccomp_action_name(int action);
 int spec_seccomp_op_from_name(const char *name);
-const char *spec_seccomp_op_name(int op);
 bool spec_seccomp_arch_known(const char *name);
 bool spec_seccomp_flag_known(const char *name);
 int spec_ioprio_class_from_name(const char *name);

@@ -334,7 +334,7 @@ int spec_seccomp_action_from_name(const char *name)
         return lookup(scmp_actions, ARRAY_SIZE(scmp_actions), name);
 }
 
-const char *spec_seccomp_action_name(int action)
+const char *gk_seccomp_action_name(int action)
 {
         return action >= 0 && (size_t) action < ARRAY_SIZE(scmp_actions) ? scmp_actions[action]
                                                                         : NULL;
@@ -345,7 +345,7 @@ int spec_seccomp_op_from_name(const char *name)
         return lookup(scmp_ops, ARRAY_SIZE(scmp_ops), name);
 }
 
-const char *spec_seccomp_op_name(int op)
+const char *gk_seccomp_op_name(int op)
 {
         return op >= 0 && (size_t) op < ARRAY_SIZE(scmp_ops) ? scmp_ops[op] : NULL;
 }
@@ -376,3 +376,4 @@ const char *spec_ioprio_class_name(int cls)
 {
         return cls >= 0 && (size_t) cls < ARRAY_SIZE(ioprio_classes) ? ioprio_classes[cls] : NULL;
 }
+

@@ -71,15 +71,18 @@ static const char *const mount_options[] = {
 };
 static const char *const namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "time",
                                           "user", "uts" };
-static const char *const actions[] = {
-        "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
-        "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
-};
-static const char *const operators[] = { "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
-                                         "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
-                                         "SCMP_CMP_NE" };
 static const char *const archs[] = { "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_X86_64",
                                      "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM" };
+
+/* A list from one of the spec's name tables, in enum order. */
+static void names(yajl_gen gen, const char *key, const char *(*name)(int))
+{
+        gk_json_str(gen, key);
+        yajl_gen_array_open(gen);
+        for (int i = 0; name(i); i++)
+                gk_json_str(gen, name(i));
+        yajl_gen_array_close(gen);
+}
 
 static void caps(yajl_gen gen)
 {
@@ -125,8 +128,8 @@ int cmd_features(int argc, char **argv, const gk_global *g, gk_error **err)
         gk_json_str(gen, "seccomp");
         yajl_gen_map_open(gen);
         gk_json_kbool(gen, "enabled", true);
-        strs(gen, "actions", actions, ARRAY_SIZE(actions));
-        strs(gen, "operators", operators, ARRAY_SIZE(operators));
+        names(gen, "actions", gk_seccomp_action_name);
+        names(gen, "operators", gk_seccomp_op_name);
         strs(gen, "archs", archs, ARRAY_SIZE(archs));
         yajl_gen_map_close(gen);
         gk_json_str(gen, "apparmor");

@@ -22,21 +22,11 @@ static void ctx_releasep(scmp_filter_ctx *ctx)
 #define _cleanup_scmp_ _cleanup_(ctx_releasep)
 
 /* libseccomp's numeric action; ERRNO and TRACE default to EPERM as in runc. */
-static const char *const action_names[] = {
-        [GK_SCMP_KILL] = "SCMP_ACT_KILL",
-        [GK_SCMP_KILL_PROCESS] = "SCMP_ACT_KILL_PROCESS",
-        [GK_SCMP_KILL_THREAD] = "SCMP_ACT_KILL_THREAD",
-        [GK_SCMP_TRAP] = "SCMP_ACT_TRAP",
-        [GK_SCMP_ERRNO] = "SCMP_ACT_ERRNO",
-        [GK_SCMP_TRACE] = "SCMP_ACT_TRACE",
-        [GK_SCMP_ALLOW] = "SCMP_ACT_ALLOW",
-        [GK_SCMP_LOG] = "SCMP_ACT_LOG",
-        [GK_SCMP_NOTIFY] = "SCMP_ACT_NOTIFY",
-};
-
 static const char *action_name(enum gk_seccomp_action a)
 {
-        return (size_t) a < ARRAY_SIZE(action_names) && action_names[a] ? action_names[a] : "?";
+        const char *name = gk_seccomp_action_name(a);
+
+        return name ? name : "?";
 }
 
 static uint32_t action_value(enum gk_seccomp_action a, bool has_ret, uint32_t ret)

@@ -391,6 +391,11 @@ const char *gk_cap_name(int cap);
 /* The highest capability number gk knows. */
 int gk_cap_last(void);
 
+/* The spec's names of seccomp actions and operators, by enum value; NULL
+ * past the last one (so callers can list them all). */
+const char *gk_seccomp_action_name(int action);
+const char *gk_seccomp_op_name(int op);
+
 /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE; -1 when unknown. */
 int gk_rlimit_from_name(const char *name);
 
