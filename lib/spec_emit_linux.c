@@ -241,7 +241,7 @@ static void emit_seccomp_rule(yajl_gen g, const gk_seccomp_rule *r)
 {
         yajl_gen_map_open(g);
         spec_emit_strv(g, "names", r->names, r->n_names);
-        gk_json_kstr(g, "action", spec_seccomp_action_name(r->action));
+        gk_json_kstr(g, "action", gk_seccomp_action_name(r->action));
         if (r->has_errno_ret)
                 spec_emit_u64(g, "errnoRet", r->errno_ret);
         if (r->args) {
@@ -253,7 +253,7 @@ static void emit_seccomp_rule(yajl_gen g, const gk_seccomp_rule *r)
                         spec_emit_u64(g, "value", r->args[i].value);
                         if (r->args[i].value_two)
                                 spec_emit_u64(g, "valueTwo", r->args[i].value_two);
-                        gk_json_kstr(g, "op", spec_seccomp_op_name(r->args[i].op));
+                        gk_json_kstr(g, "op", gk_seccomp_op_name(r->args[i].op));
                         yajl_gen_map_close(g);
                 }
                 yajl_gen_array_close(g);
@@ -265,7 +265,7 @@ static void emit_seccomp(yajl_gen g, const gk_seccomp *s)
 {
         gk_json_str(g, "seccomp");
         yajl_gen_map_open(g);
-        gk_json_kstr(g, "defaultAction", spec_seccomp_action_name(s->default_action));
+        gk_json_kstr(g, "defaultAction", gk_seccomp_action_name(s->default_action));
         if (s->has_default_errno_ret)
                 spec_emit_u64(g, "defaultErrnoRet", s->default_errno_ret);
         if (s->architectures)
