@@ -109,12 +109,22 @@ demo:
 lint:
 	tests/lint.sh
 
-install: all
+MANS := $(O)/man/gkrun.8 $(O)/man/gkimg.1
+$(O)/man/%: contrib/man/%.md
+	@mkdir -p $(dir $@)
+	go-md2man -in $< -out $@
+man: $(MANS)
+
+install: all man
 	install -D -m 0755 $(O)/gkrun $(DESTDIR)$(PREFIX)/bin/gkrun
 	install -D -m 0755 $(O)/gkimg $(DESTDIR)$(PREFIX)/bin/gkimg
+	install -D -m 0644 $(O)/man/gkrun.8 $(DESTDIR)$(PREFIX)/share/man/man8/gkrun.8
+	install -D -m 0644 $(O)/man/gkimg.1 $(DESTDIR)$(PREFIX)/share/man/man1/gkimg.1
+	install -D -m 0644 contrib/completion/gkrun.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gkrun
+	install -D -m 0644 contrib/completion/gkimg.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gkimg
 
 clean:
 	rm -rf build build-san build-bench build-fuzz
 
-.PHONY: demo all units check check-unit check-cgv2 fuzz bench lint install clean
+.PHONY: man demo all units check check-unit check-cgv2 fuzz bench lint install clean
 .DELETE_ON_ERROR:

@@ -12,6 +12,7 @@
 #include "gk/cleanup.h"
 #include "gk/opts.h"
 #include "gk/util.h"
+#include "notify.h"
 #include "runtime.h"
 #include "state.h"
 
@@ -122,7 +123,7 @@ static int wait_foreground(gk_container *c, int console_listener, gk_error **err
 
 static int run_container(gk_container *c, const create_flags *f, gk_error **err)
 {
-        _cleanup_close_ int listener = -1;
+        _cleanup_close_ int listener = -1, notify = -1;
         _cleanup_free_ char *sock = NULL;
         int r, status;
 
@@ -145,12 +146,18 @@ static int run_container(gk_container *c, const create_flags *f, gk_error **err)
         }
         if (r < 0)
                 return r;
-        if (gk_container_start_run(c, err) < 0 || run_poststart(c, err) < 0) {
+        notify = gk_notify_listen(c->g->root, c->id, err);
+        if ((notify < 0 && err && *err) || gk_container_start_run(c, err) < 0 ||
+            run_poststart(c, err) < 0) {
                 gk_container_delete(c->g, c->id, true, NULL);
                 return gk_error_code(*err);
         }
+        /* Detached, we return once the container is ready (as runc does);
+         * in the foreground gkrun itself is the main process. */
         if (f->detach)
-                return 0;
+                return gk_notify_relay(TAKE_FD(notify), c->pid, c->pid, err);
+        if (gk_notify_relay_thread(TAKE_FD(notify), c->pid, getpid(), err) < 0)
+                return gk_error_code(*err);
         status = wait_foreground(c, listener, err);
         if (status < 0)
                 return status;

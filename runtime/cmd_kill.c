@@ -11,6 +11,17 @@
 #include "runtime.h"
 #include "state.h"
 
+/* A frozen process dies only once thawed: after SIGKILL, thaw a paused
+ * container (as runc does) so that an orchestrator's kill, and the wait
+ * for the exit that follows it, complete. */
+static void thaw_if_killed(const gk_state *st, gk_cgroup **cg, enum gk_status status, int sig)
+{
+        if (sig != SIGKILL || status != GK_STATUS_PAUSED || !st->cgroup || !st->cgroup[0])
+                return;
+        if (*cg || gk_cgroup_open(st->cgroup, cg, NULL) >= 0)
+                gk_cgroup_freeze(*cg, false, NULL);
+}
+
 int cmd_kill(int argc, char **argv, const gk_global *g, gk_error **err)
 {
         _cleanup_(gk_state_freep) gk_state *st = NULL;
@@ -35,11 +46,13 @@ int cmd_kill(int argc, char **argv, const gk_global *g, gk_error **err)
                 if (!st->cgroup || !st->cgroup[0] || gk_cgroup_open(st->cgroup, &cg, err) < 0 ||
                     gk_cgroup_kill_all(cg, sig, err) < 0)
                         return err && *err ? gk_error_code(*err) : -EINVAL;
+                thaw_if_killed(st, &cg, status, sig);
                 return 0;
         }
         if (kill(st->pid, sig) < 0)
                 return errno == ESRCH ? gk_error_plain(err, ESRCH, "container not running")
                                       : gk_error_errno(err, "kill %d", (int) st->pid);
+        thaw_if_killed(st, &cg, status, sig);
         return 0;
 }
 

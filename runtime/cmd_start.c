@@ -12,6 +12,7 @@
 #include "destroy.h"
 #include "gk/cleanup.h"
 #include "gk/opts.h"
+#include "notify.h"
 #include "state.h"
 
 static int one_id(int argc, char **argv, const char **id, gk_error **err)
@@ -69,7 +70,7 @@ static int poststart(const char *root, const gk_state *st, gk_error **err)
 int cmd_start(int argc, char **argv, const gk_global *g, gk_error **err)
 {
         _cleanup_(gk_state_freep) gk_state *st = NULL;
-        _cleanup_close_ int lock = -1;
+        _cleanup_close_ int lock = -1, notify = -1;
         const char *id = NULL;
 
         if (one_id(argc, argv, &id, err) < 0 || gk_state_load(g->root, id, &st, err) < 0)
@@ -88,6 +89,10 @@ int cmd_start(int argc, char **argv, const gk_global *g, gk_error **err)
         case GK_STATUS_CREATING:
                 return gk_error_make(err, 0, "cannot start a container that is still being created");
         }
+        /* The container's notify socket listens before its process runs. */
+        notify = gk_notify_listen(g->root, id, err);
+        if (notify < 0 && err && *err)
+                return gk_error_code(*err);
         if (open_fifo(g->root, st, err) < 0)
                 return gk_error_code(*err);
         if (poststart(g->root, st, err) < 0) {
@@ -97,7 +102,8 @@ int cmd_start(int argc, char **argv, const gk_global *g, gk_error **err)
                 gk_container_delete(g, id, true, NULL);
                 return r;
         }
-        return 0;
+        close(TAKE_FD(lock));
+        return gk_notify_relay(TAKE_FD(notify), st->pid, st->pid, err);
 }
 
 int gk_cmd_one_id(int argc, char **argv, const char **id, gk_error **err)

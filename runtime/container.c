@@ -22,6 +22,7 @@
 #include "gk/cleanup.h"
 #include "gk/util.h"
 #include "net.h"
+#include "notify.h"
 #include "runtime.h"
 #include "security.h"
 #include "state.h"
@@ -327,6 +328,8 @@ static int create_steps(gk_container *c, gk_error **err)
         gk_state st;
 
         if (!c->run_mode && make_fifo(c, err) < 0)
+                return gk_error_code(*err);
+        if (gk_notify_prepare(c, err) < 0)
                 return gk_error_code(*err);
         if (c->console_socket && (c->console_fd = open_console_socket(c->console_socket, err)) < 0)
                 return gk_error_code(*err);

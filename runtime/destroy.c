@@ -82,17 +82,23 @@ int gk_container_delete(const gk_global *g, const char *id, bool force, gk_error
         _cleanup_(gk_cgroup_freep) gk_cgroup *cg = NULL;
         _cleanup_close_ int lock = -1;
         enum gk_status status;
+        int r = gk_state_load(g->root, id, &st, err);
 
-        if (gk_state_load(g->root, id, &st, err) < 0) {
+        if (r < 0) {
                 /* A directory left by a create that died before its first
-                 * state write: nothing else can exist yet. */
+                 * state write: nothing else can exist yet.  With --force a
+                 * container that is already gone is success, as with runc:
+                 * podman cleans up after a failed create that way. */
                 _cleanup_free_ char *dir = gk_state_path(g->root, id, NULL);
 
-                if (force && gk_error_code(*err) == -ENOENT && dir && access(dir, F_OK) == 0) {
-                        gk_error_freep(err);
-                        return gk_state_remove(g->root, id, err);
+                if (force && r == -ENOENT) {
+                        if (err)
+                                gk_error_freep(err);
+                        if (dir && access(dir, F_OK) == 0)
+                                return gk_state_remove(g->root, id, err);
+                        return 0;
                 }
-                return gk_error_code(*err);
+                return r;
         }
         lock = gk_state_lock(g->root, id, err);
         if (lock < 0)

@@ -161,10 +161,9 @@ int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
                         return gk_error_code(*err);
         if (build_env(x, err) < 0 || lookup(x, err) < 0)
                 return gk_error_code(*err);
-        if (set_ids(x, err) < 0)
-                return gk_error_code(*err);
         /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which
-         * the capability drop may take away: load it first then. */
+         * the switch to a non-root user and the capability drop take away:
+         * load it first then (the filter must allow setuid and capset). */
         if (!nnp && x->seccomp) {
                 int nfd;
 
@@ -172,6 +171,8 @@ int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
                         return gk_error_code(*err);
                 x->seccomp = NULL;
         }
+        if (set_ids(x, err) < 0)
+                return gk_error_code(*err);
         if (p->capabilities.present && gk_caps_apply(&p->capabilities, err) < 0)
                 return gk_error_code(*err);
         umask(p->user.has_umask ? p->user.umask : 0022);

@@ -10,6 +10,7 @@
  *   gk-probe cwd | oom-score-adj
  *   gk-probe open PATH [r|w]      "ok" or "errno=..."
  *   gk-probe write-exe PID        opens /proc/PID/exe for writing: "ok" or "errno=..."
+ *   gk-probe notify MESSAGE       sends MESSAGE to $NOTIFY_SOCKET: "ok" or "errno=..."
  *
  * Adding a probe: write `static int p_NAME(int argc, char **argv)` and add a
  * line to `probes[]` (and, for a syscall, to `syscalls[]`).  libc only: it
@@ -26,6 +27,7 @@
 #include <limits.h>
 #include <linux/keyctl.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* Every probe has the table's signature; most ignore their arguments. */
@@ -401,6 +404,30 @@ static int p_oom_score_adj(int argc, char **argv)
         return 0;
 }
 
+/* sd_notify: one datagram with MESSAGE to $NOTIFY_SOCKET, as libsystemd's
+ * sd_notify() sends it. */
+static int p_notify(int argc, char **argv)
+{
+        const char *path = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd, err;
+        long r;
+
+        if (!path || !*path || strlen(path) >= sizeof(sa.sun_path))
+                return usage("NOTIFY_SOCKET is not set (or too long)");
+        memcpy(sa.sun_path, path, strlen(path));
+        if (sa.sun_path[0] == '@')
+                sa.sun_path[0] = '\0';
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return cannot("socket");
+        r = sendto(fd, argv[0], strlen(argv[0]), 0, (struct sockaddr *) &sa,
+                   offsetof(struct sockaddr_un, sun_path) + strlen(path));
+        err = errno;
+        close(fd);
+        return report(r < 0 ? -1 : 0, err);
+}
+
 /* --- dispatch ----------------------------------------------------------- */
 
 static const struct {
@@ -412,6 +439,7 @@ static const struct {
         { "seccomp", 0, p_seccomp }, { "fds", 0, p_fds },         { "ids", 0, p_ids },
         { "rlimit", 1, p_rlimit },   { "cwd", 0, p_cwd },         { "open", 1, p_open },
         { "write-exe", 1, p_write_exe }, { "oom-score-adj", 0, p_oom_score_adj },
+        { "notify", 1, p_notify },
 };
 
 int main(int argc, char **argv)

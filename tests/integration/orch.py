@@ -1,0 +1,235 @@
+"""Helpers for running gkrun (and runc, the reference) under real orchestrators:
+podman + conmon and containerd + its runc shim.
+
+Everything an orchestrator makes lives under a private /tmp/gk-* directory
+(storage, state, sockets, network config), its containers' cgroups under a
+parent named after that directory, and teardown removes all of it: the
+tests never touch a user's podman or containerd.
+"""
+import hashlib
+import io
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import tarfile
+import tempfile
+import time
+
+from conftest import GKRUN, PROBE, REPO, CGROUP_ROOT
+
+RUNC = shutil.which("runc") or "/usr/sbin/runc"
+CRUN = shutil.which("crun") or "/usr/bin/crun"
+# Each runtime's default --root: podman does not pass --root to the runtime
+# (and its cleanup process drops --runtime-flag), so containers land there.
+DEFAULT_ROOTS = {"runc": "/run/runc", "gkrun": "/run/gkrun", "crun": "/run/crun"}
+# podman's default rlimits fail under any runtime on hosts without
+# CAP_SYS_RESOURCE in the init namespace (the CI VM): ask for what it has.
+ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
+IMAGE = "localhost/gkbusybox:latest"
+
+
+def runtime_path(name):
+    return {"runc": RUNC, "gkrun": GKRUN, "crun": CRUN}[name]
+
+
+def run(cmd, timeout=60, check=False, input=None, env=None):
+    """subprocess.run with files for stdio (a detached container keeps a
+    pipe open forever) and text output."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        stdin = {} if input is not None else {"stdin": subprocess.DEVNULL}
+        p = subprocess.run(cmd, stdout=out, stderr=err, timeout=timeout, env=env,
+                           input=input, text=True, **stdin)
+        out.seek(0)
+        err.seek(0)
+        p.stdout, p.stderr = out.read(), err.read()
+    if check and p.returncode != 0:
+        raise AssertionError("%s: exit %d\nstdout: %s\nstderr: %s" %
+                             (" ".join(cmd), p.returncode, p.stdout, p.stderr))
+    return p
+
+
+def run_pty(cmd, timeout=60, env=None):
+    """Runs CMD with a terminal as its stdin/stdout/stderr (what `-it` and
+    `--tty` need); returns (exit status, everything written to the terminal)."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execvpe(cmd[0], cmd, env if env is not None else os.environ)
+        finally:
+            os._exit(127)
+    out = b""
+    deadline = time.time() + timeout
+    try:
+        while time.time() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:  # EIO: the other side closed
+                    break
+                if not data:
+                    break
+                out += data
+            else:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+        else:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError("%s: timed out; output so far: %r" % (" ".join(cmd), out))
+    finally:
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+def wait_for(pred, timeout=10, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+# --- images -----------------------------------------------------------------
+
+def build_rootfs_tar(workdir):
+    """bundle-spec/mkrootfs.sh (busybox + gk-probe) as a tar: the one layer."""
+    rootfs = os.path.join(workdir, "rootfs")
+    subprocess.run([os.path.join(REPO, "bundle-spec", "mkrootfs.sh"), rootfs, PROBE],
+                   check=True)
+    tar = os.path.join(workdir, "rootfs.tar")
+    subprocess.run(["tar", "-C", rootfs, "--numeric-owner", "-cf", tar, "."], check=True)
+    shutil.rmtree(rootfs)
+    return tar
+
+
+def build_docker_archive(layer_tar, out, ref=IMAGE):
+    """A `docker save` archive of one layer, which `ctr images import` reads."""
+    with open(layer_tar, "rb") as f:
+        layer = f.read()
+    diff_id = hashlib.sha256(layer).hexdigest()
+    config = json.dumps({
+        "architecture": "amd64", "os": "linux",
+        "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+                   "Cmd": ["/bin/sh"]},
+        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff_id]},
+    }).encode()
+    config_name = hashlib.sha256(config).hexdigest() + ".json"
+    manifest = json.dumps([{"Config": config_name, "RepoTags": [ref],
+                            "Layers": [diff_id + "/layer.tar"]}]).encode()
+    with tarfile.open(out, "w") as t:
+        for name, data in ((config_name, config), (diff_id + "/layer.tar", layer),
+                           ("manifest.json", manifest)):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            ti.mode = 0o644
+            t.addfile(ti, io.BytesIO(data))
+    return out
+
+
+# --- what must be gone after removal -------------------------------------------
+
+def runtime_ids(runtime, root):
+    """Container ids `RUNTIME --root ROOT list` reports."""
+    if not os.path.isdir(root):
+        return set()
+    p = run([runtime_path(runtime), "--root", root, "list", "-q"], timeout=30)
+    assert p.returncode == 0, p.stderr
+    return set(p.stdout.split())
+
+
+def mounts_matching(*needles):
+    with open("/proc/self/mountinfo") as f:
+        return [l.strip() for l in f if any(n in l for n in needles)]
+
+
+def cgroup_children(parent):
+    """Sub-cgroups left under PARENT (a path relative to each hierarchy)."""
+    left = []
+    for hier in os.listdir(CGROUP_ROOT):
+        d = os.path.join(CGROUP_ROOT, hier, parent.strip("/"))
+        if os.path.isdir(d):
+            for entry in os.scandir(d):
+                if entry.is_dir(follow_symlinks=False):
+                    left.append(entry.path)
+    return left
+
+
+def remove_cgroup_tree(parent):
+    """rmdir PARENT and everything under it, on every hierarchy (ours only)."""
+    for hier in os.listdir(CGROUP_ROOT):
+        top = os.path.join(CGROUP_ROOT, hier, parent.strip("/"))
+        if not os.path.isdir(top):
+            continue
+        for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count("/")):
+            for _ in range(50):
+                try:
+                    os.rmdir(dirpath)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    kill_cgroup_procs(dirpath)
+                    time.sleep(0.05)
+
+
+def kill_cgroup_procs(path):
+    try:
+        with open(os.path.join(path, "cgroup.procs")) as f:
+            pids = [int(x) for x in f.read().split()]
+    except OSError:
+        return
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+# --- netavark's iptables chains ---------------------------------------------------
+
+def iptables_chains():
+    """{(table, chain)} of netavark's chains present now."""
+    found = set()
+    if not shutil.which("iptables"):
+        return found
+    for table in ("filter", "nat"):
+        p = run(["iptables", "-t", table, "-S"], timeout=30)
+        for line in p.stdout.splitlines():
+            if line.startswith("-N NETAVARK"):
+                found.add((table, line.split()[1]))
+    return found
+
+
+def iptables_remove_new(before):
+    """Removes the netavark chains that appeared since BEFORE (netavark
+    leaves its top-level chains behind when the last container goes)."""
+    now = iptables_chains()
+    new = now - before
+    # Another podman's network still in use (its own NETAVARK-<hash> chain,
+    # its rules in NETAVARK_FORWARD) needs the shared chains: leave them.
+    if any(not c.startswith("NETAVARK-HOSTPORT-") and c.startswith("NETAVARK-")
+           for _, c in now):
+        return
+    if "-A NETAVARK_FORWARD" in run(["iptables", "-t", "filter", "-S"], timeout=30).stdout:
+        return
+    for table, chain in new:
+        p = run(["iptables", "-t", table, "-S"], timeout=30)
+        for line in p.stdout.splitlines():
+            words = shlex.split(line)
+            if words[:1] == ["-A"] and "-j" in words and words[words.index("-j") + 1] == chain \
+                    and (words[1], chain) not in new:
+                run(["iptables", "-t", table, "-D"] + words[1:], timeout=30)
+    for table, chain in new:
+        run(["iptables", "-t", table, "-F", chain], timeout=30)
+    for table, chain in new:
+        run(["iptables", "-t", table, "-X", chain], timeout=30)

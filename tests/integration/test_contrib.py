@@ -1,0 +1,114 @@
+"""contrib/: the orchestrator configs parse in the real programs, the man
+pages build, the bash completions complete."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import uuid
+
+import pytest
+
+from conftest import GKRUN, REPO, base_config
+from orch import run
+
+CONTRIB = os.path.join(REPO, "contrib")
+BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
+
+
+def test_containerd_config_has_the_gkrun_runtime():
+    if not shutil.which("containerd"):
+        pytest.skip("containerd is not installed")
+    p = run(["containerd", "--config", os.path.join(CONTRIB, "containerd", "config.toml"),
+             "config", "dump"], check=True)
+    def table(name):  # the lines of one [table], up to the next header
+        body = p.stdout.split(name + "]\n", 1)[1]
+        return re.split(r"\n\s*\[", body, 1)[0]
+    options = table('runtimes.gkrun.options')
+    assert 'BinaryName = "/usr/local/bin/gkrun"' in options
+    assert "SystemdCgroup = false" in options
+    assert 'runtime_type = "io.containerd.runc.v2"' in table('runtimes.gkrun')
+
+
+def test_runtimeclass_handler_matches_the_runtime_names():
+    with open(os.path.join(CONTRIB, "kubernetes", "runtimeclass.yaml")) as f:
+        text = f.read()
+    assert "kind: RuntimeClass" in text and "handler: gkrun" in text
+    with open(os.path.join(CONTRIB, "crio", "gkrun.conf")) as f:
+        assert "[crio.runtime.runtimes.gkrun]" in f.read()
+
+
+@pytest.mark.parametrize("page", ["gkrun.8", "gkimg.1"])
+def test_man_pages_build(page, tmp_path):
+    if not shutil.which("go-md2man"):
+        pytest.skip("go-md2man is not installed (contrib/install-deps.sh --test)")
+    out = str(tmp_path / page)
+    run(["go-md2man", "-in", os.path.join(CONTRIB, "man", page + ".md"), "-out", out],
+        check=True)
+    with open(out) as f:
+        roff = f.read()
+    name, section = page.split(".")
+    assert roff.splitlines()[1].startswith(".TH %s %s" % (name.upper(), section))
+    if shutil.which("man"):
+        p = run(["man", "--warnings", "-l", out], env=dict(os.environ, MANWIDTH="80"))
+        assert p.returncode == 0 and p.stderr == "", p.stderr
+        assert "SYNOPSIS" in p.stdout
+
+
+def complete(script, *words, path_dir=None):
+    """COMPREPLY of the completion function in SCRIPT for the command line
+    WORDS (the last one being completed)."""
+    fn = "_" + os.path.basename(script).split(".")[0]
+    prog = ('source %s; source %s; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); '
+            'COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}; %s; '
+            'printf "%%s\\n" "${COMPREPLY[@]}"' % (BASH_COMPLETION, script, fn))
+    env = dict(os.environ)
+    if path_dir:
+        env["PATH"] = path_dir + ":" + env["PATH"]
+    p = run(["bash", "-c", prog, "bash"] + list(words), env=env, check=True)
+    return sorted(w for w in p.stdout.split("\n") if w)
+
+
+@pytest.fixture
+def completion():
+    if not os.path.exists(BASH_COMPLETION):
+        pytest.skip("bash-completion is not installed")
+
+
+def test_gkrun_completion(completion, rootfs):
+    script = os.path.join(CONTRIB, "completion", "gkrun.bash")
+    assert complete(script, "gkrun", "st") == ["start", "state"]
+    assert complete(script, "gkrun", "--root", "/x", "exec", "--t") == ["--tty"]
+    assert complete(script, "gkrun", "--log-format", "") == ["json", "text"]
+    assert complete(script, "gkrun", "kill", "someid", "KI") == ["KILL"]
+    assert "--force" in complete(script, "gkrun", "delete", "--")
+    # Container ids from the --root on the command line.
+    if os.geteuid() != 0 or not os.access(GKRUN, os.X_OK):
+        return
+    work = tempfile.mkdtemp(prefix="gk-completion-")
+    cid = "gkcomp-" + uuid.uuid4().hex[:6]
+    try:
+        with open(os.path.join(work, "config.json"), "w") as f:
+            json.dump(base_config(["true"], rootfs), f)
+        run([GKRUN, "--root", work + "/state", "create", "--bundle", work, cid], check=True)
+        got = complete(script, "gkrun", "--root", work + "/state", "start", "gkcomp",
+                       path_dir=os.path.dirname(GKRUN))
+        assert got == [cid]
+    finally:
+        run([GKRUN, "--root", work + "/state", "delete", "--force", cid])
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_gkimg_completion(completion):
+    script = os.path.join(CONTRIB, "completion", "gkimg.bash")
+    assert complete(script, "gkimg", "b") == ["bundle"]
+    assert complete(script, "gkimg", "bundle", "--ne") == ["--net"]
+    assert complete(script, "gkimg", "bundle", "--net", "") == ["bridge", "host", "none"]
+    assert complete(script, "gkimg", "pull", "--q") == ["--quiet"]
+    assert complete(script, "gkimg", "--d") == ["--debug"]
+
+
+def test_bash_syntax_of_completions():
+    for name in ("gkrun.bash", "gkimg.bash"):
+        subprocess.run(["bash", "-n", os.path.join(CONTRIB, "completion", name)], check=True)
