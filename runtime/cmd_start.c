@@ -64,7 +64,8 @@ static int poststart(const char *root, const gk_state *st, gk_error **err)
                 return 0;
         if (gk_state_to_oci_json(root, st, &json, err) < 0)
                 return gk_error_code(*err);
-        return gk_hooks_run(&spec->hooks.poststart, "poststart", json, err);
+        gk_hooks_run_warn(&spec->hooks.poststart, "poststart", json);
+        return 0;
 }
 
 int cmd_start(int argc, char **argv, const gk_global *g, gk_error **err)

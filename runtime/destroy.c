@@ -71,9 +71,7 @@ static void run_poststop(const char *root, const gk_state *st)
                 return;
         if (gk_state_to_oci_json(root, st, &json, &err) < 0)
                 return;
-        /* The spec: a failing poststop hook is a warning, not an error. */
-        if (gk_hooks_run(&spec->hooks.poststop, "poststop", json, &err) < 0)
-                fprintf(stderr, "gkrun: warning: %s\n", err->msg);
+        gk_hooks_run_warn(&spec->hooks.poststop, "poststop", json);
 }
 
 int gk_container_delete(const gk_global *g, const char *id, bool force, gk_error **err)

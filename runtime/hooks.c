@@ -1,6 +1,7 @@
 /* OCI hooks: each runs with the container's state JSON on stdin, its own
  * args and env, and an optional timeout; a failing hook fails the
- * operation it belongs to. */
+ * operation it belongs to, except poststart and poststop hooks, whose
+ * failures are warnings (gk_hooks_run_warn). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -92,4 +93,17 @@ int gk_hooks_run(const gk_hook_list *hooks, const char *what, const char *state_
                 if (run_one(&hooks->hooks[i], what, i, state_json, err) < 0)
                         return gk_error_code(*err);
         return 0;
+}
+
+/* The runtime spec (lifecycle steps 8 and 12): if a poststart or poststop
+ * hook fails, the runtime logs a warning and the remaining hooks and the
+ * lifecycle go on as if it had succeeded. */
+void gk_hooks_run_warn(const gk_hook_list *hooks, const char *what, const char *state_json)
+{
+        for (size_t i = 0; i < hooks->n; i++) {
+                _cleanup_(gk_error_freep) gk_error *err = NULL;
+
+                if (run_one(&hooks->hooks[i], what, i, state_json, &err) < 0)
+                        fprintf(stderr, "gkrun: warning: %s\n", err->msg);
+        }
 }

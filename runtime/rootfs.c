@@ -245,10 +245,12 @@ int gk_rootfs_prepare(gk_container *c, gk_error **err)
 {
         const gk_spec *s = c->spec;
         _cleanup_close_ int rootfd = -1;
-        unsigned long prop = s->linux.rootfs_propagation_flags;
 
-        /* Nothing we mount may propagate back to the host. */
-        if (mount(NULL, "/", NULL, MS_REC | ((prop & MS_SHARED) ? MS_SHARED : MS_SLAVE), NULL) < 0)
+        /* Nothing we mount may propagate back to the host. Always a slave,
+         * even for rootfsPropagation "shared": pivot_root fails with EINVAL
+         * when the old root's parent is shared; the requested propagation
+         * is applied to the new / once pivoted (gk_rootfs_finalize). */
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
                 return gk_error_errno(err, "make / a slave mount");
         if (gk_rootfs_mount_root(c, err) < 0)
                 return gk_error_code(*err);
