@@ -812,6 +812,31 @@ def test_tls_with_cert_dir(tls_registry, root):
     assert r.returncode == 1 and "--cert-dir `/nonexistent-gk`" in r.stderr
 
 
+def test_tls_with_etc_gk_certs_d(tls_registry, root):
+    """Without --cert-dir the registry's own /etc/gk/certs.d/HOST/ is used."""
+    reg, good, bad = tls_registry
+    repo = unique("certsd")
+    img = small_image(b"certsd")
+    reg.push_image(repo, "v1", img)
+    ref = "%s/%s:v1" % (reg.host, repo)
+    made = [p for p in ("/etc/gk", "/etc/gk/certs.d") if not os.path.exists(p)]
+    hostdir = os.path.join("/etc/gk/certs.d", reg.host)
+    assert not os.path.exists(hostdir)
+    try:
+        shutil.copytree(bad, hostdir)
+        r = gkimg(root, "pull", ref)
+        assert r.returncode == 1
+        assert "SSL certificate problem" in r.stderr, r.stderr
+        shutil.rmtree(hostdir)
+        shutil.copytree(good, hostdir)
+        gkimg(root, "pull", ref, check=True)
+        assert_blobs_of(root, img)
+    finally:
+        shutil.rmtree(hostdir, ignore_errors=True)
+        for p in reversed(made):
+            os.rmdir(p)
+
+
 # ---- Basic auth (htpasswd) ----
 
 def test_basic_auth_registry(root, docker_config):
