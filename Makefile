@@ -3,8 +3,10 @@
 #   make                 build both programs into build/
 #   make DEVELOPER=1     ... with -Werror
 #   make SAN=1           ... with ASan+UBSan, into build-san/
+#   make fault           gkrun/gkimg with fault points (include/gk/fault.h), into O/fault
 #   make demo            install deps, build, run a busybox container (as root)
 #   make check           unit tests (no root) + integration tests (root)
+#   make check-cgv1      the cgroup tests on cgroup v1 alone (cgroup2 mount hidden)
 #   make check-cgv2      the cgroup tests again inside a pure cgroup-v2 VM
 #   make fuzz            run every fuzzer for FUZZ_SECONDS each
 #   make bench           benchmarks against runc/crun and skopeo+umoci
@@ -15,6 +17,7 @@ PREFIX ?= /usr/local
 VERSION := 0.1.0
 SAN ?=
 DEVELOPER ?=
+FAULT ?=
 O ?= $(if $(SAN),build-san,build)
 
 CC ?= cc
@@ -28,12 +31,12 @@ HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 OPT ?= -O2 -g
 CFLAGS ?= $(OPT)
 override CFLAGS += -DGK_VERSION=\"$(VERSION)\" -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -Iinclude \
-                   $(if $(DEVELOPER),-Werror) \
+                   $(if $(DEVELOPER),-Werror) $(if $(FAULT),-DGK_FAULT_INJECTION) \
                    $(if $(SAN),$(SANFLAGS) -U_FORTIFY_SOURCE)
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed \
                     $(if $(SAN),$(SANFLAGS))
 
-RUN_PKGS = yajl libseccomp libcap libmnl libnftnl
+RUN_PKGS = yajl libseccomp libcap libmnl libnftnl libsystemd
 IMG_PKGS = yajl libcurl libarchive libcrypto
 RUN_LIBS := $(shell $(PKG_CONFIG) --libs $(RUN_PKGS) 2>/dev/null)
 IMG_LIBS := $(shell $(PKG_CONFIG) --libs $(IMG_PKGS) 2>/dev/null)
@@ -84,11 +87,21 @@ units: $(UNIT_BINS)
 
 check:
 	contrib/install-deps.sh --test
-	$(MAKE) all units
+	$(MAKE) all units fault
 	tests/run-tests.sh $(O)
+
+# The crash tests' binaries: the same sources with every GK_FAULT point
+# compiled in, kept apart from the normal build (which has none).
+fault:
+	$(MAKE) O=$(O)/fault FAULT=1 $(O)/fault/gkrun $(O)/fault/gkimg
 
 check-unit: units
 	tests/run-tests.sh --unit-only $(O)
+
+# Also part of check on a hybrid host; a pure v1 host is this one with its
+# cgroup2 mount hidden in a private mount namespace.
+check-cgv1: all
+	tests/run-tests.sh --cgroup-v1 $(O)
 
 CGV2VM ?= ../shared/tools/cgv2-vm
 check-cgv2: all
@@ -100,8 +113,12 @@ fuzz:
 	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_SRC)
 
 bench:
-	$(MAKE) O=build-bench OPT=-O2
+	$(MAKE) O=build-bench OPT=-O2 all build-bench/bench-floor
 	tests/bench/run.sh build-bench
+
+# tests/bench/runtime.py's floor: the least a container start can cost here
+$(O)/bench-floor: tests/bench/floor.c
+	$(CC) -O2 -static -Wall -Wextra -o $@ $<
 
 demo:
 	contrib/demo.sh
@@ -126,5 +143,5 @@ install: all man
 clean:
 	rm -rf build build-san build-bench build-fuzz
 
-.PHONY: man demo all units check check-unit check-cgv2 fuzz bench lint install clean
+.PHONY: man demo all units fault check check-unit check-cgv2 fuzz bench lint install clean
 .DELETE_ON_ERROR:

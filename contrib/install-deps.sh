@@ -4,11 +4,12 @@
 #   contrib/install-deps.sh --test   ... and what `make check` uses
 set -eu
 pkgs="build-essential pkg-config libyajl-dev libseccomp-dev libcap-dev libmnl-dev
-libcurl4-openssl-dev libarchive-dev libssl-dev libnftnl-dev busybox-static jq go-md2man"
+libcurl4-openssl-dev libarchive-dev libssl-dev libnftnl-dev libsystemd-dev busybox-static
+jq go-md2man"
 if [ "${1:-}" = --test ]; then
         pkgs="$pkgs python3 python3-pytest libcmocka-dev jq skopeo umoci docker-registry
 openssl qemu-system-x86 xz-utils runc crun iproute2 procps nftables iputils-ping
-podman containerd conmon bash-completion"
+podman containerd conmon bash-completion mmdebstrap"
 fi
 missing=""
 for p in $pkgs; do

@@ -15,6 +15,7 @@
 #include "bundle.h"
 #include "bundle_internal.h"
 #include "gk/cleanup.h"
+#include "gk/fault.h"
 #include "gk/json.h"
 #include "gk/overlay.h"
 #include "gk/util.h"
@@ -99,7 +100,27 @@ static int absolute_dir(const char *dir, char **out, gk_error **err)
         return 0;
 }
 
-/* DIR is created, or an existing empty directory is taken. */
+static void undo_bundle(const char *abs, int bfd, bool created);
+
+/* A bundle gkimg began at ABS and never finished (killed before its
+ * config.json, written last): its marker names ABS. */
+static bool unfinished_bundle(int fd, const char *abs)
+{
+        _cleanup_(gk_json_freep) yajl_val v = NULL;
+        _cleanup_free_ char *text = NULL;
+        const char *path;
+        size_t len;
+
+        if (faccessat(fd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+            gk_read_file_at(fd, GK_BUNDLE_MARKER, &text, &len, NULL) < 0 ||
+            gk_json_parse(text, len, GK_BUNDLE_MARKER, &v, NULL) < 0)
+                return false;
+        path = gk_json_get_str(v, "path");
+        return path && !strcmp(path, abs);
+}
+
+/* DIR is created, or an existing empty directory is taken, or what an
+ * interrupted `gkimg bundle` left there is cleared and taken. */
 static int make_bundle_dir(const char *abs, bool *created, gk_error **err)
 {
         _cleanup_closedir_ DIR *d = NULL;
@@ -114,6 +135,8 @@ static int make_bundle_dir(const char *abs, bool *created, gk_error **err)
                 return gk_error_errno(err, "open bundle directory `%s`", abs);
         if (*created)
                 return fd;
+        if (unfinished_bundle(fd, abs))
+                undo_bundle(abs, fd, false);
         d = fdopendir(dup(fd));
         while (d && (de = readdir(d)))
                 if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
@@ -222,6 +245,7 @@ static int fill_bundle(int bfd, const char *abs, const gk_bundle_image *img,
         if (bundle_record(abs, img, o->copy, &record, err) < 0 ||
             write_in(bfd, abs, GK_BUNDLE_MARKER, record, 0644, false, err) < 0)
                 return -EIO;
+        GK_FAULT("bundle.after-marker");
         if (o->copy) {
                 if (make_copy_rootfs(bfd, fds, img->n_layers, err) < 0)
                         return -EIO;
@@ -229,6 +253,7 @@ static int fill_bundle(int bfd, const char *abs, const gk_bundle_image *img,
                    overlay_annotation(img, &overlay, err) < 0) {
                 return -EIO;
         }
+        GK_FAULT("bundle.after-rootfs");
         if (gk_bundle_build_spec(img, o, fds, img->n_layers, overlay, &config, err) < 0)
                 return -EINVAL;
         /* Last, and durable: its presence is what makes the bundle
@@ -282,9 +307,14 @@ int gk_bundle_create(const char *root, const char *dir, const gk_bundle_image *i
                 close_fds(fds, img->n_layers);
                 return bfd;
         }
+        GK_FAULT("bundle.after-dir");
         r = register_bundle(root, abs, img, o->copy, &reg, err);
-        if (r >= 0)
+        if (r >= 0) {
+                GK_FAULT("bundle.after-register");
                 r = fill_bundle(bfd, abs, img, o, fds, err);
+        }
+        if (r >= 0)
+                GK_FAULT("bundle.after-config");
         close_fds(fds, img->n_layers);
         if (r < 0) {
                 undo_bundle(abs, bfd, created);

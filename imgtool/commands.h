@@ -22,6 +22,7 @@ int cmd_images(int argc, char **argv, const gk_img_global *g, gk_error **err);
 int cmd_inspect(int argc, char **argv, const gk_img_global *g, gk_error **err);
 int cmd_rmi(int argc, char **argv, const gk_img_global *g, gk_error **err);
 int cmd_gc(int argc, char **argv, const gk_img_global *g, gk_error **err);
+int cmd_check(int argc, char **argv, const gk_img_global *g, gk_error **err);
 int cmd_login(int argc, char **argv, const gk_img_global *g, gk_error **err);
 int cmd_logout(int argc, char **argv, const gk_img_global *g, gk_error **err);
 /* issue: unpack and bundles */

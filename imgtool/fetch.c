@@ -11,6 +11,7 @@
 
 #include "digest.h"
 #include "gk/cleanup.h"
+#include "gk/fault.h"
 #include "registry_internal.h"
 
 typedef enum job_state {
@@ -107,6 +108,7 @@ static size_t write_cb(char *ptr, size_t size, size_t n, void *userdata)
         }
         if (gk_blob_writer_write(j->w, ptr, len, &j->werr) < 0)
                 return 0;
+        GK_FAULT("pull.mid-blob");
         return len;
 }
 
@@ -184,6 +186,7 @@ static int finish_blob(fetch *f, job *j, gk_error **err)
 
         set_state(f, j, "Verifying Checksum");
         if (gk_blob_writer_commit(TAKE_PTR(j->w), NULL, &e) == 0) {
+                GK_FAULT("pull.after-blob-rename");
                 job_done(f, j, false);
                 return 0;
         }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "gk/cleanup.h"
+#include "gk/fault.h"
 #include "gk/util.h"
 #include "unpack.h"
 
@@ -158,8 +159,11 @@ static int unpack_and_rename(int lfd, const char *diff_id, int blob_fd,
         if (r >= 0 && syncfs(tfd) < 0)
                 r = gk_error_errno(err, "sync layer %s", diff_id);
         if (r >= 0) {
-                if (renameat(lfd, tmp, lfd, final) == 0)
+                GK_FAULT("bundle.before-layer-rename");
+                if (renameat(lfd, tmp, lfd, final) == 0) {
+                        GK_FAULT("bundle.after-layer-rename");
                         return 0;
+                }
                 if (errno == EEXIST || errno == ENOTEMPTY)
                         r = 0; /* unpacked meanwhile by another process */
                 else

@@ -17,6 +17,7 @@ static const struct {
         { "inspect", cmd_inspect, "show an image's manifest and config" },
         { "rmi", cmd_rmi, "remove image names" },
         { "gc", cmd_gc, "delete what no image references" },
+        { "check", cmd_check, "verify every blob and image; list leftovers" },
         { "login", cmd_login, "save credentials for a registry" },
         { "logout", cmd_logout, "remove saved credentials for a registry" },
         { "bundle", cmd_bundle, "write an OCI bundle of an image for gkrun" },

@@ -12,6 +12,7 @@
 
 #include "digest.h"
 #include "gk/cleanup.h"
+#include "gk/fault.h"
 #include "gk/json.h"
 #include "manifest.h"
 #include "pull.h"
@@ -201,8 +202,10 @@ static int save(pull *pl, const doc *top, const doc *img, gk_pull_result *res, g
             (img->digest && !img->local &&
              gk_store_put_blob(pl->s, img->body, img->len, img->digest, NULL, err) < 0))
                 return -EIO;
+        GK_FAULT("pull.after-manifest-saved");
         if (gk_store_tag(pl->s, name, im->digest, top->digest, err) < 0)
                 return -EIO;
+        GK_FAULT("pull.after-tag");
         res->name = TAKE_PTR(name);
         res->digest = strdup(top->digest);
         res->manifest_digest = strdup(im->digest);
@@ -223,8 +226,11 @@ static int run(pull *pl, const gk_pull_opts *o, gk_pull_result *res, gk_error **
         if (resolve(pl, o->platform, &top, &img, err) < 0)
                 return -EIO;
         m = img.digest ? &img.m : &top.m;
-        if (fetch_blobs(pl, m, err) < 0 || check_config(pl, m, o->platform, err) < 0 ||
-            save(pl, &top, &img, res, err) < 0)
+        GK_FAULT("pull.after-resolve");
+        if (fetch_blobs(pl, m, err) < 0)
+                return -EIO;
+        GK_FAULT("pull.after-blobs");
+        if (check_config(pl, m, o->platform, err) < 0 || save(pl, &top, &img, res, err) < 0)
                 return -EIO;
         gk_progress_line(pl->p, "Digest: %s", top.digest);
         gk_progress_line(pl->p, "Status: %s for %s", pl->fetched ? "Downloaded newer image"

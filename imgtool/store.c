@@ -11,6 +11,7 @@
 
 #include "digest.h"
 #include "gk/cleanup.h"
+#include "gk/fault.h"
 #include "gk/util.h"
 #include "store_internal.h"
 
@@ -288,6 +289,16 @@ int gk_blob_writer_write(gk_blob_writer *w, const void *data, size_t len, gk_err
         return 0;
 }
 
+static int commit_rename(gk_blob_writer *w, const char *got, char **out_digest, gk_error **err)
+{
+        GK_FAULT("pull.before-blob-rename");
+        if (renameat(w->dir_fd, w->name, w->s->blobs_fd, gk_digest_hex(got)) < 0)
+                return gk_error_errno(err, "blob %s: rename into the store", got);
+        if (out_digest && !(*out_digest = strdup(got)))
+                return gk_error_make(err, ENOMEM, "blob");
+        return 0;
+}
+
 int gk_blob_writer_commit(gk_blob_writer *w, char **out_digest, gk_error **err)
 {
         char got[GK_SHA256_BUF];
@@ -300,10 +311,8 @@ int gk_blob_writer_commit(gk_blob_writer *w, char **out_digest, gk_error **err)
         /* The data must be on disk before the name says it is complete. */
         else if (fdatasync(w->fd) < 0)
                 r = gk_error_errno(err, "blob %s: sync", got);
-        else if (renameat(w->dir_fd, w->name, w->s->blobs_fd, gk_digest_hex(got)) < 0)
-                r = gk_error_errno(err, "blob %s: rename into the store", got);
-        else if (out_digest && !(*out_digest = strdup(got)))
-                r = gk_error_make(err, ENOMEM, "blob");
+        else
+                r = commit_rename(w, got, out_digest, err);
         if (r < 0) {
                 gk_blob_writer_abort(w);
                 return r;

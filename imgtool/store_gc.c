@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle.h"
 #include "digest.h"
 #include "gk/cleanup.h"
 #include "gk/json.h"
@@ -92,6 +93,20 @@ static int keep_image(gk_store *s, const gk_store_entry *e, keep *blobs, keep *l
         return add_diff_ids(layers, img->config, img->config_len);
 }
 
+/* A record whose bundle has no marker is left by a bundle that was killed
+ * before its marker was written or an unbundle killed halfway: bundle
+ * holds the gc lock shared from its record to its marker, so while gc
+ * runs no bundle is between the two. */
+static bool bundle_gone(yajl_val rec)
+{
+        const char *path = gk_json_get_str(rec, "path");
+        _cleanup_free_ char *marker = NULL;
+
+        if (!path || path[0] != '/' || asprintf(&marker, "%s/" GK_BUNDLE_MARKER, path) < 0)
+                return false;
+        return access(marker, F_OK) < 0 && errno == ENOENT;
+}
+
 /* Layers live bundles use (the records in ROOT/bundles, from bundle.c). */
 static int keep_bundles(gk_store *s, keep *layers)
 {
@@ -114,6 +129,10 @@ static int keep_bundles(gk_store *s, keep *layers)
                                                             NULL) < 0 ||
                     gk_json_parse(text, len, "bundle", &rec, NULL) < 0)
                         continue;
+                if (bundle_gone(rec)) {
+                        unlinkat(dirfd(d), de->d_name, 0);
+                        continue;
+                }
                 ids = gk_json_get(rec, "layers");
                 for (size_t i = 0; ids && YAJL_IS_ARRAY(ids) && i < ids->u.array.len; i++)
                         if (keep_add(layers, YAJL_GET_STRING(ids->u.array.values[i])) < 0)
@@ -177,6 +196,24 @@ static void sweep_layers(gk_store *s, const keep *layers, uint64_t *count)
         gk_layer_clean_tmp(s->root, NULL);
 }
 
+/* NAME.tmp.PID files of atomic rewrites (images.json, bundle records)
+ * killed halfway: their writers hold the locks gc holds now. */
+static void sweep_rewrites(int at, const char *dir)
+{
+        _cleanup_closedir_ DIR *d = NULL;
+        int fd = openat(at, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+
+        if (fd < 0 || !(d = fdopendir(fd))) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.' && strstr(de->d_name, ".tmp."))
+                        unlinkat(dirfd(d), de->d_name, 0);
+}
+
 int gk_store_gc(gk_store *s, gk_store_gc_stats *st, gk_error **err)
 {
         _cleanup_close_ int gc_lock = -1, index_lock = -1;
@@ -208,6 +245,8 @@ int gk_store_gc(gk_store *s, gk_store_gc_stats *st, gk_error **err)
         sweep_files(s->partial_fd, NULL, NULL, &st->bytes);
         sweep_files(s->tmp_fd, NULL, NULL, &st->bytes);
         sweep_layers(s, &layers, &st->layers);
+        sweep_rewrites(s->root_fd, ".");
+        sweep_rewrites(s->root_fd, "bundles");
         keep_clear(&blobs);
         keep_clear(&layers);
         return 0;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "gk/cleanup.h"
+#include "gk/fault.h"
 #include "gk/util.h"
 #include "unpack.h"
 #include "whiteout.h"
@@ -657,7 +658,8 @@ static int read_entries(unpack_ctx *c, gk_unpack_stats *stats, gk_error **err)
                         return gk_error_make(err, 0, "read: %s", archive_error_string(c->a));
                 if (apply_entry(c, e, err) < 0)
                         return -EINVAL;
-                stats->entries++;
+                if (stats->entries++ == 0)
+                        GK_FAULT("bundle.mid-unpack");
         }
 }
 

@@ -7,6 +7,36 @@
 #include "gk/cleanup.h"
 #include "gk/json.h"
 
+/* yajl's tree parser and yajl_tree_free recurse once per level: a few MB
+ * of "[[[[" (an image config from a hostile registry, say) overflows the
+ * stack.  Nesting is counted first, outside strings. */
+static bool too_deep(const char *text, size_t len)
+{
+        bool in_str = false, esc = false;
+        unsigned depth = 0;
+
+        for (size_t i = 0; i < len; i++) {
+                char c = text[i];
+
+                if (in_str) {
+                        if (esc)
+                                esc = false;
+                        else if (c == '\\')
+                                esc = true;
+                        else if (c == '"')
+                                in_str = false;
+                } else if (c == '"') {
+                        in_str = true;
+                } else if (c == '[' || c == '{') {
+                        if (++depth > GK_JSON_MAX_DEPTH)
+                                return true;
+                } else if ((c == ']' || c == '}') && depth) {
+                        depth--;
+                }
+        }
+        return false;
+}
+
 int gk_json_parse(const char *text, size_t len, const char *what, yajl_val *out,
                   gk_error **err)
 {
@@ -22,6 +52,9 @@ int gk_json_parse(const char *text, size_t len, const char *what, yajl_val *out,
         copy[len] = '\0';
         if (strlen(copy) != len)
                 return gk_error_make(err, 0, "%s: invalid JSON: NUL byte in text", what);
+        if (too_deep(copy, len))
+                return gk_error_make(err, 0, "%s: invalid JSON: nested deeper than %d levels",
+                                     what, GK_JSON_MAX_DEPTH);
         v = yajl_tree_parse(copy, ebuf, sizeof(ebuf));
         if (!v) {
                 size_t n = strlen(ebuf);
@@ -137,14 +170,47 @@ void gk_json_kbool(yajl_gen g, const char *key, bool value)
         yajl_gen_bool(g, value);
 }
 
+/* The UTF-8 structure yajl's lexer insists on when it reads the text back
+ * (lead byte, then the right number of continuation bytes). */
+static size_t bad_utf8_at(const unsigned char *s, size_t n)
+{
+        for (size_t i = 0; i < n;) {
+                size_t more;
+
+                if (s[i] < 0x80)
+                        more = 0;
+                else if ((s[i] >> 5) == 0x6)
+                        more = 1;
+                else if ((s[i] >> 4) == 0xe)
+                        more = 2;
+                else if ((s[i] >> 3) == 0x1e)
+                        more = 3;
+                else
+                        return i;
+                if (more >= n - i)
+                        return i;
+                for (size_t k = 1; k <= more; k++)
+                        if ((s[i + k] >> 6) != 0x2)
+                                return i;
+                i += more + 1;
+        }
+        return n;
+}
+
 int gk_json_gen_finish(yajl_gen g, char **out, size_t *len, gk_error **err)
 {
         const unsigned char *buf;
-        size_t n;
+        size_t n, bad;
         char *s;
 
         if (yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok)
                 return gk_error_make(err, 0, "JSON generation failed");
+        /* yajl_gen copies bytes >= 0x80 as they are: a path or a passwd
+         * field that is not UTF-8 would give a file no reader accepts (a
+         * state.json gkrun could never load again). */
+        if ((bad = bad_utf8_at(buf, n)) < n)
+                return gk_error_make(err, EILSEQ, "JSON generation: a string is not valid UTF-8 "
+                                     "(byte 0x%02x)", buf[bad]);
         s = malloc(n + 1);
         if (!s)
                 return gk_error_make(err, ENOMEM, "JSON generation");

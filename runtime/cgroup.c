@@ -273,8 +273,6 @@ int gk_cgroup_create(const char *id, const char *cgroups_path,
         bool is_default;
         int r;
 
-        if (systemd)
-                return gk_cg_systemd_create(id, cgroups_path, err);
         if ((r = gk_cg_layout_get(&lay, err)) < 0)
                 return r;
         if ((r = gk_cg_validate(resources, lay->mode, err)) < 0) {
@@ -284,6 +282,17 @@ int gk_cgroup_create(const char *id, const char *cgroups_path,
         cg = cg_new(lay, lay->mode);
         if (!cg)
                 return gk_error_make(err, ENOMEM, "cgroup");
+        if (systemd) {
+                /* made by systemd once the init exists: gk_cgroup_enter */
+                if ((r = gk_cg_systemd_prepare(id, cgroups_path, &cg->unit, &cg->path, err)) < 0)
+                        return r;
+                cg->pending = resources;
+                cg->unit_pending = true;
+                if (!(cg->id = strdup(id)))
+                        return gk_error_make(err, ENOMEM, "cgroup");
+                *out = TAKE_PTR(cg);
+                return 0;
+        }
         if ((r = gk_cg_resolve_path(id, cgroups_path, &cg->path, &is_default, err)) < 0)
                 return r;
         r = make_dirs(cg, resources, is_default, err);
@@ -312,11 +321,38 @@ int gk_cgroup_update(gk_cgroup *cg, const gk_resources *resources, gk_error **er
         return apply_all(cg, resources, true, err);
 }
 
+/* The scope starts with PID in it; the limits systemd does not know (and
+ * those it does, in the kernel's own units) go to its files as for any
+ * cgroup.  v1 hierarchies systemd left out get the path made and PID. */
+static int systemd_enter(gk_cgroup *cg, pid_t pid, gk_error **err)
+{
+        int r;
+
+        r = gk_cg_systemd_start(cg->id, cg->unit, cg->path, pid, cg->pending,
+                                cg->mode == GK_CG_V2, err);
+        cg->unit_pending = false;
+        if (r == -EEXIST)
+                cg->unit_foreign = true;
+        if (r < 0)
+                return r;
+        if (cg->mode != GK_CG_V2) {
+                if ((r = gk_cg_v1_make(cg, err)) < 0 || (r = gk_cgroup_enter(cg, pid, err)) < 0)
+                        return r;
+                cg->created = 0;
+        }
+        r = apply_all(cg, cg->pending, false, err);
+        if (r < 0 && err && *err && gk_str_has_prefix((*err)->msg, "linux."))
+                gk_error_wrap(err, "config.json");
+        return r;
+}
+
 int gk_cgroup_enter(gk_cgroup *cg, pid_t pid, gk_error **err)
 {
         char buf[24];
         int fd, r = 0;
 
+        if (cg->unit_pending)
+                return systemd_enter(cg, pid, err);
         snprintf(buf, sizeof(buf), "%d", (int) pid);
         for (size_t h = 0; cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++) {
                 if ((fd = r = gk_cg_v1_dir(cg, h, err)) < 0 ||
@@ -337,14 +373,15 @@ int gk_cgroup_enter(gk_cgroup *cg, pid_t pid, gk_error **err)
 
 int gk_cgroup_v2_fd(gk_cgroup *cg)
 {
-        if (!cg || cg->mode != GK_CG_V2)
+        if (!cg || cg->mode != GK_CG_V2 || cg->unit)
                 return -1;
         return gk_cg_v2_dir(cg, NULL);
 }
 
 int gk_cgroup_to_string(const gk_cgroup *cg, char **out, gk_error **err)
 {
-        if (asprintf(out, "%s %u %s", mode_names[cg->mode], cg->created, cg->path) < 0)
+        if (asprintf(out, "%s%s%s%s %u %s", cg->unit ? "systemd " : "", cg->unit ? cg->unit : "",
+                     cg->unit ? " " : "", mode_names[cg->mode], cg->created, cg->path) < 0)
                 return gk_error_make(err, ENOMEM, "cgroup");
         return 0;
 }
@@ -353,10 +390,20 @@ int gk_cgroup_open(const char *saved, gk_cgroup **out, gk_error **err)
 {
         _cleanup_(gk_cgroup_freep) gk_cgroup *cg = NULL;
         const gk_cg_layout *lay;
+        _cleanup_free_ char *unit = NULL;
         char mode[8];
         unsigned created;
         int pos = 0, r;
 
+        /* "systemd UNIT MODE CREATED PATH" with --systemd-cgroup */
+        if (gk_str_has_prefix(saved, "systemd ")) {
+                size_t n = strcspn(saved + 8, " ");
+
+                if (!saved[8 + n] || !(unit = strndup(saved + 8, n)))
+                        return gk_error_make(err, EINVAL, "state: cgroup: cannot parse \"%s\"",
+                                             saved);
+                saved += 9 + n;
+        }
         if (sscanf(saved, "%7s %u %n", mode, &created, &pos) != 2 || !pos ||
             saved[pos] != '/')
                 return gk_error_make(err, EINVAL, "state: cgroup: cannot parse \"%s\"", saved);
@@ -373,6 +420,7 @@ int gk_cgroup_open(const char *saved, gk_cgroup **out, gk_error **err)
         if (!cg)
                 return gk_error_make(err, EINVAL, "state: cgroup: unknown mode \"%s\"", mode);
         cg->created = created;
+        cg->unit = TAKE_PTR(unit);
         cg->path = strdup(saved + pos);
         if (!cg->path)
                 return gk_error_make(err, ENOMEM, "cgroup");
@@ -387,34 +435,10 @@ const char *gk_cgroup_path(const gk_cgroup *cg)
 
 int gk_cgroup_pids(gk_cgroup *cg, pid_t **pids, size_t *n, gk_error **err)
 {
-        _cleanup_free_ char *text = NULL;
-        _cleanup_free_ pid_t *v = NULL;
-        size_t count = 0, cap = 0;
-        char *save = NULL;
         bool v2;
-        int fd = primary_dir(cg, &v2, err), r;
+        int fd = primary_dir(cg, &v2, err);
 
-        if (fd < 0)
-                return fd;
-        if ((r = gk_read_file_at(fd, "cgroup.procs", &text, NULL, err)) < 0)
-                return r;
-        for (char *t = strtok_r(text, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
-                int64_t p;
-
-                if (!gk_parse_i64(t, &p) || p <= 0)
-                        continue;
-                if (count == cap) {
-                        pid_t *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
-
-                        if (!nv)
-                                return gk_error_make(err, ENOMEM, "cgroup pids");
-                        v = nv;
-                }
-                v[count++] = (pid_t) p;
-        }
-        *pids = TAKE_PTR(v);
-        *n = count;
-        return 0;
+        return fd < 0 ? fd : gk_cg_tree_pids(fd, pids, n, err);
 }
 
 int gk_cgroup_freeze(gk_cgroup *cg, bool freeze, gk_error **err)
@@ -522,6 +546,8 @@ static int remove_below(const char *root, const char *path, unsigned count, gk_e
         for (unsigned i = 0; i < count; i++) {
                 char *slash;
 
+                if (i == 0)
+                        gk_cg_tree_clear(p);
                 if (rmdir(p) < 0 && errno != ENOENT) {
                         if (i == 0)
                                 return gk_error_errno(err, "remove cgroup `%s`", p);
@@ -539,6 +565,13 @@ int gk_cgroup_destroy(gk_cgroup *cg, gk_error **err)
 {
         int r = 0;
 
+        if (cg && cg->unit && !cg->unit_foreign) {
+                /* v1 hierarchies systemd left out had the path made */
+                r = gk_cg_systemd_stop(cg->unit, err);
+                for (size_t h = 0; r == 0 && cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++)
+                        remove_below(cg->lay->v1[h].mnt, cg->path, 1, NULL);
+                return r;
+        }
         if (!cg || !cg->created)
                 return 0;
         /* Close our own fds first: they do not pin the cgroup, but a
@@ -569,6 +602,8 @@ void gk_cgroup_free(gk_cgroup *cg)
         if (cg->v2_fd >= 0)
                 close(cg->v2_fd);
         free(cg->path);
+        free(cg->unit);
+        free(cg->id);
         free(cg);
 }
 

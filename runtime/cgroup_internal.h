@@ -43,7 +43,9 @@ enum gk_cg_ctrl {
 
 typedef struct gk_cg_hier {
         char *mnt;      /* mount point of the v1 hierarchy */
-        uint32_t ctrls; /* GK_CTRL_BITs it holds */
+        uint32_t ctrls; /* GK_CTRL_BITs it holds; 0 for name=systemd, which
+                         * containers join too (as with runc), so that
+                         * their own view of it is their cgroup */
 } gk_cg_hier;
 
 typedef struct gk_cg_layout {
@@ -63,6 +65,11 @@ struct gk_cgroup {
         unsigned created;  /* trailing path components gkrun made (0: joined) */
         int v1_fd[GK_CG_MAX_HIER]; /* opened on first use, -1 until then */
         int v2_fd;
+        /* --systemd-cgroup: the scope unit (NULL without); at create the
+         * limits to apply once gk_cgroup_enter has started it. */
+        char *unit, *id;
+        const gk_resources *pending;
+        bool unit_pending, unit_foreign;
 };
 
 /* cgroup_layout.c: what the host has, detected once per process. */
@@ -159,7 +166,22 @@ int gk_cg_v2_devices(int dirfd, const gk_resources *r, gk_error **err);
 int gk_cg_v1_stats(gk_cgroup *cg, gk_cgroup_stats *st, gk_error **err);
 int gk_cg_v2_stats(int dirfd, enum gk_cg_ctrl c, gk_cgroup_stats *st, gk_error **err);
 
+/* cgroup_tree.c: sub-cgroups below a container's cgroup belong to it. */
+/* PIDs in DIRFD's cgroup and every sub-cgroup (malloc'd). */
+int gk_cg_tree_pids(int dirfd, pid_t **pids, size_t *n, gk_error **err);
+/* Removes every sub-cgroup below PATH (best effort). */
+void gk_cg_tree_clear(const char *path);
+
 /* cgroup_systemd.c */
-int gk_cg_systemd_create(const char *id, const char *cgroups_path, gk_error **err);
+/* Checks "slice:prefix:name" and that systemd runs and the scope does not
+ * exist yet; gives the unit name and its cgroup path. */
+int gk_cg_systemd_prepare(const char *id, const char *cgroups_path, char **unit, char **path,
+                          gk_error **err);
+/* Starts the scope UNIT (at PATH) with PID in it and the limits systemd
+ * knows from RES; waits for the job. */
+int gk_cg_systemd_start(const char *id, const char *unit, const char *path, pid_t pid,
+                        const gk_resources *res, bool v2, gk_error **err);
+/* Stops UNIT and waits; a unit already gone is fine. */
+int gk_cg_systemd_stop(const char *unit, gk_error **err);
 
 #endif

@@ -112,12 +112,19 @@ static uint32_t superopt_ctrls(char *opts)
         return bits;
 }
 
+/* Whether OPTS (a mount's super options) name the hierarchy name=systemd. */
+static bool is_systemd_hier(const char *opts)
+{
+        for (const char *p = opts; *p; p += strcspn(p, ","), p += *p == ',')
+                if (!strncmp(p, "name=systemd", 12) && (!p[12] || p[12] == ','))
+                        return true;
+        return false;
+}
+
 static int add_v1(gk_cg_layout *lay, const char *mnt, uint32_t ctrls)
 {
-        if (!ctrls)
-                return 0; /* named hierarchies (name=systemd) hold no controller */
         for (size_t i = 0; i < lay->n_v1; i++)
-                if (lay->v1[i].ctrls & ctrls)
+                if ((lay->v1[i].ctrls & ctrls) || (!ctrls && !lay->v1[i].ctrls))
                         return 0; /* the same hierarchy mounted twice */
         if (lay->n_v1 == GK_CG_MAX_HIER)
                 return 0;
@@ -152,8 +159,13 @@ static int parse_line(gk_cg_layout *lay, char *line)
         super = src ? strtok_r(NULL, " \n", &save) : NULL;
         if (!super)
                 return 0;
-        if (!strcmp(type, "cgroup"))
-                return add_v1(lay, f[4], superopt_ctrls(super));
+        if (!strcmp(type, "cgroup")) {
+                bool named = is_systemd_hier(super);
+                uint32_t ctrls = superopt_ctrls(super);
+
+                /* other named hierarchies hold no controller: not ours */
+                return ctrls || named ? add_v1(lay, f[4], ctrls) : 0;
+        }
         if (!strcmp(type, "cgroup2") && !lay->v2_mnt) {
                 lay->v2_mnt = unescape(f[4]);
                 return lay->v2_mnt ? 0 : -ENOMEM;
@@ -164,6 +176,7 @@ static int parse_line(gk_cg_layout *lay, char *line)
 int gk_cg_layout_parse(const char *mountinfo, gk_cg_layout *lay, gk_error **err)
 {
         _cleanup_free_ char *copy = strdup(mountinfo);
+        uint32_t v1_ctrls = 0;
         char *save = NULL;
 
         if (!copy)
@@ -173,7 +186,9 @@ int gk_cg_layout_parse(const char *mountinfo, gk_cg_layout *lay, gk_error **err)
         for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
                 if (parse_line(lay, l) < 0)
                         return gk_error_make(err, ENOMEM, "cgroups");
-        if (lay->n_v1)
+        for (size_t i = 0; i < lay->n_v1; i++)
+                v1_ctrls |= lay->v1[i].ctrls;
+        if (v1_ctrls)
                 lay->mode = lay->v2_mnt ? GK_CG_HYBRID : GK_CG_V1;
         else if (lay->v2_mnt)
                 lay->mode = GK_CG_V2;

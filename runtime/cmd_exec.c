@@ -18,9 +18,11 @@
 #include "commands.h"
 #include "destroy.h"
 #include "gk/cleanup.h"
+#include "gk/fault.h"
 #include "gk/opts.h"
 #include "gk/util.h"
 #include "runtime.h"
+#include "seccomp_notify.h"
 #include "state.h"
 #include "sync.h"
 
@@ -39,6 +41,8 @@ typedef struct exec_job {
         gk_process *own;
         gk_cgroup *cg;
         int ns_fds[GK_NS_COUNT];
+        int root_fd;      /* the init's root when it shares our mount namespace, or -1 */
+        int seccomp_listener; /* connected linux.seccomp.listenerPath, or -1 */
         int sync[2];
         int console_fd;
         pid_t pid;
@@ -188,6 +192,17 @@ static int open_namespaces(exec_job *j, gk_error **err)
                 if (j->ns_fds[t] < 0)
                         return gk_error_errno(err, "open `%s`", path);
         }
+        /* A container without a mount namespace of its own is only
+         * chrooted: joining its creator's namespace (or none, when that is
+         * ours) would leave us at that namespace's /. */
+        if (!j->spec->linux.namespaces[GK_NS_MOUNT].present) {
+                char path[64];
+
+                snprintf(path, sizeof(path), "/proc/%d/root", (int) j->st->pid);
+                j->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (j->root_fd < 0)
+                        return gk_error_errno(err, "open `%s`", path);
+        }
         return 0;
 }
 
@@ -201,11 +216,25 @@ static _Noreturn void exec_child(exec_job *j)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (gk_sync_expect(j->sync[1], GK_SYNC_GO, &err) < 0)
                 goto fail;
+        /* Before setns: /proc is still ours and gives our pid as we see it. */
+        if (j->seccomp_listener >= 0) {
+                char *json = NULL;
+
+                if (gk_seccomp_listener_state(j->spec, j->st->id, j->st->bundle, "running",
+                                              (long) j->st->pid, &json, &err) < 0)
+                        goto fail;
+                x.seccomp_state = json;
+                x.seccomp_listener = j->seccomp_listener;
+        }
         for (size_t i = 0; i < ARRAY_SIZE(order); i++)
                 if (j->ns_fds[order[i]] >= 0 && setns(j->ns_fds[order[i]], 0) < 0) {
                         gk_error_errno(&err, "join %s namespace", gk_ns_type_name(order[i]));
                         goto fail;
                 }
+        if (j->root_fd >= 0 && (fchdir(j->root_fd) < 0 || chroot(".") < 0)) {
+                gk_error_errno(&err, "chroot to the container's root");
+                goto fail;
+        }
         x.seccomp = j->spec->linux.seccomp.present ? &j->spec->linux.seccomp : NULL;
         x.in_userns = j->ns_fds[GK_NS_USER] >= 0;
         if (j->proc->terminal &&
@@ -246,13 +275,16 @@ static int spawn(exec_job *j, gk_error **err)
         close(TAKE_FD(j->sync[1]));
         if (j->pid < 0)
                 return gk_error_errno(err, "clone");
+        GK_FAULT("exec.after-clone");
         if (j->cg && gk_cgroup_v2_fd(j->cg) < 0 && gk_cgroup_enter(j->cg, j->pid, err) < 0)
                 return gk_error_code(*err);
+        GK_FAULT("exec.after-cgroup");
         if (gk_sync_send(j->sync[0], GK_SYNC_GO) < 0)
                 return gk_error_make(err, EPIPE, "exec: process exited during setup");
         /* The socket is close-on-exec in the child: EOF means exec worked. */
         if (gk_sync_expect(j->sync[0], GK_SYNC_GO, err) == -EPIPE) {
                 gk_error_freep(err);
+                GK_FAULT("exec.after-exec");
                 return 0;
         }
         waitpid(j->pid, NULL, 0);
@@ -324,7 +356,7 @@ static int run_exec(exec_job *j, gk_error **err)
 
 int cmd_exec(int argc, char **argv, const gk_global *g, gk_error **err)
 {
-        exec_job j = { .sync = { -1, -1 }, .console_fd = -1 };
+        exec_job j = { .sync = { -1, -1 }, .console_fd = -1, .root_fd = -1, .seccomp_listener = -1 };
         enum gk_status status;
         int first, r;
 
@@ -346,6 +378,9 @@ int cmd_exec(int argc, char **argv, const gk_global *g, gk_error **err)
                 goto out;
         if (j.st->cgroup && j.st->cgroup[0] && gk_cgroup_open(j.st->cgroup, &j.cg, err) < 0)
                 goto out;
+        if (gk_seccomp_wants_listener(&j.spec->linux.seccomp) &&
+            (j.seccomp_listener = gk_seccomp_listener_connect(&j.spec->linux.seccomp, err)) < 0)
+                goto out;
         r = run_exec(&j, err);
         goto done;
 out:
@@ -356,6 +391,10 @@ done:
                         close(j.ns_fds[t]);
         if (j.sync[0] >= 0)
                 close(j.sync[0]);
+        if (j.root_fd >= 0)
+                close(j.root_fd);
+        if (j.seccomp_listener >= 0)
+                close(j.seccomp_listener);
         gk_strvfree(j.f.env);
         gk_strvfree(j.f.caps);
         gk_strvfree(j.f.gids);

@@ -11,6 +11,7 @@
 #include "container.h"
 #include "destroy.h"
 #include "gk/cleanup.h"
+#include "gk/fault.h"
 #include "gk/opts.h"
 #include "notify.h"
 #include "state.h"
@@ -49,6 +50,7 @@ static int open_fifo(const char *root, const gk_state *st, gk_error **err)
                 if (!gk_state_init_alive(st))
                         return gk_error_make(err, 0, "container init exited before start");
         }
+        GK_FAULT("start.before-fifo-unlink");
         unlink(path);
         return 0;
 }
@@ -94,8 +96,10 @@ int cmd_start(int argc, char **argv, const gk_global *g, gk_error **err)
         notify = gk_notify_listen(g->root, id, err);
         if (notify < 0 && err && *err)
                 return gk_error_code(*err);
+        GK_FAULT("start.before-fifo");
         if (open_fifo(g->root, st, err) < 0)
                 return gk_error_code(*err);
+        GK_FAULT("start.after-fifo");
         if (poststart(g->root, st, err) < 0) {
                 int r = gk_error_code(*err);
 
@@ -104,6 +108,7 @@ int cmd_start(int argc, char **argv, const gk_global *g, gk_error **err)
                 return r;
         }
         close(TAKE_FD(lock));
+        GK_FAULT("start.after-poststart");
         return gk_notify_relay(TAKE_FD(notify), st->pid, st->pid, err);
 }
 

@@ -20,10 +20,13 @@
 
 #include "container.h"
 #include "gk/cleanup.h"
+#include "gk/fault.h"
 #include "gk/util.h"
+#include "hostmounts.h"
 #include "net.h"
 #include "notify.h"
 #include "runtime.h"
+#include "seccomp_notify.h"
 #include "security.h"
 #include "state.h"
 #include "sync.h"
@@ -69,8 +72,9 @@ static int check_spec(gk_container *c, gk_error **err)
                 return gk_error_make(err, 0, "cannot allocate tty if gkrun will detach without setting console socket");
         if (!s->process->terminal && c->console_socket)
                 return gk_error_make(err, 0, "cannot use console socket if gkrun will not detach or allocate tty");
-        if (!s->linux.namespaces[GK_NS_MOUNT].present)
-                return gk_error_make(err, 0, "config.json: linux.namespaces: gkrun needs a mount namespace");
+        /* Its mounts would land on the caller's own tree. */
+        if (!s->linux.namespaces[GK_NS_MOUNT].present && !strcmp(c->rootfs, "/"))
+                return gk_error_make(err, 0, "config.json: root.path: `/` needs a mount namespace");
         if ((s->process->apparmor_profile || s->process->selinux_label) &&
             gk_lsm_validate(s->process->apparmor_profile, s->process->selinux_label, err) < 0)
                 return gk_error_code(*err);
@@ -113,7 +117,7 @@ static int load_config(gk_container *c, gk_error **err)
 
 int gk_container_load(gk_container *c, gk_error **err)
 {
-        c->sync_parent = c->sync_child = c->console_fd = c->fifo_fd = -1;
+        c->sync_parent = c->sync_child = c->console_fd = c->fifo_fd = c->seccomp_listener = -1;
         for (int t = 0; t < GK_NS_COUNT; t++)
                 c->ns_fds[t] = -1;
         if (gk_id_validate(c->id, err) < 0 || load_config(c, err) < 0)
@@ -202,16 +206,22 @@ static int save_state(const gk_container *c, gk_state *st, gk_error **err)
         return gk_state_save(c->g->root, st, err);
 }
 
+/* createRuntime hooks see "creating" (runtime-spec 1.0.2 and later);
+ * prestart hooks, deprecated and older than that wording, see "created"
+ * as crun and the validation suite have it.  The status is given, not
+ * derived: in run mode there is no exec fifo, so a derived status of a
+ * finished create would read "running". */
 static int run_runtime_hooks(gk_container *c, gk_state *st, gk_error **err)
 {
-        _cleanup_free_ char *json = NULL;
+        _cleanup_free_ char *json = NULL, *json_created = NULL;
 
-        if (!c->spec->hooks.prestart.n && !c->spec->hooks.create_runtime.n)
-                return 0;
-        if (gk_state_to_oci_json(c->g->root, st, &json, err) < 0)
+        if (c->spec->hooks.prestart.n &&
+            (gk_state_to_oci_json_as(st, GK_STATUS_CREATED, &json_created, err) < 0 ||
+             gk_hooks_run(&c->spec->hooks.prestart, "prestart", json_created, err) < 0))
                 return gk_error_code(*err);
-        if (gk_hooks_run(&c->spec->hooks.prestart, "prestart", json, err) < 0 ||
-            gk_hooks_run(&c->spec->hooks.create_runtime, "createRuntime", json, err) < 0)
+        if (c->spec->hooks.create_runtime.n &&
+            (gk_state_to_oci_json_as(st, GK_STATUS_CREATING, &json, err) < 0 ||
+             gk_hooks_run(&c->spec->hooks.create_runtime, "createRuntime", json, err) < 0))
                 return gk_error_code(*err);
         return 0;
 }
@@ -286,6 +296,7 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
         }
         if (c->net && gk_net_attach(c, c->net, err) < 0)
                 return gk_error_code(*err);
+        GK_FAULT("create.after-net-attach");
         st->pid = c->pid;
         st->start_time = gk_proc_start_time(c->pid);
         return save_state(c, st, err);
@@ -297,6 +308,7 @@ static int finish_create(gk_container *c, gk_state *st, gk_error **err)
 
         if (!cfg || gk_write_file_atomic(cfg, c->config_text, c->config_len, 0600, false, err) < 0)
                 return err && *err ? gk_error_code(*err) : -ENOMEM;
+        GK_FAULT("create.after-config-saved");
         st->creating = false;
         if (save_state(c, st, err) < 0)
                 return gk_error_code(*err);
@@ -320,6 +332,7 @@ static void create_rollback(gk_container *c)
                 gk_cgroup_destroy(c->cg, NULL);
         if (c->net)
                 gk_net_teardown(c->g->root, c->id, c->net, NULL);
+        gk_hostmounts_release(c->g->root, c->id, c->rootfs, NULL);
         gk_state_remove(c->g->root, c->id, NULL);
 }
 
@@ -329,35 +342,57 @@ static int create_steps(gk_container *c, gk_error **err)
 
         if (!c->run_mode && make_fifo(c, err) < 0)
                 return gk_error_code(*err);
+        /* Without a mount namespace the init mounts in ours: note what is
+         * there already, so that only its mounts are removed later. */
+        if (!c->spec->linux.namespaces[GK_NS_MOUNT].present &&
+            gk_hostmounts_record(c->g->root, c->id, c->rootfs, err) < 0)
+                return gk_error_code(*err);
         if (gk_notify_prepare(c, err) < 0)
                 return gk_error_code(*err);
         if (c->console_socket && (c->console_fd = open_console_socket(c->console_socket, err)) < 0)
                 return gk_error_code(*err);
+        if (gk_seccomp_wants_listener(&c->spec->linux.seccomp) &&
+            (c->seccomp_listener = gk_seccomp_listener_connect(&c->spec->linux.seccomp, err)) < 0)
+                return gk_error_code(*err);
         if (open_namespaces(c, err) < 0)
                 return gk_error_code(*err);
+        GK_FAULT("create.before-cgroup");
         if (gk_cgroup_create(c->id, c->spec->linux.cgroups_path,
                              c->spec->linux.resources.present ? &c->spec->linux.resources : NULL,
                              c->g->systemd_cgroup, &c->cg, err) < 0)
                 return gk_error_code(*err);
+        /* The state is saved after each step that makes something (the
+         * cgroup, the lease), before the next one: `delete --force` finds
+         * whatever a crash at any point leaves. */
+        fill_state(c, &st);
+        if (save_state(c, &st, err) < 0)
+                return gk_error_code(*err);
+        GK_FAULT("create.after-cgroup");
         if (gk_net_prepare(c, &c->net, err) < 0)
                 return gk_error_code(*err);
-        fill_state(c, &st);
         st.net = c->net;
-        /* Saved before clone so that `delete --force` finds the cgroup
-         * if we die in between. */
-        if (save_state(c, &st, err) < 0 || spawn_init(c, err) < 0 ||
-            setup_parent_side(c, &st, err) < 0)
+        if (c->net && save_state(c, &st, err) < 0)
                 return gk_error_code(*err);
+        GK_FAULT("create.after-net-prepare");
+        if (spawn_init(c, err) < 0)
+                return gk_error_code(*err);
+        GK_FAULT("create.after-clone");
+        if (setup_parent_side(c, &st, err) < 0)
+                return gk_error_code(*err);
+        GK_FAULT("create.after-parent-setup");
         if (gk_sync_send(c->sync_parent, GK_SYNC_GO) < 0)
                 return gk_error_make(err, EPIPE, "container init exited during setup");
         if (gk_sync_expect(c->sync_parent, GK_SYNC_HOOKS, err) < 0)
                 return gk_error_code(*err);
+        GK_FAULT("create.before-hooks");
         if (run_runtime_hooks(c, &st, err) < 0) {
                 return gk_error_code(*err);
         }
+        GK_FAULT("create.after-hooks");
         gk_sync_send(c->sync_parent, GK_SYNC_HOOKS_DONE);
         if (gk_sync_expect(c->sync_parent, GK_SYNC_READY, err) < 0)
                 return gk_error_code(*err);
+        GK_FAULT("create.after-ready");
         return finish_create(c, &st, err);
 }
 
@@ -371,13 +406,18 @@ int gk_container_create(gk_container *c, gk_error **err)
                 return gk_error_code(*err);
         if (gk_state_dir_create(c->g->root, c->id, err) < 0)
                 return gk_error_code(*err);
+        GK_FAULT("create.after-state-dir");
         r = create_steps(c, err);
+        if (r == 0)
+                GK_FAULT("create.after-finish");
         if (r < 0)
                 create_rollback(c);
         if (c->console_fd >= 0)
                 close(TAKE_FD(c->console_fd));
         if (c->fifo_fd >= 0)
                 close(TAKE_FD(c->fifo_fd));
+        if (c->seccomp_listener >= 0)
+                close(TAKE_FD(c->seccomp_listener));
         return r;
 }
 

@@ -34,6 +34,7 @@ typedef struct gk_container {
         /* set up by the parent before clone */
         int sync_parent, sync_child;
         int console_fd;   /* connected console socket, or -1 */
+        int seccomp_listener; /* connected linux.seccomp.listenerPath, or -1 */
         int fifo_fd;      /* O_PATH fd of ROOT/ID/exec.fifo (create only) */
         int ns_fds[GK_NS_COUNT]; /* namespaces joined by path, or -1 */
         int clone_flags;  /* CLONE_NEW* of namespaces created new */

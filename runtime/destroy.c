@@ -11,7 +11,9 @@
 
 #include "destroy.h"
 #include "gk/cleanup.h"
+#include "gk/fault.h"
 #include "gk/util.h"
+#include "hostmounts.h"
 #include "net.h"
 #include "runtime.h"
 
@@ -109,11 +111,18 @@ int gk_container_delete(const gk_global *g, const char *id, bool force, gk_error
                 return gk_error_code(*err);
         if (cg && status == GK_STATUS_PAUSED)
                 gk_cgroup_freeze(cg, false, NULL);
+        GK_FAULT("delete.before-kill");
         kill_all(cg, st);
+        GK_FAULT("delete.after-kill");
         if (cg && remove_cgroup(cg, err) < 0)
                 return gk_error_wrap(err, "delete %s", id);
+        GK_FAULT("delete.after-cgroup");
         if (st->net && gk_net_teardown(g->root, id, st->net, err) < 0)
                 return gk_error_wrap(err, "delete %s: network", id);
+        GK_FAULT("delete.after-network");
+        if (st->rootfs && gk_hostmounts_release(g->root, id, st->rootfs, err) < 0)
+                return gk_error_wrap(err, "delete %s: mounts", id);
         run_poststop(g->root, st);
+        GK_FAULT("delete.after-poststop");
         return gk_state_remove(g->root, id, err);
 }

@@ -18,6 +18,7 @@
 #include "gk/cleanup.h"
 #include "gk/util.h"
 #include "runtime.h"
+#include "seccomp_notify.h"
 #include "sync.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
@@ -150,11 +151,29 @@ static int run_create_container_hooks(gk_container *c, gk_error **err)
         return gk_hooks_run(&c->spec->hooks.create_container, "createContainer", state, err);
 }
 
+/* Written now, while /proc is still the caller's and gives our pid as
+ * gkrun sees it.  Without no_new_privs the filter is loaded before create
+ * returns ("creating"), with it right before execve, after start. */
+static int seccomp_listener_state(gk_container *c, gk_exec_ctx *x, gk_error **err)
+{
+        char *json = NULL;
+
+        if (gk_seccomp_listener_state(c->spec, c->id, c->bundle,
+                                      c->spec->process->no_new_privileges ? "running" : "creating",
+                                      0, &json, err) < 0)
+                return gk_error_code(*err);
+        x->seccomp_state = json;
+        x->seccomp_listener = c->seccomp_listener;
+        return 0;
+}
+
 static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
 {
         const gk_process *p = c->spec->process;
 
         if (gk_sync_expect(c->sync_child, GK_SYNC_GO, err) < 0)
+                return gk_error_code(*err);
+        if (c->seccomp_listener >= 0 && seccomp_listener_state(c, x, err) < 0)
                 return gk_error_code(*err);
         if (join_namespaces(c, err) < 0 || unshare_late(c, err) < 0)
                 return gk_error_code(*err);

@@ -12,6 +12,7 @@
 #include "gk/json.h"
 #include "gk/opts.h"
 #include "gk/util.h"
+#include "selfclone.h"
 
 static const struct {
         const char *name;
@@ -118,6 +119,12 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
                 if (strcmp(argv[first], commands[i].name))
                         continue;
+                /* The commands that start processes in a container. */
+                if ((commands[i].fn == cmd_create || commands[i].fn == cmd_run ||
+                     commands[i].fn == cmd_exec) && gk_selfclone_ensure(argv, &err) < 0) {
+                        log_error(&g, err->msg);
+                        return 1;
+                }
                 r = commands[i].fn(argc - first, argv + first, &g, &err);
                 if (r < 0) {
                         log_error(&g, err ? err->msg : strerror(-r));

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "gk/cleanup.h"
+#include "gk/fault.h"
 #include "gk/util.h"
 #include "net.h"
 #include "net_internal.h"
@@ -376,6 +377,7 @@ static int attach_bridge(gk_container *c, const gk_net_rec *r, gk_error **err)
         if (gk_link_veth_create(veth, r->conf.bridge, c->pid, err) < 0 ||
             gk_link_setup_netns(c->pid, &r->ip, r->conf.prefix, r->gw, err) < 0)
                 return gk_error_code(*err);
+        GK_FAULT("create.after-veth");
         return gk_nft_add(r, c->id, err);
 }
 

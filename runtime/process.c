@@ -18,6 +18,7 @@
 #include "gk/cleanup.h"
 #include "gk/util.h"
 #include "runtime.h"
+#include "seccomp_notify.h"
 #include "security.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -149,6 +150,22 @@ static int lookup(gk_exec_ctx *x, gk_error **err)
         return gk_error_plain(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
+/* Loads the filter and hands its notify fd, if any, to the listener. */
+static int load_seccomp(gk_exec_ctx *x, gk_error **err)
+{
+        _cleanup_close_ int nfd = -1;
+        int r;
+
+        if (gk_seccomp_load(x->seccomp, &nfd, err) < 0)
+                return gk_error_code(*err);
+        if (nfd < 0 || !x->seccomp_state)
+                return 0;
+        r = gk_seccomp_listener_send(x->seccomp_listener, nfd, x->seccomp_state, err);
+        close(x->seccomp_listener);
+        x->seccomp_state = NULL;
+        return r;
+}
+
 int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
 {
         const gk_process *p = x->process;
@@ -165,9 +182,7 @@ int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
          * the switch to a non-root user and the capability drop take away:
          * load it first then (the filter must allow setuid and capset). */
         if (!nnp && x->seccomp) {
-                int nfd;
-
-                if (gk_seccomp_load(x->seccomp, &nfd, err) < 0)
+                if (load_seccomp(x, err) < 0)
                         return gk_error_code(*err);
                 x->seccomp = NULL;
         }
@@ -191,12 +206,8 @@ int gk_process_exec(gk_exec_ctx *x, gk_error **err)
                 for (int fd = 3 + x->preserve_fds; fd < 1024; fd++)
                         fcntl(fd, F_SETFD, FD_CLOEXEC);
         }
-        if (x->seccomp) {
-                int nfd;
-
-                if (gk_seccomp_load(x->seccomp, &nfd, err) < 0)
-                        return gk_error_code(*err);
-        }
+        if (x->seccomp && load_seccomp(x, err) < 0)
+                return gk_error_code(*err);
         execve(x->path, x->process->args, x->envp);
         return gk_error_errno(err, "exec: \"%s\"", x->process->args[0]);
 }

@@ -241,6 +241,15 @@ static bool has_dev_tmpfs(const gk_spec *s)
         return false;
 }
 
+/* Without a mount namespace of its own the container shares its caller's:
+ * then / is the caller's and must not be touched (no propagation change,
+ * no pivot_root, no move onto /); the rootfs gets a chroot, and what is
+ * mounted under it is removed by delete (hostmounts.c). */
+static bool own_mount_ns(const gk_container *c)
+{
+        return c->spec->linux.namespaces[GK_NS_MOUNT].present;
+}
+
 int gk_rootfs_prepare(gk_container *c, gk_error **err)
 {
         const gk_spec *s = c->spec;
@@ -250,7 +259,7 @@ int gk_rootfs_prepare(gk_container *c, gk_error **err)
          * even for rootfsPropagation "shared": pivot_root fails with EINVAL
          * when the old root's parent is shared; the requested propagation
          * is applied to the new / once pivoted (gk_rootfs_finalize). */
-        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+        if (own_mount_ns(c) && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
                 return gk_error_errno(err, "make / a slave mount");
         if (gk_rootfs_mount_root(c, err) < 0)
                 return gk_error_code(*err);
@@ -273,6 +282,11 @@ int gk_rootfs_pivot(gk_container *c, gk_error **err)
 
         if (newroot < 0 || fchdir(newroot) < 0)
                 return gk_error_errno(err, "chdir to rootfs `%s`", c->rootfs);
+        if (!own_mount_ns(c)) {
+                if (chroot(".") < 0)
+                        return gk_error_errno(err, "chroot to rootfs `%s`", c->rootfs);
+                return chdir("/") < 0 ? gk_error_errno(err, "chdir /") : 0;
+        }
         if (c->no_pivot) {
                 if (mount(c->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
                         return gk_error_errno(err, "move rootfs to /");
@@ -370,7 +384,10 @@ int gk_rootfs_finalize(gk_container *c, gk_error **err)
         if (s->root.readonly &&
             mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags("/", 0), NULL) < 0)
                 return gk_error_errno(err, "config.json: root.readonly: remount / read-only");
-        if (s->linux.rootfs_propagation_flags &&
+        /* Without a mount namespace the rootfs bind is in the caller's
+         * peer groups; leaving them would keep delete's unmount from
+         * reaching the copies made in its peers. */
+        if (s->linux.rootfs_propagation_flags && own_mount_ns(c) &&
             mount(NULL, "/", NULL, s->linux.rootfs_propagation_flags, NULL) < 0)
                 return gk_error_errno(err, "config.json: linux.rootfsPropagation");
         return 0;

@@ -39,6 +39,10 @@ typedef struct gk_exec_ctx {
         bool in_userns;            /* setgroups may be denied */
         char *path;                /* resolved args[0] (gk_process_prepare) */
         char **envp;               /* built env */
+        /* With seccomp_state set, the notify fd goes with it to the
+         * connected listener socket seccomp_listener (seccomp_notify.h). */
+        const char *seccomp_state;
+        int seccomp_listener;
 } gk_exec_ctx;
 
 /* Sets rlimits, ids, capabilities, cwd, and looks up args[0]: every check

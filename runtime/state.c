@@ -112,17 +112,44 @@ static int parse_state(yajl_val v, gk_state *st, gk_error **err)
                         st->annotations[st->n_annotations].key = strdup(a->u.object.keys[i]);
                         st->annotations[st->n_annotations++].value =
                                 strdup(a->u.object.values[i]->u.string);
+                        if (!st->annotations[st->n_annotations - 1].key ||
+                            !st->annotations[st->n_annotations - 1].value)
+                                return gk_error_make(err, ENOMEM, "state");
                 }
         }
         if (!st->id)
                 return gk_error_make(err, 0, "state.json: missing id");
+        /* The id becomes a path again (save, delete) and the pid a kill()
+         * target: a damaged file must not turn into "../x" or kill(-1). */
+        if (gk_id_validate(st->id, err) < 0)
+                return gk_error_wrap(err, "state.json: id");
+        if (gk_json_int64(gk_json_get(v, "pid"), &n) && (n < 0 || n > INT32_MAX))
+                return gk_error_make(err, 0, "state.json: pid %lld out of range", (long long) n);
+        return 0;
+}
+
+int gk_state_parse(const char *text, size_t len, const char *what, gk_state **out,
+                   gk_error **err)
+{
+        _cleanup_(gk_json_freep) yajl_val v = NULL;
+        _cleanup_(gk_state_freep) gk_state *st = NULL;
+
+        if (gk_json_parse(text, len, what, &v, err) < 0)
+                return gk_error_code(*err);
+        if (!YAJL_IS_OBJECT(v))
+                return gk_error_make(err, 0, "%s: not a JSON object", what);
+        st = calloc(1, sizeof(*st));
+        if (!st)
+                return gk_error_make(err, ENOMEM, "state");
+        if (parse_state(v, st, err) < 0)
+                return gk_error_code(*err);
+        *out = TAKE_PTR(st);
         return 0;
 }
 
 int gk_state_load(const char *root, const char *id, gk_state **out, gk_error **err)
 {
         _cleanup_free_ char *path = NULL, *text = NULL;
-        _cleanup_(gk_json_freep) yajl_val v = NULL;
         _cleanup_(gk_state_freep) gk_state *st = NULL;
         size_t len;
         int fd;
@@ -143,13 +170,10 @@ int gk_state_load(const char *root, const char *id, gk_state **out, gk_error **e
                 return gk_error_code(*err);
         }
         close(fd);
-        if (gk_json_parse(text, len, path, &v, err) < 0)
+        if (gk_state_parse(text, len, path, &st, err) < 0)
                 return gk_error_code(*err);
-        st = calloc(1, sizeof(*st));
-        if (!st)
-                return gk_error_make(err, ENOMEM, "state");
-        if (parse_state(v, st, err) < 0)
-                return gk_error_code(*err);
+        if (strcmp(st->id, id))
+                return gk_error_make(err, 0, "`%s`: id `%s` is not the container's", path, st->id);
         *out = TAKE_PTR(st);
         return 0;
 }
@@ -275,8 +299,13 @@ const char *gk_status_name(enum gk_status s)
 int gk_state_to_oci_json(const char *root, const gk_state *st, char **out,
                          gk_error **err)
 {
+        return gk_state_to_oci_json_as(st, gk_state_status(root, st), out, err);
+}
+
+int gk_state_to_oci_json_as(const gk_state *st, enum gk_status status, char **out,
+                            gk_error **err)
+{
         _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(true);
-        enum gk_status status = gk_state_status(root, st);
         char created[64];
 
         if (!g)

