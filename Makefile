@@ -68,8 +68,15 @@ $(LIBRUN): $(call obj,$(RUN_SRC))
 $(LIBIMG): $(call obj,$(IMG_SRC))
 	@rm -f $@; ar rcs $@ $^
 
+# gkrun takes the small libraries from their static archives where those
+# are installed: fewer shared objects to map and relocate at each of its
+# two execs (see runtime/selfclone.c) and a smaller resident set.  The -l
+# flags after them then find nothing left to resolve (--as-needed).
+RUN_STATIC := $(foreach l,seccomp cap nftnl yajl_s,\
+                $(wildcard $(shell $(CC) -print-file-name=lib$(l).a)))
+
 $(O)/gkrun: $(O)/runtime/main.o $(LIBRUN) $(LIBGK)
-	$(CC) $(LDFLAGS) -o $@ $^ $(RUN_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(RUN_STATIC) $(RUN_LIBS)
 
 $(O)/gkimg: $(O)/imgtool/main.o $(LIBIMG) $(LIBGK)
 	$(CC) $(LDFLAGS) -o $@ $^ $(IMG_LIBS)

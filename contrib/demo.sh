@@ -3,6 +3,8 @@
 # missing, build, get an image and run a container of it with a 64 MiB
 # memory limit, showing each step.  Online it pulls alpine from Docker Hub;
 # offline it builds an image from busybox-static, imports it, and says so.
+# O=DIR builds into DIR (default build), GK_DEMO_DIR=DIR works in DIR
+# (default /tmp/gk-demo, removed at the end).
 set -eu
 cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
@@ -11,9 +13,10 @@ step() { printf '\n==> %s\n' "$*"; }
 step "installing build dependencies (only those missing)"
 contrib/install-deps.sh
 step "building gkrun and gkimg"
-make -j"$(nproc)" >/dev/null
-export PATH="$PWD/build:$PATH"
-dir=/tmp/gk-demo
+O=${O:-build}
+make -j"$(nproc)" O="$O" >/dev/null
+case $O in /*) export PATH="$O:$PATH" ;; *) export PATH="$PWD/$O:$PATH" ;; esac
+dir=${GK_DEMO_DIR:-/tmp/gk-demo}
 store=$dir/store
 rm -rf "$dir"
 mkdir -p "$dir"

@@ -47,7 +47,7 @@ int main(int argc, char **argv)
         };
         int first, r;
 
-        if (gk_opts_parse(argc, argv, "gkimg", opts, &first, &err) < 0) {
+        if (gk_opts_parse(argc, argv, NULL, opts, &first, &err) < 0) {
                 fprintf(stderr, "gkimg: %s\n", err->msg);
                 return 2;
         }

@@ -1,5 +1,5 @@
-/* Layer unpacking: the libarchive stream (decompress, hash, read tar
- * entries) and each entry written under the layer directory's fd.  The
+/* Layer unpacking: the tar entries of the decompressed stream
+ * (unpack_stream.c) each written under the layer directory's fd.  The
  * naming rules live in whiteout.c; the store of unpacked layers in
  * layerstore.c. */
 #include <archive.h>
@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +20,8 @@
 #include "gk/fault.h"
 #include "gk/util.h"
 #include "unpack.h"
+#include "unpack_stream.h"
 #include "whiteout.h"
-
-#define BLOCK_SIZE (256 * 1024)
 
 typedef struct dir_time {
         char *path;
@@ -591,60 +589,6 @@ static int apply_entry(unpack_ctx *c, struct archive_entry *e, gk_error **err)
         return 0;
 }
 
-/* The decompressed stream: libarchive's "raw" format over the detected
- * filter, hashed as the tar reader pulls it. */
-typedef struct stream {
-        struct archive *outer;
-        EVP_MD_CTX *md;
-        uint64_t bytes;
-        bool eof;
-} stream;
-
-static la_ssize_t stream_read(struct archive *a, void *data, const void **buf)
-{
-        stream *s = data;
-        size_t size;
-        la_int64_t off;
-        int r;
-
-        if (s->eof)
-                return 0;
-        r = archive_read_data_block(s->outer, buf, &size, &off);
-        if (r == ARCHIVE_EOF) {
-                s->eof = true;
-                return 0;
-        }
-        if (r < ARCHIVE_WARN) {
-                archive_set_error(a, archive_errno(s->outer), "%s",
-                                  archive_error_string(s->outer));
-                return -1;
-        }
-        EVP_DigestUpdate(s->md, *buf, size);
-        s->bytes += size;
-        return (la_ssize_t) size;
-}
-
-/* Only in-process decompressors: filter_all would also run external
- * programs (lzop, lrzip, grzip) on input that looks like theirs. */
-static int open_outer(stream *s, int blob_fd, gk_error **err)
-{
-        struct archive_entry *e;
-
-        s->outer = archive_read_new();
-        if (!s->outer)
-                return gk_error_make(err, ENOMEM, "libarchive");
-        archive_read_support_filter_gzip(s->outer);
-        archive_read_support_filter_zstd(s->outer);
-        archive_read_support_filter_xz(s->outer);
-        archive_read_support_filter_bzip2(s->outer);
-        archive_read_support_format_raw(s->outer);
-        if (archive_read_open_fd(s->outer, blob_fd, BLOCK_SIZE) != ARCHIVE_OK ||
-            archive_read_next_header(s->outer, &e) != ARCHIVE_OK)
-                return gk_error_make(err, 0, "read: %s",
-                                     archive_error_string(s->outer) ?: "empty blob");
-        return 0;
-}
-
 static int read_entries(unpack_ctx *c, gk_unpack_stats *stats, gk_error **err)
 {
         struct archive_entry *e;
@@ -663,25 +607,11 @@ static int read_entries(unpack_ctx *c, gk_unpack_stats *stats, gk_error **err)
         }
 }
 
-static int finish_digest(stream *s, gk_unpack_stats *stats, const gk_unpack_opts *o,
+static int finish_digest(gk_unpack_stream *s, gk_unpack_stats *stats, const gk_unpack_opts *o,
                          gk_error **err)
 {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        const void *buf;
-        char *p = stats->diff_id;
-
-        /* Bytes after the tar's end-of-archive blocks are part of the
-         * diff_id too. */
-        while (!s->eof && stream_read(s->outer, s, &buf) > 0)
-                ;
-        if (!s->eof)
-                return gk_error_make(err, 0, "read: %s", archive_error_string(s->outer));
-        EVP_DigestFinal_ex(s->md, md, &len);
-        p += snprintf(p, sizeof(stats->diff_id), "sha256:");
-        for (unsigned i = 0; i < len; i++)
-                p += snprintf(p, 3, "%02x", md[i]);
-        stats->bytes = s->bytes;
+        if (gk_unpack_stream_finish(s, &stats->bytes, stats->diff_id, err) < 0)
+                return -EIO;
         if (o->diff_id && strcmp(o->diff_id, stats->diff_id))
                 return gk_error_plain(err, EBADMSG, "content is %s, not the diff_id %s",
                                      stats->diff_id, o->diff_id);
@@ -704,19 +634,14 @@ int gk_unpack_fd(int blob_fd, int dirfd, const gk_unpack_opts *o, gk_unpack_stat
         static const gk_unpack_opts none = { 0 };
         gk_unpack_stats local = { 0 };
         unpack_ctx c = { .root = dirfd, .cached_fd = -1, .have_openat2 = true };
-        stream s = { 0 };
+        gk_unpack_stream *s = NULL;
         int r;
 
         o = o ? o : &none;
         c.o = o;
         stats = stats ? stats : &local;
         memset(stats, 0, sizeof(*stats));
-        s.md = EVP_MD_CTX_new();
-        if (!s.md || !EVP_DigestInit_ex(s.md, EVP_sha256(), NULL)) {
-                r = gk_error_make(err, ENOMEM, "sha256");
-                goto out;
-        }
-        r = open_outer(&s, blob_fd, err);
+        r = gk_unpack_stream_open(blob_fd, &s, err);
         if (r < 0)
                 goto out;
         c.a = archive_read_new();
@@ -725,20 +650,19 @@ int gk_unpack_fd(int blob_fd, int dirfd, const gk_unpack_opts *o, gk_unpack_stat
                 goto out;
         }
         archive_read_support_format_tar(c.a);
-        if (archive_read_open(c.a, &s, NULL, stream_read, NULL) != ARCHIVE_OK) {
+        if (archive_read_open(c.a, s, NULL, gk_unpack_stream_read, NULL) != ARCHIVE_OK) {
                 r = gk_error_make(err, 0, "read: %s", archive_error_string(c.a));
                 goto out;
         }
         r = read_entries(&c, stats, err);
         if (r >= 0)
-                r = finish_digest(&s, stats, o, err);
+                r = finish_digest(s, stats, o, err);
         if (r >= 0)
                 r = apply_dir_times(&c, err);
 out:
+        /* The tar reader first: it may hold a block of the stream. */
         ctx_free(&c);
-        if (s.outer)
-                archive_read_free(s.outer);
-        EVP_MD_CTX_free(s.md);
+        gk_unpack_stream_free(s);
         if (r < 0 && o->what)
                 gk_error_wrap(err, "%s", o->what);
         return r < 0 ? r : 0;

@@ -48,7 +48,8 @@ int gk_json_parse(const char *text, size_t len, const char *what, yajl_val *out,
         copy = malloc(len + 1);
         if (!copy)
                 return gk_error_make(err, ENOMEM, "%s", what);
-        memcpy(copy, text, len);
+        if (len)  /* an empty body may come with text == NULL */
+                memcpy(copy, text, len);
         copy[len] = '\0';
         if (strlen(copy) != len)
                 return gk_error_make(err, 0, "%s: invalid JSON: NUL byte in text", what);

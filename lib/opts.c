@@ -43,14 +43,17 @@ static int strv_append(char ***v, const char *s)
         return nv[n] ? 0 : -ENOMEM;
 }
 
+/* "VERB: " before a message, nothing for the program's own flags (NULL). */
+#define VERB(verb) (verb) ? (verb) : "", (verb) ? ": " : ""
+
 static int set_value(const gk_opt *o, const char *verb, const char *value,
                      gk_error **err)
 {
         switch (o->type) {
         case GK_OPT_BOOL:
                 if (gk_parse_bool(value, o->target) < 0)
-                        return gk_error_make(err, 0, "%s: invalid boolean value \"%s\" for -%s",
-                                             verb, value, o->name);
+                        return gk_error_make(err, 0, "%s%sinvalid boolean value \"%s\" for -%s",
+                                             VERB(verb), value, o->name);
                 return 0;
         case GK_OPT_STRING:
                 *(const char **) o->target = value;
@@ -59,14 +62,14 @@ static int set_value(const gk_opt *o, const char *verb, const char *value,
                 int64_t v;
 
                 if (!gk_parse_i64(value, &v) || v < -2147483647 || v > 2147483647)
-                        return gk_error_make(err, 0, "%s: invalid value \"%s\" for -%s: must be an integer",
-                                             verb, value, o->name);
+                        return gk_error_make(err, 0, "%s%sinvalid value \"%s\" for -%s: must be an integer",
+                                             VERB(verb), value, o->name);
                 *(int *) o->target = (int) v;
                 return 0;
         }
         case GK_OPT_STRV:
                 if (strv_append(o->target, value) < 0)
-                        return gk_error_make(err, ENOMEM, "%s", verb);
+                        return gk_error_make(err, ENOMEM, "%s%soptions", VERB(verb));
                 return 0;
         }
         return -EINVAL;
@@ -93,14 +96,14 @@ int gk_opts_parse(int argc, char **argv, const char *verb, const gk_opt *opts,
                 len = eq ? (size_t) (eq - name) : strlen(name);
                 o = find_opt(opts, name, len);
                 if (!o)
-                        return gk_error_make(err, 0, "%s: flag provided but not defined: -%.*s",
-                                             verb, (int) len, name);
+                        return gk_error_make(err, 0, "%s%sflag provided but not defined: -%.*s",
+                                             VERB(verb), (int) len, name);
                 if (o->type == GK_OPT_BOOL && !eq) {
                         *(bool *) o->target = true;
                         continue;
                 }
                 if (!eq && i + 1 >= argc)
-                        return gk_error_make(err, 0, "%s: flag needs an argument: -%s", verb,
+                        return gk_error_make(err, 0, "%s%sflag needs an argument: -%s", VERB(verb),
                                              o->name);
                 if (set_value(o, verb, eq ? eq + 1 : argv[++i], err) < 0)
                         return gk_error_code(*err);

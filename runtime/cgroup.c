@@ -371,11 +371,60 @@ int gk_cgroup_enter(gk_cgroup *cg, pid_t pid, gk_error **err)
         return 0;
 }
 
+int gk_cgroup_v2_open_of(gk_cgroup *cg, pid_t pid)
+{
+        _cleanup_free_ char *text = NULL;
+        char proc[40];
+        const char *line, *rel;
+        size_t n = strlen(cg->path);
+        int dir = gk_cgroup_v2_fd(cg);
+
+        snprintf(proc, sizeof(proc), "/proc/%d/cgroup", (int) pid);
+        if (dir < 0 || gk_read_file_at(AT_FDCWD, proc, &text, NULL, NULL) < 0)
+                return -1;
+        line = strstr(text, "0::");
+        if (!line || (line != text && line[-1] != '\n'))
+                return -1;
+        line += 3;
+        line = strndupa(line, strcspn(line, "\n"));
+        /* strictly below the container's cgroup, by a plain relative path */
+        if (strncmp(line, cg->path, n) || line[n] != '/' || strstr(line, "/.."))
+                return -1;
+        rel = line + n + 1;
+        return *rel ? openat(dir, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW) : -1;
+}
+
 int gk_cgroup_v2_fd(gk_cgroup *cg)
 {
         if (!cg || cg->mode != GK_CG_V2 || cg->unit)
                 return -1;
         return gk_cg_v2_dir(cg, NULL);
+}
+
+bool gk_cgroup_self_enter_ok(const gk_cgroup *cg)
+{
+        return cg && !cg->unit && !cg->unit_pending;
+}
+
+int gk_cgroup_clone_fd(gk_cgroup *cg)
+{
+        if (!gk_cgroup_self_enter_ok(cg) || cg->mode == GK_CG_V1)
+                return -1;
+        return gk_cg_v2_dir(cg, NULL);
+}
+
+int gk_cgroup_enter_self(gk_cgroup *cg, gk_error **err)
+{
+        int fd, r;
+
+        for (size_t h = 0; cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++) {
+                if ((fd = r = gk_cg_v1_dir(cg, h, err)) < 0 ||
+                    (r = gk_cg_write(fd, "tasks", "0", "cgroup", err)) < 0) {
+                        gk_error_wrap(err, "join cgroup `%s%s`", cg->lay->v1[h].mnt, cg->path);
+                        return r;
+                }
+        }
+        return 0;
 }
 
 int gk_cgroup_to_string(const gk_cgroup *cg, char **out, gk_error **err)

@@ -34,6 +34,25 @@ int gk_cgroup_enter(gk_cgroup *cg, pid_t pid, gk_error **err);
 /* A directory fd of the v2 cgroup for clone3(CLONE_INTO_CGROUP), or -1 when
  * the host is not pure v2 (then use gk_cgroup_enter). Owned by cg. */
 int gk_cgroup_v2_fd(gk_cgroup *cg);
+/* On v2, a new fd (the caller's) of the sub-cgroup of the container's
+ * cgroup that PID is in, -1 when PID is in the container's cgroup itself
+ * or anything else.  Processes exec'd into a container go there: an init
+ * like systemd moves itself to a sub-cgroup and enables controllers, and
+ * then v2 refuses processes in the container's cgroup (EBUSY). */
+int gk_cgroup_v2_open_of(gk_cgroup *cg, pid_t pid);
+
+/* The fast way in for a container's init, without gk_cgroup_enter: on v1 a
+ * write of another process's pid to cgroup.procs takes the kernel's global
+ * threadgroup lock, whose first writer waits for an RCU grace period
+ * (milliseconds), while a thread that writes "0" to `tasks` moves itself
+ * without it.  So: gk_cgroup_clone_fd() gives the v2 directory (pure v2 or
+ * the hybrid's cgroup2 mount; -1 without one) for clone3(CLONE_INTO_CGROUP),
+ * and the single-threaded child then calls gk_cgroup_enter_self() for the
+ * v1 hierarchies, before it joins any namespace.  -1 too with the systemd
+ * driver: then the parent uses gk_cgroup_enter. */
+int gk_cgroup_clone_fd(gk_cgroup *cg);
+bool gk_cgroup_self_enter_ok(const gk_cgroup *cg);
+int gk_cgroup_enter_self(gk_cgroup *cg, gk_error **err);
 
 /* Serialised form kept in the container's state, and back. */
 int gk_cgroup_to_string(const gk_cgroup *cg, char **out, gk_error **err);

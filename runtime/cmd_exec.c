@@ -254,8 +254,10 @@ fail:
 
 static int spawn(exec_job *j, gk_error **err)
 {
-        _cleanup_close_ int own_pidns = -1;
+        _cleanup_close_ int own_pidns = -1, leaf = -1;
 
+        if (j->cg)
+                leaf = gk_cgroup_v2_open_of(j->cg, j->st->pid);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
                 return gk_error_errno(err, "socketpair");
         if (j->ns_fds[GK_NS_PID] >= 0) {
@@ -267,7 +269,7 @@ static int spawn(exec_job *j, gk_error **err)
          * namespace (the flag is inherited): no process there may open
          * our /proc/PID/exe, the gkrun binary, before we exec. */
         prctl(PR_SET_DUMPABLE, 0);
-        j->pid = gk_clone(0, j->cg ? gk_cgroup_v2_fd(j->cg) : -1);
+        j->pid = gk_clone(0, leaf >= 0 ? leaf : j->cg ? gk_cgroup_v2_fd(j->cg) : -1);
         if (j->pid == 0)
                 exec_child(j);
         if (own_pidns >= 0)

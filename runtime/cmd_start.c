@@ -29,6 +29,28 @@ static int one_id(int argc, char **argv, const char **id, gk_error **err)
         return 0;
 }
 
+/* Waits for the init's write end of the fifo to close: the init keeps it
+ * until the execve of the container's process (or its exit), so the process
+ * runs when start returns. */
+static void wait_exec(int fd, const gk_state *st)
+{
+        char byte;
+
+        for (;;) {
+                struct pollfd p = { fd, POLLIN, 0 };
+                int n = poll(&p, 1, 100);
+
+                if (n > 0) {
+                        ssize_t r = read(fd, &byte, 1);
+
+                        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+                                return;
+                }
+                if (!gk_state_init_alive(st))
+                        return;
+        }
+}
+
 /* Reads the init's byte from the fifo, watching that the init lives. */
 static int open_fifo(const char *root, const gk_state *st, gk_error **err)
 {
@@ -52,6 +74,7 @@ static int open_fifo(const char *root, const gk_state *st, gk_error **err)
         }
         GK_FAULT("start.before-fifo-unlink");
         unlink(path);
+        wait_exec(fd, st);
         return 0;
 }
 

@@ -231,7 +231,7 @@ static int run_runtime_hooks(gk_container *c, gk_state *st, gk_error **err)
 static int spawn_init(gk_container *c, gk_error **err)
 {
         _cleanup_close_ int own_pidns = -1;
-        int sv[2];
+        int sv[2], cg_fd;
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return gk_error_errno(err, "socketpair");
@@ -246,7 +246,14 @@ static int spawn_init(gk_container *c, gk_error **err)
         /* The init inherits "not dumpable": nothing in its namespaces can
          * open its /proc/PID/exe (the gkrun binary) before it execs. */
         prctl(PR_SET_DUMPABLE, 0);
-        c->pid = gk_clone((uint64_t) c->clone_flags, gk_cgroup_v2_fd(c->cg));
+        c->cg_self = gk_cgroup_self_enter_ok(c->cg);
+        cg_fd = c->cg_self ? gk_cgroup_clone_fd(c->cg) : -1;
+        c->pid = gk_clone((uint64_t) c->clone_flags, cg_fd);
+        if (c->pid < 0 && cg_fd >= 0) {
+                /* no clone3 or CLONE_INTO_CGROUP here: the parent moves it */
+                c->cg_self = false;
+                c->pid = gk_clone((uint64_t) c->clone_flags, -1);
+        }
         if (c->pid == 0) {
                 close(c->sync_parent);
                 gk_init_main(c);
@@ -285,7 +292,7 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
 
         if (write_id_maps(c, err) < 0)
                 return gk_error_code(*err);
-        if (gk_cgroup_v2_fd(c->cg) < 0 && gk_cgroup_enter(c->cg, c->pid, err) < 0)
+        if (!c->cg_self && gk_cgroup_enter(c->cg, c->pid, err) < 0)
                 return gk_error_code(*err);
         if (p->has_oom_score_adj) {
                 char path[64], val[16];

@@ -105,7 +105,11 @@ static int join_session_keyring(gk_container *c, gk_error **err)
 
 /* Blocks until `gkrun start` opens the exec fifo for reading.  The fifo is
  * reopened through our own fd directory, held open since before
- * pivot_root, so no path of the host is needed now. */
+ * pivot_root, so no path of the host is needed now.  Our write end stays
+ * open (close-on-exec) until the execve of the container's process, or our
+ * exit: `gkrun start` waits for that end of file, so once it returns the
+ * process runs (a signal sent right after start reaches the program and
+ * its handlers, not an init that ignores it). */
 static int wait_for_start(gk_container *c, int fd_dir, gk_error **err)
 {
         char name[16];
@@ -121,7 +125,6 @@ static int wait_for_start(gk_container *c, int fd_dir, gk_error **err)
                 close(fd);
                 return gk_error_errno(err, "write exec fifo");
         }
-        close(fd);
         return 0;
 }
 
@@ -172,6 +175,9 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
         const gk_process *p = c->spec->process;
 
         if (gk_sync_expect(c->sync_child, GK_SYNC_GO, err) < 0)
+                return gk_error_code(*err);
+        /* first: with the caller's credentials, before any namespace */
+        if (c->cg_self && gk_cgroup_enter_self(c->cg, err) < 0)
                 return gk_error_code(*err);
         if (c->seccomp_listener >= 0 && seccomp_listener_state(c, x, err) < 0)
                 return gk_error_code(*err);

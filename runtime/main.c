@@ -95,11 +95,15 @@ int main(int argc, char **argv)
         };
         int first, r;
 
-        if (gk_opts_parse(argc, argv, "gkrun", opts, &first, &err) < 0) {
+        if (gk_opts_parse(argc, argv, NULL, opts, &first, &err) < 0) {
                 log_error(&g, err->msg);
                 return 2;
         }
         g.log_json = !strcmp(log_format, "json");
+        if (!g.log_json && strcmp(log_format, "text")) {
+                log_error(&g, "invalid value for --log-format: want text or json");
+                return 2;
+        }
         if (rootless && strcmp(rootless, "auto")) {
                 bool b;
                 if (gk_parse_bool(rootless, &b) < 0) {

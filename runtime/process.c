@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +168,38 @@ static int load_seccomp(gk_exec_ctx *x, gk_error **err)
         return r;
 }
 
+/* The cwd is resolved inside the container's root, magic links refused:
+ * "/proc/self/fd/N" would otherwise name a directory fd still open here
+ * (a host cgroup, the host's /proc) and hand the process a cwd outside its
+ * root, from where ".." reaches the host's filesystem.  Without openat2,
+ * chdir and then refuse a cwd that is not under the root. */
+static int enter_cwd(const char *cwd, gk_error **err)
+{
+        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = -1;
+        char buf[PATH_MAX];
+
+        if (root < 0)
+                return gk_error_errno(err, "open /");
+        fd = (int) syscall(SYS_openat2, root, cwd, &how, sizeof(how));
+        if (fd >= 0)
+                return fchdir(fd) == 0 ? 0 :
+                       gk_error_errno(err, "chdir to cwd (\"%s\") set in config.json failed", cwd);
+        if (errno == ELOOP)
+                return gk_error_plain(err, ELOOP, "chdir to cwd (\"%s\") set in config.json failed:"
+                                      " a /proc magic link or a symlink loop", cwd);
+        if (errno != ENOSYS)
+                return gk_error_errno(err, "chdir to cwd (\"%s\") set in config.json failed", cwd);
+        if (chdir(cwd) < 0)
+                return gk_error_errno(err, "chdir to cwd (\"%s\") set in config.json failed", cwd);
+        if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
+                return gk_error_plain(err, EXDEV, "chdir to cwd (\"%s\") set in config.json failed:"
+                                      " it is outside the container's root", cwd);
+        return 0;
+}
+
 int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
 {
         const gk_process *p = x->process;
@@ -191,10 +225,7 @@ int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
         if (p->capabilities.present && gk_caps_apply(&p->capabilities, err) < 0)
                 return gk_error_code(*err);
         umask(p->user.has_umask ? p->user.umask : 0022);
-        if (chdir(p->cwd ? p->cwd : "/") < 0)
-                return gk_error_errno(err, "chdir to cwd (\"%s\") set in config.json failed",
-                                      p->cwd ? p->cwd : "/");
-        return 0;
+        return enter_cwd(p->cwd ? p->cwd : "/", err);
 }
 
 int gk_process_exec(gk_exec_ctx *x, gk_error **err)

@@ -13,10 +13,12 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "gk/cleanup.h"
+#include "gk/overlay.h"
 #include "gk/util.h"
 #include "rootfs_internal.h"
 #include "runtime.h"
@@ -250,10 +252,47 @@ static bool own_mount_ns(const gk_container *c)
         return c->spec->linux.namespaces[GK_NS_MOUNT].present;
 }
 
+/* c->rootfs was resolved (realpath) by gkrun on the host before the init
+ * existed: it has no symlink, and one now means the path was swapped since
+ * (a symlink to "/" would make the host's root the container's). */
+static int open_rootfs(const gk_container *c, int flags, gk_error **err)
+{
+        struct open_how how = { .flags = (uint64_t) flags | O_DIRECTORY | O_CLOEXEC,
+                                .resolve = RESOLVE_NO_SYMLINKS };
+        int fd = (int) syscall(SYS_openat2, AT_FDCWD, c->rootfs, &how, sizeof(how));
+
+        if (fd < 0 && errno == ENOSYS)
+                fd = open(c->rootfs, flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == ELOOP)
+                return gk_error_plain(err, ELOOP, "open rootfs `%s`: a symlink was put in its"
+                                      " path since create resolved it", c->rootfs);
+        if (fd < 0)
+                return gk_error_errno(err, "open rootfs `%s`", c->rootfs);
+        return fd;
+}
+
+/* The rootfs reached again by its path (TOP) must be what was opened
+ * before (BEFORE), or, with ON_TOP, the mount just made on it: the same
+ * directory for a bind, another filesystem for an overlay.  A directory
+ * renamed into its place since is neither. */
+static int check_rootfs_mount(const gk_container *c, int before, int top, bool on_top,
+                              gk_error **err)
+{
+        struct stat b, t;
+        bool overlay = on_top && gk_spec_annotation(c->spec, GK_OVERLAY_ANNOTATION) != NULL;
+
+        if (fstat(before, &b) < 0 || fstat(top, &t) < 0)
+                return gk_error_errno(err, "stat rootfs `%s`", c->rootfs);
+        if (overlay ? t.st_dev == b.st_dev : (t.st_dev != b.st_dev || t.st_ino != b.st_ino))
+                return gk_error_plain(err, EXDEV, "rootfs `%s` was replaced while the container"
+                                      " was being created", c->rootfs);
+        return 0;
+}
+
 int gk_rootfs_prepare(gk_container *c, gk_error **err)
 {
         const gk_spec *s = c->spec;
-        _cleanup_close_ int rootfd = -1;
+        _cleanup_close_ int rootfd = -1, below = -1;
 
         /* Nothing we mount may propagate back to the host. Always a slave,
          * even for rootfsPropagation "shared": pivot_root fails with EINVAL
@@ -261,11 +300,12 @@ int gk_rootfs_prepare(gk_container *c, gk_error **err)
          * is applied to the new / once pivoted (gk_rootfs_finalize). */
         if (own_mount_ns(c) && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
                 return gk_error_errno(err, "make / a slave mount");
-        if (gk_rootfs_mount_root(c, err) < 0)
+        below = open_rootfs(c, O_PATH, err);
+        if (below < 0 || gk_rootfs_mount_root(c, below, err) < 0)
                 return gk_error_code(*err);
-        rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0)
-                return gk_error_errno(err, "open rootfs `%s`", c->rootfs);
+        rootfd = open_rootfs(c, O_PATH, err);
+        if (rootfd < 0 || check_rootfs_mount(c, below, rootfd, true, err) < 0)
+                return gk_error_code(*err);
         for (size_t i = 0; i < s->n_mounts; i++)
                 if (apply_mount(c, rootfd, &s->mounts[i], err) < 0)
                         return gk_error_wrap(err, "config.json: mounts[%zu]", i);
@@ -273,14 +313,23 @@ int gk_rootfs_prepare(gk_container *c, gk_error **err)
                 return gk_error_code(*err);
         if (gk_dev_create_devices(c, rootfd, err) < 0)
                 return gk_error_code(*err);
+        /* gk_rootfs_pivot checks that the path still leads here. */
+        if (fchdir(rootfd) < 0)
+                return gk_error_errno(err, "chdir to rootfs `%s`", c->rootfs);
         return 0;
 }
 
 int gk_rootfs_pivot(gk_container *c, gk_error **err)
 {
-        _cleanup_close_ int newroot = open(c->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int prepared = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int newroot = -1;
 
-        if (newroot < 0 || fchdir(newroot) < 0)
+        if (prepared < 0)
+                return gk_error_errno(err, "open rootfs `%s`", c->rootfs);
+        newroot = open_rootfs(c, O_RDONLY, err);
+        if (newroot < 0 || check_rootfs_mount(c, prepared, newroot, false, err) < 0)
+                return gk_error_code(*err);
+        if (fchdir(newroot) < 0)
                 return gk_error_errno(err, "chdir to rootfs `%s`", c->rootfs);
         if (!own_mount_ns(c)) {
                 if (chroot(".") < 0)
@@ -306,11 +355,31 @@ int gk_rootfs_pivot(gk_container *c, gk_error **err)
         return chdir("/") < 0 ? gk_error_errno(err, "chdir /") : 0;
 }
 
-static int mask_path(int rootfd, const char *path, gk_error **err)
+/* The container's /dev/null, checked to be the null device: a symlink
+ * there (from the image, or a /dev that is not gkrun's tmpfs) would bind
+ * what it points to, e.g. a file of /proc/sys, writable over a masked path
+ * (runc's CVE-2025-31133). */
+static int open_dev_null(int rootfd, gk_error **err)
+{
+        _cleanup_close_ int fd = openat2_in_root(rootfd, "/dev/null", O_PATH | O_NOFOLLOW);
+        struct stat st;
+
+        if (fd < 0)
+                return gk_error_make(err, -fd, "config.json: linux.maskedPaths: open /dev/null");
+        if (fstat(fd, &st) < 0)
+                return gk_error_errno(err, "config.json: linux.maskedPaths: stat /dev/null");
+        if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+                return gk_error_plain(err, EPERM, "config.json: linux.maskedPaths: /dev/null in the"
+                                      " container is not the null device (%s)",
+                                      S_ISLNK(st.st_mode) ? "a symlink" : "another file");
+        return TAKE_FD(fd);
+}
+
+static int mask_path(int rootfd, int *nullfd, const char *path, gk_error **err)
 {
         _cleanup_close_ int fd = openat2_in_root(rootfd, path, O_PATH);
         struct stat st;
-        char target[32];
+        char target[32], source[32];
 
         if (fd == -ENOENT)
                 return 0;
@@ -322,8 +391,12 @@ static int mask_path(int rootfd, const char *path, gk_error **err)
         if (S_ISDIR(st.st_mode)) {
                 if (mount("tmpfs", target, "tmpfs", MS_RDONLY, "size=0k,mode=0755") < 0)
                         return gk_error_errno(err, "config.json: linux.maskedPaths: `%s`", path);
-        } else if (mount("/dev/null", target, NULL, MS_BIND, NULL) < 0) {
-                return gk_error_errno(err, "config.json: linux.maskedPaths: `%s`", path);
+        } else {
+                if (*nullfd < 0 && (*nullfd = open_dev_null(rootfd, err)) < 0)
+                        return *nullfd;
+                gk_fd_path(source, *nullfd);
+                if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+                        return gk_error_errno(err, "config.json: linux.maskedPaths: `%s`", path);
         }
         return 0;
 }
@@ -368,6 +441,7 @@ int gk_rootfs_finalize(gk_container *c, gk_error **err)
 {
         const gk_spec *s = c->spec;
         _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int nullfd = -1;
 
         if (rootfd < 0)
                 return gk_error_errno(err, "open /");
@@ -376,7 +450,7 @@ int gk_rootfs_finalize(gk_container *c, gk_error **err)
         if (write_sysctls(&s->linux, err) < 0)
                 return gk_error_code(*err);
         for (size_t i = 0; i < s->linux.n_masked_paths; i++)
-                if (mask_path(rootfd, s->linux.masked_paths[i], err) < 0)
+                if (mask_path(rootfd, &nullfd, s->linux.masked_paths[i], err) < 0)
                         return gk_error_code(*err);
         for (size_t i = 0; i < s->linux.n_readonly_paths; i++)
                 if (readonly_path(rootfd, s->linux.readonly_paths[i], err) < 0)

@@ -29,25 +29,26 @@ int gk_mount_setattr(int fd, uint64_t set, uint64_t clr, gk_error **err)
 /* A gkimg bundle's rootfs is an overlay of the image's layers, mounted
  * here, in the container's own mount namespace, so that nothing is left
  * on the host when the container goes. */
-static int mount_overlay(gk_container *c, const char *value, gk_error **err)
+static int mount_overlay(gk_container *c, const char *value, int target_fd, gk_error **err)
 {
         _cleanup_close_ int bundle_fd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_close_ int target_fd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-        if (bundle_fd < 0 || target_fd < 0)
+        if (bundle_fd < 0)
                 return gk_error_errno(err, "open bundle `%s`", c->bundle);
         if (gk_overlay_mount_from_annotation(value, bundle_fd, target_fd, err) < 0)
                 return gk_error_wrap(err, "config.json: annotations[\"%s\"]", GK_OVERLAY_ANNOTATION);
         return 0;
 }
 
-int gk_rootfs_mount_root(gk_container *c, gk_error **err)
+int gk_rootfs_mount_root(gk_container *c, int fd, gk_error **err)
 {
         const char *ov = gk_spec_annotation(c->spec, GK_OVERLAY_ANNOTATION);
+        char path[32];
 
         if (ov)
-                return mount_overlay(c, ov, err);
-        if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return mount_overlay(c, ov, fd, err);
+        gk_fd_path(path, fd);
+        if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return gk_error_errno(err, "bind mount rootfs `%s`", c->rootfs);
         return 0;
 }

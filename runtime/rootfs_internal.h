@@ -18,9 +18,9 @@ int gk_remount_at(int rootfd, const char *dest, unsigned long flags, unsigned lo
 /* mount_setattr(2) with AT_RECURSIVE on an O_PATH fd of a mount. */
 int gk_mount_setattr(int fd, uint64_t set, uint64_t clr, gk_error **err);
 
-/* Makes c->rootfs a mount point: a bind of itself, or the image's
- * overlay when the bundle asks for one. */
-int gk_rootfs_mount_root(gk_container *c, gk_error **err);
+/* Makes c->rootfs, open as FD, a mount point: a bind of itself, or the
+ * image's overlay when the bundle asks for one. */
+int gk_rootfs_mount_root(gk_container *c, int fd, gk_error **err);
 
 /* A "cgroup" mount: cgroup2 on a unified host; on v1 a tmpfs with the
  * container's cgroup of each hierarchy bound in. */

@@ -2,15 +2,30 @@
  * process of the container can make gkrun's own code exec /proc/self/exe
  * (a "#!/proc/self/exe" script as the container's command or through
  * `gkrun exec`), hold the binary through /proc/PID/exe and write to it as
- * soon as no process runs it any more.  So create, run and exec first copy
- * the binary into a sealed memfd and re-execute from it: what the container
- * can reach is that copy, which no one can write, truncate or grow. */
+ * soon as no process runs it any more.  So create, run and exec re-execute
+ * themselves from a file that no one can write through that path:
+ *
+ * - nothing to do when /proc/self/exe is already on a read-only mount (an
+ *   installation on a read-only /usr, or the second pass of this) or is a
+ *   sealed memfd: a write through /proc/PID/exe fails with EROFS or EPERM;
+ * - otherwise a read-only clone of the binary's mount: open_tree() clones
+ *   a bind mount of the file alone, detached (in no mount namespace, so no
+ *   one can remount it), mount_setattr() makes it read-only, and gkrun
+ *   execs the file through it.  No copy: it costs two system calls, no
+ *   memory, and the page cache is shared with every other run;
+ * - without those calls or the privilege for them (rootless), a copy in a
+ *   sealed memfd, which no one can write, truncate or grow. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "gk/cleanup.h"
@@ -19,6 +34,19 @@
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U /* Linux 6.3: exec allowed even with vm.memfd_noexec=1 */
 #endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#define GK_OPEN_TREE_CLONE 1
+#define GK_MOUNT_ATTR_RDONLY 0x00000001ULL
+
+/* The kernel's struct mount_attr (<linux/mount.h> clashes with glibc's). */
+struct gk_mount_attr {
+        uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
 
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
@@ -52,20 +80,43 @@ static int sealed_copy(int exe, gk_error **err)
         return TAKE_FD(mfd);
 }
 
+/* An O_PATH fd of the binary on a detached read-only mount, or -1. */
+static int readonly_clone(void)
+{
+        struct gk_mount_attr attr = { .attr_set = GK_MOUNT_ATTR_RDONLY };
+        _cleanup_close_ int fd = (int) syscall(SYS_open_tree, AT_FDCWD, "/proc/self/exe",
+                                               GK_OPEN_TREE_CLONE | O_CLOEXEC);
+
+        if (fd < 0 || syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+                return -1;
+        return TAKE_FD(fd);
+}
+
+static bool already_protected(int exe)
+{
+        struct statfs sfs;
+        int seals = fcntl(exe, F_GET_SEALS);
+
+        if (seals >= 0 && (seals & SEALS) == SEALS)
+                return true;
+        return fstatfs(exe, &sfs) == 0 && (sfs.f_flags & ST_RDONLY);
+}
+
 int gk_selfclone_ensure(char **argv, gk_error **err)
 {
         _cleanup_close_ int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-        _cleanup_close_ int mfd = -1;
-        int seals;
+        _cleanup_close_ int fd = -1;
 
         if (exe < 0)
                 return gk_error_errno(err, "protect the runtime binary: open /proc/self/exe");
-        seals = fcntl(exe, F_GET_SEALS);
-        if (seals >= 0 && (seals & SEALS) == SEALS)
-                return 0; /* running from the sealed copy already */
-        mfd = sealed_copy(exe, err);
-        if (mfd < 0)
-                return mfd;
-        fexecve(mfd, argv, environ);
-        return gk_error_errno(err, "protect the runtime binary: exec the sealed copy");
+        if (already_protected(exe))
+                return 0;
+        fd = readonly_clone();
+        if (fd < 0)
+                fd = sealed_copy(exe, err);
+        if (fd < 0)
+                return fd;
+        close(TAKE_FD(exe));
+        fexecve(fd, argv, environ);
+        return gk_error_errno(err, "protect the runtime binary: exec the protected copy");
 }

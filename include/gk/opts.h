@@ -24,7 +24,8 @@ typedef struct gk_opt {
 
 /* Parses flags from argv[1] on (argv[0] is the verb) and stops at the first
  * positional argument or after "--"; *first_arg is its index.  Unknown flags
- * are an error naming the flag: "create: flag provided but not defined: -x". */
+ * are an error naming the flag: "create: flag provided but not defined: -x"
+ * (without "VERB: " when verb is NULL, for the program's global flags). */
 int gk_opts_parse(int argc, char **argv, const char *verb, const gk_opt *opts,
                   int *first_arg, gk_error **err);
 

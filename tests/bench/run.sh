@@ -11,7 +11,9 @@
 # Each prints its own figures and appends its ratio lines to the file named by
 # $BENCH_RESULTS, one per line, tab-separated:
 #   METRIC <TAB> RATIO <TAB> GOAL (">= 1.5", "<= 2", "> 1") <TAB> PASS|MISS <TAB> DETAIL
+# (INFO instead of PASS|MISS, goal "-": a figure without a goal, such as a floor)
 # Environment: BENCH_ROUNDS, BENCH_ROUNDS_100, BENCH_RUNTIMES (runtime.py),
+# BENCH_IMAGE_ROUNDS (image.py),
 # BENCH_ONLY="runtime image" to run a subset.
 set -u
 cd "$(dirname "$0")/../.." || exit 2

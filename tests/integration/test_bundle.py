@@ -3,8 +3,8 @@
 config.json is checked the way a user reads it: the image's Entrypoint,
 Cmd, Env, WorkingDir and User (resolved through the image's own
 /etc/passwd and /etc/group), the flags' resources and network annotations.
-The end-to-end tests import an image built from busybox-static, bundle it
-and run it with gkrun.
+The end-to-end tests import (or pull from a loopback registry) an image built
+from busybox-static, bundle it and run it with gkrun.
 """
 import json
 import os
@@ -18,6 +18,7 @@ import pytest
 
 from conftest import GKIMG, GKRUN, PROBE, REPO
 from gkimage import Image, dir_tar
+import gkregistry as gr
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="bundles keep owners: needs root")
 
@@ -393,3 +394,46 @@ def test_copy_bundle_runs(e2e):
     p = gk.gkrun("run", "--bundle", path, gk.new_id())
     assert p.returncode == 0, p.stderr
     assert p.stdout.split("\n")[:2] == ["from the image", "gkuser"]
+
+
+def cgroup_value(script_out, key):
+    for line in script_out.splitlines():
+        if line.startswith(key + ": "):
+            return line[len(key) + 2:]
+    raise AssertionError("no %s line in %r" % (key, script_out))
+
+
+@needs_gkrun
+def test_pull_bundle_run_with_flags_and_limits(e2e, busybox_image):
+    """From a registry to a running container: output, exit code, the
+    flags' user, workdir, env and hostname, and the limits as the
+    container's own cgroup files show them (v1 or v2)."""
+    s, gk = e2e
+    reg = gr.Registry()
+    root = os.path.join(s.work, "pulled")
+    bundle = os.path.join(s.work, "pulled-bundle")
+    try:
+        reg.push_image("gktest/busybox", "1", busybox_image)
+        ref = "%s/gktest/busybox:1" % reg.host
+        gkimg(root, "pull", "-q", ref)
+        cg = "$(cat /sys/fs/cgroup/%s /sys/fs/cgroup/%s 2>/dev/null)"
+        script = "; ".join([
+            "id -u; id -g; pwd; hostname; echo $GREETING $EXTRA",
+            "echo mem: " + cg % ("memory.max", "memory/memory.limit_in_bytes"),
+            "echo pids: " + cg % ("pids.max", "pids/pids.max"),
+            "echo cpu: " + cg % ("cpu.max", "cpu/cpu.cfs_quota_us"),
+            "exit 9"])
+        gkimg(root, "bundle", "--mem", "48m", "--pids", "40", "--cpus", "0.5", "--user",
+              "1234:4321", "--workdir", "/tmp", "--env", "EXTRA=x1", "--hostname", "gkbox",
+              ref, bundle, "--", "/bin/sh", "-c", script)
+        p = gk.gkrun("run", "--bundle", bundle, gk.new_id())
+        assert p.returncode == 9, p.stderr
+        assert p.stdout.split("\n")[:5] == ["1234", "4321", "/tmp", "gkbox", "hello x1"], p.stdout
+        assert cgroup_value(p.stdout, "mem") == str(48 << 20)
+        assert cgroup_value(p.stdout, "pids") == "40"
+        assert cgroup_value(p.stdout, "cpu").split()[0] == "50000"
+    finally:
+        if os.path.exists(os.path.join(bundle, "gk-bundle.json")):
+            gkimg(root, "unbundle", bundle)
+        reg.stop()
+    assert not os.path.exists(bundle) and mounts_mentioning(bundle) == []

@@ -139,8 +139,11 @@ def test_cpu_quota_limits_a_busy_loop(gk):
         gk.gkrun("delete", "--force", cid, check=True)
         return used
 
-    limited = usage({"cpu": {"quota": 20000, "period": 100000}})
-    assert 0.08 <= limited <= 0.35, limited
+    # A tenth of a core: on a loaded host (2 CPUs, several busy tests) the
+    # fair share of a busy loop stays well above it, so the quota is what
+    # holds it, and the unlimited loop still gets more than twice that.
+    limited = usage({"cpu": {"quota": 10000, "period": 100000}})
+    assert 0.03 <= limited <= 0.18, limited
     # Unlimited, it gets a core, or at least twice as much on a busy host.
     unlimited = usage(None)
     assert unlimited > 0.6 or unlimited > 2 * limited, (limited, unlimited)
@@ -567,3 +570,25 @@ def test_cgroup_mount_shows_the_containers_own_cgroup(gk, cgroupns):
     cid, _ = start(gk, ["/bin/sleep", "100"])
     p = gk.run(b2)
     assert p.returncode == 0 and p.stdout.strip() == "", (p.stdout, p.stderr)
+
+
+def test_exec_joins_the_sub_cgroup_an_init_moved_to(gk):
+    """An init that moves itself into a sub-cgroup and enables controllers
+    for its children (as systemd does) leaves no process allowed in the
+    container's own v2 cgroup: exec goes where the init is, and delete
+    removes the sub-cgroup too."""
+    if not PURE_V2:
+        pytest.skip("the no-internal-processes rule is cgroup v2's (make check-cgv2)")
+    script = ("mkdir /sys/fs/cgroup/init && echo $$ > /sys/fs/cgroup/init/cgroup.procs && "
+              "echo +pids > /sys/fs/cgroup/cgroup.subtree_control && exec sleep 1000")
+    b = gk.bundle(["/bin/sh", "-c", script])
+    b.config["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup",
+                               "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "rw"]})
+    b.linux["namespaces"].append({"type": "cgroup"})
+    cid = gk.create(b)
+    gk.gkrun("start", cid, check=True)
+    top = cgroup_dirs(cid)[0]
+    assert wait_for(lambda: "pids" in open(top + "/cgroup.subtree_control").read())
+    p = gk.gkrun("exec", cid, "/bin/cat", "/proc/self/cgroup", timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "0::/init", p.stdout

@@ -10,6 +10,8 @@ systemd installed; skipped with the reason otherwise."""
 import json
 import os
 import shlex
+import subprocess
+import tempfile
 import time
 
 import pytest
@@ -32,7 +34,23 @@ ALL_CAPS = [
 ]
 
 
-def systemd_container(gk):
+@pytest.fixture
+def sysroot():
+    """The host's / bound (rbind, private) on a directory of its own: a
+    rootfs of "/" itself cannot be pivoted to, and its tmpfs on /tmp would
+    hide the bind sources.  Outside the test's workdir, which is removed
+    with rmtree: that must never reach into this tree."""
+    path = tempfile.mkdtemp(prefix="gk-sysroot-")
+    subprocess.run(["mount", "--rbind", "/", path], check=True)
+    try:
+        subprocess.run(["mount", "--make-rprivate", path], check=True)
+        yield path
+    finally:
+        subprocess.run(["umount", "-R", "-l", path], check=True)
+        os.rmdir(path)
+
+
+def systemd_container(gk, sysroot):
     """A detached container whose PID 1 is systemd; returns its id once
     systemd answers on its private socket."""
     if not PURE_V2:
@@ -41,7 +59,7 @@ def systemd_container(gk):
     if not os.access(SYSTEMD, os.X_OK):
         pytest.skip("%s is not installed" % SYSTEMD)
     b = gk.bundle([SYSTEMD, "--unit=basic.target", "--log-target=console"])
-    b.config = base_config([SYSTEMD], "/")
+    b.config = base_config([SYSTEMD], sysroot)
     b.process["args"] = [SYSTEMD, "--unit=basic.target", "--log-level=warning"]
     b.process["env"].append("container=gkrun")
     b.process["noNewPrivileges"] = False
@@ -63,6 +81,9 @@ def systemd_container(gk):
          "options": ["rbind", "rw"]},
         {"destination": gk.rootfs_src, "type": "bind", "source": gk.rootfs_src,
          "options": ["rbind", "ro"]},
+        # and gkrun itself, wherever the build is
+        {"destination": os.path.dirname(GKRUN), "type": "bind",
+         "source": os.path.dirname(GKRUN), "options": ["rbind", "ro"]},
     ]
     b.config["mounts"] = mounts
     b.linux["namespaces"].append({"type": "cgroup"})
@@ -83,8 +104,8 @@ def sh(gk, cid, script, timeout=60):
     return p
 
 
-def test_systemd_cgroup_makes_a_scope_with_limits_and_delete_stops_it(gk):
-    outer = systemd_container(gk)
+def test_systemd_cgroup_makes_a_scope_with_limits_and_delete_stops_it(gk, sysroot):
+    outer = systemd_container(gk, sysroot)
     inner = gk.bundle(["/bin/sh", "-c", "sleep 1000"])
     inner.linux["cgroupsPath"] = "gktest.slice:gkt:inner"
     inner.linux["resources"] = {"pids": {"limit": 10}, "memory": {"limit": 48 * 1024 * 1024}}

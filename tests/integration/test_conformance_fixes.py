@@ -354,3 +354,18 @@ def test_seccomp_notify_fd_of_exec_goes_to_listener(gk, tmp_path):
     ex = listener.states[1]
     assert ex["state"]["pid"] == init and ex["pid"] not in (0, init)
     assert ex["pid"] == listener.handled[-1][1]
+
+
+def test_start_returns_after_the_process_exec(gk):
+    """`gkrun start` returns once the container's process has replaced the
+    init: a signal sent right after start reaches the program and its
+    handlers, not an init that drops it (the suite's killsig).  The
+    startContainer hook, which the init runs between start and the execve,
+    makes that window half a second wide."""
+    b = gk.bundle(["/bin/sleep", "100"])
+    b.config["hooks"] = {"startContainer": [{"path": "/bin/sleep", "args": ["sleep", "0.5"]}]}
+    cid = gk.create(b)
+    pid = gk.state(cid)["pid"]
+    gk.gkrun("start", cid, check=True)
+    with open("/proc/%d/comm" % pid) as f:
+        assert f.read().strip() == "sleep"

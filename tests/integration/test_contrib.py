@@ -112,3 +112,22 @@ def test_gkimg_completion(completion):
 def test_bash_syntax_of_completions():
     for name in ("gkrun.bash", "gkimg.bash"):
         subprocess.run(["bash", "-n", os.path.join(CONTRIB, "completion", name)], check=True)
+
+
+def test_make_demo_works_offline(tmp_path):
+    """`make demo` without a network: it says so, imports a busybox image
+    instead of pulling, runs it with its 64 MiB limit, and cleans up."""
+    if os.geteuid() != 0:
+        pytest.skip("the demo runs a container: needs root")
+    work = str(tmp_path / "demo")
+    env = dict(os.environ, O=os.path.dirname(GKRUN), GK_DEMO_DIR=work)
+    p = subprocess.run(["unshare", "-n", os.path.join(CONTRIB, "demo.sh")], env=env,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "no registry reachable: building an image from busybox-static instead" in p.stdout
+    assert "hello from gk-demo, pid 1" in p.stdout
+    assert "memory limit: 67108864" in p.stdout
+    assert "container exited with status 0" in p.stdout
+    assert not os.path.exists(work)
+    with open("/proc/self/mountinfo") as fh:
+        assert work not in fh.read()

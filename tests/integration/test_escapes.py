@@ -1,20 +1,46 @@
-"""Known container-escape classes (runc's and crun's advisories), one test
-each: the container tries, the escape fails, and the host is unchanged.
+"""Known container-escape classes (runc's and crun's advisories), one place
+listing them all.  Each test makes the container (or the bundle, the image)
+try, asserts the escape fails, and that the host is unchanged.
 
-Other escape tests live beside the feature they guard: mount destinations
-through symlinks, leaked fds and masked/read-only /proc and /sys paths in
-test_lifecycle.py, /proc/PID/exe of `gkrun exec` in test_exec_console.py,
-hostile layer tars in test_unpack.py."""
+ 1. overwriting the runtime binary through /proc/self/exe (CVE-2019-5736):
+    init and `exec` here; /proc/PID/exe of `gkrun exec` in
+    test_exec_console.py::test_exec_process_cannot_open_gkrun_binary
+ 2. mount destinations that are symlinks or `..` out of the rootfs: here;
+    a tmpfs destination in test_lifecycle.py::test_mount_destination_symlink_cannot_escape
+ 3. /dev entries that are symlinks: /dev/null (CVE-2025-31133), /dev/console,
+    /dev itself for linux.devices: here
+ 4. the rootfs path swapped for a symlink while create runs: here
+ 5. fds and cwd of gkrun leaking into the container (CVE-2024-21626):
+    here; also test_lifecycle.py::test_no_fd_of_gkrun_leaks_into_the_container
+    and ::test_preserve_fds, test_exec_console.py::test_exec_preserve_fds
+ 6. /proc and /sys entries that must be masked or read-only, a /proc
+    symlink in the image, sysctl keys: here; also
+    test_lifecycle.py::test_masked_and_readonly_paths
+ 7. a process regaining privileges it was denied (no_new_privs and a setuid
+    binary, the bounding set, seccomp and caps of `exec`): here; the
+    capability sets, no_new_privs and seccomp filters themselves in
+    test_security.py
+ 8. a hostile image layer (absolute paths, `..`, escaping symlinks and
+    hardlinks, devices, bad whiteouts):
+    test_unpack.py::test_hostile_layer_refused (11 cases),
+    ::test_devices_kept_when_allowed, ::test_wrong_diff_id_refused
+ 9. names that become paths: container ids in
+    test_lifecycle.py::test_invalid_ids_are_refused, image references in
+    test_pull.py::test_bad_reference_fails_before_any_request
+"""
+import ctypes
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import threading
 import time
+import uuid
 
 import pytest
 
-from conftest import GKRUN
+from conftest import GKRUN, cgroup_dirs
 
 
 def sha256(path):
@@ -119,3 +145,388 @@ def test_exec_of_proc_self_exe_cannot_overwrite_gkrun(gk, gkrun_copy):
     out = grab_result(gk, cid, rootfs)
     assert "wrote" not in out.split()
     assert sha256(binary) == before
+
+
+# --- mount destinations and /dev entries that are symlinks out of the rootfs --
+
+def host_dir(gk, name):
+    """A directory of the host, outside the rootfs, that must stay empty."""
+    path = os.path.join(gk.workdir, name)
+    os.makedirs(path)
+    return path
+
+
+def no_tmp_mount(b):
+    """Host paths under /tmp exist in the image's /tmp, without the tmpfs."""
+    b.config["mounts"] = [m for m in b.config["mounts"] if m["destination"] != "/tmp"]
+    return b
+
+
+def assert_untouched(path):
+    assert os.listdir(path) == [], "something was written to the host's %s" % path
+    assert not os.path.ismount(path)
+
+
+@pytest.mark.parametrize("kind", ["absolute-symlink", "relative-symlink", "dotdot-destination"])
+def test_bind_mount_destination_cannot_leave_rootfs(gk, kind):
+    outside = host_dir(gk, "outside")
+    src = host_dir(gk, "volume")
+    with open(os.path.join(src, "v"), "w") as f:
+        f.write("volume\n")
+    b = no_tmp_mount(gk.bundle(copy_rootfs=True))
+    rootfs = os.path.join(b.path, "rootfs")
+    inside = os.path.join(rootfs, outside.lstrip("/"))
+    os.makedirs(inside)  # where a chroot would resolve the destination
+    dest = "/escape"
+    if kind == "absolute-symlink":
+        os.symlink(outside, os.path.join(rootfs, "escape"))
+    elif kind == "relative-symlink":
+        os.symlink("../../../../../../../.." + outside, os.path.join(rootfs, "escape"))
+    else:
+        dest = "/../../../../../../.." + outside
+    seen = "/escape" if dest == "/escape" else outside
+    b.process["args"] = ["/bin/sh", "-c", "cat %s/v 2>&1; echo x > %s/w" % (seen, seen)]
+    b.config["mounts"].append({"destination": dest, "type": "bind", "source": src,
+                               "options": ["rbind"]})
+    p = gk.run(b)
+    assert_untouched(outside)
+    assert p.returncode == 0 and "volume" in p.stdout, p.stderr
+    assert os.listdir(inside) == []  # the bind was in the container's namespace
+
+
+def rootfs_dev_bundle(gk, args, **kw):
+    """A bundle whose /dev is the image's own (no tmpfs from gkrun), where
+    an image can plant symlinks."""
+    b = no_tmp_mount(gk.bundle(args, copy_rootfs=True, **kw))
+    b.config["mounts"] = [m for m in b.config["mounts"] if m["destination"] != "/dev"]
+    return b, os.path.join(b.path, "rootfs")
+
+
+def test_dev_null_symlink_cannot_unmask_proc(gk):
+    """runc's CVE-2025-31133: maskedPaths bind /dev/null; a /dev/null that
+    is a symlink to a /proc/sys file would bind that file, writable, over
+    the masked path.  gkrun refuses to create the container."""
+    b, rootfs = rootfs_dev_bundle(gk, ["/bin/sh", "-c", "echo pwned > /proc/keys; hostname"])
+    os.symlink("/proc/sys/kernel/hostname", os.path.join(rootfs, "dev", "null"))
+    cid = gk.new_id()
+    p = gk.run(b, cid=cid)
+    assert p.returncode != 0
+    assert "pwned" not in p.stdout
+    assert ("linux.maskedPaths: /dev/null in the container is not the null device"
+            " (a symlink)") in p.stderr
+    assert not os.path.exists(os.path.join(gk.root, cid))
+    assert cgroup_dirs(cid) == []
+
+
+def test_dev_null_symlink_is_replaced_on_gkruns_dev(gk):
+    """With /dev a tmpfs of gkrun's, /dev/null is a fresh node whatever the
+    image has there, and masking works."""
+    b = gk.bundle(["/bin/sh", "-c", "ls -l /dev/null; wc -c < /proc/keys; echo x > /proc/keys"],
+                  copy_rootfs=True)
+    os.symlink("/proc/sys/kernel/hostname", os.path.join(b.path, "rootfs", "dev", "null"))
+    p = gk.run(b)
+    assert p.stdout.startswith("crw-rw-rw-"), p.stdout + p.stderr
+    assert p.stdout.split("\n")[1].strip() == "0"
+
+
+def test_dev_console_symlink_is_not_followed(gk):
+    """/dev/console (terminal: true) is bound with O_NOFOLLOW after
+    pivot_root: a symlink there, to a path that is also the host's, gets no
+    pty mounted on its target, in the container or on the host."""
+    from test_exec_console import ConsoleSocket, read_until
+    outside = host_dir(gk, "outside")
+    victim = os.path.join(outside, "victim")
+    with open(victim, "w") as f:
+        f.write("host file\n")
+    b, rootfs = rootfs_dev_bundle(gk, ["/bin/sh", "-c", "cat %s; echo done" % victim],
+                                  terminal=True)
+    os.mknod(os.path.join(rootfs, "dev", "null"), stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    inside = os.path.join(rootfs, victim.lstrip("/"))
+    os.makedirs(os.path.dirname(inside))
+    with open(inside, "w") as f:
+        f.write("image file\n")
+    os.symlink(victim, os.path.join(rootfs, "dev", "console"))
+    cs = ConsoleSocket(gk.workdir)
+    cid = gk.create(b, "--console-socket", cs.path)
+    master = cs.master()
+    gk.gkrun("start", cid, check=True)
+    out = read_until(master, b"done")
+    os.close(master)
+    assert "image file" in out
+    for path, text in ((victim, "host file\n"), (inside, "image file\n")):
+        assert not os.path.ismount(path)
+        with open(path) as f:
+            assert f.read() == text
+
+
+def test_linux_devices_under_a_dev_symlink_stay_in_rootfs(gk):
+    outside = host_dir(gk, "outside")
+    b, rootfs = rootfs_dev_bundle(gk, ["/bin/true"])
+    b.config["mounts"] = [m for m in b.config["mounts"] if not m["destination"].startswith("/dev")]
+    os.rmdir(os.path.join(rootfs, "dev"))
+    os.symlink(outside, os.path.join(rootfs, "dev"))
+    os.makedirs(os.path.join(rootfs, outside.lstrip("/")))
+    b.linux["devices"] = [{"path": "/dev/gk-null", "type": "c", "major": 1, "minor": 3}]
+    b.linux["maskedPaths"] = []
+    p = gk.run(b)
+    assert_untouched(outside)
+    assert p.returncode == 0, p.stderr
+    assert os.path.exists(os.path.join(rootfs, outside.lstrip("/"), "gk-null"))
+
+
+# --- the rootfs path swapped for a symlink while create runs ------------------
+
+RENAME_EXCHANGE = 2
+
+
+def test_rootfs_swapped_for_symlink_during_create(gk):
+    """A racer exchanges the bundle's rootfs with a symlink to a directory
+    of the host while containers are created (the symlink-exchange races of
+    runc's CVE-2021-30465 family): a container that is created must have
+    its rootfs as root, and nothing of it may be mounted or created in the
+    host's directory.  (When create itself resolves the symlink, root.path
+    names the host directory, which has no /bin/sleep: create fails.)"""
+    libc = ctypes.CDLL(None, use_errno=True)
+    outside = host_dir(gk, "outside")
+    b = gk.bundle(["/bin/sleep", "100"], copy_rootfs=True)
+    b.config["mounts"].append({"destination": "/gk-swap-probe", "type": "tmpfs",
+                               "source": "tmpfs"})
+    b.write()
+    rootfs = os.path.join(b.path, "rootfs")
+    real = os.stat(rootfs)
+    swap = os.path.join(b.path, "swap")
+    os.symlink(outside, swap)
+    stop = threading.Event()
+
+    def racer():
+        while not stop.is_set():
+            libc.renameat2(-100, rootfs.encode(), -100, swap.encode(), RENAME_EXCHANGE)
+
+    t = threading.Thread(target=racer)
+    t.start()
+    created = 0
+    try:
+        for i in range(60):
+            if i >= 30 and created >= 3:
+                break
+            for name in os.listdir(outside):
+                os.rmdir(os.path.join(outside, name))
+            cid = gk.new_id()
+            p = gk.gkrun("create", "--bundle", b.path, cid, timeout=30)
+            if p.returncode == 0:
+                created += 1
+                r = os.stat("/proc/%d/root/" % gk.state(cid)["pid"])
+                assert (r.st_dev, r.st_ino) == (real.st_dev, real.st_ino), \
+                    "the container got another root"
+                assert os.listdir(outside) == [], "mounts went to the host's directory"
+            gk.gkrun("delete", "--force", cid, timeout=30)
+    finally:
+        stop.set()
+        t.join()
+        if os.path.islink(rootfs):
+            os.rename(rootfs, swap + ".2")
+            os.rename(swap, rootfs)
+    assert not os.path.ismount(outside)
+    assert created > 0, "the race left no create through: nothing was tested"
+
+
+# --- fds and cwd of gkrun reaching the container -------------------------------
+
+@pytest.mark.parametrize("fd", range(3, 9))
+def test_cwd_through_leaked_fd_is_refused(gk, fd):
+    """runc's CVE-2024-21626: process.cwd "/proc/self/fd/N" names a
+    directory fd gkrun still holds (a host cgroup, its /proc) and gives the
+    process a cwd outside its root, from where ".." reaches the host."""
+    b = gk.bundle(["/bin/sh", "-c", "ls ../../../..; pwd"])
+    b.process["cwd"] = "/proc/self/fd/%d" % fd
+    p = gk.run(b)
+    assert p.returncode != 0, p.stdout
+    assert p.stdout == ""
+    assert 'chdir to cwd ("/proc/self/fd/%d") set in config.json failed' % fd in p.stderr
+
+
+def test_exec_cwd_through_leaked_fd_is_refused(gk):
+    cid = gk.create(gk.bundle(["/bin/sleep", "100"]))
+    gk.gkrun("start", cid, check=True)
+    for fd in range(3, 9):
+        p = gk.gkrun("exec", "--cwd", "/proc/self/fd/%d" % fd, cid, "/bin/sh", "-c",
+                     "ls ../../../..; pwd")
+        assert p.returncode != 0, (fd, p.stdout)
+        assert p.stdout == ""
+        assert "chdir to cwd" in p.stderr
+
+
+def test_cwd_symlink_resolves_inside_rootfs(gk):
+    outside = host_dir(gk, "outside")
+    b = no_tmp_mount(gk.bundle(["/bin/sh", "-c", "pwd; touch here"], copy_rootfs=True))
+    rootfs = os.path.join(b.path, "rootfs")
+    os.makedirs(os.path.join(rootfs, outside.lstrip("/")))
+    os.symlink(outside, os.path.join(rootfs, "work"))
+    b.process["cwd"] = "/work"
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert_untouched(outside)
+    assert os.path.exists(os.path.join(rootfs, outside.lstrip("/"), "here"))
+
+
+def fds_seen(p):
+    assert p.returncode == 0, p.stderr
+    return {int(line.split()[0]): line.split(None, 1)[1] if " " in line else ""
+            for line in p.stdout.splitlines()}
+
+
+def test_host_fds_reach_the_container_only_when_preserved(gk):
+    """Open fds of gkrun's caller (here directories of the host, as fds
+    3-6) are closed on exec unless --preserve-fds keeps them, for run and
+    exec alike."""
+    held = [os.open("/", os.O_RDONLY | os.O_DIRECTORY) for _ in range(4)]
+
+    def as_3_to_6():
+        for i, fd in enumerate(held):
+            os.dup2(fd, 3 + i)
+
+    def gkrun_fds(*args):
+        return sorted(fds_seen(subprocess.run(
+            [GKRUN, "--root", gk.root] + list(args), capture_output=True, text=True,
+            timeout=30, preexec_fn=as_3_to_6, pass_fds=(3, 4, 5, 6))))
+    try:
+        b = gk.bundle(["/bin/gk-probe", "fds"])
+        b.write()
+        assert gkrun_fds("run", "--bundle", b.path, gk.new_id()) == [0, 1, 2]
+        assert gkrun_fds("run", "--preserve-fds", "2", "--bundle", b.path,
+                         gk.new_id()) == [0, 1, 2, 3, 4]
+        cid = gk.create(gk.bundle(["/bin/sleep", "100"]))
+        gk.gkrun("start", cid, check=True)
+        assert gkrun_fds("exec", cid, "/bin/gk-probe", "fds") == [0, 1, 2]
+        assert gkrun_fds("exec", "--preserve-fds", "1", cid, "/bin/gk-probe",
+                         "fds") == [0, 1, 2, 3]
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
+# --- /proc and /sys: masked and read-only paths -------------------------------
+
+def read_host(path):
+    with open(path) as f:
+        return f.read()
+
+
+def test_proc_and_sys_writes_are_refused_and_masks_hold(gk):
+    """What maskedPaths and readonlyPaths protect stays protected, and the
+    container cannot take the protection off (no CAP_SYS_ADMIN: no
+    umount, no remount).  Writes put back the value the host has, so a
+    failing test leaves the host as it was."""
+    core = read_host("/proc/sys/kernel/core_pattern").strip()
+    helper = read_host("/sys/kernel/uevent_helper").strip() if \
+        os.path.exists("/sys/kernel/uevent_helper") else ""
+    script = ("for f in /proc/sys/kernel/core_pattern:'%s' /proc/sysrq-trigger:h"
+              " /sys/kernel/uevent_helper:'%s'; do"
+              "  (echo \"${f#*:}\" > \"${f%%%%:*}\") 2>/dev/null && echo \"wrote ${f%%%%:*}\";"
+              " done;"
+              " echo keys=$(wc -c < /proc/keys) timer=$(wc -c < /proc/timer_list)"
+              " firmware=$(ls /sys/firmware | wc -l);"
+              " umount /proc/keys 2>/dev/null && echo unmounted;"
+              " umount /proc/sys 2>/dev/null && echo unmounted;"
+              " mount -o remount,rw /proc/sys 2>/dev/null && echo remounted;"
+              " mount -o remount,rw /sys 2>/dev/null && echo remounted; true") % (core, helper)
+    p = gk.run(gk.bundle(["/bin/sh", "-c", script]))
+    assert p.returncode == 0, p.stderr
+    assert "wrote" not in p.stdout
+    assert "keys=0 timer=0 firmware=0" in p.stdout
+    assert "unmounted" not in p.stdout and "remounted" not in p.stdout
+    assert read_host("/proc/sys/kernel/core_pattern").strip() == core
+
+
+def test_proc_symlink_in_image_keeps_masks(gk):
+    """An image whose /proc is a symlink (runc's CVE-2019-16884 family):
+    procfs lands where the symlink leads inside the rootfs, and the masks
+    and read-only paths, resolved the same way, still cover it."""
+    b = gk.bundle(["/bin/sh", "-c", "wc -c < /proc/keys;"
+                   " (echo x > /proc/sys/kernel/domainname) 2>/dev/null && echo wrote; true"],
+                  copy_rootfs=True)
+    rootfs = os.path.join(b.path, "rootfs")
+    os.rmdir(os.path.join(rootfs, "proc"))
+    os.makedirs(os.path.join(rootfs, "elsewhere"))
+    os.symlink("/elsewhere", os.path.join(rootfs, "proc"))
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["0"]
+
+
+def test_sysctl_key_cannot_leave_proc_sys(gk):
+    outside = host_dir(gk, "outside")
+    b = gk.bundle(["/bin/true"])
+    b.linux["sysctl"] = {"kernel/../../../../../../..%s/x" % outside: "1"}
+    cid = gk.new_id()
+    p = gk.run(b, cid=cid)
+    assert p.returncode != 0
+    assert "linux.sysctl: invalid key" in p.stderr
+    assert_untouched(outside)
+
+
+# --- a process regaining privileges it was denied -----------------------------
+
+def setuid_probe(gk, **kw):
+    """A bundle whose image has a setuid-root copy of gk-probe."""
+    b = gk.bundle(copy_rootfs=True, **kw)
+    if os.statvfs(b.path).f_flag & os.ST_NOSUID:
+        pytest.skip("%s is on a nosuid mount: no setuid binary works there" % b.path)
+    path = os.path.join(b.path, "rootfs", "bin", "suid-probe")
+    shutil.copy(os.path.join(b.path, "rootfs", "bin", "gk-probe"), path)
+    os.chown(path, 0, 0)
+    os.chmod(path, 0o4755)
+    b.process["user"] = {"uid": 1000, "gid": 1000}
+    return b
+
+
+def probe_line(out, key):
+    for word in out.split():
+        if word.startswith(key + "="):
+            return word.split("=", 1)[1]
+    raise AssertionError("no %s in %r" % (key, out))
+
+
+@pytest.mark.parametrize("nnp", [True, False])
+def test_setuid_binary_under_no_new_privs(gk, nnp):
+    """With noNewPrivileges a setuid-root binary runs as the user; without,
+    the same binary does become root (so this test can tell)."""
+    b = setuid_probe(gk)
+    b.process["args"] = ["/bin/suid-probe", "ids"]
+    b.process["noNewPrivileges"] = nnp
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert probe_line(p.stdout, "euid") == ("1000" if nnp else "0")
+
+
+def test_bounding_set_caps_a_setuid_root_binary(gk):
+    """Becoming root through a setuid binary gives no capability outside
+    the bounding set."""
+    b = setuid_probe(gk)
+    b.process["args"] = ["/bin/sh", "-c", "/bin/suid-probe ids; /bin/suid-probe caps"]
+    b.process["noNewPrivileges"] = False
+    b.process["capabilities"] = {"bounding": ["CAP_KILL"], "effective": [], "permitted": []}
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert probe_line(p.stdout, "euid") == "0"
+    for line in p.stdout.splitlines():
+        if line.startswith(("CapEff", "CapPrm", "CapBnd")):
+            assert set(line.split(":", 1)[1].split()) <= {"CAP_KILL"}, line
+
+
+def test_exec_gets_the_containers_seccomp_and_bounding_set(gk):
+    """`gkrun exec` without --cap gives the new process no more than the
+    container's init: the same bounding set and the same seccomp filter."""
+    b = gk.bundle(["/bin/sleep", "100"])
+    b.process["capabilities"] = {k: ["CAP_KILL"] for k in ("bounding", "effective", "permitted")}
+    b.linux["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+                          "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ERRNO"}]}
+    cid = gk.create(b)
+    gk.gkrun("start", cid, check=True)
+    p = gk.gkrun("exec", cid, "/bin/sh", "-c", "gk-probe syscall getpid; gk-probe caps",
+                 check=True)
+    lines = p.stdout.splitlines()
+    assert lines[0] == "errno=EPERM"
+    caps = {l.split(":")[0]: set(l.split(":", 1)[1].split()) for l in lines[1:] if ":" in l}
+    assert caps["CapBnd"] == {"CAP_KILL"}
+    assert caps["CapEff"] <= {"CAP_KILL"}
