@@ -55,7 +55,7 @@ LIBRUN := $(O)/libgkrun.a
 LIBIMG := $(O)/libgkimg.a
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 
-all: $(O)/gkrun $(O)/gkimg $(O)/gk-probe
+all: $(O)/gkrun $(O)/gkrun-full $(O)/gkimg $(O)/gk-probe
 
 $(O)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -75,8 +75,31 @@ $(LIBIMG): $(call obj,$(IMG_SRC))
 RUN_STATIC := $(foreach l,seccomp cap nftnl yajl_s,\
                 $(wildcard $(shell $(CC) -print-file-name=lib$(l).a)))
 
-$(O)/gkrun: $(O)/runtime/main.o $(LIBRUN) $(LIBGK)
+$(O)/gkrun-full: $(O)/runtime/main.o $(LIBRUN) $(LIBGK)
 	$(CC) $(LDFLAGS) -o $@ $^ $(RUN_STATIC) $(RUN_LIBS)
+
+# gkrun itself is linked static-pie without what needs libmnl or libsystemd,
+# and hands the commands that need them to gkrun-full (runtime/full.c says
+# why).  Without the static archives, or with SAN, it is gkrun-full's twin.
+LIBEXECDIR ?= $(PREFIX)/libexec/gk
+LEAN_ARCHIVES := $(foreach l,c seccomp cap yajl_s,\
+                   $(wildcard $(shell $(CC) -print-file-name=lib$(l).a)))
+LEAN ?= $(if $(SAN),,$(if $(word 4,$(LEAN_ARCHIVES)),1))
+LEAN_OUT := $(call obj,runtime/net_link.c runtime/net_nft.c runtime/cgroup_systemd.c \
+              runtime/sdbus_dl.c runtime/full.c)
+LEAN_OBJ := $(filter-out $(LEAN_OUT),$(call obj,$(RUN_SRC))) $(O)/lean/full.o
+
+$(O)/lean/full.o: runtime/full.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGK_LEAN -DGK_LIBEXECDIR=\"$(LIBEXECDIR)\" -c -o $@ $<
+
+ifeq ($(LEAN),1)
+$(O)/gkrun: $(O)/runtime/main.o $(LEAN_OBJ) $(LIBGK)
+	$(CC) $(LDFLAGS) -static-pie -o $@ $^ $(LEAN_ARCHIVES)
+else
+$(O)/gkrun: $(O)/gkrun-full
+	cp $< $@
+endif
 
 $(O)/gkimg: $(O)/imgtool/main.o $(LIBIMG) $(LIBGK)
 	$(CC) $(LDFLAGS) -o $@ $^ $(IMG_LIBS)
@@ -100,7 +123,7 @@ check:
 # The crash tests' binaries: the same sources with every GK_FAULT point
 # compiled in, kept apart from the normal build (which has none).
 fault:
-	$(MAKE) O=$(O)/fault FAULT=1 $(O)/fault/gkrun $(O)/fault/gkimg
+	$(MAKE) O=$(O)/fault FAULT=1 $(O)/fault/gkrun $(O)/fault/gkrun-full $(O)/fault/gkimg
 
 check-unit: units
 	tests/run-tests.sh --unit-only $(O)
@@ -141,6 +164,7 @@ man: $(MANS)
 
 install: all man
 	install -D -m 0755 $(O)/gkrun $(DESTDIR)$(PREFIX)/bin/gkrun
+	install -D -m 0755 $(O)/gkrun-full $(DESTDIR)$(LIBEXECDIR)/gkrun-full
 	install -D -m 0755 $(O)/gkimg $(DESTDIR)$(PREFIX)/bin/gkimg
 	install -D -m 0644 $(O)/man/gkrun.8 $(DESTDIR)$(PREFIX)/share/man/man8/gkrun.8
 	install -D -m 0644 $(O)/man/gkimg.1 $(DESTDIR)$(PREFIX)/share/man/man1/gkimg.1

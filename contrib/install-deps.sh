@@ -9,7 +9,7 @@ jq go-md2man"
 if [ "${1:-}" = --test ]; then
         pkgs="$pkgs python3 python3-pytest libcmocka-dev jq skopeo umoci docker-registry
 openssl qemu-system-x86 xz-utils runc crun iproute2 procps nftables iputils-ping
-podman containerd conmon bash-completion mmdebstrap"
+podman netavark iptables containerd conmon bash-completion mmdebstrap"
 fi
 missing=""
 for p in $pkgs; do

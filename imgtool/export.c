@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dl.h"
 #include "export.h"
 #include "gk/cleanup.h"
 #include "gk/json.h"
@@ -128,9 +129,12 @@ int gk_export_oci_archive(gk_store *s, const gk_image *img, const char *file,
                           gk_error **err)
 {
         _cleanup_free_ char *tmp = NULL;
-        struct archive *a = archive_write_new();
+        struct archive *a;
         int r = 0;
 
+        if (gk_dl_archive(err) < 0)
+                return -ELIBACC;
+        a = archive_write_new();
         if (!a || asprintf(&tmp, "%s.tmp.%d", file, getpid()) < 0)
                 return gk_error_make(err, ENOMEM, "export");
         archive_write_set_format_pax_restricted(a);

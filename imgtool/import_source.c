@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dl.h"
 #include "gk/cleanup.h"
 #include "gk/util.h"
 #include "import_source.h"
@@ -154,10 +155,13 @@ static int read_entry(gk_import_source *s, struct archive *a, struct archive_ent
 
 static int read_archive(gk_import_source *s, int fd, gk_error **err)
 {
-        struct archive *a = archive_read_new();
+        struct archive *a;
         struct archive_entry *e;
         int r = 0;
 
+        if (gk_dl_archive(err) < 0)
+                return -ELIBACC;
+        a = archive_read_new();
         if (!a)
                 return gk_error_make(err, ENOMEM, "libarchive");
         archive_read_support_filter_gzip(a);

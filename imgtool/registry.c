@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "dl.h"
 #include "gk/cleanup.h"
 #include "gk/util.h"
 #include "manifest.h"
@@ -99,6 +100,8 @@ int gk_registry_new(const char *domain, const char *path, const gk_registry_opts
         const char *host = !strcmp(domain, GK_DOCKER_DOMAIN) ? GK_DOCKER_REGISTRY : domain;
         static bool curl_ready;
 
+        if (gk_dl_curl(err) < 0)
+                return -ELIBACC;
         if (!curl_ready) {
                 curl_global_init(CURL_GLOBAL_DEFAULT);
                 curl_ready = true;

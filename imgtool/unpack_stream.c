@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dl.h"
 #include "unpack.h"
 #include "unpack_stream.h"
 
@@ -162,6 +163,10 @@ int gk_unpack_stream_open(int blob_fd, gk_unpack_stream **out, gk_error **err)
         int r;
 
         *out = NULL;
+        if (gk_dl_archive(err) < 0) {
+                free(s);
+                return -ELIBACC;
+        }
         if (!s)
                 return gk_error_make(err, ENOMEM, "unpack stream");
         pthread_mutex_init(&s->lock, NULL);

@@ -99,6 +99,8 @@ void gk_error_free(gk_error *err)
 
 void gk_error_freep(gk_error **err)
 {
+        if (!err)
+                return;
         gk_error_free(*err);
         *err = NULL;
 }

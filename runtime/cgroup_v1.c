@@ -12,6 +12,7 @@
 
 #include "cgroup_internal.h"
 #include "gk/cleanup.h"
+#include "gk/fault.h"
 #include "gk/util.h"
 
 #define F_MEM "linux.resources.memory."
@@ -112,8 +113,15 @@ int gk_cg_v1_make(gk_cgroup *cg, gk_error **err)
                 /* ENOENT: a concurrent delete removed the empty /gkrun
                  * between our mkdir and the leaf's; make it again. */
                 for (int try = 0; try < 5; try++) {
-                        fd = make_path(root, hi->mnt, cg->path,
-                                       hi->ctrls & GK_CTRL_BIT(GK_CTRL_CPUSET), &made, err);
+                        if (try)
+                                gk_error_freep(err); /* the failed try's */
+                        if (try == 0 && GK_RACE("cgroup.parent-removed"))
+                                fd = gk_error_make(err, ENOENT, "create cgroup `%s%s`",
+                                                   hi->mnt, cg->path);
+                        else
+                                fd = make_path(root, hi->mnt, cg->path,
+                                               hi->ctrls & GK_CTRL_BIT(GK_CTRL_CPUSET), &made,
+                                               err);
                         if (fd != -ENOENT)
                                 break;
                 }

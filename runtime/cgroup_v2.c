@@ -18,6 +18,7 @@
 
 #include "cgroup_internal.h"
 #include "gk/cleanup.h"
+#include "gk/fault.h"
 #include "gk/util.h"
 
 #define F_MEM "linux.resources.memory."
@@ -105,8 +106,14 @@ int gk_cg_v2_make(gk_cgroup *cg, uint32_t ctrls, bool is_default, gk_error **err
 
         /* ENOENT: a concurrent delete removed the empty /gkrun between our
          * mkdir and the leaf's; make it again. */
-        for (int try = 0; try < 5 && fd == -ENOENT; try++)
-                fd = walk(cg, ctrls, true, is_default, 0, &made, err);
+        for (int try = 0; try < 5 && fd == -ENOENT; try++) {
+                if (try)
+                        gk_error_freep(err); /* the failed try's */
+                if (try == 0 && GK_RACE("cgroup.parent-removed"))
+                        fd = gk_error_make(err, ENOENT, "create cgroup `%s`", cg->path);
+                else
+                        fd = walk(cg, ctrls, true, is_default, 0, &made, err);
+        }
 
         /* hybrid: the v1 part already counted; keep the smaller */
         if (cg->mode == GK_CG_V2 || made < cg->created)

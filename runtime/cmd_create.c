@@ -147,8 +147,8 @@ static int run_container(gk_container *c, const create_flags *f, gk_error **err)
         }
         if (r < 0)
                 return r;
-        notify = gk_notify_listen(c->g->root, c->id, err);
-        if ((notify < 0 && err && *err) || gk_container_start_run(c, err) < 0 ||
+        if (gk_notify_listen(c->g->root, c->id, &notify, err) < 0 ||
+            gk_container_start_run(c, err) < 0 ||
             run_poststart(c, err) < 0) {
                 gk_container_delete(c->g, c->id, true, NULL);
                 return gk_error_code(*err);

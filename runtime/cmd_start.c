@@ -116,8 +116,7 @@ int cmd_start(int argc, char **argv, const gk_global *g, gk_error **err)
                 return gk_error_make(err, 0, "cannot start a container that is still being created");
         }
         /* The container's notify socket listens before its process runs. */
-        notify = gk_notify_listen(g->root, id, err);
-        if (notify < 0 && err && *err)
+        if (gk_notify_listen(g->root, id, &notify, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("start.before-fifo");
         if (open_fifo(g->root, st, err) < 0)

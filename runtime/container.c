@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "full.h"
 #include "gk/cleanup.h"
 #include "gk/fault.h"
 #include "gk/util.h"
@@ -121,6 +122,9 @@ int gk_container_load(gk_container *c, gk_error **err)
         for (int t = 0; t < GK_NS_COUNT; t++)
                 c->ns_fds[t] = -1;
         if (gk_id_validate(c->id, err) < 0 || load_config(c, err) < 0)
+                return gk_error_code(*err);
+        /* before anything is made: gkrun-full does the whole command */
+        if (gk_full_spec_wants(c->spec) && gk_full_exec("networking", err) < 0)
                 return gk_error_code(*err);
         return 0;
 }
@@ -389,14 +393,15 @@ static int create_steps(gk_container *c, gk_error **err)
         GK_FAULT("create.after-parent-setup");
         if (gk_sync_send(c->sync_parent, GK_SYNC_GO) < 0)
                 return gk_error_make(err, EPIPE, "container init exited during setup");
-        if (gk_sync_expect(c->sync_parent, GK_SYNC_HOOKS, err) < 0)
+        if (gk_container_runtime_hooks(c) && gk_sync_expect(c->sync_parent, GK_SYNC_HOOKS, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.before-hooks");
         if (run_runtime_hooks(c, &st, err) < 0) {
                 return gk_error_code(*err);
         }
         GK_FAULT("create.after-hooks");
-        gk_sync_send(c->sync_parent, GK_SYNC_HOOKS_DONE);
+        if (gk_container_runtime_hooks(c))
+                gk_sync_send(c->sync_parent, GK_SYNC_HOOKS_DONE);
         if (gk_sync_expect(c->sync_parent, GK_SYNC_READY, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-ready");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "destroy.h"
+#include "full.h"
 #include "gk/cleanup.h"
 #include "gk/fault.h"
 #include "gk/util.h"
@@ -100,6 +101,9 @@ int gk_container_delete(const gk_global *g, const char *id, bool force, gk_error
                 }
                 return r;
         }
+        /* its network or systemd scope needs what only gkrun-full has */
+        if ((st->net || st->systemd_cgroup) && gk_full_exec("delete", err) < 0)
+                return gk_error_code(*err);
         lock = gk_state_lock(g->root, id, err);
         if (lock < 0)
                 return lock;

@@ -192,8 +192,9 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
                 return gk_error_errno(err, "open /proc/self/fd");
         if (gk_rootfs_prepare(c, err) < 0)
                 return gk_error_code(*err);
-        if (gk_sync_send(c->sync_child, GK_SYNC_HOOKS) < 0 ||
-            gk_sync_expect(c->sync_child, GK_SYNC_HOOKS_DONE, err) < 0)
+        if (gk_container_runtime_hooks(c) &&
+            (gk_sync_send(c->sync_child, GK_SYNC_HOOKS) < 0 ||
+             gk_sync_expect(c->sync_child, GK_SYNC_HOOKS_DONE, err) < 0))
                 return err && *err ? gk_error_code(*err) : -EPIPE;
         if (run_create_container_hooks(c, err) < 0)
                 return gk_error_code(*err);

@@ -102,20 +102,21 @@ int gk_notify_prepare(gk_container *c, gk_error **err)
         return 0;
 }
 
-int gk_notify_listen(const char *root, const char *id, gk_error **err)
+int gk_notify_listen(const char *root, const char *id, int *out, gk_error **err)
 {
         _cleanup_free_ char *dir = NULL;
         _cleanup_close_ int dfd = -1, fd = -1;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
+        *out = -1;
         if (!gk_notify_host())
-                return -1;
+                return 0;
         dir = gk_state_path(root, id, "notify");
         if (!dir)
                 return gk_error_make(err, ENOMEM, "notify socket");
         dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
-                return -1; /* created without NOTIFY_SOCKET: nothing listens inside */
+                return 0; /* created without NOTIFY_SOCKET: nothing listens inside */
         /* Through the directory fd: ROOT/ID/notify/notify.sock can be longer
          * than sun_path. */
         snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/notify.sock", dfd);
@@ -128,7 +129,8 @@ int gk_notify_listen(const char *root, const char *id, gk_error **err)
         /* Any user of the container may notify, as with systemd's socket. */
         if (fchmodat(dfd, "notify.sock", 0777, 0) < 0)
                 return gk_error_errno(err, "notify socket: chmod `%s/notify.sock`", dir);
-        return TAKE_FD(fd);
+        *out = TAKE_FD(fd);
+        return 0;
 }
 
 static bool watched_alive(pid_t pid)

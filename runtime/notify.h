@@ -29,10 +29,10 @@ const char *gk_notify_host(void);
  * entry to c->spec.  Does nothing without NOTIFY_SOCKET. */
 int gk_notify_prepare(gk_container *c, gk_error **err);
 
-/* start/run: binds ROOT/ID/notify/notify.sock.  Returns the socket, or -1
- * (no error) when there is nothing to relay: no NOTIFY_SOCKET, or a
- * container created without one. */
-int gk_notify_listen(const char *root, const char *id, gk_error **err);
+/* start/run: binds ROOT/ID/notify/notify.sock and puts the socket in *FD,
+ * or -1 when there is nothing to relay: no NOTIFY_SOCKET, or a container
+ * created without one.  Returns 0 or -errno. */
+int gk_notify_listen(const char *root, const char *id, int *fd, gk_error **err);
 
 /* Waits on FD (from gk_notify_listen) for a READY= line while WATCH
  * lives, then sends that line and MAINPID=MAINPID to the caller's socket

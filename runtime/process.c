@@ -190,8 +190,9 @@ static int enter_cwd(const char *cwd, gk_error **err)
         if (errno == ELOOP)
                 return gk_error_plain(err, ELOOP, "chdir to cwd (\"%s\") set in config.json failed:"
                                       " a /proc magic link or a symlink loop", cwd);
-        if (errno != ENOSYS)
-                return gk_error_errno(err, "chdir to cwd (\"%s\") set in config.json failed", cwd);
+        /* Any other failure may be the seccomp filter, loaded already when
+         * no_new_privs is off, refusing openat2 (Docker's older profiles
+         * lack it): chdir then tells the real reason, getcwd the escape. */
         if (chdir(cwd) < 0)
                 return gk_error_errno(err, "chdir to cwd (\"%s\") set in config.json failed", cwd);
         if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')

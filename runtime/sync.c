@@ -71,7 +71,7 @@ int gk_sync_expect(int fd, enum gk_sync_type want, gk_error **err)
         if (m.type == GK_SYNC_ERROR) {
                 ((char *) &m)[n] = '\0';
                 gk_error_make(err, 0, "%s", m.text);
-                if (*err)
+                if (err && *err)
                         (*err)->errnum = m.errnum;
                 return m.errnum ? -m.errnum : -EINVAL;
         }

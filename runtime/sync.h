@@ -7,8 +7,8 @@
  *   clone ------------------------> waits for GK_SYNC_GO
  *   id maps, cgroup, network
  *   GK_SYNC_GO  ------------------> namespaces joined, mounts made
- *              <------------------- GK_SYNC_HOOKS (run prestart + createRuntime)
- *   hooks run
+ *              <------------------- GK_SYNC_HOOKS (run prestart + createRuntime;
+ *   hooks run                         this round trip only when there are some)
  *   GK_SYNC_HOOKS_DONE -----------> createContainer hooks, pivot_root,
  *                                   console, process checks
  *              <------------------- GK_SYNC_READY (waits for start)

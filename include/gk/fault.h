@@ -12,7 +12,11 @@
  * Names start with the command whose run reaches them (create, start,
  * exec, delete, pull, bundle); a point must be reached by that command's
  * ordinary run (the test fails for a point it cannot reach).  Only the
- * parent side may have points: a cloned child shares the environment. */
+ * parent side may have points: a cloned child shares the environment.
+ *
+ * GK_RACE("cgroup.parent-removed") is true, in the fault build only, when
+ * the environment variable GK_RACE names it: it stands in for a race
+ * lost to a concurrent process, so the recovery path runs on demand. */
 #ifndef GK_FAULT_H
 #define GK_FAULT_H
 
@@ -34,8 +38,17 @@ static inline void gk_fault_point(const char *name)
                 raise(SIGKILL);
 }
 #define GK_FAULT(name) gk_fault_point(name)
+
+static inline int gk_fault_race(const char *name)
+{
+        const char *want = getenv("GK_RACE");
+
+        return want && !strcmp(want, name);
+}
+#define GK_RACE(name) gk_fault_race(name)
 #else
 #define GK_FAULT(name) ((void) 0)
+#define GK_RACE(name) 0
 #endif
 
 #endif

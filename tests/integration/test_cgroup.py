@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import CGROUP_ROOT, GKRUN, cgroup_dirs
+from conftest import BUILD, CGROUP_ROOT, GKRUN, cgroup_dirs
 
 pytestmark = pytest.mark.cgroup
 
@@ -535,6 +535,36 @@ def test_concurrent_containers_share_the_slice(gk):
             assert p.returncode == 0, errs
         procs = []
     assert all(cgroup_dirs(cid) == [] for cid in gk.ids)
+
+
+FAULT_GKRUN = os.path.join(os.environ.get("GK_FAULT_BUILD", os.path.join(BUILD, "fault")),
+                           "gkrun")
+
+
+@pytest.mark.skipif(not os.path.exists(FAULT_GKRUN), reason="no fault build: run `make fault`")
+def test_create_recovers_from_losing_the_parent_to_a_concurrent_delete(gk):
+    """The shared /gkrun parent removed by another container's delete
+    while this one is created: the retry succeeds and leaves no stale
+    error behind (one made a healthy `run` delete its own container and
+    crash).  GK_RACE forces the lost race in the fault build."""
+    b = gk.bundle(["/bin/sh", "-c", "echo alive; cat /proc/self/cgroup"])
+    b.write()
+    env = dict(os.environ, GK_RACE="cgroup.parent-removed")
+    for detach in (False, True):
+        cid = gk.new_id()
+        args = [FAULT_GKRUN, "--root", gk.root, "run", "--bundle", b.path] + \
+            (["--detach"] if detach else []) + [cid]
+        p = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env)
+        assert p.returncode == 0, p.stderr
+        assert p.stderr == ""
+        if not detach:
+            assert p.stdout.startswith("alive\n") and cid in p.stdout, p.stdout
+            assert cgroup_dirs(cid) == []
+        else:
+            d = subprocess.run([GKRUN, "--root", gk.root, "delete", "--force", cid],
+                               capture_output=True, text=True, timeout=60)
+            assert d.returncode == 0, d.stderr
+            assert cgroup_dirs(cid) == []
 
 
 @pytest.mark.parametrize("cgroupns", [False, True], ids=["host-cgroupns", "private-cgroupns"])

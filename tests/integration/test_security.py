@@ -147,6 +147,24 @@ def test_seccomp_errno_default_eperm(gk, nnp):
     assert run_ok(gk, b).strip() == "errno=EPERM"
 
 
+@pytest.mark.parametrize("errno_ret", [1, 38], ids=["EPERM", "ENOSYS"])
+def test_cwd_is_entered_when_seccomp_refuses_openat2(gk, errno_ret):
+    """Without no_new_privs the filter is loaded before the cwd is entered;
+    a profile without openat2 (Docker's older ones) must not break that,
+    and a /proc fd link as cwd is still refused."""
+    rule = [{"names": ["openat2"], "action": "SCMP_ACT_ERRNO", "errnoRet": errno_ret}]
+    b = seccomp_bundle(gk, ["/bin/sh", "-c", "pwd"], rule)
+    b.process["noNewPrivileges"] = False
+    b.process["cwd"] = "/tmp"
+    assert run_ok(gk, b).strip() == "/tmp"
+    for fd in range(3, 9):
+        b = seccomp_bundle(gk, ["/bin/sh", "-c", "pwd"], rule)
+        b.process["noNewPrivileges"] = False
+        b.process["cwd"] = "/proc/self/fd/%d" % fd
+        p = gk.run(b)
+        assert p.returncode != 0 and "chdir to cwd" in p.stderr, (fd, p.stdout, p.stderr)
+
+
 def test_seccomp_errno_ret_and_mode(gk):
     b = seccomp_bundle(gk, ["/bin/sh", "-c", "gk-probe syscall mkdir; gk-probe seccomp; gk-probe nnp"],
                        [{"names": ["mkdir", "no_such_syscall_anywhere"], "action": "SCMP_ACT_ERRNO",
