@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "dl.h"
+#include "dl_forward.h"
 
 #ifndef GK_ARCHIVE_SONAME
 #define GK_ARCHIVE_SONAME "libarchive.so.13"
@@ -91,50 +91,15 @@ typedef struct archive_entry E;
 /* The variadic call, written out below. */
 #define VARIADIC(X) X(archive_set_error)
 
-#define INDEX(ret, fail, name, params, args) i_##name,
-#define VINDEX(name, params, args) i_##name,
-#define NAME(ret, fail, name, params, args) #name,
-#define VNAME(name, params, args) #name,
-#define XINDEX(name) i_##name,
-#define XNAME(name) #name,
 
-enum { CALLS(INDEX) VOID_CALLS(VINDEX) VARIADIC(XINDEX) N_CALLS };
-static const char *const names[] = { CALLS(NAME) VOID_CALLS(VNAME) VARIADIC(XNAME) };
-static void *fns[N_CALLS];
-static gk_dl_lib lib = { .soname = GK_ARCHIVE_SONAME,
-                         .purpose = "to unpack layers and read or write archives",
-                         .names = names, .fns = fns, .n = N_CALLS };
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-static void load(void)
-{
-        gk_dl_open(&lib);
-}
-
-static bool ready(void)
-{
-        pthread_once(&once, load);
-        return lib.handle != NULL;
-}
+GK_DL_LIBRARY(GK_ARCHIVE_SONAME, "to unpack layers and read or write archives")
 
 int gk_dl_archive(gk_error **err)
 {
         return ready() ? 0 : gk_dl_fail(&lib, err);
 }
 
-#define FORWARD(ret, fail, name, params, args)                                  \
-        ret(name) params                                                        \
-        {                                                                       \
-                return ready() ? ((ret(*) params) fns[i_##name]) args : (fail); \
-        }
-#define FORWARD_VOID(name, params, args)                        \
-        void(name) params                                       \
-        {                                                       \
-                if (ready())                                    \
-                        ((void (*) params) fns[i_##name]) args; \
-        }
-CALLS(FORWARD)
-VOID_CALLS(FORWARD_VOID)
+GK_DL_FORWARDERS
 
 /* libarchive has no va_list form: the message is formatted here. */
 void(archive_set_error)(A *a, int num, const char *fmt, ...)

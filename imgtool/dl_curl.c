@@ -11,7 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-#include "dl.h"
+#include "dl_forward.h"
 
 #ifndef GK_CURL_SONAME
 #define GK_CURL_SONAME "libcurl.so.4"
@@ -51,50 +51,15 @@
 /* The variadic calls, written out below. */
 #define VARIADIC(X) X(curl_easy_setopt) X(curl_easy_getinfo) X(curl_multi_setopt) X(curl_share_setopt)
 
-#define INDEX(ret, fail, name, params, args) i_##name,
-#define VINDEX(name, params, args) i_##name,
-#define XINDEX(name) i_##name,
-#define NAME(ret, fail, name, params, args) #name,
-#define VNAME(name, params, args) #name,
-#define XNAME(name) #name,
 
-enum { CALLS(INDEX) VOID_CALLS(VINDEX) VARIADIC(XINDEX) N_CALLS };
-static const char *const names[] = { CALLS(NAME) VOID_CALLS(VNAME) VARIADIC(XNAME) };
-static void *fns[N_CALLS];
-static gk_dl_lib lib = { .soname = GK_CURL_SONAME, .purpose = "to talk to registries",
-                         .names = names, .fns = fns, .n = N_CALLS };
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-static void load(void)
-{
-        gk_dl_open(&lib);
-}
-
-static bool ready(void)
-{
-        pthread_once(&once, load);
-        return lib.handle != NULL;
-}
+GK_DL_LIBRARY(GK_CURL_SONAME, "to talk to registries")
 
 int gk_dl_curl(gk_error **err)
 {
         return ready() ? 0 : gk_dl_fail(&lib, err);
 }
 
-#define FORWARD(ret, fail, name, params, args)                                  \
-        ret(name) params                                                        \
-        {                                                                       \
-                return ready() ? ((ret(*) params) fns[i_##name]) args : (fail); \
-        }
-#define FORWARD_VOID(name, params, args)                          \
-        void(name) params                                         \
-        {                                                         \
-                if (ready())                                      \
-                        ((void (*) params) fns[i_##name]) args;   \
-        }
-
-CALLS(FORWARD)
-VOID_CALLS(FORWARD_VOID)
+GK_DL_FORWARDERS
 
 /* A setopt takes one value after the option, of the type the option's
  * number says (curl numbers them by type, CURLOPTTYPE_*); it is passed on

@@ -75,17 +75,13 @@ int gk_layer_clean_tmp(const char *root, gk_error **err)
 {
         _cleanup_close_ int lfd = open_layers_dir(root, err);
         _cleanup_closedir_ DIR *d = NULL;
-        int tfd;
         struct dirent *de;
 
         if (lfd < 0)
                 return lfd;
-        tfd = openat(lfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (tfd < 0 || !(d = fdopendir(tfd))) {
-                if (tfd >= 0)
-                        close(tfd);
+        d = gk_opendir_at(lfd, "tmp");
+        if (!d)
                 return gk_error_errno(err, "open `%s/layers/tmp`", root);
-        }
         if (flock(dirfd(d), LOCK_EX | LOCK_NB) < 0)
                 return 0; /* an unpack is starting: clean next time */
         while ((de = readdir(d))) {

@@ -109,6 +109,17 @@ bool gk_store_has_blob(gk_store *s, const char *digest)
                S_ISREG(st.st_mode);
 }
 
+int64_t gk_store_blob_size(gk_store *s, const char *digest)
+{
+        struct stat st;
+
+        if (gk_digest_check(digest, "blob", NULL) < 0 ||
+            fstatat(s->blobs_fd, gk_digest_hex(digest), &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(st.st_mode))
+                return -1;
+        return st.st_size;
+}
+
 int gk_store_open_blob(gk_store *s, const char *digest, gk_error **err)
 {
         int fd;

@@ -40,6 +40,8 @@ int gk_store_hold(gk_store *s, gk_error **err);
 /* ---- blobs ---- */
 
 bool gk_store_has_blob(gk_store *s, const char *digest);
+/* Its size in bytes, or -1 when it is not in the store. */
+int64_t gk_store_blob_size(gk_store *s, const char *digest);
 /* An fd reading blob DIGEST (O_RDONLY|O_CLOEXEC). */
 int gk_store_open_blob(gk_store *s, const char *digest, gk_error **err);
 /* A whole blob in memory (JSON documents: at most 16 MiB), NUL-terminated. */

@@ -102,15 +102,11 @@ static void check_blob(int dfd, const char *name, gk_store_check *res)
 static void each_entry(int at, const char *dir, gk_store_check *res,
                        void (*fn)(int dfd, const char *name, const char *dir, gk_store_check *res))
 {
-        _cleanup_closedir_ DIR *d = NULL;
-        int fd = openat(at, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = gk_opendir_at(at, dir);
         struct dirent *de;
 
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                if (fd >= 0)
-                        close(fd);
+        if (!d)
                 return;
-        }
         while ((de = readdir(d)))
                 if (!skip_name(de->d_name))
                         fn(dirfd(d), de->d_name, dir, res);

@@ -110,15 +110,11 @@ static bool bundle_gone(yajl_val rec)
 /* Layers live bundles use (the records in ROOT/bundles, from bundle.c). */
 static int keep_bundles(gk_store *s, keep *layers)
 {
-        _cleanup_closedir_ DIR *d = NULL;
-        int fd = openat(s->root_fd, "bundles", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = gk_opendir_at(s->root_fd, "bundles");
         struct dirent *de;
 
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                if (fd >= 0)
-                        close(fd);
+        if (!d)
                 return 0;
-        }
         while ((de = readdir(d))) {
                 _cleanup_(gk_json_freep) yajl_val rec = NULL;
                 _cleanup_free_ char *text = NULL;
@@ -145,15 +141,11 @@ static int keep_bundles(gk_store *s, keep *layers)
  * a lock on). */
 static void sweep_files(int dirfd, const keep *k, uint64_t *count, uint64_t *bytes)
 {
-        _cleanup_closedir_ DIR *d = NULL;
-        int fd = dup(dirfd);
+        _cleanup_closedir_ DIR *d = gk_opendir_at(dirfd, ".");
         struct dirent *de;
 
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                if (fd >= 0)
-                        close(fd);
+        if (!d)
                 return;
-        }
         while ((de = readdir(d))) {
                 _cleanup_close_ int f = -1;
                 struct stat st;
@@ -200,15 +192,11 @@ static void sweep_layers(gk_store *s, const keep *layers, uint64_t *count)
  * killed halfway: their writers hold the locks gc holds now. */
 static void sweep_rewrites(int at, const char *dir)
 {
-        _cleanup_closedir_ DIR *d = NULL;
-        int fd = openat(at, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = gk_opendir_at(at, dir);
         struct dirent *de;
 
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                if (fd >= 0)
-                        close(fd);
+        if (!d)
                 return;
-        }
         while ((de = readdir(d)))
                 if (de->d_name[0] != '.' && strstr(de->d_name, ".tmp."))
                         unlinkat(dirfd(d), de->d_name, 0);

@@ -313,6 +313,42 @@ bool gk_str_has_prefix(const char *s, const char *prefix)
         return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+DIR *gk_opendir_at(int at, const char *name)
+{
+        int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d;
+
+        if (fd < 0)
+                return NULL;
+        d = fdopendir(fd);
+        if (!d) {
+                int saved = errno;
+
+                close(fd);
+                errno = saved;
+        }
+        return d;
+}
+
+char *gk_mountinfo_unescape(const char *s)
+{
+        char *out = malloc(strlen(s) + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        while (*s) {
+                if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+                    s[3] >= '0' && s[3] <= '7') {
+                        *o++ = (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+                        s += 4;
+                } else {
+                        *o++ = *s++;
+                }
+        }
+        *o = '\0';
+        return out;
+}
+
 int64_t gk_now_ns(void)
 {
         struct timespec ts;

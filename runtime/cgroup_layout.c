@@ -77,26 +77,6 @@ uint32_t gk_cg_parse_ctrl_list(const char *text)
         return bits;
 }
 
-/* mountinfo escapes blanks in paths as \040 and so on. */
-static char *unescape(const char *s)
-{
-        char *out = malloc(strlen(s) + 1), *o = out;
-
-        if (!out)
-                return NULL;
-        while (*s) {
-                if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-                    s[3] >= '0' && s[3] <= '7') {
-                        *o++ = (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-                        s += 4;
-                } else {
-                        *o++ = *s++;
-                }
-        }
-        *o = '\0';
-        return out;
-}
-
 static uint32_t superopt_ctrls(char *opts)
 {
         char *save = NULL;
@@ -128,7 +108,7 @@ static int add_v1(gk_cg_layout *lay, const char *mnt, uint32_t ctrls)
                         return 0; /* the same hierarchy mounted twice */
         if (lay->n_v1 == GK_CG_MAX_HIER)
                 return 0;
-        lay->v1[lay->n_v1].mnt = unescape(mnt);
+        lay->v1[lay->n_v1].mnt = gk_mountinfo_unescape(mnt);
         if (!lay->v1[lay->n_v1].mnt)
                 return -ENOMEM;
         lay->v1[lay->n_v1].ctrls = ctrls;
@@ -167,7 +147,7 @@ static int parse_line(gk_cg_layout *lay, char *line)
                 return ctrls || named ? add_v1(lay, f[4], ctrls) : 0;
         }
         if (!strcmp(type, "cgroup2") && !lay->v2_mnt) {
-                lay->v2_mnt = unescape(f[4]);
+                lay->v2_mnt = gk_mountinfo_unescape(f[4]);
                 return lay->v2_mnt ? 0 : -ENOMEM;
         }
         return 0;

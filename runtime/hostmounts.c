@@ -35,26 +35,6 @@ static void mnt_list_done(mnt_list *l)
         *l = (mnt_list){ 0 };
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static char *unescape(const char *s)
-{
-        char *out = malloc(strlen(s) + 1), *o = out;
-
-        if (!out)
-                return NULL;
-        while (*s) {
-                if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-                    s[3] >= '0' && s[3] <= '7') {
-                        *o++ = (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-                        s += 4;
-                } else {
-                        *o++ = *s++;
-                }
-        }
-        *o = '\0';
-        return out;
-}
-
 static bool at_or_under(const char *path, const char *dir)
 {
         size_t n = strlen(dir);
@@ -97,7 +77,7 @@ static int list_mounts(const char *rootfs, mnt_list *out, gk_error **err)
 
                 if (sscanf(line, "%31s %*s %*s %*s %4095s", id, point) != 2)
                         continue;
-                path = unescape(point);
+                path = gk_mountinfo_unescape(point);
                 if (!path)
                         return gk_error_make(err, ENOMEM, "mountinfo");
                 if (at_or_under(path, rootfs) && add_entry(out, id, point, path) < 0)

@@ -6,6 +6,7 @@
  * out of the container. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +40,34 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
         return fd < 0 ? -errno : (int) fd;
 }
 
+/* A component NAME of PATH (under PARENT) that exists but cannot be
+ * followed is a dangling symlink: as runc does, the path continues at the
+ * link's target, inside the root.  Puts in *out where the path goes now:
+ * the target (relative to DIR, the component's directory, when relative)
+ * and REST, the components after it.  0 when NAME is not a symlink. */
+static int follow_dangling(int parent, const char *dir, const char *name, const char *rest,
+                           char **out)
+{
+        char target[PATH_MAX];
+        struct stat st;
+        ssize_t n;
+        int r;
+
+        if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+                return 0;
+        n = readlinkat(parent, name, target, sizeof(target) - 1);
+        if (n <= 0)
+                return -EINVAL;
+        target[n] = '\0';
+        r = asprintf(out, "%s/%s/%s", target[0] == '/' ? "" : dir, target, rest ? rest : "");
+        return r < 0 ? -ENOMEM : 1;
+}
+
 /* Creates the missing directories of PATH (and, with mkfile, its last
- * component as a file), each under a parent resolved inside the root. */
-static int make_path(int rootfd, const char *path, bool mkfile, gk_error **err)
+ * component as a file), each under a parent resolved inside the root;
+ * dangling symlinks on the way are followed (at most 40, the kernel's
+ * limit), their targets made inside the root. */
+static int make_path(int rootfd, const char *path, bool mkfile, int links, gk_error **err)
 {
         _cleanup_free_ char *p = strdup(path);
         char *s;
@@ -62,16 +88,28 @@ static int make_path(int rootfd, const char *path, bool mkfile, gk_error **err)
                 if (fd >= 0) {
                         close(fd);
                 } else if (fd == -ENOENT) {
+                        _cleanup_free_ char *next = NULL;
                         char *base = strrchr(p, '/');
                         const char *name = base ? base + 1 : p;
+                        int r;
 
                         if (base)
                                 *base = '\0';
                         parent = openat2_in_root(rootfd, base ? p : "/", O_PATH | O_DIRECTORY);
+                        r = parent < 0 ? 0 : follow_dangling(parent, base ? p : "", name,
+                                                             slash ? slash + 1 : NULL, &next);
                         if (base)
                                 *base = '/';
                         if (parent < 0)
                                 return gk_error_make(err, -parent, "resolve `%s` in rootfs", p);
+                        if (r < 0)
+                                return gk_error_make(err, -r, "resolve `%s` in rootfs", p);
+                        if (r > 0) {
+                                if (links >= 40)
+                                        return gk_error_make(err, ELOOP, "resolve `%s` in rootfs",
+                                                             path);
+                                return make_path(rootfd, next, mkfile, links + 1, err);
+                        }
                         if (last && mkfile) {
                                 fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
                                 if (fd < 0 && errno != EEXIST)
@@ -98,7 +136,7 @@ int gk_open_in_root(int rootfd, const char *path, int flags, bool mkdirs, bool m
         int fd = openat2_in_root(rootfd, path, flags);
 
         if (fd == -ENOENT && mkdirs) {
-                if (make_path(rootfd, path, mkfile, err) < 0)
+                if (make_path(rootfd, path, mkfile, 0, err) < 0)
                         return gk_error_code(*err);
                 fd = openat2_in_root(rootfd, path, flags);
         }

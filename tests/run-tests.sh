@@ -34,6 +34,31 @@ if [ "$mode" = all ] || [ "$mode" = unit ]; then
         done
 fi
 
+# The fuzz targets once through their committed seeds (tests/fuzz/corpus;
+# `make fuzz` runs them for longer): what made a crash once stays tested.
+# Each target counts as one test; without a clang that links libFuzzer
+# they are skipped, with the reason.
+if [ "$mode" = all ] || [ "$mode" = unit ]; then
+        probe=$(mktemp -d /tmp/gk-fuzzprobe.XXXXXX)
+        printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }\n' \
+                >"$probe/p.c"
+        if ! command -v clang >/dev/null ||
+                ! clang -fsanitize=fuzzer,address -o "$probe/p" "$probe/p.c" 2>/dev/null; then
+                echo "fuzz seeds skipped: clang with libFuzzer not found (contrib/install-deps.sh --test)"
+                skipped=$((skipped + 1))
+        else
+                for src in tests/fuzz/fuzz_*.c; do
+                        if out=$(tests/fuzz/run.sh 0 "$src" 2>&1); then
+                                passed=$((passed + 1))
+                        else
+                                failed=$((failed + 1))
+                        fi
+                        printf '%s\n' "$out" | head -40
+                done
+        fi
+        rm -rf "$probe"
+fi
+
 # pytest [ARGS...]: runs the integration tests, adds their counts.  With
 # GK_V1_VIEW set, in a mount namespace without the host's cgroup2 mount.
 run_pytest() {

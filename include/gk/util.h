@@ -2,6 +2,7 @@
 #ifndef GK_UTIL_H
 #define GK_UTIL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +48,14 @@ size_t gk_strv_len(char *const *v);
 char **gk_strv_dup(char *const *v);
 
 bool gk_str_has_prefix(const char *s, const char *prefix);
+
+/* NAME (relative to AT; "." for AT itself) opened for readdir; NULL with
+ * errno set when it cannot be. */
+DIR *gk_opendir_at(int at, const char *name);
+
+/* A copy of a /proc/self/mountinfo field with its \\ooo escapes (space,
+ * tab, newline, backslash) decoded; NULL when out of memory. */
+char *gk_mountinfo_unescape(const char *s);
 
 /* Nanoseconds of CLOCK_REALTIME formatted as RFC 3339 with nanoseconds in UTC. */
 int gk_format_time_rfc3339(char *buf, size_t size, int64_t ns_since_epoch);

@@ -5,7 +5,8 @@ try, asserts the escape fails, and that the host is unchanged.
  1. overwriting the runtime binary through /proc/self/exe (CVE-2019-5736):
     init and `exec` here; /proc/PID/exe of `gkrun exec` in
     test_exec_console.py::test_exec_process_cannot_open_gkrun_binary
- 2. mount destinations that are symlinks or `..` out of the rootfs: here;
+ 2. mount destinations that are symlinks or `..` out of the rootfs, and
+    dangling symlinks (their targets made inside the rootfs): here;
     a tmpfs destination in test_lifecycle.py::test_mount_destination_symlink_cannot_escape
  3. /dev entries that are symlinks: /dev/null (CVE-2025-31133), /dev/console,
     /dev itself for linux.devices: here
@@ -192,6 +193,37 @@ def test_bind_mount_destination_cannot_leave_rootfs(gk, kind):
     assert_untouched(outside)
     assert p.returncode == 0 and "volume" in p.stdout, p.stderr
     assert os.listdir(inside) == []  # the bind was in the container's namespace
+
+
+@pytest.mark.parametrize("kind", ["absolute", "relative", "file"])
+def test_dangling_symlink_destination_is_made_inside_rootfs(gk, kind):
+    """A destination that is a symlink to something missing (an image's
+    /etc/resolv.conf pointing into /run) is followed as runc does: the
+    target is made inside the rootfs, wherever the link points."""
+    outside = host_dir(gk, "outside")
+    src = host_dir(gk, "volume")
+    with open(os.path.join(src, "v"), "w") as f:
+        f.write("volume\n")
+    b = no_tmp_mount(gk.bundle(copy_rootfs=True))
+    rootfs = os.path.join(b.path, "rootfs")
+    if kind == "file":
+        os.makedirs(os.path.join(rootfs, "etc"), exist_ok=True)
+        os.symlink("../run/resolve/stub.conf", os.path.join(rootfs, "etc", "stub.conf"))
+        dest, source, made = "/etc/stub.conf", os.path.join(src, "v"), "run/resolve/stub.conf"
+        check = "cat /etc/stub.conf"
+    else:
+        target = outside + "/data" if kind == "absolute" else \
+            "../../../../../../../.." + outside + "/data"
+        os.symlink(target, os.path.join(rootfs, "escape"))
+        dest, source, made = "/escape/sub", src, outside.lstrip("/") + "/data/sub"
+        check = "cat /escape/sub/v; echo x > /escape/sub/w"
+    b.process["args"] = ["/bin/sh", "-c", check]
+    b.config["mounts"].append({"destination": dest, "type": "bind", "source": source,
+                               "options": ["rbind"]})
+    p = gk.run(b)
+    assert p.returncode == 0 and p.stdout.startswith("volume"), p.stderr
+    assert_untouched(outside)
+    assert os.path.lexists(os.path.join(rootfs, made))
 
 
 def rootfs_dev_bundle(gk, args, **kw):

@@ -395,6 +395,26 @@ def test_oversized_blob_is_refused(proxy, registry, root):
     assert d[7:] not in store_blobs(root) and images(root) == []
 
 
+def test_stored_blob_under_a_wrong_size_is_refused(proxy, registry, root):
+    """The config is in the store already and hashes right, but the new
+    manifest gives it another size: refused as a download would be."""
+    repo = unique()
+    img = small_image(b"wrongsize")
+    registry.push_image(repo, "v1", img)
+    gkimg(root, "pull", "%s/%s:v1" % (proxy.host, repo), check=True)
+    before = store_blobs(root)
+    m = json.loads(img.manifest)
+    m["config"]["size"] += 7
+    proxy.fault(path="/manifests/", status=200, body=json.dumps(m).encode(),
+                headers={"Content-Type": m["mediaType"]})
+    r = gkimg(root, "pull", "%s/%s:v1" % (proxy.host, repo))
+    assert r.returncode == 1
+    assert "blob %s: the manifest says %d bytes, the content has %d" % (
+        m["config"]["digest"], len(img.config) + 7, len(img.config)) in r.stderr, r.stderr
+    assert store_blobs(root) == before and len(images(root)) == 1
+    assert_store_consistent(root)
+
+
 def test_corrupt_manifest_is_refused(proxy, registry, root):
     repo = unique()
     img = small_image(b"badmanifest")

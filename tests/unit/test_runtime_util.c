@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -12,6 +13,7 @@
 #include "../../runtime/state.h"
 #include "gk/cleanup.h"
 #include "gk/opts.h"
+#include "gk/util.h"
 
 static void test_flag_spellings(void **state)
 {
@@ -119,6 +121,31 @@ static void test_error_wrap(void **state)
         assert_int_equal(gk_error_code(err), -EEXIST);
         gk_error_freep(&err);
         assert_null(err);
+        /* no error object at all: every call is still safe */
+        assert_int_equal(gk_error_make(NULL, EIO, "x"), -EIO);
+        gk_error_freep(NULL);
+}
+
+static void test_mountinfo_unescape(void **state)
+{
+        static const struct {
+                const char *in, *out;
+        } cases[] = {
+                { "/plain", "/plain" },
+                { "/a\\040b\\011c\\012d\\134e", "/a b\tc\nd\\e" },
+                { "/end\\04", "/end\\04" },   /* short: kept as is */
+                { "/hi\\400", "/hi\\400" },   /* not a byte: kept */
+                { "/x\\08", "/x\\08" },       /* not octal: kept */
+                { "", "" },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char *got = gk_mountinfo_unescape(cases[i].in);
+
+                assert_non_null(got);
+                assert_string_equal(got, cases[i].out);
+                free(got);
+        }
 }
 
 int main(void)
@@ -127,6 +154,7 @@ int main(void)
                 cmocka_unit_test(test_flag_spellings), cmocka_unit_test(test_flag_errors),
                 cmocka_unit_test(test_container_ids),  cmocka_unit_test(test_signals),
                 cmocka_unit_test(test_exit_status),    cmocka_unit_test(test_error_wrap),
+                cmocka_unit_test(test_mountinfo_unescape),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
