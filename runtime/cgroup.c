@@ -593,11 +593,16 @@ static int remove_below(const char *root, const char *path, unsigned count, gk_e
         if (asprintf(&p, "%s%s", root, path) < 0)
                 return gk_error_make(err, ENOMEM, "cgroup");
         for (unsigned i = 0; i < count; i++) {
+                int e = rmdir(p) < 0 ? errno : 0;
                 char *slash;
 
-                if (i == 0)
+                /* sub-cgroups the container made go first; most have none */
+                if (i == 0 && (e == EBUSY || e == ENOTEMPTY)) {
                         gk_cg_tree_clear(p);
-                if (rmdir(p) < 0 && errno != ENOENT) {
+                        e = rmdir(p) < 0 ? errno : 0;
+                }
+                if (e && e != ENOENT) {
+                        errno = e;
                         if (i == 0)
                                 return gk_error_errno(err, "remove cgroup `%s`", p);
                         break; /* a parent still in use by someone else */

@@ -379,28 +379,63 @@ int gk_cg_v1_apply(int fd, enum gk_cg_ctrl c, const gk_resources *r, bool update
         }
 }
 
+#define F_DEV "linux.resources.devices"
+
+/* devices.allow and devices.deny, opened once for all the rules. */
+typedef struct {
+        int allow, deny;
+} rule_files;
+
+static int put_rule(const rule_files *f, bool allow, const char *rule, gk_error **err)
+{
+        size_t len = strlen(rule);
+        ssize_t n;
+
+        do
+                n = write(allow ? f->allow : f->deny, rule, len);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return gk_error_errno(err, F_DEV ": cannot set %s (%s)", rule,
+                                      allow ? "devices.allow" : "devices.deny");
+        if ((size_t) n != len)
+                return gk_error_make(err, EIO, F_DEV ": cannot set %s: short write", rule);
+        return 0;
+}
+
 /* One spec rule in the v1 syntax: "c 1:3 rwm".  A type "a" rule that is
  * not the full wildcard becomes a "c" and a "b" rule, since the kernel
  * reads any "a" as every device with every access. */
-static int v1_rule(int fd, const gk_device_rule *d, gk_error **err)
+static int v1_rule(const rule_files *f, const gk_device_rule *d, gk_error **err)
 {
-        const char *file = d->allow ? "devices.allow" : "devices.deny";
         const char *acc = d->access ? d->access : "rwm";
-        char maj[24] = "*", min[24] = "*";
+        char maj[24] = "*", min[24] = "*", rule[80];
 
         if (d->type == 'a' && d->major < 0 && d->minor < 0 && strlen(acc) == 3)
-                return gk_cg_write(fd, file, "a", "linux.resources.devices", err);
+                return put_rule(f, d->allow, "a", err);
         if (d->major >= 0)
                 snprintf(maj, sizeof(maj), "%" PRId64, d->major);
         if (d->minor >= 0)
                 snprintf(min, sizeof(min), "%" PRId64, d->minor);
         for (const char *t = d->type == 'a' ? "cb" : (d->type == 'b' ? "b" : "c"); *t; t++) {
-                int r = gk_cg_writef(fd, file, "linux.resources.devices", err, "%c %s:%s %s",
-                                     *t, maj, min, acc);
-                if (r < 0)
+                int r;
+
+                snprintf(rule, sizeof(rule), "%c %s:%s %s", *t, maj, min, acc);
+                if ((r = put_rule(f, d->allow, rule, err)) < 0)
                         return r;
         }
         return 0;
+}
+
+static int open_rule_file(int dirfd, const char *file, gk_error **err)
+{
+        int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return errno == ENOENT
+                               ? gk_error_plain(err, ENOENT, F_DEV ": not supported here: the "
+                                                "cgroup has no `%s`", file)
+                               : gk_error_errno(err, F_DEV ": open `%s`", file);
+        return fd;
 }
 
 /* From deny-all, the spec's rules then the default allow-list in order.
@@ -408,17 +443,22 @@ static int v1_rule(int fd, const gk_device_rule *d, gk_error **err)
  * an exactly matching allow (the v2 program is exact, last match wins). */
 int gk_cg_v1_devices(int fd, const gk_resources *r, gk_error **err)
 {
+        _cleanup_close_ int allow = open_rule_file(fd, "devices.allow", err);
+        _cleanup_close_ int deny = allow < 0 ? -1 : open_rule_file(fd, "devices.deny", err);
+        const rule_files f = { allow, deny };
         size_t n_def;
         const gk_device_rule *def = gk_cg_default_devices(&n_def);
         int e;
 
-        if ((e = gk_cg_write(fd, "devices.deny", "a", "linux.resources.devices", err)) < 0)
+        if (allow < 0 || deny < 0)
+                return allow < 0 ? allow : deny;
+        if ((e = put_rule(&f, false, "a", err)) < 0)
                 return e;
         for (size_t i = 0; r && i < r->n_devices; i++)
-                if ((e = v1_rule(fd, &r->devices[i], err)) < 0)
+                if ((e = v1_rule(&f, &r->devices[i], err)) < 0)
                         return e;
         for (size_t i = 0; i < n_def; i++)
-                if ((e = v1_rule(fd, &def[i], err)) < 0)
+                if ((e = v1_rule(&f, &def[i], err)) < 0)
                         return e;
         return 0;
 }

@@ -313,13 +313,21 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
         return save_state(c, st, err);
 }
 
-static int finish_create(gk_container *c, gk_state *st, gk_error **err)
+/* The config as the container was made from it (`delete` runs its
+ * poststop hooks, `exec` takes its process defaults): written while the
+ * init sets itself up. */
+static int save_config(gk_container *c, gk_error **err)
 {
         _cleanup_free_ char *cfg = gk_state_path(c->g->root, c->id, "config.json");
 
         if (!cfg || gk_write_file_atomic(cfg, c->config_text, c->config_len, 0600, false, err) < 0)
                 return err && *err ? gk_error_code(*err) : -ENOMEM;
         GK_FAULT("create.after-config-saved");
+        return 0;
+}
+
+static int finish_create(gk_container *c, gk_state *st, gk_error **err)
+{
         st->creating = false;
         if (save_state(c, st, err) < 0)
                 return gk_error_code(*err);
@@ -393,6 +401,8 @@ static int create_steps(gk_container *c, gk_error **err)
         GK_FAULT("create.after-parent-setup");
         if (gk_sync_send(c->sync_parent, GK_SYNC_GO) < 0)
                 return gk_error_make(err, EPIPE, "container init exited during setup");
+        if (save_config(c, err) < 0)
+                return gk_error_code(*err);
         if (gk_container_runtime_hooks(c) && gk_sync_expect(c->sync_parent, GK_SYNC_HOOKS, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.before-hooks");

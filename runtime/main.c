@@ -79,7 +79,7 @@ static void log_error(const gk_global *g, const char *msg)
 int main(int argc, char **argv)
 {
         _cleanup_(gk_error_freep) gk_error *err = NULL;
-        gk_global g = { .root = "/run/gkrun", .rootless = -1 };
+        gk_global g = { .root = "/run/gkrun", .rootless = -1, .argv = argv };
         const char *log_format = "text", *rootless = NULL, *criu = NULL;
         bool help = false, version = false;
         const gk_opt opts[] = {
@@ -129,9 +129,10 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
                 if (strcmp(argv[first], commands[i].name))
                         continue;
-                /* The commands that start processes in a container. */
-                if ((commands[i].fn == cmd_create || commands[i].fn == cmd_run ||
-                     commands[i].fn == cmd_exec) && gk_selfclone_ensure(argv, &err) < 0) {
+                /* The commands that start processes in a container; `run`
+                 * decides once it has read the config (gk_run_needs_protection). */
+                if ((commands[i].fn == cmd_create || commands[i].fn == cmd_exec) &&
+                    gk_selfclone_ensure(argv, &err) < 0) {
                         log_error(&g, err->msg);
                         return 1;
                 }

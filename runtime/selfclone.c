@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "gk/cleanup.h"
+#include "gk/spec.h"
 #include "selfclone.h"
 
 #ifndef MFD_EXEC
@@ -119,4 +120,12 @@ int gk_selfclone_ensure(char **argv, gk_error **err)
         close(TAKE_FD(exe));
         fexecve(fd, argv, environ);
         return gk_error_errno(err, "protect the runtime binary: exec the protected copy");
+}
+
+bool gk_run_needs_protection(const gk_spec *spec)
+{
+        const gk_namespace *pid = &spec->linux.namespaces[GK_NS_PID];
+
+        return !pid->present || pid->path || spec->hooks.create_container.n ||
+               spec->hooks.start_container.n;
 }

@@ -163,6 +163,26 @@ class Bench:
         for name in self.rt:
             os.makedirs(os.path.join(state, name))
             self.bundle(name, "/%s/%s" % (self.tag, name))
+        self.make_parent_cgroups()
+
+    def make_parent_cgroups(self):
+        """The containers' parent cgroup TAG, made beforehand in every
+        hierarchy, as an orchestrator's slice exists before its containers:
+        each runtime then makes and removes only the container's own
+        cgroups (without it, the first run of crun or runc leaves TAG for
+        the next, while gkrun removes the parents it made every time)."""
+        for ctl in sorted(os.listdir(CG)):
+            hier = os.path.join(CG, ctl)
+            if not os.path.ismount(hier):
+                continue  # cpu -> cpu,cpuacct links; cgroup2 hidden here
+            top = os.path.join(hier, self.tag)
+            os.makedirs(top, exist_ok=True)
+            for f in ("cpuset.cpus", "cpuset.mems"):  # a new cpuset starts empty
+                if os.path.exists(os.path.join(hier, f)):
+                    with open(os.path.join(hier, f)) as src:
+                        value = src.read().strip()
+                    with open(os.path.join(top, f), "w") as dst:
+                        dst.write(value)
 
     def bundle(self, sub, cgpath, args=None):
         """A bundle dir (config.json only; the rootfs is shared, read-only)."""

@@ -148,6 +148,50 @@ def test_exec_of_proc_self_exe_cannot_overwrite_gkrun(gk, gkrun_copy):
     assert sha256(binary) == before
 
 
+@pytest.mark.parametrize("case", ["new-pidns", "joined-pidns", "container-hook", "create"])
+def test_run_protects_its_binary_when_the_container_could_reach_it(gk, case):
+    """`run` re-executes from a protected binary unless nothing of the
+    container can exist while its init is gkrun: with a new pid namespace
+    and no hook running inside, it skips the cost.  Joining a pid
+    namespace, a createContainer hook, and `create` (exec may enter before
+    start) always protect."""
+    exe = os.path.realpath(GKRUN)
+    b = gk.bundle(["sleep", "5"])
+    if case == "joined-pidns":
+        other = gk.create(gk.bundle(["sleep", "30"]))
+        pid = gk.state(other)["pid"]
+        b.linux["namespaces"] = [{"type": "pid", "path": "/proc/%d/ns/pid" % pid}] + [
+            {"type": t} for t in ("network", "ipc", "uts", "mount")]
+    elif case == "container-hook":
+        b.config["hooks"] = {"createContainer": [{"path": "/bin/true"}]}
+    b.write()
+    cid = gk.new_id()
+    cmd = "create" if case == "create" else "run"
+    p = subprocess.Popen([GKRUN, "--root", gk.root, cmd, "--bundle", b.path, cid],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        if cmd == "create":
+            assert p.wait(timeout=30) == 0
+            who = gk.state(cid)["pid"]  # the init, waiting for start
+        else:
+            # once the container exists, gkrun runs what it will run to the end
+            state = os.path.join(gk.root, cid, "state.json")
+            deadline = time.time() + 10
+            while not os.path.exists(state) and time.time() < deadline:
+                time.sleep(0.005)
+            who = p.pid
+        seen = os.readlink("/proc/%d/exe" % who)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait(timeout=30)
+    if case == "new-pidns":
+        assert seen == exe
+    else:
+        assert seen != exe
+
+
 # --- mount destinations and /dev entries that are symlinks out of the rootfs --
 
 def host_dir(gk, name):
