@@ -415,16 +415,23 @@ int gk_cgroup_clone_fd(gk_cgroup *cg)
 
 int gk_cgroup_enter_self(gk_cgroup *cg, gk_error **err)
 {
-        int fd, r;
+        int fd, r = 0;
 
         for (size_t h = 0; cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++) {
                 if ((fd = r = gk_cg_v1_dir(cg, h, err)) < 0 ||
                     (r = gk_cg_write(fd, "tasks", "0", "cgroup", err)) < 0) {
                         gk_error_wrap(err, "join cgroup `%s%s`", cg->lay->v1[h].mnt, cg->path);
-                        return r;
+                        break;
                 }
         }
-        return 0;
+        /* the init needs them no more: no host directory stays open in it
+         * (a cwd of /proc/self/fd/N would otherwise find one) */
+        for (size_t h = 0; h < GK_CG_MAX_HIER; h++)
+                if (cg->v1_fd[h] >= 0)
+                        close(TAKE_FD(cg->v1_fd[h]));
+        if (cg->v2_fd >= 0)
+                close(TAKE_FD(cg->v2_fd));
+        return r < 0 ? r : 0;
 }
 
 int gk_cgroup_to_string(const gk_cgroup *cg, char **out, gk_error **err)
