@@ -212,14 +212,20 @@ def assert_untouched(path):
     assert not os.path.ismount(path)
 
 
-@pytest.mark.parametrize("kind", ["absolute-symlink", "relative-symlink", "dotdot-destination"])
-def test_bind_mount_destination_cannot_leave_rootfs(gk, kind):
+def escape_setup(gk):
+    """A host dir that must stay empty, a volume holding "v" (volume), and
+    a bundle with its own rootfs copy: (outside, volume, bundle, rootfs)."""
     outside = host_dir(gk, "outside")
     src = host_dir(gk, "volume")
     with open(os.path.join(src, "v"), "w") as f:
         f.write("volume\n")
     b = no_tmp_mount(gk.bundle(copy_rootfs=True))
-    rootfs = os.path.join(b.path, "rootfs")
+    return outside, src, b, os.path.join(b.path, "rootfs")
+
+
+@pytest.mark.parametrize("kind", ["absolute-symlink", "relative-symlink", "dotdot-destination"])
+def test_bind_mount_destination_cannot_leave_rootfs(gk, kind):
+    outside, src, b, rootfs = escape_setup(gk)
     inside = os.path.join(rootfs, outside.lstrip("/"))
     os.makedirs(inside)  # where a chroot would resolve the destination
     dest = "/escape"
@@ -244,12 +250,7 @@ def test_dangling_symlink_destination_is_made_inside_rootfs(gk, kind):
     """A destination that is a symlink to something missing (an image's
     /etc/resolv.conf pointing into /run) is followed as runc does: the
     target is made inside the rootfs, wherever the link points."""
-    outside = host_dir(gk, "outside")
-    src = host_dir(gk, "volume")
-    with open(os.path.join(src, "v"), "w") as f:
-        f.write("volume\n")
-    b = no_tmp_mount(gk.bundle(copy_rootfs=True))
-    rootfs = os.path.join(b.path, "rootfs")
+    outside, src, b, rootfs = escape_setup(gk)
     if kind == "file":
         os.makedirs(os.path.join(rootfs, "etc"), exist_ok=True)
         os.symlink("../run/resolve/stub.conf", os.path.join(rootfs, "etc", "stub.conf"))
