@@ -2,8 +2,9 @@
  * process of the container can make gkrun's own code exec /proc/self/exe
  * (a "#!/proc/self/exe" script as the container's command or through
  * `gkrun exec`), hold the binary through /proc/PID/exe and write to it as
- * soon as no process runs it any more.  So create, run and exec re-execute
- * themselves from a file that no one can write through that path:
+ * soon as no process runs it any more.  So create and exec re-execute
+ * themselves from a file that no one can write through that path, and run
+ * does when its container could reach the init (gk_run_needs_protection):
  *
  * - nothing to do when /proc/self/exe is already on a read-only mount (an
  *   installation on a read-only /usr, or the second pass of this) or is a
