@@ -226,14 +226,13 @@ static int open_writer(fetch *f, job *j, gk_error **err)
 
 static int start_job(fetch *f, job *j, gk_error **err)
 {
+        int64_t have = gk_store_blob_size(f->s, j->b->digest);
         int r;
 
-        if (gk_store_has_blob(f->s, j->b->digest)) {
-                int64_t have = gk_store_blob_size(f->s, j->b->digest);
-
+        if (have >= 0) {
                 /* The right bytes under a descriptor with the wrong size:
                  * the manifest is wrong, as it would be for a download. */
-                if (j->b->size >= 0 && have >= 0 && have != j->b->size)
+                if (j->b->size >= 0 && have != j->b->size)
                         return gk_error_plain(err, EBADMSG, "blob %s: the manifest says %lld "
                                               "bytes, the content has %lld", j->b->digest,
                                               (long long) j->b->size, (long long) have);

@@ -99,16 +99,6 @@ void gk_store_sync_blobs(gk_store *s)
         fsync(s->blobs_fd);
 }
 
-bool gk_store_has_blob(gk_store *s, const char *digest)
-{
-        struct stat st;
-
-        if (gk_digest_check(digest, "blob", NULL) < 0)
-                return false;
-        return fstatat(s->blobs_fd, gk_digest_hex(digest), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-               S_ISREG(st.st_mode);
-}
-
 int64_t gk_store_blob_size(gk_store *s, const char *digest)
 {
         struct stat st;
@@ -118,6 +108,11 @@ int64_t gk_store_blob_size(gk_store *s, const char *digest)
             !S_ISREG(st.st_mode))
                 return -1;
         return st.st_size;
+}
+
+bool gk_store_has_blob(gk_store *s, const char *digest)
+{
+        return gk_store_blob_size(s, digest) >= 0;
 }
 
 int gk_store_open_blob(gk_store *s, const char *digest, gk_error **err)

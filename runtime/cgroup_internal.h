@@ -104,6 +104,10 @@ int gk_cg_ctrl_dir(gk_cgroup *cg, enum gk_cg_ctrl c, bool *v2, gk_error **err);
  * "linux.resources.memory.limit: cannot set 1 (memory.max): ...". */
 int gk_cg_write(int dirfd, const char *file, const char *value, const char *field,
                 gk_error **err);
+/* The two halves of gk_cg_write, for many values into one file. */
+int gk_cg_open_write(int dirfd, const char *file, const char *field, gk_error **err);
+int gk_cg_write_fd(int fd, const char *file, const char *value, const char *field,
+                   gk_error **err);
 int gk_cg_writef(int dirfd, const char *file, const char *field, gk_error **err,
                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Reads FILE into BUF (NUL-terminated, trailing newline kept); returns the

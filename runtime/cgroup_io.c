@@ -14,21 +14,26 @@
 #include "gk/cleanup.h"
 #include "gk/util.h"
 
-int gk_cg_write(int dirfd, const char *file, const char *value, const char *field,
-                gk_error **err)
+int gk_cg_open_write(int dirfd, const char *file, const char *field, gk_error **err)
 {
-        _cleanup_close_ int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC);
+        int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC);
+
+        if (fd >= 0)
+                return fd;
+        if (errno == ENOENT)
+                return gk_error_plain(err, ENOENT,
+                                      "%s: not supported here: the cgroup has no `%s` "
+                                      "(controller not enabled, or not in this kernel)",
+                                      field, file);
+        return gk_error_errno(err, "%s: open `%s`", field, file);
+}
+
+int gk_cg_write_fd(int fd, const char *file, const char *value, const char *field,
+                   gk_error **err)
+{
         size_t len = strlen(value);
         ssize_t n;
 
-        if (fd < 0) {
-                if (errno == ENOENT)
-                        return gk_error_plain(err, ENOENT,
-                                              "%s: not supported here: the cgroup has no `%s` "
-                                              "(controller not enabled, or not in this kernel)",
-                                              field, file);
-                return gk_error_errno(err, "%s: open `%s`", field, file);
-        }
         do
                 n = write(fd, value, len);
         while (n < 0 && errno == EINTR);
@@ -38,6 +43,14 @@ int gk_cg_write(int dirfd, const char *file, const char *value, const char *fiel
                 return gk_error_make(err, EIO, "%s: cannot set %s (%s): short write", field,
                                      value, file);
         return 0;
+}
+
+int gk_cg_write(int dirfd, const char *file, const char *value, const char *field,
+                gk_error **err)
+{
+        _cleanup_close_ int fd = gk_cg_open_write(dirfd, file, field, err);
+
+        return fd < 0 ? fd : gk_cg_write_fd(fd, file, value, field, err);
 }
 
 int gk_cg_writef(int dirfd, const char *file, const char *field, gk_error **err,

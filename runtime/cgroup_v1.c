@@ -18,6 +18,7 @@
 #define F_MEM "linux.resources.memory."
 #define F_CPU "linux.resources.cpu."
 #define F_BLKIO "linux.resources.blockIO."
+#define F_DEV "linux.resources.devices"
 
 /* A new cpuset cgroup starts with no cpus and no mems, and no process can
  * join it until both are set: take the parent's. */
@@ -379,8 +380,6 @@ int gk_cg_v1_apply(int fd, enum gk_cg_ctrl c, const gk_resources *r, bool update
         }
 }
 
-#define F_DEV "linux.resources.devices"
-
 /* devices.allow and devices.deny, opened once for all the rules. */
 typedef struct {
         int allow, deny;
@@ -388,18 +387,8 @@ typedef struct {
 
 static int put_rule(const rule_files *f, bool allow, const char *rule, gk_error **err)
 {
-        size_t len = strlen(rule);
-        ssize_t n;
-
-        do
-                n = write(allow ? f->allow : f->deny, rule, len);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return gk_error_errno(err, F_DEV ": cannot set %s (%s)", rule,
-                                      allow ? "devices.allow" : "devices.deny");
-        if ((size_t) n != len)
-                return gk_error_make(err, EIO, F_DEV ": cannot set %s: short write", rule);
-        return 0;
+        return gk_cg_write_fd(allow ? f->allow : f->deny, allow ? "devices.allow" : "devices.deny",
+                              rule, F_DEV, err);
 }
 
 /* One spec rule in the v1 syntax: "c 1:3 rwm".  A type "a" rule that is
@@ -426,25 +415,14 @@ static int v1_rule(const rule_files *f, const gk_device_rule *d, gk_error **err)
         return 0;
 }
 
-static int open_rule_file(int dirfd, const char *file, gk_error **err)
-{
-        int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC);
-
-        if (fd < 0)
-                return errno == ENOENT
-                               ? gk_error_plain(err, ENOENT, F_DEV ": not supported here: the "
-                                                "cgroup has no `%s`", file)
-                               : gk_error_errno(err, F_DEV ": open `%s`", file);
-        return fd;
-}
-
 /* From deny-all, the spec's rules then the default allow-list in order.
  * The kernel's own semantics apply: in deny-all mode a deny removes only
  * an exactly matching allow (the v2 program is exact, last match wins). */
 int gk_cg_v1_devices(int fd, const gk_resources *r, gk_error **err)
 {
-        _cleanup_close_ int allow = open_rule_file(fd, "devices.allow", err);
-        _cleanup_close_ int deny = allow < 0 ? -1 : open_rule_file(fd, "devices.deny", err);
+        _cleanup_close_ int allow = gk_cg_open_write(fd, "devices.allow", F_DEV, err);
+        _cleanup_close_ int deny =
+                allow < 0 ? -1 : gk_cg_open_write(fd, "devices.deny", F_DEV, err);
         const rule_files f = { allow, deny };
         size_t n_def;
         const gk_device_rule *def = gk_cg_default_devices(&n_def);

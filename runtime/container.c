@@ -124,7 +124,7 @@ int gk_container_load(gk_container *c, gk_error **err)
         if (gk_id_validate(c->id, err) < 0 || load_config(c, err) < 0)
                 return gk_error_code(*err);
         /* before anything is made: gkrun-full does the whole command */
-        if (gk_full_spec_wants(c->spec) && gk_full_exec("networking", err) < 0)
+        if (gk_full_spec_wants(c->spec) && gk_full_exec(c->g->argv, "networking", err) < 0)
                 return gk_error_code(*err);
         return 0;
 }

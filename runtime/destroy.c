@@ -102,7 +102,7 @@ int gk_container_delete(const gk_global *g, const char *id, bool force, gk_error
                 return r;
         }
         /* its network or systemd scope needs what only gkrun-full has */
-        if ((st->net || st->systemd_cgroup) && gk_full_exec("delete", err) < 0)
+        if ((st->net || st->systemd_cgroup) && gk_full_exec(g->argv, "delete", err) < 0)
                 return gk_error_code(*err);
         lock = gk_state_lock(g->root, id, err);
         if (lock < 0)

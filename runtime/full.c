@@ -25,13 +25,6 @@
 #endif
 #define FULL_NAME "gkrun-full"
 
-static char **saved_argv;
-
-void gk_full_init(char **argv)
-{
-        saved_argv = argv;
-}
-
 bool gk_full_spec_wants(const gk_spec *s)
 {
         for (size_t i = 0; i < s->n_annotations; i++)
@@ -41,7 +34,7 @@ bool gk_full_spec_wants(const gk_spec *s)
 }
 
 #ifndef GK_LEAN
-int gk_full_exec(const char *why, gk_error **err)
+int gk_full_exec(char **argv, const char *why, gk_error **err)
 {
         return 0;
 }
@@ -62,9 +55,9 @@ static bool beside(const char *dir, size_t len, char out[PATH_MAX])
 /* gkrun-full in the directory of the running gkrun: /proc/self/exe's, or
  * argv[0]'s (after the re-exec from a detached mount, selfclone.c, only
  * argv[0] still names it), found as the shell found it; else GK_LIBEXECDIR. */
-static bool find_full(char out[PATH_MAX])
+static bool find_full(const char *a0, char out[PATH_MAX])
 {
-        const char *a0 = saved_argv[0], *slash, *path = getenv("PATH");
+        const char *slash, *path = getenv("PATH");
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
@@ -88,14 +81,14 @@ static bool find_full(char out[PATH_MAX])
         return beside(GK_LIBEXECDIR, strlen(GK_LIBEXECDIR), out);
 }
 
-int gk_full_exec(const char *why, gk_error **err)
+int gk_full_exec(char **argv, const char *why, gk_error **err)
 {
         char path[PATH_MAX];
 
-        if (!find_full(path))
+        if (!find_full(argv[0], path))
                 return gk_error_make(err, ENOENT, "%s needs " FULL_NAME ", not found beside gkrun "
                                      "or in " GK_LIBEXECDIR, why);
-        execve(path, saved_argv, environ);
+        execve(path, argv, environ);
         return gk_error_errno(err, "%s needs " FULL_NAME ": exec `%s`", why, path);
 }
 

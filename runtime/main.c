@@ -96,7 +96,6 @@ int main(int argc, char **argv)
         };
         int first, r;
 
-        gk_full_init(argv);
         if (gk_opts_parse(argc, argv, NULL, opts, &first, &err) < 0) {
                 log_error(&g, err->msg);
                 return 2;
@@ -122,7 +121,7 @@ int main(int argc, char **argv)
                 usage(help ? stdout : stderr);
                 return help ? 0 : 2;
         }
-        if (g.systemd_cgroup && gk_full_exec("--systemd-cgroup", &err) < 0) {
+        if (g.systemd_cgroup && gk_full_exec(argv, "--systemd-cgroup", &err) < 0) {
                 log_error(&g, err->msg);
                 return 1;
         }

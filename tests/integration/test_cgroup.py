@@ -537,6 +537,19 @@ def test_concurrent_containers_share_the_slice(gk):
     assert all(cgroup_dirs(cid) == [] for cid in gk.ids)
 
 
+def test_delete_removes_sub_cgroups_made_inside(gk):
+    """Sub-cgroups under the container's own (made by a nested runtime or
+    an init like systemd) go with it: delete removes them first."""
+    cid = gk.create(gk.bundle(["sleep", "30"]))
+    dirs = cgroup_dirs(cid)
+    assert dirs
+    for d in set(dirs):  # on pure v2 the same directory is found twice
+        os.makedirs(os.path.join(d, "sub", "deeper"))
+    p = gk.gkrun("delete", "--force", cid)
+    assert p.returncode == 0, p.stderr
+    assert cgroup_dirs(cid) == []
+
+
 FAULT_GKRUN = os.path.join(os.environ.get("GK_FAULT_BUILD", os.path.join(BUILD, "fault")),
                            "gkrun")
 
