@@ -57,7 +57,9 @@ class Containerd:
     def __init__(self, workdir):
         self.dir = workdir
         self.sock = os.path.join(workdir, "containerd.sock")
-        self.ns = os.path.basename(workdir)
+        # containerd namespaces are alphanumerics joined by single [._-]:
+        # mkdtemp's suffix may put "_" right after the prefix's "-".
+        self.ns = "gk-ctrd-" + uuid.uuid4().hex[:12]
         self.fifo_dir = os.path.join(workdir, "fifo")
         os.makedirs(self.fifo_dir)
         self.ids = set()  # every container id used, for the shim sockets
