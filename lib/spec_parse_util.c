@@ -20,36 +20,47 @@ void sp_init(sp_ctx *c, const char *what, gk_error **err)
         c->path[0] = '\0';
 }
 
-static size_t sp_append(sp_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static size_t sp_append(sp_ctx *c, const char *fmt, ...)
+/* Appends the pieces (NULL-ended) to the path; a path too long for the
+ * buffer is cut, the message stays useful.  Every field read pushes and
+ * pops, so this stays clear of printf. */
+static size_t sp_append(sp_ctx *c, const char *piece, ...)
 {
         size_t old = c->len;
         va_list ap;
-        int n;
 
-        va_start(ap, fmt);
-        n = vsnprintf(c->path + old, sizeof(c->path) - old, fmt, ap);
+        va_start(ap, piece);
+        for (const char *p = piece; p; p = va_arg(ap, const char *)) {
+                size_t n = strlen(p), room = sizeof(c->path) - 1 - c->len;
+
+                if (n > room)
+                        n = room;
+                memcpy(c->path + c->len, p, n);
+                c->len += n;
+        }
         va_end(ap);
-        /* A path too long for the buffer is cut; the message stays useful. */
-        if (n < 0)
-                n = 0;
-        c->len = old + (size_t) n < sizeof(c->path) ? old + (size_t) n : sizeof(c->path) - 1;
+        c->path[c->len] = '\0';
         return old;
 }
 
 size_t sp_push(sp_ctx *c, const char *key)
 {
-        return c->len ? sp_append(c, ".%s", key) : sp_append(c, "%s", key);
+        return sp_append(c, c->len ? "." : "", key, (const char *) NULL);
 }
 
 size_t sp_push_idx(sp_ctx *c, size_t i)
 {
-        return sp_append(c, "[%zu]", i);
+        char digits[24], *d = digits + sizeof(digits);
+
+        *--d = '\0';
+        do
+                *--d = (char) ('0' + i % 10);
+        while (i /= 10);
+        return sp_append(c, "[", d, "]", (const char *) NULL);
 }
 
 size_t sp_push_mapkey(sp_ctx *c, const char *key)
 {
-        return sp_append(c, "[\"%s\"]", key);
+        return sp_append(c, "[\"", key, "\"]", (const char *) NULL);
 }
 
 void sp_pop(sp_ctx *c, size_t len)

@@ -6,6 +6,7 @@
  * serves older and newer kernels. */
 #include <errno.h>
 #include <stdbool.h>
+#include <sys/prctl.h>
 #include <sys/capability.h>
 
 #include "gk/cleanup.h"
@@ -56,11 +57,19 @@ static int drop_bounding(const gk_capset *keep, gk_error **err)
 {
         cap_value_t last = cap_max_bits();
 
+        /* Dropping what is already out succeeds: one call per capability,
+         * and a look at the set only when a drop fails (no CAP_SETPCAP). */
         for (cap_value_t cap = 0; cap < last; cap++) {
-                if (in_set(keep, cap) || cap_get_bound(cap) != 1)
+                if (in_set(keep, cap))
                         continue;
-                if (cap_drop_bound(cap) < 0)
+                if (cap_drop_bound(cap) < 0) {
+                        int e = errno;
+
+                        if (cap_get_bound(cap) == 0)
+                                continue;
+                        errno = e;
                         return gk_error_errno(err, "capabilities: bounding: drop %s", cap_label(cap));
+                }
         }
         return 0;
 }
@@ -132,7 +141,8 @@ static int raise_ambient(const gk_capset *set, gk_error **err)
 {
         if (!CAP_AMBIENT_SUPPORTED())
                 return 0;
-        (void) cap_reset_ambient();
+        /* one call; libcap's cap_reset_ambient asks for each cap first */
+        (void) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
         for (size_t i = 0; i < set->n; i++) {
                 cap_value_t v = set->caps[i];
 

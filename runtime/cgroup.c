@@ -8,6 +8,7 @@
  * made (those, and only those, destroy removes). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,28 +250,23 @@ static uint32_t v2_ctrls_for(const gk_cgroup *cg, const gk_resources *r)
         return want;
 }
 
-static int make_dirs(gk_cgroup *cg, const gk_resources *r, bool is_default, gk_error **err)
+void gk_cg_count_made(gk_cgroup *cg, unsigned made)
 {
-        int rc = 0;
-
-        if (cg->mode != GK_CG_V2)
-                rc = gk_cg_v1_make(cg, err);
-        if (rc == 0 && cg->mode != GK_CG_V1)
-                rc = gk_cg_v2_make(cg, v2_ctrls_for(cg, r), is_default, err);
+        /* destroy removes only what every hierarchy had new */
+        if (!cg->counted || made < cg->created)
+                cg->created = made;
+        cg->counted = true;
         /* The default slice is gkrun's own: destroy may remove it when it
          * is left empty, whoever made it. */
-        if (is_default && cg->created)
+        if (cg->is_default && cg->created)
                 cg->created = 2;
-        return rc;
 }
 
-int gk_cgroup_create(const char *id, const char *cgroups_path,
-                     const gk_resources *resources, bool systemd,
-                     gk_cgroup **out, gk_error **err)
+int gk_cgroup_plan(const char *id, const char *cgroups_path, const gk_resources *resources,
+                   bool systemd, gk_cgroup **out, gk_error **err)
 {
         _cleanup_(gk_cgroup_freep) gk_cgroup *cg = NULL;
         const gk_cg_layout *lay;
-        bool is_default;
         int r;
 
         if ((r = gk_cg_layout_get(&lay, err)) < 0)
@@ -282,29 +278,69 @@ int gk_cgroup_create(const char *id, const char *cgroups_path,
         cg = cg_new(lay, lay->mode);
         if (!cg)
                 return gk_error_make(err, ENOMEM, "cgroup");
+        cg->pending = resources;
         if (systemd) {
                 /* made by systemd once the init exists: gk_cgroup_enter */
                 if ((r = gk_cg_systemd_prepare(id, cgroups_path, &cg->unit, &cg->path, err)) < 0)
                         return r;
-                cg->pending = resources;
                 cg->unit_pending = true;
                 if (!(cg->id = strdup(id)))
                         return gk_error_make(err, ENOMEM, "cgroup");
                 *out = TAKE_PTR(cg);
                 return 0;
         }
-        if ((r = gk_cg_resolve_path(id, cgroups_path, &cg->path, &is_default, err)) < 0)
+        if ((r = gk_cg_resolve_path(id, cgroups_path, &cg->path, &cg->is_default, err)) < 0)
                 return r;
-        r = make_dirs(cg, resources, is_default, err);
+        *out = TAKE_PTR(cg);
+        return 0;
+}
+
+/* Nothing half-made stays: what the steps so far made goes. */
+static int make_failed(gk_cgroup *cg, int r, gk_error **err)
+{
+        gk_cgroup_destroy(cg, NULL);
+        if (err && *err && gk_str_has_prefix((*err)->msg, "linux."))
+                gk_error_wrap(err, "config.json");
+        return r;
+}
+
+int gk_cgroup_make_early(gk_cgroup *cg, gk_error **err)
+{
+        int r;
+
+        if (cg->unit_pending || cg->mode == GK_CG_V1)
+                return 0;
+        r = gk_cg_v2_make(cg, v2_ctrls_for(cg, cg->pending), cg->is_default, err);
+        return r < 0 ? make_failed(cg, r, err) : 0;
+}
+
+int gk_cgroup_make_late(gk_cgroup *cg, gk_error **err)
+{
+        int r = 0;
+
+        if (cg->unit_pending)
+                return 0;
+        if (cg->mode != GK_CG_V2)
+                r = gk_cg_v1_make(cg, err);
         if (r == 0)
-                r = apply_all(cg, resources, false, err);
-        if (r < 0) {
-                /* Nothing half-made stays: the dirs made so far go. */
-                gk_cgroup_destroy(cg, NULL);
-                if (err && *err && gk_str_has_prefix((*err)->msg, "linux."))
-                        gk_error_wrap(err, "config.json");
-                return r;
-        }
+                r = apply_all(cg, cg->pending, false, err);
+        return r < 0 ? make_failed(cg, r, err) : 0;
+}
+
+bool gk_cgroup_made_any(const gk_cgroup *cg)
+{
+        return cg && cg->created;
+}
+
+int gk_cgroup_create(const char *id, const char *cgroups_path,
+                     const gk_resources *resources, bool systemd,
+                     gk_cgroup **out, gk_error **err)
+{
+        _cleanup_(gk_cgroup_freep) gk_cgroup *cg = NULL;
+
+        if (gk_cgroup_plan(id, cgroups_path, resources, systemd, &cg, err) < 0 ||
+            gk_cgroup_make_early(cg, err) < 0 || gk_cgroup_make_late(cg, err) < 0)
+                return gk_error_code(*err);
         *out = TAKE_PTR(cg);
         return 0;
 }
@@ -392,6 +428,26 @@ int gk_cgroup_v2_open_of(gk_cgroup *cg, pid_t pid)
                 return -1;
         rel = line + n + 1;
         return *rel ? openat(dir, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW) : -1;
+}
+
+int gk_cgroup_each_dir(const gk_cgroup *cg, gk_cgroup_dir_fn fn, void *arg)
+{
+        char dir[PATH_MAX];
+        int r;
+
+        for (size_t h = 0; cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++) {
+                const char *mnt = cg->lay->v1[h].mnt;
+
+                if (snprintf(dir, sizeof(dir), "%s%s", mnt, cg->path) >= (int) sizeof(dir))
+                        return -ENAMETOOLONG;
+                if ((r = fn(mnt, dir, arg)) < 0)
+                        return r;
+        }
+        if (cg->mode == GK_CG_V1 || !cg->lay->v2_mnt)
+                return 0;
+        if (snprintf(dir, sizeof(dir), "%s%s", cg->lay->v2_mnt, cg->path) >= (int) sizeof(dir))
+                return -ENAMETOOLONG;
+        return fn(cg->lay->v2_mnt, dir, arg);
 }
 
 int gk_cgroup_v2_fd(gk_cgroup *cg)
@@ -548,7 +604,9 @@ static int signal_each(gk_cgroup *cg, int sig, gk_error **err)
 
 int gk_cgroup_kill_all(gk_cgroup *cg, int sig, gk_error **err)
 {
+        _cleanup_free_ pid_t *pids = NULL;
         bool frozen = false, froze = false;
+        size_t n;
         int r;
 
         /* cgroup.kill reaches every process, forking or not, at once. */
@@ -558,6 +616,11 @@ int gk_cgroup_kill_all(gk_cgroup *cg, int sig, gk_error **err)
                 if (fd >= 0 && gk_cg_write(fd, "cgroup.kill", "1", "cgroup.kill", NULL) == 0)
                         return 0;
         }
+        /* An empty cgroup stays empty (only its members fork into it):
+         * nothing to freeze.  That is the usual end of `run`, and each
+         * freezer write costs the kernel a code patch on every CPU. */
+        if ((r = gk_cgroup_pids(cg, &pids, &n, err)) < 0 || n == 0)
+                return r;
         /* Otherwise freeze first so that no process forks past the list. */
         if (gk_cgroup_is_frozen(cg, &frozen, NULL) == 0 && !frozen)
                 froze = gk_cgroup_freeze(cg, true, NULL) == 0;

@@ -3,9 +3,9 @@
  * (v1 controllers plus a v2 mount holding few or none: v1 is used for what
  * v1 holds).  Callers never ask which version is in use.
  *
- * Lifetime: gk_cgroup_create() at create time (before the container's
- * process exists: it makes the directories and applies linux.resources),
- * gk_cgroup_enter() moves the init in, gk_cgroup_to_string() gives the text
+ * Lifetime: gk_cgroup_create() at create time (it makes the directories
+ * and applies linux.resources; or in steps, around the init's clone),
+ * gk_cgroup_enter() moves the init in (or the init joins by itself), gk_cgroup_to_string() gives the text
  * saved in the state file, gk_cgroup_open() rebuilds the handle from that
  * text for later commands, gk_cgroup_destroy() removes every directory
  * create made.  Nothing outside the container's own cgroups is touched. */
@@ -28,6 +28,29 @@ int gk_cgroup_create(const char *id, const char *cgroups_path,
                      const gk_resources *resources, bool systemd,
                      gk_cgroup **out, gk_error **err);
 
+/* gk_cgroup_create in three steps, so that the slow part can run while
+ * the container's init makes its namespaces.  plan resolves the path and
+ * validates RESOURCES (kept by pointer until make_late), making nothing;
+ * make_early makes what must exist before the clone (the v2 directory
+ * that CLONE_INTO_CGROUP names); make_late makes the rest (the v1
+ * directories, which the init joins by path) and applies RESOURCES.  A
+ * failing make removes what the makes before it made. */
+int gk_cgroup_plan(const char *id, const char *cgroups_path, const gk_resources *resources,
+                   bool systemd, gk_cgroup **out, gk_error **err);
+int gk_cgroup_make_early(gk_cgroup *cg, gk_error **err);
+int gk_cgroup_make_late(gk_cgroup *cg, gk_error **err);
+/* Whether a make has made a directory yet (the state must name it). */
+bool gk_cgroup_made_any(const gk_cgroup *cg);
+
+/* The container's directory on each hierarchy it is placed in, as the
+ * host mounts them: FN(MNT, DIR, ARG) with the hierarchy's mount point
+ * and the directory below it ("/sys/fs/cgroup/memory" and
+ * "/sys/fs/cgroup/memory/gkrun/ID"); the v1 hierarchies first, then the
+ * cgroup2 mount (pure v2 or hybrid).  Stops at FN's first negative
+ * return, which it returns. */
+typedef int (*gk_cgroup_dir_fn)(const char *mnt, const char *dir, void *arg);
+int gk_cgroup_each_dir(const gk_cgroup *cg, gk_cgroup_dir_fn fn, void *arg);
+
 /* Moves PID into the container's cgroups on every hierarchy. */
 int gk_cgroup_enter(gk_cgroup *cg, pid_t pid, gk_error **err);
 
@@ -48,8 +71,10 @@ int gk_cgroup_v2_open_of(gk_cgroup *cg, pid_t pid);
  * without it.  So: gk_cgroup_clone_fd() gives the v2 directory (pure v2 or
  * the hybrid's cgroup2 mount; -1 without one) for clone3(CLONE_INTO_CGROUP),
  * and the single-threaded child then calls gk_cgroup_enter_self() for the
- * v1 hierarchies, before it joins any namespace.  -1 too with the systemd
- * driver: then the parent uses gk_cgroup_enter. */
+ * v1 hierarchies, before it joins any namespace (directories made by
+ * make_late after the clone it opens by path, still seeing the host's
+ * cgroup mounts).  -1 too with the systemd driver: then the parent uses
+ * gk_cgroup_enter. */
 int gk_cgroup_clone_fd(gk_cgroup *cg);
 bool gk_cgroup_self_enter_ok(const gk_cgroup *cg);
 int gk_cgroup_enter_self(gk_cgroup *cg, gk_error **err);

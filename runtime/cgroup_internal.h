@@ -63,6 +63,8 @@ struct gk_cgroup {
         enum gk_cg_mode mode;
         char *path;        /* "/gkrun/ID": the same below every hierarchy root */
         unsigned created;  /* trailing path components gkrun made (0: joined) */
+        bool counted;      /* a hierarchy has set created (gk_cg_count_made) */
+        bool is_default;   /* the path is the default /gkrun/ID */
         int v1_fd[GK_CG_MAX_HIER]; /* opened on first use, -1 until then */
         int v2_fd;
         /* --systemd-cgroup: the scope unit (NULL without); at create the
@@ -93,6 +95,9 @@ uint32_t gk_cg_parse_ctrl_list(const char *text);
 int gk_cg_resolve_path(const char *id, const char *cgroups_path, char **out,
                        bool *is_default, gk_error **err);
 int gk_cg_v1_dir(gk_cgroup *cg, size_t h, gk_error **err);
+/* Records that a hierarchy's make made the last MADE components of the
+ * path: created is the least over the hierarchies made so far. */
+void gk_cg_count_made(gk_cgroup *cg, unsigned made);
 int gk_cg_v2_dir(gk_cgroup *cg, gk_error **err);
 /* The open directory holding controller C for this cgroup and whether it
  * speaks v2; GK_CG_NO_CTRL (and no *err) when no hierarchy has it. */

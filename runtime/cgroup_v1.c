@@ -129,8 +129,7 @@ int gk_cg_v1_make(gk_cgroup *cg, gk_error **err)
                 if (fd < 0)
                         return fd;
                 cg->v1_fd[h] = fd;
-                /* destroy removes only what every hierarchy had new */
-                cg->created = h == 0 || made < cg->created ? made : cg->created;
+                gk_cg_count_made(cg, made);
         }
         return 0;
 }

@@ -115,9 +115,7 @@ int gk_cg_v2_make(gk_cgroup *cg, uint32_t ctrls, bool is_default, gk_error **err
                         fd = walk(cg, ctrls, true, is_default, 0, &made, err);
         }
 
-        /* hybrid: the v1 part already counted; keep the smaller */
-        if (cg->mode == GK_CG_V2 || made < cg->created)
-                cg->created = made;
+        gk_cg_count_made(cg, made);
         if (fd < 0)
                 return fd;
         if (cg->v2_fd >= 0)

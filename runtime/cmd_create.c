@@ -153,7 +153,7 @@ static int run_container(gk_container *c, const create_flags *f, gk_error **err)
         if (gk_notify_listen(c->g->root, c->id, &notify, err) < 0 ||
             gk_container_start_run(c, err) < 0 ||
             run_poststart(c, err) < 0) {
-                gk_container_delete(c->g, c->id, true, NULL);
+                gk_container_delete(c->g, c->id, true, c->spec, NULL);
                 return gk_error_code(*err);
         }
         /* Detached, we return once the container is ready (as runc does);
@@ -165,7 +165,7 @@ static int run_container(gk_container *c, const create_flags *f, gk_error **err)
         status = wait_foreground(c, listener, err);
         if (status < 0)
                 return status;
-        if (!f->keep && gk_container_delete(c->g, c->id, true, err) < 0)
+        if (!f->keep && gk_container_delete(c->g, c->id, true, c->spec, err) < 0)
                 return gk_error_code(*err);
         return status;
 }

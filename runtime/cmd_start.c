@@ -126,7 +126,7 @@ int cmd_start(int argc, char **argv, const gk_global *g, gk_error **err)
                 int r = gk_error_code(*err);
 
                 close(TAKE_FD(lock));
-                gk_container_delete(g, id, true, NULL);
+                gk_container_delete(g, id, true, NULL, NULL);
                 return r;
         }
         close(TAKE_FD(lock));

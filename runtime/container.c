@@ -235,6 +235,7 @@ static int run_runtime_hooks(gk_container *c, gk_state *st, gk_error **err)
 static int spawn_init(gk_container *c, gk_error **err)
 {
         _cleanup_close_ int own_pidns = -1;
+        uint64_t flags;
         int sv[2], cg_fd;
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -252,11 +253,19 @@ static int spawn_init(gk_container *c, gk_error **err)
         prctl(PR_SET_DUMPABLE, 0);
         c->cg_self = gk_cgroup_self_enter_ok(c->cg);
         cg_fd = c->cg_self ? gk_cgroup_clone_fd(c->cg) : -1;
-        c->pid = gk_clone((uint64_t) c->clone_flags, cg_fd);
+        /* The namespaces nothing of ours needs before GO the init makes
+         * itself, first thing: their cost (a network namespace's above
+         * all) then overlaps with our cgroup work.  The pid namespace can
+         * only be had at the clone, and a new user namespace must own the
+         * others.  Attaching a network needs the init's one at once. */
+        c->unshare_flags = c->net ? 0 : c->clone_flags & (CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS |
+                                                          CLONE_NEWIPC);
+        flags = (uint64_t) (c->clone_flags & ~c->unshare_flags);
+        c->pid = gk_clone(flags, cg_fd);
         if (c->pid < 0 && cg_fd >= 0) {
                 /* no clone3 or CLONE_INTO_CGROUP here: the parent moves it */
                 c->cg_self = false;
-                c->pid = gk_clone((uint64_t) c->clone_flags, -1);
+                c->pid = gk_clone(flags, -1);
         }
         if (c->pid == 0) {
                 close(c->sync_parent);
@@ -376,17 +385,17 @@ static int create_steps(gk_container *c, gk_error **err)
         if (open_namespaces(c, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.before-cgroup");
-        if (gk_cgroup_create(c->id, c->spec->linux.cgroups_path,
-                             c->spec->linux.resources.present ? &c->spec->linux.resources : NULL,
-                             c->g->systemd_cgroup, &c->cg, err) < 0)
+        if (gk_cgroup_plan(c->id, c->spec->linux.cgroups_path,
+                           c->spec->linux.resources.present ? &c->spec->linux.resources : NULL,
+                           c->g->systemd_cgroup, &c->cg, err) < 0 ||
+            gk_cgroup_make_early(c->cg, err) < 0)
                 return gk_error_code(*err);
         /* The state is saved after each step that makes something (the
          * cgroup, the lease), before the next one: `delete --force` finds
          * whatever a crash at any point leaves. */
         fill_state(c, &st);
-        if (save_state(c, &st, err) < 0)
+        if (gk_cgroup_made_any(c->cg) && save_state(c, &st, err) < 0)
                 return gk_error_code(*err);
-        GK_FAULT("create.after-cgroup");
         if (gk_net_prepare(c, &c->net, err) < 0)
                 return gk_error_code(*err);
         st.net = c->net;
@@ -396,6 +405,10 @@ static int create_steps(gk_container *c, gk_error **err)
         if (spawn_init(c, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-clone");
+        /* while the init makes its namespaces */
+        if (gk_cgroup_make_late(c->cg, err) < 0)
+                return gk_error_code(*err);
+        GK_FAULT("create.after-cgroup");
         if (setup_parent_side(c, &st, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-parent-setup");

@@ -64,20 +64,25 @@ static int remove_cgroup(gk_cgroup *cg, gk_error **err)
         return r;
 }
 
-static void run_poststop(const char *root, const gk_state *st)
+/* SPEC: the container's config when the caller has it parsed already
+ * (`run`); otherwise the copy saved at create is read. */
+static void run_poststop(const char *root, const gk_state *st, const gk_spec *spec)
 {
-        _cleanup_(gk_spec_freep) gk_spec *spec = NULL;
+        _cleanup_(gk_spec_freep) gk_spec *saved = NULL;
         _cleanup_(gk_error_freep) gk_error *err = NULL;
         _cleanup_free_ char *json = NULL;
 
-        if (gk_state_load_spec(root, st->id, &spec, &err) < 0 || !spec->hooks.poststop.n)
+        if (!spec && gk_state_load_spec(root, st->id, &saved, &err) < 0)
                 return;
-        if (gk_state_to_oci_json(root, st, &json, &err) < 0)
+        if (!spec)
+                spec = saved;
+        if (!spec->hooks.poststop.n || gk_state_to_oci_json(root, st, &json, &err) < 0)
                 return;
         gk_hooks_run_warn(&spec->hooks.poststop, "poststop", json);
 }
 
-int gk_container_delete(const gk_global *g, const char *id, bool force, gk_error **err)
+int gk_container_delete(const gk_global *g, const char *id, bool force, const gk_spec *spec,
+                        gk_error **err)
 {
         _cleanup_(gk_state_freep) gk_state *st = NULL;
         _cleanup_(gk_cgroup_freep) gk_cgroup *cg = NULL;
@@ -126,7 +131,7 @@ int gk_container_delete(const gk_global *g, const char *id, bool force, gk_error
         GK_FAULT("delete.after-network");
         if (st->rootfs && gk_hostmounts_release(g->root, id, st->rootfs, err) < 0)
                 return gk_error_wrap(err, "delete %s: mounts", id);
-        run_poststop(g->root, st);
+        run_poststop(g->root, st, spec);
         GK_FAULT("delete.after-poststop");
         return gk_state_remove(g->root, id, err);
 }

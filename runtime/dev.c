@@ -30,6 +30,24 @@ static const struct {
         { "ptmx", "pts/ptmx" },
 };
 
+/* mknod NAME in DFD, replacing what is there; chown only when the node
+ * is to belong to someone other than us, who made it. */
+static int mknod_in(int dfd, const char *name, const char *path, mode_t mode, dev_t dev,
+                    uid_t uid, gid_t gid, gk_error **err)
+{
+        if (mknodat(dfd, name, mode, dev) < 0) {
+                if (errno != EEXIST)
+                        return gk_error_errno(err, "mknod `%s`", path);
+                unlinkat(dfd, name, 0);
+                if (mknodat(dfd, name, mode, dev) < 0)
+                        return gk_error_errno(err, "mknod `%s`", path);
+        }
+        if ((uid != geteuid() || gid != getegid()) &&
+            fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+                return gk_error_errno(err, "chown `%s`", path);
+        return 0;
+}
+
 /* Creates node PATH (absolute in the container) of type MODE. */
 static int make_node(gk_container *c, int rootfd, const char *path, mode_t mode, dev_t dev,
                      uid_t uid, gid_t gid, gk_error **err)
@@ -46,14 +64,8 @@ static int make_node(gk_container *c, int rootfd, const char *path, mode_t mode,
         dfd = gk_open_in_root(rootfd, dir[0] ? dir : "/", O_PATH | O_DIRECTORY, true, false, err);
         if (dfd < 0)
                 return dfd;
-        if (!c->spec->linux.namespaces[GK_NS_USER].present) {
-                unlinkat(dfd, name, 0);
-                if (mknodat(dfd, name, mode, dev) < 0)
-                        return gk_error_errno(err, "mknod `%s`", path);
-                if (fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-                        return gk_error_errno(err, "chown `%s`", path);
-                return 0;
-        }
+        if (!c->spec->linux.namespaces[GK_NS_USER].present)
+                return mknod_in(dfd, name, path, mode, dev, uid, gid, err);
         {
                 _cleanup_close_ int fd = -1;
                 char target[32];
@@ -75,12 +87,18 @@ int gk_dev_setup_default(gk_container *c, int rootfd, gk_error **err)
         if (dfd < 0)
                 return dfd;
         for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+                dev_t dev = makedev(default_devices[i].maj, default_devices[i].min);
                 char path[32];
+                int r;
 
                 snprintf(path, sizeof(path), "/dev/%s", default_devices[i].name);
-                if (make_node(c, rootfd, path, S_IFCHR | 0666,
-                              makedev(default_devices[i].maj, default_devices[i].min), 0, 0, err) < 0)
-                        return gk_error_code(*err);
+                /* all in the /dev just opened, without a user namespace */
+                if (c->spec->linux.namespaces[GK_NS_USER].present)
+                        r = make_node(c, rootfd, path, S_IFCHR | 0666, dev, 0, 0, err);
+                else
+                        r = mknod_in(dfd, default_devices[i].name, path, S_IFCHR | 0666, dev, 0, 0, err);
+                if (r < 0)
+                        return r;
         }
         for (size_t i = 0; i < ARRAY_SIZE(default_links); i++)
                 if (symlinkat(default_links[i].target, dfd, default_links[i].name) < 0 &&

@@ -174,6 +174,10 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
 {
         const gk_process *p = c->spec->process;
 
+        /* what the clone left to us (see spawn_init), while the parent
+         * makes the cgroup */
+        if (c->unshare_flags && unshare(c->unshare_flags) < 0)
+                return gk_error_errno(err, "create namespaces");
         if (gk_sync_expect(c->sync_child, GK_SYNC_GO, err) < 0)
                 return gk_error_code(*err);
         /* first: with the caller's credentials, before any namespace */
