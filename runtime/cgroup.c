@@ -469,19 +469,45 @@ int gk_cgroup_clone_fd(gk_cgroup *cg)
         return gk_cg_v2_dir(cg, NULL);
 }
 
-int gk_cgroup_enter_self(gk_cgroup *cg, gk_error **err)
+int gk_cgroup_join_fds(gk_cgroup *cg, int *fds, size_t max, gk_error **err)
+{
+        size_t n = 0;
+
+        for (size_t h = 0; cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++) {
+                int dir = gk_cg_v1_dir(cg, h, err), fd;
+
+                if (n == max)
+                        fd = gk_error_make(err, E2BIG, "cgroup: too many hierarchies");
+                else
+                        fd = dir < 0 ? dir : gk_cg_open_write(dir, "tasks", "cgroup", err);
+                if (fd < 0) {
+                        while (n)
+                                close(fds[--n]);
+                        return fd;
+                }
+                fds[n++] = fd;
+        }
+        return (int) n;
+}
+
+int gk_cgroup_enter_self(gk_cgroup *cg, const int *fds, size_t n, gk_error **err)
 {
         int fd, r = 0;
 
         for (size_t h = 0; cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++) {
-                if ((fd = r = gk_cg_v1_dir(cg, h, err)) < 0 ||
-                    (r = gk_cg_write(fd, "tasks", "0", "cgroup", err)) < 0) {
+                if (h < n)
+                        r = gk_cg_write_fd(fds[h], "tasks", "0", "cgroup", err);
+                else if ((fd = r = gk_cg_v1_dir(cg, h, err)) >= 0)
+                        r = gk_cg_write(fd, "tasks", "0", "cgroup", err);
+                if (r < 0) {
                         gk_error_wrap(err, "join cgroup `%s%s`", cg->lay->v1[h].mnt, cg->path);
                         break;
                 }
         }
         /* the init needs them no more: no host directory stays open in it
          * (a cwd of /proc/self/fd/N would otherwise find one) */
+        for (size_t i = 0; i < n; i++)
+                close(fds[i]);
         for (size_t h = 0; h < GK_CG_MAX_HIER; h++)
                 if (cg->v1_fd[h] >= 0)
                         close(TAKE_FD(cg->v1_fd[h]));

@@ -77,7 +77,13 @@ int gk_cgroup_v2_open_of(gk_cgroup *cg, pid_t pid);
  * gk_cgroup_enter. */
 int gk_cgroup_clone_fd(gk_cgroup *cg);
 bool gk_cgroup_self_enter_ok(const gk_cgroup *cg);
-int gk_cgroup_enter_self(gk_cgroup *cg, gk_error **err);
+/* Parent: the v1 hierarchies' `tasks` files, opened for writing, into
+ * FDS (at most MAX), in hierarchy order; their number, or -errno.  The
+ * init joins through them without a path lookup of its own. */
+int gk_cgroup_join_fds(gk_cgroup *cg, int *fds, size_t max, gk_error **err);
+/* Init: joins every v1 hierarchy, through FDS (from gk_cgroup_join_fds,
+ * closed here) or, past N, by path; closes every cgroup fd it holds. */
+int gk_cgroup_enter_self(gk_cgroup *cg, const int *fds, size_t n, gk_error **err);
 
 /* Serialised form kept in the container's state, and back. */
 int gk_cgroup_to_string(const gk_cgroup *cg, char **out, gk_error **err);

@@ -322,6 +322,22 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
         return save_state(c, st, err);
 }
 
+/* GO carries the v1 cgroup files the init joins through: opened here,
+ * while the init is still making its namespaces. */
+static int send_go(gk_container *c, gk_error **err)
+{
+        int fds[GK_SYNC_MAX_FDS], n = 0, r;
+
+        if (c->cg_self && (n = gk_cgroup_join_fds(c->cg, fds, GK_SYNC_MAX_FDS, err)) < 0)
+                return n;
+        r = gk_sync_send_fds(c->sync_parent, GK_SYNC_GO, fds, (size_t) n);
+        while (n)
+                close(fds[--n]);
+        if (r < 0)
+                return gk_error_make(err, EPIPE, "container init exited during setup");
+        return 0;
+}
+
 /* The config as the container was made from it (`delete` runs its
  * poststop hooks, `exec` takes its process defaults): written while the
  * init sets itself up. */
@@ -412,8 +428,8 @@ static int create_steps(gk_container *c, gk_error **err)
         if (setup_parent_side(c, &st, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-parent-setup");
-        if (gk_sync_send(c->sync_parent, GK_SYNC_GO) < 0)
-                return gk_error_make(err, EPIPE, "container init exited during setup");
+        if (send_go(c, err) < 0)
+                return gk_error_code(*err);
         if (save_config(c, err) < 0)
                 return gk_error_code(*err);
         if (gk_container_runtime_hooks(c) && gk_sync_expect(c->sync_parent, GK_SYNC_HOOKS, err) < 0)

@@ -173,16 +173,21 @@ static int seccomp_listener_state(gk_container *c, gk_exec_ctx *x, gk_error **er
 static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
 {
         const gk_process *p = c->spec->process;
+        int cg_fds[GK_SYNC_MAX_FDS];
+        size_t n_cg_fds = 0;
 
         /* what the clone left to us (see spawn_init), while the parent
          * makes the cgroup */
         if (c->unshare_flags && unshare(c->unshare_flags) < 0)
                 return gk_error_errno(err, "create namespaces");
-        if (gk_sync_expect(c->sync_child, GK_SYNC_GO, err) < 0)
+        if (gk_sync_expect_fds(c->sync_child, GK_SYNC_GO, cg_fds, &n_cg_fds, err) < 0)
                 return gk_error_code(*err);
         /* first: with the caller's credentials, before any namespace */
-        if (c->cg_self && gk_cgroup_enter_self(c->cg, err) < 0)
+        if (c->cg_self && gk_cgroup_enter_self(c->cg, cg_fds, n_cg_fds, err) < 0)
                 return gk_error_code(*err);
+        if (!c->cg_self)
+                while (n_cg_fds)
+                        close(cg_fds[--n_cg_fds]);
         if (c->seccomp_listener >= 0 && seccomp_listener_state(c, x, err) < 0)
                 return gk_error_code(*err);
         if (join_namespaces(c, err) < 0 || unshare_late(c, err) < 0)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "sync.h"
 
@@ -38,6 +39,37 @@ int gk_sync_send(int fd, enum gk_sync_type type)
         }
 }
 
+int gk_sync_send_fds(int fd, enum gk_sync_type type, const int *fds, size_t n)
+{
+        struct gk_sync_msg m = { .type = type };
+        struct iovec iov = { .iov_base = &m, .iov_len = offsetof(struct gk_sync_msg, text) };
+        union {
+                char buf[CMSG_SPACE(sizeof(int) * GK_SYNC_MAX_FDS)];
+                struct cmsghdr align;
+        } ctl;
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        struct cmsghdr *cm;
+
+        if (n > GK_SYNC_MAX_FDS)
+                return -E2BIG;
+        if (n) {
+                memset(&ctl, 0, sizeof(ctl));
+                mh.msg_control = ctl.buf;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+                cm = CMSG_FIRSTHDR(&mh);
+                cm->cmsg_level = SOL_SOCKET;
+                cm->cmsg_type = SCM_RIGHTS;
+                cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+                memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
+        }
+        for (;;) {
+                if (sendmsg(fd, &mh, MSG_NOSIGNAL) >= 0)
+                        return 0;
+                if (errno != EINTR)
+                        return -errno;
+        }
+}
+
 void gk_sync_send_error(int fd, const gk_error *err)
 {
         struct gk_sync_msg m = { .type = GK_SYNC_ERROR };
@@ -54,14 +86,47 @@ void gk_sync_send_error(int fd, const gk_error *err)
         send(fd, &m, offsetof(struct gk_sync_msg, text) + n + 1, MSG_NOSIGNAL);
 }
 
-int gk_sync_expect(int fd, enum gk_sync_type want, gk_error **err)
+/* One message into M (its length returned), the fds it carries into FDS
+ * when FDS is not NULL. */
+static ssize_t receive(int fd, struct gk_sync_msg *m, int *fds, size_t *nfds)
 {
-        struct gk_sync_msg m;
+        struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) - 1 };
+        union {
+                char buf[CMSG_SPACE(sizeof(int) * GK_SYNC_MAX_FDS)];
+                struct cmsghdr align;
+        } ctl;
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
         ssize_t n;
 
+        if (fds) {
+                *nfds = 0;
+                mh.msg_control = ctl.buf;
+                mh.msg_controllen = sizeof(ctl.buf);
+        }
         do
-                n = recv(fd, &m, sizeof(m) - 1, 0);
+                n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
+        if (n < 0 || !fds)
+                return n;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+                size_t k;
+
+                if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+                        continue;
+                k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                if (*nfds + k > GK_SYNC_MAX_FDS)
+                        k = GK_SYNC_MAX_FDS - *nfds;
+                memcpy(fds + *nfds, CMSG_DATA(cm), k * sizeof(int));
+                *nfds += k;
+        }
+        return n;
+}
+
+static int expect(int fd, enum gk_sync_type want, int *fds, size_t *nfds, gk_error **err)
+{
+        struct gk_sync_msg m;
+        ssize_t n = receive(fd, &m, fds, nfds);
+
         if (n < 0)
                 return gk_error_errno(err, "sync with container init");
         if (n == 0)
@@ -79,4 +144,21 @@ int gk_sync_expect(int fd, enum gk_sync_type want, gk_error **err)
                 return gk_error_make(err, EPROTO, "sync: expected %s, got %s", type_name(want),
                                      type_name(m.type));
         return 0;
+}
+
+int gk_sync_expect(int fd, enum gk_sync_type want, gk_error **err)
+{
+        return expect(fd, want, NULL, NULL, err);
+}
+
+int gk_sync_expect_fds(int fd, enum gk_sync_type want, int *fds, size_t *n, gk_error **err)
+{
+        int r = expect(fd, want, fds, n, err);
+
+        if (r < 0) {
+                for (size_t i = 0; i < *n; i++)
+                        close(fds[i]);
+                *n = 0;
+        }
+        return r;
 }

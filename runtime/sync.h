@@ -4,9 +4,10 @@
  * "exec: ..." instead of a silent exit.
  *
  *   parent                          child (init)
- *   clone ------------------------> waits for GK_SYNC_GO
- *   id maps, cgroup, network
- *   GK_SYNC_GO  ------------------> namespaces joined, mounts made
+ *   clone ------------------------> makes its namespaces, waits for GO
+ *   cgroup, id maps, network
+ *   GK_SYNC_GO (+ cgroup fds) ----> cgroups and namespaces joined,
+ *                                   mounts made
  *              <------------------- GK_SYNC_HOOKS (run prestart + createRuntime;
  *   hooks run                         this round trip only when there are some)
  *   GK_SYNC_HOOKS_DONE -----------> createContainer hooks, pivot_root,
@@ -33,11 +34,20 @@ enum gk_sync_type {
 /* Sends a message without payload. */
 int gk_sync_send(int fd, enum gk_sync_type type);
 
+/* Sends a message without payload that carries the N open FDS (at most
+ * GK_SYNC_MAX_FDS) to the peer. */
+#define GK_SYNC_MAX_FDS 16
+int gk_sync_send_fds(int fd, enum gk_sync_type type, const int *fds, size_t n);
+
 /* Sends the error in err (child side); best effort. */
 void gk_sync_send_error(int fd, const gk_error *err);
 
 /* Waits for a message of type `want`.  A GK_SYNC_ERROR from the peer
  * becomes *err (with the peer's errno); EOF is "init exited during setup". */
 int gk_sync_expect(int fd, enum gk_sync_type want, gk_error **err);
+
+/* gk_sync_expect that also takes the fds the message carries (close-on-
+ * exec, at most GK_SYNC_MAX_FDS) into FDS, their number into *N. */
+int gk_sync_expect_fds(int fd, enum gk_sync_type want, int *fds, size_t *n, gk_error **err);
 
 #endif
