@@ -63,6 +63,45 @@ static int follow_dangling(int parent, const char *dir, const char *name, const 
         return r < 0 ? -ENOMEM : 1;
 }
 
+static int make_path(int rootfd, const char *path, bool mkfile, int links, gk_error **err);
+
+/* The missing component of P that starts after BASE (the '/' before it,
+ * or NULL at the top), made under PARENT: a directory, or the file when
+ * it is the LAST one and MKFILE; a dangling symlink is followed instead
+ * (REST: what comes after the component), which makes the rest of the
+ * path too and returns 1. */
+static int make_component(int rootfd, int parent, char *p, char *base, const char *rest,
+                          bool last, bool mkfile, int links, const char *path, gk_error **err)
+{
+        _cleanup_free_ char *next = NULL;
+        const char *name = base ? base + 1 : p;
+        int r, fd;
+
+        if (base)
+                *base = '\0';
+        r = follow_dangling(parent, base ? p : "", name, rest, &next);
+        if (base)
+                *base = '/';
+        if (r < 0)
+                return gk_error_make(err, -r, "resolve `%s` in rootfs", p);
+        if (r > 0) {
+                if (links >= 40)
+                        return gk_error_make(err, ELOOP, "resolve `%s` in rootfs", path);
+                r = make_path(rootfd, next, mkfile, links + 1, err);
+                return r < 0 ? r : 1;
+        }
+        if (last && mkfile) {
+                fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+                if (fd < 0 && errno != EEXIST)
+                        return gk_error_errno(err, "create `%s` in rootfs", p);
+                if (fd >= 0)
+                        close(fd);
+        } else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
+                return gk_error_errno(err, "mkdir `%s` in rootfs", p);
+        }
+        return 0;
+}
+
 /* Creates the missing directories of PATH (and, with mkfile, its last
  * component as a file), each under a parent resolved inside the root;
  * dangling symlinks on the way are followed (at most 40, the kernel's
@@ -70,12 +109,29 @@ static int follow_dangling(int parent, const char *dir, const char *name, const 
 static int make_path(int rootfd, const char *path, bool mkfile, int links, gk_error **err)
 {
         _cleanup_free_ char *p = strdup(path);
-        char *s;
+        char *s, *base;
 
         if (!p)
                 return gk_error_make(err, ENOMEM, "%s", path);
         for (s = p; *s == '/'; s++)
                 ;
+        /* Mostly only the last component is missing (a mount point in
+         * /dev, say): its parent is tried first, the walk from the top
+         * only when that is missing too. */
+        base = strrchr(s, '/');
+        if (base && base[1]) {
+                _cleanup_close_ int parent = -1;
+
+                *base = '\0';
+                parent = openat2_in_root(rootfd, p, O_PATH | O_DIRECTORY);
+                *base = '/';
+                if (parent >= 0) {
+                        int r = make_component(rootfd, parent, p, base, NULL, true, mkfile, links,
+                                               path, err);
+
+                        return r < 0 ? r : 0;
+                }
+        }
         while (s && *s) {
                 char *slash = strchr(s, '/');
                 bool last = !slash || !slash[strspn(slash, "/")];
@@ -88,37 +144,20 @@ static int make_path(int rootfd, const char *path, bool mkfile, int links, gk_er
                 if (fd >= 0) {
                         close(fd);
                 } else if (fd == -ENOENT) {
-                        _cleanup_free_ char *next = NULL;
-                        char *base = strrchr(p, '/');
-                        const char *name = base ? base + 1 : p;
                         int r;
 
+                        base = strrchr(p, '/');
                         if (base)
                                 *base = '\0';
                         parent = openat2_in_root(rootfd, base ? p : "/", O_PATH | O_DIRECTORY);
-                        r = parent < 0 ? 0 : follow_dangling(parent, base ? p : "", name,
-                                                             slash ? slash + 1 : NULL, &next);
                         if (base)
                                 *base = '/';
                         if (parent < 0)
                                 return gk_error_make(err, -parent, "resolve `%s` in rootfs", p);
-                        if (r < 0)
-                                return gk_error_make(err, -r, "resolve `%s` in rootfs", p);
-                        if (r > 0) {
-                                if (links >= 40)
-                                        return gk_error_make(err, ELOOP, "resolve `%s` in rootfs",
-                                                             path);
-                                return make_path(rootfd, next, mkfile, links + 1, err);
-                        }
-                        if (last && mkfile) {
-                                fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-                                if (fd < 0 && errno != EEXIST)
-                                        return gk_error_errno(err, "create `%s` in rootfs", p);
-                                if (fd >= 0)
-                                        close(fd);
-                        } else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
-                                return gk_error_errno(err, "mkdir `%s` in rootfs", p);
-                        }
+                        r = make_component(rootfd, parent, p, base, slash ? slash + 1 : NULL, last,
+                                           mkfile, links, path, err);
+                        if (r != 0) /* an error, or a followed link made the rest */
+                                return r < 0 ? r : 0;
                 } else {
                         return gk_error_make(err, -fd, "resolve `%s` in rootfs", p);
                 }
