@@ -142,6 +142,9 @@ static int run_container(gk_container *c, const create_flags *f, gk_error **err)
                         return listener;
                 c->console_socket = sock;
         }
+        /* Nothing needs the moment between ready and start unless the
+         * container's sd_notify is relayed: its socket is bound at start. */
+        c->start_at_ready = !gk_notify_host();
         r = gk_container_create(c, err);
         if (sock) {
                 unlink(sock);

@@ -476,7 +476,7 @@ int gk_container_start_run(gk_container *c, gk_error **err)
 {
         int r;
 
-        if (gk_sync_send(c->sync_parent, GK_SYNC_START) < 0)
+        if (!c->start_at_ready && gk_sync_send(c->sync_parent, GK_SYNC_START) < 0)
                 return gk_error_make(err, EPIPE, "container init exited before start");
         /* The socket is close-on-exec in the init: EOF means exec succeeded. */
         r = gk_sync_expect(c->sync_parent, GK_SYNC_START, err);

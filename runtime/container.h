@@ -30,6 +30,8 @@ typedef struct gk_container {
         int preserve_fds;
         int listen_fds;   /* LISTEN_FDS of our environment, passed on */
         bool run_mode;    /* run: start over the sync socket, no exec fifo */
+        bool start_at_ready; /* run: the init goes on to exec once ready,
+                              * without waiting for GK_SYNC_START */
 
         /* set up by the parent before clone */
         int sync_parent, sync_child;

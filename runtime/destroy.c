@@ -48,6 +48,12 @@ static void kill_all(gk_cgroup *cg, const gk_state *st)
         wait_gone(st);
 }
 
+static bool own_pid_ns(const gk_spec *spec)
+{
+        return spec && spec->linux.namespaces[GK_NS_PID].present &&
+               !spec->linux.namespaces[GK_NS_PID].path;
+}
+
 static int remove_cgroup(gk_cgroup *cg, gk_error **err)
 {
         int r = 0;
@@ -121,7 +127,11 @@ int gk_container_delete(const gk_global *g, const char *id, bool force, const gk
         if (cg && status == GK_STATUS_PAUSED)
                 gk_cgroup_freeze(cg, false, NULL);
         GK_FAULT("delete.before-kill");
-        kill_all(cg, st);
+        /* The kernel killed everything in a pid namespace whose init is
+         * gone; anything else found in the cgroup is killed when its
+         * removal finds it busy. */
+        if (status != GK_STATUS_STOPPED || !own_pid_ns(spec))
+                kill_all(cg, st);
         GK_FAULT("delete.after-kill");
         if (cg && remove_cgroup(cg, err) < 0)
                 return gk_error_wrap(err, "delete %s", id);

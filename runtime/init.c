@@ -116,7 +116,7 @@ static int wait_for_start(gk_container *c, int fd_dir, gk_error **err)
         int fd;
 
         if (c->run_mode)
-                return gk_sync_expect(c->sync_child, GK_SYNC_START, err);
+                return c->start_at_ready ? 0 : gk_sync_expect(c->sync_child, GK_SYNC_START, err);
         snprintf(name, sizeof(name), "%d", c->fifo_fd);
         fd = openat(fd_dir, name, O_WRONLY | O_CLOEXEC);
         if (fd < 0)

@@ -14,6 +14,8 @@
  *                                   console, process checks
  *              <------------------- GK_SYNC_READY (waits for start)
  *   [run only] GK_SYNC_START -----> startContainer hooks, exec
+ *   (run without a notify socket to relay: no START, the init goes on
+ *   to exec once it has sent READY)
  * Any step may instead get GK_SYNC_ERROR. */
 #ifndef GK_RUNTIME_SYNC_H
 #define GK_RUNTIME_SYNC_H

@@ -550,6 +550,39 @@ def test_delete_removes_sub_cgroups_made_inside(gk):
     assert cgroup_dirs(cid) == []
 
 
+def test_run_kills_a_process_that_joined_its_cgroup_from_outside(gk):
+    """`run` deletes the container once its init is gone.  The kernel
+    kills what is in the init's pid namespace; a process moved into the
+    container's cgroup from outside it is killed by gkrun, and the cgroup
+    goes."""
+    b = gk.bundle(["/bin/sh", "-c", "read line"])
+    b.write()
+    cid = gk.new_id()
+    outsider = subprocess.Popen(["sleep", "100"])
+    run = subprocess.Popen([GKRUN, "--root", gk.root, "run", "--bundle", b.path, cid],
+                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        def running():
+            p = gk.gkrun("state", cid)
+            return p.returncode == 0 and json.loads(p.stdout)["status"] == "running"
+        assert wait_for(running), run.stderr
+        for d in set(cgroup_dirs(cid)):
+            with open(os.path.join(d, "cgroup.procs"), "w") as f:
+                f.write(str(outsider.pid))
+        run.stdin.write("go\n")
+        run.stdin.close()
+        assert run.wait(timeout=30) == 0, run.stderr.read()
+        assert outsider.wait(timeout=10) == -9
+        assert cgroup_dirs(cid) == []
+    finally:
+        for p in (outsider, run):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        run.stderr.close()
+
+
 FAULT_GKRUN = os.path.join(os.environ.get("GK_FAULT_BUILD", os.path.join(BUILD, "fault")),
                            "gkrun")
 
