@@ -333,8 +333,12 @@ static int send_go(gk_container *c, gk_error **err)
         r = gk_sync_send_fds(c->sync_parent, GK_SYNC_GO, fds, (size_t) n);
         while (n)
                 close(fds[--n]);
-        if (r < 0)
-                return gk_error_make(err, EPIPE, "container init exited during setup");
+        if (r < 0) {
+                /* gone already: its error (making its namespaces, say) is
+                 * waiting to be read, or it died: "exited during setup" */
+                gk_sync_expect(c->sync_parent, GK_SYNC_ERROR, err);
+                return gk_error_code(*err);
+        }
         return 0;
 }
 

@@ -182,7 +182,8 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
                 return gk_error_errno(err, "create namespaces");
         if (gk_sync_expect_fds(c->sync_child, GK_SYNC_GO, cg_fds, &n_cg_fds, err) < 0)
                 return gk_error_code(*err);
-        /* first: with the caller's credentials, before any namespace */
+        /* first: with the caller's credentials, before any namespace is
+         * joined */
         if (c->cg_self && gk_cgroup_enter_self(c->cg, cg_fds, n_cg_fds, err) < 0)
                 return gk_error_code(*err);
         if (!c->cg_self)

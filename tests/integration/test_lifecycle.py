@@ -188,6 +188,51 @@ def test_missing_binary_fails_create_with_reason_and_leaves_nothing(gk):
     assert cgroup_dirs(cid) == []
 
 
+def deny_unshare(errno_value):
+    """A preexec_fn that makes unshare(2) fail with ERRNO_VALUE in the
+    process and its children (a seccomp filter, after no_new_privs)."""
+    import ctypes
+    nr = {"x86_64": 272, "aarch64": 97}[os.uname().machine]
+
+    class Filter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte),
+                    ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
+
+    insns = (Filter * 4)(
+        Filter(0x20, 0, 0, 0),                        # ld [0]: the syscall number
+        Filter(0x15, 0, 1, nr),                       # jeq unshare
+        Filter(0x06, 0, 0, 0x00050000 | errno_value),  # ret ERRNO
+        Filter(0x06, 0, 0, 0x7fff0000))               # ret ALLOW
+    prog = Prog(len(insns), insns)
+
+    def install():
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, ctypes.byref(prog), 0, 0):
+            os._exit(99)
+    return install
+
+
+@pytest.mark.skipif(os.uname().machine not in ("x86_64", "aarch64"), reason="syscall numbers")
+def test_namespaces_the_init_cannot_make_are_reported_and_nothing_is_left(gk):
+    """The init makes its mount, network, uts and ipc namespaces itself
+    while gkrun makes the cgroups: when the kernel refuses them (here a
+    seccomp filter on gkrun says ENOSPC, as a namespace limit would), run
+    and create say why, and leave no state or cgroup."""
+    b = gk.bundle(["/bin/true"])
+    for cmd in ("run", "create"):
+        b.write()
+        cid = gk.new_id()
+        p = gk.gkrun(cmd, "--bundle", b.path, cid, preexec_fn=deny_unshare(28))
+        assert p.returncode != 0
+        assert "create namespaces: No space left on device" in p.stderr, p.stderr
+        assert gk.gkrun("list", "-q").stdout.strip() == ""
+        assert not os.path.exists(os.path.join(gk.root, cid))
+        assert cgroup_dirs(cid) == []
+
+
 def test_missing_binary_in_path(gk):
     p = gk.run(gk.bundle(["nosuchcmd"]))
     assert p.returncode != 0
