@@ -6,7 +6,7 @@
 #   make fault           gkrun/gkimg with fault points (include/gk/fault.h), into O/fault
 #   make demo            install deps, build, run a busybox container (as root)
 #   make check           unit tests (no root) + integration tests (root)
-#   make check-cgv1      the cgroup tests on cgroup v1 alone (cgroup2 mount hidden)
+#   make check-cgv1      cgroup, lifecycle, crash tests on cgroup v1 alone (cgroup2 hidden)
 #   make check-cgv2      the cgroup tests again inside a pure cgroup-v2 VM
 #   make fuzz            run every fuzzer for FUZZ_SECONDS each
 #   make bench           benchmarks against runc/crun and skopeo+umoci

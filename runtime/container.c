@@ -317,9 +317,9 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
         if (c->net && gk_net_attach(c, c->net, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-net-attach");
-        st->pid = c->pid;
-        st->start_time = gk_proc_start_time(c->pid);
-        return save_state(c, st, err);
+        /* what changed since the save after the cgroup: the attached
+         * network, a systemd scope */
+        return c->net || !c->cg_self ? save_state(c, st, err) : 0;
 }
 
 /* GO carries the v1 cgroup files the init joins through: opened here,
@@ -425,8 +425,11 @@ static int create_steps(gk_container *c, gk_error **err)
         if (spawn_init(c, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-clone");
-        /* while the init makes its namespaces */
-        if (gk_cgroup_make_late(c->cg, err) < 0)
+        /* while the init makes its namespaces; saved at once, with the
+         * number of path components made on every hierarchy */
+        st.pid = c->pid;
+        st.start_time = gk_proc_start_time(c->pid);
+        if (gk_cgroup_make_late(c->cg, err) < 0 || save_state(c, &st, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-cgroup");
         if (setup_parent_side(c, &st, err) < 0)

@@ -1,5 +1,6 @@
 /* The parent/child sync protocol (see sync.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,7 @@ static ssize_t receive(int fd, struct gk_sync_msg *m, int *fds, size_t *nfds)
                 struct cmsghdr align;
         } ctl;
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        bool reset = false;
         ssize_t n;
 
         if (fds) {
@@ -103,9 +105,16 @@ static ssize_t receive(int fd, struct gk_sync_msg *m, int *fds, size_t *nfds)
                 mh.msg_control = ctl.buf;
                 mh.msg_controllen = sizeof(ctl.buf);
         }
-        do
+        /* A peer that exited with our last message unread makes the next
+         * receive fail with ECONNRESET, before what it sent first (its
+         * error): that is read by the receive after. */
+        for (;;) {
                 n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-        while (n < 0 && errno == EINTR);
+                if (n >= 0 || (errno != EINTR && (errno != ECONNRESET || reset)))
+                        break;
+                if (errno == ECONNRESET)
+                        reset = true;
+        }
         if (n < 0 || !fds)
                 return n;
         for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
