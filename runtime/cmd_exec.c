@@ -40,6 +40,7 @@ typedef struct exec_job {
         gk_process *proc; /* owned when from --process, else spec->process changed in place */
         gk_process *own;
         gk_cgroup *cg;
+        bool cg_self; /* the child joins its v1 cgroups itself */
         int ns_fds[GK_NS_COUNT];
         int root_fd;      /* the init's root when it shares our mount namespace, or -1 */
         int seccomp_listener; /* connected linux.seccomp.listenerPath, or -1 */
@@ -213,8 +214,15 @@ static _Noreturn void exec_child(exec_job *j)
         _cleanup_(gk_error_freep) gk_error *err = NULL;
         gk_exec_ctx x = { .process = j->proc, .preserve_fds = j->f.preserve_fds };
 
+        int cg_fds[GK_SYNC_MAX_FDS];
+        size_t n_cg_fds = 0;
+
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (gk_sync_expect(j->sync[1], GK_SYNC_GO, &err) < 0)
+        if (gk_sync_expect_fds(j->sync[1], GK_SYNC_GO, cg_fds, &n_cg_fds, &err) < 0)
+                goto fail;
+        /* v1: into the container's cgroups by ourselves, as its init did
+         * (moving another process costs the kernel an RCU grace period) */
+        if (j->cg_self && gk_cgroup_enter_self(j->cg, cg_fds, n_cg_fds, &err) < 0)
                 goto fail;
         /* Before setns: /proc is still ours and gives our pid as we see it. */
         if (j->seccomp_listener >= 0) {
@@ -252,6 +260,20 @@ fail:
         _exit(127);
 }
 
+static int send_go(exec_job *j, gk_error **err)
+{
+        int fds[GK_SYNC_MAX_FDS], n = 0, r;
+
+        if (j->cg_self && (n = gk_cgroup_join_fds(j->cg, fds, GK_SYNC_MAX_FDS, err)) < 0)
+                return n;
+        r = gk_sync_send_fds(j->sync[0], GK_SYNC_GO, fds, (size_t) n);
+        while (n)
+                close(fds[--n]);
+        if (r < 0)
+                return gk_error_make(err, EPIPE, "exec: process exited during setup");
+        return 0;
+}
+
 static int spawn(exec_job *j, gk_error **err)
 {
         _cleanup_close_ int own_pidns = -1, leaf = -1;
@@ -269,7 +291,10 @@ static int spawn(exec_job *j, gk_error **err)
          * namespace (the flag is inherited): no process there may open
          * our /proc/PID/exe, the gkrun binary, before we exec. */
         prctl(PR_SET_DUMPABLE, 0);
-        j->pid = gk_clone(0, leaf >= 0 ? leaf : j->cg ? gk_cgroup_v2_fd(j->cg) : -1);
+        /* Cloned into the v2 cgroup (or the sub-cgroup the init moved
+         * to); the v1 ones the child joins through files we pass. */
+        j->cg_self = j->cg && gk_cgroup_self_enter_ok(j->cg);
+        j->pid = gk_clone(0, leaf >= 0 ? leaf : j->cg_self ? gk_cgroup_clone_fd(j->cg) : -1);
         if (j->pid == 0)
                 exec_child(j);
         if (own_pidns >= 0)
@@ -278,11 +303,11 @@ static int spawn(exec_job *j, gk_error **err)
         if (j->pid < 0)
                 return gk_error_errno(err, "clone");
         GK_FAULT("exec.after-clone");
-        if (j->cg && gk_cgroup_v2_fd(j->cg) < 0 && gk_cgroup_enter(j->cg, j->pid, err) < 0)
+        if (j->cg && !j->cg_self && gk_cgroup_enter(j->cg, j->pid, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("exec.after-cgroup");
-        if (gk_sync_send(j->sync[0], GK_SYNC_GO) < 0)
-                return gk_error_make(err, EPIPE, "exec: process exited during setup");
+        if (send_go(j, err) < 0)
+                return gk_error_code(*err);
         /* The socket is close-on-exec in the child: EOF means exec worked. */
         if (gk_sync_expect(j->sync[0], GK_SYNC_GO, err) == -EPIPE) {
                 gk_error_freep(err);

@@ -9,6 +9,8 @@ import socket
 import subprocess
 import time
 
+import pytest
+
 from conftest import GKRUN
 
 
@@ -41,6 +43,26 @@ def test_exec_runs_in_the_containers_namespaces(gk):
     lines = p.stdout.split("\n")
     assert lines[0] == "gktest"
     assert lines[1].startswith("/bin/sleep 100")
+
+
+@pytest.mark.parametrize("userns", [False, True], ids=["host-userns", "private-userns"])
+def test_exec_joins_the_containers_cgroups(gk, userns):
+    """An exec'd process is in the container's cgroup on every hierarchy,
+    as its init is (on v1 it joins them itself, before the namespaces)."""
+    b = gk.bundle(["/bin/sleep", "100"], copy_rootfs=userns)
+    if userns:
+        b.linux["namespaces"].append({"type": "user"})
+        b.linux["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        b.linux["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        subprocess.run(["chown", "-R", "100000:100000", os.path.join(b.path, "rootfs")],
+                       check=True)
+    cid = gk.create(b)
+    gk.gkrun("start", cid, check=True)
+    p = gk.gkrun("exec", cid, "/bin/sh", "-c", "cat /proc/1/cgroup; echo --; cat /proc/self/cgroup",
+                 check=True)
+    init, own = p.stdout.split("--\n")
+    assert init.strip() and own.strip() == init.strip(), p.stdout
+    assert "/" + cid in init
 
 
 def test_exec_exit_status_env_cwd_user(gk):
