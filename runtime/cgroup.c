@@ -332,19 +332,6 @@ bool gk_cgroup_made_any(const gk_cgroup *cg)
         return cg && cg->created;
 }
 
-int gk_cgroup_create(const char *id, const char *cgroups_path,
-                     const gk_resources *resources, bool systemd,
-                     gk_cgroup **out, gk_error **err)
-{
-        _cleanup_(gk_cgroup_freep) gk_cgroup *cg = NULL;
-
-        if (gk_cgroup_plan(id, cgroups_path, resources, systemd, &cg, err) < 0 ||
-            gk_cgroup_make_early(cg, err) < 0 || gk_cgroup_make_late(cg, err) < 0)
-                return gk_error_code(*err);
-        *out = TAKE_PTR(cg);
-        return 0;
-}
-
 int gk_cgroup_update(gk_cgroup *cg, const gk_resources *resources, gk_error **err)
 {
         int r;
@@ -473,7 +460,7 @@ int gk_cgroup_join_fds(gk_cgroup *cg, int *fds, size_t max, gk_error **err)
 {
         size_t n = 0;
 
-        for (size_t h = 0; cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++) {
+        for (size_t h = 0; cg && cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++) {
                 int dir = gk_cg_v1_dir(cg, h, err), fd;
 
                 if (n == max)

@@ -3,10 +3,11 @@
  * (v1 controllers plus a v2 mount holding few or none: v1 is used for what
  * v1 holds).  Callers never ask which version is in use.
  *
- * Lifetime: gk_cgroup_create() at create time (it makes the directories
- * and applies linux.resources; or in steps, around the init's clone),
- * gk_cgroup_enter() moves the init in (or the init joins by itself), gk_cgroup_to_string() gives the text
- * saved in the state file, gk_cgroup_open() rebuilds the handle from that
+ * Lifetime: gk_cgroup_plan() and the two makes at create time, around the
+ * init's clone (they make the directories and apply linux.resources),
+ * gk_cgroup_enter() moves the init in (or the init joins by itself,
+ * gk_cgroup_enter_self()), gk_cgroup_to_string() gives the text saved in
+ * the state file, gk_cgroup_open() rebuilds the handle from that
  * text for later commands, gk_cgroup_destroy() removes every directory
  * create made.  Nothing outside the container's own cgroups is touched. */
 #ifndef GK_RUNTIME_CGROUP_H
@@ -21,19 +22,14 @@
 
 typedef struct gk_cgroup gk_cgroup;
 
-/* Resolves the container's cgroup path (linux.cgroupsPath, or the default
- * /gkrun/ID), creates it on every hierarchy and applies `resources` (may be
- * NULL).  systemd selects the --systemd-cgroup driver (slice:prefix:name). */
-int gk_cgroup_create(const char *id, const char *cgroups_path,
-                     const gk_resources *resources, bool systemd,
-                     gk_cgroup **out, gk_error **err);
-
-/* gk_cgroup_create in three steps, so that the slow part can run while
- * the container's init makes its namespaces.  plan resolves the path and
- * validates RESOURCES (kept by pointer until make_late), making nothing;
+/* The container's cgroup, made in three steps so that the slow part can
+ * run while the container's init makes its namespaces.  plan resolves the
+ * path (linux.cgroupsPath, or the default /gkrun/ID) and validates
+ * RESOURCES (may be NULL; kept by pointer until make_late), making
+ * nothing; SYSTEMD selects the --systemd-cgroup driver (slice:prefix:name);
  * make_early makes what must exist before the clone (the v2 directory
  * that CLONE_INTO_CGROUP names); make_late makes the rest (the v1
- * directories, which the init joins by path) and applies RESOURCES.  A
+ * directories, which the init joins itself) and applies RESOURCES.  A
  * failing make removes what the makes before it made. */
 int gk_cgroup_plan(const char *id, const char *cgroups_path, const gk_resources *resources,
                    bool systemd, gk_cgroup **out, gk_error **err);
@@ -78,8 +74,9 @@ int gk_cgroup_v2_open_of(gk_cgroup *cg, pid_t pid);
 int gk_cgroup_clone_fd(gk_cgroup *cg);
 bool gk_cgroup_self_enter_ok(const gk_cgroup *cg);
 /* Parent: the v1 hierarchies' `tasks` files, opened for writing, into
- * FDS (at most MAX), in hierarchy order; their number, or -errno.  The
- * init joins through them without a path lookup of its own. */
+ * FDS (at most MAX), in hierarchy order; their number (0 for a NULL CG),
+ * or -errno.  The init joins through them without a path lookup of its
+ * own. */
 int gk_cgroup_join_fds(gk_cgroup *cg, int *fds, size_t max, gk_error **err);
 /* Init: joins every v1 hierarchy, through FDS (from gk_cgroup_join_fds,
  * closed here) or, past N, by path; closes every cgroup fd it holds. */

@@ -260,23 +260,10 @@ fail:
         _exit(127);
 }
 
-static int send_go(exec_job *j, gk_error **err)
-{
-        int fds[GK_SYNC_MAX_FDS], n = 0, r;
-
-        if (j->cg_self && (n = gk_cgroup_join_fds(j->cg, fds, GK_SYNC_MAX_FDS, err)) < 0)
-                return n;
-        r = gk_sync_send_fds(j->sync[0], GK_SYNC_GO, fds, (size_t) n);
-        while (n)
-                close(fds[--n]);
-        if (r < 0)
-                return gk_error_make(err, EPIPE, "exec: process exited during setup");
-        return 0;
-}
-
 static int spawn(exec_job *j, gk_error **err)
 {
         _cleanup_close_ int own_pidns = -1, leaf = -1;
+        int fds[GK_SYNC_MAX_FDS], n_fds;
 
         if (j->cg)
                 leaf = gk_cgroup_v2_open_of(j->cg, j->st->pid);
@@ -306,7 +293,8 @@ static int spawn(exec_job *j, gk_error **err)
         if (j->cg && !j->cg_self && gk_cgroup_enter(j->cg, j->pid, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("exec.after-cgroup");
-        if (send_go(j, err) < 0)
+        n_fds = gk_cgroup_join_fds(j->cg_self ? j->cg : NULL, fds, GK_SYNC_MAX_FDS, err);
+        if (n_fds < 0 || gk_sync_send_go(j->sync[0], fds, (size_t) n_fds, err) < 0)
                 return gk_error_code(*err);
         /* The socket is close-on-exec in the child: EOF means exec worked. */
         if (gk_sync_expect(j->sync[0], GK_SYNC_GO, err) == -EPIPE) {

@@ -322,26 +322,6 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
         return c->net || !c->cg_self ? save_state(c, st, err) : 0;
 }
 
-/* GO carries the v1 cgroup files the init joins through: opened here,
- * while the init is still making its namespaces. */
-static int send_go(gk_container *c, gk_error **err)
-{
-        int fds[GK_SYNC_MAX_FDS], n = 0, r;
-
-        if (c->cg_self && (n = gk_cgroup_join_fds(c->cg, fds, GK_SYNC_MAX_FDS, err)) < 0)
-                return n;
-        r = gk_sync_send_fds(c->sync_parent, GK_SYNC_GO, fds, (size_t) n);
-        while (n)
-                close(fds[--n]);
-        if (r < 0) {
-                /* gone already: its error (making its namespaces, say) is
-                 * waiting to be read, or it died: "exited during setup" */
-                gk_sync_expect(c->sync_parent, GK_SYNC_ERROR, err);
-                return gk_error_code(*err);
-        }
-        return 0;
-}
-
 /* The config as the container was made from it (`delete` runs its
  * poststop hooks, `exec` takes its process defaults): written while the
  * init sets itself up. */
@@ -386,6 +366,7 @@ static void create_rollback(gk_container *c)
 
 static int create_steps(gk_container *c, gk_error **err)
 {
+        int fds[GK_SYNC_MAX_FDS], n_fds;
         gk_state st;
 
         if (!c->run_mode && make_fifo(c, err) < 0)
@@ -435,7 +416,10 @@ static int create_steps(gk_container *c, gk_error **err)
         if (setup_parent_side(c, &st, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-parent-setup");
-        if (send_go(c, err) < 0)
+        /* GO carries the v1 cgroup files the init joins through, opened
+         * while it was still making its namespaces */
+        n_fds = gk_cgroup_join_fds(c->cg_self ? c->cg : NULL, fds, GK_SYNC_MAX_FDS, err);
+        if (n_fds < 0 || gk_sync_send_go(c->sync_parent, fds, (size_t) n_fds, err) < 0)
                 return gk_error_code(*err);
         if (save_config(c, err) < 0)
                 return gk_error_code(*err);

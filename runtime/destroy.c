@@ -70,19 +70,12 @@ static int remove_cgroup(gk_cgroup *cg, gk_error **err)
         return r;
 }
 
-/* SPEC: the container's config when the caller has it parsed already
- * (`run`); otherwise the copy saved at create is read. */
 static void run_poststop(const char *root, const gk_state *st, const gk_spec *spec)
 {
-        _cleanup_(gk_spec_freep) gk_spec *saved = NULL;
         _cleanup_(gk_error_freep) gk_error *err = NULL;
         _cleanup_free_ char *json = NULL;
 
-        if (!spec && gk_state_load_spec(root, st->id, &saved, &err) < 0)
-                return;
-        if (!spec)
-                spec = saved;
-        if (!spec->hooks.poststop.n || gk_state_to_oci_json(root, st, &json, &err) < 0)
+        if (!spec || !spec->hooks.poststop.n || gk_state_to_oci_json(root, st, &json, &err) < 0)
                 return;
         gk_hooks_run_warn(&spec->hooks.poststop, "poststop", json);
 }
@@ -92,6 +85,7 @@ int gk_container_delete(const gk_global *g, const char *id, bool force, const gk
 {
         _cleanup_(gk_state_freep) gk_state *st = NULL;
         _cleanup_(gk_cgroup_freep) gk_cgroup *cg = NULL;
+        _cleanup_(gk_spec_freep) gk_spec *saved = NULL;
         _cleanup_close_ int lock = -1;
         enum gk_status status;
         int r = gk_state_load(g->root, id, &st, err);
@@ -126,6 +120,14 @@ int gk_container_delete(const gk_global *g, const char *id, bool force, const gk
                 return gk_error_code(*err);
         if (cg && status == GK_STATUS_PAUSED)
                 gk_cgroup_freeze(cg, false, NULL);
+        /* the config saved at create, unless the caller (run) has it: its
+         * pid namespace and poststop hooks; none when create died early */
+        if (!spec) {
+                _cleanup_(gk_error_freep) gk_error *no_config = NULL;
+
+                if (gk_state_load_spec(g->root, id, &saved, &no_config) == 0)
+                        spec = saved;
+        }
         GK_FAULT("delete.before-kill");
         /* The kernel killed everything in a pid namespace whose init is
          * gone; anything else found in the cgroup is killed when its

@@ -8,7 +8,7 @@
 /* delete [--force]: a created or stopped container is removed; a running
  * one only with force (killed first).  SPEC, when not NULL, is the
  * container's config already parsed (run has it); else the saved copy is
- * read for the poststop hooks. */
+ * read (its pid namespace and its poststop hooks). */
 int gk_container_delete(const gk_global *g, const char *id, bool force, const gk_spec *spec,
                         gk_error **err);
 

@@ -186,9 +186,6 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
          * joined */
         if (c->cg_self && gk_cgroup_enter_self(c->cg, cg_fds, n_cg_fds, err) < 0)
                 return gk_error_code(*err);
-        if (!c->cg_self)
-                while (n_cg_fds)
-                        close(cg_fds[--n_cg_fds]);
         if (c->seccomp_listener >= 0 && seccomp_listener_state(c, x, err) < 0)
                 return gk_error_code(*err);
         if (join_namespaces(c, err) < 0 || unshare_late(c, err) < 0)

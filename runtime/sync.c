@@ -71,6 +71,21 @@ int gk_sync_send_fds(int fd, enum gk_sync_type type, const int *fds, size_t n)
         }
 }
 
+int gk_sync_send_go(int fd, int *fds, size_t n, gk_error **err)
+{
+        int r = gk_sync_send_fds(fd, GK_SYNC_GO, fds, n);
+
+        while (n)
+                close(fds[--n]);
+        if (r < 0) {
+                /* gone: its error (making its namespaces, say) waits to be
+                 * read, or it died ("exited during setup") */
+                gk_sync_expect(fd, GK_SYNC_ERROR, err);
+                return err && *err ? gk_error_code(*err) : r;
+        }
+        return 0;
+}
+
 void gk_sync_send_error(int fd, const gk_error *err)
 {
         struct gk_sync_msg m = { .type = GK_SYNC_ERROR };

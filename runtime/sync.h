@@ -41,6 +41,11 @@ int gk_sync_send(int fd, enum gk_sync_type type);
 #define GK_SYNC_MAX_FDS 16
 int gk_sync_send_fds(int fd, enum gk_sync_type type, const int *fds, size_t n);
 
+/* Parent: GK_SYNC_GO carrying the N FDS (closed here, sent or not).  When
+ * the child is gone already, its own error (queued before it exited) is
+ * what *err says. */
+int gk_sync_send_go(int fd, int *fds, size_t n, gk_error **err);
+
 /* Sends the error in err (child side); best effort. */
 void gk_sync_send_error(int fd, const gk_error *err);
 

@@ -550,37 +550,49 @@ def test_delete_removes_sub_cgroups_made_inside(gk):
     assert cgroup_dirs(cid) == []
 
 
-def test_run_kills_a_process_that_joined_its_cgroup_from_outside(gk):
-    """`run` deletes the container once its init is gone.  The kernel
-    kills what is in the init's pid namespace; a process moved into the
-    container's cgroup from outside it is killed by gkrun, and the cgroup
-    goes."""
-    b = gk.bundle(["/bin/sh", "-c", "read line"])
+@pytest.mark.parametrize("how", ["run", "delete"])
+def test_removal_kills_a_process_that_joined_its_cgroup_from_outside(gk, how):
+    """`run` deletes the container once its init is gone, and `delete`
+    removes a stopped one.  The kernel kills what is in the init's pid
+    namespace; a process moved into the container's cgroup from outside
+    it is killed by gkrun, and the cgroup goes."""
+    b = gk.bundle(["/bin/sh", "-c", "read line"] if how == "run" else ["/bin/sleep", "2"])
     b.write()
     cid = gk.new_id()
     outsider = subprocess.Popen(["sleep", "100"])
-    run = subprocess.Popen([GKRUN, "--root", gk.root, "run", "--bundle", b.path, cid],
-                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
+    run = None
     try:
-        def running():
+        if how == "run":
+            run = subprocess.Popen([GKRUN, "--root", gk.root, "run", "--bundle", b.path, cid],
+                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+        else:
+            gk.create(b, cid=cid)
+            gk.gkrun("start", cid, check=True)
+
+        def status():
             p = gk.gkrun("state", cid)
-            return p.returncode == 0 and json.loads(p.stdout)["status"] == "running"
-        assert wait_for(running), run.stderr
+            return json.loads(p.stdout)["status"] if p.returncode == 0 else None
+        assert wait_for(lambda: status() == "running"), run.stderr if run else status()
         for d in set(cgroup_dirs(cid)):
             with open(os.path.join(d, "cgroup.procs"), "w") as f:
                 f.write(str(outsider.pid))
-        run.stdin.write("go\n")
-        run.stdin.close()
-        assert run.wait(timeout=30) == 0, run.stderr.read()
+        if how == "run":
+            run.stdin.write("go\n")
+            run.stdin.close()
+            assert run.wait(timeout=30) == 0, run.stderr.read()
+        else:
+            assert wait_for(lambda: status() == "stopped")
+            gk.gkrun("delete", cid, check=True)
         assert outsider.wait(timeout=10) == -9
         assert cgroup_dirs(cid) == []
     finally:
         for p in (outsider, run):
-            if p.poll() is None:
+            if p and p.poll() is None:
                 p.kill()
                 p.wait()
-        run.stderr.close()
+        if run:
+            run.stderr.close()
 
 
 FAULT_GKRUN = os.path.join(os.environ.get("GK_FAULT_BUILD", os.path.join(BUILD, "fault")),
