@@ -477,6 +477,15 @@ int gk_cgroup_join_fds(gk_cgroup *cg, int *fds, size_t max, gk_error **err)
         return (int) n;
 }
 
+void gk_cgroup_forget_fds(gk_cgroup *cg)
+{
+        if (!cg)
+                return;
+        for (size_t h = 0; h < GK_CG_MAX_HIER; h++)
+                cg->v1_fd[h] = -1;
+        cg->v2_fd = -1;
+}
+
 int gk_cgroup_enter_self(gk_cgroup *cg, const int *fds, size_t n, gk_error **err)
 {
         int fd, r = 0;

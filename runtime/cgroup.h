@@ -139,4 +139,8 @@ int gk_cgroup_destroy(gk_cgroup *cg, gk_error **err);
 void gk_cgroup_free(gk_cgroup *cg);
 void gk_cgroup_freep(gk_cgroup **cg);
 
+/* The init's copy of CG, whose inherited directory fds the init has closed
+ * (init.c): they are opened again by path if needed. */
+void gk_cgroup_forget_fds(gk_cgroup *cg);
+
 #endif

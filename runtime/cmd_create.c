@@ -13,7 +13,6 @@
 #include "gk/opts.h"
 #include "gk/util.h"
 #include "notify.h"
-#include "selfclone.h"
 #include "runtime.h"
 #include "state.h"
 
@@ -130,8 +129,6 @@ static int run_container(gk_container *c, const create_flags *f, gk_error **err)
         int r, status;
 
         if (gk_container_load(c, err) < 0)
-                return gk_error_code(*err);
-        if (gk_run_needs_protection(c->spec) && gk_selfclone_ensure(c->g->argv, err) < 0)
                 return gk_error_code(*err);
         if (f->detach && !f->console_socket && c->spec->process && c->spec->process->terminal)
                 return gk_error_make(err, 0, "cannot allocate tty if gkrun will detach without setting console socket");

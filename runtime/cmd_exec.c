@@ -207,15 +207,57 @@ static int open_namespaces(exec_job *j, gk_error **err)
         return 0;
 }
 
-static _Noreturn void exec_child(exec_job *j)
+/* The process that execs: born in the container's pid namespace holding
+ * only the sync socket, the console socket, the seccomp listener and the
+ * preserved fds (exec_stage1 made it so). */
+static _Noreturn void exec_stage2(exec_job *j, gk_exec_ctx *x)
+{
+        _cleanup_(gk_error_freep) gk_error *err = NULL;
+
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        GK_PAUSE("exec.child");
+        /* the listener's state names us: gkrun knows our pid once stage
+         * one has told it */
+        if (j->seccomp_listener >= 0) {
+                char *state; /* lives until the exec */
+                size_t len;
+
+                if (gk_sync_expect_data(j->sync[1], GK_SYNC_STATE, &state, &len, &err) < 0)
+                        goto fail;
+                x->seccomp_state = state;
+                x->seccomp_listener = j->seccomp_listener;
+        }
+        if (j->proc->terminal &&
+            gk_console_setup(j->console_fd, &j->proc->console_size, j->proc->user.uid, false, &err) < 0)
+                goto fail;
+        if (j->console_fd >= 0)
+                close(j->console_fd);
+        if (gk_process_prepare(x, &err) < 0)
+                goto fail;
+        /* From here the process outlives gkrun exec (--detach). */
+        prctl(PR_SET_PDEATHSIG, 0);
+        gk_process_exec(x, &err);
+fail:
+        gk_sync_send_error(j->sync[1], err);
+        _exit(127);
+}
+
+/* Stage one stays in gkrun's pid namespace, out of sight of every process
+ * of the container, while it holds what it must not show them: the cgroup
+ * files it joins through, the namespace fds, its host root and cwd until
+ * it has entered the container's mount namespace.  Then it drops every fd
+ * but the few the process needs and forks that process into the
+ * container's pid namespace, as gkrun's own child (CLONE_PARENT), and
+ * reports its pid. */
+static _Noreturn void exec_stage1(exec_job *j)
 {
         static const int order[] = { GK_NS_USER, GK_NS_MOUNT, GK_NS_NETWORK, GK_NS_IPC,
                                      GK_NS_UTS,  GK_NS_CGROUP };
         _cleanup_(gk_error_freep) gk_error *err = NULL;
         gk_exec_ctx x = { .process = j->proc, .preserve_fds = j->f.preserve_fds };
-
-        int cg_fds[GK_SYNC_MAX_FDS];
-        size_t n_cg_fds = 0;
+        int cg_fds[GK_SYNC_MAX_FDS], keep[4];
+        size_t n_cg_fds = 0, n_keep = 0;
+        pid_t pid;
 
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (gk_sync_expect_fds(j->sync[1], GK_SYNC_GO, cg_fds, &n_cg_fds, &err) < 0)
@@ -224,16 +266,8 @@ static _Noreturn void exec_child(exec_job *j)
          * (moving another process costs the kernel an RCU grace period) */
         if (j->cg_self && gk_cgroup_enter_self(j->cg, cg_fds, n_cg_fds, &err) < 0)
                 goto fail;
-        /* Before setns: /proc is still ours and gives our pid as we see it. */
-        if (j->seccomp_listener >= 0) {
-                char *json = NULL;
-
-                if (gk_seccomp_listener_state(j->spec, j->st->id, j->st->bundle, "running",
-                                              (long) j->st->pid, &json, &err) < 0)
-                        goto fail;
-                x.seccomp_state = json;
-                x.seccomp_listener = j->seccomp_listener;
-        }
+        for (size_t i = 0; i < n_cg_fds; i++)
+                close(cg_fds[i]);
         for (size_t i = 0; i < ARRAY_SIZE(order); i++)
                 if (j->ns_fds[order[i]] >= 0 && setns(j->ns_fds[order[i]], 0) < 0) {
                         gk_error_errno(&err, "join %s namespace", gk_ns_type_name(order[i]));
@@ -243,66 +277,93 @@ static _Noreturn void exec_child(exec_job *j)
                 gk_error_errno(&err, "chroot to the container's root");
                 goto fail;
         }
+        if (j->ns_fds[GK_NS_PID] >= 0 && setns(j->ns_fds[GK_NS_PID], CLONE_NEWPID) < 0) {
+                gk_error_errno(&err, "join pid namespace");
+                goto fail;
+        }
+        keep[n_keep++] = j->sync[1];
+        if (j->console_fd >= 0)
+                keep[n_keep++] = j->console_fd;
+        if (j->seccomp_listener >= 0)
+                keep[n_keep++] = j->seccomp_listener;
+        gk_close_fds_except(3 + j->f.preserve_fds, keep, n_keep);
         x.seccomp = j->spec->linux.seccomp.present ? &j->spec->linux.seccomp : NULL;
         x.in_userns = j->ns_fds[GK_NS_USER] >= 0;
-        if (j->proc->terminal &&
-            gk_console_setup(j->console_fd, &j->proc->console_size, j->proc->user.uid, false, &err) < 0)
+        pid = gk_clone(CLONE_PARENT, -1);
+        if (pid == 0)
+                exec_stage2(j, &x);
+        if (pid < 0) {
+                gk_error_errno(&err, "clone into the container's pid namespace");
                 goto fail;
-        if (j->console_fd >= 0)
-                close(j->console_fd);
-        if (gk_process_prepare(&x, &err) < 0)
-                goto fail;
-        /* From here the process outlives gkrun exec (--detach). */
-        prctl(PR_SET_PDEATHSIG, 0);
-        gk_process_exec(&x, &err);
+        }
+        gk_sync_send_pid(j->sync[1], pid);
+        _exit(0);
 fail:
         gk_sync_send_error(j->sync[1], err);
         _exit(127);
 }
 
+static int send_listener_state(exec_job *j, gk_error **err)
+{
+        _cleanup_free_ char *json = NULL;
+
+        if (gk_seccomp_listener_state(j->spec, j->st->id, j->st->bundle, "running", (long) j->pid,
+                                      (long) j->st->pid, &json, err) < 0)
+                return gk_error_code(*err);
+        if (gk_sync_send_data(j->sync[0], GK_SYNC_STATE, json, strlen(json)) < 0)
+                return gk_error_errno(err, "exec: send the seccomp listener's state");
+        return 0;
+}
+
 static int spawn(exec_job *j, gk_error **err)
 {
-        _cleanup_close_ int own_pidns = -1, leaf = -1;
-        int fds[GK_SYNC_MAX_FDS], n_fds;
+        _cleanup_close_ int leaf = -1;
+        int fds[GK_SYNC_MAX_FDS], n_fds, r;
+        pid_t stage1;
 
         if (j->cg)
                 leaf = gk_cgroup_v2_open_of(j->cg, j->st->pid);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
                 return gk_error_errno(err, "socketpair");
-        if (j->ns_fds[GK_NS_PID] >= 0) {
-                own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-                if (setns(j->ns_fds[GK_NS_PID], CLONE_NEWPID) < 0)
-                        return gk_error_errno(err, "join pid namespace");
-        }
-        /* Not dumpable from the first instant in the container's pid
-         * namespace (the flag is inherited): no process there may open
-         * our /proc/PID/exe, the gkrun binary, before we exec. */
+        /* Not dumpable, inherited by both stages: no process of the
+         * container may open the process's /proc/PID/exe (the gkrun
+         * binary) or its fds before it execs. */
         prctl(PR_SET_DUMPABLE, 0);
         /* Cloned into the v2 cgroup (or the sub-cgroup the init moved
          * to); the v1 ones the child joins through files we pass. */
         j->cg_self = j->cg && gk_cgroup_self_enter_ok(j->cg);
-        j->pid = gk_clone(0, leaf >= 0 ? leaf : j->cg_self ? gk_cgroup_clone_fd(j->cg) : -1);
-        if (j->pid == 0)
-                exec_child(j);
-        if (own_pidns >= 0)
-                setns(own_pidns, CLONE_NEWPID);
+        stage1 = gk_clone(0, leaf >= 0 ? leaf : j->cg_self ? gk_cgroup_clone_fd(j->cg) : -1);
+        if (stage1 == 0)
+                exec_stage1(j);
         close(TAKE_FD(j->sync[1]));
-        if (j->pid < 0)
+        if (stage1 < 0)
                 return gk_error_errno(err, "clone");
         GK_FAULT("exec.after-clone");
-        if (j->cg && !j->cg_self && gk_cgroup_enter(j->cg, j->pid, err) < 0)
-                return gk_error_code(*err);
+        if (j->cg && !j->cg_self && gk_cgroup_enter(j->cg, stage1, err) < 0)
+                goto fail1;
         GK_FAULT("exec.after-cgroup");
         n_fds = gk_cgroup_join_fds(j->cg_self ? j->cg : NULL, fds, GK_SYNC_MAX_FDS, err);
-        if (n_fds < 0 || gk_sync_send_go(j->sync[0], fds, (size_t) n_fds, err) < 0)
+        if (n_fds < 0 || gk_sync_send_go(j->sync[0], fds, (size_t) n_fds, err) < 0 ||
+            gk_sync_expect_pid(j->sync[0], &j->pid, err) < 0)
+                goto fail1;
+        waitpid(stage1, NULL, 0);
+        if (j->seccomp_listener >= 0 && send_listener_state(j, err) < 0) {
+                kill(j->pid, SIGKILL);
+                waitpid(j->pid, NULL, 0);
                 return gk_error_code(*err);
+        }
         /* The socket is close-on-exec in the child: EOF means exec worked. */
-        if (gk_sync_expect(j->sync[0], GK_SYNC_GO, err) == -EPIPE) {
+        r = gk_sync_expect(j->sync[0], GK_SYNC_GO, err);
+        if (r == -EPIPE) {
                 gk_error_freep(err);
                 GK_FAULT("exec.after-exec");
                 return 0;
         }
         waitpid(j->pid, NULL, 0);
+        return r;
+fail1:
+        kill(stage1, SIGKILL);
+        waitpid(stage1, NULL, 0);
         return gk_error_code(*err);
 }
 

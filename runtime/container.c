@@ -45,7 +45,10 @@ struct gk_clone_args {
 
 pid_t gk_clone(uint64_t flags, int cgroup_fd)
 {
-        struct gk_clone_args a = { .flags = flags, .exit_signal = SIGCHLD };
+        /* CLONE_PARENT: the child signals our parent as we do (clone3
+         * wants no exit_signal of its own then) */
+        struct gk_clone_args a = { .flags = flags,
+                                   .exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD };
         long pid;
 
         if (cgroup_fd >= 0) {
@@ -54,7 +57,7 @@ pid_t gk_clone(uint64_t flags, int cgroup_fd)
         }
         pid = syscall(SYS_clone3, &a, sizeof(a));
         if (pid < 0 && (errno == ENOSYS || errno == E2BIG) && cgroup_fd < 0)
-                pid = syscall(SYS_clone, (unsigned long) flags | SIGCHLD, NULL, NULL, NULL, 0);
+                pid = syscall(SYS_clone, (unsigned long) flags | a.exit_signal, NULL, NULL, NULL, 0);
         return (pid_t) pid;
 }
 
@@ -227,6 +230,33 @@ static int run_runtime_hooks(gk_container *c, gk_state *st, gk_error **err)
             (gk_state_to_oci_json_as(st, GK_STATUS_CREATING, &json, err) < 0 ||
              gk_hooks_run(&c->spec->hooks.create_runtime, "createRuntime", json, err) < 0))
                 return gk_error_code(*err);
+        return 0;
+}
+
+/* The createContainer and startContainer hooks run inside the container,
+ * but their state is the runtime's: written here, with the init's pid as
+ * the host sees it, and handed to the init (init.c receive_hook_state). */
+static int send_hook_state(gk_container *c, const gk_state *st, gk_error **err)
+{
+        _cleanup_free_ char *creating = NULL, *created = NULL, *buf = NULL;
+        size_t a, b;
+
+        if (!c->spec->hooks.create_container.n && !c->spec->hooks.start_container.n)
+                return 0;
+        if (gk_state_to_oci_json_as(st, GK_STATUS_CREATING, &creating, err) < 0 ||
+            gk_state_to_oci_json_as(st, GK_STATUS_CREATED, &created, err) < 0)
+                return gk_error_code(*err);
+        a = strlen(creating);
+        b = strlen(created);
+        buf = malloc(a + b + 2);
+        if (!buf)
+                return gk_error_make(err, ENOMEM, "hook state");
+        memcpy(buf, creating, a + 1);
+        memcpy(buf + a + 1, created, b + 1);
+        if (gk_sync_send_data(c->sync_parent, GK_SYNC_STATE, buf, a + b + 2) < 0) {
+                gk_sync_expect(c->sync_parent, GK_SYNC_ERROR, err);
+                return err && *err ? gk_error_code(*err) : gk_error_errno(err, "send hook state");
+        }
         return 0;
 }
 
@@ -419,7 +449,8 @@ static int create_steps(gk_container *c, gk_error **err)
         /* GO carries the v1 cgroup files the init joins through, opened
          * while it was still making its namespaces */
         n_fds = gk_cgroup_join_fds(c->cg_self ? c->cg : NULL, fds, GK_SYNC_MAX_FDS, err);
-        if (n_fds < 0 || gk_sync_send_go(c->sync_parent, fds, (size_t) n_fds, err) < 0)
+        if (n_fds < 0 || gk_sync_send_go(c->sync_parent, fds, (size_t) n_fds, err) < 0 ||
+            send_hook_state(c, &st, err) < 0)
                 return gk_error_code(*err);
         if (save_config(c, err) < 0)
                 return gk_error_code(*err);

@@ -11,11 +11,15 @@
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "gk/cleanup.h"
+#include "gk/fault.h"
 #include "gk/util.h"
 #include "runtime.h"
 #include "seccomp_notify.h"
@@ -103,14 +107,45 @@ static int join_session_keyring(gk_container *c, gk_error **err)
         return 0;
 }
 
-/* Blocks until `gkrun start` opens the exec fifo for reading.  The fifo is
- * reopened through our own fd directory, held open since before
- * pivot_root, so no path of the host is needed now.  Our write end stays
- * open (close-on-exec) until the execve of the container's process, or our
- * exit: `gkrun start` waits for that end of file, so once it returns the
- * process runs (a signal sent right after start reaches the program and
- * its handlers, not an init that ignores it). */
-static int wait_for_start(gk_container *c, int fd_dir, gk_error **err)
+/* The exec fifo is reopened for writing (which blocks until `gkrun start`
+ * opens it for reading) through our own fd directory: the fifo's path is
+ * the host's, out of reach after pivot_root, and the container's /proc is
+ * the container's to redirect.  The directory is that of a procfs made
+ * here for the purpose with only the pid directories (subset=pid): it
+ * shows nothing the container's own /proc does not, so holding it while
+ * the container may already reach us (a pid namespace joined by path, an
+ * exec before start) gives nothing away, unlike the host's /proc/self/fd
+ * (whose ".." leads to the host's /proc, and from there to its root).
+ * Made before pivot_root: in a user namespace the kernel allows a new
+ * procfs only beside a fully visible one, the host's. */
+static int open_fd_dir(gk_error **err)
+{
+        _cleanup_close_ int fs = fsopen("proc", FSOPEN_CLOEXEC), mnt = -1;
+        struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+                                           RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
+        char path[32];
+        int fd;
+
+        if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "subset", "pid", 0) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return gk_error_errno(err, "exec fifo: make a procfs");
+        mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        if (mnt < 0)
+                return gk_error_errno(err, "exec fifo: mount a procfs");
+        snprintf(path, sizeof(path), "%d/fd", (int) getpid());
+        fd = (int) syscall(SYS_openat2, mnt, path, &how, sizeof(how));
+        if (fd < 0)
+                return gk_error_errno(err, "exec fifo: open `%s` of a new procfs", path);
+        return fd;
+}
+
+/* Blocks until `gkrun start` opens the exec fifo for reading.  Our write
+ * end stays open (close-on-exec) until the execve of the container's
+ * process, or our exit: `gkrun start` waits for that end of file, so once
+ * it returns the process runs (a signal sent right after start reaches the
+ * program and its handlers, not an init that ignores it). */
+static int wait_for_start(gk_container *c, int *fd_dir, gk_error **err)
 {
         char name[16];
         int fd;
@@ -118,7 +153,9 @@ static int wait_for_start(gk_container *c, int fd_dir, gk_error **err)
         if (c->run_mode)
                 return c->start_at_ready ? 0 : gk_sync_expect(c->sync_child, GK_SYNC_START, err);
         snprintf(name, sizeof(name), "%d", c->fifo_fd);
-        fd = openat(fd_dir, name, O_WRONLY | O_CLOEXEC);
+        fd = openat(*fd_dir, name, O_WRONLY | O_CLOEXEC);
+        close(TAKE_FD(*fd_dir));
+        close(TAKE_FD(c->fifo_fd));
         if (fd < 0)
                 return gk_error_errno(err, "open exec fifo");
         if (write(fd, "0", 1) != 1) {
@@ -128,29 +165,39 @@ static int wait_for_start(gk_container *c, int fd_dir, gk_error **err)
         return 0;
 }
 
-static int run_start_hooks(gk_container *c, gk_error **err)
+static bool inner_hooks(const gk_container *c)
 {
-        char state[512];
-
-        if (!c->spec->hooks.start_container.n)
-                return 0;
-        snprintf(state, sizeof(state),
-                 "{\"ociVersion\":\"1.2.0\",\"id\":\"%s\",\"status\":\"created\",\"pid\":%d,"
-                 "\"bundle\":\"%s\"}",
-                 c->id, (int) getpid(), c->bundle);
-        return gk_hooks_run(&c->spec->hooks.start_container, "startContainer", state, err);
+        return c->spec->hooks.create_container.n || c->spec->hooks.start_container.n;
 }
 
-static int run_create_container_hooks(gk_container *c, gk_error **err)
+/* The state the createContainer and startContainer hooks get comes from
+ * gkrun (container.c send_hook_state): "creating" then "created", NUL
+ * between, the pid as the host sees it. */
+static int receive_hook_state(gk_container *c, char **state, gk_error **err)
 {
-        char state[512];
+        size_t len;
 
+        if (!inner_hooks(c))
+                return 0;
+        if (gk_sync_expect_data(c->sync_child, GK_SYNC_STATE, state, &len, err) < 0)
+                return gk_error_code(*err);
+        if (strlen(*state) + 1 >= len)
+                return gk_error_make(err, EPROTO, "sync: hook state: want two documents");
+        return 0;
+}
+
+static int run_start_hooks(gk_container *c, const char *state, gk_error **err)
+{
+        if (!c->spec->hooks.start_container.n)
+                return 0;
+        return gk_hooks_run(&c->spec->hooks.start_container, "startContainer",
+                            state + strlen(state) + 1, err);
+}
+
+static int run_create_container_hooks(gk_container *c, const char *state, gk_error **err)
+{
         if (!c->spec->hooks.create_container.n)
                 return 0;
-        snprintf(state, sizeof(state),
-                 "{\"ociVersion\":\"1.2.0\",\"id\":\"%s\",\"status\":\"creating\",\"pid\":%d,"
-                 "\"bundle\":\"%s\"}",
-                 c->id, (int) getpid(), c->bundle);
         return gk_hooks_run(&c->spec->hooks.create_container, "createContainer", state, err);
 }
 
@@ -163,14 +210,40 @@ static int seccomp_listener_state(gk_container *c, gk_exec_ctx *x, gk_error **er
 
         if (gk_seccomp_listener_state(c->spec, c->id, c->bundle,
                                       c->spec->process->no_new_privileges ? "running" : "creating",
-                                      0, &json, err) < 0)
+                                      0, 0, &json, err) < 0)
                 return gk_error_code(*err);
         x->seccomp_state = json;
         x->seccomp_listener = c->seccomp_listener;
         return 0;
 }
 
-static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
+/* What the clone left us of gkrun's fds, less what the init needs: the
+ * sync socket, the console socket, the seccomp listener, the exec fifo,
+ * the namespaces to join, and the preserved fds.  Closed before anything
+ * else, since a pid namespace joined by path makes us visible at once. */
+static void drop_inherited_fds(gk_container *c)
+{
+        int keep[4 + GK_NS_COUNT];
+        size_t n = 0;
+
+        keep[n++] = c->sync_child;
+        keep[n++] = c->console_fd;
+        keep[n++] = c->seccomp_listener;
+        keep[n++] = c->fifo_fd;
+        for (int t = 0; t < GK_NS_COUNT; t++)
+                keep[n++] = c->ns_fds[t];
+        gk_close_fds_except(3 + c->preserve_fds, keep, n);
+        gk_cgroup_forget_fds(c->cg);
+}
+
+static void close_namespace_fds(gk_container *c)
+{
+        for (int t = 0; t < GK_NS_COUNT; t++)
+                if (c->ns_fds[t] >= 0)
+                        close(TAKE_FD(c->ns_fds[t]));
+}
+
+static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state, gk_error **err)
 {
         const gk_process *p = c->spec->process;
         int cg_fds[GK_SYNC_MAX_FDS];
@@ -180,7 +253,8 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
          * makes the cgroup */
         if (c->unshare_flags && unshare(c->unshare_flags) < 0)
                 return gk_error_errno(err, "create namespaces");
-        if (gk_sync_expect_fds(c->sync_child, GK_SYNC_GO, cg_fds, &n_cg_fds, err) < 0)
+        if (gk_sync_expect_fds(c->sync_child, GK_SYNC_GO, cg_fds, &n_cg_fds, err) < 0 ||
+            receive_hook_state(c, hook_state, err) < 0)
                 return gk_error_code(*err);
         /* first: with the caller's credentials, before any namespace is
          * joined */
@@ -190,20 +264,20 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
                 return gk_error_code(*err);
         if (join_namespaces(c, err) < 0 || unshare_late(c, err) < 0)
                 return gk_error_code(*err);
+        close_namespace_fds(c);
         if ((c->clone_flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
                 return gk_error_errno(err, "become root in the user namespace");
         if (set_names(c, err) < 0 || join_session_keyring(c, err) < 0)
                 return gk_error_code(*err);
-        *fd_dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (*fd_dir < 0)
-                return gk_error_errno(err, "open /proc/self/fd");
+        if (!c->run_mode && (*fd_dir = open_fd_dir(err)) < 0)
+                return gk_error_code(*err);
         if (gk_rootfs_prepare(c, err) < 0)
                 return gk_error_code(*err);
         if (gk_container_runtime_hooks(c) &&
             (gk_sync_send(c->sync_child, GK_SYNC_HOOKS) < 0 ||
              gk_sync_expect(c->sync_child, GK_SYNC_HOOKS_DONE, err) < 0))
                 return err && *err ? gk_error_code(*err) : -EPIPE;
-        if (run_create_container_hooks(c, err) < 0)
+        if (run_create_container_hooks(c, *hook_state, err) < 0)
                 return gk_error_code(*err);
         if (gk_rootfs_pivot(c, err) < 0)
                 return gk_error_code(*err);
@@ -225,24 +299,33 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
 _Noreturn void gk_init_main(gk_container *c)
 {
         _cleanup_(gk_error_freep) gk_error *err = NULL;
+        _cleanup_free_ char *hook_state = NULL;
         gk_exec_ctx x = { 0 };
         int fd_dir = -1;
 
         /* Die with gkrun while it sets us up; undone once we are ready,
          * since `gkrun create` exits then. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        drop_inherited_fds(c);
+        GK_PAUSE("create.init");
         umask(0);
-        if (setup(c, &x, &fd_dir, &err) < 0)
+        if (setup(c, &x, &fd_dir, &hook_state, &err) < 0)
                 goto fail;
         prctl(PR_SET_PDEATHSIG, 0);
         if (gk_sync_send(c->sync_child, GK_SYNC_READY) < 0)
                 _exit(1);
-        if (wait_for_start(c, fd_dir, &err) < 0 || run_start_hooks(c, &err) < 0)
-                goto fail;
+        /* no_new_privs and the seccomp filter bind the startContainer
+         * hooks too: a setuid binary they run gains nothing */
+        if (wait_for_start(c, &fd_dir, &err) < 0 || gk_process_seal(&x, &err) < 0 ||
+            run_start_hooks(c, hook_state, &err) < 0)
+                goto fail_started;
         gk_process_exec(&x, &err);
-fail:
-        gk_sync_send_error(c->sync_child, err);
+fail_started:
+        /* `gkrun create` has returned: no one reads the sync socket, and
+         * the container's stderr is where its error can still be seen */
         if (!c->run_mode && err)
                 fprintf(stderr, "gkrun: %s\n", err->msg);
+fail:
+        gk_sync_send_error(c->sync_child, err);
         _exit(127);
 }

@@ -128,9 +128,10 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
                 if (strcmp(argv[first], commands[i].name))
                         continue;
-                /* The commands that start processes in a container; `run`
-                 * decides once it has read the config (gk_run_needs_protection). */
-                if ((commands[i].fn == cmd_create || commands[i].fn == cmd_exec) &&
+                /* The commands that start processes in a container run
+                 * only from a binary the container cannot write. */
+                if ((commands[i].fn == cmd_create || commands[i].fn == cmd_run ||
+                     commands[i].fn == cmd_exec) &&
                     gk_selfclone_ensure(argv, &err) < 0) {
                         log_error(&g, err->msg);
                         return 1;

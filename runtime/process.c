@@ -229,8 +229,12 @@ int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
         return enter_cwd(p->cwd ? p->cwd : "/", err);
 }
 
-int gk_process_exec(gk_exec_ctx *x, gk_error **err)
+int gk_process_seal(gk_exec_ctx *x, gk_error **err)
 {
+        /* once: the filter may refuse the calls made here */
+        if (x->sealed)
+                return 0;
+        x->sealed = true;
         if (x->process->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return gk_error_errno(err, "set no_new_privs");
         /* Every fd above the kept ones is closed by the exec itself. */
@@ -239,6 +243,14 @@ int gk_process_exec(gk_exec_ctx *x, gk_error **err)
                         fcntl(fd, F_SETFD, FD_CLOEXEC);
         }
         if (x->seccomp && load_seccomp(x, err) < 0)
+                return gk_error_code(*err);
+        x->seccomp = NULL;
+        return 0;
+}
+
+int gk_process_exec(gk_exec_ctx *x, gk_error **err)
+{
+        if (gk_process_seal(x, err) < 0)
                 return gk_error_code(*err);
         execve(x->path, x->process->args, x->envp);
         return gk_error_errno(err, "exec: \"%s\"", x->process->args[0]);

@@ -14,6 +14,10 @@
 /* clone3 with fork semantics (no new stack), optionally into a v2 cgroup. */
 pid_t gk_clone(uint64_t flags, int cgroup_fd);
 
+/* fds.c: closes every fd from FROM up but the N in KEEP (sorted here;
+ * negative entries ignored). */
+void gk_close_fds_except(int from, int *keep, size_t n);
+
 /* ns.c: writes /proc/PID/{uid,gid}_map. */
 int gk_write_id_map(pid_t pid, const char *file, const gk_idmap *maps, size_t n,
                     gk_error **err);
@@ -38,6 +42,7 @@ typedef struct gk_exec_ctx {
         int listen_fds;            /* socket activation: LISTEN_FDS passed on */
         bool in_userns;            /* setgroups may be denied */
         char *path;                /* resolved args[0] (gk_process_prepare) */
+        bool sealed;               /* gk_process_seal done */
         char **envp;               /* built env */
         /* With seccomp_state set, the notify fd goes with it to the
          * connected listener socket seccomp_listener (seccomp_notify.h). */
@@ -48,7 +53,11 @@ typedef struct gk_exec_ctx {
 /* Sets rlimits, ids, capabilities, cwd, and looks up args[0]: every check
  * that can fail before the container is reported ready. */
 int gk_process_prepare(gk_exec_ctx *x, gk_error **err);
-/* no_new_privs, seccomp (last), fd closing, execve.  Returns only on error. */
+/* no_new_privs, fd closing (on exec) and the seccomp filter: what binds
+ * everything run from here on, the startContainer hooks included.  Once
+ * done, later calls do nothing more. */
+int gk_process_seal(gk_exec_ctx *x, gk_error **err);
+/* gk_process_seal, then execve.  Returns only on error. */
 int gk_process_exec(gk_exec_ctx *x, gk_error **err);
 
 /* console.c */

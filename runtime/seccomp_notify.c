@@ -58,10 +58,13 @@ static long own_pid_in_callers_proc(void)
 }
 
 int gk_seccomp_listener_state(const gk_spec *spec, const char *id, const char *bundle,
-                              const char *status, long init_pid, char **out, gk_error **err)
+                              const char *status, long pid, long init_pid, char **out,
+                              gk_error **err)
 {
         _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(false);
-        long pid = own_pid_in_callers_proc();
+
+        if (pid <= 0)
+                pid = own_pid_in_callers_proc();
 
         if (!g)
                 return gk_error_make(err, ENOMEM, "seccomp listener state");

@@ -21,12 +21,13 @@ bool gk_seccomp_wants_listener(const gk_seccomp *sc);
 /* Connects to SC's listenerPath; returns the socket (close-on-exec). */
 int gk_seccomp_listener_connect(const gk_seccomp *sc, gk_error **err);
 
-/* The container process state JSON for the process we are (its pid read
- * from /proc/self: call while /proc is still the caller's), with the
- * container's ID, BUNDLE, annotations, STATUS and INIT_PID (0: we are
- * the init). */
+/* The container process state JSON for process PID (0: the one we are,
+ * its pid read from /proc/self: call while /proc is still the caller's),
+ * with the container's ID, BUNDLE, annotations, STATUS and INIT_PID (0:
+ * the process is the init). */
 int gk_seccomp_listener_state(const gk_spec *spec, const char *id, const char *bundle,
-                              const char *status, long init_pid, char **out, gk_error **err);
+                              const char *status, long pid, long init_pid, char **out,
+                              gk_error **err);
 
 /* Sends STATE_JSON and NOTIFY_FD over SOCK in one message. */
 int gk_seccomp_listener_send(int sock, int notify_fd, const char *state_json,

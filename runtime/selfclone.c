@@ -2,9 +2,11 @@
  * process of the container can make gkrun's own code exec /proc/self/exe
  * (a "#!/proc/self/exe" script as the container's command or through
  * `gkrun exec`), hold the binary through /proc/PID/exe and write to it as
- * soon as no process runs it any more.  So create and exec re-execute
- * themselves from a file that no one can write through that path, and run
- * does when its container could reach the init (gk_run_needs_protection):
+ * soon as no process runs it any more.  The container's process itself
+ * can be that exec: an image whose entrypoint is /proc/self/exe makes its
+ * pid 1 the binary, and any later `gkrun exec` gives it a process to hold
+ * /proc/1/exe.  So create, run and exec always re-execute themselves from
+ * a file that no one can write through that path, before anything else:
  *
  * - nothing to do when /proc/self/exe is already on a read-only mount (an
  *   installation on a read-only /usr, or the second pass of this) or is a
@@ -121,12 +123,4 @@ int gk_selfclone_ensure(char **argv, gk_error **err)
         close(TAKE_FD(exe));
         fexecve(fd, argv, environ);
         return gk_error_errno(err, "protect the runtime binary: exec the protected copy");
-}
-
-bool gk_run_needs_protection(const gk_spec *spec)
-{
-        const gk_namespace *pid = &spec->linux.namespaces[GK_NS_PID];
-
-        return !pid->present || pid->path || spec->hooks.create_container.n ||
-               spec->hooks.start_container.n;
 }

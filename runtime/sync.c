@@ -7,11 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "gk/cleanup.h"
 #include "sync.h"
 
 struct gk_sync_msg {
         uint32_t type;
-        int32_t errnum;
+        int32_t arg; /* GK_SYNC_ERROR: the errno; GK_SYNC_PID: the pid */
         char text[4000];
 };
 
@@ -24,6 +25,8 @@ static const char *type_name(uint32_t t)
         case GK_SYNC_READY: return "ready";
         case GK_SYNC_START: return "start";
         case GK_SYNC_ERROR: return "error";
+        case GK_SYNC_PID: return "pid";
+        case GK_SYNC_STATE: return "state";
         }
         return "unknown";
 }
@@ -92,7 +95,7 @@ void gk_sync_send_error(int fd, const gk_error *err)
         size_t n = 0;
 
         if (err) {
-                m.errnum = err->errnum;
+                m.arg = err->errnum;
                 n = strlen(err->msg);
                 if (n >= sizeof(m.text))
                         n = sizeof(m.text) - 1;
@@ -146,10 +149,12 @@ static ssize_t receive(int fd, struct gk_sync_msg *m, int *fds, size_t *nfds)
         return n;
 }
 
-static int expect(int fd, enum gk_sync_type want, int *fds, size_t *nfds, gk_error **err)
+static int expect_msg(int fd, enum gk_sync_type want, struct gk_sync_msg *mp, ssize_t *len,
+                      int *fds, size_t *nfds, gk_error **err)
 {
-        struct gk_sync_msg m;
-        ssize_t n = receive(fd, &m, fds, nfds);
+        struct gk_sync_msg m_local;
+        struct gk_sync_msg *m = mp ? mp : &m_local;
+        ssize_t n = receive(fd, m, fds, nfds);
 
         if (n < 0)
                 return gk_error_errno(err, "sync with container init");
@@ -157,17 +162,24 @@ static int expect(int fd, enum gk_sync_type want, int *fds, size_t *nfds, gk_err
                 return gk_error_make(err, EPIPE, "container init exited during setup");
         if ((size_t) n < offsetof(struct gk_sync_msg, text))
                 return gk_error_make(err, EPROTO, "sync: short message");
-        if (m.type == GK_SYNC_ERROR) {
-                ((char *) &m)[n] = '\0';
-                gk_error_make(err, 0, "%s", m.text);
+        if (m->type == GK_SYNC_ERROR) {
+                ((char *) m)[n] = '\0';
+                gk_error_make(err, 0, "%s", m->text);
                 if (err && *err)
-                        (*err)->errnum = m.errnum;
-                return m.errnum ? -m.errnum : -EINVAL;
+                        (*err)->errnum = m->arg;
+                return m->arg ? -m->arg : -EINVAL;
         }
-        if (m.type != want)
+        if (m->type != want)
                 return gk_error_make(err, EPROTO, "sync: expected %s, got %s", type_name(want),
-                                     type_name(m.type));
+                                     type_name(m->type));
+        if (len)
+                *len = n;
         return 0;
+}
+
+static int expect(int fd, enum gk_sync_type want, int *fds, size_t *nfds, gk_error **err)
+{
+        return expect_msg(fd, want, NULL, NULL, fds, nfds, err);
 }
 
 int gk_sync_expect(int fd, enum gk_sync_type want, gk_error **err)
@@ -185,4 +197,74 @@ int gk_sync_expect_fds(int fd, enum gk_sync_type want, int *fds, size_t *n, gk_e
                 *n = 0;
         }
         return r;
+}
+
+int gk_sync_send_pid(int fd, pid_t pid)
+{
+        struct gk_sync_msg m = { .type = GK_SYNC_PID, .arg = (int32_t) pid };
+
+        return send(fd, &m, offsetof(struct gk_sync_msg, text), MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+int gk_sync_expect_pid(int fd, pid_t *pid, gk_error **err)
+{
+        struct gk_sync_msg m;
+        int r = expect_msg(fd, GK_SYNC_PID, &m, NULL, NULL, NULL, err);
+
+        if (r == 0)
+                *pid = (pid_t) m.arg;
+        return r;
+}
+
+int gk_sync_send_data(int fd, enum gk_sync_type type, const void *data, size_t len)
+{
+        struct gk_sync_msg m = { .type = type, .arg = 0 };
+        struct iovec iov[2] = {
+                { .iov_base = &m, .iov_len = offsetof(struct gk_sync_msg, text) },
+                { .iov_base = (void *) data, .iov_len = len },
+        };
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+
+        for (;;) {
+                if (sendmsg(fd, &mh, MSG_NOSIGNAL) >= 0)
+                        return 0;
+                if (errno != EINTR)
+                        return -errno;
+        }
+}
+
+int gk_sync_expect_data(int fd, enum gk_sync_type want, char **data, size_t *len, gk_error **err)
+{
+        const size_t hdr = offsetof(struct gk_sync_msg, text);
+        _cleanup_free_ char *buf = NULL;
+        struct gk_sync_msg m;
+        ssize_t size, n;
+
+        /* the payload's size first (an error, too, may come instead) */
+        do
+                size = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+        while (size < 0 && errno == EINTR);
+        if (size < 0)
+                return gk_error_errno(err, "sync with container init");
+        if (size == 0 || (size_t) size < hdr)
+                return expect(fd, want, NULL, NULL, err);
+        buf = malloc((size_t) size + 1);
+        if (!buf)
+                return gk_error_make(err, ENOMEM, "sync");
+        n = recv(fd, buf, (size_t) size, MSG_PEEK);
+        if (n < (ssize_t) hdr)
+                return gk_error_errno(err, "sync with container init");
+        memcpy(&m, buf, hdr);
+        if (m.type != (uint32_t) want)
+                return expect(fd, want, NULL, NULL, err); /* the error, or EPROTO */
+        do
+                n = recv(fd, buf, (size_t) size, 0);
+        while (n < 0 && errno == EINTR);
+        if (n < (ssize_t) hdr)
+                return gk_error_errno(err, "sync with container init");
+        *len = (size_t) n - hdr;
+        memmove(buf, buf + hdr, *len);
+        buf[*len] = '\0';
+        *data = TAKE_PTR(buf);
+        return 0;
 }

@@ -21,6 +21,7 @@
 #define GK_RUNTIME_SYNC_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "gk/error.h"
 
@@ -31,6 +32,8 @@ enum gk_sync_type {
         GK_SYNC_READY,
         GK_SYNC_START,
         GK_SYNC_ERROR,
+        GK_SYNC_PID,        /* exec: the process that will exec, as gkrun sees it */
+        GK_SYNC_STATE, /* state JSON the child needs: its hooks', its seccomp listener's */
 };
 
 /* Sends a message without payload. */
@@ -56,5 +59,16 @@ int gk_sync_expect(int fd, enum gk_sync_type want, gk_error **err);
 /* gk_sync_expect that also takes the fds the message carries (close-on-
  * exec, at most GK_SYNC_MAX_FDS) into FDS, their number into *N. */
 int gk_sync_expect_fds(int fd, enum gk_sync_type want, int *fds, size_t *n, gk_error **err);
+
+/* GK_SYNC_PID: PID is sent as the sender sees it (its pid namespace is
+ * the parent's). */
+int gk_sync_send_pid(int fd, pid_t pid);
+int gk_sync_expect_pid(int fd, pid_t *pid, gk_error **err);
+
+/* A message of TYPE with a payload of any size (up to the socket's buffer);
+ * the receiver gets it NUL-terminated in *data (to free), its length in
+ * *len.  An error from the peer comes instead as for gk_sync_expect. */
+int gk_sync_send_data(int fd, enum gk_sync_type type, const void *data, size_t len);
+int gk_sync_expect_data(int fd, enum gk_sync_type want, char **data, size_t *len, gk_error **err);
 
 #endif

@@ -16,7 +16,12 @@
  *
  * GK_RACE("cgroup.parent-removed") is true, in the fault build only, when
  * the environment variable GK_RACE names it: it stands in for a race
- * lost to a concurrent process, so the recovery path runs on demand. */
+ * lost to a concurrent process, so the recovery path runs on demand.
+ *
+ * GK_PAUSE("exec.child") stops the calling process (SIGSTOP), in the fault
+ * build only, when the environment variable GK_PAUSE names it: a test then
+ * looks at the process at that point (its fds, say) and sends SIGCONT.
+ * Unlike GK_FAULT it may stand on the child side. */
 #ifndef GK_FAULT_H
 #define GK_FAULT_H
 
@@ -46,9 +51,19 @@ static inline int gk_fault_race(const char *name)
         return want && !strcmp(want, name);
 }
 #define GK_RACE(name) gk_fault_race(name)
+
+static inline void gk_fault_pause(const char *name)
+{
+        const char *want = getenv("GK_PAUSE");
+
+        if (want && !strcmp(want, name))
+                raise(SIGSTOP);
+}
+#define GK_PAUSE(name) gk_fault_pause(name)
 #else
 #define GK_FAULT(name) ((void) 0)
 #define GK_RACE(name) 0
+#define GK_PAUSE(name) ((void) 0)
 #endif
 
 #endif

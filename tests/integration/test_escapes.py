@@ -31,8 +31,11 @@ try, asserts the escape fails, and that the host is unchanged.
 """
 import ctypes
 import hashlib
+import json
 import os
+import re
 import shutil
+import signal
 import stat
 import subprocess
 import threading
@@ -41,7 +44,7 @@ import uuid
 
 import pytest
 
-from conftest import GKRUN, cgroup_dirs
+from conftest import BUILD, GKRUN, cgroup_dirs
 
 
 def sha256(path):
@@ -66,10 +69,10 @@ def gkrun_with(gk, binary, *args, **kw):
 
 # --- overwriting the runtime through /proc/self/exe (CVE-2019-5736) --------
 
-def add_gkrun_libs(rootfs):
-    """The shared libraries gkrun needs, so that it really runs when the
-    container makes it execute (an attacker's image has a libc)."""
-    out = subprocess.run(["ldd", GKRUN], capture_output=True, text=True, check=True).stdout
+def add_gkrun_libs(rootfs, binary=GKRUN):
+    """The shared libraries gkrun (or BINARY) needs, so that it really runs
+    when the container makes it execute (an attacker's image has a libc)."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
     for word in out.split():
         if word.startswith("/") and os.path.exists(word):
             dst = os.path.join(rootfs, word.lstrip("/"))
@@ -149,12 +152,10 @@ def test_exec_of_proc_self_exe_cannot_overwrite_gkrun(gk, gkrun_copy):
 
 
 @pytest.mark.parametrize("case", ["new-pidns", "joined-pidns", "container-hook", "create"])
-def test_run_protects_its_binary_when_the_container_could_reach_it(gk, case):
-    """`run` re-executes from a protected binary unless nothing of the
-    container can exist while its init is gkrun: with a new pid namespace
-    and no hook running inside, it skips the cost.  Joining a pid
-    namespace, a createContainer hook, and `create` (exec may enter before
-    start) always protect."""
+def test_run_always_protects_its_binary(gk, case):
+    """`run` and `create` re-execute from a protected binary whatever the
+    container: a new pid namespace is no reason to skip it (see
+    test_pid1_running_the_runtime_cannot_write_it_after_it_moves_on)."""
     exe = os.path.realpath(GKRUN)
     b = gk.bundle(["sleep", "5"])
     if case == "joined-pidns":
@@ -182,14 +183,91 @@ def test_run_protects_its_binary_when_the_container_could_reach_it(gk, case):
                 time.sleep(0.005)
             who = p.pid
         seen = os.readlink("/proc/%d/exe" % who)
+        protected = os.statvfs("/proc/%d/exe" % who).f_flag & os.ST_RDONLY
     finally:
         if p.poll() is None:
             p.kill()
         p.wait(timeout=30)
-    if case == "new-pidns":
-        assert seen == exe
+    assert seen != exe
+    assert protected
+
+
+def wait_for(pred, timeout=20, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.01)
+    raise AssertionError("timed out waiting for " + what)
+
+
+@pytest.mark.parametrize("runtime", ["gkrun", "runc"])
+def test_pid1_running_the_runtime_cannot_write_it_after_it_moves_on(gk, gkrun_copy, runtime):
+    """CVE-2019-5736 through `run -d` with a new pid namespace: an image
+    whose command is /proc/self/exe makes the container's pid 1 the
+    runtime's own binary.  A process that holds /proc/1/exe (the test does
+    it here, as a process the container starts with `exec` would) opens it
+    for writing once pid 1 has moved on: that must fail.  runc resists too
+    (a sealed memfd copy), so the test is known to be able to fail."""
+    if runtime == "runc":
+        if not shutil.which("runc"):
+            pytest.skip("runc is not installed")
+        binary = os.path.join(gk.workdir, "runc-copy")
+        shutil.copy2(shutil.which("runc"), binary)
+        before = sha256(binary)
+        root = os.path.join(gk.workdir, "runc-root")
+        # runc opens its --log file first thing: a fifo holds it there
+        args = ["/proc/self/exe", "--log", "/gate", "list"]
     else:
-        assert seen != exe
+        binary, before = gkrun_copy
+        root = gk.root
+        args = ["/proc/self/exe"] + BLOCKING_ARGS
+    b = gk.bundle(args, copy_rootfs=True)
+    b.process["noNewPrivileges"] = False
+    rootfs = os.path.join(b.path, "rootfs")
+    add_gkrun_libs(rootfs, binary)
+    gate = os.path.join(rootfs, "gate")
+    os.mkfifo(gate)
+    b.write()
+    cid = gk.new_id()
+    held = -1
+    p = subprocess.Popen([binary, "--root", root, "run", "-d", "--bundle", b.path, cid],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        assert p.wait(timeout=30) == 0
+        st = subprocess.run([binary, "--root", root, "state", cid], capture_output=True,
+                            text=True, timeout=30, check=True)
+        pid = json.loads(st.stdout)["pid"]
+
+        def runs_the_runtime():
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                return f.read().split(b"\0")[0] == b"/proc/self/exe"
+        wait_for(runs_the_runtime, what="pid 1 to run /proc/self/exe")
+        held = os.open("/proc/%d/exe" % pid, os.O_PATH)
+        # let pid 1 go on: it exits, and nothing runs the file any more
+        p.stdin.close()
+        gate_fd = os.open(gate, os.O_RDONLY | os.O_NONBLOCK)
+        wait_for(lambda: not os.path.exists("/proc/%d/exe" % pid) or
+                 open("/proc/%d/stat" % pid).read().split(") ")[1][0] == "Z",
+                 what="pid 1 to exit")
+        os.close(gate_fd)
+        try:
+            fd = os.open("/proc/self/fd/%d" % held, os.O_WRONLY)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            os.write(fd, b"pwned")
+            os.close(fd)
+    finally:
+        if held >= 0:
+            os.close(held)
+        if p.poll() is None:
+            p.kill()
+        subprocess.run([binary, "--root", root, "delete", "--force", cid],
+                       capture_output=True, timeout=30)
+    assert fd < 0, "the runtime binary could be opened for writing"
+    assert sha256(binary) == before
 
 
 # --- mount destinations and /dev entries that are symlinks out of the rootfs --
@@ -407,7 +485,128 @@ def test_rootfs_swapped_for_symlink_during_create(gk):
     assert created > 0, "the race left no create through: nothing was tested"
 
 
+# --- hooks inside the container, bound as its process is ------------------------
+
+@pytest.mark.parametrize("runtime", ["gkrun", "runc"])
+def test_start_container_hooks_run_under_no_new_privs_and_seccomp(gk, runtime):
+    """startContainer hooks run inside the container: no_new_privs and the
+    seccomp filter are in force before they run (a setuid binary run by a
+    hook gains nothing), as runc does it."""
+    if runtime == "runc" and not shutil.which("runc"):
+        pytest.skip("runc is not installed")
+    b = gk.bundle(["/bin/true"], copy_rootfs=True)
+    b.process["noNewPrivileges"] = True
+    b.linux["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["sethostname"], "action": "SCMP_ACT_ERRNO"}]}
+    b.config["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": [
+        "sh", "-c", "grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status > /hook.out"]}]}
+    b.write()
+    cid = gk.new_id()
+    if runtime == "runc":
+        root = os.path.join(gk.workdir, "runc-root")
+        p = subprocess.run(["runc", "--root", root, "run", "--bundle", b.path, cid],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        subprocess.run(["runc", "--root", root, "delete", "-f", cid], capture_output=True)
+    else:
+        p = gk.run(b, cid=cid)
+    assert p.returncode == 0, p.stderr
+    with open(os.path.join(b.path, "rootfs", "hook.out")) as f:
+        seen = dict(l.split(":\t") for l in f.read().split("\n") if l)
+    assert seen == {"NoNewPrivs": "1", "Seccomp": "2"}
+
+
 # --- fds and cwd of gkrun reaching the container -------------------------------
+
+FAULT_GKRUN = os.path.join(BUILD, "fault", "gkrun")
+
+
+def host_fs_fds(pid, allowed=()):
+    """The fds of PID that name a file of the host's filesystem: anything
+    with a path but /dev/null, a pty, a pid-only procfs ("/N/fd" whose
+    procfs has no /sys: not the host's /proc) and ALLOWED.  Sockets,
+    pipes, namespaces and anon inodes have no path."""
+    bad = {}
+    for n in os.listdir("/proc/%d/fd" % pid):
+        link = "/proc/%d/fd/%s" % (pid, n)
+        try:
+            t = os.readlink(link)
+        except FileNotFoundError:
+            continue
+        if not t.startswith("/") or t == "/dev/null" or t.startswith("/dev/pts/") or \
+                t in allowed:
+            continue
+        if re.fullmatch(r"/\d+/fd", t) and not os.path.exists(link + "/../../sys"):
+            continue
+        bad[int(n)] = t
+    return bad
+
+
+def stopped_child(ppid, timeout=20):
+    """The child of PPID that has stopped itself (GK_PAUSE)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for tid in os.listdir("/proc/%d/task" % ppid):
+            with open("/proc/%d/task/%s/children" % (ppid, tid)) as f:
+                for c in f.read().split():
+                    with open("/proc/%s/stat" % c) as st:
+                        if st.read().rsplit(") ", 1)[1][0] == "T":
+                            return int(c)
+        time.sleep(0.01)
+    raise AssertionError("no stopped child of %d" % ppid)
+
+
+@pytest.mark.skipif(not os.path.exists(FAULT_GKRUN), reason="no fault build: run `make fault`")
+def test_no_host_fd_in_any_process_the_container_can_reach(gk):
+    """Every gkrun process that a container's processes can see (same pid
+    namespace) holds no fd of the host's filesystem but the exec fifo it is
+    about to use: the init of a container joining a pod's pid namespace,
+    from its first instant (GK_PAUSE=create.init) and while it waits for
+    start; the process of `gkrun exec` from its first instant in the
+    container's pid namespace (GK_PAUSE=exec.child), whose root is then the
+    container's already."""
+    pod = gk.create(gk.bundle(["sleep", "60"]))
+    gk.gkrun("start", pod, check=True)
+    pod_pid = gk.state(pod)["pid"]
+    b = gk.bundle(["sleep", "60"])
+    b.linux["namespaces"] = [{"type": "pid", "path": "/proc/%d/ns/pid" % pod_pid}] + [
+        {"type": t} for t in ("network", "ipc", "uts", "mount")]
+    b.write()
+    cid = gk.new_id()
+    fifo = os.path.join(gk.root, cid, "exec.fifo")
+    env = dict(os.environ, GK_PAUSE="create.init")
+    p = subprocess.Popen([FAULT_GKRUN, "--root", gk.root, "create", "--bundle", b.path, cid],
+                         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    try:
+        init = stopped_child(p.pid)
+        assert host_fs_fds(init, allowed=(fifo,)) == {}
+        os.kill(init, signal.SIGCONT)
+        assert p.wait(timeout=30) == 0, p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert gk.state(cid)["status"] == "created"
+    assert host_fs_fds(init, allowed=(fifo,)) == {}  # waiting for start
+    gk.gkrun("start", cid, check=True)
+    assert host_fs_fds(init) == {}
+    for target in (cid, pod):
+        env = dict(os.environ, GK_PAUSE="exec.child")
+        p = subprocess.Popen([FAULT_GKRUN, "--root", gk.root, "exec", "-d", target, "true"],
+                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        try:
+            child = stopped_child(p.pid)
+            assert host_fs_fds(child) == {}
+            root, host = os.stat("/proc/%d/root" % child), os.stat("/")
+            assert (root.st_dev, root.st_ino) != (host.st_dev, host.st_ino)
+            os.kill(child, signal.SIGCONT)
+            assert p.wait(timeout=30) == 0, p.stderr.read()
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
 
 @pytest.mark.parametrize("fd", range(3, 9))
 def test_cwd_through_leaked_fd_is_refused(gk, fd):

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 
 import pytest
 
@@ -336,6 +337,40 @@ def test_hooks_run_in_order_with_state(gk, tmp_path):
     assert p.returncode == 0, p.stderr
     names = [l.split()[0] for l in log.read_text().split("\n") if l]
     assert names == ["prestart", "createRuntime", "createContainer", "poststart", "poststop"]
+
+
+def test_hooks_inside_the_container_get_the_runtime_state(gk, tmp_path):
+    """createContainer and startContainer hooks run inside the container,
+    but the state on their stdin is the runtime's, as for every hook:
+    valid JSON whatever the bundle path holds (a quote here), the whole id,
+    and the init's pid as the host sees it."""
+    b = gk.bundle(["/bin/sleep", "30"], copy_rootfs=True)
+    odd = os.path.join(os.path.dirname(b.path), 'bundle "quoted" \\ dir')
+    os.rename(b.path, odd)
+    b.path = odd
+    b.config["root"]["path"] = "rootfs"
+    created = tmp_path / "create.json"
+    b.config["hooks"] = {
+        # before pivot_root: a path of the host resolves
+        "createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > %s" % created]}],
+        # after pivot_root: inside the container's root
+        "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > /start.json"]}],
+    }
+    b.write()
+    cid = "gkt-" + uuid.uuid4().hex + "-" + "x" * 200
+    gk.ids.append(cid)
+    p = gk.gkrun("create", "--bundle", b.path, cid)
+    assert p.returncode == 0, p.stderr
+    pid = gk.state(cid)["pid"]
+    gk.gkrun("start", cid, check=True)
+    for path, status in ((str(created), "creating"),
+                         (os.path.join(odd, "rootfs", "start.json"), "created")):
+        with open(path) as f:
+            st = json.load(f)
+        assert st["id"] == cid
+        assert st["pid"] == pid
+        assert st["bundle"] == odd
+        assert st["status"] == status
 
 
 def test_failing_hook_fails_create_and_leaves_nothing(gk, tmp_path):
