@@ -192,3 +192,47 @@ def test_exec_cwd_is_not_made(rt):
         in p.stderr.lower(), p.stderr
     assert not os.path.lexists(os.path.join(rootfs, "missing"))
 
+
+# --- args[0] without PATH ---------------------------------------------------------
+
+NOT_FOUND = 'exec: "sleep": executable file not found in $PATH'
+
+
+@pytest.mark.parametrize("env", [["TERM=xterm"], ["PATH="]], ids=["no-PATH", "empty-PATH"])
+@pytest.mark.parametrize("verb", ["run", "create"])
+def test_no_path_finds_nothing(rt, env, verb):
+    """No built-in PATH: a create-time error, in runc's words."""
+    path, cfg, _ = rt.bundle(["sleep", "0"], env=env)
+    p, cid = rt.run(path, cfg, verb)
+    assert p.returncode == 1, p.stdout
+    assert NOT_FOUND in p.stderr, p.stderr
+    assert rt("state", cid).returncode != 0
+
+
+def test_relative_path_entry_is_refused(rt):
+    """An empty entry of PATH is the cwd; what it finds is refused, as Go's
+    exec.LookPath (runc's) refuses it."""
+    path, cfg, _ = rt.bundle(["sleep", "0"], cwd="/bin", env=["PATH=/nonexistent:"])
+    p, _ = rt.run(path, cfg)
+    assert p.returncode == 1, p.stdout
+    assert 'exec: "sleep": cannot run executable found relative to current directory' \
+        in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize("arg0", ["/bin/sleep", "./sleep"])
+def test_path_with_a_slash_needs_no_path(rt, arg0):
+    """A name with a slash is not searched, a relative one is taken from
+    process.cwd."""
+    path, cfg, _ = rt.bundle([arg0, "0"], cwd="/bin", env=[])
+    p, _ = rt.run(path, cfg)
+    assert p.returncode == 0, p.stderr
+
+
+def test_exec_without_path_finds_nothing(rt):
+    path, cfg, _ = rt.bundle(["/bin/sleep", "100"], env=["TERM=xterm"])
+    p, cid = rt.run(path, cfg, "run", "-d")
+    assert p.returncode == 0, p.stderr
+    p = rt("exec", cid, "sleep", "0")
+    assert p.returncode != 0 and NOT_FOUND in p.stderr, p.stderr
+    p = rt("exec", "--env", "PATH=/bin", cid, "sleep", "0")
+    assert p.returncode == 0, p.stderr
