@@ -123,13 +123,43 @@ static bool is_executable(const char *path)
         return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-/* args[0] through the container's PATH, as execvp would, so that a
- * missing binary is a create-time error. */
+/* The first executable NAME in the entries of PATH, an empty entry being
+ * ".", as Go's exec.LookPath (runc's) and execvp search them; an empty or
+ * missing PATH has no entries.  0 with *out NULL when there is none. */
+static int search_path(const char *path, const char *name, char **out)
+{
+        const char *dir = path;
+
+        *out = NULL;
+        if (!path || !*path)
+                return 0;
+        for (;;) {
+                size_t len = strcspn(dir, ":");
+                char *cand;
+
+                if (asprintf(&cand, "%.*s/%s", (int) (len ? len : 1), len ? dir : ".", name) < 0)
+                        return -ENOMEM;
+                if (is_executable(cand)) {
+                        *out = cand;
+                        return 0;
+                }
+                free(cand);
+                if (!dir[len])
+                        return 0;
+                dir += len + 1;
+        }
+}
+
+/* args[0] through the container's PATH, as runc does, so that a missing
+ * binary is a create-time error.  Run in the process's cwd and as its
+ * user, as runc runs it: "./x" is relative to process.cwd.  No PATH in
+ * process.env finds nothing: a built-in default would run an image here
+ * that fails under runc.  What a relative entry ("", ".") finds is
+ * refused, as Go (runc's LookPath) refuses it since 1.19. */
 static int lookup(gk_exec_ctx *x, gk_error **err)
 {
-        const char *name = x->process->args[0], *path;
-        _cleanup_free_ char *copy = NULL;
-        char *save = NULL;
+        const char *name = x->process->args[0];
+        _cleanup_free_ char *found = NULL;
 
         if (strchr(name, '/')) {
                 if (!is_executable(name))
@@ -137,19 +167,15 @@ static int lookup(gk_exec_ctx *x, gk_error **err)
                 x->path = strdup(name);
                 return 0;
         }
-        path = env_get(x->envp, "PATH");
-        copy = strdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-                _cleanup_free_ char *cand = NULL;
-
-                if (asprintf(&cand, "%s/%s", *dir ? dir : ".", name) < 0)
-                        return gk_error_make(err, ENOMEM, "exec");
-                if (is_executable(cand)) {
-                        x->path = TAKE_PTR(cand);
-                        return 0;
-                }
-        }
-        return gk_error_plain(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+        if (search_path(env_get(x->envp, "PATH"), name, &found) < 0)
+                return gk_error_make(err, ENOMEM, "exec");
+        if (!found)
+                return gk_error_plain(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+        if (found[0] != '/')
+                return gk_error_plain(err, ENOENT, "exec: \"%s\": cannot run executable found relative"
+                                      " to current directory", name);
+        x->path = TAKE_PTR(found);
+        return 0;
 }
 
 /* Loads the filter and hands its notify fd, if any, to the listener. */
@@ -201,6 +227,62 @@ static int enter_cwd(const char *cwd, gk_error **err)
         return 0;
 }
 
+static int open_dir_in_root(int rootfd, const char *path)
+{
+        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+        long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+
+        return fd < 0 ? -errno : (int) fd;
+}
+
+/* Each missing directory of CWD is made under its parent's fd, the parent
+ * resolved inside the root from the top each time: a symlink on the way
+ * is followed as runc follows it, inside the root, and never out of it.
+ * A dangling one is not followed to make its target (runc's MkdirAll
+ * fails on it with EEXIST too).  Mode 0755 (the init's umask is 0) and
+ * owned by the container's root, whatever process.user and its umask, as
+ * runc makes them.  What is not ENOENT (a file in the way, a magic link,
+ * no openat2) is left for enter_cwd to report. */
+int gk_process_make_cwd(int rootfd, const char *cwd, gk_error **err)
+{
+        _cleanup_free_ char *path = cwd ? strdup(cwd) : NULL;
+        _cleanup_close_ int parent = -1;
+        char *s, *name, save;
+        int fd;
+
+        if (!cwd)
+                return 0;
+        if (!path)
+                return gk_error_make(err, ENOMEM, "cwd");
+        fd = open_dir_in_root(rootfd, path);
+        if (fd >= 0)
+                close(fd);
+        if (fd != -ENOENT)
+                return 0;
+        parent = open_dir_in_root(rootfd, "/");
+        for (s = path + strspn(path, "/"); parent >= 0 && *s; s += strspn(s, "/")) {
+                name = s;
+                s += strcspn(s, "/");
+                save = *s;
+                *s = '\0';
+                fd = open_dir_in_root(rootfd, path);
+                if (fd == -ENOENT) {
+                        if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
+                                return gk_error_errno(err, "create cwd (\"%s\") set in config.json failed:"
+                                                      " mkdir \"%s\"", cwd, path);
+                        fd = open_dir_in_root(rootfd, path);
+                        if (fd == -ENOENT)
+                                return gk_error_make(err, EEXIST, "create cwd (\"%s\") set in config.json"
+                                                     " failed: mkdir \"%s\" (a dangling symlink)", cwd, path);
+                }
+                close(parent);
+                parent = fd;
+                *s = save;
+        }
+        return 0;
+}
+
 int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
 {
         const gk_process *p = x->process;
@@ -211,7 +293,7 @@ int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
         if (p->apparmor_profile || p->selinux_label)
                 if (gk_lsm_apply(p->apparmor_profile, p->selinux_label, err) < 0)
                         return gk_error_code(*err);
-        if (build_env(x, err) < 0 || lookup(x, err) < 0)
+        if (build_env(x, err) < 0)
                 return gk_error_code(*err);
         /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which
          * the switch to a non-root user and the capability drop take away:
@@ -226,7 +308,9 @@ int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
         if (p->capabilities.present && gk_caps_apply(&p->capabilities, err) < 0)
                 return gk_error_code(*err);
         umask(p->user.has_umask ? p->user.umask : 0022);
-        return enter_cwd(p->cwd ? p->cwd : "/", err);
+        if (enter_cwd(p->cwd ? p->cwd : "/", err) < 0)
+                return gk_error_code(*err);
+        return lookup(x, err);
 }
 
 int gk_process_seal(gk_exec_ctx *x, gk_error **err)

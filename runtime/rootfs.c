@@ -522,6 +522,10 @@ int gk_rootfs_finalize(gk_container *c, gk_error **err)
 
         if (rootfd < 0)
                 return gk_error_errno(err, "open /");
+        /* A missing process.cwd is made now, as runc makes it: after the
+         * mounts (it may lie in one) and before anything turns read-only. */
+        if (s->process && gk_process_make_cwd(rootfd, s->process->cwd, err) < 0)
+                return gk_error_code(*err);
         /* sysctls go through the container's /proc before it is made
          * read-only by readonlyPaths. */
         if (write_sysctls(&s->linux, err) < 0)
