@@ -21,6 +21,7 @@
 #include "gk/fault.h"
 #include "gk/opts.h"
 #include "gk/util.h"
+#include "procfs.h"
 #include "runtime.h"
 #include "seccomp_notify.h"
 #include "state.h"
@@ -234,6 +235,10 @@ static _Noreturn void exec_child(exec_job *j)
                 x.seccomp_state = json;
                 x.seccomp_listener = j->seccomp_listener;
         }
+        /* Before setns: /proc is ours, not one the container can mount
+         * over (procfs.c); a fresh one replaces it when the kernel lets
+         * us make it in the container's namespaces. */
+        x.proc_fd = gk_procfs_open_caller();
         for (size_t i = 0; i < ARRAY_SIZE(order); i++)
                 if (j->ns_fds[order[i]] >= 0 && setns(j->ns_fds[order[i]], 0) < 0) {
                         gk_error_errno(&err, "join %s namespace", gk_ns_type_name(order[i]));
@@ -243,6 +248,7 @@ static _Noreturn void exec_child(exec_job *j)
                 gk_error_errno(&err, "chroot to the container's root");
                 goto fail;
         }
+        gk_procfs_prefer_fresh(&x.proc_fd);
         x.seccomp = j->spec->linux.seccomp.present ? &j->spec->linux.seccomp : NULL;
         x.in_userns = j->ns_fds[GK_NS_USER] >= 0;
         if (j->proc->terminal &&

@@ -17,6 +17,7 @@
 
 #include "gk/cleanup.h"
 #include "gk/util.h"
+#include "procfs.h"
 #include "runtime.h"
 #include "seccomp_notify.h"
 #include "sync.h"
@@ -62,7 +63,7 @@ static int unshare_late(gk_container *c, gk_error **err)
                 snprintf(buf, sizeof(buf), "monotonic %lld %u\nboottime %lld %u\n",
                          (long long) l->time_offsets_monotonic.secs, l->time_offsets_monotonic.nanosecs,
                          (long long) l->time_offsets_boottime.secs, l->time_offsets_boottime.nanosecs);
-                if (gk_write_file("/proc/self/timens_offsets", buf, err) < 0)
+                if (gk_procfs_write(c->proc_fd, "self/timens_offsets", buf, err) < 0)
                         return gk_error_wrap(err, "config.json: linux.timeOffsets");
         }
         return 0;
@@ -188,7 +189,14 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
                 return gk_error_code(*err);
         if (c->seccomp_listener >= 0 && seccomp_listener_state(c, x, err) < 0)
                 return gk_error_code(*err);
-        if (join_namespaces(c, err) < 0 || unshare_late(c, err) < 0)
+        /* Our /proc is still the caller's: no mount of the container
+         * exists yet, and none joined (procfs.c). */
+        c->proc_fd = gk_procfs_open_caller();
+        if (join_namespaces(c, err) < 0)
+                return gk_error_code(*err);
+        /* in our pid and user namespaces now: a fresh procfs is ours */
+        gk_procfs_prefer_fresh(&c->proc_fd);
+        if (unshare_late(c, err) < 0)
                 return gk_error_code(*err);
         if ((c->clone_flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
                 return gk_error_errno(err, "become root in the user namespace");
@@ -219,6 +227,7 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
         x->preserve_fds = c->preserve_fds;
         x->listen_fds = c->listen_fds;
         x->in_userns = c->spec->linux.namespaces[GK_NS_USER].present;
+        x->proc_fd = c->proc_fd;
         return gk_process_prepare(x, err);
 }
 

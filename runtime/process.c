@@ -209,7 +209,7 @@ int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
         if (set_rlimits(p, err) < 0)
                 return gk_error_code(*err);
         if (p->apparmor_profile || p->selinux_label)
-                if (gk_lsm_apply(p->apparmor_profile, p->selinux_label, err) < 0)
+                if (gk_lsm_apply(x->proc_fd, p->apparmor_profile, p->selinux_label, err) < 0)
                         return gk_error_code(*err);
         if (build_env(x, err) < 0 || lookup(x, err) < 0)
                 return gk_error_code(*err);

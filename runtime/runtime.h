@@ -37,6 +37,7 @@ typedef struct gk_exec_ctx {
         int preserve_fds;          /* fds 3..3+n-1 kept */
         int listen_fds;            /* socket activation: LISTEN_FDS passed on */
         bool in_userns;            /* setgroups may be denied */
+        int proc_fd;               /* procfs.h: where the LSM labels are written */
         char *path;                /* resolved args[0] (gk_process_prepare) */
         char **envp;               /* built env */
         /* With seccomp_state set, the notify fd goes with it to the
