@@ -28,6 +28,10 @@ try, asserts the escape fails, and that the host is unchanged.
  9. names that become paths: container ids in
     test_lifecycle.py::test_invalid_ids_are_refused, image references in
     test_pull.py::test_bad_reference_fails_before_any_request
+10. writes into /proc redirected by the container's own /proc
+    (CVE-2025-52881), mounts inside /proc, sysctls outside the container's
+    namespaces, /dev/console bound from a name (CVE-2025-52565): the
+    section at the end (bundle-spec/SECURITY.md lists the invariants)
 """
 import ctypes
 import hashlib
@@ -901,3 +905,18 @@ def test_dev_console_is_the_pty_mounted_from_its_fd(gk):
     assert console and console[0].split("=")[1] == \
         [w for w in words if w.startswith("stdin=")][0].split("=")[1], out
     assert "1" in words and "via-console" in words, out
+
+
+def test_domainname_without_uts_namespace_is_refused(gk):
+    """setdomainname without a UTS namespace of its own would rename the
+    host's domain: refused at create, as hostname is."""
+    before = read_host(HOST_DOMAINNAME)
+    b = without_ns(gk.bundle(["/bin/true"]), "uts")
+    b.config["domainname"] = "gk-must-not-appear.example"
+    cid = gk.new_id()
+    p = gk.gkrun("create", "--bundle", b.write(), cid)
+    assert read_host(HOST_DOMAINNAME) == before
+    assert p.returncode != 0
+    assert ("config.json: domainname: unable to set domainname without a private UTS"
+            " namespace") in p.stderr
+    assert not os.path.exists(os.path.join(gk.root, cid))
