@@ -540,10 +540,12 @@ static int protect_paths(const gk_linux *l, int rootfd, gk_error **err)
  * working directory, by relative names. */
 static int protect_paths_from_own_procfs(const gk_container *c, int rootfd, gk_error **err)
 {
-        _cleanup_close_ int fddir = gk_procfs_open_at(c->proc_fd, "self/fd",
-                                                      O_PATH | O_DIRECTORY, err);
+        _cleanup_close_ int fddir = -1;
         int r;
 
+        if (!c->spec->linux.n_masked_paths && !c->spec->linux.n_readonly_paths)
+                return 0;
+        fddir = gk_procfs_open_at(c->proc_fd, "self/fd", O_PATH | O_DIRECTORY, err);
         if (fddir < 0)
                 return gk_error_wrap(err, "masked and read-only paths");
         if (fchdir(fddir) < 0)
