@@ -126,7 +126,7 @@ static int openat2_beneath(int root, const char *path)
                            RESOLVE_NO_XDEV,
         };
 
-        return (int) syscall(SYS_openat2, root, path, &how, sizeof(how));
+        return gk_openat2(root, path, &how);
 }
 
 /* An fd of directory PATH (clean, relative) inside the layer; borrowed from

@@ -1,6 +1,7 @@
 /* File, string and number helpers. */
 
 #include <errno.h>
+#include <linux/openat2.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "gk/cleanup.h"
@@ -369,4 +371,14 @@ int gk_format_time_rfc3339(char *buf, size_t size, int64_t ns)
         if (snprintf(buf, size, "%s.%09lldZ", base, (long long) (ns % 1000000000)) >= (int) size)
                 return -ENOSPC;
         return 0;
+}
+
+int gk_openat2(int dirfd, const char *path, struct open_how *how)
+{
+        for (int tries = 0;; tries++) {
+                long fd = syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+
+                if (fd >= 0 || errno != EAGAIN || tries >= 256)
+                        return (int) fd;
+        }
 }

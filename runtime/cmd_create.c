@@ -75,6 +75,7 @@ static void init_container(gk_container *c, const gk_global *g, const create_fla
                 .no_new_keyring = f->no_new_keyring,
                 .preserve_fds = f->preserve_fds > lfds ? f->preserve_fds : lfds,
                 .listen_fds = lfds,
+                .proc_fd = -1,
         };
 }
 

@@ -21,6 +21,7 @@
 #include "gk/fault.h"
 #include "gk/opts.h"
 #include "gk/util.h"
+#include "procfs.h"
 #include "runtime.h"
 #include "seccomp_notify.h"
 #include "state.h"
@@ -232,8 +233,12 @@ static _Noreturn void exec_stage2(exec_job *j, gk_exec_ctx *x)
                 goto fail;
         if (j->console_fd >= 0)
                 close(j->console_fd);
+        if (x->proc_fd >= 0)
+                gk_procfs_prefer_fresh(&x->proc_fd);
         if (gk_process_prepare(x, &err) < 0)
                 goto fail;
+        if (x->proc_fd >= 0)
+                close(TAKE_FD(x->proc_fd));
         /* From here the process outlives gkrun exec (--detach). */
         prctl(PR_SET_PDEATHSIG, 0);
         gk_process_exec(x, &err);
@@ -254,7 +259,7 @@ static _Noreturn void exec_stage1(exec_job *j)
         static const int order[] = { GK_NS_USER, GK_NS_MOUNT, GK_NS_NETWORK, GK_NS_IPC,
                                      GK_NS_UTS,  GK_NS_CGROUP };
         _cleanup_(gk_error_freep) gk_error *err = NULL;
-        gk_exec_ctx x = { .process = j->proc, .preserve_fds = j->f.preserve_fds };
+        gk_exec_ctx x = { .process = j->proc, .preserve_fds = j->f.preserve_fds, .proc_fd = -1 };
         int cg_fds[GK_SYNC_MAX_FDS], keep[4];
         size_t n_cg_fds = 0, n_keep = 0;
         pid_t pid;
@@ -268,6 +273,12 @@ static _Noreturn void exec_stage1(exec_job *j)
                 goto fail;
         for (size_t i = 0; i < n_cg_fds; i++)
                 close(cg_fds[i]);
+        /* An LSM label is written through a procfs: before setns, /proc
+         * is ours, not one the container can mount over (procfs.c); the
+         * process replaces it with a fresh one of its own pid namespace
+         * when the kernel lets it. */
+        if (j->proc->apparmor_profile || j->proc->selinux_label)
+                x.proc_fd = gk_procfs_open_caller();
         for (size_t i = 0; i < ARRAY_SIZE(order); i++)
                 if (j->ns_fds[order[i]] >= 0 && setns(j->ns_fds[order[i]], 0) < 0) {
                         gk_error_errno(&err, "join %s namespace", gk_ns_type_name(order[i]));
@@ -282,10 +293,9 @@ static _Noreturn void exec_stage1(exec_job *j)
                 goto fail;
         }
         keep[n_keep++] = j->sync[1];
-        if (j->console_fd >= 0)
-                keep[n_keep++] = j->console_fd;
-        if (j->seccomp_listener >= 0)
-                keep[n_keep++] = j->seccomp_listener;
+        keep[n_keep++] = j->console_fd;
+        keep[n_keep++] = j->seccomp_listener;
+        keep[n_keep++] = x.proc_fd;
         gk_close_fds_except(3 + j->f.preserve_fds, keep, n_keep);
         x.seccomp = j->spec->linux.seccomp.present ? &j->spec->linux.seccomp : NULL;
         x.in_userns = j->ns_fds[GK_NS_USER] >= 0;

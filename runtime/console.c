@@ -3,6 +3,7 @@
  * `run -t`/`exec -t` without a console socket. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -57,11 +59,59 @@ int gk_console_recv_master(int sock, gk_error **err)
         return fd;
 }
 
-int gk_console_setup(int sock, const gk_console_size *size, uid_t uid, bool bind_console,
+/* /dev/console of the container (we are pivoted: "/" is its root), made
+ * by us when missing and checked to be a file or a device, not a symlink
+ * (which a mount would follow) nor a directory. */
+static int open_console_target(gk_error **err)
+{
+        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+        _cleanup_close_ int dev = gk_openat2(AT_FDCWD, "/dev", &how);
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (dev < 0)
+                return gk_error_errno(err, "/dev/console: open /dev");
+        fd = openat(dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST)
+                return gk_error_errno(err, "/dev/console: create");
+        if (fd >= 0)
+                close(TAKE_FD(fd));
+        /* O_PATH|O_NOFOLLOW opens a symlink itself: fstat then tells */
+        fd = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return gk_error_errno(err, "/dev/console: open");
+        if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+                return gk_error_plain(err, EPERM, "/dev/console in the container is %s, not a"
+                                      " file or a device: the terminal is not mounted there",
+                                      S_ISLNK(st.st_mode) ? "a symlink" : "another kind of file");
+        return TAKE_FD(fd);
+}
+
+/* Binds the pty SLAVE on /dev/console from the fd itself (open_tree), not
+ * from its name in /dev/pts: a /dev shared with another container could
+ * have that name turned into a symlink, to a file of /proc say, between
+ * our open and the mount (runc's CVE-2025-52565).  No fallback: open_tree
+ * (Linux 5.2) is older than openat2, which gkrun needs anyway. */
+static int bind_console(int slave, gk_error **err)
+{
+        _cleanup_close_ int target = open_console_target(err), tree = -1;
+
+        if (target < 0)
+                return target;
+        tree = open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+        if (tree < 0)
+                return gk_error_errno(err, "/dev/console: open_tree of the pty");
+        if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return gk_error_errno(err, "/dev/console: mount the pty");
+        return 0;
+}
+
+int gk_console_setup(int sock, const gk_console_size *size, uid_t uid, bool bind_dev_console,
                      gk_error **err)
 {
         _cleanup_close_ int master = -1, slave = -1;
-        char name[64], target[32];
+        char name[64];
 
         master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (master < 0)
@@ -82,15 +132,8 @@ int gk_console_setup(int sock, const gk_console_size *size, uid_t uid, bool bind
         }
         if (fchown(slave, uid, (gid_t) -1) < 0 && errno != EINVAL)
                 return gk_error_errno(err, "chown pty");
-        if (bind_console) {
-                int cfd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-                if (cfd >= 0) {
-                        snprintf(target, sizeof(target), "/proc/self/fd/%d", cfd);
-                        mount(name, target, NULL, MS_BIND, NULL);
-                        close(cfd);
-                }
-        }
+        if (bind_dev_console && bind_console(slave, err) < 0)
+                return gk_error_code(*err);
         if (send_fd(sock, master, err) < 0)
                 return gk_error_code(*err);
         setsid();

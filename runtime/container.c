@@ -72,6 +72,11 @@ static int check_spec(gk_container *c, gk_error **err)
                 return gk_error_make(err, 0, "config.json: linux.uidMappings: user namespaces enabled, but no mappings found");
         if ((s->hostname && s->hostname[0]) && !s->linux.namespaces[GK_NS_UTS].present)
                 return gk_error_make(err, 0, "config.json: hostname: unable to set hostname without a private UTS namespace");
+        /* setdomainname would change the caller's */
+        if ((s->domainname && s->domainname[0]) && !s->linux.namespaces[GK_NS_UTS].present)
+                return gk_error_make(err, 0, "config.json: domainname: unable to set domainname without a private UTS namespace");
+        if (gk_sysctl_validate(s, err) < 0)
+                return gk_error_code(*err);
         if (s->process->terminal && !c->console_socket && !c->run_mode)
                 return gk_error_make(err, 0, "cannot allocate tty if gkrun will detach without setting console socket");
         if (!s->process->terminal && c->console_socket)
@@ -122,6 +127,7 @@ static int load_config(gk_container *c, gk_error **err)
 int gk_container_load(gk_container *c, gk_error **err)
 {
         c->sync_parent = c->sync_child = c->console_fd = c->fifo_fd = c->seccomp_listener = -1;
+        c->proc_fd = -1;
         for (int t = 0; t < GK_NS_COUNT; t++)
                 c->ns_fds[t] = -1;
         if (gk_id_validate(c->id, err) < 0 || load_config(c, err) < 0)

@@ -44,6 +44,8 @@ typedef struct gk_container {
         pid_t pid;        /* init, once cloned */
         bool cg_self;     /* the init joins its cgroups itself (cgroup.h) */
         char *net;        /* gk_net_prepare's record, or NULL */
+        int proc_fd;      /* the init's: the procfs it writes /proc through
+                           * (procfs.h), or -1 */
 } gk_container;
 
 /* Reads and parses BUNDLE/config.json and resolves the rootfs. */

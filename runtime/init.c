@@ -21,6 +21,7 @@
 #include "gk/cleanup.h"
 #include "gk/fault.h"
 #include "gk/util.h"
+#include "procfs.h"
 #include "runtime.h"
 #include "seccomp_notify.h"
 #include "sync.h"
@@ -66,7 +67,7 @@ static int unshare_late(gk_container *c, gk_error **err)
                 snprintf(buf, sizeof(buf), "monotonic %lld %u\nboottime %lld %u\n",
                          (long long) l->time_offsets_monotonic.secs, l->time_offsets_monotonic.nanosecs,
                          (long long) l->time_offsets_boottime.secs, l->time_offsets_boottime.nanosecs);
-                if (gk_write_file("/proc/self/timens_offsets", buf, err) < 0)
+                if (gk_procfs_write(c->proc_fd, "self/timens_offsets", buf, err) < 0)
                         return gk_error_wrap(err, "config.json: linux.timeOffsets");
         }
         return 0;
@@ -134,7 +135,7 @@ static int open_fd_dir(gk_error **err)
         if (mnt < 0)
                 return gk_error_errno(err, "exec fifo: mount a procfs");
         snprintf(path, sizeof(path), "%d/fd", (int) getpid());
-        fd = (int) syscall(SYS_openat2, mnt, path, &how, sizeof(how));
+        fd = gk_openat2(mnt, path, &how);
         if (fd < 0)
                 return gk_error_errno(err, "exec fifo: open `%s` of a new procfs", path);
         return fd;
@@ -262,7 +263,14 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
                 return gk_error_code(*err);
         if (c->seccomp_listener >= 0 && seccomp_listener_state(c, x, err) < 0)
                 return gk_error_code(*err);
-        if (join_namespaces(c, err) < 0 || unshare_late(c, err) < 0)
+        /* Our /proc is still the caller's: no mount of the container
+         * exists yet, and none joined (procfs.c). */
+        c->proc_fd = gk_procfs_open_caller();
+        if (join_namespaces(c, err) < 0)
+                return gk_error_code(*err);
+        /* in our pid and user namespaces now: a fresh procfs is ours */
+        gk_procfs_prefer_fresh(&c->proc_fd);
+        if (unshare_late(c, err) < 0)
                 return gk_error_code(*err);
         close_namespace_fds(c);
         if ((c->clone_flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
@@ -293,7 +301,14 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
         x->preserve_fds = c->preserve_fds;
         x->listen_fds = c->listen_fds;
         x->in_userns = c->spec->linux.namespaces[GK_NS_USER].present;
-        return gk_process_prepare(x, err);
+        x->proc_fd = c->proc_fd;
+        if (gk_process_prepare(x, err) < 0)
+                return gk_error_code(*err);
+        /* a whole procfs (the caller's, or a fresh one without masks): not
+         * to be held while the container may reach us */
+        close(TAKE_FD(c->proc_fd));
+        x->proc_fd = -1;
+        return 0;
 }
 
 _Noreturn void gk_init_main(gk_container *c)

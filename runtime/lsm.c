@@ -11,6 +11,7 @@
 
 #include "gk/cleanup.h"
 #include "gk/util.h"
+#include "procfs.h"
 #include "security.h"
 
 #define APPARMOR_ENABLED "/sys/module/apparmor/parameters/enabled"
@@ -33,28 +34,31 @@ static bool selinux_enabled(void)
                access("/proc/self/attr/selinux", F_OK) == 0;
 }
 
-/* The LSM's own exec attribute (Linux >= 5.8), else the shared one. */
-static int open_exec_attr(const char *lsm)
+/* The LSM's own exec attribute (Linux >= 5.8), else the shared one;
+ * through PROCFD, never the container's /proc: a mount of the container
+ * over /proc/self/attr would take the label somewhere else, onto a host
+ * sysctl even (runc's CVE-2025-52881). */
+static int open_exec_attr(int procfd, const char *lsm, gk_error **err)
 {
         char path[64];
         int fd;
 
-        snprintf(path, sizeof(path), "/proc/self/attr/%s/exec", lsm);
-        fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT)
-                fd = open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);
+        snprintf(path, sizeof(path), "self/attr/%s/exec", lsm);
+        fd = gk_procfs_open_at(procfd, path, O_WRONLY, err);
+        if (fd == -ENOENT)
+                fd = gk_procfs_open_at(procfd, "self/attr/exec", O_WRONLY, err);
         return fd;
 }
 
 /* One write(2) of the whole value: the kernel checks it there. */
-static int write_exec_attr(const char *lsm, const char *value, gk_error **err)
+static int write_exec_attr(int procfd, const char *lsm, const char *value, gk_error **err)
 {
-        _cleanup_close_ int fd = open_exec_attr(lsm);
+        _cleanup_close_ int fd = open_exec_attr(procfd, lsm, err);
         size_t len = strlen(value);
         ssize_t n;
 
         if (fd < 0)
-                return gk_error_errno(err, "open the %s exec attribute", lsm);
+                return gk_error_wrap(err, "open the %s exec attribute", lsm);
         n = write(fd, value, len);
         if (n < 0)
                 return gk_error_errno(err, "write `%s` to the %s exec attribute", value, lsm);
@@ -63,20 +67,20 @@ static int write_exec_attr(const char *lsm, const char *value, gk_error **err)
         return 0;
 }
 
-static int apply_apparmor(const char *profile, gk_error **err)
+static int apply_apparmor(int procfd, const char *profile, gk_error **err)
 {
         _cleanup_free_ char *cmd = NULL;
 
         if (asprintf(&cmd, "exec %s", profile) < 0)
                 return gk_error_make(err, ENOMEM, "apparmor");
-        if (write_exec_attr("apparmor", cmd, err) < 0)
+        if (write_exec_attr(procfd, "apparmor", cmd, err) < 0)
                 return gk_error_wrap(err, "apparmor profile \"%s\"", profile);
         return 0;
 }
 
-static int apply_selinux(const char *label, gk_error **err)
+static int apply_selinux(int procfd, const char *label, gk_error **err)
 {
-        if (write_exec_attr("selinux", label, err) < 0)
+        if (write_exec_attr(procfd, "selinux", label, err) < 0)
                 return gk_error_wrap(err, "selinux label \"%s\"", label);
         return 0;
 }
@@ -92,13 +96,14 @@ int gk_lsm_validate(const char *apparmor_profile, const char *selinux_label, gk_
         return 0;
 }
 
-int gk_lsm_apply(const char *apparmor_profile, const char *selinux_label, gk_error **err)
+int gk_lsm_apply(int procfd, const char *apparmor_profile, const char *selinux_label,
+                 gk_error **err)
 {
         if (gk_lsm_validate(apparmor_profile, selinux_label, err) < 0)
                 return gk_error_code(*err);
-        if (apparmor_profile && *apparmor_profile && apply_apparmor(apparmor_profile, err) < 0)
+        if (apparmor_profile && *apparmor_profile && apply_apparmor(procfd, apparmor_profile, err) < 0)
                 return gk_error_code(*err);
-        if (selinux_label && *selinux_label && apply_selinux(selinux_label, err) < 0)
+        if (selinux_label && *selinux_label && apply_selinux(procfd, selinux_label, err) < 0)
                 return gk_error_code(*err);
         return 0;
 }

@@ -209,7 +209,7 @@ static int enter_cwd(const char *cwd, gk_error **err)
 
         if (root < 0)
                 return gk_error_errno(err, "open /");
-        fd = (int) syscall(SYS_openat2, root, cwd, &how, sizeof(how));
+        fd = gk_openat2(root, cwd, &how);
         if (fd >= 0)
                 return fchdir(fd) == 0 ? 0 :
                        gk_error_errno(err, "chdir to cwd (\"%s\") set in config.json failed", cwd);
@@ -231,7 +231,7 @@ static int open_dir_in_root(int rootfd, const char *path)
 {
         struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
                                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-        long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        long fd = gk_openat2(rootfd, path, &how);
 
         return fd < 0 ? -errno : (int) fd;
 }
@@ -291,7 +291,7 @@ int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
         if (set_rlimits(p, err) < 0)
                 return gk_error_code(*err);
         if (p->apparmor_profile || p->selinux_label)
-                if (gk_lsm_apply(p->apparmor_profile, p->selinux_label, err) < 0)
+                if (gk_lsm_apply(x->proc_fd, p->apparmor_profile, p->selinux_label, err) < 0)
                         return gk_error_code(*err);
         if (build_env(x, err) < 0)
                 return gk_error_code(*err);

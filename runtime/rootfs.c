@@ -21,6 +21,7 @@
 #include "gk/cleanup.h"
 #include "gk/overlay.h"
 #include "gk/util.h"
+#include "procfs.h"
 #include "rootfs_internal.h"
 #include "runtime.h"
 
@@ -36,7 +37,7 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
                 path++;
         if (!*path)
                 path = ".";
-        fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        fd = gk_openat2(rootfd, path, &how);
         return fd < 0 ? -errno : (int) fd;
 }
 
@@ -184,9 +185,13 @@ int gk_open_in_root(int rootfd, const char *path, int flags, bool mkdirs, bool m
         return fd;
 }
 
+/* Set while gk_rootfs_finalize works from its own procfs's fd directory:
+ * fds are then named relative to it. */
+static bool fd_names_relative;
+
 void gk_fd_path(char buf[static 32], int fd)
 {
-        snprintf(buf, 32, "/proc/self/fd/%d", fd);
+        snprintf(buf, 32, fd_names_relative ? "%d" : "/proc/self/fd/%d", fd);
 }
 
 /* Flags of the mount at TARGET that a remount must keep (locked in a user
@@ -250,8 +255,8 @@ static int mount_bind(gk_container *c, int rootfd, const gk_mount *m, gk_error *
         if (stat(src, &st) < 0)
                 return gk_error_errno(err, "bind mount source `%s`", src);
         fd = gk_open_in_root(rootfd, m->destination, O_PATH, true, !S_ISDIR(st.st_mode), err);
-        if (fd < 0)
-                return fd;
+        if (fd < 0 || gk_mount_dest_check(c, fd, m, src, err) < 0)
+                return gk_error_code(*err);
         gk_fd_path(target, fd);
         if (mount(src, target, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0)
                 return gk_error_errno(err, "bind mount `%s` on `%s`", src, m->destination);
@@ -266,8 +271,8 @@ static int mount_fs(gk_container *c, int rootfd, const gk_mount *m, gk_error **e
         _cleanup_close_ int fd = gk_open_in_root(rootfd, m->destination, O_PATH, true, false, err);
         char target[32];
 
-        if (fd < 0)
-                return fd;
+        if (fd < 0 || gk_mount_dest_check(c, fd, m, NULL, err) < 0)
+                return gk_error_code(*err);
         gk_fd_path(target, fd);
         if (!strcmp(m->type, "cgroup") || !strcmp(m->type, "cgroup2"))
                 return gk_mount_cgroupfs(c, target, m, err);
@@ -336,7 +341,7 @@ static int open_rootfs(const gk_container *c, int flags, gk_error **err)
 {
         struct open_how how = { .flags = (uint64_t) flags | O_DIRECTORY | O_CLOEXEC,
                                 .resolve = RESOLVE_NO_SYMLINKS };
-        int fd = (int) syscall(SYS_openat2, AT_FDCWD, c->rootfs, &how, sizeof(how));
+        int fd = gk_openat2(AT_FDCWD, c->rootfs, &how);
 
         if (fd < 0 && errno == ENOSYS)
                 fd = open(c->rootfs, flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -495,30 +500,68 @@ static int readonly_path(int rootfd, const char *path, gk_error **err)
         return 0;
 }
 
-static int write_sysctls(const gk_linux *l, gk_error **err)
+/* Through the init's own procfs (procfs.h), not the container's /proc:
+ * a symlink of the image or a volume on the way (/data -> /proc/sys/net
+ * with a mount on /data) would take the value to another sysctl.  The
+ * keys were checked at create (sysctl.c): dots, no '/'. */
+static int write_sysctls(int procfd, const gk_linux *l, gk_error **err)
 {
         for (size_t i = 0; i < l->n_sysctl; i++) {
                 _cleanup_free_ char *path = NULL;
 
-                if (strstr(l->sysctl[i].key, ".."))
-                        return gk_error_make(err, 0, "config.json: linux.sysctl: invalid key \"%s\"",
-                                             l->sysctl[i].key);
-                if (asprintf(&path, "/proc/sys/%s", l->sysctl[i].key) < 0)
+                if (asprintf(&path, "sys/%s", l->sysctl[i].key) < 0)
                         return gk_error_make(err, ENOMEM, "sysctl");
-                for (char *p = path + 10; *p; p++)
+                for (char *p = path + 4; *p; p++)
                         if (*p == '.')
                                 *p = '/';
-                if (gk_write_file(path, l->sysctl[i].value, err) < 0)
+                if (gk_procfs_write(procfd, path, l->sysctl[i].value, err) < 0)
                         return gk_error_wrap(err, "config.json: linux.sysctl: \"%s\"", l->sysctl[i].key);
         }
         return 0;
+}
+
+static int protect_paths(const gk_linux *l, int rootfd, gk_error **err)
+{
+        _cleanup_close_ int nullfd = -1;
+
+        for (size_t i = 0; i < l->n_masked_paths; i++)
+                if (mask_path(rootfd, &nullfd, l->masked_paths[i], err) < 0)
+                        return gk_error_code(*err);
+        for (size_t i = 0; i < l->n_readonly_paths; i++)
+                if (readonly_path(rootfd, l->readonly_paths[i], err) < 0)
+                        return gk_error_code(*err);
+        return 0;
+}
+
+/* Masked and read-only paths are mounted on fds by their /proc/self/fd/N
+ * names; pivoted, /proc is the container's, where the image (no procfs on
+ * /proc) or a mount can put other things at those names.  They are looked
+ * up in the init's own procfs instead: from its fd directory as the
+ * working directory, by relative names. */
+static int protect_paths_from_own_procfs(const gk_container *c, int rootfd, gk_error **err)
+{
+        _cleanup_close_ int fddir = -1;
+        int r;
+
+        if (!c->spec->linux.n_masked_paths && !c->spec->linux.n_readonly_paths)
+                return 0;
+        fddir = gk_procfs_open_at(c->proc_fd, "self/fd", O_PATH | O_DIRECTORY, err);
+        if (fddir < 0)
+                return gk_error_wrap(err, "masked and read-only paths");
+        if (fchdir(fddir) < 0)
+                return gk_error_errno(err, "chdir to /proc/self/fd");
+        fd_names_relative = true;
+        r = protect_paths(&c->spec->linux, rootfd, err);
+        fd_names_relative = false;
+        if (fchdir(rootfd) < 0 && r == 0)
+                return gk_error_errno(err, "chdir /");
+        return r;
 }
 
 int gk_rootfs_finalize(gk_container *c, gk_error **err)
 {
         const gk_spec *s = c->spec;
         _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_close_ int nullfd = -1;
 
         if (rootfd < 0)
                 return gk_error_errno(err, "open /");
@@ -526,16 +569,9 @@ int gk_rootfs_finalize(gk_container *c, gk_error **err)
          * mounts (it may lie in one) and before anything turns read-only. */
         if (s->process && gk_process_make_cwd(rootfd, s->process->cwd, err) < 0)
                 return gk_error_code(*err);
-        /* sysctls go through the container's /proc before it is made
-         * read-only by readonlyPaths. */
-        if (write_sysctls(&s->linux, err) < 0)
+        if (write_sysctls(c->proc_fd, &s->linux, err) < 0 ||
+            protect_paths_from_own_procfs(c, rootfd, err) < 0)
                 return gk_error_code(*err);
-        for (size_t i = 0; i < s->linux.n_masked_paths; i++)
-                if (mask_path(rootfd, &nullfd, s->linux.masked_paths[i], err) < 0)
-                        return gk_error_code(*err);
-        for (size_t i = 0; i < s->linux.n_readonly_paths; i++)
-                if (readonly_path(rootfd, s->linux.readonly_paths[i], err) < 0)
-                        return gk_error_code(*err);
         if (s->root.readonly &&
             mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags("/", 0), NULL) < 0)
                 return gk_error_errno(err, "config.json: root.readonly: remount / read-only");

@@ -41,6 +41,7 @@ typedef struct gk_exec_ctx {
         int preserve_fds;          /* fds 3..3+n-1 kept */
         int listen_fds;            /* socket activation: LISTEN_FDS passed on */
         bool in_userns;            /* setgroups may be denied */
+        int proc_fd;               /* procfs.h: where the LSM labels are written */
         char *path;                /* resolved args[0] (gk_process_prepare) */
         bool sealed;               /* gk_process_seal done */
         char **envp;               /* built env */

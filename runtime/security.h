@@ -23,14 +23,19 @@ int gk_seccomp_load(const gk_seccomp *sc, int *notify_fd, gk_error **err);
  * PR_SET_KEEPCAPS). */
 int gk_caps_apply(const gk_capabilities *caps, gk_error **err);
 
-/* AppArmor profile and SELinux exec label for the next execve; a clear error
- * when one is asked for and the LSM is not enabled. */
-int gk_lsm_apply(const char *apparmor_profile, const char *selinux_label,
+/* AppArmor profile and SELinux exec label for the next execve, written
+ * through PROCFD (procfs.h); a clear error when one is asked for and the
+ * LSM is not enabled. */
+int gk_lsm_apply(int procfd, const char *apparmor_profile, const char *selinux_label,
                  gk_error **err);
 
 /* The "LSM not enabled" check of gk_lsm_apply alone, for create time on
  * the host (before anything exists). */
 int gk_lsm_validate(const char *apparmor_profile, const char *selinux_label,
                     gk_error **err);
+
+/* linux.sysctl: each key only in a namespace the container owns
+ * (sysctl.c), checked at create before anything exists. */
+int gk_sysctl_validate(const gk_spec *spec, gk_error **err);
 
 #endif

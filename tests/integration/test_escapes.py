@@ -28,6 +28,10 @@ try, asserts the escape fails, and that the host is unchanged.
  9. names that become paths: container ids in
     test_lifecycle.py::test_invalid_ids_are_refused, image references in
     test_pull.py::test_bad_reference_fails_before_any_request
+10. writes into /proc redirected by the container's own /proc
+    (CVE-2025-52881), mounts inside /proc, sysctls outside the container's
+    namespaces, /dev/console bound from a name (CVE-2025-52565): the
+    section at the end (bundle-spec/SECURITY.md lists the invariants)
 """
 import ctypes
 import hashlib
@@ -38,6 +42,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -385,10 +390,9 @@ def test_dev_null_symlink_is_replaced_on_gkruns_dev(gk):
 
 
 def test_dev_console_symlink_is_not_followed(gk):
-    """/dev/console (terminal: true) is bound with O_NOFOLLOW after
-    pivot_root: a symlink there, to a path that is also the host's, gets no
-    pty mounted on its target, in the container or on the host."""
-    from test_exec_console import ConsoleSocket, read_until
+    """/dev/console (terminal: true) is checked after pivot_root: a symlink
+    there, to a path that is also the host's, gets no pty mounted on its
+    target, in the container or on the host; create fails, as runc's does."""
     outside = host_dir(gk, "outside")
     victim = os.path.join(outside, "victim")
     with open(victim, "w") as f:
@@ -401,13 +405,13 @@ def test_dev_console_symlink_is_not_followed(gk):
     with open(inside, "w") as f:
         f.write("image file\n")
     os.symlink(victim, os.path.join(rootfs, "dev", "console"))
+    from test_exec_console import ConsoleSocket
     cs = ConsoleSocket(gk.workdir)
-    cid = gk.create(b, "--console-socket", cs.path)
-    master = cs.master()
-    gk.gkrun("start", cid, check=True)
-    out = read_until(master, b"done")
-    os.close(master)
-    assert "image file" in out
+    cid = gk.new_id()
+    p = gk.gkrun("create", "--bundle", b.write(), "--console-socket", cs.path, cid)
+    assert p.returncode != 0
+    assert "/dev/console in the container is a symlink" in p.stderr
+    assert not os.path.exists(os.path.join(gk.root, cid))
     for path, text in ((victim, "host file\n"), (inside, "image file\n")):
         assert not os.path.ismount(path)
         with open(path) as f:
@@ -808,3 +812,312 @@ def test_exec_gets_the_containers_seccomp_and_bounding_set(gk):
     caps = {l.split(":")[0]: set(l.split(":", 1)[1].split()) for l in lines[1:] if ":" in l}
     assert caps["CapBnd"] == {"CAP_KILL"}
     assert caps["CapEff"] <= {"CAP_KILL"}
+
+
+# --- /proc written through gkrun's own procfs; mounts inside /proc; sysctls
+# only in the container's namespaces; /dev/console from the pty's fd --------
+# (runc's CVE-2025-52881 and CVE-2025-52565, checkProcMount, and its sysctl
+# validation).  Where runc resists too, the same bundle runs under runc.
+
+RUNC = shutil.which("runc") or "/usr/sbin/runc"
+
+
+class Runtime:
+    """gkrun or runc on one test's bundles, with its own --root; every
+    container it made is force-deleted at the end."""
+
+    def __init__(self, gk, name):
+        self.gk, self.name = gk, name
+        self.binary = GKRUN if name == "gkrun" else RUNC
+        self.root = gk.root if name == "gkrun" else os.path.join(gk.workdir, "runc-state")
+        self.ids = []
+
+    def __call__(self, *args, timeout=60):
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            p = subprocess.run([self.binary, "--root", self.root] + [str(a) for a in args],
+                               stdin=subprocess.DEVNULL, stdout=out, stderr=err, text=True,
+                               timeout=timeout)
+            out.seek(0)
+            err.seek(0)
+            # runc logs its error as msg="...", its quotes escaped
+            p.stdout, p.stderr = out.read(), err.read().replace('\\"', '"')
+        return p
+
+    def run(self, b, verb="run"):
+        b.write()
+        cid = self.gk.new_id() if self.name == "gkrun" else "gkt-" + uuid.uuid4().hex[:10]
+        self.ids.append(cid)
+        return cid, self(verb, "--bundle", b.path, cid)
+
+    def cleanup(self):
+        if self.name == "runc":
+            for cid in self.ids:
+                self("delete", "--force", cid, timeout=30)
+
+
+@pytest.fixture(params=["gkrun", "runc"])
+def runtime(gk, request):
+    if request.param == "runc" and not os.access(RUNC, os.X_OK):
+        pytest.skip("runc is not installed")
+    rt = Runtime(gk, request.param)
+    yield rt
+    rt.cleanup()
+
+
+def canary(gk, name="canary"):
+    """A host directory holding "target" (world-writable, as a file an
+    attack could reach would be): it must keep its content."""
+    d = host_dir(gk, name)
+    path = os.path.join(d, "target")
+    with open(path, "w") as f:
+        f.write("canary\n")
+    os.chmod(path, 0o666)
+    return d, path
+
+
+def assert_canary(path):
+    with open(path) as f:
+        assert f.read() == "canary\n", "a write was redirected onto the canary"
+
+
+def with_userns(b):
+    b.linux["namespaces"].append({"type": "user"})
+    b.linux["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b.linux["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    subprocess.run(["chown", "-R", "100000:100000", os.path.join(b.path, "rootfs")], check=True)
+    return b
+
+
+PORT_START = "/proc/sys/net/ipv4/ip_unprivileged_port_start"
+
+
+@pytest.mark.parametrize("userns", ["host", "private", "private-host-pidns"],
+                         ids=["host-userns", "private-userns", "private-userns-host-pidns"])
+def test_sysctl_write_is_not_redirected_by_the_containers_proc(gk, userns):
+    """CVE-2025-52881: sysctls written by path through the container's
+    /proc follow what the image and the volumes put there.  Here the image's
+    /proc (procfs is mounted elsewhere, on /realproc, which runc allows)
+    holds a symlink at the sysctl's path into a volume: the value must go
+    to the container's own sysctl and the volume's file stay as it was.
+    gkrun writes through a fresh procfs of its own; in a user namespace
+    without a pid namespace of its own the kernel refuses one (the host's
+    pid namespace is not the user namespace's), and gkrun's own /proc,
+    opened before any mount of the container, is used: both are tried.
+    (runc 1.1 writes through the symlink: not run against it.)"""
+    vol, target = canary(gk)
+    host_value = read_host(PORT_START)
+    b = gk.bundle(["/bin/cat", "/realproc/sys/net/ipv4/ip_unprivileged_port_start"],
+                  copy_rootfs=True)
+    rootfs = os.path.join(b.path, "rootfs")
+    for m in b.config["mounts"]:
+        if m["destination"] == "/proc":
+            m["destination"] = "/realproc"
+    b.config["mounts"].append({"destination": "/canary", "type": "bind", "source": vol,
+                               "options": ["rbind"]})
+    os.makedirs(os.path.join(rootfs, "proc", "sys", "net", "ipv4"))
+    os.symlink("/canary/target", os.path.join(rootfs, PORT_START.lstrip("/")))
+    b.linux["sysctl"] = {"net.ipv4.ip_unprivileged_port_start": "1000"}
+    if userns != "host":
+        with_userns(b)
+    if userns == "private-host-pidns":
+        without_ns(b, "pid")
+        # no procfs can be mounted there either: the host's, bound
+        for m in b.config["mounts"]:
+            if m["destination"] == "/realproc":
+                m.update(type="bind", source="/proc", options=["rbind"])
+    p = gk.run(b)
+    assert_canary(target)
+    assert read_host(PORT_START) == host_value
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "1000"
+
+
+def test_mount_on_a_symlink_into_proc_is_refused(gk, runtime):
+    """The volume variant: the image's /data -> /proc/sys/net, and a volume
+    on /data whose ipv4/ip_unprivileged_port_start is a symlink to a
+    canary.  The mount resolves inside /proc: refused before anything is
+    written, by gkrun as by runc."""
+    vol, target = canary(gk)
+    os.makedirs(os.path.join(vol, "ipv4"))
+    os.symlink("/canary/target", os.path.join(vol, "ipv4", "ip_unprivileged_port_start"))
+    b = gk.bundle(["/bin/cat", PORT_START], copy_rootfs=True)
+    rootfs = os.path.join(b.path, "rootfs")
+    os.symlink("/proc/sys/net", os.path.join(rootfs, "data"))
+    b.config["mounts"].append({"destination": "/canary", "type": "bind", "source": vol,
+                               "options": ["rbind"]})
+    b.config["mounts"].append({"destination": "/data", "type": "bind", "source": vol,
+                               "options": ["rbind"]})
+    b.linux["sysctl"] = {"net.ipv4.ip_unprivileged_port_start": "1000"}
+    cid, p = runtime.run(b)
+    assert_canary(target)
+    assert p.returncode != 0, p.stdout
+    assert "cannot be mounted because it is inside /proc" in p.stderr
+    if runtime.name == "gkrun":
+        n = len(b.config["mounts"]) - 1
+        assert ('config.json: mounts[%d]: destination "/data" resolves to "/proc/sys/net"'
+                ' cannot be mounted because it is inside /proc' % n) in p.stderr
+        assert not os.path.exists(os.path.join(gk.root, cid))
+        assert cgroup_dirs(cid) == []
+
+
+PROC_MOUNTS = {
+    # case: (destination, source kind, type, refused with)
+    "dir-in-proc": ("/proc/sys/kernel", "dir", "bind", "cannot be mounted because it is inside /proc"),
+    "tmpfs-in-proc": ("/proc/sys", None, "tmpfs", "cannot be mounted because it is inside /proc"),
+    "dir-on-proc": ("/proc", "dir", "bind", "cannot be mounted because it is not of type proc"),
+    "lxcfs-file": ("/proc/uptime", "file", "bind", None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PROC_MOUNTS))
+def test_mount_destinations_inside_proc(gk, runtime, case):
+    """Only a procfs on /proc and binds on the few files lxcfs emulates
+    (/proc/uptime here) may be mounted inside /proc."""
+    dest, kind, fstype, refused = PROC_MOUNTS[case]
+    if runtime.name == "runc" and fstype != "bind":
+        pytest.skip("runc 1.1 checks bind mounts only")
+    src = host_dir(gk, "src")
+    if kind == "file":
+        src = os.path.join(src, "uptime")
+        with open(src, "w") as f:
+            f.write("12345.00 0.00\n")
+    b = gk.bundle(["/bin/cat", "/proc/uptime"])
+    m = {"destination": dest, "type": fstype, "source": src if kind else "tmpfs"}
+    if kind:
+        m["options"] = ["rbind"]
+    b.config["mounts"].append(m)
+    cid, p = runtime.run(b)
+    if refused:
+        assert p.returncode != 0, p.stdout
+        assert refused in p.stderr
+        if runtime.name == "gkrun":
+            assert ('config.json: mounts[%d]: "%s" %s' % (len(b.config["mounts"]) - 1, dest,
+                                                           refused)) in p.stderr
+            assert not os.path.exists(os.path.join(gk.root, cid))
+    else:
+        assert p.returncode == 0, p.stderr
+        assert p.stdout == "12345.00 0.00\n"
+
+
+def without_ns(b, ns):
+    b.linux["namespaces"] = [n for n in b.linux["namespaces"] if n["type"] != ns]
+    if ns == "uts":
+        del b.config["hostname"]
+    return b
+
+
+HOST_DOMAINNAME = "/proc/sys/kernel/domainname"
+SYSCTL_REFUSED = {
+    # case: (key, namespace left out, runc's message)
+    "host-global": ("kernel.printk_ratelimit", None, "is not in a separate kernel namespace"),
+    "domainname-without-uts": ("kernel.domainname", "uts",
+                               "is not in a separate kernel namespace"),
+    "net-without-netns": ("net.ipv4.ip_unprivileged_port_start", "network",
+                          "not allowed in host network namespace"),
+    "ipc-without-ipcns": ("kernel.shmmax", "ipc", "is not allowed in the hosts ipc namespace"),
+    "mqueue-without-ipcns": ("fs.mqueue.msg_max", "ipc",
+                             "is not allowed in the hosts ipc namespace"),
+    "hostname": ("kernel.hostname", None, "is not allowed as it conflicts with the OCI"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SYSCTL_REFUSED))
+def test_sysctl_outside_the_containers_namespaces_is_refused(gk, runtime, case):
+    """A sysctl whose namespace is not the container's own would change the
+    host's: refused at create, with runc's message, nothing left behind.
+    The value is the host's own, so that even a wrong write changes
+    nothing; the host's value is checked all the same."""
+    key, ns, message = SYSCTL_REFUSED[case]
+    path = "/proc/sys/" + key.replace(".", "/")
+    before = read_host(path)
+    b = gk.bundle(["/bin/true"])
+    if ns:
+        without_ns(b, ns)
+    b.linux["sysctl"] = {key: before.strip() or "gk-unset"}
+    cid, p = runtime.run(b, verb="create")
+    assert read_host(path) == before
+    assert p.returncode != 0, p.stdout
+    assert ('sysctl "%s" %s' % (key, message)) in p.stderr
+    if runtime.name == "gkrun":
+        assert "config.json: linux.sysctl: " in p.stderr
+        assert not os.path.exists(os.path.join(gk.root, cid))
+        assert cgroup_dirs(cid) == []
+
+
+@pytest.mark.parametrize("key", ["kernel..shmmax", ".kernel.shmmax", "kernel.shmmax.",
+                                 "kernel/shmmax", ""])
+def test_sysctl_key_with_empty_names_or_slashes_is_refused(gk, key):
+    b = gk.bundle(["/bin/true"])
+    b.linux["sysctl"] = {key: "1"}
+    cid = gk.new_id()
+    p = gk.gkrun("create", "--bundle", b.write(), cid)
+    assert p.returncode != 0
+    assert 'config.json: linux.sysctl: invalid key "%s"' % key in p.stderr
+    assert not os.path.exists(os.path.join(gk.root, cid))
+
+
+def test_sysctls_in_the_containers_namespaces_are_applied(gk, runtime):
+    """The namespaced ones are set where the container sees them (its own
+    /proc/sys), and the host's stay as they were."""
+    want = {"kernel.domainname": "gk.example", "net.ipv4.ip_unprivileged_port_start": "1000",
+            "kernel.shmmax": "123456789", "fs.mqueue.msg_max": "20"}
+    paths = ["/proc/sys/" + k.replace(".", "/") for k in sorted(want)]
+    before = [read_host(path) for path in paths]
+    b = gk.bundle(["/bin/cat"] + paths)
+    b.linux["sysctl"] = want
+    _, p = runtime.run(b)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == [want[k] for k in sorted(want)]
+    assert [read_host(path) for path in paths] == before
+
+
+@pytest.mark.parametrize("userns", [False, True], ids=["host-userns", "private-userns"])
+def test_time_namespace_offsets_are_written(gk, userns):
+    """linux.timeOffsets go through gkrun's own procfs too
+    (/proc/PID/timens_offsets): the container's boot time moves."""
+    b = gk.bundle(["/bin/cat", "/proc/uptime"], copy_rootfs=userns)
+    b.linux["namespaces"].append({"type": "time"})
+    b.linux["timeOffsets"] = {"boottime": {"secs": 86400 * 1000, "nanosecs": 0}}
+    if userns:
+        with_userns(b)
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert float(p.stdout.split()[0]) > 86400 * 1000
+
+
+def test_dev_console_is_the_pty_mounted_from_its_fd(gk):
+    """CVE-2025-52565: /dev/console is the container's pty, bound from the
+    fd gkrun holds (not from its name in /dev/pts): the same device as the
+    process's stdin, a mount of devpts, and what is written there reaches
+    the console socket's master."""
+    from test_exec_console import ConsoleSocket, read_until
+    b = gk.bundle(["/bin/sh", "-c",
+                   "stat -c 'console=%t:%T' /dev/console; stat -L -c 'stdin=%t:%T' /proc/self/fd/0;"
+                   " grep -c ' /dev/console .* devpts ' /proc/self/mountinfo;"
+                   " echo via-console > /dev/console; echo done"], terminal=True)
+    cs = ConsoleSocket(gk.workdir)
+    cid = gk.create(b, "--console-socket", cs.path)
+    master = cs.master()
+    gk.gkrun("start", cid, check=True)
+    out = read_until(master, b"done")
+    os.close(master)
+    words = out.split()
+    console = [w for w in words if w.startswith("console=")]
+    assert console and console[0].split("=")[1] == \
+        [w for w in words if w.startswith("stdin=")][0].split("=")[1], out
+    assert "1" in words and "via-console" in words, out
+
+
+def test_domainname_without_uts_namespace_is_refused(gk):
+    """setdomainname without a UTS namespace of its own would rename the
+    host's domain: refused at create, as hostname is."""
+    before = read_host(HOST_DOMAINNAME)
+    b = without_ns(gk.bundle(["/bin/true"]), "uts")
+    b.config["domainname"] = "gk-must-not-appear.example"
+    cid = gk.new_id()
+    p = gk.gkrun("create", "--bundle", b.write(), cid)
+    assert read_host(HOST_DOMAINNAME) == before
+    assert p.returncode != 0
+    assert ("config.json: domainname: unable to set domainname without a private UTS"
+            " namespace") in p.stderr
+    assert not os.path.exists(os.path.join(gk.root, cid))
