@@ -29,6 +29,7 @@ typedef struct job {
         job_state state;
         int attempts;
         int64_t not_before;      /* ms: retry backoff or lock wait */
+        gk_http_deadline deadline; /* over all attempts, from the first */
         bool restarted;          /* a resumed download failed its digest once */
         gk_blob_writer *w;
         CURL *easy;
@@ -142,6 +143,7 @@ static int start_transfer(fetch *f, job *j, gk_error **err)
         j->easy = gk_http_easy(f->r, j->url, &j->h, err);
         if (!j->easy)
                 return -ENOMEM;
+        gk_http_deadline_arm(&j->deadline, j->easy);
         curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->hdrs);
         curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, write_cb);
         curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
@@ -202,6 +204,17 @@ static int finish_blob(fetch *f, job *j, gk_error **err)
         return -EBADMSG;
 }
 
+/* Final: another attempt would only be as slow. */
+static int too_slow(fetch *f, job *j, gk_error **err)
+{
+        char reason[256];
+
+        gk_http_timeout_reason(&j->deadline, j->w ? gk_blob_writer_offset(j->w) : 0, reason,
+                               sizeof(reason));
+        return gk_error_plain(err, ETIMEDOUT, "blob %s: registry %s %s", j->b->digest,
+                              f->r->domain, reason);
+}
+
 /* Gets a writer (EBUSY: another pull is fetching it; wait for it). */
 static int open_writer(fetch *f, job *j, gk_error **err)
 {
@@ -249,6 +262,12 @@ static int start_job(fetch *f, job *j, gk_error **err)
         if (j->b->size >= 0 && gk_blob_writer_offset(j->w) > (uint64_t) j->b->size &&
             gk_blob_writer_restart(j->w, err) < 0)
                 return -EIO;
+        /* The clock starts with the first byte asked for, not while the
+         * blob waits for a slot or for another pull. */
+        if (!j->deadline.at)
+                gk_http_deadline_start(&j->deadline, j->b->size);
+        if (gk_http_deadline_passed(&j->deadline))
+                return too_slow(f, j, err);
         j->attempts++;
         set_state(f, j, gk_blob_writer_offset(j->w) ? "Resuming" : "Downloading");
         return start_transfer(f, j, err);
@@ -256,6 +275,14 @@ static int start_job(fetch *f, job *j, gk_error **err)
 
 static const char *retry_reason(const job *j, CURLcode rc, long status, char *buf, size_t n)
 {
+        if (rc == CURLE_OPERATION_TIMEDOUT) {
+                char why[200];
+
+                gk_http_timeout_reason(&j->deadline, j->w ? gk_blob_writer_offset(j->w) : 0,
+                                       why, sizeof(why));
+                snprintf(buf, n, "registry %s %s", j->f->r->domain, why);
+                return buf;
+        }
         if (rc != CURLE_OK)
                 return j->curl_err[0] ? j->curl_err : curl_easy_strerror(rc);
         snprintf(buf, n, "HTTP %ld", status);
@@ -279,7 +306,7 @@ static int schedule_retry(fetch *f, job *j, const char *reason, gk_error **err)
 
 static int transfer_failed(fetch *f, job *j, CURLcode rc, long status, gk_error **err)
 {
-        char buf[64], what[96];
+        char buf[320], what[96];
 
         if (rc == CURLE_OK && status == 401) {
                 if (gk_registry_authenticate(f->r, &j->h, false, err) < 0)
@@ -291,6 +318,8 @@ static int transfer_failed(fetch *f, job *j, CURLcode rc, long status, gk_error 
                         return -EIO;
                 return schedule_retry(f, j, "range not satisfiable", err);
         }
+        if (rc == CURLE_OPERATION_TIMEDOUT && gk_http_deadline_passed(&j->deadline))
+                return too_slow(f, j, err);
         if (gk_http_retryable(rc, status))
                 return schedule_retry(f, j, retry_reason(j, rc, status, buf, sizeof(buf)), err);
         snprintf(what, sizeof(what), "blob %s", j->b->digest);

@@ -2,8 +2,9 @@
  * without overlayfs and for other runtimes.  The unpacked layers are
  * copied bottom to top, applying their whiteouts (remove) and opaque
  * directories (empty first), as the overlay would show them.  Files are
- * cloned where the filesystem can (FICLONE), else copied in the kernel
- * (copy_file_range). */
+ * cloned where the filesystem can (FICLONE), else their data extents are
+ * copied in the kernel (copy_file_range) or, across filesystems, by read
+ * and write; holes are never written. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -101,21 +102,91 @@ static int copy_meta_at(int sdir, int ddir, const char *name, const struct stat 
         return 0;
 }
 
-static int copy_data(int sfd, int dfd, off_t size, gk_error **err)
+/* [OFF, END) of SFD into DFD at the same offsets by read and write: for
+ * filesystems copy_file_range cannot join (EXDEV across filesystems). */
+static int copy_range_rw(int sfd, int dfd, off_t off, off_t end, gk_error **err)
 {
-        off_t done = 0;
+        char buf[64 * 1024];
 
-        if (ioctl(dfd, FICLONE, sfd) == 0)
-                return 0;
-        while (done < size) {
-                ssize_t n = copy_file_range(sfd, NULL, dfd, NULL, (size_t) (size - done), 0);
+        while (off < end) {
+                size_t want = end - off < (off_t) sizeof(buf) ? (size_t) (end - off) : sizeof(buf);
+                ssize_t n = pread(sfd, buf, want, off);
 
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return gk_error_errno(err, "read");
+                if (n == 0)
+                        return 0; /* shrunk under us: the size is set at the end */
+                for (ssize_t done = 0; done < n;) {
+                        ssize_t w = pwrite(dfd, buf + done, (size_t) (n - done), off + done);
+
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w < 0)
+                                return gk_error_errno(err, "write");
+                        done += w;
+                }
+                off += n;
+        }
+        return 0;
+}
+
+/* One data extent [OFF, END) in the kernel while it can; *in_kernel goes
+ * false for good once copy_file_range says it cannot join these two files. */
+static int copy_range(int sfd, int dfd, off_t off, off_t end, bool *in_kernel, gk_error **err)
+{
+        while (*in_kernel && off < end) {
+                loff_t in = off, out = off;
+                ssize_t n = copy_file_range(sfd, &in, dfd, &out, (size_t) (end - off), 0);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+                              errno == EOPNOTSUPP)) {
+                        *in_kernel = false;
+                        break;
+                }
                 if (n < 0)
                         return gk_error_errno(err, "copy");
                 if (n == 0)
-                        break;
-                done += n;
+                        return 0;
+                off += n;
         }
+        return copy_range_rw(sfd, dfd, off, end, err);
+}
+
+/* Only the data extents (SEEK_DATA / SEEK_HOLE), then the size: a hole of
+ * the layer stays a hole of the copy, so a small layer with a huge sparse
+ * file cannot fill the bundle's filesystem with zeros. */
+static int copy_data(int sfd, int dfd, off_t size, gk_error **err)
+{
+        bool in_kernel = true;
+        off_t pos = 0;
+
+        if (ioctl(dfd, FICLONE, sfd) == 0)
+                return 0;
+        while (pos < size) {
+                off_t data = lseek(sfd, pos, SEEK_DATA), hole;
+
+                if (data < 0 && errno == ENXIO)
+                        break; /* only a hole is left */
+                if (data < 0) { /* no SEEK_DATA here: the rest is data */
+                        data = pos;
+                        hole = size;
+                } else if ((hole = lseek(sfd, data, SEEK_HOLE)) < 0) {
+                        return gk_error_errno(err, "seek a hole");
+                }
+                if (hole > size)
+                        hole = size;
+                if (data >= hole)
+                        break;
+                if (copy_range(sfd, dfd, data, hole, &in_kernel, err) < 0)
+                        return -EIO;
+                pos = hole;
+        }
+        if (ftruncate(dfd, size) < 0)
+                return gk_error_errno(err, "truncate");
         return 0;
 }
 

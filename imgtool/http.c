@@ -75,14 +75,6 @@ size_t gk_http_header_cb(char *buf, size_t size, size_t n, void *userdata)
         return len;
 }
 
-static int stall_seconds(void)
-{
-        const char *e = getenv("GKIMG_STALL_TIMEOUT");
-        uint64_t v;
-
-        return e && gk_parse_u64(e, &v) && v > 0 && v < 3600 ? (int) v : 60;
-}
-
 static int debug_cb(CURL *c, curl_infotype type, char *data, size_t size, void *userp)
 {
         if (type == CURLINFO_HEADER_OUT || type == CURLINFO_HEADER_IN || type == CURLINFO_TEXT) {
@@ -116,7 +108,7 @@ CURL *gk_http_easy(gk_registry *r, const char *url, gk_http_headers *h, gk_error
         curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, r->allow_http ? "http,https" : "https");
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long) stall_seconds());
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long) gk_http_stall_seconds());
         curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
         curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gk/cleanup.h"
@@ -79,12 +80,19 @@ static int unpack_one(gk_store *s, const gk_store_layer *l, const char *diff_id,
         char what[128];
         gk_unpack_opts o = { .what = what, .allow_devices = allow_devices };
 
+        struct stat st;
+
         if (gk_layer_present(gk_store_root(s), diff_id))
                 return 0;
         snprintf(what, sizeof(what), "layer %.19s", l->digest);
         fd = gk_store_open_blob(s, l->digest, err);
         if (fd < 0)
                 return fd;
+        /* The blob's own size: the manifest's could be anything. */
+        if (fstat(fd, &st) < 0)
+                return gk_error_errno(err, "%s", what);
+        if (gk_layer_limit_get(st.st_size, &o.limit, err) < 0)
+                return -EINVAL;
         return gk_layer_unpack(gk_store_root(s), diff_id, fd, &o, err);
 }
 

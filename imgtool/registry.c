@@ -199,8 +199,8 @@ typedef struct request {
         size_t max;
 } request;
 
-static CURLcode perform_once(gk_registry *r, const request *q, gk_http_headers *h,
-                             body_buf *b, char *errbuf, gk_error **err)
+static CURLcode perform_once(gk_registry *r, const request *q, const gk_http_deadline *dl,
+                             gk_http_headers *h, body_buf *b, char *errbuf, gk_error **err)
 {
         _cleanup_free_ char *url = NULL;
         struct curl_slist *hdrs = NULL;
@@ -227,6 +227,11 @@ static CURLcode perform_once(gk_registry *r, const request *q, gk_http_headers *
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+        if (!gk_http_deadline_arm(dl, c)) {
+                curl_easy_cleanup(c);
+                curl_slist_free_all(hdrs);
+                return CURLE_OPERATION_TIMEDOUT;
+        }
         if (q->post)
                 curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->post);
         rc = curl_easy_perform(c);
@@ -256,11 +261,29 @@ static int transport_error(gk_registry *r, const request *q, CURLcode rc, const 
                              *detail ? detail : curl_easy_strerror(rc));
 }
 
+/* A stall or the deadline: named by the registry (or the token server's
+ * URL), with the reason. */
+static int timeout_error(gk_registry *r, const request *q, const gk_http_deadline *dl,
+                         const body_buf *b, gk_error **err)
+{
+        char why[256];
+
+        gk_http_timeout_reason(dl, b->len, why, sizeof(why));
+        if (q->url)
+                return gk_error_plain(err, ETIMEDOUT, "%s: %s", q->url, why);
+        return gk_error_plain(err, ETIMEDOUT, "registry %s %s", r->domain, why);
+}
+
 /* One request with retries of transient failures; fills H and B with the
- * final answer (any status). */
+ * final answer (any status).  The deadline covers every attempt: only a
+ * stall is worth another. */
 static int perform(gk_registry *r, const request *q, gk_http_headers *h, body_buf *b,
                    gk_error **err)
 {
+        gk_http_deadline dl;
+
+        gk_http_deadline_start(&dl, (int64_t) (q->max ? q->max : GK_MANIFEST_MAX));
+        dl.size_is_max = true;
         for (int attempt = 1;; attempt++) {
                 char errbuf[CURL_ERROR_SIZE] = "";
                 CURLcode rc;
@@ -268,7 +291,7 @@ static int perform(gk_registry *r, const request *q, gk_http_headers *h, body_bu
                 gk_http_headers_clear(h);
                 free(b->data);
                 *b = (body_buf){ .max = q->max ? q->max : GK_MANIFEST_MAX };
-                rc = perform_once(r, q, h, b, errbuf, err);
+                rc = perform_once(r, q, &dl, h, b, errbuf, err);
                 if (rc == CURLE_LOGIN_DENIED || rc == CURLE_OUT_OF_MEMORY)
                         return *err ? gk_error_code(*err) : gk_error_make(err, ENOMEM, "request");
                 if (!r->scheme_known && !q->url) {
@@ -284,6 +307,9 @@ static int perform(gk_registry *r, const request *q, gk_http_headers *h, body_bu
                 if (b->too_big)
                         return gk_error_plain(err, EFBIG, "%s: the answer is larger than %u bytes",
                                              q->url ? q->url : q->path, (unsigned) b->max);
+                if (rc == CURLE_OPERATION_TIMEDOUT &&
+                    (gk_http_deadline_passed(&dl) || attempt >= GK_MAX_ATTEMPTS))
+                        return timeout_error(r, q, &dl, b, err);
                 if (!gk_http_retryable(rc, h->status) || attempt >= GK_MAX_ATTEMPTS) {
                         if (rc != CURLE_OK)
                                 return transport_error(r, q, rc, errbuf, err);

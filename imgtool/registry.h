@@ -12,7 +12,8 @@
  * it expires.  Redirects (a CDN for blobs) are followed; libcurl does not
  * send our Authorization header to another host, port or scheme.
  * Failures: 5xx, resets, stalls and truncation are retried with backoff; a
- * 429 stops at once with the limit and when it resets. */
+ * 429 stops at once with the limit and when it resets; a transfer past its
+ * deadline (scaled to its size, http_deadline.c) stops for good. */
 #ifndef GK_IMGTOOL_REGISTRY_H
 #define GK_IMGTOOL_REGISTRY_H
 

@@ -71,6 +71,27 @@ bool gk_http_retryable(CURLcode rc, long status);
 int64_t gk_http_backoff_ms(int attempt, const gk_http_headers *h);
 int64_t gk_now_ms(void);
 
+/* The time limits of one transfer (http_deadline.c): no data for
+ * GKIMG_STALL_TIMEOUT seconds is a stall (set on every handle by
+ * gk_http_easy); the whole transfer, over all its attempts, must end by a
+ * deadline scaled to its expected size. */
+typedef struct gk_http_deadline {
+        int64_t at;        /* gk_now_ms() at which it is over */
+        int64_t budget;    /* ms it was given */
+        int64_t size;      /* bytes it was scaled to */
+        bool size_is_max;  /* SIZE is a cap (a manifest by tag), not the size */
+} gk_http_deadline;
+
+int gk_http_stall_seconds(void);
+/* Starts the clock for a transfer of SIZE bytes (-1: unknown). */
+void gk_http_deadline_start(gk_http_deadline *d, int64_t size);
+/* Limits handle C to the time left; false when none is. */
+bool gk_http_deadline_arm(const gk_http_deadline *d, CURL *c);
+bool gk_http_deadline_passed(const gk_http_deadline *d);
+/* Why a transfer ended in CURLE_OPERATION_TIMEDOUT after GOT bytes:
+ * "stalled: no data for 30s (...)" or "too slow: ...". */
+void gk_http_timeout_reason(const gk_http_deadline *d, uint64_t got, char *buf, size_t n);
+
 /* GET /v2/: decides the scheme when no request has done it yet. */
 int gk_registry_ping(gk_registry *r, gk_error **err);
 

@@ -36,6 +36,7 @@ typedef struct unpack_ctx {
         int cached_fd;           /* ... and its fd */
         dir_time *dirs;          /* directory times, set once all is written */
         size_t n_dirs, cap_dirs;
+        uint64_t written;        /* data bytes so far, against o->limit */
         bool have_openat2;
 } unpack_ctx;
 
@@ -312,6 +313,23 @@ static int apply_meta_at(struct archive_entry *e, int pfd, const char *name, boo
         return 0;
 }
 
+/* Counted before the write: a layer over its limit writes nothing more. */
+static int charge(unpack_ctx *c, size_t size, gk_error **err)
+{
+        const gk_layer_limit *l = &c->o->limit;
+
+        c->written += size;
+        if (!l->max_bytes || c->written <= l->max_bytes)
+                return 0;
+        return gk_error_plain(err, EFBIG, "the layer writes more than its limit of %llu bytes "
+                              "(%s)", (unsigned long long) l->max_bytes,
+                              l->from_env ? "set by GKIMG_LAYER_MAX_SIZE"
+                                          : "100 times its compressed size, at least 1 GiB; "
+                                            "GKIMG_LAYER_MAX_SIZE changes it");
+}
+
+/* Each block at its own offset: libarchive gives a sparse entry's data
+ * blocks only, so its holes are skipped by the offsets and stay holes. */
 static int write_data(unpack_ctx *c, struct archive_entry *e, int fd, gk_error **err)
 {
         la_int64_t end = 0;
@@ -326,6 +344,10 @@ static int write_data(unpack_ctx *c, struct archive_entry *e, int fd, gk_error *
                         break;
                 if (r < ARCHIVE_WARN)
                         return gk_error_make(err, 0, "read: %s", archive_error_string(c->a));
+                if (off < 0)
+                        return gk_error_make(err, 0, "data block at offset %lld", (long long) off);
+                if (charge(c, size, err) < 0)
+                        return -EFBIG;
                 for (size_t done = 0; done < size;) {
                         ssize_t n = pwrite(fd, (const char *) buf + done, size - done,
                                            off + (off_t) done);
@@ -600,8 +622,9 @@ static int read_entries(unpack_ctx *c, gk_unpack_stats *stats, gk_error **err)
                         return 0;
                 if (r < ARCHIVE_WARN)
                         return gk_error_make(err, 0, "read: %s", archive_error_string(c->a));
-                if (apply_entry(c, e, err) < 0)
-                        return -EINVAL;
+                r = apply_entry(c, e, err);
+                if (r < 0)
+                        return r == -EFBIG ? r : -EINVAL;
                 if (stats->entries++ == 0)
                         GK_FAULT("bundle.mid-unpack");
         }
@@ -659,6 +682,7 @@ int gk_unpack_fd(int blob_fd, int dirfd, const gk_unpack_opts *o, gk_unpack_stat
                 r = finish_digest(s, stats, o, err);
         if (r >= 0)
                 r = apply_dir_times(&c, err);
+        stats->written = c.written;
 out:
         /* The tar reader first: it may hold a block of the stream. */
         ctx_free(&c);

@@ -22,23 +22,37 @@
 
 #define GK_DIGEST_MAX 72 /* "sha256:" + 64 hex + NUL, with room */
 
+/* The most a layer may write (layerlimit.c). */
+typedef struct gk_layer_limit {
+        uint64_t max_bytes; /* data bytes of all its files, holes left out; 0: no limit */
+        bool from_env;      /* set by GKIMG_LAYER_MAX_SIZE (else the default) */
+} gk_layer_limit;
+
+/* The limit for a layer whose blob has COMPRESSED bytes (-1: unknown):
+ * GKIMG_LAYER_MAX_SIZE when set, else 100 times COMPRESSED, at least
+ * 1 GiB.  Fails on a malformed GKIMG_LAYER_MAX_SIZE. */
+int gk_layer_limit_get(int64_t compressed, gk_layer_limit *out, gk_error **err);
+
 typedef struct gk_unpack_opts {
         const char *what;    /* names the layer in errors ("layer sha256:..."); may be NULL */
         const char *diff_id; /* "sha256:HEX" the uncompressed tar must hash to; NULL: not checked */
         bool allow_devices;  /* keep block/character device entries (else refused) */
+        gk_layer_limit limit; /* zero: no limit */
 } gk_unpack_opts;
 
 typedef struct gk_unpack_stats {
         uint64_t entries;
         uint64_t bytes;                /* uncompressed tar bytes */
+        uint64_t written;              /* data bytes written to files (holes left out) */
         char diff_id[GK_DIGEST_MAX];   /* sha256 of the uncompressed tar */
 } gk_unpack_stats;
 
 /* Unpacks the layer read from BLOB_FD (a file or a pipe; compression is
  * detected) into DIRFD, an empty directory.  When o->diff_id is set and the
  * content does not match, fails with EBADMSG (what was written stays in
- * DIRFD: the caller unpacks into a temporary directory).  STATS may be
- * NULL. */
+ * DIRFD: the caller unpacks into a temporary directory).  Data beyond
+ * o->limit fails with EFBIG, naming the limit.  Holes of sparse entries
+ * are seeked over, never written.  STATS may be NULL. */
 int gk_unpack_fd(int blob_fd, int dirfd, const gk_unpack_opts *o,
                  gk_unpack_stats *stats, gk_error **err);
 

@@ -24,7 +24,10 @@ try, asserts the escape fails, and that the host is unchanged.
  8. a hostile image layer (absolute paths, `..`, escaping symlinks and
     hardlinks, devices, bad whiteouts):
     test_unpack.py::test_hostile_layer_refused (11 cases),
-    ::test_devices_kept_when_allowed, ::test_wrong_diff_id_refused
+    ::test_devices_kept_when_allowed, ::test_wrong_diff_id_refused;
+    against the host's disk and time (sparse files and `bundle --copy`,
+    inflating layers, dribbling and stalled registries):
+    test_escapes_image.py
  9. names that become paths: container ids in
     test_lifecycle.py::test_invalid_ids_are_refused, image references in
     test_pull.py::test_bad_reference_fails_before_any_request
