@@ -180,6 +180,10 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, gk_error **err)
          * makes the cgroup */
         if (c->unshare_flags && unshare(c->unshare_flags) < 0)
                 return gk_error_errno(err, "create namespaces");
+        /* a new network namespace is ours now, from the clone or the
+         * unshare; one joined by path is left as it is, as runc does */
+        if ((c->clone_flags & CLONE_NEWNET) && gk_ns_loopback_up(err) < 0)
+                return gk_error_code(*err);
         if (gk_sync_expect_fds(c->sync_child, GK_SYNC_GO, cg_fds, &n_cg_fds, err) < 0)
                 return gk_error_code(*err);
         /* first: with the caller's credentials, before any namespace is

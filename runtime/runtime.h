@@ -14,9 +14,11 @@
 /* clone3 with fork semantics (no new stack), optionally into a v2 cgroup. */
 pid_t gk_clone(uint64_t flags, int cgroup_fd);
 
-/* ns.c: writes /proc/PID/{uid,gid}_map. */
+/* ns.c: writes /proc/PID/{uid,gid}_map; sets `lo` up in a new network
+ * namespace (the init, in it). */
 int gk_write_id_map(pid_t pid, const char *file, const gk_idmap *maps, size_t n,
                     gk_error **err);
+int gk_ns_loopback_up(gk_error **err);
 
 /* rootfs.c, run by the init in its mount namespace. */
 int gk_rootfs_prepare(gk_container *c, gk_error **err);   /* mounts, /dev */
