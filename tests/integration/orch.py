@@ -31,6 +31,14 @@ ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
 IMAGE = "localhost/gkbusybox:latest"
 
 
+# Run by sh in a container: prints lo's flags (0x9: IFF_UP | IFF_LOOPBACK)
+# and "over-lo", which went over a TCP connection to itself on 127.0.0.1.
+LOOPBACK_SCRIPT = ("cat /sys/class/net/lo/flags; "
+                   "nc -l -p 7777 > /tmp/got & "
+                   "for i in $(seq 50); do netstat -lnt | grep -q :7777 && break; sleep 0.1; done; "
+                   "echo over-lo | nc -w 5 127.0.0.1 7777; wait; cat /tmp/got")
+
+
 def runtime_path(name):
     return {"runc": RUNC, "gkrun": GKRUN, "crun": CRUN}[name]
 

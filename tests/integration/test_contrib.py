@@ -29,6 +29,9 @@ def test_containerd_config_has_the_gkrun_runtime():
     assert 'BinaryName = "/usr/local/bin/gkrun"' in options
     assert "SystemdCgroup = false" in options
     assert 'runtime_type = "io.containerd.runc.v2"' in table('runtimes.gkrun')
+    # runc stays defined, and the default (test_containerd.py runs it merged).
+    assert 'runtime_type = "io.containerd.runc.v2"' in table('runtimes.runc')
+    assert 'default_runtime_name = "runc"' in p.stdout
 
 
 def test_runtimeclass_handler_matches_the_runtime_names():

@@ -23,9 +23,10 @@ import uuid
 import pytest
 
 from conftest import GKRUN, REPO
-from orch import (DEFAULT_ROOTS, IMAGE, ULIMITS, build_rootfs_tar, cgroup_children,
-                  iptables_chains, iptables_remove_new, mounts_matching, remove_cgroup_tree,
-                  run, run_pty, runtime_ids, runtime_path, toml_dumps, toml_merge, wait_for)
+from orch import (DEFAULT_ROOTS, IMAGE, LOOPBACK_SCRIPT, ULIMITS, build_rootfs_tar,
+                  cgroup_children, iptables_chains, iptables_remove_new, mounts_matching,
+                  remove_cgroup_tree, run, run_pty, runtime_ids, runtime_path, toml_dumps,
+                  toml_merge, wait_for)
 
 pytestmark = pytest.mark.slow
 
@@ -400,10 +401,7 @@ def test_limits_seen_inside(podman):
 def test_network_none(podman):
     """Only lo, and up: the container reaches itself on 127.0.0.1."""
     p = podman.run("--rm", "--network", "none", IMAGE, "sh", "-c",
-                   "ls /sys/class/net; cat /sys/class/net/lo/flags; "
-                   "nc -l -p 7777 > /tmp/got & "
-                   "for i in $(seq 50); do netstat -lnt | grep -q :7777 && break; sleep 0.1; done; "
-                   "echo over-lo | nc -w 5 127.0.0.1 7777; wait; cat /tmp/got")
+                   "ls /sys/class/net; " + LOOPBACK_SCRIPT)
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["lo", "0x9", "over-lo"], p.stdout + p.stderr
 

@@ -17,7 +17,7 @@ import uuid
 import pytest
 
 from conftest import GKRUN, base_config
-from orch import run, runtime_path, wait_for
+from orch import LOOPBACK_SCRIPT, run, runtime_path, wait_for
 
 
 class Runtime:
@@ -255,18 +255,10 @@ def test_device_file_mode_with_file_type_bits(rt):
                                      "/dev/gknull 640 character special file 1:3"]
 
 
-# The container listens on 127.0.0.1 and connects to itself.
-LOOPBACK_SCRIPT = ("cat /sys/class/net/lo/flags; "
-                   "nc -l -p 7777 > /tmp/got & "
-                   "for i in $(seq 50); do netstat -lnt | grep -q :7777 && break; sleep 0.1; done; "
-                   "echo over-lo | nc -w 5 127.0.0.1 7777; wait; cat /tmp/got")
-
-
 def test_loopback_is_up_in_a_new_network_namespace(rt):
     cid = rt.new_id()
     p = rt("run", "--bundle", rt.bundle(["sh", "-c", LOOPBACK_SCRIPT]), cid)
     assert p.returncode == 0, p.stderr
-    # 0x9: IFF_UP | IFF_LOOPBACK
     assert p.stdout.split() == ["0x9", "over-lo"], p.stdout + p.stderr
 
 
