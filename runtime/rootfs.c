@@ -31,12 +31,18 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
         long fd;
+        int tries = 0;
 
         while (*path == '/')
                 path++;
         if (!*path)
                 path = ".";
-        fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        /* EAGAIN: a ".." was met while a mount or rename happened anywhere
+         * on the host, and the kernel could not prove the walk stayed in
+         * the root; it asks for a retry (openat2(2)). */
+        do
+                fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        while (fd < 0 && errno == EAGAIN && ++tries < 64);
         return fd < 0 ? -errno : (int) fd;
 }
 
