@@ -4,8 +4,8 @@
 #   make DEVELOPER=1     ... with -Werror
 #   make SAN=1           ... with ASan+UBSan, into build-san/
 #   make fault           gkrun/gkimg with fault points (include/gk/fault.h), into O/fault
-#   make demo            install deps, build, run a busybox container (as root)
-#   make check           unit tests (no root) + integration tests (root)
+#   make demo            install deps, build, run a busybox container (root, or sudo)
+#   make check           unit tests (no root) + integration tests (root, or sudo)
 #   make check-cgv1      cgroup, lifecycle, crash tests on cgroup v1 alone (cgroup2 hidden)
 #   make check-cgv2      the cgroup tests again inside a pure cgroup-v2 VM
 #   make fuzz            run every fuzzer for FUZZ_SECONDS each

@@ -1,22 +1,37 @@
 #!/bin/sh
-# `make demo`: on a fresh Debian/Ubuntu machine, as root: install what is
-# missing, build, get an image and run a container of it with a 64 MiB
-# memory limit, showing each step.  Online it pulls alpine from Docker Hub;
-# offline it builds an image from busybox-static, imports it, and says so.
+# `make demo`: on a fresh Debian/Ubuntu machine, as root or as a user with
+# sudo: install what is missing, build, get an image and run a container of
+# it with a 64 MiB memory limit, showing each step.  Online it pulls alpine
+# from Docker Hub; offline it builds an image from busybox-static, imports
+# it, and says so.  As a user, the build stays the user's: install-deps.sh
+# asks sudo for apt-get, and the image and container steps (root's: the
+# store, the container's cgroups, mounts and namespaces) run under sudo.
 # O=DIR builds into DIR (default build), GK_DEMO_DIR=DIR works in DIR
 # (default /tmp/gk-demo, removed at the end).
 set -eu
 cd "$(dirname "$0")/.."
+self=$PWD/contrib/demo.sh
 step() { printf '\n==> %s\n' "$*"; }
-[ "$(id -u)" -eq 0 ] || { echo "demo: run as root (sudo make demo)" >&2; exit 1; }
-
-step "installing build dependencies (only those missing)"
-contrib/install-deps.sh
-step "building gkrun and gkimg"
 O=${O:-build}
-make -j"$(nproc)" O="$O" >/dev/null
-case $O in /*) export PATH="$O:$PATH" ;; *) export PATH="$PWD/$O:$PATH" ;; esac
 dir=${GK_DEMO_DIR:-/tmp/gk-demo}
+
+# --as-root: the second half, under sudo, once the caller has built.
+if [ "${1:-}" != --as-root ]; then
+        if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
+                echo "demo: run it as root (there is no sudo here)" >&2
+                exit 1
+        fi
+        step "installing build dependencies (only those missing)"
+        contrib/install-deps.sh
+        step "building gkrun and gkimg"
+        make -j"$(nproc)" O="$O" >/dev/null
+        if [ "$(id -u)" -ne 0 ]; then
+                step "running the container as root: sudo"
+                exec sudo env O="$O" GK_DEMO_DIR="$dir" "$self" --as-root
+        fi
+fi
+[ "$(id -u)" -eq 0 ] || { echo "demo: --as-root: not root" >&2; exit 1; }
+case $O in /*) export PATH="$O:$PATH" ;; *) export PATH="$PWD/$O:$PATH" ;; esac
 store=$dir/store
 rm -rf "$dir"
 mkdir -p "$dir"

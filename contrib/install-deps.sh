@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian/Ubuntu packages gk needs, only those missing.
+# Installs the Debian/Ubuntu packages gk needs, only those missing: as root,
+# or as a user through sudo.
 #   contrib/install-deps.sh          build dependencies + busybox-static
 #   contrib/install-deps.sh --test   ... and what `make check` uses
 set -eu
@@ -26,13 +27,17 @@ for p in $pkgs; do
         installed "$p" || missing="$missing $p"
 done
 [ -z "$missing$(available_optional)" ] && exit 0
+# apt-get as root: ours, or through sudo for a user who has it.
+as_root=""
 if [ "$(id -u)" -ne 0 ]; then
         [ -z "$missing" ] && exit 0 # only optional ones: not worth failing for
-        echo "install-deps: missing packages:$missing (run as root, or: sudo $0 $*)" >&2
-        exit 1
+        if ! command -v sudo >/dev/null; then
+                echo "install-deps: missing packages:$missing (run as root: there is no sudo here)" >&2
+                exit 1
+        fi
+        as_root=sudo
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
 missing="$missing$(available_optional)"
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "gk/cleanup.h"
 #include "gk/json.h"
@@ -128,6 +129,26 @@ static int parse_time_offsets(sp_ctx *c, yajl_val lv, gk_linux *l)
         return 0;
 }
 
+/* podman writes fileMode as a Go os.FileMode turned into a stat mode, with
+ * the file-type bits (8630 = 020666 for a character device); runc and crun
+ * take it and use the permission bits, so do we.  A file type there that is
+ * not the one `type` names is a contradiction, not something to guess at. */
+static int parse_file_mode(sp_ctx *c, yajl_val v, char type, uint64_t *perm)
+{
+        mode_t want = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+        uint64_t mode = 0;
+        int r;
+
+        TRY(r = sp_u64(c, v, "fileMode", S_IFMT | 07777, &mode));
+        if (r > 0 && (mode & S_IFMT) && (mode & S_IFMT) != want) {
+                sp_push(c, "fileMode");
+                return sp_fail(c, "file type 0%o contradicts type \"%c\"",
+                               (unsigned) (mode & S_IFMT), type);
+        }
+        *perm = mode & 07777;
+        return r;
+}
+
 static int parse_device(sp_ctx *c, yajl_val v, gk_device *d)
 {
         _cleanup_free_ char *type = NULL;
@@ -155,7 +176,7 @@ static int parse_device(sp_ctx *c, yajl_val v, gk_device *d)
                 return fail_at(c, "major", "required for a character or block device");
         if (d->type != 'p' && !rmin)
                 return fail_at(c, "minor", "required for a character or block device");
-        TRY(r = sp_u64(c, v, "fileMode", 07777, &mode));
+        TRY(r = parse_file_mode(c, v, d->type, &mode));
         d->has_file_mode = r > 0;
         d->file_mode = (mode_t) mode;
         TRY(r = sp_u32(c, v, "uid", &d->uid));

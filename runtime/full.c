@@ -109,8 +109,8 @@ int gk_link_veth_create(const char *host_name, const char *bridge, pid_t pid, gk
         return left_out(err);
 }
 
-int gk_link_setup_netns(pid_t pid, const struct in_addr *ip, unsigned prefix,
-                        struct in_addr gw, gk_error **err)
+int gk_link_setup_netns(pid_t pid, struct in_addr ip, unsigned prefix, struct in_addr gw,
+                        gk_error **err)
 {
         return left_out(err);
 }

@@ -254,6 +254,10 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
          * makes the cgroup */
         if (c->unshare_flags && unshare(c->unshare_flags) < 0)
                 return gk_error_errno(err, "create namespaces");
+        /* a new network namespace is ours now, from the clone or the
+         * unshare; one joined by path is left as it is, as runc does */
+        if ((c->clone_flags & CLONE_NEWNET) && gk_ns_loopback_up(err) < 0)
+                return gk_error_code(*err);
         if (gk_sync_expect_fds(c->sync_child, GK_SYNC_GO, cg_fds, &n_cg_fds, err) < 0 ||
             receive_hook_state(c, hook_state, err) < 0)
                 return gk_error_code(*err);

@@ -375,7 +375,7 @@ static int attach_bridge(gk_container *c, const gk_net_rec *r, gk_error **err)
             sysctl_on("/proc/sys/net/ipv4/ip_forward", err) < 0)
                 return gk_error_code(*err);
         if (gk_link_veth_create(veth, r->conf.bridge, c->pid, err) < 0 ||
-            gk_link_setup_netns(c->pid, &r->ip, r->conf.prefix, r->gw, err) < 0)
+            gk_link_setup_netns(c->pid, r->ip, r->conf.prefix, r->gw, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-veth");
         return gk_nft_add(r, c->id, err);
@@ -387,11 +387,8 @@ int gk_net_attach(gk_container *c, const char *record, gk_error **err)
 
         if (gk_net_rec_parse(record, &r, err) < 0)
                 return gk_error_code(*err);
-        if (r.conf.mode == GK_NET_NONE) {
-                if (gk_link_setup_netns(c->pid, NULL, 0, r.gw, err) < 0)
-                        return gk_error_wrap(err, "network");
-                return 0;
-        }
+        /* none: /etc/hosts was written by prepare, and `lo` the init
+         * sets up in every new network namespace before it is ready */
         if (r.conf.mode == GK_NET_BRIDGE && attach_bridge(c, &r, err) < 0)
                 return gk_error_wrap(err, "network");
         return 0;

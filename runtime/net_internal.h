@@ -88,10 +88,10 @@ int gk_link_bridge_ensure(const char *name, struct in_addr gw, unsigned prefix, 
 /* veth HOST_NAME on BRIDGE (up, hairpin), its peer created as eth0 in
  * the network namespace of PID. */
 int gk_link_veth_create(const char *host_name, const char *bridge, pid_t pid, gk_error **err);
-/* Inside PID's network namespace: lo up; with ip set, eth0 gets IP/PREFIX,
- * goes up, and the default route goes via GW. */
-int gk_link_setup_netns(pid_t pid, const struct in_addr *ip, unsigned prefix,
-                        struct in_addr gw, gk_error **err);
+/* Inside PID's network namespace: eth0 gets IP/PREFIX, goes up, and the
+ * default route goes via GW (lo the init has set up itself). */
+int gk_link_setup_netns(pid_t pid, struct in_addr ip, unsigned prefix, struct in_addr gw,
+                        gk_error **err);
 /* Deletes link NAME; a missing link is not an error. */
 int gk_link_delete(const char *name, gk_error **err);
 /* Deletes bridge NAME if gkrun created it and no port is left.  Returns

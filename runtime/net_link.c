@@ -350,22 +350,18 @@ int gk_link_veth_create(const char *host_name, const char *bridge, pid_t pid, gk
         return 0;
 }
 
-int gk_link_setup_netns(pid_t pid, const struct in_addr *ip, unsigned prefix,
-                        struct in_addr gw, gk_error **err)
+int gk_link_setup_netns(pid_t pid, struct in_addr ip, unsigned prefix, struct in_addr gw,
+                        gk_error **err)
 {
         _cleanup_(nl_close) nl_t nl = { 0 };
-        link_info lo, eth;
+        link_info eth;
         int r;
 
         if (nl_open_netns(&nl, pid, err) < 0)
                 return gk_error_code(*err);
-        if ((r = link_get(&nl, "lo", &lo)) < 0 || (r = link_up(&nl, lo.index)) < 0)
-                return gk_error_make(err, -r, "container: set `lo` up");
-        if (!ip)
-                return 0;
         if ((r = link_get(&nl, "eth0", &eth)) < 0)
                 return gk_error_make(err, -r, "container: `eth0`");
-        if ((r = addr_add(&nl, eth.index, *ip, prefix)) < 0)
+        if ((r = addr_add(&nl, eth.index, ip, prefix)) < 0)
                 return gk_error_make(err, -r, "container: `eth0`: add address");
         if ((r = link_up(&nl, eth.index)) < 0)
                 return gk_error_make(err, -r, "container: set `eth0` up");

@@ -31,14 +31,14 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
                 .flags = (uint64_t) flags | O_CLOEXEC,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
-        long fd;
+        int fd;
 
         while (*path == '/')
                 path++;
         if (!*path)
                 path = ".";
         fd = gk_openat2(rootfd, path, &how);
-        return fd < 0 ? -errno : (int) fd;
+        return fd < 0 ? -errno : fd;
 }
 
 /* A component NAME of PATH (under PARENT) that exists but cannot be

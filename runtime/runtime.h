@@ -18,9 +18,11 @@ pid_t gk_clone(uint64_t flags, int cgroup_fd);
  * negative entries ignored). */
 void gk_close_fds_except(int from, int *keep, size_t n);
 
-/* ns.c: writes /proc/PID/{uid,gid}_map. */
+/* ns.c: writes /proc/PID/{uid,gid}_map; sets `lo` up in a new network
+ * namespace (the init, in it). */
 int gk_write_id_map(pid_t pid, const char *file, const gk_idmap *maps, size_t n,
                     gk_error **err);
+int gk_ns_loopback_up(gk_error **err);
 
 /* rootfs.c, run by the init in its mount namespace. */
 int gk_rootfs_prepare(gk_container *c, gk_error **err);   /* mounts, /dev */

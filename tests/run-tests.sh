@@ -2,7 +2,8 @@
 # Runs gk's tests and ends with one closing line "N passed, N failed, N skipped".
 #   tests/run-tests.sh [--unit-only | --cgroup-only | --cgroup-v1] [BUILD_DIR]
 # Unit tests (cmocka, TAP output) need no root; integration tests (pytest,
-# real containers) run as root and are skipped with a reason otherwise.
+# real containers) run as root (through sudo for a user who has it) and are
+# skipped with a reason otherwise.
 # --cgroup-v1 runs the cgroup, lifecycle and crash tests on cgroup v1
 # alone: on a hybrid host (v1 hierarchies plus cgroup2 on
 # /sys/fs/cgroup/unified) in a private mount namespace without the
@@ -60,6 +61,17 @@ if [ "$mode" = all ] || [ "$mode" = unit ]; then
         rm -rf "$probe"
 fi
 
+# Integration tests run real containers: as root, or for a user who has
+# sudo through it (the build and the tree stay the user's: no bytecode
+# written there).
+as_root=()
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then
+        as_root=(sudo env GK_BUILD="$GK_BUILD" PYTHONDONTWRITEBYTECODE=1)
+        for v in GK_FAULT_BUILD GK_TEST_CACHE; do
+                [ -n "${!v:-}" ] && as_root+=("$v=${!v}")
+        done
+fi
+
 # pytest [ARGS...]: runs the integration tests, adds their counts.  With
 # GK_V1_VIEW set, in a mount namespace without the host's cgroup2 mount.
 run_pytest() {
@@ -68,7 +80,7 @@ run_pytest() {
         xml=$(mktemp /tmp/gk-junit.XXXXXX)
         [ -n "${GK_V1_VIEW:-}" ] && wrap=(unshare -m --propagation private sh -c \
                 'umount /sys/fs/cgroup/unified && exec "$@"' sh)
-        "${wrap[@]}" /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfEs \
+        "${as_root[@]}" "${wrap[@]}" /usr/bin/python3 -m pytest -p no:cacheprovider -q -rfEs \
                 --junitxml="$xml" "$@" ${PYTEST_ARGS:-}
         rc=$?
         # no process substitution: the cgroup-v2 VM has no /dev/fd
@@ -94,8 +106,8 @@ fstype() { stat -f -c %T "$1" 2>/dev/null; }
 hybrid() { [ "$(fstype /sys/fs/cgroup)" = tmpfs ] && [ "$(fstype /sys/fs/cgroup/unified)" = cgroup2fs ]; }
 
 if [ "$mode" != unit ]; then
-        if [ "$(id -u)" -ne 0 ]; then
-                echo "integration tests skipped: they run real containers and need root"
+        if [ "$(id -u)" -ne 0 ] && [ "${#as_root[@]}" -eq 0 ]; then
+                echo "integration tests skipped: they run real containers and need root (or sudo)"
                 skipped=$((skipped + 1))
         elif [ "$mode" = cgv1 ] && [ "$(fstype /sys/fs/cgroup)" = cgroup2fs ]; then
                 echo "cgroup v1 tests skipped: this host is pure cgroup v2"

@@ -39,9 +39,16 @@ had_run_containerd=$([ -d /run/containerd ] && echo 1 || echo 0)
 shims_before=$(ls /run/containerd/s 2>/dev/null || true)
 ctrd_pid=
 
-export CONTAINERS_CONF=$work/containers.conf
-pod=(podman --root "$work/pod/root" --runroot "$work/pod/run" --cgroup-manager cgroupfs
-     --events-backend file)
+# podman reads none of the host's configuration (/etc/containers, /etc/cni,
+# ~/.config): every file it looks for is ours, under $work/pod.
+export CONTAINERS_CONF=$work/pod/containers.conf
+export CONTAINERS_STORAGE_CONF=$work/pod/storage.conf
+export CONTAINERS_REGISTRIES_CONF=$work/pod/registries.conf
+export REGISTRY_AUTH_FILE=$work/pod/auth.json
+# The signature policy and registries.d are looked up in $HOME/.config first.
+pod=(env HOME="$work/pod/home" XDG_CONFIG_HOME="$work/pod/home/.config"
+     podman --root "$work/pod/root" --runroot "$work/pod/run" --cgroup-manager cgroupfs
+     --events-backend file --default-mounts-file "$work/pod/mounts.conf")
 ctr=(ctr -a "$work/ctrd/containerd.sock" -n "$name")
 
 cleanup() {
@@ -108,9 +115,28 @@ time_case() {
 
 cases=()
 if command -v podman >/dev/null && command -v conmon >/dev/null; then
-        mkdir -p "$work/pod/tmp"
-        printf '[engine]\ntmp_dir = "%s"\nruntime_supports_json = ["crun", "runc", "gkrun"]\n' \
-                "$work/pod/tmp" >"$CONTAINERS_CONF"
+        mkdir -p "$work/pod/tmp" "$work/pod/netcfg" "$work/pod/hooks.d" \
+                "$work/pod/home/.config/containers/registries.d"
+        cat >"$CONTAINERS_CONF" <<CONF
+[containers]
+seccomp_profile = "/usr/share/containers/seccomp.json"
+[network]
+network_backend = "netavark"
+network_config_dir = "$work/pod/netcfg"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$work/pod/tmp"
+hooks_dir = ["$work/pod/hooks.d"]
+runtime_supports_json = ["crun", "runc", "gkrun"]
+CONF
+        printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' \
+                "$work/pod/root" "$work/pod/run" >"$CONTAINERS_STORAGE_CONF"
+        echo 'unqualified-search-registries = []' >"$CONTAINERS_REGISTRIES_CONF"
+        echo '{"auths": {}}' >"$REGISTRY_AUTH_FILE"
+        : >"$work/pod/mounts.conf"
+        echo '{"default": [{"type": "insecureAcceptAnything"}]}' \
+                >"$work/pod/home/.config/containers/policy.json"
         "${pod[@]}" import "$work/layer.tar" "$image" >/dev/null
         cases+=(podman)
 else

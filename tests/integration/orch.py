@@ -31,6 +31,14 @@ ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
 IMAGE = "localhost/gkbusybox:latest"
 
 
+# Run by sh in a container: prints lo's flags (0x9: IFF_UP | IFF_LOOPBACK)
+# and "over-lo", which went over a TCP connection to itself on 127.0.0.1.
+LOOPBACK_SCRIPT = ("cat /sys/class/net/lo/flags; "
+                   "nc -l -p 7777 > /tmp/got & "
+                   "for i in $(seq 50); do netstat -lnt | grep -q :7777 && break; sleep 0.1; done; "
+                   "echo over-lo | nc -w 5 127.0.0.1 7777; wait; cat /tmp/got")
+
+
 def runtime_path(name):
     return {"runc": RUNC, "gkrun": GKRUN, "crun": CRUN}[name]
 
@@ -233,3 +241,54 @@ def iptables_remove_new(before):
         run(["iptables", "-t", table, "-F", chain], timeout=30)
     for table, chain in new:
         run(["iptables", "-t", table, "-X", chain], timeout=30)
+
+
+# --- TOML (containerd's config): tomllib reads it, this writes it back -------------
+
+def toml_merge(base, extra):
+    """EXTRA's keys over BASE's, tables merged key by key: what a user
+    merging a snippet into a config file by hand ends up with."""
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            toml_merge(base[k], v)
+        else:
+            base[k] = v
+    return base
+
+
+def _toml_key(k):
+    return k if k and all(c.isalnum() or c in "-_" for c in k) else json.dumps(k)
+
+
+def _toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)  # a TOML basic string is JSON's string syntax
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):  # only empty or scalar inline tables reach here
+        return "{" + ", ".join("%s = %s" % (_toml_key(k), _toml_value(x))
+                               for k, x in v.items()) + "}"
+    raise TypeError("no TOML for %r" % (v,))
+
+
+def toml_dumps(doc, prefix=()):
+    """DOC (dicts of str, int, bool, lists) as TOML text: scalars first,
+    then one [table] per nested dict."""
+    lines = []
+    tables = []
+    for k, v in doc.items():
+        if isinstance(v, dict):
+            tables.append((k, v))
+        else:
+            lines.append("%s = %s" % (_toml_key(k), _toml_value(v)))
+    out = ""
+    if prefix and (lines or not tables):
+        out += "[%s]\n" % ".".join(_toml_key(p) for p in prefix)
+    out += "".join(l + "\n" for l in lines)
+    for k, v in tables:
+        out += "\n" + toml_dumps(v, prefix + (k,))
+    return out

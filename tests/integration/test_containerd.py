@@ -1,9 +1,13 @@
 """gkrun under containerd's runc shim (io.containerd.runc.v2 with
 --runc-binary): the same scenarios against runc and gkrun.
 
-The tests start a containerd of their own: root, state, sockets and the
+The tests start a containerd of their own from a complete config written
+here (containerd's defaults, or a config under test, with every path made
+private; no file of the host's is read): root, state, sockets and the
 runtime's --root under one /tmp/gk-ctrd-* directory, a namespace (and so a
-cgroup parent) named after it.  The shim keeps its sockets under
+cgroup parent) named after it.  The contrib config is checked the same way,
+merged into Debian's stock file and into containerd's defaults, with the
+CRI plugin on.  The shim keeps its sockets under
 /run/containerd/s whatever containerd's root is: teardown removes the ones
 that appeared during the session (and /run/containerd itself if we made it).
 """
@@ -15,33 +19,45 @@ import signal
 import subprocess
 import tempfile
 import time
+import tomllib
 import uuid
 
 import pytest
 
-from conftest import GKRUN
-from orch import (IMAGE, build_docker_archive, build_rootfs_tar, cgroup_children,
-                  mounts_matching, remove_cgroup_tree, run, run_pty, runtime_ids,
-                  runtime_path, wait_for)
+from conftest import GKRUN, REPO
+from orch import (IMAGE, LOOPBACK_SCRIPT, build_docker_archive, build_rootfs_tar,
+                  cgroup_children, mounts_matching, remove_cgroup_tree, run, run_pty,
+                  runtime_ids, runtime_path, toml_dumps, toml_merge, wait_for)
 
 pytestmark = pytest.mark.slow
 
 RUN_CONTAINERD = "/run/containerd"
-CONFIG = """\
-version = 2
-root = "{d}/root"
-state = "{d}/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs",
-                    "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper",
-                    "io.containerd.snapshotter.v1.zfs", "io.containerd.internal.v1.restart",
-                    "io.containerd.tracing.processor.v1.otlp"]
-[grpc]
-  address = "{d}/containerd.sock"
-[ttrpc]
-  address = "{d}/containerd.sock.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{d}/opt"
-"""
+# Snapshotters that cannot work here (or need a config of their own) and the
+# restart monitor, which would act on its own: left out, to keep the log quiet.
+QUIET = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+         "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs",
+         "io.containerd.internal.v1.restart", "io.containerd.tracing.processor.v1.otlp"]
+CRI = "io.containerd.grpc.v1.cri"
+
+
+def default_config():
+    """containerd's own defaults, complete (`containerd config default`
+    reads no file)."""
+    p = run(["containerd", "config", "default"], check=True)
+    return tomllib.loads(p.stdout)
+
+
+def private_settings(d):
+    """Every path of a containerd config that would otherwise be shared with
+    the host's containerd, under D: root, state, sockets, opt, the CRI
+    plugin's CNI directories."""
+    return {
+        "root": d + "/root", "state": d + "/state",
+        "grpc": {"address": d + "/containerd.sock"},
+        "ttrpc": {"address": d + "/containerd.sock.ttrpc"},
+        "plugins": {"io.containerd.internal.v1.opt": {"path": d + "/opt"},
+                    CRI: {"cni": {"conf_dir": d + "/cni/net.d", "bin_dir": d + "/cni/bin"}}},
+    }
 
 
 def list_dir(path):
@@ -54,7 +70,9 @@ def list_dir(path):
 class Containerd:
     """A private containerd; `ctr` against it in our own namespace."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, config=None):
+        """CONFIG: a config (as a dict) to run with, its paths made private;
+        by default containerd's defaults without the CRI plugin."""
         self.dir = workdir
         self.sock = os.path.join(workdir, "containerd.sock")
         # containerd namespaces are alphanumerics joined by single [._-]:
@@ -63,9 +81,15 @@ class Containerd:
         self.fifo_dir = os.path.join(workdir, "fifo")
         os.makedirs(self.fifo_dir)
         self.ids = set()  # every container id used, for the shim sockets
+        if config is None:
+            config = default_config()
+            config["disabled_plugins"] = [CRI]
+        toml_merge(config, private_settings(workdir))
+        config["disabled_plugins"] = config.get("disabled_plugins", []) + QUIET
+        os.makedirs(os.path.join(workdir, "cni", "net.d"))
         self.config = os.path.join(workdir, "config.toml")
         with open(self.config, "w") as f:
-            f.write(CONFIG.format(d=workdir))
+            f.write(toml_dumps(config))
         self.proc = None
 
     def start(self):
@@ -193,8 +217,9 @@ class Ctr:
                  what="container cgroups to go")
 
 
-@pytest.fixture(scope="session")
-def containerd(tmp_path_factory):
+def private_containerd(tmp_path_factory, config=None):
+    """A started private containerd with our image (see Containerd for
+    CONFIG), stopped and removed with all it made when the caller is done."""
     if os.geteuid() != 0:
         pytest.skip("containerd tests run real containers and need root")
     for prog in ("containerd", "ctr", "containerd-shim-runc-v2"):
@@ -204,15 +229,23 @@ def containerd(tmp_path_factory):
     shims_before = list_dir(os.path.join(RUN_CONTAINERD, "s"))
     workdir = tempfile.mkdtemp(prefix="gk-ctrd-")
     os.chmod(workdir, 0o755)
-    cd = Containerd(workdir)
+    cd = None
     try:
+        cd = Containerd(workdir, config(workdir) if config else None)
         cd.start()
         imgdir = str(tmp_path_factory.mktemp("gk-ctrd-image"))
         archive = build_docker_archive(build_rootfs_tar(imgdir), os.path.join(imgdir, "image.tar"))
         cd.ctr("images", "import", archive, check=True, timeout=120)
         yield cd
     finally:
-        stop_and_clean(cd, had_run_dir, shims_before)
+        if cd:
+            stop_and_clean(cd, had_run_dir, shims_before)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def containerd(tmp_path_factory):
+    yield from private_containerd(tmp_path_factory)
 
 
 def quietly(fn, *args):
@@ -272,6 +305,14 @@ def test_run_rm_output_and_exit_status(ctr):
     assert p.returncode == 7, p.stderr
     assert p.stdout == "hello\n" and "oops" in p.stderr
     assert cid not in ctr("containers", "ls", "-q").stdout.split()
+    ctr.assert_clean()
+
+
+def test_loopback_is_up_without_cni(ctr):
+    """ctr run without CNI: a new network namespace with lo alone, up."""
+    cid, p = ctr.run("--rm", cmd=["sh", "-c", "ls /sys/class/net; " + LOOPBACK_SCRIPT])
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["lo", "0x9", "over-lo"], p.stdout + p.stderr
     ctr.assert_clean()
 
 
@@ -395,3 +436,80 @@ def test_failed_create_is_reported_and_cleaned(ctr):
     if cid in ctr("containers", "ls", "-q").stdout.split():
         ctr("containers", "rm", cid, check=True)
     ctr.assert_clean()
+
+
+# --- contrib/containerd/config.toml in a complete config, the CRI plugin on ----------
+
+# /etc/containerd/config.toml as Debian 12's containerd package (1.6.20)
+# ships it: the file the contrib README says to merge the snippet into.
+DEBIAN_STOCK_CONFIG = """\
+version = 2
+
+[plugins]
+  [plugins."io.containerd.grpc.v1.cri"]
+    [plugins."io.containerd.grpc.v1.cri".cni]
+      bin_dir = "/usr/lib/cni"
+      conf_dir = "/etc/cni/net.d"
+  [plugins."io.containerd.internal.v1.opt"]
+    path = "/var/lib/containerd/opt"
+"""
+
+
+def contrib_snippet(gkrun_root):
+    """contrib/containerd/config.toml with this build's gkrun for the
+    installed one, and a --root of ours."""
+    with open(os.path.join(REPO, "contrib", "containerd", "config.toml"), "rb") as f:
+        snippet = tomllib.load(f)
+    opts = snippet["plugins"][CRI]["containerd"]["runtimes"]["gkrun"]["options"]
+    assert opts["BinaryName"] == "/usr/local/bin/gkrun"
+    opts["BinaryName"] = GKRUN
+    opts["Root"] = gkrun_root
+    return snippet
+
+
+@pytest.fixture(params=["debian-stock", "containerd-default"])
+def cri_containerd(request, tmp_path_factory):
+    """A private containerd, CRI plugin on, whose config is the contrib
+    snippet merged into Debian's stock file or into containerd's defaults."""
+    if not os.access(GKRUN, os.X_OK):
+        pytest.skip("gkrun is not built (GK_BUILD=%s)" % os.path.dirname(GKRUN))
+
+    def config(d):
+        base = tomllib.loads(DEBIAN_STOCK_CONFIG) if request.param == "debian-stock" \
+            else default_config()
+        return toml_merge(base, contrib_snippet(d + "/gkrun-root"))
+    yield from private_containerd(tmp_path_factory, config)
+
+
+def test_contrib_config_keeps_cri_and_runs_gkrun(cri_containerd):
+    cd = cri_containerd
+    p = cd.ctr("plugins", "ls", check=True)
+    assert any(l.split()[:2] == ["io.containerd.grpc.v1", "cri"] and l.split()[-1] == "ok"
+               for l in p.stdout.splitlines()), p.stdout
+    # What the CRI plugin was configured with: runc stays the default.
+    dump = tomllib.loads(run(["containerd", "--config", cd.config, "config", "dump"],
+                             check=True).stdout)
+    cfg = dump["plugins"][CRI]["containerd"]
+    assert cfg["default_runtime_name"] == "runc"
+    assert cfg["runtimes"]["runc"]["runtime_type"] == "io.containerd.runc.v2"
+    gk = cfg["runtimes"]["gkrun"]
+    assert gk["runtime_type"] == "io.containerd.runc.v2"
+    opts = gk["options"]
+    assert opts["BinaryName"] == GKRUN and opts["SystemdCgroup"] is False
+    # A container through the configured runtime, as the plugin starts it.
+    run_args = ["run", "--runtime", gk["runtime_type"], "--runc-binary", opts["BinaryName"],
+                "--runc-root", opts["Root"], "--fifo-dir", cd.fifo_dir]
+    cid = "gk-cri-" + uuid.uuid4().hex[:8]
+    cd.ids.add(cid)
+    p = cd.ctr(*run_args, "--rm", IMAGE, cid, "sh", "-c",
+               "echo via-gkrun; cat /sys/class/net/lo/flags")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["via-gkrun", "0x9"]
+    cid = "gk-cri-" + uuid.uuid4().hex[:8]
+    cd.ids.add(cid)
+    cd.ctr(*run_args, "-d", IMAGE, cid, "sleep", "1000", check=True)
+    assert cid in runtime_ids("gkrun", os.path.join(opts["Root"], cd.ns))
+    cd.ctr("task", "kill", "-s", "SIGKILL", cid, check=True)
+    wait_for(lambda: cd.ctr("task", "rm", cid).returncode == 0, what="the task to go")
+    cd.ctr("containers", "rm", cid, check=True)
+    assert cid not in runtime_ids("gkrun", os.path.join(opts["Root"], cd.ns))

@@ -29,6 +29,9 @@ def test_containerd_config_has_the_gkrun_runtime():
     assert 'BinaryName = "/usr/local/bin/gkrun"' in options
     assert "SystemdCgroup = false" in options
     assert 'runtime_type = "io.containerd.runc.v2"' in table('runtimes.gkrun')
+    # runc stays defined, and the default (test_containerd.py runs it merged).
+    assert 'runtime_type = "io.containerd.runc.v2"' in table('runtimes.runc')
+    assert 'default_runtime_name = "runc"' in p.stdout
 
 
 def test_runtimeclass_handler_matches_the_runtime_names():
@@ -114,13 +117,73 @@ def test_bash_syntax_of_completions():
         subprocess.run(["bash", "-n", os.path.join(CONTRIB, "completion", name)], check=True)
 
 
-def test_make_demo_works_offline(tmp_path):
+def stub_dir(tmp_path, scripts, links=()):
+    """A directory of executables for PATH: SCRIPTS {name: shell body},
+    LINKS names of real programs to reach from it."""
+    d = tmp_path / "stubs"
+    d.mkdir(exist_ok=True)
+    for name, body in scripts.items():
+        (d / name).write_text("#!/bin/sh\n" + body + "\n")
+        (d / name).chmod(0o755)
+    for name in links:
+        os.symlink(shutil.which(name), str(d / name))
+    return str(d)
+
+
+def as_user(tmp_path, log, sudo=True):
+    """Stubs that make the scripts see a user (`id -u` says 1000) with or
+    without sudo; the sudo stub logs its arguments and runs the command as
+    root (the test's own root, `id -u` saying 0 again)."""
+    scripts = {"id": 'if [ "$1" = -u ] && [ -z "${GK_STUB_ROOT:-}" ]; then echo 1000; '
+                     'else exec %s "$@"; fi' % shutil.which("id")}
+    if sudo:
+        scripts["sudo"] = 'echo "$*" >> %s; exec env GK_STUB_ROOT=1 "$@"' % log
+    return scripts
+
+
+def test_install_deps_as_a_user_asks_sudo_for_apt(tmp_path):
+    log = tmp_path / "sudo.log"
+    scripts = as_user(tmp_path, log)
+    # Everything installed but jq; apt-get itself only echoes.
+    scripts["dpkg-query"] = '[ "$3" = jq ] || echo "install ok installed"'
+    scripts["apt-cache"] = "exit 1"
+    scripts["apt-get"] = 'echo "apt-get $*"'
+    path = stub_dir(tmp_path, scripts, links=["grep", "env"])
+    env = dict(os.environ, PATH=path)
+    p = run(["/bin/sh", os.path.join(CONTRIB, "install-deps.sh")], env=env)
+    assert p.returncode == 0, p.stderr
+    assert log.read_text().splitlines() == [
+        "env DEBIAN_FRONTEND=noninteractive apt-get update -q",
+        "env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends jq"]
+    assert p.stdout.splitlines() == ["apt-get update -q",
+                                     "apt-get install -y -q --no-install-recommends jq"]
+    # No sudo on the machine: it says what is missing and how to get it.
+    os.unlink(os.path.join(path, "sudo"))
+    p = run(["/bin/sh", os.path.join(CONTRIB, "install-deps.sh")], env=env)
+    assert p.returncode == 1
+    assert "missing packages: jq (run as root: there is no sudo here)" in p.stderr
+    assert "apt-get" not in p.stdout
+
+
+def test_make_demo_as_a_user_without_sudo_says_so(tmp_path):
+    path = stub_dir(tmp_path, as_user(tmp_path, None, sudo=False), links=["dirname"])
+    p = run(["/bin/sh", os.path.join(CONTRIB, "demo.sh")], env=dict(os.environ, PATH=path))
+    assert p.returncode == 1
+    assert p.stderr == "demo: run it as root (there is no sudo here)\n"
+
+
+@pytest.mark.parametrize("who", ["root", "user-with-sudo"])
+def test_make_demo_works_offline(tmp_path, who):
     """`make demo` without a network: it says so, imports a busybox image
-    instead of pulling, runs it with its 64 MiB limit, and cleans up."""
+    instead of pulling, runs it with its 64 MiB limit, and cleans up.  A
+    user builds as themself and goes through sudo for the rest."""
     if os.geteuid() != 0:
         pytest.skip("the demo runs a container: needs root")
     work = str(tmp_path / "demo")
     env = dict(os.environ, O=os.path.dirname(GKRUN), GK_DEMO_DIR=work)
+    log = tmp_path / "sudo.log"
+    if who == "user-with-sudo":
+        env["PATH"] = stub_dir(tmp_path, as_user(tmp_path, log)) + ":" + env["PATH"]
     with open(GKRUN, "rb") as f:
         if b"__asan_init" in f.read():
             env["SAN"] = "1"  # demo.sh's make must not relink it without ASan
@@ -131,6 +194,13 @@ def test_make_demo_works_offline(tmp_path):
     assert "hello from gk-demo, pid 1" in p.stdout
     assert "memory limit: 67108864" in p.stdout
     assert "container exited with status 0" in p.stdout
+    if who == "user-with-sudo":
+        assert "running the container as root: sudo" in p.stdout
+        assert log.read_text().splitlines() == [
+            "env O=%s GK_DEMO_DIR=%s %s --as-root" % (env["O"], work,
+                                                      os.path.join(CONTRIB, "demo.sh"))]
+    else:
+        assert not log.exists()
     assert not os.path.exists(work)
     with open("/proc/self/mountinfo") as fh:
         assert work not in fh.read()

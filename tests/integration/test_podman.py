@@ -1,8 +1,10 @@
 """gkrun under podman + conmon: the same scenarios against runc (the
 reference, which proves the tests) and gkrun (the drop-in).
 
-podman runs with private storage, state, network config and cgroup parent
-(all under one /tmp/gk-podman-* directory), and its containers' runtime
+podman runs with private storage, state, configuration (containers.conf,
+storage.conf, registries, signature policy: nothing of the host's /etc or
+~/.config is read), network config and cgroup parent (all under one
+/tmp/gk-podman-* directory), and its containers' runtime
 state goes to the runtime's default root, which is where `podman
 --runtime X` puts it.  After every test: no container of ours in
 `RUNTIME list`, no mount naming one, no cgroup left under our parent.
@@ -15,27 +17,44 @@ import shutil
 import socket
 import tempfile
 import time
+import tomllib
 import uuid
 
 import pytest
 
 from conftest import GKRUN, REPO
-from orch import (DEFAULT_ROOTS, IMAGE, ULIMITS, build_rootfs_tar, cgroup_children,
-                  iptables_chains, iptables_remove_new, mounts_matching, remove_cgroup_tree,
-                  run, run_pty, runtime_ids, runtime_path, wait_for)
+from orch import (DEFAULT_ROOTS, IMAGE, LOOPBACK_SCRIPT, ULIMITS, build_rootfs_tar,
+                  cgroup_children, iptables_chains, iptables_remove_new, mounts_matching,
+                  remove_cgroup_tree, run, run_pty, runtime_ids, runtime_path, toml_dumps,
+                  toml_merge, wait_for)
 
 pytestmark = pytest.mark.slow
 
-CONTAINERS_CONF = """\
-[network]
-network_backend = "netavark"
-network_config_dir = "{d}/netcfg"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = "{d}/tmp"
-runtime_supports_json = ["crun", "runc", "gkrun"]
+def private_containers_conf(d):
+    """What of containers.conf must be private to the session under D,
+    whatever the host has: netavark (Debian's podman package installs a CNI
+    config in /etc/cni/net.d, and with it podman would pick CNI, whose
+    plugins are not installed), our network directory, events, temp files
+    and (empty) hooks directory.  The seccomp profile is the one podman's
+    own dependency (containers-common) ships, named so that a local one in
+    /etc/containers is not picked up."""
+    return {
+        "containers": {"seccomp_profile": "/usr/share/containers/seccomp.json"},
+        "network": {"network_backend": "netavark", "network_config_dir": d + "/netcfg"},
+        "engine": {"events_logger": "file", "tmp_dir": d + "/tmp", "hooks_dir": [d + "/hooks.d"]},
+    }
+
+
+SESSION_CONF = {"engine": {"cgroup_manager": "cgroupfs",
+                           "runtime_supports_json": ["crun", "runc", "gkrun"]}}
+STORAGE_CONF = """\
+[storage]
+driver = "overlay"
+graphroot = "{d}/root"
+runroot = "{d}/run"
 """
+REGISTRIES_CONF = 'unqualified-search-registries = []\n'
+POLICY = {"default": [{"type": "insecureAcceptAnything"}]}
 
 
 def free_subnet():
@@ -69,21 +88,45 @@ class PodmanEnv:
     def __init__(self, workdir):
         self.dir = workdir
         self.cgroup_parent = "/" + os.path.basename(workdir)
-        for sub in ("netcfg", "tmp"):
+        for sub in ("netcfg", "tmp", "hooks.d", "home/.config/containers/registries.d"):
             os.makedirs(os.path.join(workdir, sub))
-        conf = os.path.join(workdir, "containers.conf")
-        with open(conf, "w") as f:
-            f.write(CONTAINERS_CONF.format(d=workdir))
         self.subnet = free_subnet()
         self.bridge_tag = uuid.uuid4().hex[:6]
         with open(os.path.join(workdir, "netcfg", "podman.json"), "w") as f:
             json.dump(network_config(self.subnet, self.bridge_tag), f)
-        # CONTAINERS_CONF replaces every system and user containers.conf.
-        self.env = dict(os.environ, CONTAINERS_CONF=conf)
-        self.env.pop("NOTIFY_SOCKET", None)
+        self.env = self.private_env(toml_merge(private_containers_conf(workdir), SESSION_CONF))
         self.base = ["podman", "--root", os.path.join(workdir, "root"),
                      "--runroot", os.path.join(workdir, "run"),
+                     "--default-mounts-file", os.path.join(workdir, "mounts.conf"),
                      "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
+
+    def private_env(self, containers_conf, name="containers.conf"):
+        """The environment of a podman that reads no configuration of the
+        host's (/etc/containers, /usr/share/containers, ~/.config), only
+        files under our directory: CONTAINERS_CONF replaces every system and
+        user containers.conf; the signature policy and registries.d are
+        looked up in $HOME/.config/containers first."""
+        d = self.dir
+        files = {
+            name: toml_dumps(containers_conf),
+            "storage.conf": STORAGE_CONF.format(d=d),
+            "registries.conf": REGISTRIES_CONF,
+            "mounts.conf": "",
+            "auth.json": '{"auths": {}}',
+            "home/.config/containers/policy.json": json.dumps(POLICY),
+        }
+        for rel, text in files.items():
+            with open(os.path.join(d, rel), "w") as f:
+                f.write(text)
+        env = dict(os.environ, CONTAINERS_CONF=os.path.join(d, name),
+                   CONTAINERS_STORAGE_CONF=os.path.join(d, "storage.conf"),
+                   CONTAINERS_REGISTRIES_CONF=os.path.join(d, "registries.conf"),
+                   REGISTRY_AUTH_FILE=os.path.join(d, "auth.json"),
+                   HOME=os.path.join(d, "home"), XDG_CONFIG_HOME=os.path.join(d, "home/.config"))
+        for var in ("NOTIFY_SOCKET", "XDG_RUNTIME_DIR", "XDG_DATA_HOME", "CONTAINER_HOST",
+                    "CONTAINER_CONNECTION"):
+            env.pop(var, None)
+        return env
 
     def podman(self, *args, runtime=None, timeout=90, check=False, input=None, env=None):
         cmd = list(self.base)
@@ -356,9 +399,25 @@ def test_limits_seen_inside(podman):
 
 
 def test_network_none(podman):
-    p = podman.run("--rm", "--network", "none", IMAGE, "sh", "-c", "ls /sys/class/net")
+    """Only lo, and up: the container reaches itself on 127.0.0.1."""
+    p = podman.run("--rm", "--network", "none", IMAGE, "sh", "-c",
+                   "ls /sys/class/net; " + LOOPBACK_SCRIPT)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.split() == ["lo"]
+    assert p.stdout.split() == ["lo", "0x9", "over-lo"], p.stdout + p.stderr
+
+
+def test_device_and_privileged(podman):
+    """podman writes each device's fileMode with its file-type bits."""
+    p = podman.run("--rm", "--device", "/dev/zero:/dev/gkzero", IMAGE,
+                   "sh", "-c", "stat -c '%a %F %t:%T' /dev/gkzero; head -c 3 /dev/gkzero | wc -c")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["666 character special file 1:5", "3"]
+    p = podman.run("--rm", "--privileged", IMAGE, "sh", "-c",
+                   "stat -c '%a %F %t:%T' /dev/null; cat /proc/self/status | grep CapEff")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == "666 character special file 1:3"
+    assert lines[1].split()[1] != "0000000000000000"
 
 
 @pytest.fixture(scope="session")
@@ -429,24 +488,22 @@ def test_sdnotify_container(podman, tmp_path):
     podman.assert_clean()
 
 
-def test_contrib_containers_conf_makes_gkrun_the_default(podman_env, tmp_path):
-    """contrib/podman/containers.conf, with only the private directories
-    added: podman picks gkrun by name, without --runtime."""
+def test_contrib_containers_conf_makes_gkrun_the_default(podman_env):
+    """contrib/podman/containers.conf over the session's private settings
+    (directories, netavark): podman picks gkrun by name, without --runtime."""
     if not os.access(GKRUN, os.X_OK):
         pytest.skip("gkrun is not built")
-    with open(os.path.join(REPO, "contrib", "podman", "containers.conf")) as f:
-        conf = f.read()
-    conf = conf.replace('"/usr/local/bin/gkrun"', json.dumps(GKRUN))
-    conf = conf.replace("[engine]\n", "[engine]\nevents_logger = \"file\"\ntmp_dir = \"%s/tmp\"\n"
-                        % podman_env.dir, 1)
-    conf = "[network]\nnetwork_config_dir = \"%s/netcfg\"\n\n" % podman_env.dir + conf
-    path = tmp_path / "containers.conf"
-    path.write_text(conf)
-    env = dict(podman_env.env, CONTAINERS_CONF=str(path))
+    with open(os.path.join(REPO, "contrib", "podman", "containers.conf"), "rb") as f:
+        contrib = tomllib.load(f)
+    paths = contrib["engine"]["runtimes"]["gkrun"]
+    assert "/usr/local/bin/gkrun" in paths
+    paths.insert(0, GKRUN)
+    env = podman_env.private_env(toml_merge(private_containers_conf(podman_env.dir), contrib),
+                                 name="contrib-containers.conf")
     base = podman_env.base[:podman_env.base.index("--cgroup-manager")]
-    p = run(base + ["info", "--format", "{{.Host.OCIRuntime.Name}} {{.Host.CgroupManager}}"],
-            env=env, check=True)
-    assert p.stdout.split() == ["gkrun", "cgroupfs"]
+    p = run(base + ["info", "--format", "{{.Host.OCIRuntime.Name}} {{.Host.CgroupManager}} "
+                    "{{.Host.NetworkBackend}}"], env=env, check=True)
+    assert p.stdout.split() == ["gkrun", "cgroupfs", "netavark"]
     p = run(base + ["run", "--rm", "--cgroup-parent", podman_env.cgroup_parent] + ULIMITS +
             [IMAGE, "sh", "-c", "echo via-conf; exit 2"], env=env)
     assert p.returncode == 2, p.stderr

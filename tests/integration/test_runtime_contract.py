@@ -1,12 +1,14 @@
 """What orchestrators rely on from the runtime's command line, checked
 against runc (the reference) and gkrun side by side: NOTIFY_SOCKET, exit
 codes and messages of delete/kill that shims parse, the pid file and the
-state of a container whose process has died."""
+state of a container whose process has died, device fileModes as podman
+writes them, the loopback device of a new network namespace."""
 import json
 import os
 import shutil
 import signal
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -15,7 +17,7 @@ import uuid
 import pytest
 
 from conftest import GKRUN, base_config
-from orch import run, runtime_path, wait_for
+from orch import LOOPBACK_SCRIPT, run, runtime_path, wait_for
 
 
 class Runtime:
@@ -33,10 +35,14 @@ class Runtime:
         return run([self.path, "--root", self.root] + [str(a) for a in args],
                    env=env, timeout=timeout, check=check)
 
-    def bundle(self, args):
+    def bundle(self, args, edit=None):
+        """A bundle of the shared rootfs; EDIT(config) may change its config."""
         path = tempfile.mkdtemp(dir=self.workdir, prefix="bundle-")
+        cfg = base_config(args, self.rootfs)
+        if edit:
+            edit(cfg)
         with open(os.path.join(path, "config.json"), "w") as f:
-            json.dump(base_config(args, self.rootfs), f)
+            json.dump(cfg, f)
         return path
 
     def new_id(self):
@@ -230,3 +236,48 @@ def test_update_resources_from_stdin(rt):
     else:
         with open("/sys/fs/cgroup%s/memory.max" % paths[""]) as f:
             assert f.read().strip() == "67108864"
+
+
+def test_device_file_mode_with_file_type_bits(rt):
+    """podman --device and --privileged write fileMode with the file-type
+    bits (8630 = 020666): the permission bits are what the node gets."""
+    def edit(cfg):
+        cfg["linux"]["devices"] = [
+            {"path": "/dev/gkzero", "type": "c", "major": 1, "minor": 5, "fileMode": 0o20666,
+             "uid": 0, "gid": 0},
+            {"path": "/dev/gknull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o20640,
+             "uid": 0, "gid": 0}]
+    cid = rt.new_id()
+    p = rt("run", "--bundle", rt.bundle(["stat", "-c", "%n %a %F %t:%T", "/dev/gkzero",
+                                         "/dev/gknull"], edit), cid)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["/dev/gkzero 666 character special file 1:5",
+                                     "/dev/gknull 640 character special file 1:3"]
+
+
+def test_loopback_is_up_in_a_new_network_namespace(rt):
+    cid = rt.new_id()
+    p = rt("run", "--bundle", rt.bundle(["sh", "-c", LOOPBACK_SCRIPT]), cid)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["0x9", "over-lo"], p.stdout + p.stderr
+
+
+def test_a_joined_network_namespace_is_left_as_it_is(rt):
+    """A namespace given by path is the caller's: its lo stays down."""
+    holder = subprocess.Popen(["unshare", "-n", "sleep", "1000"])
+    try:
+        ns = "/proc/%d/ns/net" % holder.pid
+        wait_for(lambda: os.readlink(ns) != os.readlink("/proc/self/ns/net"),
+                 what="the new network namespace")
+
+        def edit(cfg):
+            cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"]
+                                          if n["type"] != "network"]
+            cfg["linux"]["namespaces"].append({"type": "network", "path": ns})
+        cid = rt.new_id()
+        p = rt("run", "--bundle", rt.bundle(["cat", "/sys/class/net/lo/flags"], edit), cid)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.split() == ["0x8"]  # IFF_LOOPBACK alone: down
+    finally:
+        holder.kill()
+        holder.wait()

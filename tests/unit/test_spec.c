@@ -415,8 +415,17 @@ static const struct {
           P "linux.devices[0].major: required for a character or block device" },
         { LNX("'devices':[{'path':'/dev/x','type':'b','major':-1,'minor':1}]"),
           P "linux.devices[0].major: must be between 0 and 9223372036854775807" },
-        { LNX("'devices':[{'path':'/dev/x','type':'p','fileMode':4096}]"),
-          P "linux.devices[0].fileMode: must be at most 4095" },
+        { LNX("'devices':[{'path':'/dev/x','type':'p','fileMode':65536}]"),
+          P "linux.devices[0].fileMode: must be at most 65535" },
+        /* podman's file-type bits must agree with type: 025014 is a block device */
+        { LNX("'devices':[{'path':'/dev/x','type':'c','major':1,'minor':3,'fileMode':25014}]"),
+          P "linux.devices[0].fileMode: file type 060000 contradicts type \"c\"" },
+        { LNX("'devices':[{'path':'/dev/x','type':'b','major':8,'minor':0,'fileMode':8630}]"),
+          P "linux.devices[0].fileMode: file type 020000 contradicts type \"b\"" },
+        { LNX("'devices':[{'path':'/dev/x','type':'p','fileMode':8630}]"),
+          P "linux.devices[0].fileMode: file type 020000 contradicts type \"p\"" },
+        { LNX("'devices':[{'path':'/dev/x','type':'u','major':1,'minor':3,'fileMode':33206}]"),
+          P "linux.devices[0].fileMode: file type 0100000 contradicts type \"u\"" },
         { LNX("'sysctl':{'a':1}"), P "linux.sysctl[\"a\"]: must be a string" },
         { LNX("'maskedPaths':['/a','b']"), P "linux.maskedPaths[1]: must be an absolute path" },
         { LNX("'readonlyPaths':'/a'"), P "linux.readonlyPaths: must be an array of strings" },
@@ -544,6 +553,28 @@ static void test_good_inputs(void **state)
                 free(out);
                 free(out2);
         }
+}
+
+/* podman writes fileMode with the file-type bits, as runc and crun accept */
+static void test_device_file_mode_type_bits(void **state)
+{
+        _cleanup_free_ char *text = dq(LNX(
+                "'devices':[{'path':'/dev/c','type':'c','major':1,'minor':3,'fileMode':8630},"
+                "{'path':'/dev/u','type':'u','major':1,'minor':3,'fileMode':8624},"
+                "{'path':'/dev/b','type':'b','major':7,'minor':0,'fileMode':25008},"
+                "{'path':'/dev/p','type':'p','fileMode':4516},"
+                "{'path':'/dev/s','type':'c','major':1,'minor':3,'fileMode':3565}]"));
+        gk_spec *s = parse_ok(text);
+        const gk_device *d = s->linux.devices;
+
+        assert_true(d[0].has_file_mode);
+        assert_int_equal(d[0].file_mode, 0666);
+        assert_int_equal(d[1].file_mode, 0660);
+        assert_int_equal(d[2].file_mode, 0660);
+        assert_int_equal(d[3].file_mode, 0644);
+        /* the special bits stay, as without a file type */
+        assert_int_equal(d[4].file_mode, 06755);
+        gk_spec_free(s);
 }
 
 static void test_null_process(void **state)
@@ -802,6 +833,7 @@ int main(void)
                 cmocka_unit_test(test_rlimit_big_values), cmocka_unit_test(test_process_parse),
                 cmocka_unit_test(test_resources_parse),   cmocka_unit_test(test_spec_load),
                 cmocka_unit_test(test_names),
+                cmocka_unit_test(test_device_file_mode_type_bits),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
