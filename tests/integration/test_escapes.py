@@ -3,7 +3,8 @@ listing them all.  Each test makes the container (or the bundle, the image)
 try, asserts the escape fails, and that the host is unchanged.
 
  1. overwriting the runtime binary through /proc/self/exe (CVE-2019-5736):
-    init and `exec` here; /proc/PID/exe of `gkrun exec` in
+    init (pid 1 of `run -d` in a new pid namespace too) and `exec` here;
+    /proc/PID/exe of `gkrun exec` in
     test_exec_console.py::test_exec_process_cannot_open_gkrun_binary
  2. mount destinations that are symlinks or `..` out of the rootfs, and
     dangling symlinks (their targets made inside the rootfs): here;
@@ -11,14 +12,16 @@ try, asserts the escape fails, and that the host is unchanged.
  3. /dev entries that are symlinks: /dev/null (CVE-2025-31133), /dev/console,
     /dev itself for linux.devices: here
  4. the rootfs path swapped for a symlink while create runs: here
- 5. fds and cwd of gkrun leaking into the container (CVE-2024-21626):
-    here; also test_lifecycle.py::test_no_fd_of_gkrun_leaks_into_the_container
+ 5. fds and cwd of gkrun leaking into the container (CVE-2024-21626),
+    and host fds in gkrun processes the container can reach (the init in
+    a pod's pid namespace, exec's process at its first instant): here; also test_lifecycle.py::test_no_fd_of_gkrun_leaks_into_the_container
     and ::test_preserve_fds, test_exec_console.py::test_exec_preserve_fds
  6. /proc and /sys entries that must be masked or read-only, a /proc
     symlink in the image, sysctl keys: here; also
     test_lifecycle.py::test_masked_and_readonly_paths
  7. a process regaining privileges it was denied (no_new_privs and a setuid
-    binary, the bounding set, seccomp and caps of `exec`): here; the
+    binary, the bounding set, seccomp and caps of `exec`, startContainer
+    hooks run before no_new_privs and seccomp): here; the
     capability sets, no_new_privs and seccomp filters themselves in
     test_security.py
  8. a hostile image layer (absolute paths, `..`, escaping symlinks and
