@@ -149,11 +149,10 @@ static ssize_t receive(int fd, struct gk_sync_msg *m, int *fds, size_t *nfds)
         return n;
 }
 
-static int expect_msg(int fd, enum gk_sync_type want, struct gk_sync_msg *mp, ssize_t *len,
+/* One message into M: of type WANT, or the peer's error as *err. */
+static int expect_msg(int fd, enum gk_sync_type want, struct gk_sync_msg *m, ssize_t *len,
                       int *fds, size_t *nfds, gk_error **err)
 {
-        struct gk_sync_msg m_local;
-        struct gk_sync_msg *m = mp ? mp : &m_local;
         ssize_t n = receive(fd, m, fds, nfds);
 
         if (n < 0)
@@ -179,7 +178,9 @@ static int expect_msg(int fd, enum gk_sync_type want, struct gk_sync_msg *mp, ss
 
 static int expect(int fd, enum gk_sync_type want, int *fds, size_t *nfds, gk_error **err)
 {
-        return expect_msg(fd, want, NULL, NULL, fds, nfds, err);
+        struct gk_sync_msg m;
+
+        return expect_msg(fd, want, &m, NULL, fds, nfds, err);
 }
 
 int gk_sync_expect(int fd, enum gk_sync_type want, gk_error **err)
