@@ -264,6 +264,9 @@ static _Noreturn void exec_stage1(exec_job *j)
         size_t n_cg_fds = 0, n_keep = 0;
         pid_t pid;
 
+        /* gkrun's end closed here, so that its death is our EOF even if
+         * it comes before the death signal is armed */
+        close(TAKE_FD(j->sync[0]));
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (gk_sync_expect_fds(j->sync[1], GK_SYNC_GO, cg_fds, &n_cg_fds, &err) < 0)
                 goto fail;
