@@ -165,6 +165,10 @@ man: $(MANS)
 install: all man
 	install -D -m 0755 $(O)/gkrun $(DESTDIR)$(PREFIX)/bin/gkrun
 	install -D -m 0755 $(O)/gkrun-full $(DESTDIR)$(LIBEXECDIR)/gkrun-full
+	install -D -m 0755 contrib/gkrun-protect.sh $(DESTDIR)$(LIBEXECDIR)/gkrun-protect
+	sed -e 's,/usr/local/libexec/gk,$(LIBEXECDIR),g' -e 's,/usr/local/bin,$(PREFIX)/bin,g' \
+		contrib/systemd/gkrun-protect.service | \
+		install -D -m 0644 /dev/stdin $(DESTDIR)$(PREFIX)/lib/systemd/system/gkrun-protect.service
 	install -D -m 0755 $(O)/gkimg $(DESTDIR)$(PREFIX)/bin/gkimg
 	install -D -m 0644 $(O)/man/gkrun.8 $(DESTDIR)$(PREFIX)/share/man/man8/gkrun.8
 	install -D -m 0644 $(O)/man/gkimg.1 $(DESTDIR)$(PREFIX)/share/man/man1/gkimg.1

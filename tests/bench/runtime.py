@@ -9,6 +9,8 @@ reaped); (d) the smallest memory limit (a v1 memory cgroup holding the runtime)
 under which `run` still succeeds, by bisection; (e) 100 `sleep` containers
 created and started, then killed and deleted: times, and the memory the
 containers hold (their cgroup tree's usage, the runtime having run inside it);
+gkrun-ro is gkrun on a read-only bind mount of itself (contrib/gkrun-protect):
+protected without re-executing per command.
 (f) the floor: tests/bench/floor.c (namespaces, proc and /dev mounts,
 pivot_root, exec) and a plain fork+exec of /bin/true.
 Every runtime keeps its state (--root) on a tmpfs, as under /run.
@@ -55,7 +57,11 @@ class Bench:
         self.work = os.environ.get("BENCH_WORK") or "/tmp/%s" % self.tag.replace("bench", "bench-rt")
         self.rootfs = os.path.join(self.work, "rootfs")
         self.rt = {}
-        for name in os.environ.get("BENCH_RUNTIMES", "gkrun crun runc").split():
+        for name in os.environ.get("BENCH_RUNTIMES", "gkrun gkrun-ro crun runc").split():
+            if name == "gkrun-ro":  # bound read-only over itself in setup()
+                path = os.path.join(self.work, "gkrun-ro")
+                self.rt[name] = path
+                continue
             path = os.path.join(self.build, "gkrun") if name == "gkrun" else shutil.which(name)
             if path and os.access(path, os.X_OK):
                 self.rt[name] = path
@@ -160,10 +166,23 @@ class Bench:
         if libc.mount(b"tmpfs", state.encode(), b"tmpfs", 0, b"mode=0700,size=64m") != 0:
             sys.exit("runtime.py: mount tmpfs on %s: %s" % (state, os.strerror(ctypes.get_errno())))
         self.state_mnt = state
+        if "gkrun-ro" in self.rt:
+            self.bind_readonly(os.path.join(self.build, "gkrun"), self.rt["gkrun-ro"])
         for name in self.rt:
             os.makedirs(os.path.join(state, name))
             self.bundle(name, "/%s/%s" % (self.tag, name))
         self.make_parent_cgroups()
+
+    def bind_readonly(self, src, dst):
+        """gkrun-ro: the same binary on a read-only bind mount, as
+        contrib/gkrun-protect leaves an installed gkrun: protected from the
+        containers without a re-execution per command (runtime/selfclone.c).
+        In our private mount namespace, gone with it."""
+        MS_BIND, MS_RDONLY, MS_REMOUNT = 4096, 1, 32
+        open(dst, "w").close()
+        if libc.mount(src.encode(), dst.encode(), None, MS_BIND, None) != 0 or \
+                libc.mount(None, dst.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY, None) != 0:
+            sys.exit("runtime.py: bind %s read-only: %s" % (src, os.strerror(ctypes.get_errno())))
 
     def make_parent_cgroups(self):
         """The containers' parent cgroup TAG, made beforehand in every
@@ -260,6 +279,8 @@ class Bench:
                 log("runtime.py: could not remove cgroup %s" % d)
         if getattr(self, "state_mnt", None):
             libc.umount2(self.state_mnt.encode(), MNT_DETACH)
+        if "gkrun-ro" in self.rt:  # a file bind: os.path.ismount cannot tell
+            libc.umount2(self.rt["gkrun-ro"].encode(), MNT_DETACH)
         with open("/proc/self/mountinfo") as f:
             if (" " + self.work) in f.read():
                 log("runtime.py: mounts left under %s: not removing it" % self.work)
@@ -457,6 +478,10 @@ class Bench:
                        med["rss"][o] / med["rss"][g]))
             print("  gkrun run / floor: %.2fx; floor / fork+exec: %.2fx" %
                   (med["run"][g] / fl, fl / statistics.median(fork)))
+            if "gkrun-ro" in names:
+                print("  gkrun-ro run / floor: %.2fx; crun/gkrun-ro: run %.2fx" %
+                      (med["run"]["gkrun-ro"] / fl,
+                       med["run"].get("crun", float("nan")) / med["run"]["gkrun-ro"]))
         sys.stdout.flush()
 
         if os.environ.get("BENCH_QUICK"):

@@ -55,7 +55,7 @@ import uuid
 
 import pytest
 
-from conftest import BUILD, GKRUN, cgroup_dirs
+from conftest import BUILD, GKRUN, REPO, cgroup_dirs
 
 
 def sha256(path):
@@ -201,6 +201,38 @@ def test_run_always_protects_its_binary(gk, case):
         p.wait(timeout=30)
     assert seen != exe
     assert protected
+
+
+def test_gkrun_bound_readonly_runs_protected_without_reexec(gk, gkrun_copy):
+    """contrib/gkrun-protect.sh binds gkrun read-only over itself: create
+    then runs it as it is (no clone, no second exec), and the container's
+    init still runs a binary no one can write."""
+    binary, before = gkrun_copy
+    script = os.path.join(REPO, "contrib", "gkrun-protect.sh")
+    on = subprocess.run([script, "on", binary], capture_output=True, text=True)
+    try:
+        assert on.returncode == 0, on.stderr
+        assert "on:" in subprocess.run([script, "status", binary], capture_output=True,
+                                       text=True).stdout
+        b = gk.bundle(["sleep", "30"])
+        b.write()
+        cid = gk.new_id()
+        gk.ids.append(cid)
+        # the container keeps create's stdio: files, not pipes
+        p = subprocess.run([binary, "--root", gk.root, "create", "--bundle", b.path, cid],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=60)
+        assert p.returncode == 0
+        init = gk.state(cid)["pid"]
+        assert os.readlink("/proc/%d/exe" % init) == binary  # not re-executed
+        assert os.statvfs("/proc/%d/exe" % init).f_flag & os.ST_RDONLY
+        with pytest.raises(OSError):
+            os.open("/proc/%d/exe" % init, os.O_WRONLY)
+    finally:
+        subprocess.run([script, "off", binary], capture_output=True)
+    assert "off:" in subprocess.run([script, "status", binary], capture_output=True,
+                                    text=True).stdout
+    assert sha256(binary) == before
 
 
 def wait_for(pred, timeout=20, what="condition"):
