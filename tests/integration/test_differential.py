@@ -27,7 +27,7 @@ import pytest
 
 from conftest import GKRUN, kill_leftover
 from differential_allowlist import ALLOW
-from orch import CRUN, IMAGE, RUNC, remove_cgroup_tree, run
+from orch import CRUN, IMAGE, RUNC, ULIMITS, remove_cgroup_tree, run
 
 # The fixtures of the orchestrator tests, reused: one private podman and one
 # private containerd for the session, each with the gk-probe image.
@@ -222,10 +222,9 @@ def differences(a, b):
 
 
 def lookup(o, key):
+    """The value at KEY (as diff() names it: parts joined by ":") in O."""
     for part in key.split(":") if o is not None else []:
         if not isinstance(o, dict) or part not in o:
-            # mount points and /dev paths hold ":"-free names; a path key
-            # with a colon in it is not looked up further
             return ABSENT
         o = o[part]
     return o if o is not None else ABSENT
@@ -551,7 +550,6 @@ def adopt(cfg, lab, tag, private):
 
 @pytest.fixture(scope="module")
 def podman_config(lab, podman_env):  # noqa: F811
-    from orch import ULIMITS
     path, save = wrapper(lab, "podman")
     name = "gkd-" + uuid.uuid4().hex[:10]
     try:
