@@ -105,9 +105,9 @@ $(O)/gkimg: $(O)/imgtool/main.o $(LIBIMG) $(LIBGK)
 	$(CC) $(LDFLAGS) -o $@ $^ $(IMG_LIBS)
 
 # A static helper put inside test rootfses to report what the container sees.
-$(O)/gk-probe: tests/helper/probe.c
+$(O)/gk-probe: tests/helper/probe.c tests/helper/observe.c tests/helper/probe.h
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -static -Wall -Wextra -o $@ $<
+	$(CC) -O2 -static -Wall -Wextra -o $@ $(filter %.c,$^)
 
 $(O)/tests/%: tests/unit/%.c $(LIBRUN) $(LIBIMG) $(LIBGK)
 	@mkdir -p $(dir $@)

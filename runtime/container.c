@@ -296,7 +296,14 @@ static int spawn_init(gk_container *c, gk_error **err)
          * others.  Attaching a network needs the init's one at once. */
         c->unshare_flags = c->net ? 0 : c->clone_flags & (CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS |
                                                           CLONE_NEWIPC);
-        flags = (uint64_t) (c->clone_flags & ~c->unshare_flags);
+        /* A new IPC namespace makes its mqueue filesystem with the
+         * credentials of the moment: in a new user namespace, only once the
+         * init is root there, or /dev/mqueue belongs to nobody (as crun). */
+        if (c->clone_flags & CLONE_NEWUSER) {
+                c->late_flags = c->clone_flags & CLONE_NEWIPC;
+                c->unshare_flags &= ~c->late_flags;
+        }
+        flags = (uint64_t) (c->clone_flags & ~c->unshare_flags & ~c->late_flags);
         c->pid = gk_clone(flags, cg_fd);
         if (c->pid < 0 && cg_fd >= 0) {
                 /* no clone3 or CLONE_INTO_CGROUP here: the parent moves it */

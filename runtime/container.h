@@ -41,6 +41,7 @@ typedef struct gk_container {
         int ns_fds[GK_NS_COUNT]; /* namespaces joined by path, or -1 */
         int clone_flags;  /* CLONE_NEW* of namespaces created new */
         int unshare_flags; /* those of them the init makes after the clone */
+        int late_flags;    /* ...and after it became root in its user namespace */
         pid_t pid;        /* init, once cloned */
         bool cg_self;     /* the init joins its cgroups itself (cgroup.h) */
         char *net;        /* gk_net_prepare's record, or NULL */

@@ -279,6 +279,8 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
         close_namespace_fds(c);
         if ((c->clone_flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
                 return gk_error_errno(err, "become root in the user namespace");
+        if (c->late_flags && unshare(c->late_flags) < 0)
+                return gk_error_errno(err, "create namespaces");
         if (set_names(c, err) < 0 || join_session_keyring(c, err) < 0)
                 return gk_error_code(*err);
         if (!c->run_mode && (*fd_dir = open_fd_dir(err)) < 0)

@@ -74,21 +74,48 @@ static int set_ids(const gk_exec_ctx *x, gk_error **err)
         return 0;
 }
 
+/* Where in ENV[0..n) the variable named as ENTRY's name is, or -1. */
+static ssize_t env_find(char **env, size_t n, const char *entry)
+{
+        size_t len = strcspn(entry, "=");
+
+        for (size_t i = 0; i < n; i++)
+                if (!strncmp(env[i], entry, len) && env[i][len] == '=')
+                        return (ssize_t) i;
+        return -1;
+}
+
+/* process.env as runc's init sets it (one setenv per entry): an entry
+ * without `=` or with an empty name fails the start, in runc's words; a
+ * name given twice keeps its first place and its last value, so that
+ * getenv() sees the value runc's containers see. */
 static int build_env(gk_exec_ctx *x, gk_error **err)
 {
         const gk_process *p = x->process;
-        size_t n = p->n_env;
-        bool has_home = false;
+        size_t n = 0;
         char **env;
 
-        for (size_t i = 0; i < n; i++)
-                if (gk_str_has_prefix(p->env[i], "HOME="))
-                        has_home = true;
-        env = calloc(n + 4, sizeof(char *));
+        env = calloc(p->n_env + 4, sizeof(char *));
         if (!env)
                 return gk_error_make(err, ENOMEM, "environment");
-        for (size_t i = 0; i < n; i++)
-                env[i] = p->env[i];
+        x->envp = env;
+        for (size_t i = 0; i < p->n_env; i++) {
+                const char *e = p->env[i];
+                ssize_t at;
+
+                if (!strchr(e, '='))
+                        return gk_error_plain(err, EINVAL, "config.json: process.env[%zu]: "
+                                             "invalid environment variable: \"%s\"", i, e);
+                if (e[0] == '=')
+                        return gk_error_plain(err, EINVAL, "config.json: process.env[%zu]: "
+                                             "environment variable name can't be empty: \"%s\"",
+                                             i, e);
+                at = env_find(env, n, e);
+                if (at >= 0)
+                        env[at] = p->env[i];
+                else
+                        env[n++] = p->env[i];
+        }
         /* systemd socket activation: the fds are the container's now, and
          * its process will be pid 1 of its namespace. */
         if (x->listen_fds > 0 && (asprintf(&env[n], "LISTEN_FDS=%d", x->listen_fds) < 0 ||
@@ -96,13 +123,12 @@ static int build_env(gk_exec_ctx *x, gk_error **err)
                 return gk_error_make(err, ENOMEM, "environment");
         if (x->listen_fds > 0)
                 n += 2;
-        if (!has_home) {
+        if (env_find(env, n, "HOME=") < 0) {
                 _cleanup_free_ char *home = home_of(p->user.uid);
 
                 if (asprintf(&env[n], "HOME=%s", home ? home : "/") < 0)
                         env[n] = NULL;
         }
-        x->envp = env;
         return 0;
 }
 

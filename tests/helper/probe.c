@@ -13,6 +13,8 @@
  *   gk-probe notify MESSAGE       sends MESSAGE to $NOTIFY_SOCKET: "ok" or "errno=..."
  *   gk-probe grab-exe SECONDS     tries to overwrite any foreign binary a process of
  *                                 the container runs: "grabbed PID"..., "wrote"/"no write"
+ *   gk-probe observe [STATUS]     everything at once as one JSON document (observe.c),
+ *                                 then exits STATUS
  *
  * Adding a probe: write `static int p_NAME(int argc, char **argv)` and add a
  * line to `probes[]` (and, for a syscall, to `syscalls[]`).  libc only: it
@@ -43,6 +45,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "probe.h"
 
 /* Every probe has the table's signature; most ignore their arguments. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -510,6 +514,7 @@ static const struct {
         { "rlimit", 1, p_rlimit },   { "cwd", 0, p_cwd },         { "open", 1, p_open },
         { "write-exe", 1, p_write_exe }, { "oom-score-adj", 0, p_oom_score_adj },
         { "notify", 1, p_notify },   { "grab-exe", 1, p_grab_exe },
+        { "observe", 0, p_observe },
 };
 
 int main(int argc, char **argv)

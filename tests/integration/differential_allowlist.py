@@ -1,0 +1,59 @@
+"""Differences between runc 1.1.5 and gkrun that test_differential.py
+accepts, each with its reason.
+
+An entry: bundle and key (fnmatch patterns over the bundle names of
+test_differential.py and the keys of its observations), optionally runc
+and gkrun (patterns the two values must match; a value that is not a
+string is matched as its JSON), like="crun" when gkrun does what crun does
+(checked when crun runs), and reason: a runc bug or limitation, or a
+deliberate choice with the bundle-spec/ page that documents it, or "BUG:"
+for a gkrun bug not fixed yet.  An entry that matches no difference any
+more fails the test: delete it.
+"""
+ALLOW = [
+    # --- cgroups ---------------------------------------------------------------------
+    dict(bundle="*-spec", key="mounts:/sys/fs/cgroup/*:root", runc="/*<id>", gkrun="/gkrun/<id>",
+         reason="no cgroupsPath: runc 1.1.5 uses /ID (memory: under its own cgroup), gkrun "
+                "/gkrun/ID, never under the caller's cgroup (bundle-spec/cgroups.md, "
+                "linux.cgroupsPath)"),
+    dict(bundle="*-spec", key="proc:/proc/self/cgroup", gkrun="*:/gkrun/<id>*",
+         reason="as above: the default cgroup path (bundle-spec/cgroups.md)"),
+    dict(bundle="*", key="mounts:/sys/fs/cgroup/unified", runc="<absent>",
+         reason="hybrid host: gkrun binds the container's directory of the unified hierarchy "
+                "too, runc 1.1.5 only the v1 ones (bundle-spec/cgroups.md, the cgroup mount)"),
+    dict(bundle="*", key="mounts:/sys/fs/cgroup:opts", runc="rw,*", gkrun="ro,*",
+         reason="a read-only cgroup mount: gkrun makes the whole tree read-only, the tmpfs "
+                "included; runc 1.1.5 leaves its tmpfs writable (bundle-spec/cgroups.md)"),
+    dict(bundle="cgroupns", key="mounts:/sys/fs/cgroup:super", runc="rw,mode=755",
+         gkrun="ro,mode=755",
+         reason="as above, with a cgroup namespace the tmpfs is remounted read-only "
+                "(bundle-spec/cgroups.md)"),
+    dict(bundle="*", key="paths:/sys/fs/cgroup:mode", runc="d0555", gkrun="d0755",
+         reason="runc 1.1.5's (writable) cgroup tmpfs root has mode 0555, gkrun's read-only "
+                "one 0755 (bundle-spec/cgroups.md)"),
+    dict(bundle="cgroupns", key="mounts:/sys/fs/cgroup/systemd:source", runc="systemd",
+         gkrun="cgroup",
+         reason="the source of a fresh name=systemd mount is free text: runc 1.1.5 writes "
+                "the hierarchy's name, gkrun `cgroup` as for every hierarchy"),
+    # --- masked paths ------------------------------------------------------------------
+    dict(bundle="*", key="mounts:*:super", runc="ro*", gkrun="ro,size=0k,mode=755*",
+         reason="a masked directory: gkrun's empty read-only tmpfs has size=0k and mode 0755, "
+                "runc 1.1.5's no options (mode 1777) (bundle-spec/README.md, linux.maskedPaths)"),
+    # --- process and namespaces ---------------------------------------------------------
+    dict(bundle="hostname", key="domainname", runc="(none)", gkrun="example.org", like="crun",
+         reason="runc 1.1.5 ignores config.json's domainname (runc 1.2 sets it)"),
+    dict(bundle="userns", key="dev:/dev/mqueue:gid", runc="65534", gkrun="0", like="crun",
+         reason="runc 1.1.5 makes the IPC namespace, and with it the mqueue root, while its "
+                "init has uid 0 but not yet gid 0 in the user namespace; gkrun once it has both"),
+    # --- refused at create -------------------------------------------------------------
+    dict(bundle="caps-unknown", key="exit", runc="0", gkrun="1",
+         reason="an unknown capability name is refused (bundle-spec/README.md, process); "
+                "runc 1.1.5 warns and ignores it"),
+    dict(bundle="caps-unknown", key="failed", runc="<absent>", gkrun="unknown capability",
+         reason="as above"),
+    dict(bundle="mount-relative-dest", key="exit", runc="0", gkrun="1",
+         reason="a relative mounts[].destination is refused (bundle-spec/README.md, mounts[]); "
+                "runc 1.1.5 takes it from / with a warning"),
+    dict(bundle="mount-relative-dest", key="failed", runc="<absent>", gkrun="absolute path",
+         reason="as above"),
+]
