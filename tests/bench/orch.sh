@@ -76,6 +76,11 @@ cleanup() {
         for top in /sys/fs/cgroup/*/"$name"; do
                 [ -d "$top" ] && find "$top" -depth -type d -exec rmdir {} + 2>/dev/null
         done
+        # with the cgroup2 mount gone, crun's v2 directories are plain
+        # tmpfs ones (files in them): not cgroups, rmdir cannot remove them
+        if [ -d "/sys/fs/cgroup/unified/$name" ] && ! mountpoint -q /sys/fs/cgroup/unified; then
+                rm -rf "/sys/fs/cgroup/unified/${name:?}"
+        fi
         for s in /run/containerd/s/*; do
                 [ -e "$s" ] || continue
                 grep -qxF "$(basename "$s")" <<<"$shims_before" || rm -f "$s"

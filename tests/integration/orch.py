@@ -172,8 +172,26 @@ def cgroup_children(parent):
     return left
 
 
+def remove_hidden_unified(*rels):
+    """crun runs here in a private mount namespace without the hybrid
+    host's (empty) cgroup2 mount, and makes its v2 directories in the plain
+    tmpfs directory under that mount, which the host's namespace cannot
+    see: remove REL (relative to /sys/fs/cgroup/unified) there, likewise
+    out of sight."""
+    unified = os.path.join(CGROUP_ROOT, "unified")
+    paths = [os.path.join(unified, r.strip("/")) for r in rels
+             if r.strip("/") and ".." not in r.split("/")]
+    if not paths or not os.path.ismount(unified):
+        return
+    subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                    'umount "$0" && rm -rf -- "$@"', unified] + paths,
+                   stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+
+
 def remove_cgroup_tree(parent):
-    """rmdir PARENT and everything under it, on every hierarchy (ours only)."""
+    """rmdir PARENT and everything under it, on every hierarchy (ours only),
+    and under the hidden cgroup2 directory crun may have used."""
+    remove_hidden_unified(parent)
     for hier in os.listdir(CGROUP_ROOT):
         top = os.path.join(CGROUP_ROOT, hier, parent.strip("/"))
         if not os.path.isdir(top):

@@ -27,7 +27,7 @@ import pytest
 
 from conftest import GKRUN, kill_leftover
 from differential_allowlist import ALLOW
-from orch import CRUN, IMAGE, RUNC, ULIMITS, remove_cgroup_tree, run
+from orch import CRUN, IMAGE, RUNC, ULIMITS, remove_cgroup_tree, remove_hidden_unified, run
 
 # The fixtures of the orchestrator tests, reused: one private podman and one
 # private containerd for the session, each with the gk-probe image.
@@ -127,6 +127,8 @@ class Lab:
         for rt, cid in self.ids:
             kill_leftover(rt.root, cid)
         remove_cgroup_tree(self.cgroup_parent)
+        # the runs in each runtime's default cgroup (crun's: hidden)
+        remove_hidden_unified(*[cid for _, cid in self.ids])
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
