@@ -306,3 +306,91 @@ def test_annotations_match_umoci(store, image):
     theirs = {k: v for k, v in theirs.items() if v}
     assert {k: ours.get(k) for k in theirs} == theirs
     assert ours["com.example.tier"] == "web"
+
+
+# ---- imports and exports ----
+
+def test_skopeo_oci_archive_imports_by_its_tag(store, image):
+    layout = image.oci_layout(os.path.join(store.work, "src"), "x")
+    archive = os.path.join(store.work, "x.tar")
+    subprocess.run(["skopeo", "copy", "oci:%s:x" % layout, "oci-archive:%s:v1" % archive],
+                   check=True, capture_output=True)
+    p = store.gkimg("import", archive)
+    assert p.stdout == "Loaded image: localhost/x:v1\n"
+    path = store.bundle(ref="localhost/x:v1")
+    assert store.config(path)["annotations"]["org.gk.image.id"] == image.id
+
+
+def several_images_layout(path, images):
+    """An OCI layout holding IMAGES ({tag: Image}), like skopeo's after
+    several copies into one oci:DIR."""
+    index = None
+    for tag, img in images.items():
+        img.oci_layout(path, tag)
+        with open(os.path.join(path, "index.json")) as fh:
+            entry = json.load(fh)
+        if index is None:
+            index = entry
+        else:
+            index["manifests"] += entry["manifests"]
+    with open(os.path.join(path, "index.json"), "w") as fh:
+        json.dump(index, fh)
+    return path
+
+
+def test_layout_with_several_images_whole_or_by_tag(store):
+    one = Image([[f("one", b"1")]], config={"Cmd": ["/one"]})
+    two = Image([[f("two", b"2")]], config={"Cmd": ["/two"]})
+    layout = several_images_layout(os.path.join(store.work, "multi"), {"a": one, "b": two})
+    p = store.gkimg("import", layout)
+    assert p.stdout.splitlines() == ["Loaded image: localhost/multi:a",
+                                     "Loaded image: localhost/multi:b"]
+    p = store.gkimg("import", layout + ":b", "gktest/picked:1")
+    assert p.stdout == "Loaded image: gktest/picked:1\n"
+    assert store.config(store.bundle(ref="gktest/picked:1"))["process"]["args"] == ["/two"]
+    p = store.gkimg("import", layout + ":nosuch", check=False)
+    assert p.returncode != 0 and "`%s` has no image tagged `nosuch`" % layout in p.stderr
+    p = store.gkimg("import", layout, "gktest/one:1", check=False)
+    assert p.returncode != 0 and "holds 2 images: REF can name only one" in p.stderr
+
+
+def private_podman(work):
+    """podman with storage, state and config under WORK only (never /etc
+    or the user's files)."""
+    d = os.path.join(work, "podman")
+    os.makedirs(os.path.join(d, "tmp"))
+    with open(os.path.join(d, "storage.conf"), "w") as fh:
+        fh.write('[storage]\ndriver = "vfs"\ngraphroot = "%s/root"\nrunroot = "%s/run"\n'
+                 % (d, d))
+    with open(os.path.join(d, "containers.conf"), "w") as fh:
+        fh.write('[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
+                 'tmp_dir = "%s/tmp"\n' % d)
+    env = dict(os.environ, CONTAINERS_STORAGE_CONF=os.path.join(d, "storage.conf"),
+               CONTAINERS_CONF=os.path.join(d, "containers.conf"))
+    env.pop("NOTIFY_SOCKET", None)
+    base = ["podman", "--root", d + "/root", "--runroot", d + "/run", "--storage-driver", "vfs"]
+    return lambda *args: subprocess.run(base + list(args), env=env, capture_output=True,
+                                        text=True, timeout=120)
+
+
+def test_export_docker_archive_loads_in_podman_and_back(store, image):
+    if not shutil.which("podman"):
+        pytest.skip("podman is not installed")
+    out = os.path.join(store.work, "saved.tar")
+    store.gkimg("export", "--format", "docker-archive", REF, out)
+    podman = private_podman(store.work)
+    p = podman("load", "-i", out)
+    assert p.returncode == 0, p.stderr
+    assert "Loaded image: docker.io/gktest/bb:1" in p.stdout
+    p = podman("image", "inspect", "docker.io/gktest/bb:1")
+    assert p.returncode == 0, p.stderr
+    info = json.loads(p.stdout)[0]
+    assert "sha256:" + info["Id"] == image.id
+    assert info["RootFS"]["Layers"] == image.diff_ids
+    # and gkimg reads it back as it reads docker save's
+    fresh = Store(os.path.join(store.work, "fresh"))
+    os.makedirs(fresh.work)
+    p = fresh.gkimg("import", out)
+    assert p.stdout == "Loaded image: docker.io/gktest/bb:1\n"
+    p = store.gkimg("export", "--format", "tarball", REF, out, check=False)
+    assert "--format `tarball`: expected oci-archive or docker-archive" in p.stderr
