@@ -318,9 +318,12 @@ static int cmp_mounts(const void *a, const void *b)
 
 static int append_mounts(gk_spec *s, gk_mount *add, size_t n)
 {
-        gk_mount *nv = realloc(s->mounts, (s->n_mounts + n + 1) * sizeof(gk_mount));
+        gk_mount *nv;
         size_t k = 0;
 
+        if (n == 0)
+                return 0;
+        nv = realloc(s->mounts, (s->n_mounts + n + 1) * sizeof(gk_mount));
         if (!nv)
                 return -ENOMEM;
         s->mounts = nv;
