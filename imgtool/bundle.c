@@ -241,6 +241,9 @@ static int fill_bundle(int bfd, const char *abs, const gk_bundle_image *img,
                        const gk_bundle_opts *o, const int *fds, gk_error **err)
 {
         _cleanup_free_ char *record = NULL, *overlay = NULL, *config = NULL;
+        _cleanup_(gk_json_freep) yajl_val root = NULL;
+        _cleanup_strv_ char **volumes = NULL;
+        gk_bundle_build b = { .img = img, .o = o, .fds = fds, .nfds = img->n_layers, .abs = abs };
 
         if (bundle_record(abs, img, o->copy, &record, err) < 0 ||
             write_in(bfd, abs, GK_BUNDLE_MARKER, record, 0644, false, err) < 0)
@@ -254,7 +257,13 @@ static int fill_bundle(int bfd, const char *abs, const gk_bundle_image *img,
                 return -EIO;
         }
         GK_FAULT("bundle.after-rootfs");
-        if (gk_bundle_build_spec(img, o, fds, img->n_layers, overlay, &config, err) < 0)
+        if (gk_json_parse(img->config, img->config_len, "image config", &root, err) < 0 ||
+            gk_bundle_volume_paths(gk_json_get(root, "config"), o, &volumes, err) < 0 ||
+            gk_bundle_make_volumes(bfd, volumes, fds, img->n_layers, err) < 0)
+                return -EIO;
+        b.volumes = volumes;
+        b.overlay_json = overlay;
+        if (gk_bundle_build_spec(&b, &config, err) < 0)
                 return -EINVAL;
         /* Last, and durable: its presence is what makes the bundle
          * runnable. */
@@ -277,7 +286,7 @@ static int register_bundle(const char *root, const char *abs, const gk_bundle_im
 static void undo_bundle(const char *abs, int bfd, bool created)
 {
         static const char *const made[] = { "config.json", GK_BUNDLE_MARKER, "rootfs", "upper",
-                                            "work" };
+                                            "work", GK_BUNDLE_VOLUMES };
 
         if (created) {
                 gk_rm_rf_at(AT_FDCWD, abs, NULL);

@@ -7,6 +7,8 @@
  *                    inside the container, see gk/overlay.h), or a plain
  *                    copy of the image (--copy)
  *   upper/ work/     the overlay's writable layer (overlay mode)
+ *   volumes/N        an anonymous volume per path the image declares in
+ *                    Volumes, bound there (bundle_volumes.c)
  *   gk-bundle.json   what unbundle checks before removing anything
  * config.json is written last, so a bundle interrupted half-way is never
  * runnable.  The store keeps ROOT/bundles/<sha256 of DIR>.json naming the
@@ -35,6 +37,12 @@ typedef struct gk_bundle_opts {
         const char *workdir, *user, *hostname;
         bool tty;
         char **cmd;          /* after --: replaces the image's Cmd */
+        char **cap_add, **cap_drop; /* names with or without CAP_, or ALL */
+        const char *seccomp; /* NULL: the default profile; "unconfined"; a file */
+        bool no_new_privs;
+        bool read_only;      /* the rootfs */
+        char **tmpfs;        /* --tmpfs PATH[:OPTS] */
+        char **binds;        /* -v HOST:CTR[:OPTS] */
 } gk_bundle_opts;
 
 typedef struct gk_bundle_image {

@@ -197,6 +197,23 @@ static void set_resources(gk_resources *r, const gk_bundle_opts *o)
         }
 }
 
+/* Sets KEY, replacing a value it had. */
+int gk_spec_set_annotation(gk_spec *s, const char *key, const char *value)
+{
+        for (size_t i = 0; i < s->n_annotations; i++) {
+                if (!strcmp(s->annotations[i].key, key)) {
+                        char *v = strdup(value);
+
+                        if (!v)
+                                return -ENOMEM;
+                        free(s->annotations[i].value);
+                        s->annotations[i].value = v;
+                        return 0;
+                }
+        }
+        return gk_spec_add_annotation(s, key, value);
+}
+
 int gk_spec_add_annotation(gk_spec *s, const char *key, const char *value)
 {
         gk_kv *na = realloc(s->annotations, (s->n_annotations + 1) * sizeof(gk_kv));
@@ -240,47 +257,128 @@ static int set_network(gk_spec *s, const gk_bundle_opts *o, gk_error **err)
         return 0;
 }
 
-/* Image annotations the OCI image spec defines for bundles, and gk's. */
-static int set_annotations(gk_spec *s, const gk_bundle_image *img, yajl_val cfg,
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* "80/tcp,53/udp": the ExposedPorts keys, sorted (as umoci writes them). */
+static int exposed_ports(yajl_val cfg, char **out)
+{
+        yajl_val ports = gk_json_get(cfg, "ExposedPorts");
+        _cleanup_free_ const char **keys = NULL;
+        size_t n = ports && YAJL_IS_OBJECT(ports) ? ports->u.object.len : 0, len = 1, off = 0;
+
+        *out = NULL;
+        if (!n)
+                return 0;
+        keys = calloc(n, sizeof(char *));
+        if (!keys)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                keys[i] = ports->u.object.keys[i];
+                len += strlen(keys[i]) + 1;
+        }
+        qsort(keys, n, sizeof(char *), cmp_str);
+        *out = malloc(len);
+        if (!*out)
+                return -ENOMEM;
+        (*out)[0] = '\0';
+        for (size_t i = 0; i < n; i++)
+                off += (size_t) snprintf(*out + off, len - off, "%s%s", i ? "," : "", keys[i]);
+        return 0;
+}
+
+/* The image config's Labels, then what the OCI image spec's conversion
+ * rules make annotations of (they win over a label of the same name),
+ * then gk's. */
+static int image_annotations(gk_spec *s, yajl_val root, yajl_val cfg)
+{
+        static const char *const top[][2] = {
+                { "os", "org.opencontainers.image.os" },
+                { "architecture", "org.opencontainers.image.architecture" },
+                { "variant", "org.opencontainers.image.variant" },
+                { "os.version", "org.opencontainers.image.os.version" },
+                { "author", "org.opencontainers.image.author" },
+                { "created", "org.opencontainers.image.created" },
+        };
+        yajl_val labels = gk_json_get(cfg, "Labels");
+        _cleanup_free_ char *ports = NULL;
+
+        for (size_t i = 0; labels && YAJL_IS_OBJECT(labels) && i < labels->u.object.len; i++) {
+                const char *v = YAJL_GET_STRING(labels->u.object.values[i]);
+
+                if (v && gk_spec_set_annotation(s, labels->u.object.keys[i], v) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(top); i++) {
+                const char *v = gk_json_get_str(root, top[i][0]);
+
+                if (v && gk_spec_set_annotation(s, top[i][1], v) < 0)
+                        return -ENOMEM;
+        }
+        if (exposed_ports(cfg, &ports) < 0 ||
+            (ports && gk_spec_set_annotation(s, "org.opencontainers.image.exposedPorts", ports) < 0))
+                return -ENOMEM;
+        return 0;
+}
+
+static int set_annotations(gk_spec *s, const gk_bundle_image *img, yajl_val root, yajl_val cfg,
                            const char *overlay_json, gk_error **err)
 {
         const char *stop = gk_json_get_str(cfg, "StopSignal");
 
-        if (gk_spec_add_annotation(s, "org.opencontainers.image.ref.name", img->ref) < 0 ||
-            (img->id && gk_spec_add_annotation(s, "org.gk.image.id", img->id) < 0) ||
-            (stop && gk_spec_add_annotation(s, "org.opencontainers.image.stopSignal", stop) < 0) ||
-            (overlay_json && gk_spec_add_annotation(s, GK_OVERLAY_ANNOTATION, overlay_json) < 0))
+        if (image_annotations(s, root, cfg) < 0 ||
+            gk_spec_set_annotation(s, "org.opencontainers.image.ref.name", img->ref) < 0 ||
+            (img->id && gk_spec_set_annotation(s, "org.gk.image.id", img->id) < 0) ||
+            (stop && gk_spec_set_annotation(s, "org.opencontainers.image.stopSignal", stop) < 0) ||
+            (overlay_json && gk_spec_set_annotation(s, GK_OVERLAY_ANNOTATION, overlay_json) < 0))
                 return gk_error_make(err, ENOMEM, "annotations");
         return 0;
 }
 
-int gk_bundle_build_spec(const gk_bundle_image *img, const gk_bundle_opts *o, const int *fds,
-                         size_t nfds, const char *overlay_json, char **out, gk_error **err)
+static int set_hostname(gk_spec *s, const gk_bundle_opts *o, gk_error **err)
+{
+        if (!o->hostname)
+                return 0;
+        free(s->hostname);
+        s->hostname = strdup(o->hostname);
+        return s->hostname ? 0 : gk_error_make(err, ENOMEM, "hostname");
+}
+
+/* The spec's version is written last, once every field is known. */
+static int set_version(gk_spec *s, gk_error **err)
+{
+        free(s->oci_version);
+        s->oci_version = strdup(gk_spec_min_version(s));
+        return s->oci_version ? 0 : gk_error_make(err, ENOMEM, "ociVersion");
+}
+
+int gk_bundle_build_spec(const gk_bundle_build *b, char **out, gk_error **err)
 {
         _cleanup_(gk_json_freep) yajl_val root = NULL;
         _cleanup_(gk_spec_freep) gk_spec *s = NULL;
         _cleanup_free_ char *home = NULL;
+        const gk_bundle_opts *o = b->o;
         yajl_val cfg;
         gk_process *p;
 
-        if (gk_json_parse(img->config, img->config_len, "image config", &root, err) < 0)
+        if (gk_json_parse(b->img->config, b->img->config_len, "image config", &root, err) < 0)
                 return -EINVAL;
         cfg = gk_json_get(root, "config");
         if (gk_spec_default(false, &s, err) < 0)
                 return gk_error_code(*err);
         p = s->process;
         p->terminal = o->tty;
-        if (set_args(p, cfg, o, err) < 0 || set_user(p, fds, nfds, cfg, o, &home, err) < 0 ||
+        if (set_args(p, cfg, o, err) < 0 || set_user(p, b->fds, b->nfds, cfg, o, &home, err) < 0 ||
             set_env(p, cfg, o, home, err) < 0 || set_cwd(p, cfg, o, err) < 0 ||
-            set_network(s, o, err) < 0 || set_annotations(s, img, cfg, overlay_json, err) < 0)
+            set_network(s, o, err) < 0 ||
+            set_annotations(s, b->img, root, cfg, b->overlay_json, err) < 0 ||
+            gk_bundle_set_security(s, o, err) < 0 ||
+            gk_bundle_set_mounts(s, o, b->volumes, b->abs, err) < 0 || set_hostname(s, o, err) < 0)
                 return -EINVAL;
         set_resources(&s->linux.resources, o);
-        s->root.readonly = false;
-        if (o->hostname) {
-                free(s->hostname);
-                s->hostname = strdup(o->hostname);
-                if (!s->hostname)
-                        return gk_error_make(err, ENOMEM, "hostname");
-        }
+        if (set_version(s, err) < 0)
+                return -ENOMEM;
         return gk_spec_emit(s, out, NULL, err);
 }

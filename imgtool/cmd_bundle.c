@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bundle.h"
+#include "bundle_internal.h"
 #include "commands.h"
 #include "gk/cleanup.h"
 #include "gk/opts.h"
@@ -65,7 +66,7 @@ static int parse_cpus(const char *s, uint64_t *millis, gk_error **err)
 typedef struct bundle_args {
         const char *mem, *cpus, *pids;
         bool allow_devices;
-        char **ports, **env;
+        char **ports, **env, **security_opts;
 } bundle_args;
 
 static int check_args(const bundle_args *a, gk_bundle_opts *o, gk_error **err)
@@ -90,12 +91,18 @@ static int check_args(const bundle_args *a, gk_bundle_opts *o, gk_error **err)
                         return gk_error_wrap(err, "bundle");
         o->ports = a->ports;
         o->env = a->env;
+        for (char **p = a->security_opts; p && *p; p++)
+                if (gk_bundle_security_opt(*p, o, err) < 0)
+                        return gk_error_wrap(err, "bundle");
+        if (gk_bundle_check_mounts(o, err) < 0)
+                return gk_error_wrap(err, "bundle");
         return 0;
 }
 
 int cmd_bundle(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
-        _cleanup_strv_ char **ports = NULL, **env = NULL;
+        _cleanup_strv_ char **ports = NULL, **env = NULL, **cap_add = NULL, **cap_drop = NULL,
+                            **sec = NULL, **tmpfs = NULL, **binds = NULL;
         _cleanup_(gk_image_freep) gk_image *img = NULL;
         _cleanup_(gk_store_freep) gk_store *s = NULL;
         gk_bundle_opts o = { 0 };
@@ -114,6 +121,12 @@ int cmd_bundle(int argc, char **argv, const gk_img_global *g, gk_error **err)
                 { "hostname", 0, GK_OPT_STRING, &o.hostname },
                 { "tty", 't', GK_OPT_BOOL, &o.tty },
                 { "allow-devices", 0, GK_OPT_BOOL, &a.allow_devices },
+                { "cap-add", 0, GK_OPT_STRV, &cap_add },
+                { "cap-drop", 0, GK_OPT_STRV, &cap_drop },
+                { "security-opt", 0, GK_OPT_STRV, &sec },
+                { "read-only", 0, GK_OPT_BOOL, &o.read_only },
+                { "tmpfs", 0, GK_OPT_STRV, &tmpfs },
+                { "volume", 'v', GK_OPT_STRV, &binds },
                 { 0 },
         };
         int first;
@@ -124,6 +137,11 @@ int cmd_bundle(int argc, char **argv, const gk_img_global *g, gk_error **err)
                 return gk_error_make(err, 0, "usage: gkimg bundle [FLAGS] REF DIR [-- CMD [ARG...]]");
         a.ports = ports;
         a.env = env;
+        a.security_opts = sec;
+        o.cap_add = cap_add;
+        o.cap_drop = cap_drop;
+        o.tmpfs = tmpfs;
+        o.binds = binds;
         if (check_args(&a, &o, err) < 0)
                 return -EINVAL;
         if (argc - first > 2)

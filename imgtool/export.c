@@ -15,6 +15,7 @@
 
 #include "dl.h"
 #include "export.h"
+#include "export_internal.h"
 #include "gk/cleanup.h"
 #include "gk/json.h"
 #include "gk/util.h"
@@ -39,8 +40,8 @@ static int add_header(struct archive *a, const char *name, mode_t type, int64_t 
         return 0;
 }
 
-static int add_mem(struct archive *a, const char *name, const char *data, size_t len,
-                   gk_error **err)
+int gk_export_add_mem(struct archive *a, const char *name, const char *data, size_t len,
+                      gk_error **err)
 {
         if (add_header(a, name, AE_IFREG, (int64_t) len, err) < 0)
                 return -EIO;
@@ -49,24 +50,31 @@ static int add_mem(struct archive *a, const char *name, const char *data, size_t
         return 0;
 }
 
+int gk_export_add_fd(struct archive *a, const char *name, int fd, int64_t size,
+                     gk_error **err)
+{
+        char buf[1 << 16];
+        ssize_t n;
+
+        if (add_header(a, name, AE_IFREG, size, err) < 0)
+                return -EIO;
+        while ((n = gk_read_all(fd, buf, sizeof(buf))) > 0)
+                if (archive_write_data(a, buf, (size_t) n) != n)
+                        return gk_error_make(err, 0, "export: %s", archive_error_string(a));
+        return n < 0 ? gk_error_errno(err, "export: read `%s`", name) : 0;
+}
+
 static int add_blob(struct archive *a, gk_store *s, const char *digest, gk_error **err)
 {
         _cleanup_close_ int fd = gk_store_open_blob(s, digest, err);
         _cleanup_free_ char *name = NULL;
-        char buf[1 << 16];
         struct stat st;
-        ssize_t n;
 
         if (fd < 0 || fstat(fd, &st) < 0)
                 return gk_error_wrap(err, "export");
         if (asprintf(&name, "blobs/sha256/%s", digest + 7) < 0)
                 return gk_error_make(err, ENOMEM, "export");
-        if (add_header(a, name, AE_IFREG, st.st_size, err) < 0)
-                return -EIO;
-        while ((n = gk_read_all(fd, buf, sizeof(buf))) > 0)
-                if (archive_write_data(a, buf, (size_t) n) != n)
-                        return gk_error_make(err, 0, "export: %s", archive_error_string(a));
-        return n < 0 ? gk_error_errno(err, "export: read blob %s", digest) : 0;
+        return gk_export_add_fd(a, name, fd, st.st_size, err);
 }
 
 /* The tag of a reference ("x/y:1.0" -> "1.0"), "latest" when it has none. */
@@ -112,8 +120,8 @@ static int write_all_entries(struct archive *a, gk_store *s, const gk_image *img
         size_t len;
 
         if (index_json(img, &index, &len, err) < 0 ||
-            add_mem(a, "oci-layout", layout, strlen(layout), err) < 0 ||
-            add_mem(a, "index.json", index, len, err) < 0 ||
+            gk_export_add_mem(a, "oci-layout", layout, strlen(layout), err) < 0 ||
+            gk_export_add_mem(a, "index.json", index, len, err) < 0 ||
             add_header(a, "blobs", AE_IFDIR, 0, err) < 0 ||
             add_header(a, "blobs/sha256", AE_IFDIR, 0, err) < 0 ||
             add_blob(a, s, img->si->manifest_digest, err) < 0 ||

@@ -1,4 +1,5 @@
-/* Writing an image of the store as an oci-archive (tar of an OCI layout). */
+/* Writing an image of the store as an oci-archive (tar of an OCI layout)
+ * or a docker-archive. */
 #ifndef GK_IMGTOOL_EXPORT_H
 #define GK_IMGTOOL_EXPORT_H
 
@@ -9,5 +10,10 @@
 /* Writes IMG (named img->ref) to FILE through a temporary file + rename. */
 int gk_export_oci_archive(gk_store *s, const gk_image *img, const char *file,
                           gk_error **err);
+
+/* Writes IMG as a docker-archive (what `docker save` wrote before Docker
+ * 25; `docker load` and `podman load` read it), layers uncompressed. */
+int gk_export_docker_archive(gk_store *s, const gk_image *img, const char *file,
+                             gk_error **err);
 
 #endif

@@ -53,7 +53,7 @@ void gk_process_freep(gk_process **p)
         *p = NULL;
 }
 
-static void mount_free(gk_mount *m)
+void gk_mount_clear(gk_mount *m)
 {
         free(m->destination);
         free(m->type);
@@ -62,6 +62,7 @@ static void mount_free(gk_mount *m)
         free(m->data);
         spec_free_idmaps(m->uid_mappings);
         spec_free_idmaps(m->gid_mappings);
+        *m = (gk_mount){ 0 };
 }
 
 static void hook_list_free(gk_hook_list *l)
@@ -106,7 +107,7 @@ void gk_resources_clear(gk_resources *r)
         *r = (gk_resources){ 0 };
 }
 
-static void seccomp_free(gk_seccomp *s)
+void gk_seccomp_clear(gk_seccomp *s)
 {
         gk_strvfree(s->architectures);
         gk_strvfree(s->flags);
@@ -117,6 +118,7 @@ static void seccomp_free(gk_seccomp *s)
                 free(s->syscalls[i].args);
         }
         free(s->syscalls);
+        *s = (gk_seccomp){ 0 };
 }
 
 void spec_free_linux(gk_linux *l)
@@ -131,7 +133,7 @@ void spec_free_linux(gk_linux *l)
         free(l->cgroups_path);
         gk_resources_clear(&l->resources);
         free(l->rootfs_propagation);
-        seccomp_free(&l->seccomp);
+        gk_seccomp_clear(&l->seccomp);
         spec_kv_free(l->sysctl, l->n_sysctl);
         gk_strvfree(l->masked_paths);
         gk_strvfree(l->readonly_paths);
@@ -152,7 +154,7 @@ void gk_spec_free(gk_spec *s)
         free(s->hostname);
         free(s->domainname);
         for (size_t i = 0; s->mounts && i < s->n_mounts; i++)
-                mount_free(&s->mounts[i]);
+                gk_mount_clear(&s->mounts[i]);
         free(s->mounts);
         lists[0] = &s->hooks.prestart;
         lists[1] = &s->hooks.create_runtime;

@@ -377,6 +377,26 @@ static int parse_seccomp(sp_ctx *c, yajl_val lv, gk_seccomp *s)
         return 0;
 }
 
+int gk_seccomp_parse(const char *text, size_t len, const char *what, gk_seccomp *out,
+                     gk_error **err)
+{
+        _cleanup_(gk_json_freep) yajl_val v = NULL;
+        sp_ctx c;
+        int r;
+
+        *out = (gk_seccomp){ 0 };
+        if (gk_json_parse(text, len, what, &v, err) < 0)
+                return gk_error_code(*err);
+        sp_init(&c, what, err);
+        if (!YAJL_IS_OBJECT(v))
+                return sp_fail(&c, "must be an object");
+        out->present = true;
+        r = parse_seccomp_body(&c, v, out);
+        if (r < 0)
+                gk_seccomp_clear(out);
+        return r;
+}
+
 static int parse_personality(sp_ctx *c, yajl_val lv, gk_personality *p)
 {
         yajl_val v;

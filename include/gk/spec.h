@@ -385,6 +385,23 @@ int gk_spec_default(bool rootless, gk_spec **out, gk_error **err);
 /* Writes the spec as pretty-printed JSON; *out is malloc'd, NUL-terminated. */
 int gk_spec_emit(const gk_spec *spec, char **out, size_t *len, gk_error **err);
 
+/* The oldest runtime-spec version ("1.0.0", "1.0.2", "1.1.0", "1.2.0")
+ * whose fields cover SPEC: what a writer puts in ociVersion so that every
+ * runtime able to run the bundle accepts it. */
+const char *gk_spec_min_version(const gk_spec *spec);
+
+/* The default seccomp profile of gkimg bundles (Docker's and podman's
+ * allowlist, bundle-spec/seccomp.md) for a container whose bounding set
+ * is CAPS.  *sc must be empty; on failure (-ENOMEM) what was filled is
+ * freed with gk_seccomp_clear (or with the spec holding it). */
+int gk_seccomp_default(gk_seccomp *sc, const gk_capset *caps);
+
+/* Parses a linux.seccomp object alone (a profile file); `what` names the
+ * source in messages.  *out is filled; free with gk_seccomp_clear. */
+int gk_seccomp_parse(const char *text, size_t len, const char *what, gk_seccomp *out,
+                     gk_error **err);
+void gk_seccomp_clear(gk_seccomp *sc);
+
 /* "CAP_CHOWN" -> 0 ...; -1 when unknown.  And back (NULL when unknown). */
 int gk_cap_from_name(const char *name);
 const char *gk_cap_name(int cap);
@@ -400,6 +417,8 @@ const char *gk_seccomp_op_name(int op);
 int gk_rlimit_from_name(const char *name);
 
 void gk_spec_free(gk_spec *spec);
+/* Frees what a mount holds and zeroes it. */
+void gk_mount_clear(gk_mount *m);
 void gk_spec_freep(gk_spec **spec);
 void gk_process_free(gk_process *p);
 void gk_process_freep(gk_process **p);

@@ -1,4 +1,4 @@
-/* fuzz-sources: imgtool/bundle_spec.c imgtool/bundle_user.c imgtool/layerview.c imgtool/whiteout.c */
+/* fuzz-sources: imgtool/bundle_spec.c imgtool/bundle_security.c imgtool/bundle_mounts.c imgtool/bundle_user.c imgtool/layerview.c imgtool/whiteout.c */
 /* fuzz-libs: yajl */
 /* The image config (from a registry or an imported archive) turned into a
  * bundle's config.json by `gkimg bundle`, with the User resolved through
@@ -68,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t ncfg, npw, ngr;
         gk_bundle_image img = { .ref = "fuzz:latest" };
         gk_bundle_opts o = { .tty = size & 1 };
+        gk_bundle_build b = { .img = &img, .o = &o, .nfds = 1, .abs = "/fuzz-bundle" };
         gk_spec *spec = NULL;
         gk_error *err = NULL;
         char *out = NULL;
@@ -81,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         put("etc/group", gr, ngr);
         img.config = (const char *) cfg;
         img.config_len = ncfg;
-        if (gk_bundle_build_spec(&img, &o, &layer_fd, 1, NULL, &out, &err) < 0) {
+        b.fds = &layer_fd;
+        if (gk_bundle_build_spec(&b, &out, &err) < 0) {
                 if (!err || !err->msg || out)
                         abort();
                 gk_error_free(err);

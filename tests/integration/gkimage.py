@@ -83,7 +83,7 @@ class Image:
     """An image built from layer descriptions; write it out with
     oci_layout(), oci_archive() or docker_archive()."""
 
-    def __init__(self, layers, config=None, compression="gzip"):
+    def __init__(self, layers, config=None, compression="gzip", top=None):
         self.raw = [layer_tar(entries) for entries in layers]
         comps = compression if isinstance(compression, list) else [compression] * len(layers)
         self.blobs = {}
@@ -99,6 +99,7 @@ class Image:
             "rootfs": {"type": "layers", "diff_ids": [l[3] for l in self.layers]},
             "history": [{"created_by": "gkimage.py"} for _ in self.layers],
         }
+        cfg.update(top or {})  # more top-level fields: author, variant...
         self.config = json.dumps(cfg, sort_keys=True).encode()
         self.blobs[sha(self.config)] = self.config
         manifest = {

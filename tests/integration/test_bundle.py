@@ -281,6 +281,11 @@ def test_import_errors(store):
     assert p.returncode != 0 and "is neither a docker-archive" in p.stderr
     img = Image([ETC])
     layout = img.oci_layout(os.path.join(store.work, "l"), "latest")
+    with open(os.path.join(layout, "index.json")) as fh:
+        index = json.load(fh)
+    del index["manifests"][0]["annotations"]
+    with open(os.path.join(layout, "index.json"), "w") as fh:
+        json.dump(index, fh)
     p = gkimg(store.root, "import", layout, check=False)
     assert "index.json names no image (give REF)" in p.stderr
     os.unlink(os.path.join(layout, "blobs", "sha256", img.layers[0][0][7:]))

@@ -104,3 +104,28 @@ def test_debian_container_runs(debian, gk):
                               "no motd"], p.stdout
     finally:
         gkimg(root, "unbundle", bundle)
+
+
+@needs_gkrun
+def test_debian_root_runs_apt_chown_su_setpriv(debian, gk):
+    """Root in a bundle has Docker's and podman's default capabilities:
+    apt drops to _apt (setgroups, setresuid), chown, su and setpriv work
+    (with the three capabilities of `runc spec` all of them fail)."""
+    ref, root, work = debian
+    bundle = os.path.join(work, "apt-bundle")
+    script = "; ".join([
+        "mkdir -p /srv/repo && : > /srv/repo/Packages",
+        "rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*",
+        "echo 'deb [trusted=yes] file:/srv/repo ./' > /etc/apt/sources.list.d/local.list",
+        "apt-get update -q > /tmp/apt.log 2>&1 && ! grep '^[WE]:' /tmp/apt.log && echo apt ok",
+        "chown nobody /srv/repo && stat -c %U /srv/repo",
+        "su nobody -s /bin/sh -c 'id -un'",
+        "setpriv --reuid=65534 --regid=65534 --clear-groups id -u"])
+    gkimg(root, "bundle", ref, bundle, "--", "/bin/sh", "-c", script)
+    try:
+        p = gk.gkrun("run", "--bundle", bundle, gk.new_id())
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.split("\n")[:4] == ["apt ok", "nobody", "nobody", "65534"], \
+            p.stdout + p.stderr
+    finally:
+        gkimg(root, "unbundle", bundle)

@@ -336,6 +336,42 @@ static void test_absent_is_a_no_op(void **state)
         assert_null(err);
 }
 
+/* The bundles' default profile (lib/seccomp_default.c) builds for no
+ * capabilities and for all of them: no syscall has two unconditional
+ * rules (libseccomp refuses those), and the spec needs runtime-spec 1.1.0
+ * for its errnoRet values. */
+static void test_default_profile_builds(void **state)
+{
+        int last = gk_cap_last();
+        int all[64];
+        gk_capset sets[2] = { { NULL, 0 }, { all, (size_t) last + 1 } };
+
+        for (int c = 0; c <= last; c++)
+                all[c] = c;
+        for (size_t k = 0; k < 2; k++) {
+                gk_spec spec = { 0 };
+                scmp_filter_ctx ctx = NULL;
+                gk_error *err = NULL;
+
+                assert_int_equal(gk_seccomp_default(&spec.linux.seccomp, &sets[k]), 0);
+                for (size_t i = 0; i < spec.linux.seccomp.n_syscalls; i++)
+                        for (size_t j = 0; j < i; j++)
+                                for (size_t a = 0; a < spec.linux.seccomp.syscalls[i].n_names; a++)
+                                        for (size_t b = 0; b < spec.linux.seccomp.syscalls[j].n_names; b++)
+                                                if (!spec.linux.seccomp.syscalls[i].n_args &&
+                                                    !spec.linux.seccomp.syscalls[j].n_args &&
+                                                    !strcmp(spec.linux.seccomp.syscalls[i].names[a],
+                                                            spec.linux.seccomp.syscalls[j].names[b]))
+                                                        fail_msg("`%s` twice",
+                                                                 spec.linux.seccomp.syscalls[i].names[a]);
+                if (gk_seccomp_build(&spec.linux.seccomp, &ctx, &err) < 0)
+                        fail_msg("build: %s", err->msg);
+                seccomp_release(ctx);
+                assert_string_equal(gk_spec_min_version(&spec), "1.1.0");
+                gk_seccomp_clear(&spec.linux.seccomp);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -351,6 +387,7 @@ int main(void)
                 cmocka_unit_test(test_unsupported_and_unknown_flags),
                 cmocka_unit_test(test_unknown_names_and_default_repeats_skipped),
                 cmocka_unit_test(test_absent_is_a_no_op),
+                cmocka_unit_test(test_default_profile_builds),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

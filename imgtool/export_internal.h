@@ -1,0 +1,18 @@
+/* Shared by the oci-archive (export.c) and docker-archive
+ * (export_docker.c) writers. */
+#ifndef GK_IMGTOOL_EXPORT_INTERNAL_H
+#define GK_IMGTOOL_EXPORT_INTERNAL_H
+
+#include <archive.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gk/error.h"
+
+/* A regular member NAME holding DATA, or SIZE bytes read from FD. */
+int gk_export_add_mem(struct archive *a, const char *name, const char *data, size_t len,
+                      gk_error **err);
+int gk_export_add_fd(struct archive *a, const char *name, int fd, int64_t size,
+                     gk_error **err);
+
+#endif
