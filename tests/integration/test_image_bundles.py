@@ -17,6 +17,7 @@ import pytest
 
 from conftest import GKIMG, GKRUN, PROBE, REPO
 from gkimage import Image, dir_tar
+from orch import remove_hidden_unified
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="runs real containers: needs root")
 
@@ -68,6 +69,8 @@ class Runtimes:
     def cleanup(self):
         for cid in self.ids:
             subprocess.run(self.cmd("delete", "--force", cid), capture_output=True, timeout=30)
+        if self.name == "crun":  # its v2 directories, under the hidden mount
+            remove_hidden_unified(*self.ids)
 
 
 class Store:
