@@ -90,6 +90,11 @@ def test_containers_share_the_pods_namespaces(kubelet):
     pod = kubelet.run_pod("shared")
     a = pod.run("a", ["sh", "-c", "nc -l -p 7777 > /tmp/got; sleep 1000"])
     b = pod.run("b", ["sleep", "1000"])
+    # The handler's runtime runs them, and the other handler's does not.
+    other = {"gkrun": "runc", "runc": "gkrun"}[kubelet.handler]
+    assert {pod.id, a, b} <= runtime_ids(kubelet.handler, kubelet.runtime_root)
+    assert not {pod.id, a, b} & runtime_ids(other, kubelet.runtime_root.replace(
+        "/%s/" % kubelet.handler, "/%s/" % other))
     na, nb = container_ns(kubelet, a), container_ns(kubelet, b)
     # network, IPC and UTS are the pod's; pid and mount each container's own
     assert [na[k] == nb[k] for k in NS_KINDS] == [True, True, True, False, False], (na, nb)
@@ -107,6 +112,25 @@ def test_containers_share_the_pods_namespaces(kubelet):
                                   "sleep 0.1; done; exit 1")
     assert code == 0, err
     assert kubelet.exec(a, "cat", "/tmp/got")[1] == "over-lo\n"
+
+
+def test_shared_process_namespace(kubelet):
+    """shareProcessNamespace: the pod's pid namespace, the pause process its
+    pid 1, each container seeing the others' processes."""
+    pb = kubelet.pb
+    pod = kubelet.run_pod("pidns", pid=pb.POD)
+    a = pod.run("a", ["sleep", "1001"])
+    b = pod.run("b", ["sleep", "1002"])
+    assert container_ns(kubelet, a)["pid"] == container_ns(kubelet, b)["pid"]
+    assert kubelet.exec(b, "cat", "/proc/1/cmdline")[1] == "/pause\0"
+    ps = kubelet.exec(b, "ps", "-o", "args")[1]
+    assert "sleep 1001" in ps and "sleep 1002" in ps, ps
+    # An orphan in the pod is reaped by pause, not left a zombie.
+    kubelet.exec(a, "sh", "-c", "sleep 0.2 & exit 0")
+    time.sleep(0.5)
+    code, out, err = kubelet.exec(b, "ps", "-o", "pid,stat,args")
+    assert code == 0 and "sleep 1001" in out, err
+    assert not [l for l in out.splitlines() if l.split()[1].startswith("Z")], out
 
 
 def test_exec_sync_exit_codes_and_output(kubelet):
@@ -180,6 +204,40 @@ def test_memory_limit_oom_killed(kubelet):
     assert (st.exit_code, st.reason) == (0, "Completed")
 
 
+def host_cgroup_value(pid, v1_ctrl, v1_file, v2_file):
+    """A cgroup file of PID's, from the host: v1's where the controller has
+    a hierarchy, else the unified one's."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        paths = {}
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            for c in ctrls.split(","):
+                paths[c] = path
+    if v1_ctrl in paths and os.path.isdir("/sys/fs/cgroup/" + v1_ctrl):
+        name = "/sys/fs/cgroup/%s%s/%s" % (v1_ctrl, paths[v1_ctrl], v1_file)
+    else:
+        name = "/sys/fs/cgroup%s/%s" % (paths[""], v2_file)
+    with open(name) as f:
+        return f.read().strip()
+
+
+def test_update_container_resources(kubelet):
+    pb = kubelet.pb
+    pod = kubelet.run_pod("update")
+    cid = pod.run("c", ["sleep", "1000"], resources=pb.LinuxContainerResources(
+        memory_limit_in_bytes=64 << 20, cpu_period=100000, cpu_quota=50000))
+    pid = kubelet.container_pid(cid)
+    memory = ("memory", "memory.limit_in_bytes", "memory.max")
+    quota = ("cpu", "cpu.cfs_quota_us", "cpu.max")
+    assert host_cgroup_value(pid, *memory) == str(64 << 20)
+    assert host_cgroup_value(pid, *quota).split()[0] == "50000"
+    kubelet.cri.rt("UpdateContainerResources", container_id=cid, linux=pb.LinuxContainerResources(
+        memory_limit_in_bytes=48 << 20, cpu_period=100000, cpu_quota=25000))
+    assert host_cgroup_value(pid, *memory) == str(48 << 20)
+    assert host_cgroup_value(pid, *quota).split()[0] == "25000"
+    assert kubelet.exec(cid, "true")[0] == 0
+
+
 def test_working_dir_missing_from_image_is_made(kubelet):
     pod = kubelet.run_pod("workdir")
     cid = pod.run("c", ["sh", "-c", "pwd; sleep 1000"], working_dir="/no/such/dir")
@@ -233,6 +291,18 @@ def test_seccomp_runtime_default(kubelet):
     assert kubelet.exec(confined, "gk-probe", "syscall", "keyctl")[1] == "errno=EPERM\n"
     assert kubelet.exec(free, "gk-probe", "syscall", "keyctl")[1] != "errno=EPERM\n"
     assert proc_status(kubelet.container_pid(confined))["Seccomp"] == "2"
+
+
+def test_masked_and_readonly_paths(kubelet):
+    """What the kubelet asks to hide and to protect in /proc and /sys."""
+    pod = kubelet.run_pod("masked")
+    cid = pod.run("c", ["sleep", "1000"])
+    with open("/proc/timer_list") as f:
+        assert f.read(1)  # not empty on the host
+    assert kubelet.exec(cid, "sh", "-c", "wc -c < /proc/timer_list") == (0, "0\n", "")
+    assert kubelet.exec(cid, "ls", "/sys/firmware") == (0, "", "")
+    code, _, err = kubelet.exec(cid, "sh", "-c", "echo 1 > /proc/sys/vm/drop_caches")
+    assert code != 0 and "Read-only file system" in err, err
 
 
 def host_block_device():

@@ -12,6 +12,14 @@ from orch import mounts_matching, runtime_ids, wait_for
 from cri.node import BUSYBOX_IMAGE
 
 
+# What the kubelet masks and makes read-only in every container that is not
+# privileged (its securitycontext defaults, procMount "Default").
+MASKED_PATHS = ["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
+                "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                "/proc/sched_debug", "/proc/scsi", "/sys/firmware"]
+READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+
 class Pod:
     def __init__(self, kubelet, sid, config):
         self.kubelet = kubelet
@@ -31,11 +39,14 @@ class Pod:
         """CreateContainer of busybox running CMD; SECURITY: fields of its
         LinuxContainerSecurityContext."""
         pb = self.kubelet.pb
-        ns = security.pop("namespace_options", None) or pb.NamespaceOption(
-            network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD)
+        # The pod's namespace modes, as the kubelet passes them down.
+        ns = self.config.linux.security_context.namespace_options
         for key in ("run_as_user", "run_as_group"):
             if key in security:
                 security[key] = pb.Int64Value(value=security[key])
+        if not security.get("privileged"):
+            security.setdefault("masked_paths", MASKED_PATHS)
+            security.setdefault("readonly_paths", READONLY_PATHS)
         if "seccomp" in security:
             security["seccomp"] = pb.SecurityProfile(profile_type=security["seccomp"])
         config = pb.ContainerConfig(
@@ -68,7 +79,9 @@ class Kubelet:
         self.runtime_root = os.path.join(node.dir, "runtime-root", handler, "k8s.io")
         self.pods = []
 
-    def run_pod(self, name="pod", privileged=False):
+    def run_pod(self, name="pod", privileged=False, pid=None):
+        """RunPodSandbox as the kubelet asks for a pod; PID: the pod's pid
+        namespace mode (a pod's own, for shareProcessNamespace: pb.POD)."""
         pb = self.pb
         uid = uuid.uuid4().hex
         log_dir = os.path.join(self.node.dir, "pod-logs", uid)
@@ -82,8 +95,8 @@ class Kubelet:
             linux=pb.LinuxPodSandboxConfig(
                 cgroup_parent="/%s/pod%s" % (self.node.cgroup_parent, uid),
                 security_context=pb.LinuxSandboxSecurityContext(
-                    namespace_options=pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER,
-                                                         ipc=pb.POD),
+                    namespace_options=pb.NamespaceOption(
+                        network=pb.POD, pid=pb.CONTAINER if pid is None else pid, ipc=pb.POD),
                     privileged=privileged)))
         sid = self.cri.rt("RunPodSandbox", config=config,
                           runtime_handler=self.handler).pod_sandbox_id
