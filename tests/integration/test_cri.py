@@ -133,6 +133,31 @@ def test_shared_process_namespace(kubelet):
     assert not [l for l in out.splitlines() if l.split()[1].startswith("Z")], out
 
 
+def test_host_network_pod(kubelet):
+    """hostNetwork: no network namespace of the pod's, the node's (here,
+    containerd's own) instead; no CNI address."""
+    pb = kubelet.pb
+    pod = kubelet.run_pod("hostnet", network=pb.NODE)
+    cid = pod.run("c", ["sleep", "1000"])
+    node_net = os.readlink("/proc/%d/ns/net" % kubelet.node.proc.pid)
+    assert container_ns(kubelet, cid)["net"] == node_net
+    st = kubelet.cri.rt("PodSandboxStatus", pod_sandbox_id=pod.id).status
+    assert st.state == pb.SANDBOX_READY and st.network.ip == ""
+
+
+def test_pod_sysctls_and_env(kubelet):
+    """The pod's (namespaced) sysctls in each of its containers; a
+    container's env."""
+    pod = kubelet.run_pod("sysctls", sysctls={"net.ipv4.ip_unprivileged_port_start": "81",
+                                              "kernel.shm_rmid_forced": "1"})
+    cid = pod.run("c", ["sleep", "1000"], envs={"GK_ONE": "1", "GK_SPACES": "a b  c"})
+    out = kubelet.exec(cid, "cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start",
+                       "/proc/sys/kernel/shm_rmid_forced")[1]
+    assert out.split() == ["81", "1"], out
+    code, out, err = kubelet.exec(cid, "sh", "-c", 'echo "$GK_ONE|$GK_SPACES"')
+    assert (code, out) == (0, "1|a b  c\n"), err
+
+
 def test_exec_sync_exit_codes_and_output(kubelet):
     pod = kubelet.run_pod("exec")
     cid = pod.run("c", ["sleep", "1000"])

@@ -35,8 +35,14 @@ def _load(name, path):
     return mod
 
 
+_generated = []
+
+
 def generate(outdir):
-    """api.proto compiled into OUTDIR; returns (messages, stubs) modules."""
+    """api.proto compiled into OUTDIR; returns (messages, stubs) modules.
+    Once per process: protobuf keeps one descriptor per file name."""
+    if _generated:
+        return _generated[0]
     # protoc runs in a child: grpc_tools' main() would otherwise share our
     # process's protobuf descriptor pool with the modules we load.
     subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I",
@@ -44,6 +50,7 @@ def generate(outdir):
                     "--grpc_python_out", outdir, API_PROTO], check=True)
     pb = _load("api_pb2", os.path.join(outdir, "api_pb2.py"))
     rpc = _load("api_pb2_grpc", os.path.join(outdir, "api_pb2_grpc.py"))
+    _generated.append((pb, rpc))
     return pb, rpc
 
 

@@ -35,7 +35,7 @@ class Pod:
     def cgroup_parent(self):
         return self.config.linux.cgroup_parent
 
-    def create(self, name, cmd, working_dir="", resources=None, **security):
+    def create(self, name, cmd, working_dir="", resources=None, envs=None, **security):
         """CreateContainer of busybox running CMD; SECURITY: fields of its
         LinuxContainerSecurityContext."""
         pb = self.kubelet.pb
@@ -52,6 +52,7 @@ class Pod:
         config = pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name), image=pb.ImageSpec(image=BUSYBOX_IMAGE),
             command=list(cmd), working_dir=working_dir, log_path=name + ".log",
+            envs=[pb.KeyValue(key=k, value=v) for k, v in (envs or {}).items()],
             linux=pb.LinuxContainerConfig(
                 resources=resources,
                 security_context=pb.LinuxContainerSecurityContext(namespace_options=ns,
@@ -79,24 +80,28 @@ class Kubelet:
         self.runtime_root = os.path.join(node.dir, "runtime-root", handler, "k8s.io")
         self.pods = []
 
-    def run_pod(self, name="pod", privileged=False, pid=None):
-        """RunPodSandbox as the kubelet asks for a pod; PID: the pod's pid
-        namespace mode (a pod's own, for shareProcessNamespace: pb.POD)."""
+    def run_pod(self, name="pod", privileged=False, pid=None, network=None, sysctls=None):
+        """RunPodSandbox as the kubelet asks for a pod.  PID, NETWORK: the
+        pod's namespace modes (shareProcessNamespace: pid=POD; hostNetwork:
+        network=NODE); SYSCTLS: the pod's."""
         pb = self.pb
         uid = uuid.uuid4().hex
         log_dir = os.path.join(self.node.dir, "pod-logs", uid)
         os.makedirs(log_dir)
         config = pb.PodSandboxConfig(
             metadata=pb.PodSandboxMetadata(name=name, uid=uid, namespace="gk-test"),
-            hostname=name, log_directory=log_dir,
+            # the kubelet sets none for hostNetwork pods: they have the node's
+            hostname="" if network == pb.NODE else name, log_directory=log_dir,
             # containerd would copy the host's resolv.conf without one
             dns_config=pb.DNSConfig(servers=["192.0.2.53"], searches=["gk.test"]),
             labels={"gk-test": self.handler},
             linux=pb.LinuxPodSandboxConfig(
                 cgroup_parent="/%s/pod%s" % (self.node.cgroup_parent, uid),
+                sysctls=sysctls or {},
                 security_context=pb.LinuxSandboxSecurityContext(
                     namespace_options=pb.NamespaceOption(
-                        network=pb.POD, pid=pb.CONTAINER if pid is None else pid, ipc=pb.POD),
+                        network=pb.POD if network is None else network,
+                        pid=pb.CONTAINER if pid is None else pid, ipc=pb.POD),
                     privileged=privileged)))
         sid = self.cri.rt("RunPodSandbox", config=config,
                           runtime_handler=self.handler).pod_sandbox_id
