@@ -70,8 +70,12 @@ def test_run_pod_sandbox(kubelet):
     assert st.runtime_handler == kubelet.handler
     assert st.metadata.name == "sandbox" and st.labels["gk-test"] == kubelet.handler
     assert st.network.ip.startswith("192.0.2.")
-    # The handler's runtime runs the sandbox (the pause process).
+    # The handler's runtime runs the sandbox (the pause process), in the
+    # cgroup the kubelet chose for the pod.
     assert pod.id in runtime_ids(kubelet.handler, kubelet.runtime_root)
+    with open("/proc/%d/cgroup" % kubelet.sandbox_pid(pod)) as f:
+        paths = {line.rstrip("\n").split(":", 2)[2] for line in f}
+    assert paths == {pod.cgroup_parent + "/" + pod.id}, paths
     kubelet.remove_pod(pod)
     kubelet.assert_pod_gone(pod)
 
@@ -299,6 +303,44 @@ def test_run_as_user_and_group(kubelet):
     assert status["Uid"].split()[0] == "1234" and status["Gid"].split()[0] == "5678"
 
 
+def test_run_as_username_from_the_image(kubelet):
+    """A user name, which containerd looks up in the image's /etc/passwd and
+    /etc/group (gkuser: 1000:1000, in group wheel, 10)."""
+    pod = kubelet.run_pod("username")
+    cid = pod.run("c", ["sleep", "1000"], run_as_username="gkuser")
+    ids = dict(line.split("=", 1) for line in kubelet.exec(cid, "gk-probe", "ids")[1].split())
+    assert (ids["uid"], ids["gid"]) == ("1000", "1000"), ids
+    assert set(ids["groups"].split(",")) == {"1000", "10"}, ids
+
+
+def test_capabilities_and_no_new_privs(kubelet):
+    pod = kubelet.run_pod("caps")
+    cid = pod.run("c", ["sleep", "1000"], capabilities=(["NET_ADMIN"], ["CHOWN"]),
+                  no_new_privs=True)
+    plain = pod.run("plain", ["sleep", "1000"])
+    caps = dict(line.split(":", 1) for line in
+                kubelet.exec(cid, "gk-probe", "caps")[1].splitlines())
+    eff = set(caps["CapEff"].split())
+    assert "CAP_NET_ADMIN" in eff and "CAP_CHOWN" not in eff and "CAP_SYS_ADMIN" not in eff
+    assert set(caps["CapBnd"].split()) == eff
+    code, _, err = kubelet.exec(cid, "chown", "1:1", "/tmp")
+    assert code != 0 and "Operation not permitted" in err, err
+    assert kubelet.exec(cid, "gk-probe", "nnp")[1] == "1\n"
+    assert kubelet.exec(plain, "gk-probe", "nnp")[1] == "0\n"
+    assert kubelet.exec(plain, "chown", "1:1", "/tmp")[0] == 0
+
+
+def test_tty_container(kubelet):
+    """tty: the process's stdio is a terminal, its output logged as stdout."""
+    pod = kubelet.run_pod("tty")
+    cid = pod.run("c", ["sh", "-c", "tty; [ -t 1 ] && echo out-is-tty"], tty=True)
+    st = kubelet.wait_exited(cid)
+    assert (st.exit_code, st.reason) == (0, "Completed")
+    entries = read_cri_log(st.log_path)
+    texts = [text.rstrip("\r") for stream, _, text in entries if stream == "stdout"]
+    assert texts[-1] == "out-is-tty" and texts[0].startswith("/dev/pts/"), entries
+
+
 def proc_status(pid):
     with open("/proc/%d/status" % pid) as f:
         return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
@@ -389,5 +431,5 @@ def test_stop_and_remove_pod_leaves_nothing(kubelet):
     kubelet.cri.rt("StopPodSandbox", pod_sandbox_id=pod.id)
     kubelet.cri.rt("RemovePodSandbox", pod_sandbox_id=pod.id)
     kubelet.assert_pod_gone(pod)
-    assert c in pod.containers
+    assert not mounts_matching(c)
     kubelet.cri.rt("RemovePodSandbox", pod_sandbox_id=pod.id)

@@ -35,7 +35,8 @@ class Pod:
     def cgroup_parent(self):
         return self.config.linux.cgroup_parent
 
-    def create(self, name, cmd, working_dir="", resources=None, envs=None, **security):
+    def create(self, name, cmd, working_dir="", resources=None, envs=None, tty=False,
+               **security):
         """CreateContainer of busybox running CMD; SECURITY: fields of its
         LinuxContainerSecurityContext."""
         pb = self.kubelet.pb
@@ -44,6 +45,10 @@ class Pod:
         for key in ("run_as_user", "run_as_group"):
             if key in security:
                 security[key] = pb.Int64Value(value=security[key])
+        if "capabilities" in security:
+            add, drop = security["capabilities"]
+            security["capabilities"] = pb.Capability(add_capabilities=add,
+                                                     drop_capabilities=drop)
         if not security.get("privileged"):
             security.setdefault("masked_paths", MASKED_PATHS)
             security.setdefault("readonly_paths", READONLY_PATHS)
@@ -52,7 +57,7 @@ class Pod:
         config = pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name), image=pb.ImageSpec(image=BUSYBOX_IMAGE),
             command=list(cmd), working_dir=working_dir, log_path=name + ".log",
-            envs=[pb.KeyValue(key=k, value=v) for k, v in (envs or {}).items()],
+            envs=[pb.KeyValue(key=k, value=v) for k, v in (envs or {}).items()], tty=tty,
             linux=pb.LinuxContainerConfig(
                 resources=resources,
                 security_context=pb.LinuxContainerSecurityContext(namespace_options=ns,
