@@ -8,9 +8,11 @@ made there and go with it), and everything it keeps is under one
 /tmp/gk-ctrd-* directory; the pods' cgroups go under a parent of ours.
 libcni keeps its result cache in /var/lib/cni/results whatever the config
 says: teardown removes our entries there (named after our network or
-sandboxes).  containerd's CRI copies the host's /etc/hosts into each
-sandbox (nothing in 1.6 turns that off); resolv.conf it does not read,
-since every pod here has a dns_config.
+sandboxes).  What containerd still opens in /etc (seen with strace): the
+host's /etc/hosts, which its CRI copies into each sandbox (nothing in 1.6
+turns that off; resolv.conf it does not read, since every pod here has a
+dns_config), /etc/nri/conf.json, whose absence keeps NRI off (1.6 has no
+setting for it), and /etc/localtime.
 """
 import json
 import os
