@@ -11,7 +11,8 @@ jq go-md2man"
 if [ "${1:-}" = --test ]; then
         pkgs="$pkgs python3 python3-pytest libcmocka-dev jq skopeo umoci docker-registry
 openssl qemu-system-x86 xz-utils runc crun iproute2 procps nftables iputils-ping
-podman netavark iptables containerd conmon bash-completion mmdebstrap clang"
+podman netavark iptables containerd conmon bash-completion mmdebstrap clang
+python3-grpcio python3-grpc-tools containernetworking-plugins"
         # libFuzzer (tests/fuzz): its package is only recommended by clang's
         optional="libclang-rt-dev"
 fi
