@@ -10,12 +10,14 @@
  * the fd the mount is then made on (read through the init's own procfs),
  * so the check and the mount see the same place. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 #include "gk/cleanup.h"
 #include "procfs.h"
@@ -28,19 +30,28 @@ static const char *const allowed_in_proc[] = {
         "/proc/sys/kernel/ns_last_pid",       "/proc/sys/crypto/fips_enabled",
 };
 
-/* FD's path inside the root ROOTFS into BUF, from the kernel's full one. */
-static int path_in_root(const gk_container *c, int fd, char *buf, size_t size, gk_error **err)
+/* FD's path inside the root ROOTFD into BUF: the kernel's name of FD as
+ * seen with ROOTFD as our root (chroot for the one read, then back), so
+ * that no rename of the bundle's directories above the rootfs, since or
+ * during the read, changes it: only what lies inside the rootfs counts. */
+static int path_in_root(const gk_container *c, int rootfd, int fd, char *buf, size_t size,
+                        gk_error **err)
 {
-        char full[PATH_MAX];
-        size_t n = strcmp(c->rootfs, "/") ? strlen(c->rootfs) : 0;
-        int r = gk_procfs_fd_path(c->proc_fd, fd, full, sizeof(full), err);
+        _cleanup_close_ int host = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int r;
 
+        if (host < 0 || cwd < 0)
+                return gk_error_errno(err, "open / and .");
+        if (fchdir(rootfd) < 0 || chroot(".") < 0)
+                return gk_error_errno(err, "chroot to the rootfs");
+        r = gk_procfs_fd_path(c->proc_fd, fd, buf, size, err);
+        if (fchdir(host) < 0 || chroot(".") < 0 || fchdir(cwd) < 0)
+                return gk_error_errno(err, "chroot back from the rootfs");
         if (r < 0)
                 return r;
-        if (strncmp(full, c->rootfs, n) != 0 || (full[n] != '/' && full[n] != '\0'))
-                return gk_error_make(err, EXDEV, "resolves to `%s`, outside the rootfs", full);
-        if ((size_t) snprintf(buf, size, "%s", full[n] ? full + n : "/") >= size)
-                return gk_error_make(err, ENAMETOOLONG, "`%s`", full);
+        if (buf[0] != '/')
+                return gk_error_make(err, EXDEV, "resolves to `%s`, outside the rootfs", buf);
         return 0;
 }
 
@@ -51,11 +62,11 @@ static bool is_procfs(const char *path)
         return path && statfs(path, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
 }
 
-int gk_mount_dest_check(const gk_container *c, int fd, const gk_mount *m, const char *bind_src,
-                        gk_error **err)
+int gk_mount_dest_check(const gk_container *c, int rootfd, int fd, const gk_mount *m,
+                        const char *bind_src, gk_error **err)
 {
         char where[PATH_MAX], said[PATH_MAX + 32] = "";
-        int r = path_in_root(c, fd, where, sizeof(where), err);
+        int r = path_in_root(c, rootfd, fd, where, sizeof(where), err);
 
         if (r < 0)
                 return gk_error_wrap(err, "destination \"%s\"", m->destination);

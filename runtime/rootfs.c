@@ -255,7 +255,7 @@ static int mount_bind(gk_container *c, int rootfd, const gk_mount *m, gk_error *
         if (stat(src, &st) < 0)
                 return gk_error_errno(err, "bind mount source `%s`", src);
         fd = gk_open_in_root(rootfd, m->destination, O_PATH, true, !S_ISDIR(st.st_mode), err);
-        if (fd < 0 || gk_mount_dest_check(c, fd, m, src, err) < 0)
+        if (fd < 0 || gk_mount_dest_check(c, rootfd, fd, m, src, err) < 0)
                 return gk_error_code(*err);
         gk_fd_path(target, fd);
         if (mount(src, target, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0)
@@ -271,7 +271,7 @@ static int mount_fs(gk_container *c, int rootfd, const gk_mount *m, gk_error **e
         _cleanup_close_ int fd = gk_open_in_root(rootfd, m->destination, O_PATH, true, false, err);
         char target[32];
 
-        if (fd < 0 || gk_mount_dest_check(c, fd, m, NULL, err) < 0)
+        if (fd < 0 || gk_mount_dest_check(c, rootfd, fd, m, NULL, err) < 0)
                 return gk_error_code(*err);
         gk_fd_path(target, fd);
         if (!strcmp(m->type, "cgroup") || !strcmp(m->type, "cgroup2"))

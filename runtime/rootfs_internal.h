@@ -35,7 +35,7 @@ int gk_dev_create_devices(gk_container *c, int rootfd, gk_error **err);
 /* Refuses a mount of M on FD (its destination, opened inside the rootfs)
  * when that is inside /proc, as runc does (mountdest.c).  BIND_SRC: the
  * source of a bind mount, else NULL. */
-int gk_mount_dest_check(const gk_container *c, int fd, const gk_mount *m, const char *bind_src,
-                        gk_error **err);
+int gk_mount_dest_check(const gk_container *c, int rootfd, int fd, const gk_mount *m,
+                        const char *bind_src, gk_error **err);
 
 #endif
