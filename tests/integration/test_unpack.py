@@ -512,3 +512,79 @@ def test_lower_symlink_stays_in_the_image(work, sentinel):
     top = bundle_lowerdirs(os.path.join(work, "b"))[0]
     assert os.path.isfile(os.path.join(top, SENTINEL[1:], "x"))
     assert os.path.isfile(os.path.join(top, SENTINEL[1:], "y"))
+
+
+# ---- a store that notices corruption: each unpacked layer's manifest ----
+
+def test_check_notices_changed_layers_and_repair_unpacks_them(work):
+    root = os.path.join(work, "store")
+    img = Image([BASE, CHANGES, READD], config={"Cmd": ["/bin/sh"]})
+    layout = img.oci_layout(os.path.join(work, "layout"), "t1")
+    gkimg(root, "import", layout, "gktest/multi:1")
+    p = gkimg(root, "check")
+    assert p.stdout.endswith(": 0 problems, 0 leftovers\n"), p.stdout
+    assert "3 layers checked" in p.stdout
+    base, mid = layer_dir(root, img.chain_ids[0]), layer_dir(root, img.chain_ids[1])
+    # a file patched in place, its size and mtime put back; one added; one deleted
+    path = os.path.join(base, "etc/passwd")
+    st = os.stat(path)
+    with open(path, "r+b") as fh:
+        fh.write(b"X")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with open(os.path.join(mid, "deep/er/planted"), "w") as fh:
+        fh.write("planted")
+    os.unlink(os.path.join(mid, "f2d/child"))
+    p = gkimg(root, "check", check=False)
+    assert p.returncode == 1, p.stdout
+    c0, c1 = img.chain_ids[0], img.chain_ids[1]
+    for line in ("layer %s: `etc/passwd`: changed (content) since it was unpacked" % c0,
+                 "layer %s: `deep/er/planted`: added since it was unpacked" % c1,
+                 "layer %s: `f2d/child`: deleted since it was unpacked" % c1):
+        assert "problem: " + line + "\n" in p.stdout, p.stdout
+    assert img.chain_ids[2] not in p.stdout
+    p = gkimg(root, "check", "--repair")
+    assert "repair: layer %s: unpacked again for docker.io/gktest/multi:1\n" % c0 in p.stdout
+    assert "repair: layer %s: unpacked again" % c1 in p.stdout
+    assert p.stdout.endswith(": 0 problems, 0 leftovers\n"), p.stdout
+    # as the blobs say again: the same as umoci's unpack
+    gkimg(root, "bundle", "gktest/multi:1", os.path.join(work, "bundle"))
+    merged = mount_lowers(work, bundle_lowerdirs(os.path.join(work, "bundle")))
+    try:
+        assert_same_tree(snapshot(merged), snapshot(umoci_rootfs(work, layout, "t1")))
+    finally:
+        subprocess.run(["umount", merged], check=True)
+
+
+def test_layers_of_an_older_gkimg_are_not_used(work):
+    """A store written by a gkimg that keyed layers by diff_id: those
+    directories are never used (the image is unpacked again by chain id),
+    check calls them leftovers, and gc removes them once no bundle names
+    them."""
+    root = os.path.join(work, "store")
+    img = Image([BASE, CHANGES])
+    gkimg(root, "import", img.oci_layout(os.path.join(work, "l"), "x"), "gktest/old:1")
+    old = [os.path.join(root, "layers", "sha256", d[7:]) for d in img.diff_ids]
+    for o in old:
+        os.makedirs(os.path.join(o, "stale"))
+    bundles = os.path.join(root, "bundles")
+    os.makedirs(bundles, exist_ok=True)
+    live = os.path.join(work, "oldbundle")
+    os.makedirs(live)
+    with open(os.path.join(live, "gk-bundle.json"), "w") as fh:
+        json.dump({"gkBundle": 1, "path": live}, fh)
+    with open(os.path.join(bundles, "old.json"), "w") as fh:
+        json.dump({"gkBundle": 1, "path": live, "layers": [img.diff_ids[1]]}, fh)
+    gkimg(root, "bundle", "gktest/old:1", os.path.join(work, "b"), "--", "/x")
+    lowers = bundle_lowerdirs(os.path.join(work, "b"))
+    assert not any("/layers/sha256/" in l for l in lowers)
+    assert not os.path.exists(os.path.join(lowers[0], "stale"))
+    p = gkimg(root, "check")
+    for o in old:
+        assert "leftover: layers/sha256/%s (unpacked by an older gkimg" % os.path.basename(o) \
+            in p.stdout, p.stdout
+    gkimg(root, "gc")
+    assert os.listdir(os.path.join(root, "layers", "sha256")) == [img.diff_ids[1][7:]]
+    shutil.rmtree(live)
+    gkimg(root, "gc")
+    assert os.listdir(os.path.join(root, "layers", "sha256")) == []
+    assert len(os.listdir(os.path.join(root, "layers", "chains"))) == 2
