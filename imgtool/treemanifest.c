@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <search.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,20 +139,25 @@ static int open_beneath(int root, const char *rel)
         return copy ? cur : -1;
 }
 
-/* sha256 of the data extents of FD, each with its offset. */
-static int hash_file(mwalk *w, int fd, off_t size, char *hex)
+/* sha256 of the data extents of FD, each with its offset.  A file with
+ * as many blocks as bytes has no hole: one extent from 0, without asking
+ * the filesystem. */
+static int hash_file(mwalk *w, int fd, const struct stat *st, char *hex)
 {
         char digest[GK_SHA256_BUF];
-        off_t pos = 0;
+        off_t pos = 0, size = st->st_size;
+        bool dense = (off_t) st->st_blocks * 512 >= size;
 
         gk_hasher_reset(w->h);
         while (pos < size) {
-                off_t data = lseek(fd, pos, SEEK_DATA), hole;
+                off_t data = dense ? 0 : lseek(fd, pos, SEEK_DATA), hole;
                 char mark[64];
 
                 if (data < 0 && errno == ENXIO)
                         break;
-                if (data < 0) {
+                if (dense) {
+                        hole = size;
+                } else if (data < 0) {
                         data = pos;
                         hole = size;
                 } else if ((hole = lseek(fd, data, SEEK_HOLE)) < 0) {
@@ -187,16 +193,17 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* A short hash of the xattrs of NAME under DFD (not followed), "-" when
- * it has none. */
-static int hash_xattrs(mwalk *w, int dfd, const char *name, char out[17])
+/* A short hash of the xattrs of FD, or when it is -1 of NAME under DFD
+ * (not followed), "-" when it has none. */
+static int hash_xattrs(mwalk *w, int fd, int dfd, const char *name, char out[17])
 {
         char path[64 + 256], names[8192], digest[GK_SHA256_BUF], *sorted[4096];
         size_t count = 0;
         ssize_t n;
 
-        snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dfd, name);
-        n = llistxattr(path, names, sizeof(names));
+        if (fd < 0)
+                snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dfd, name);
+        n = fd >= 0 ? flistxattr(fd, names, sizeof(names)) : llistxattr(path, names, sizeof(names));
         if (n < 0 && errno != ENOTSUP && errno != ENODATA)
                 return -errno;
         if (n <= 0) {
@@ -209,7 +216,8 @@ static int hash_xattrs(mwalk *w, int dfd, const char *name, char out[17])
                 sorted[count++] = k;
         qsort(sorted, count, sizeof(char *), cmp_str);
         for (size_t i = 0; i < count; i++) {
-                ssize_t vl = lgetxattr(path, sorted[i], w->buf, sizeof(w->buf));
+                ssize_t vl = fd >= 0 ? fgetxattr(fd, sorted[i], w->buf, sizeof(w->buf))
+                                     : lgetxattr(path, sorted[i], w->buf, sizeof(w->buf));
 
                 if (vl < 0)
                         return -errno;
@@ -235,21 +243,17 @@ static char type_char(mode_t m)
         }
 }
 
-/* WHAT of a file: content hash, or "=FIRST" for a further hardlink. */
-static int file_what(mwalk *w, int dfd, const char *name, const struct stat *st,
-                     const char *epath, char **what)
+/* WHAT of the file open as FD: content hash, or "=FIRST" for a further
+ * hardlink. */
+static int file_what(mwalk *w, int fd, const struct stat *st, const char *epath, char **what)
 {
-        _cleanup_close_ int fd = -1;
         seen_ino key = { st->st_dev, st->st_ino, NULL }, *s, **found;
         char hex[65];
         int r;
 
         if (st->st_nlink > 1 && (found = tfind(&key, &w->inodes, cmp_ino)))
                 return asprintf(what, "=%s", (*found)->path) < 0 ? -ENOMEM : 0;
-        fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        r = hash_file(w, fd, st->st_size, hex);
+        r = hash_file(w, fd, st, hex);
         if (r < 0)
                 return r;
         if (st->st_nlink > 1) {
@@ -292,15 +296,22 @@ static int other_what(int dfd, const char *name, const struct stat *st, char **w
 static int add_entry(mwalk *w, int dfd, const char *name, const char *rel, const struct stat *st)
 {
         _cleanup_free_ char *what = NULL;
+        _cleanup_close_ int fd = -1;
         char *epath = escape(rel), *rest = NULL, xh[17];
         long long size = S_ISREG(st->st_mode) || S_ISLNK(st->st_mode) ? st->st_size : 0;
-        int r;
+        int r = 0;
 
         if (!epath)
                 return -ENOMEM;
-        r = hash_xattrs(w, dfd, name, xh);
+        if (S_ISREG(st->st_mode)) {
+                fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0)
+                        r = -errno;
+        }
         if (r == 0)
-                r = S_ISREG(st->st_mode) ? file_what(w, dfd, name, st, epath, &what)
+                r = hash_xattrs(w, fd, dfd, name, xh);
+        if (r == 0)
+                r = S_ISREG(st->st_mode) ? file_what(w, fd, st, epath, &what)
                                          : S_ISDIR(st->st_mode) ? ((what = strdup("-")) ? 0 : -ENOMEM)
                                                                 : other_what(dfd, name, st, &what);
         if (r == 0 && asprintf(&rest, "%c %o %u:%u %lld %lld.%09ld %s %s", type_char(st->st_mode),
@@ -389,7 +400,7 @@ static int walk_tree(int dirfd, mlines *out)
                 /* The root, as ".": /proc/self/fd/N/. names it. */
                 char *rest = NULL, xh[17];
 
-                r = hash_xattrs(w, dirfd, ".", xh);
+                r = hash_xattrs(w, dirfd, -1, NULL, xh);
                 if (r == 0 && asprintf(&rest, "d %o %u:%u 0 %lld.%09ld %s -",
                                        (unsigned) (st.st_mode & 07777), st.st_uid, st.st_gid,
                                        (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec, xh) < 0)
