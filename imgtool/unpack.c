@@ -405,6 +405,20 @@ static int clear_slot(unpack_ctx *c, int pfd, const char *name, bool want_dir,
         return 0;
 }
 
+/* A directory already there (copied from the layers below, or an earlier
+ * entry) takes an entry's xattrs only, as umoci applies a header: those it
+ * had go first (overlayfs's own stay). */
+static int clear_xattrs(int fd, const char *name, gk_error **err)
+{
+        char names[8192];
+        ssize_t n = flistxattr(fd, names, sizeof(names));
+
+        for (char *k = names; n > 0 && k < names + n; k += strlen(k) + 1)
+                if (!gk_xattr_reserved(k) && fremovexattr(fd, k) < 0 && errno != ENODATA)
+                        return gk_error_errno(err, "`%s`: remove xattr `%s`", name, k);
+        return 0;
+}
+
 static int make_dir(unpack_ctx *c, struct archive_entry *e, int pfd, const char *name,
                     gk_error **err)
 {
@@ -421,7 +435,7 @@ static int make_dir(unpack_ctx *c, struct archive_entry *e, int pfd, const char 
                 return gk_error_errno(err, "open");
         if (was_wh && set_opaque(fd, name, err) < 0)
                 return -EIO;
-        if (apply_meta_fd(e, fd, err) < 0)
+        if ((keep && clear_xattrs(fd, name, err) < 0) || apply_meta_fd(e, fd, err) < 0)
                 return -EIO;
         /* Its times are set at the end, by its place in the layer. */
         if (!strcmp(c->cached_resolved, "."))
@@ -572,7 +586,7 @@ static int apply_node(unpack_ctx *c, struct archive_entry *e, const char *path,
         if (!base) { /* the layer root itself ("./") */
                 if (type != AE_IFDIR || link)
                         return gk_error_make(err, 0, "the layer root must be a directory");
-                if (apply_meta_fd(e, c->root, err) < 0)
+                if (clear_xattrs(c->root, ".", err) < 0 || apply_meta_fd(e, c->root, err) < 0)
                         return -EIO;
                 return record_dir_time(c, ".", e) < 0 ? gk_error_make(err, ENOMEM, "root") : 0;
         }

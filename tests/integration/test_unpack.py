@@ -135,7 +135,8 @@ def snapshot(root, since=None):
                 entry["rdev"] = (os.major(st.st_rdev), os.minor(st.st_rdev))
             out[rel] = entry
     root_st = os.lstat(root)
-    out["."] = {"mode": oct(stat.S_IMODE(root_st.st_mode)), "owner": (root_st.st_uid, root_st.st_gid)}
+    out["."] = {"mode": oct(stat.S_IMODE(root_st.st_mode)), "owner": (root_st.st_uid, root_st.st_gid),
+                "xattrs": xattrs(root)}
     links = sorted(sorted(g) for g in inodes.values() if len(g) > 1)
     return out, links
 
@@ -388,9 +389,10 @@ def test_concurrent_unpacks_of_one_layer(work):
 # in-order application makes them ----
 
 SPECIAL = [
-    d("./", mode=0o755, mtime=1600000000),
+    d("./", mode=0o755, mtime=1600000000, xattrs={"user.root": "r"}),
     d("tmp", mode=0o1777, mtime=1600000001),
-    d("var", mtime=1600000002), d("var/mail", mode=0o2775, gid=8, mtime=1600000003),
+    d("var", mtime=1600000002),
+    d("var/mail", mode=0o2775, gid=8, mtime=1600000003, xattrs={"user.mail": "m"}),
     d("opt", mtime=1600000004),
     d("opt/data", mode=0o700, uid=1000, gid=1000, xattrs={"user.gk": "data"}, mtime=1600000005),
     d("srv", mtime=1600000006), d("srv/www", mode=0o711, uid=33, gid=33, mtime=1600000007),
@@ -417,8 +419,10 @@ NO_PARENTS = [
     f("usr/share/docs/index.html", b"<p>"),    # a relative link up and across
     hard("lib/libc-link", "lib/libc.so"),      # a hardlink to a lower layer's file
     f("new/deep/file", b"parents no layer has"),
+    d("var/mail", mode=0o2770, gid=8),          # listed after a file made it: the entry wins
 ]
 ON_TOP = [
+    d("./", mode=0o751),                       # the root listed: its own metadata only
     f("lib/sub/t", b"t"),                      # through the symlink, into this layer's dir
     f("tmp/x2", b"x2"),
     d("usr/lib", mode=0o700),                  # a listed parent takes its own entry
@@ -456,7 +460,8 @@ def test_implicit_parents_match_umoci(work):
     got, lowers = compare_with_umoci(work, img, "t1", root, "gktest/implicit:1", since)
     # what umoci (and now gkimg) show, spelled out
     assert got["tmp"]["mode"] == oct(0o1777) and got["tmp"]["mtime"] == 1600000001
-    assert (got["var/mail"]["mode"], got["var/mail"]["owner"]) == (oct(0o2775), (0, 8))
+    assert (got["var/mail"]["mode"], got["var/mail"]["owner"]) == (oct(0o2770), (0, 8))
+    assert got["var/mail"]["xattrs"] == () and got["."]["mode"] == oct(0o751)
     assert got["opt/data"]["owner"] == (1000, 1000)
     assert got["opt/data"]["xattrs"] == (("user.gk", b"data"),)
     assert got["lib"]["target"] == "usr/lib" and "usr/lib/x" in got and "usr/lib/y" in got
