@@ -471,7 +471,6 @@ def test_implicit_parents_match_umoci(work):
     assert got["etc/conf.d"]["mode"] == oct(0o750)
     # the layer directory itself: the file went through the symlink
     mid = lowers[1]
-    assert os.path.islink(os.path.join(lowers[2], "..", "..", "..")) is False
     assert not os.path.lexists(os.path.join(mid, "lib"))
     assert os.path.isfile(os.path.join(mid, "usr/lib/x"))
     st = os.lstat(os.path.join(mid, "tmp"))
