@@ -77,6 +77,12 @@ static int bundle_record(const char *abs, const gk_bundle_image *img, bool copy,
         for (size_t i = 0; i < img->n_layers; i++)
                 gk_json_str(g, img->diff_ids[i]);
         yajl_gen_array_close(g);
+        /* What gc keeps: the unpacked layers are keyed by chain id. */
+        gk_json_str(g, "chains");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; img->chain_ids && i < img->n_layers; i++)
+                gk_json_str(g, img->chain_ids[i]);
+        yajl_gen_array_close(g);
         yajl_gen_map_close(g);
         return gk_json_gen_finish(g, out, NULL, err);
 }

@@ -52,6 +52,7 @@ typedef struct gk_bundle_image {
         size_t config_len;
         char **layer_dirs;      /* unpacked layers, bottom first (manifest order) */
         char **diff_ids;
+        char **chain_ids;       /* their keys in the layer store (recorded for gc) */
         size_t n_layers;
 } gk_bundle_image;
 

@@ -64,17 +64,36 @@ int gk_export_add_fd(struct archive *a, const char *name, int fd, int64_t size,
         return n < 0 ? gk_error_errno(err, "export: read `%s`", name) : 0;
 }
 
-static int add_blob(struct archive *a, gk_store *s, const char *digest, gk_error **err)
+static int write_block(void *ctx, const void *buf, size_t len, gk_error **err)
 {
-        _cleanup_close_ int fd = gk_store_open_blob(s, digest, err);
-        _cleanup_free_ char *name = NULL;
-        struct stat st;
+        struct archive *a = ctx;
 
-        if (fd < 0 || fstat(fd, &st) < 0)
-                return gk_error_wrap(err, "export");
+        if (archive_write_data(a, buf, len) != (la_ssize_t) len)
+                return gk_error_make(err, 0, "%s", archive_error_string(a));
+        return 0;
+}
+
+/* Blob DIGEST of SIZE bytes (-1: unknown) as the image names it: the
+ * store's copy is checked as it streams, so a damaged one fails the
+ * export instead of going into the archive. */
+static int add_blob(struct archive *a, gk_store *s, const char *digest, int64_t size,
+                    gk_error **err)
+{
+        _cleanup_free_ char *name = NULL;
+        int64_t have = gk_store_blob_size(s, digest);
+
+        if (have < 0)
+                return gk_error_plain(err, ENOENT, "export: blob %s is not in the store", digest);
         if (asprintf(&name, "blobs/sha256/%s", digest + 7) < 0)
                 return gk_error_make(err, ENOMEM, "export");
-        return gk_export_add_fd(a, name, fd, st.st_size, err);
+        if (size >= 0 && have != size)
+                return gk_store_verify_blob(s, digest, size, err) < 0
+                               ? gk_error_wrap(err, "export") : -EIO;
+        if (add_header(a, name, AE_IFREG, have, err) < 0)
+                return -EIO;
+        if (gk_store_copy_blob(s, digest, have, write_block, a, err) < 0)
+                return gk_error_wrap(err, "export");
+        return 0;
 }
 
 /* The tag of a reference ("x/y:1.0" -> "1.0"), "latest" when it has none. */
@@ -124,11 +143,11 @@ static int write_all_entries(struct archive *a, gk_store *s, const gk_image *img
             gk_export_add_mem(a, "index.json", index, len, err) < 0 ||
             add_header(a, "blobs", AE_IFDIR, 0, err) < 0 ||
             add_header(a, "blobs/sha256", AE_IFDIR, 0, err) < 0 ||
-            add_blob(a, s, img->si->manifest_digest, err) < 0 ||
-            add_blob(a, s, img->si->config_digest, err) < 0)
+            add_blob(a, s, img->si->manifest_digest, (int64_t) img->si->manifest_len, err) < 0 ||
+            add_blob(a, s, img->si->config_digest, (int64_t) img->si->config_len, err) < 0)
                 return -EIO;
         for (size_t i = 0; i < img->si->n_layers; i++)
-                if (add_blob(a, s, img->si->layers[i].digest, err) < 0)
+                if (add_blob(a, s, img->si->layers[i].digest, img->si->layers[i].size, err) < 0)
                         return -EIO;
         return 0;
 }

@@ -237,22 +237,49 @@ static int open_writer(fetch *f, job *j, gk_error **err)
         return 1;
 }
 
+/* A blob already in the store: 0 when it is right (the job is done), 1
+ * when it was damaged and dropped (to be downloaded). */
+static int check_present(fetch *f, job *j, int64_t have, gk_error **err)
+{
+        gk_error *e = NULL;
+        int r;
+
+        /* The right bytes under a descriptor with the wrong size: the
+         * manifest is wrong, as it would be for a download. */
+        r = gk_store_verify_blob(f->s, j->b->digest, -1, &e);
+        if (r == 0 && j->b->size >= 0 && have != j->b->size)
+                return gk_error_plain(err, EBADMSG, "blob %s: the manifest says %lld bytes, the "
+                                      "content has %lld", j->b->digest, (long long) j->b->size,
+                                      (long long) have);
+        if (r == 0) {
+                /* Another process may have written it while we waited. */
+                gk_blob_writer_abort(TAKE_PTR(j->w));
+                job_done(f, j, j->attempts == 0);
+                return 0;
+        }
+        if (r != -EBADMSG) {
+                *err = e;
+                return r;
+        }
+        gk_error_free(e);
+        if (gk_store_drop_blob(f->s, j->b->digest, err) < 0 ||
+            (!f->r->scheme_known && gk_registry_ping(f->r, err) < 0))
+                return -EIO;
+        set_state(f, j, "Damaged in the store: fetching it again");
+        return 1;
+}
+
 static int start_job(fetch *f, job *j, gk_error **err)
 {
         int64_t have = gk_store_blob_size(f->s, j->b->digest);
         int r;
 
         if (have >= 0) {
-                /* The right bytes under a descriptor with the wrong size:
-                 * the manifest is wrong, as it would be for a download. */
-                if (j->b->size >= 0 && have != j->b->size)
-                        return gk_error_plain(err, EBADMSG, "blob %s: the manifest says %lld "
-                                              "bytes, the content has %lld", j->b->digest,
-                                              (long long) j->b->size, (long long) have);
-                /* Another process may have written it while we waited. */
-                gk_blob_writer_abort(TAKE_PTR(j->w));
-                job_done(f, j, j->attempts == 0);
-                return 0;
+                /* Trusted only once checked (size, then the hash: cheap
+                 * next to a download): a damaged copy is fetched again. */
+                r = check_present(f, j, have, err);
+                if (r <= 0)
+                        return r;
         }
         r = open_writer(f, j, err);
         if (r <= 0)

@@ -69,12 +69,27 @@ static int copy_xattrs(int sfd, int dfd, const char *spath, const char *dpath, g
         return 0;
 }
 
+/* A directory of a lower layer kept under this layer's: overlayfs shows
+ * the upper directory's xattrs only, so the lower's go first. */
+static int clear_xattrs(int dfd, gk_error **err)
+{
+        char names[4096];
+        ssize_t n = flistxattr(dfd, names, sizeof(names));
+
+        for (char *k = names; n > 0 && k < names + n; k += strlen(k) + 1)
+                if (!gk_xattr_reserved(k) && fremovexattr(dfd, k) < 0 && errno != ENODATA)
+                        return gk_error_errno(err, "remove xattr `%s`", k);
+        return 0;
+}
+
 static int copy_meta_fd(int sfd, int dfd, const struct stat *st, gk_error **err)
 {
         struct timespec ts[2] = { st->st_atim, st->st_mtim };
 
         if (fchown(dfd, st->st_uid, st->st_gid) < 0 || fchmod(dfd, st->st_mode & 07777) < 0)
                 return gk_error_errno(err, "owner and mode");
+        if (S_ISDIR(st->st_mode) && clear_xattrs(dfd, err) < 0)
+                return -EIO;
         if (copy_xattrs(sfd, dfd, NULL, NULL, err) < 0)
                 return -EIO;
         if (futimens(dfd, ts) < 0)

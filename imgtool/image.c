@@ -1,6 +1,7 @@
 /* An image's config read for bundling and export, and its layers unpacked
  * into the store's layer directories (unpack.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@ void gk_image_free(gk_image *img)
                 return;
         gk_store_image_free(img->si);
         gk_strvfree(img->diff_ids);
+        gk_strvfree(img->chain_ids);
         gk_strvfree(img->b.layer_dirs);
         free(img->ref);
         free(img);
@@ -27,6 +29,25 @@ void gk_image_free(gk_image *img)
 void gk_image_freep(gk_image **img)
 {
         gk_image_free(*img);
+}
+
+int gk_image_chain_ids(char *const *diff_ids, size_t n, char ***out, gk_error **err)
+{
+        char **v = calloc(n + 1, sizeof(char *));
+
+        if (!v)
+                return gk_error_make(err, ENOMEM, "chain ids");
+        for (size_t i = 0; i < n; i++) {
+                char id[GK_DIGEST_MAX];
+
+                if (gk_chain_id(i ? v[i - 1] : NULL, diff_ids[i], id) < 0 ||
+                    !(v[i] = strdup(id))) {
+                        gk_strvfree(v);
+                        return gk_error_make(err, ENOMEM, "chain ids");
+                }
+        }
+        *out = v;
+        return 0;
 }
 
 static int parse_diff_ids(gk_image *img, gk_error **err)
@@ -53,7 +74,7 @@ static int parse_diff_ids(gk_image *img, gk_error **err)
                 if (!(img->diff_ids[i] = strdup(d)))
                         return gk_error_make(err, ENOMEM, "image");
         }
-        return 0;
+        return gk_image_chain_ids(img->diff_ids, n, &img->chain_ids, err);
 }
 
 int gk_image_load(gk_store *s, const char *ref, gk_image **out, gk_error **err)
@@ -73,16 +94,17 @@ int gk_image_load(gk_store *s, const char *ref, gk_image **out, gk_error **err)
         return 0;
 }
 
-static int unpack_one(gk_store *s, const gk_store_layer *l, const char *diff_id,
+static int unpack_one(gk_store *s, gk_image *img, size_t i, const int *lower,
                       bool allow_devices, gk_error **err)
 {
+        const gk_store_layer *l = &img->si->layers[i];
         _cleanup_close_ int fd = -1;
         char what[128];
-        gk_unpack_opts o = { .what = what, .allow_devices = allow_devices };
-
+        gk_unpack_opts o = { .what = what, .allow_devices = allow_devices, .lower = lower,
+                             .n_lower = i };
         struct stat st;
 
-        if (gk_layer_present(gk_store_root(s), diff_id))
+        if (gk_layer_present(gk_store_root(s), img->chain_ids[i]))
                 return 0;
         snprintf(what, sizeof(what), "layer %.19s", l->digest);
         fd = gk_store_open_blob(s, l->digest, err);
@@ -93,32 +115,61 @@ static int unpack_one(gk_store *s, const gk_store_layer *l, const char *diff_id,
                 return gk_error_errno(err, "%s", what);
         if (gk_layer_limit_get(st.st_size, &o.limit, err) < 0)
                 return -EINVAL;
-        return gk_layer_unpack(gk_store_root(s), diff_id, fd, &o, err);
+        return gk_layer_unpack(gk_store_root(s), img->chain_ids[i], img->diff_ids[i],
+                               i ? img->chain_ids[i - 1] : NULL, fd, &o, err);
+}
+
+static void close_all(int *fds, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                close(fds[i]);
+}
+
+/* Layer I unpacked over the ones below it, whose fs/ directories are
+ * FDS[0..I) (top first from FDS + N - I: the array is filled from its
+ * end); its own is opened into FDS[N - 1 - I]. */
+static int unpack_at(gk_store *s, gk_image *img, size_t i, int *fds, bool allow_devices,
+                     gk_error **err)
+{
+        size_t n = img->si->n_layers;
+        _cleanup_free_ char *path = NULL;
+
+        if (unpack_one(s, img, i, fds + n - i, allow_devices, err) < 0)
+                return gk_error_wrap(err, "image `%s`", img->ref);
+        if (gk_layer_path(gk_store_root(s), img->chain_ids[i], &path, err) < 0)
+                return -EINVAL;
+        /* Absolute: the bundle's overlay annotation must not depend on the
+         * cwd of whoever runs it. */
+        img->b.layer_dirs[i] = realpath(path, NULL);
+        if (!img->b.layer_dirs[i])
+                return gk_error_errno(err, "layer `%s`", path);
+        img->b.n_layers++;
+        /* Only the layers below the top one are ever read. */
+        if (i + 1 == n)
+                return 0;
+        fds[n - 1 - i] = open(img->b.layer_dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fds[n - 1 - i] < 0)
+                return gk_error_errno(err, "layer `%s`", path);
+        return 0;
 }
 
 int gk_image_unpack_layers(gk_store *s, gk_image *img, bool allow_devices, gk_error **err)
 {
-        size_t n = img->si->n_layers;
+        size_t n = img->si->n_layers, opened = 0;
+        _cleanup_free_ int *fds = calloc(n + 1, sizeof(int));
+        int r = 0;
 
         img->b = (gk_bundle_image){ .ref = img->ref, .id = img->si->config_digest,
                                     .config = img->si->config, .config_len = img->si->config_len,
-                                    .diff_ids = img->diff_ids };
+                                    .diff_ids = img->diff_ids, .chain_ids = img->chain_ids };
         img->b.layer_dirs = calloc(n + 1, sizeof(char *));
-        if (!img->b.layer_dirs)
+        if (!img->b.layer_dirs || !fds)
                 return gk_error_make(err, ENOMEM, "image");
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *path = NULL;
-
-                if (unpack_one(s, &img->si->layers[i], img->diff_ids[i], allow_devices, err) < 0)
-                        return gk_error_wrap(err, "image `%s`", img->ref);
-                if (gk_layer_path(gk_store_root(s), img->diff_ids[i], &path, err) < 0)
-                        return -EINVAL;
-                /* Absolute: the bundle's overlay annotation must not
-                 * depend on the cwd of whoever runs it. */
-                img->b.layer_dirs[i] = realpath(path, NULL);
-                if (!img->b.layer_dirs[i])
-                        return gk_error_errno(err, "layer `%s`", path);
-                img->b.n_layers++;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                r = unpack_at(s, img, i, fds, allow_devices, err);
+                if (r >= 0 && i + 1 < n)
+                        opened++;
         }
-        return 0;
+        close_all(fds + n - opened, opened);
+        return r < 0 ? r : 0;
 }

@@ -129,6 +129,73 @@ int gk_store_open_blob(gk_store *s, const char *digest, gk_error **err)
         return fd;
 }
 
+static int damaged(gk_error **err, const char *digest, const char *why)
+{
+        return gk_error_plain(err, EBADMSG, "blob %s: the store's copy is damaged: %s "
+                              "(`gkimg check --repair` fetches it again)", digest, why);
+}
+
+int gk_store_copy_blob(gk_store *s, const char *digest, int64_t size,
+                       int (*fn)(void *ctx, const void *buf, size_t len, gk_error **err),
+                       void *ctx, gk_error **err)
+{
+        _cleanup_(gk_hasher_freep) gk_hasher *h = gk_hasher_new();
+        _cleanup_close_ int fd = gk_store_open_blob(s, digest, err);
+        char buf[1 << 17], got[GK_SHA256_BUF], why[160];
+        struct stat st;
+        ssize_t n;
+
+        if (fd < 0)
+                return fd;
+        if (!h)
+                return gk_error_make(err, ENOMEM, "blob %s", digest);
+        if (fstat(fd, &st) < 0)
+                return gk_error_errno(err, "blob %s", digest);
+        if (size >= 0 && st.st_size != size) {
+                snprintf(why, sizeof(why), "it has %lld bytes, not %lld", (long long) st.st_size,
+                         (long long) size);
+                return damaged(err, digest, why);
+        }
+        while ((n = gk_read_all(fd, buf, sizeof(buf))) > 0) {
+                gk_hasher_update(h, buf, (size_t) n);
+                if (fn && fn(ctx, buf, (size_t) n, err) < 0)
+                        return -EIO;
+        }
+        if (n < 0)
+                return gk_error_errno(err, "read blob %s", digest);
+        gk_hasher_final(h, got);
+        if (strcmp(got, digest)) {
+                snprintf(why, sizeof(why), "its content has digest %s", got);
+                return damaged(err, digest, why);
+        }
+        return 0;
+}
+
+int gk_store_verify_blob(gk_store *s, const char *digest, int64_t size, gk_error **err)
+{
+        return gk_store_copy_blob(s, digest, size, NULL, NULL, err);
+}
+
+int gk_store_drop_blob(gk_store *s, const char *digest, gk_error **err)
+{
+        if (gk_digest_check(digest, "blob", err) < 0)
+                return -EINVAL;
+        if (unlinkat(s->blobs_fd, gk_digest_hex(digest), 0) < 0 && errno != ENOENT)
+                return gk_error_errno(err, "remove blob %s", digest);
+        return 0;
+}
+
+/* A copy already in the store that is right (1), or none (0): a damaged
+ * one is dropped so the caller writes it again. */
+static int have_good_blob(gk_store *s, const char *digest)
+{
+        int r = gk_store_verify_blob(s, digest, -1, NULL);
+
+        if (r == -EBADMSG)
+                gk_store_drop_blob(s, digest, NULL);
+        return r == 0;
+}
+
 int gk_store_read_blob(gk_store *s, const char *digest, char **out, size_t *len,
                        gk_error **err)
 {
@@ -353,7 +420,7 @@ int gk_store_put_blob_fd(gk_store *s, int fd, const char *expect, char **out_dig
         char buf[1 << 16];
         ssize_t n;
 
-        if (expect && gk_store_has_blob(s, expect))
+        if (expect && have_good_blob(s, expect))
                 return out_digest && !(*out_digest = strdup(expect))
                                ? gk_error_make(err, ENOMEM, "blob") : 0;
         if (gk_store_blob_begin(s, NULL, false, &w, err) < 0)
@@ -385,7 +452,7 @@ int gk_store_put_blob(gk_store *s, const void *data, size_t len, const char *exp
         if (expect && strcmp(expect, got))
                 return gk_error_plain(err, EBADMSG, "blob %s: digest mismatch: the content has "
                                      "digest %s", expect, got);
-        if (!gk_store_has_blob(s, got)) {
+        if (!have_good_blob(s, got)) {
                 if (gk_store_blob_begin(s, NULL, false, &w, err) < 0)
                         return -EIO;
                 if (gk_blob_writer_write(w, data, len, err) < 0) {

@@ -44,11 +44,26 @@ bool gk_store_has_blob(gk_store *s, const char *digest);
 int64_t gk_store_blob_size(gk_store *s, const char *digest);
 /* An fd reading blob DIGEST (O_RDONLY|O_CLOEXEC). */
 int gk_store_open_blob(gk_store *s, const char *digest, gk_error **err);
+/* Reads blob DIGEST to its end, hashing it, handing each block to FN
+ * (may be NULL: only checked).  Fails with EBADMSG, the error saying what
+ * is wrong and that `gkimg check --repair` mends it, when its size is not
+ * SIZE (when >= 0; checked before any byte goes to FN) or when its content
+ * does not hash to DIGEST (found after the last byte went to FN); with
+ * ENOENT when it is not in the store. */
+int gk_store_copy_blob(gk_store *s, const char *digest, int64_t size,
+                       int (*fn)(void *ctx, const void *buf, size_t len, gk_error **err),
+                       void *ctx, gk_error **err);
+/* gk_store_copy_blob without a reader: is the store's copy right? */
+int gk_store_verify_blob(gk_store *s, const char *digest, int64_t size, gk_error **err);
+/* Removes blob DIGEST (a damaged copy, before it is fetched again).
+ * Missing is fine. */
+int gk_store_drop_blob(gk_store *s, const char *digest, gk_error **err);
 /* A whole blob in memory (JSON documents: at most 16 MiB), NUL-terminated. */
 int gk_store_read_blob(gk_store *s, const char *digest, char **out, size_t *len,
                        gk_error **err);
 /* Adds a blob from memory; with EXPECT (may be NULL) its digest must match.
- * *out_digest (may be NULL) gets the digest. */
+ * *out_digest (may be NULL) gets the digest.  A copy already in the store
+ * is checked first and replaced when damaged (so are the fd variant's). */
 int gk_store_put_blob(gk_store *s, const void *data, size_t len, const char *expect,
                       char **out_digest, gk_error **err);
 /* Adds the blob read from FD to its end. */

@@ -3,11 +3,14 @@
  * Problems (the store is inconsistent): a blob whose content does not hash
  * to its name, a name whose image is not complete (manifest, config or a
  * layer blob missing or unreadable), an entry of blobs/ or layers/ that is
- * not a digest.
+ * not a digest, an unpacked layer whose files differ from the manifest
+ * recorded when it was unpacked (a file changed, added or deleted).
  *
  * Leftovers (harmless, removed by gc): what interrupted writers leave,
  * i.e. partial downloads, temporary blobs and layer directories, the
- * temporary files of an atomic rewrite, records of bundles that are gone.
+ * temporary files of an atomic rewrite, records of bundles that are gone,
+ * and the layer directories of an older gkimg (layers/sha256, keyed by
+ * diff_id, never used again).
  * A file a live writer holds locked is not a leftover.
  *
  * The gc lock is held shared, so gc does not change the store under us;
@@ -30,6 +33,7 @@
 #include "gk/util.h"
 #include "store_check.h"
 #include "store_internal.h"
+#include "unpack.h"
 
 static void add(char ***v, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void add(char ***v, size_t *n, const char *fmt, ...)
@@ -48,6 +52,8 @@ static void add(char ***v, size_t *n, const char *fmt, ...)
 
 #define PROBLEM(res, ...) add(&(res)->problems, &(res)->n_problems, __VA_ARGS__)
 #define LEFTOVER(res, ...) add(&(res)->leftovers, &(res)->n_leftovers, __VA_ARGS__)
+#define BAD_BLOB(res, ...) add(&(res)->bad_blobs, &(res)->n_bad_blobs, __VA_ARGS__)
+#define BAD_LAYER(res, ...) add(&(res)->bad_layers, &(res)->n_bad_layers, __VA_ARGS__)
 
 static bool is_hex64(const char *s)
 {
@@ -94,8 +100,10 @@ static void check_blob(int dfd, const char *name, gk_store_check *res)
                 gk_hasher_update(h, buf, (size_t) n);
         }
         gk_hasher_final(h, got);
-        if (strcmp(got + 7, name))
+        if (strcmp(got + 7, name)) {
                 PROBLEM(res, "blob sha256:%s: the content has digest %s", name, got);
+                BAD_BLOB(res, "sha256:%s", name);
+        }
 }
 
 /* Calls FN for every entry of DIR (relative to AT); a missing DIR is empty. */
@@ -133,12 +141,34 @@ static void temp_entry(int dfd, const char *name, const char *dir, gk_store_chec
 
 static void layer_entry(int dfd, const char *name, const char *dir, gk_store_check *res)
 {
+        _cleanup_(gk_error_freep) gk_error *e = NULL;
+        char chain[GK_DIGEST_MAX], **diffs = NULL;
         struct stat st;
+        size_t n = 0;
 
         res->layers++;
         if (!is_hex64(name) || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-            !S_ISDIR(st.st_mode))
-                PROBLEM(res, "%s/%s: not a layer directory named by its diff_id", dir, name);
+            !S_ISDIR(st.st_mode)) {
+                PROBLEM(res, "%s/%s: not a layer directory named by its chain id", dir, name);
+                return;
+        }
+        snprintf(chain, sizeof(chain), "sha256:%s", name);
+        if (gk_layer_verify(res->root, chain, &diffs, &n, NULL, &e) < 0) {
+                PROBLEM(res, "layer %s: %s", chain, e ? e->msg : "cannot be verified");
+                BAD_LAYER(res, "%s", chain);
+                return;
+        }
+        for (size_t i = 0; i < n; i++)
+                PROBLEM(res, "layer %s: %s since it was unpacked", chain, diffs[i]);
+        if (n)
+                BAD_LAYER(res, "%s", chain);
+        gk_strvfree(diffs);
+}
+
+static void legacy_layer(int dfd, const char *name, const char *dir, gk_store_check *res)
+{
+        LEFTOVER(res, "%s/%s (unpacked by an older gkimg, not used; gc removes it once no "
+                 "bundle names it)", dir, name);
 }
 
 /* images.json.tmp.PID and the like: an atomic rewrite killed halfway. */
@@ -190,9 +220,11 @@ static void check_images(gk_store *s, gk_store_check *res)
                         continue;
                 }
                 for (size_t l = 0; l < img->n_layers; l++)
-                        if (!gk_store_has_blob(s, img->layers[l].digest))
+                        if (!gk_store_has_blob(s, img->layers[l].digest)) {
                                 PROBLEM(res, "image %s: layer %s is not in the store",
                                         es[i].name, img->layers[l].digest);
+                                BAD_BLOB(res, "%s", img->layers[l].digest);
+                        }
         }
         gk_store_entries_free(es, n);
 }
@@ -204,7 +236,9 @@ int gk_store_check_run(gk_store *s, gk_store_check *res, gk_error **err)
                 return -EIO;
         each_entry(s->root_fd, "blobs/sha256", res, blob_entry);
         check_images(s, res);
-        each_entry(s->root_fd, "layers/sha256", res, layer_entry);
+        res->root = s->root;
+        each_entry(s->root_fd, "layers/chains", res, layer_entry);
+        each_entry(s->root_fd, "layers/sha256", res, legacy_layer);
         each_entry(s->root_fd, "blobs/partial", res, temp_entry);
         each_entry(s->root_fd, "blobs/tmp", res, temp_entry);
         each_entry(s->root_fd, "layers/tmp", res, temp_entry);
@@ -217,5 +251,7 @@ void gk_store_check_clear(gk_store_check *res)
 {
         gk_strvfree(res->problems);
         gk_strvfree(res->leftovers);
+        gk_strvfree(res->bad_blobs);
+        gk_strvfree(res->bad_layers);
         *res = (gk_store_check){ 0 };
 }

@@ -61,17 +61,24 @@ static bool keep_has(const keep *k, const char *hex)
         return bsearch(&hex, k->v, k->n, sizeof(char *), cmp_str) != NULL;
 }
 
-static int add_diff_ids(keep *layers, const char *config, size_t len)
+/* The chain ids of the image's layers (what the layer store keys them
+ * by), as far as its config lists valid diff_ids. */
+static int add_chain_ids(keep *chains, const char *config, size_t len)
 {
         _cleanup_(gk_json_freep) yajl_val c = NULL;
+        char chain[GK_DIGEST_MAX] = "";
         yajl_val ids;
 
         if (gk_json_parse(config, len, "config", &c, NULL) < 0)
                 return 0;
         ids = gk_json_get(gk_json_get(c, "rootfs"), "diff_ids");
-        for (size_t i = 0; ids && YAJL_IS_ARRAY(ids) && i < ids->u.array.len; i++)
-                if (keep_add(layers, YAJL_GET_STRING(ids->u.array.values[i])) < 0)
-                        return -ENOMEM;
+        for (size_t i = 0; ids && YAJL_IS_ARRAY(ids) && i < ids->u.array.len; i++) {
+                const char *d = YAJL_GET_STRING(ids->u.array.values[i]);
+
+                if (!gk_digest_valid(d) || gk_chain_id(i ? chain : NULL, d, chain) < 0 ||
+                    keep_add(chains, chain) < 0)
+                        return gk_digest_valid(d) ? -ENOMEM : 0;
+        }
         return 0;
 }
 
@@ -90,7 +97,7 @@ static int keep_image(gk_store *s, const gk_store_entry *e, keep *blobs, keep *l
         for (size_t i = 0; i < img->n_layers; i++)
                 if (keep_add(blobs, img->layers[i].digest) < 0)
                         return -ENOMEM;
-        return add_diff_ids(layers, img->config, img->config_len);
+        return add_chain_ids(layers, img->config, img->config_len);
 }
 
 /* A record whose bundle has no marker is left by a bundle that was killed
@@ -107,8 +114,17 @@ static bool bundle_gone(yajl_val rec)
         return access(marker, F_OK) < 0 && errno == ENOENT;
 }
 
-/* Layers live bundles use (the records in ROOT/bundles, from bundle.c). */
-static int keep_bundles(gk_store *s, keep *layers)
+static int keep_list(keep *k, yajl_val ids)
+{
+        for (size_t i = 0; ids && YAJL_IS_ARRAY(ids) && i < ids->u.array.len; i++)
+                if (keep_add(k, YAJL_GET_STRING(ids->u.array.values[i])) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* Layers live bundles use (the records in ROOT/bundles, from bundle.c):
+ * chains, or for a bundle of an older gkimg, its diff_id-keyed layers. */
+static int keep_bundles(gk_store *s, keep *chains, keep *legacy)
 {
         _cleanup_closedir_ DIR *d = gk_opendir_at(s->root_fd, "bundles");
         struct dirent *de;
@@ -129,10 +145,10 @@ static int keep_bundles(gk_store *s, keep *layers)
                         unlinkat(dirfd(d), de->d_name, 0);
                         continue;
                 }
-                ids = gk_json_get(rec, "layers");
-                for (size_t i = 0; ids && YAJL_IS_ARRAY(ids) && i < ids->u.array.len; i++)
-                        if (keep_add(layers, YAJL_GET_STRING(ids->u.array.values[i])) < 0)
-                                return -ENOMEM;
+                ids = gk_json_get(rec, "chains");
+                if (ids ? keep_list(chains, ids) < 0
+                        : keep_list(legacy, gk_json_get(rec, "layers")) < 0)
+                        return -ENOMEM;
         }
         return 0;
 }
@@ -167,13 +183,14 @@ static void sweep_files(int dirfd, const keep *k, uint64_t *count, uint64_t *byt
         }
 }
 
-static void sweep_layers(gk_store *s, const keep *layers, uint64_t *count)
+/* ROOT/layers/DIR: "chains", or "sha256" (an older gkimg's). */
+static void sweep_layers(gk_store *s, const char *dir, const keep *layers, uint64_t *count)
 {
         _cleanup_closedir_ DIR *d = NULL;
         _cleanup_free_ char *path = NULL;
         struct dirent *de;
 
-        if (asprintf(&path, "%s/layers/sha256", s->root) < 0 || !(d = opendir(path)))
+        if (asprintf(&path, "%s/layers/%s", s->root, dir) < 0 || !(d = opendir(path)))
                 return;
         while ((de = readdir(d))) {
                 char digest[300];
@@ -182,10 +199,9 @@ static void sweep_layers(gk_store *s, const keep *layers, uint64_t *count)
                         continue;
                 snprintf(digest, sizeof(digest), "sha256:%s", de->d_name);
                 if (gk_digest_check(digest, "layer", NULL) == 0 &&
-                    gk_layer_remove(s->root, digest, NULL) == 0)
+                    gk_layer_remove(s->root, dir, digest, NULL) == 0)
                         (*count)++;
         }
-        gk_layer_clean_tmp(s->root, NULL);
 }
 
 /* NAME.tmp.PID files of atomic rewrites (images.json, bundle records)
@@ -206,7 +222,7 @@ int gk_store_gc(gk_store *s, gk_store_gc_stats *st, gk_error **err)
 {
         _cleanup_close_ int gc_lock = -1, index_lock = -1;
         gk_store_entry *es = NULL;
-        keep blobs = { 0 }, layers = { 0 };
+        keep blobs = { 0 }, layers = { 0 }, legacy = { 0 };
         size_t n = 0;
         int r = 0;
 
@@ -220,22 +236,27 @@ int gk_store_gc(gk_store *s, gk_store_gc_stats *st, gk_error **err)
         for (size_t i = 0; i < n && r == 0; i++)
                 r = keep_image(s, &es[i], &blobs, &layers);
         if (r == 0)
-                r = keep_bundles(s, &layers);
+                r = keep_bundles(s, &layers, &legacy);
         gk_store_entries_free(es, n);
         if (r < 0) {
                 keep_clear(&blobs);
                 keep_clear(&layers);
+                keep_clear(&legacy);
                 return gk_error_make(err, -r, "gc");
         }
         qsort(blobs.v, blobs.n, sizeof(char *), cmp_str);
         qsort(layers.v, layers.n, sizeof(char *), cmp_str);
+        qsort(legacy.v, legacy.n, sizeof(char *), cmp_str);
         sweep_files(s->blobs_fd, &blobs, &st->blobs, &st->bytes);
         sweep_files(s->partial_fd, NULL, NULL, &st->bytes);
         sweep_files(s->tmp_fd, NULL, NULL, &st->bytes);
-        sweep_layers(s, &layers, &st->layers);
+        sweep_layers(s, "chains", &layers, &st->layers);
+        sweep_layers(s, "sha256", &legacy, &st->layers);
+        gk_layer_clean_tmp(s->root, NULL);
         sweep_rewrites(s->root_fd, ".");
         sweep_rewrites(s->root_fd, "bundles");
         keep_clear(&blobs);
         keep_clear(&layers);
+        keep_clear(&legacy);
         return 0;
 }

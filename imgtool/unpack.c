@@ -21,6 +21,7 @@
 #include "gk/util.h"
 #include "unpack.h"
 #include "unpack_stream.h"
+#include "unpack_walk.h"
 #include "whiteout.h"
 
 typedef struct dir_time {
@@ -33,7 +34,9 @@ typedef struct unpack_ctx {
         const gk_unpack_opts *o;
         struct archive *a;       /* the tar reader */
         char *cached_dir;        /* parent directory of the last entry ... */
-        int cached_fd;           /* ... and its fd */
+        int cached_fd;           /* ... its fd ... */
+        char *cached_resolved;   /* ... and where it is in the layer */
+        gk_parent_walk pw;       /* parents as the layers below show them */
         dir_time *dirs;          /* directory times, set once all is written */
         size_t n_dirs, cap_dirs;
         uint64_t written;        /* data bytes so far, against o->limit */
@@ -43,7 +46,8 @@ typedef struct unpack_ctx {
 static void uncache(unpack_ctx *c)
 {
         free(c->cached_dir);
-        c->cached_dir = NULL;
+        free(c->cached_resolved);
+        c->cached_dir = c->cached_resolved = NULL;
         if (c->cached_fd >= 0)
                 close(c->cached_fd);
         c->cached_fd = -1;
@@ -67,58 +71,6 @@ static int set_opaque(int fd, const char *path, gk_error **err)
         return 0;
 }
 
-/* Walks PATH one component at a time, creating missing directories (as
- * tar does for a file whose parent has no entry of its own).  A whiteout in
- * the way is a directory deleted in lower layers and re-created here, so it
- * becomes an opaque directory.  Slow, exact, and the source of the precise
- * error when the fast path fails. */
-static int walk_create(unpack_ctx *c, const char *path, bool create, gk_error **err)
-{
-        _cleanup_free_ char *copy = strdup(path);
-        _cleanup_close_ int cur = -1;
-        char *save = NULL;
-        int dfd = c->root;
-
-        if (!copy)
-                return gk_error_make(err, ENOMEM, "`%s`", path);
-        for (char *comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-                const char *sofar = path;
-                int next = open_component(dfd, comp);
-                struct stat st;
-
-                if (next < 0 && (errno == ENOTDIR || errno == ELOOP || errno == ENOENT)) {
-                        int e = errno;
-
-                        if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-                                if (S_ISLNK(st.st_mode))
-                                        return gk_error_make(err, 0,
-                                                             "`%s` goes through symlink `%s`",
-                                                             sofar, comp);
-                                if (!is_whiteout(&st) || !create)
-                                        return gk_error_make(err, ENOTDIR, "`%s`: `%s`", sofar,
-                                                             comp);
-                                if (unlinkat(dfd, comp, 0) < 0)
-                                        return gk_error_errno(err, "replace whiteout `%s`", comp);
-                        } else if (e != ENOENT || !create) {
-                                return gk_error_make(err, e, "`%s`", sofar);
-                        }
-                        if (mkdirat(dfd, comp, 0755) < 0 && errno != EEXIST)
-                                return gk_error_errno(err, "mkdir `%s`", comp);
-                        next = open_component(dfd, comp);
-                        if (next >= 0 && e != ENOENT && set_opaque(next, comp, err) < 0) {
-                                close(next);
-                                return -EIO;
-                        }
-                }
-                if (next < 0)
-                        return gk_error_errno(err, "open `%s`", comp);
-                if (cur >= 0)
-                        close(cur);
-                dfd = cur = next;
-        }
-        return cur >= 0 ? TAKE_FD(cur) : fcntl(c->root, F_DUPFD_CLOEXEC, 3);
-}
-
 static int openat2_beneath(int root, const char *path)
 {
         struct open_how how = {
@@ -130,27 +82,72 @@ static int openat2_beneath(int root, const char *path)
         return gk_openat2(root, path, &how);
 }
 
-/* An fd of directory PATH (clean, relative) inside the layer; borrowed from
- * the cache, valid until the next call.  Entries of one directory come
- * together in a tar, so most calls hit the cache. */
-static int get_dir(unpack_ctx *c, const char *path, gk_error **err)
+/* A directory of the layer that is known to be there under its resolved
+ * name (directory times at the end): one component at a time, never
+ * through a symlink, without openat2. */
+static int open_resolved(unpack_ctx *c, const char *path)
+{
+        _cleanup_free_ char *copy = strdup(path);
+        char *save = NULL;
+        int cur = fcntl(c->root, F_DUPFD_CLOEXEC, 3);
+
+        if (!copy || cur < 0) {
+                if (cur >= 0)
+                        close(cur);
+                return -1;
+        }
+        for (char *comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+                int next = strcmp(comp, ".") ? open_component(cur, comp) : fcntl(cur, F_DUPFD_CLOEXEC, 3);
+
+                close(cur);
+                if (next < 0)
+                        return -1;
+                cur = next;
+        }
+        return cur;
+}
+
+/* An owned fd of directory PATH as this layer sees it (see unpack_walk.h),
+ * with *resolved its place in the layer directory.  The fast path: a
+ * directory this layer already has, all of it real directories, is itself
+ * whatever lies below. */
+static int resolve_dir(unpack_ctx *c, const char *path, bool create, char **resolved,
+                       gk_error **err)
 {
         int fd = -1;
 
-        if (c->cached_dir && !strcmp(c->cached_dir, path))
-                return c->cached_fd;
-        uncache(c);
         if (c->have_openat2) {
                 fd = openat2_beneath(c->root, path);
                 if (fd < 0 && (errno == ENOSYS || errno == EPERM))
                         c->have_openat2 = false; /* old kernel or seccomp: walk */
         }
-        if (fd < 0) {
-                fd = walk_create(c, path, true, err);
-                if (fd < 0)
+        if (fd >= 0) {
+                *resolved = strdup(path);
+                if (*resolved)
                         return fd;
+                close(fd);
+                return gk_error_make(err, ENOMEM, "`%s`", path);
         }
+        return gk_parent_open(&c->pw, path, create, resolved, err);
+}
+
+/* An fd of directory PATH (clean, relative) inside the layer; borrowed from
+ * the cache, valid until the next call; c->cached_resolved is where it is.
+ * Entries of one directory come together in a tar, so most calls hit the
+ * cache. */
+static int get_dir(unpack_ctx *c, const char *path, gk_error **err)
+{
+        char *resolved = NULL;
+        int fd;
+
+        if (c->cached_dir && !strcmp(c->cached_dir, path))
+                return c->cached_fd;
+        uncache(c);
+        fd = resolve_dir(c, path, true, &resolved, err);
+        if (fd < 0)
+                return fd;
         c->cached_dir = strdup(path);
+        c->cached_resolved = resolved;
         if (!c->cached_dir) {
                 close(fd);
                 return gk_error_make(err, ENOMEM, "`%s`", path);
@@ -159,18 +156,7 @@ static int get_dir(unpack_ctx *c, const char *path, gk_error **err)
         return fd;
 }
 
-/* An owned fd of an existing directory, created nowhere (hardlink
- * targets, directory times). */
-static int open_dir_nocreate(unpack_ctx *c, const char *path, gk_error **err)
-{
-        int fd = c->have_openat2 ? openat2_beneath(c->root, path) : -1;
-
-        if (fd >= 0)
-                return fd;
-        return walk_create(c, path, false, err);
-}
-
-static int record_dir_time(unpack_ctx *c, const char *path, struct archive_entry *e)
+static int add_dir_time(unpack_ctx *c, const char *path, const struct timespec ts[2])
 {
         dir_time *d;
 
@@ -187,27 +173,48 @@ static int record_dir_time(unpack_ctx *c, const char *path, struct archive_entry
         d->path = strdup(path);
         if (!d->path)
                 return -ENOMEM;
-        d->ts[1].tv_sec = archive_entry_mtime(e);
-        d->ts[1].tv_nsec = archive_entry_mtime_nsec(e);
-        d->ts[0] = d->ts[1];
-        if (archive_entry_atime_is_set(e)) {
-                d->ts[0].tv_sec = archive_entry_atime(e);
-                d->ts[0].tv_nsec = archive_entry_atime_nsec(e);
-        }
+        d->ts[0] = ts[0];
+        d->ts[1] = ts[1];
         c->n_dirs++;
         return 0;
 }
 
-/* Directory times last: writing into a directory changes its mtime. */
+static void entry_times(struct archive_entry *e, struct timespec ts[2]);
+
+static int record_dir_time(unpack_ctx *c, const char *path, struct archive_entry *e)
+{
+        struct timespec ts[2];
+
+        entry_times(e, ts);
+        return add_dir_time(c, path, ts);
+}
+
+/* A directory made as a copy of the layers' below keeps their times, as
+ * umoci restores a parent's after writing into it. */
+static int copied_dir(void *ctx, const char *path, const struct stat *st)
+{
+        struct timespec now[2] = { { .tv_nsec = UTIME_NOW }, { .tv_nsec = UTIME_NOW } };
+        struct timespec ts[2];
+
+        if (!st)
+                return add_dir_time(ctx, path, now);
+        ts[0] = st->st_atim;
+        ts[1] = st->st_mtim;
+        return add_dir_time(ctx, path, ts);
+}
+
+/* Directory times last: writing into a directory changes its mtime.  In
+ * the order recorded, so a directory's own entry wins over the copy made
+ * of the layers' below before it. */
 static int apply_dir_times(unpack_ctx *c, gk_error **err)
 {
-        for (size_t i = c->n_dirs; i-- > 0;) {
+        for (size_t i = 0; i < c->n_dirs; i++) {
                 _cleanup_close_ int fd = -1;
 
-                if (!strcmp(c->dirs[i].path, "."))
-                        fd = fcntl(c->root, F_DUPFD_CLOEXEC, 3);
+                if (c->have_openat2)
+                        fd = openat2_beneath(c->root, c->dirs[i].path);
                 else
-                        fd = open_dir_nocreate(c, c->dirs[i].path, NULL);
+                        fd = open_resolved(c, c->dirs[i].path);
                 if (fd < 0)
                         continue; /* replaced by a later entry */
                 if (futimens(fd, c->dirs[i].ts) < 0)
@@ -398,9 +405,24 @@ static int clear_slot(unpack_ctx *c, int pfd, const char *name, bool want_dir,
         return 0;
 }
 
-static int make_dir(unpack_ctx *c, struct archive_entry *e, int pfd, const char *name,
-                    const char *path, gk_error **err)
+/* A directory already there (copied from the layers below, or an earlier
+ * entry) takes an entry's xattrs only, as umoci applies a header: those it
+ * had go first (overlayfs's own stay). */
+static int clear_xattrs(int fd, const char *name, gk_error **err)
 {
+        char names[8192];
+        ssize_t n = flistxattr(fd, names, sizeof(names));
+
+        for (char *k = names; n > 0 && k < names + n; k += strlen(k) + 1)
+                if (!gk_xattr_reserved(k) && fremovexattr(fd, k) < 0 && errno != ENODATA)
+                        return gk_error_errno(err, "`%s`: remove xattr `%s`", name, k);
+        return 0;
+}
+
+static int make_dir(unpack_ctx *c, struct archive_entry *e, int pfd, const char *name,
+                    gk_error **err)
+{
+        _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1;
         bool keep, was_wh;
 
@@ -413,9 +435,16 @@ static int make_dir(unpack_ctx *c, struct archive_entry *e, int pfd, const char 
                 return gk_error_errno(err, "open");
         if (was_wh && set_opaque(fd, name, err) < 0)
                 return -EIO;
-        if (apply_meta_fd(e, fd, err) < 0)
+        if ((keep && clear_xattrs(fd, name, err) < 0) || apply_meta_fd(e, fd, err) < 0)
                 return -EIO;
-        return record_dir_time(c, path, e) < 0 ? gk_error_make(err, ENOMEM, "mkdir") : 0;
+        /* Its times are set at the end, by its place in the layer. */
+        if (!strcmp(c->cached_resolved, "."))
+                path = strdup(name);
+        else if (asprintf(&path, "%s/%s", c->cached_resolved, name) < 0)
+                path = NULL;
+        if (!path || record_dir_time(c, path, e) < 0)
+                return gk_error_make(err, ENOMEM, "mkdir");
+        return 0;
 }
 
 static int make_file(unpack_ctx *c, struct archive_entry *e, int pfd, const char *name,
@@ -476,12 +505,15 @@ static int make_special(unpack_ctx *c, struct archive_entry *e, int pfd, const c
         return apply_meta_at(e, pfd, name, true, err);
 }
 
-/* A hardlink's target must be an entry this layer already wrote: a link
- * to anything else (another layer, the host) cannot be expressed. */
+/* A hardlink's target is a file of the image as this layer sees it: one
+ * this layer wrote, or one of a layer below, which is first copied up into
+ * this layer (as overlayfs would on a write), so the two names share an
+ * inode here and hide the lower file.  A link to anything else (the host)
+ * cannot be expressed. */
 static int make_hardlink(unpack_ctx *c, const char *link, int pfd, const char *name,
                          gk_error **err)
 {
-        _cleanup_free_ char *target = NULL, *tdir = NULL;
+        _cleanup_free_ char *target = NULL, *tdir = NULL, *tres = NULL;
         _cleanup_close_ int tfd = -1;
         const char *tbase;
         bool keep, was_wh;
@@ -493,11 +525,16 @@ static int make_hardlink(unpack_ctx *c, const char *link, int pfd, const char *n
                 return gk_error_make(err, ENOMEM, "hardlink");
         if (!tbase)
                 return gk_error_make(err, 0, "hardlink to the layer root");
-        tfd = open_dir_nocreate(c, tdir, NULL);
+        tfd = resolve_dir(c, tdir, c->pw.n_lower > 0, &tres, NULL);
+        if (tfd >= 0 && fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
+            gk_parent_copy_up(&c->pw, tfd, tres, tbase, err) < 0)
+                return gk_error_wrap(err, "hardlink target `%s`", link);
         if (tfd < 0 || fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return gk_error_make(err, 0, "hardlink target `%s` is not in this layer", link);
+                return gk_error_make(err, 0, "hardlink target `%s` is not in the image", link);
         if (S_ISDIR(st.st_mode))
                 return gk_error_make(err, 0, "hardlink target `%s` is a directory", link);
+        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
+                return gk_error_make(err, 0, "hardlink target `%s` is deleted", link);
         if (clear_slot(c, pfd, name, false, &keep, &was_wh, err) < 0)
                 return -EIO;
         if (linkat(tfd, tbase, pfd, name, 0) < 0)
@@ -549,7 +586,7 @@ static int apply_node(unpack_ctx *c, struct archive_entry *e, const char *path,
         if (!base) { /* the layer root itself ("./") */
                 if (type != AE_IFDIR || link)
                         return gk_error_make(err, 0, "the layer root must be a directory");
-                if (apply_meta_fd(e, c->root, err) < 0)
+                if (clear_xattrs(c->root, ".", err) < 0 || apply_meta_fd(e, c->root, err) < 0)
                         return -EIO;
                 return record_dir_time(c, ".", e) < 0 ? gk_error_make(err, ENOMEM, "root") : 0;
         }
@@ -560,7 +597,7 @@ static int apply_node(unpack_ctx *c, struct archive_entry *e, const char *path,
                 return make_hardlink(c, link, pfd, base, err);
         switch (type) {
         case AE_IFDIR:
-                return make_dir(c, e, pfd, base, path, err);
+                return make_dir(c, e, pfd, base, err);
         case AE_IFREG:
                 return make_file(c, e, pfd, base, err);
         case AE_IFLNK:
@@ -662,9 +699,13 @@ int gk_unpack_fd(int blob_fd, int dirfd, const gk_unpack_opts *o, gk_unpack_stat
 
         o = o ? o : &none;
         c.o = o;
+        c.pw = (gk_parent_walk){ .root = dirfd, .lower = o->lower, .n_lower = o->n_lower,
+                                 .copied = copied_dir, .ctx = &c };
         stats = stats ? stats : &local;
         memset(stats, 0, sizeof(*stats));
-        r = gk_unpack_stream_open(blob_fd, &s, err);
+        r = gk_parent_copy_root(&c.pw, err);
+        if (r >= 0)
+                r = gk_unpack_stream_open(blob_fd, &s, err);
         if (r < 0)
                 goto out;
         c.a = archive_read_new();

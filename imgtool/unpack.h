@@ -1,17 +1,17 @@
 /* Layer unpacking: a layer blob (tar, gzip or zstd) streamed through
  * libarchive into a directory in overlayfs's format, and the store of
- * unpacked layers under ROOT/layers, one directory per diff_id, shared by
- * every image that has the layer.
+ * unpacked layers under ROOT/layers, one per chain id, shared by every
+ * image that has the same layers from the bottom up.
  *
- * Each layer is unpacked on its own, without looking at the layers below
- * (as Docker's overlay2 driver does), so layers can be unpacked in any
- * order, in parallel, or while their blob is still downloading:
+ * Each layer is unpacked over its parents (already unpacked, only read):
+ * a directory it does not list takes what they have, and their symlinks
+ * are followed (see unpack_walk.h).  In overlayfs's format:
  *   ".wh.NAME"      -> NAME as a 0/0 character device (overlay whiteout)
  *   ".wh..wh..opq"  -> trusted.overlay.opaque=y on the directory
- * Every path is resolved under the layer directory's fd without following
- * symlinks; names that would leave it, links through symlinks, hardlinks
- * to files outside the layer and (unless allowed) devices are refused with
- * an error naming the entry. */
+ * Every path is resolved under the layer directory's fd; names that would
+ * leave it, links through this layer's own symlinks, hardlinks to files
+ * outside the image and (unless allowed) devices are refused with an
+ * error naming the entry. */
 #ifndef GK_IMGTOOL_UNPACK_H
 #define GK_IMGTOOL_UNPACK_H
 
@@ -38,6 +38,11 @@ typedef struct gk_unpack_opts {
         const char *diff_id; /* "sha256:HEX" the uncompressed tar must hash to; NULL: not checked */
         bool allow_devices;  /* keep block/character device entries (else refused) */
         gk_layer_limit limit; /* zero: no limit */
+        /* The unpacked layers below this one, top first (their fs/
+         * directories): what they have decides the directories this layer
+         * does not list (see unpack_walk.h). */
+        const int *lower;
+        size_t n_lower;
 } gk_unpack_opts;
 
 typedef struct gk_unpack_stats {
@@ -59,25 +64,50 @@ int gk_unpack_fd(int blob_fd, int dirfd, const gk_unpack_opts *o,
 /* "sha256:" + 64 lower-case hex digits? */
 bool gk_digest_valid(const char *digest);
 
-/* The directory of layer DIFF_ID in the store at ROOT
- * (ROOT/layers/sha256/HEX), whether or not it has been unpacked. */
-int gk_layer_path(const char *root, const char *diff_id, char **out, gk_error **err);
+/* ---- the store of unpacked layers (layerstore.c) ----
+ *
+ * A layer is unpacked as its parents see it (unpack_walk.h), so its
+ * unpacked form depends on the layers below: it is keyed by its chain id
+ * (OCI image spec: chainID(L0) = diffID(L0), chainID(Ln) =
+ * sha256(chainID(Ln-1) + " " + diffID(Ln))), and two images with the same
+ * base layers share them.  ROOT/layers/chains/HEX holds fs/ (the tree, an
+ * overlay lower directory) and manifest (what check compares it with).
+ * Directories of ROOT/layers/sha256 (an older gkimg's, keyed by diff_id
+ * and unpacked without their parents) are never used: they are left for
+ * the bundles that name them and removed by gc after. */
 
-/* True when layer DIFF_ID is unpacked in the store (complete: a layer
- * directory appears only by a rename after its unpack finished). */
-bool gk_layer_present(const char *root, const char *diff_id);
+/* The chain id of layer DIFF_ID over chain PARENT (NULL: the bottom
+ * layer) into OUT. */
+int gk_chain_id(const char *parent, const char *diff_id, char out[GK_DIGEST_MAX]);
 
-/* Unpacks the blob read from BLOB_FD as layer DIFF_ID into the store unless
- * it is already there: into ROOT/layers/tmp/ first, checked against
- * DIFF_ID, synced once, then renamed into place, so a crash never leaves a
- * layer that looks complete.  Two processes unpacking one layer at once
- * both succeed (the second rename loses and its copy is dropped).
- * o->diff_id is ignored (DIFF_ID is used); o may be NULL. */
-int gk_layer_unpack(const char *root, const char *diff_id, int blob_fd,
-                    const gk_unpack_opts *o, gk_error **err);
+/* The tree of chain CHAIN_ID (ROOT/layers/chains/HEX/fs), whether or not
+ * it has been unpacked. */
+int gk_layer_path(const char *root, const char *chain_id, char **out, gk_error **err);
 
-/* Removes layer DIFF_ID from the store (for gc).  Missing is fine. */
-int gk_layer_remove(const char *root, const char *diff_id, gk_error **err);
+/* True when chain CHAIN_ID is unpacked (complete: it appears only by a
+ * rename after its unpack finished). */
+bool gk_layer_present(const char *root, const char *chain_id);
+
+/* Unpacks the blob read from BLOB_FD, layer DIFF_ID over chain PARENT
+ * (NULL for the bottom layer; o->lower are its fs/ fds, top first), as
+ * chain CHAIN_ID unless it is already there: into ROOT/layers/tmp/ first,
+ * checked against DIFF_ID, its manifest written, synced once, then renamed
+ * into place, so a crash never leaves a layer that looks complete.  Two
+ * processes unpacking one layer at once both succeed (the second rename
+ * loses and its copy is dropped).  o->diff_id is ignored; o may be NULL. */
+int gk_layer_unpack(const char *root, const char *chain_id, const char *diff_id,
+                    const char *parent, int blob_fd, const gk_unpack_opts *o, gk_error **err);
+
+/* Compares chain CHAIN_ID's tree with the manifest recorded at its unpack:
+ * the differences in *diffs (see gk_tree_manifest_compare); *header (may
+ * be NULL) gets the manifest's header line ("gk-layer 1 chain=... diff_id=...
+ * parent=...|- devices=0|1").  Fails with ENOENT when it has no manifest. */
+int gk_layer_verify(const char *root, const char *chain_id, char ***diffs, size_t *n,
+                    char **header, gk_error **err);
+
+/* Removes ROOT/layers/DIR/HEX of DIGEST ("chains" for a chain, "sha256"
+ * for an older gkimg's layer) for gc and repair.  Missing is fine. */
+int gk_layer_remove(const char *root, const char *dir, const char *digest, gk_error **err);
 
 /* Removes what crashed unpacks left in ROOT/layers/tmp (entries no live
  * unpack holds a lock on). */

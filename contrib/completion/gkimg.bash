@@ -21,7 +21,7 @@ _gkimg()
         local cur prev words cword
         _init_completion -s || return
 
-        local commands="pull images inspect rmi gc login logout bundle unbundle import export"
+        local commands="pull images inspect rmi gc check login logout bundle unbundle import export"
         local cmd="" i nargs=0
         for ((i = 1; i < cword; i++)); do
                 case ${words[i]} in
@@ -82,6 +82,7 @@ _gkimg()
         bundle) flags="--copy --mem --cpus --pids --net --publish --env --workdir --user
                        --hostname --tty --allow-devices" ;;
         import) flags="--allow-devices" ;;
+        check) flags="--repair --tls-verify --cert-dir" ;;
         esac
         if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$flags" -- "$cur"))

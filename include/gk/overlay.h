@@ -3,7 +3,7 @@
  *
  * A bundle made by `gkimg bundle` has root.path "rootfs", an empty
  * directory, and the annotation
- *     "org.gk.rootfs.overlay": "{\"lowerdir\":[\"/var/lib/gk/layers/sha256/HEX\",...],
+ *     "org.gk.rootfs.overlay": "{\"lowerdir\":[\"/var/lib/gk/layers/chains/HEX/fs\",...],
  *                               \"upperdir\":\"upper\",\"workdir\":\"work\"}"
  * (lowerdir top layer first, absolute; upperdir and workdir relative to the
  * bundle directory or absolute).  gkrun mounts the overlay onto rootfs

@@ -7,7 +7,11 @@ umoci and for tests/bench/image.sh:
               /var/log made opaque with a few entries re-added, /etc/motd
               changed, /etc/issue.net replaced by a symlink
   3. extra    a small layer: a file deleted in layer 2 added back, /etc/motd
-              deleted, a script (with a user.* xattr) and a hardlink to it
+              deleted, a script (with a user.* xattr) and a hardlink to it,
+              and files whose parents the layer does not list, as `docker
+              build` writes them: /lib/gk-lib (through lib -> usr/lib),
+              /tmp/gk-tmp (1777), /var/mail/gk-mail (2775 root:mail) and
+              /usr/local/share/gk/new/file (new directories in an old one)
 
 The OCI layout is cached under /var/cache/gk-test/ keyed by the mmdebstrap
 arguments and the day it was built, so only the first use of a day (a
@@ -47,7 +51,7 @@ class Unavailable(Exception):
 
 
 def _key():
-    args = " ".join(MMDEBSTRAP + [MIRROR, "layers-v2"])
+    args = " ".join(MMDEBSTRAP + [MIRROR, "layers-v3"])
     return "debian-minbase-%s-%s" % (SUITE, hashlib.sha256(args.encode()).hexdigest()[:12])
 
 
@@ -182,6 +186,11 @@ def _extra_layer(base, data):
     ln = tarfile.TarInfo("./opt/gk/hello-again")
     ln.type, ln.linkname, ln.mtime = tarfile.LNKTYPE, "./opt/gk/hello", 1700000000
     L.add(ln)
+    # no entries for their parents: the image's own decide them
+    L.file("./lib/gk-lib", b"through the lib -> usr/lib symlink\n")
+    L.file("./tmp/gk-tmp", b"in a 1777 directory\n")
+    L.file("./var/mail/gk-mail", b"in a 2775 root:mail directory\n", mode=0o660, gid=8)
+    L.file("./usr/local/share/gk/new/file", b"new directories in an old one\n")
     return L.raw()
 
 

@@ -118,6 +118,16 @@ class Image:
     def diff_ids(self):
         return [l[3] for l in self.layers]
 
+    @property
+    def chain_ids(self):
+        """The layers' chain ids (OCI image spec), the keys of gkimg's
+        unpacked layers."""
+        out = []
+        for d in self.diff_ids:
+            out.append(d if not out else sha(("%s %s" % (out[-1], d)).encode()))
+        return out
+
+
     def oci_layout(self, path, tag="latest"):
         os.makedirs(os.path.join(path, "blobs", "sha256"), exist_ok=True)
         for d, blob in self.blobs.items():
@@ -160,3 +170,8 @@ class Image:
             add("manifest.json", json.dumps([{"Config": cfgname, "RepoTags": [repotag],
                                               "Layers": names}]).encode())
         return path
+
+
+def layer_dir(root, chain_id):
+    """The tree of an unpacked layer in gkimg's store ROOT."""
+    return os.path.join(root, "layers", "chains", chain_id[7:], "fs")

@@ -197,7 +197,7 @@ def test_user_through_layers_whiteouts_and_symlinks(store):
 def test_second_bundle_reuses_layers_and_unbundle(store):
     store.add([ETC], CONFIG)
     b1, _ = store.bundle()
-    layers = os.path.join(store.root, "layers", "sha256")
+    layers = os.path.join(store.root, "layers", "chains")
     before = {n: os.stat(os.path.join(layers, n)).st_ino for n in os.listdir(layers)}
     b2, _ = store.bundle()
     after = {n: os.stat(os.path.join(layers, n)).st_ino for n in os.listdir(layers)}
@@ -218,8 +218,8 @@ def test_gc_keeps_the_layers_of_live_bundles(store):
     b, _ = store.bundle()
     gkimg(store.root, "rmi", "gktest/img:1")
     gkimg(store.root, "gc")
-    layers = os.path.join(store.root, "layers", "sha256")
-    assert os.listdir(layers) == [img.diff_ids[0][7:]]
+    layers = os.path.join(store.root, "layers", "chains")
+    assert os.listdir(layers) == [img.chain_ids[0][7:]]
     gkimg(store.root, "unbundle", b)
     gkimg(store.root, "gc")
     assert os.listdir(layers) == []

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -58,6 +59,7 @@ def gkimg(root, *args):
 
 def test_debian_unpack_matches_umoci(debian):
     ref, root, work = debian
+    since = time.time()
     bundle = os.path.join(work, "cmp-bundle")
     gkimg(root, "bundle", ref, bundle)
     lowers = bundle_lowerdirs(bundle)
@@ -67,11 +69,11 @@ def test_debian_unpack_matches_umoci(debian):
                     "oci:%s:t" % oci], check=True, capture_output=True, timeout=300)
     subprocess.run(["umoci", "unpack", "--image", "%s:t" % oci, umoci], check=True,
                    capture_output=True, timeout=300)
-    want = snapshot(os.path.join(umoci, "rootfs"))
+    want = snapshot(os.path.join(umoci, "rootfs"), since)
     shutil.rmtree(umoci)
     merged = mount_lowers(work, lowers)
     try:
-        got = snapshot(merged)
+        got = snapshot(merged, since)
     finally:
         subprocess.run(["umount", merged], check=True)
     assert_same_tree(got, want)
@@ -83,6 +85,11 @@ def test_debian_unpack_matches_umoci(debian):
     assert sorted(k for k in g if k.startswith("var/log/")) == ["var/log/gk-build.log"]
     assert g["etc/issue.net"]["target"] == "issue"
     assert g["opt/gk/hello"]["xattrs"] == (("user.gk.origin", b"debimage.py"),)
+    # parents the third layer does not list keep what the base gave them
+    assert g["lib"]["target"] == "usr/lib" and "usr/lib/gk-lib" in g
+    assert g["tmp"]["mode"] == oct(0o1777)
+    assert (g["var/mail"]["mode"], g["var/mail"]["owner"]) == (oct(0o2775), (0, 8))
+    assert isinstance(g["usr/lib"]["mtime"], int) and isinstance(g["usr"]["mtime"], int)
     assert len(g) > 5000
     gkimg(root, "unbundle", bundle)
 

@@ -147,9 +147,9 @@ def test_sparse_file_copy_does_not_fill_the_filesystem(work, tmpfs):
     assert_sparse(os.path.join(bundle, "rootfs", "data", "sparse"), 2 * GIB, GIB)
     assert used(fs) - before < (4 << 20)
     # The store's layer directory kept the tar's holes too.
-    layers = os.path.join(root, "layers", "sha256")
+    layers = os.path.join(root, "layers", "chains")
     for d in os.listdir(layers):
-        assert_sparse(os.path.join(layers, d, "data", "sparse"), 2 * GIB, GIB)
+        assert_sparse(os.path.join(layers, d, "fs", "data", "sparse"), 2 * GIB, GIB)
     assert gkimg(root, "unbundle", bundle).returncode == 0
 
 
@@ -197,7 +197,7 @@ def test_sparse_layer_same_content_as_umoci(work):
     layout = img.oci_layout(os.path.join(work, "layout"))
     root = os.path.join(work, "store")
     assert gkimg(root, "import", layout, "um:v1").returncode == 0
-    ours = os.path.join(root, "layers", "sha256", img.diff_ids[0][7:], "data", "sparse")
+    ours = os.path.join(root, "layers", "chains", img.chain_ids[0][7:], "fs", "data", "sparse")
     theirs_dir = os.path.join(work, "umoci")
     subprocess.run(["umoci", "unpack", "--image", layout + ":latest", theirs_dir], check=True,
                    capture_output=True)
@@ -239,7 +239,7 @@ def test_inflating_layer_is_refused_at_its_limit(work, tmpfs):
                      r"16777216 bytes \(set by GKIMG_LAYER_MAX_SIZE\)" % short, p.stderr), p.stderr
     # Nothing of the layer stays: no layer directory, no temporary one,
     # no image name; the filesystem holds what it held plus the blobs.
-    assert os.listdir(os.path.join(root, "layers", "sha256")) == []
+    assert os.listdir(os.path.join(root, "layers", "chains")) == []
     assert store_leftovers(root) == []
     assert images(root) == []
     assert used(fs) - before < (4 << 20)

@@ -882,3 +882,71 @@ def test_basic_auth_registry(root, docker_config):
         assert_blobs_of(root, img)
     finally:
         reg.stop()
+
+
+# ---- a store that notices corruption ----
+
+def flip_byte(path):
+    with open(path, "r+b") as fh:
+        data = fh.read()
+        fh.seek(len(data) // 2)
+        fh.write(bytes([data[len(data) // 2] ^ 0xff]))
+
+
+def blob_path(root, digest):
+    return os.path.join(root, "blobs", "sha256", digest[7:])
+
+
+def test_pull_fetches_a_damaged_blob_again(proxy, registry, root):
+    """One byte of a layer flipped, another layer truncated, the manifest
+    flipped: a pull checks what it finds and fetches exactly those again."""
+    repo = unique()
+    img = small_image(b"damaged")
+    digest = registry.push_image(repo, "v1", img)
+    ref = "%s/%s:v1" % (proxy.host, repo)
+    gkimg(root, "pull", ref, check=True)
+    flipped, cut = img.layers[1][0], img.layers[0][0]
+    flip_byte(blob_path(root, flipped))
+    os.truncate(blob_path(root, cut), 10)
+    flip_byte(blob_path(root, digest))
+    proxy.clear()
+    r = gkimg(root, "pull", ref, check=True)
+    assert "Already exists" not in r.stdout and "Downloaded newer image" in r.stdout, r.stdout
+    got = sorted(q["path"].rsplit("/", 1)[1] for q in proxy.seen("GET", "/blobs/"))
+    assert got == sorted([flipped, cut])
+    assert proxy.seen("GET", "/manifests/" + digest)
+    assert_store_consistent(root)
+    assert gkimg(root, "check").returncode == 0
+
+
+def test_export_refuses_a_damaged_blob_and_check_repairs_it(proxy, registry, root):
+    repo = unique()
+    img = small_image(b"export-damaged")
+    registry.push_image(repo, "v1", img)
+    ref = "%s/%s:v1" % (proxy.host, repo)
+    gkimg(root, "pull", ref, check=True)
+    layer = img.layers[1][0]
+    flip_byte(blob_path(root, layer))
+    out = os.path.join(root, "out.tar")
+    r = gkimg(root, "export", ref, out)
+    assert r.returncode == 1
+    assert "blob %s: the store's copy is damaged: its content has digest sha256:" % layer \
+        in r.stderr, r.stderr
+    assert "gkimg check --repair" in r.stderr
+    assert not [n for n in os.listdir(root) if n.startswith("out.tar")]
+    r = gkimg(root, "check")
+    assert r.returncode == 1
+    assert "problem: blob %s: the content has digest sha256:" % layer in r.stdout, r.stdout
+    proxy.clear()
+    r = gkimg(root, "check", "--repair")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "repair: blob %s: fetched again from the registry of %s\n" % (layer, ref) in r.stdout
+    assert r.stdout.endswith(": 0 problems, 0 leftovers\n"), r.stdout
+    assert [q["path"].rsplit("/", 1)[1] for q in proxy.seen("GET", "/blobs/")] == [layer]
+    assert_store_consistent(root)
+    gkimg(root, "export", ref, out, check=True)
+    if shutil.which("skopeo"):
+        layout = os.path.join(root, "skopeo-layout")
+        p = subprocess.run(["skopeo", "copy", "oci-archive:%s:v1" % out, "oci:%s:x" % layout],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr

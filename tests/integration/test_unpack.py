@@ -17,7 +17,7 @@ import tempfile
 import pytest
 
 from conftest import GKIMG
-from gkimage import Image
+from gkimage import Image, layer_dir
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="unpacking keeps owners: needs root")
 
@@ -105,8 +105,11 @@ def xattrs(path):
                         if not n.startswith("trusted.overlay.")))
 
 
-def snapshot(root):
-    """Everything a user can observe of each file, and the hardlink groups."""
+def snapshot(root, since=None):
+    """Everything a user can observe of each file, and the hardlink groups.
+    A directory made at unpack time (mtime at or after SINCE, a time
+    before the unpack) has mtime "new": the two tools made it at different
+    instants."""
     out, inodes = {}, {}
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
@@ -124,11 +127,16 @@ def snapshot(root):
                     inodes.setdefault((st.st_dev, st.st_ino), []).append(rel)
             elif stat.S_ISLNK(st.st_mode):
                 entry["target"] = os.readlink(p)
+                entry["mtime"] = int(st.st_mtime)
+            elif stat.S_ISDIR(st.st_mode):
+                new = since is not None and st.st_mtime >= since - 1
+                entry["mtime"] = "new" if new else int(st.st_mtime)
             elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
                 entry["rdev"] = (os.major(st.st_rdev), os.minor(st.st_rdev))
             out[rel] = entry
     root_st = os.lstat(root)
-    out["."] = {"mode": oct(stat.S_IMODE(root_st.st_mode)), "owner": (root_st.st_uid, root_st.st_gid)}
+    out["."] = {"mode": oct(stat.S_IMODE(root_st.st_mode)), "owner": (root_st.st_uid, root_st.st_gid),
+                "xattrs": xattrs(root)}
     links = sorted(sorted(g) for g in inodes.values() if len(g) > 1)
     return out, links
 
@@ -190,7 +198,7 @@ def test_layers_are_in_overlay_format(work):
     layout = img.oci_layout(os.path.join(work, "layout"), "t1")
     root = os.path.join(work, "store")
     gkimg(root, "import", layout, "gktest/multi:1")
-    layer = lambda i: os.path.join(root, "layers", "sha256", img.diff_ids[i][7:])
+    layer = lambda i: layer_dir(root, img.chain_ids[i])
     for path in ("del_me", "readd", "b", "a/x"):
         st = os.lstat(os.path.join(layer(1), path))
         assert stat.S_ISCHR(st.st_mode) and st.st_rdev == os.makedev(0, 0), path
@@ -215,11 +223,11 @@ def test_layers_shared_and_compression(work):
     base = Image([BASE, CHANGES], compression="gzip")
     other = Image([BASE, CHANGES, READD], compression="zstd")
     gkimg(root, "import", base.oci_layout(os.path.join(work, "l1"), "x"), "gktest/base:1")
-    dirs = os.path.join(root, "layers", "sha256")
+    dirs = os.path.join(root, "layers", "chains")
     inodes = {n: os.stat(os.path.join(dirs, n)).st_ino for n in os.listdir(dirs)}
     assert len(inodes) == 2
     gkimg(root, "import", other.oci_layout(os.path.join(work, "l2"), "x"), "gktest/other:1")
-    assert sorted(os.listdir(dirs)) == sorted(d[7:] for d in other.diff_ids)
+    assert sorted(os.listdir(dirs)) == sorted(d[7:] for d in other.chain_ids)
     for name, ino in inodes.items():
         assert os.stat(os.path.join(dirs, name)).st_ino == ino, "layer unpacked again"
 
@@ -250,7 +258,7 @@ HOSTILE = {
     "hardlink-dotdot": ([hard("shadow", "../../../../../../../../etc/shadow")],
                         "leads outside", "shadow"),
     "hardlink-through-symlink": ([sym("etc", "/etc"), hard("shadow", "etc/shadow")],
-                                 "is not in this layer", "shadow"),
+                                 "is not in the image", "shadow"),
     "block-device": ([d("dev"), dict(name="dev/sda", type="block", major=8, minor=0)],
                      "block device nodes are not allowed", "dev/sda"),
     "char-device": ([d("dev"), dict(name="dev/mem", type="char", major=1, minor=1)],
@@ -282,8 +290,8 @@ def test_hostile_layer_refused(work, sentinel, case):
     assert message in p.stderr and entry in p.stderr, p.stderr
     assert "layer sha256:" in p.stderr
     # the bad layer is not in the store, the good one is, and no name was given
-    layers = os.listdir(os.path.join(root, "layers", "sha256"))
-    assert img.diff_ids[1][7:] not in layers and img.diff_ids[0][7:] in layers
+    layers = os.listdir(os.path.join(root, "layers", "chains"))
+    assert img.chain_ids[1][7:] not in layers and img.chain_ids[0][7:] in layers
     assert os.listdir(os.path.join(root, "layers", "tmp")) == []
     p = gkimg(root, "bundle", "gktest/evil:1", os.path.join(work, "b"), check=False)
     assert p.returncode != 0 and "not in the store" in p.stderr
@@ -295,7 +303,7 @@ def test_devices_kept_when_allowed(work):
     img = Image([[d("dev"), dict(name="dev/sda", type="block", major=8, minor=0, mode=0o660)]])
     gkimg(root, "import", "--allow-devices", img.oci_layout(os.path.join(work, "l"), "x"),
           "gktest/dev:1")
-    st = os.lstat(os.path.join(root, "layers", "sha256", img.diff_ids[0][7:], "dev", "sda"))
+    st = os.lstat(os.path.join(layer_dir(root, img.chain_ids[0]), "dev", "sda"))
     assert stat.S_ISBLK(st.st_mode) and st.st_rdev == os.makedev(8, 0)
     assert stat.S_IMODE(st.st_mode) == 0o660
 
@@ -327,7 +335,7 @@ def test_wrong_diff_id_refused(work):
     p = gkimg(root, "import", layout, "gktest/liar:1", check=False)
     assert p.returncode != 0
     assert "not the diff_id sha256:" + "0" * 64 in p.stderr, p.stderr
-    assert "0" * 64 not in os.listdir(os.path.join(root, "layers", "sha256"))
+    assert sorted(os.listdir(os.path.join(root, "layers", "chains"))) == [img.chain_ids[0][7:]]
 
 
 def test_truncated_layer_refused(work):
@@ -355,7 +363,7 @@ def test_truncated_layer_refused(work):
                    "digest": "sha256:" + md, "size": len(mb)}]}, fh)
     p = gkimg(root, "import", layout, "gktest/short:1", check=False)
     assert p.returncode != 0 and "layer sha256:" in p.stderr, p.stderr
-    assert os.listdir(os.path.join(root, "layers", "sha256")) == []
+    assert os.listdir(os.path.join(root, "layers", "chains")) == []
     assert os.listdir(os.path.join(root, "layers", "tmp")) == []
 
 
@@ -371,6 +379,216 @@ def test_concurrent_unpacks_of_one_layer(work):
     for p in procs:
         out, errout = p.communicate(timeout=120)
         assert p.returncode == 0, errout
-    assert sorted(os.listdir(os.path.join(root, "layers", "sha256"))) == \
-        sorted(d[7:] for d in img.diff_ids)
+    assert sorted(os.listdir(os.path.join(root, "layers", "chains"))) == \
+        sorted(d[7:] for d in img.chain_ids)
     assert os.listdir(os.path.join(root, "layers", "tmp")) == []
+
+
+# ---- layers without their parents' entries: unpacked as the layers below
+# show those parents (owner, mode, xattrs, times, symlinks), as umoci's
+# in-order application makes them ----
+
+SPECIAL = [
+    d("./", mode=0o755, mtime=1600000000, xattrs={"user.root": "r"}),
+    d("tmp", mode=0o1777, mtime=1600000001),
+    d("var", mtime=1600000002),
+    d("var/mail", mode=0o2775, gid=8, mtime=1600000003, xattrs={"user.mail": "m"}),
+    d("opt", mtime=1600000004),
+    d("opt/data", mode=0o700, uid=1000, gid=1000, xattrs={"user.gk": "data"}, mtime=1600000005),
+    d("srv", mtime=1600000006), d("srv/www", mode=0o711, uid=33, gid=33, mtime=1600000007),
+    d("srv/www/old", mtime=1600000008), f("srv/www/old/f", b"old"),
+    d("etc", mode=0o755, mtime=1600000009), d("etc/conf.d", mode=0o750, gid=4, mtime=1600000010),
+    f("etc/conf.d/a", b"a"), f("etc/conf.d/keep", b"k"),
+    # merged /usr: lib -> usr/lib (relative), lib64 -> /usr/lib (absolute)
+    d("usr", mtime=1600000011), d("usr/lib", mode=0o755, mtime=1600000012),
+    f("usr/lib/libc.so", b"libc", mode=0o755, xattrs={"user.lib": "c"}),
+    sym("lib", "usr/lib"), sym("lib64", "/usr/lib"), sym("up", "../../.."),
+    d("usr/share", mtime=1600000013), sym("usr/share/docs", "../../srv/www"),
+]
+NO_PARENTS = [
+    f("tmp/x", b"x"),                          # 1777 stays
+    f("var/mail/y", b"y", gid=8, mode=0o660),  # 2775 root:mail stays
+    f("opt/data/z", b"z", uid=1000),           # 0700 1000:1000 and its xattr stay
+    f("srv/www/.wh.old"),                      # a whiteout in an implicit directory
+    f("etc/conf.d/.wh..wh..opq"), f("etc/conf.d/b", b"b"),  # opaque over an implicit one
+    f("lib/x", b"through lib -> usr/lib"),     # lands in usr/lib/x
+    d("lib/sub", mode=0o750),                  # a directory through the symlink
+    f("lib/sub/s", b"s"),
+    f("lib64/y", b"through an absolute link"),
+    f("up/usr/lib/z", b"up climbs no higher than the root"),
+    f("usr/share/docs/index.html", b"<p>"),    # a relative link up and across
+    hard("lib/libc-link", "lib/libc.so"),      # a hardlink to a lower layer's file
+    f("new/deep/file", b"parents no layer has"),
+    d("var/mail", mode=0o2770, gid=8),          # listed after a file made it: the entry wins
+]
+ON_TOP = [
+    d("./", mode=0o751),                       # the root listed: its own metadata only
+    f("lib/sub/t", b"t"),                      # through the symlink, into this layer's dir
+    f("tmp/x2", b"x2"),
+    d("usr/lib", mode=0o700),                  # a listed parent takes its own entry
+    f("usr/lib/w", b"w"),
+]
+
+
+def compare_with_umoci(work, img, tag, root, ref, since):
+    """The overlay of the bundle's layers and the --copy rootfs, each against
+    umoci's unpack of the same image."""
+    layout = img.oci_layout(os.path.join(work, "layout-" + tag), tag)
+    gkimg(root, "import", layout, ref)
+    bundle = os.path.join(work, "bundle-" + tag)
+    gkimg(root, "bundle", ref, bundle, "--", "/x")
+    out = os.path.join(work, "umoci-" + tag)
+    subprocess.run(["umoci", "unpack", "--image", "%s:%s" % (layout, tag), out], check=True,
+                   capture_output=True)
+    want = snapshot(os.path.join(out, "rootfs"), since)
+    merged = mount_lowers(work, bundle_lowerdirs(bundle))
+    try:
+        assert_same_tree(snapshot(merged, since), want)
+    finally:
+        subprocess.run(["umount", merged], check=True)
+    copy = os.path.join(work, "copy-" + tag)
+    gkimg(root, "bundle", "--copy", ref, copy, "--", "/x")
+    assert_same_tree(snapshot(os.path.join(copy, "rootfs"), since), want)
+    return want[0], bundle_lowerdirs(bundle)
+
+
+def test_implicit_parents_match_umoci(work):
+    import time
+    since = time.time()
+    root = os.path.join(work, "store")
+    img = Image([SPECIAL, NO_PARENTS, ON_TOP], compression=["gzip", None, "gzip"])
+    got, lowers = compare_with_umoci(work, img, "t1", root, "gktest/implicit:1", since)
+    # what umoci (and now gkimg) show, spelled out
+    assert got["tmp"]["mode"] == oct(0o1777) and got["tmp"]["mtime"] == 1600000001
+    assert (got["var/mail"]["mode"], got["var/mail"]["owner"]) == (oct(0o2770), (0, 8))
+    assert got["var/mail"]["xattrs"] == () and got["."]["mode"] == oct(0o751)
+    assert got["opt/data"]["owner"] == (1000, 1000)
+    assert got["opt/data"]["xattrs"] == (("user.gk", b"data"),)
+    assert got["lib"]["target"] == "usr/lib" and "usr/lib/x" in got and "usr/lib/y" in got
+    assert "usr/lib/sub/t" in got and got["usr/lib/z"]["size"] == 33
+    assert "srv/www/index.html" in got and "srv/www/old" not in got
+    assert sorted(k for k in got if k.startswith("etc/conf.d/")) == ["etc/conf.d/b"]
+    assert got["etc/conf.d"]["mode"] == oct(0o750)
+    # the layer directory itself: the file went through the symlink
+    mid = lowers[1]
+    assert not os.path.lexists(os.path.join(mid, "lib"))
+    assert os.path.isfile(os.path.join(mid, "usr/lib/x"))
+    st = os.lstat(os.path.join(mid, "tmp"))
+    assert stat.S_IMODE(st.st_mode) == 0o1777 and int(st.st_mtime) == 1600000001
+
+
+def test_same_layer_under_two_parents(work):
+    """One layer (one diff_id) over two different bases: unpacked once per
+    chain, each as its own base shows its parents; a third image that
+    shares the first's layers shares their unpacked directories."""
+    import time
+    since = time.time()
+    root = os.path.join(work, "store")
+    base_b = [d("./"), d("tmp", mode=0o700, uid=5, gid=5, mtime=1500000000),
+              d("var"), d("var/mail", mode=0o755), d("opt"), d("opt/data"),
+              d("srv"), d("srv/www"), d("srv/www/old"), d("etc"), d("etc/conf.d"),
+              d("lib", mode=0o711), d("usr"), d("usr/share"), d("usr/share/docs"),
+              d("lib64"), d("up"), f("lib/libc.so", b"a real dir here")]
+    one = Image([SPECIAL, NO_PARENTS])
+    two = Image([base_b, NO_PARENTS])
+    assert one.diff_ids[1] == two.diff_ids[1]
+    a, la = compare_with_umoci(work, one, "a", root, "gktest/a:1", since)
+    b, lb = compare_with_umoci(work, two, "b", root, "gktest/b:1", since)
+    assert a["tmp"]["mode"] == oct(0o1777) and b["tmp"]["mode"] == oct(0o700)
+    assert b["tmp"]["owner"] == (5, 5) and "lib/x" in b and "usr/lib/x" in a
+    assert la[0] != lb[0] and la[1] != lb[1]          # top first: two chains
+    chains = os.listdir(os.path.join(root, "layers", "chains"))
+    assert len(chains) == 4
+    three = Image([SPECIAL, NO_PARENTS, ON_TOP])
+    _, lc = compare_with_umoci(work, three, "c", root, "gktest/c:1", since)
+    assert lc[1:] == la
+    assert len(os.listdir(os.path.join(root, "layers", "chains"))) == 5
+
+
+def test_lower_symlink_stays_in_the_image(work, sentinel):
+    """A lower layer's symlink aimed at the host is followed inside the
+    image's root, never out of it."""
+    root = os.path.join(work, "store")
+    img = Image([[sym("evil", SENTINEL), sym("rel", "../../../../../.." + SENTINEL)],
+                 [f("evil/x", b"x"), f("rel/y", b"y")]])
+    gkimg(root, "import", img.oci_layout(os.path.join(work, "l"), "x"), "gktest/evil:1")
+    gkimg(root, "bundle", "gktest/evil:1", os.path.join(work, "b"), "--", "/x")
+    top = bundle_lowerdirs(os.path.join(work, "b"))[0]
+    assert os.path.isfile(os.path.join(top, SENTINEL[1:], "x"))
+    assert os.path.isfile(os.path.join(top, SENTINEL[1:], "y"))
+
+
+# ---- a store that notices corruption: each unpacked layer's manifest ----
+
+def test_check_notices_changed_layers_and_repair_unpacks_them(work):
+    root = os.path.join(work, "store")
+    img = Image([BASE, CHANGES, READD], config={"Cmd": ["/bin/sh"]})
+    layout = img.oci_layout(os.path.join(work, "layout"), "t1")
+    gkimg(root, "import", layout, "gktest/multi:1")
+    p = gkimg(root, "check")
+    assert p.stdout.endswith(": 0 problems, 0 leftovers\n"), p.stdout
+    assert "3 layers checked" in p.stdout
+    base, mid = layer_dir(root, img.chain_ids[0]), layer_dir(root, img.chain_ids[1])
+    # a file patched in place, its size and mtime put back; one added; one deleted
+    path = os.path.join(base, "etc/passwd")
+    st = os.stat(path)
+    with open(path, "r+b") as fh:
+        fh.write(b"X")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with open(os.path.join(mid, "deep/er/planted"), "w") as fh:
+        fh.write("planted")
+    os.unlink(os.path.join(mid, "f2d/child"))
+    p = gkimg(root, "check", check=False)
+    assert p.returncode == 1, p.stdout
+    c0, c1 = img.chain_ids[0], img.chain_ids[1]
+    for line in ("layer %s: `etc/passwd`: changed (content) since it was unpacked" % c0,
+                 "layer %s: `deep/er/planted`: added since it was unpacked" % c1,
+                 "layer %s: `f2d/child`: deleted since it was unpacked" % c1):
+        assert "problem: " + line + "\n" in p.stdout, p.stdout
+    assert img.chain_ids[2] not in p.stdout
+    p = gkimg(root, "check", "--repair")
+    assert "repair: layer %s: unpacked again for docker.io/gktest/multi:1\n" % c0 in p.stdout
+    assert "repair: layer %s: unpacked again" % c1 in p.stdout
+    assert p.stdout.endswith(": 0 problems, 0 leftovers\n"), p.stdout
+    # as the blobs say again: the same as umoci's unpack
+    gkimg(root, "bundle", "gktest/multi:1", os.path.join(work, "bundle"))
+    merged = mount_lowers(work, bundle_lowerdirs(os.path.join(work, "bundle")))
+    try:
+        assert_same_tree(snapshot(merged), snapshot(umoci_rootfs(work, layout, "t1")))
+    finally:
+        subprocess.run(["umount", merged], check=True)
+
+
+def test_layers_of_an_older_gkimg_are_not_used(work):
+    """A store written by a gkimg that keyed layers by diff_id: those
+    directories are never used (the image is unpacked again by chain id),
+    check calls them leftovers, and gc removes them once no bundle names
+    them."""
+    root = os.path.join(work, "store")
+    img = Image([BASE, CHANGES])
+    gkimg(root, "import", img.oci_layout(os.path.join(work, "l"), "x"), "gktest/old:1")
+    old = [os.path.join(root, "layers", "sha256", d[7:]) for d in img.diff_ids]
+    for o in old:
+        os.makedirs(os.path.join(o, "stale"))
+    bundles = os.path.join(root, "bundles")
+    os.makedirs(bundles, exist_ok=True)
+    live = os.path.join(work, "oldbundle")
+    os.makedirs(live)
+    with open(os.path.join(live, "gk-bundle.json"), "w") as fh:
+        json.dump({"gkBundle": 1, "path": live}, fh)
+    with open(os.path.join(bundles, "old.json"), "w") as fh:
+        json.dump({"gkBundle": 1, "path": live, "layers": [img.diff_ids[1]]}, fh)
+    gkimg(root, "bundle", "gktest/old:1", os.path.join(work, "b"), "--", "/x")
+    lowers = bundle_lowerdirs(os.path.join(work, "b"))
+    assert not any("/layers/sha256/" in l for l in lowers)
+    assert not os.path.exists(os.path.join(lowers[0], "stale"))
+    p = gkimg(root, "check")
+    for o in old:
+        assert "leftover: layers/sha256/%s (unpacked by an older gkimg" % os.path.basename(o) \
+            in p.stdout, p.stdout
+    gkimg(root, "gc")
+    assert os.listdir(os.path.join(root, "layers", "sha256")) == [img.diff_ids[1][7:]]
+    shutil.rmtree(live)
+    gkimg(root, "gc")
+    assert os.listdir(os.path.join(root, "layers", "sha256")) == []
+    assert len(os.listdir(os.path.join(root, "layers", "chains"))) == 2
