@@ -17,6 +17,9 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import uuid
+
+import pytest
 
 from conftest import GKRUN, PROBE, REPO, CGROUP_ROOT
 
@@ -310,3 +313,52 @@ def toml_dumps(doc, prefix=()):
     for k, v in tables:
         out += "\n" + toml_dumps(v, prefix + (k,))
     return out
+
+
+class RuntimeUnderTest:
+    """One runtime (runc, gkrun) run directly, with its own --root under
+    WORKDIR; removes its containers at the end.  Test files subclass it
+    for the bundles they make (runtime_fixture)."""
+    id_prefix = "gkr-"
+
+    def __init__(self, name, workdir, rootfs):
+        self.name = name
+        self.path = runtime_path(name)
+        self.workdir = workdir
+        self.root = os.path.join(workdir, "root")
+        self.rootfs = rootfs
+        self.ids = []
+
+    def __call__(self, *args, env=None, timeout=60, check=False):
+        return run([self.path, "--root", self.root] + [str(a) for a in args],
+                   env=env, timeout=timeout, check=check)
+
+    def new_id(self):
+        cid = self.id_prefix + uuid.uuid4().hex[:10]
+        self.ids.append(cid)
+        return cid
+
+    def state(self, cid):
+        return json.loads(self("state", cid, check=True).stdout)
+
+    def cleanup(self):
+        for cid in self.ids:
+            self("delete", "--force", cid)
+
+
+def runtime_fixture(cls, prefix):
+    """A fixture `rt`: each test once under runc and once under gkrun, as a
+    CLS with a fresh work directory (PREFIX under /tmp)."""
+    @pytest.fixture(params=["runc", "gkrun"])
+    def rt(request, rootfs):
+        if os.geteuid() != 0:
+            pytest.skip("runs real containers and needs root")
+        if not os.access(runtime_path(request.param), os.X_OK):
+            pytest.skip("%s is not available" % request.param)
+        workdir = tempfile.mkdtemp(prefix=prefix)
+        os.chmod(workdir, 0o755)
+        r = cls(request.param, workdir, rootfs)
+        yield r
+        r.cleanup()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return rt

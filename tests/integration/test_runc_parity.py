@@ -7,27 +7,18 @@ import os
 import shutil
 import stat
 import tempfile
-import uuid
 
 import pytest
 
 from conftest import base_config
-from orch import run, runtime_path
+from orch import RuntimeUnderTest, runtime_fixture
 
 
-class Runtime:
-    """One runtime with its own --root; deletes its containers at the end."""
-
-    def __init__(self, name, workdir, rootfs):
-        self.name = name
-        self.path = runtime_path(name)
-        self.workdir = workdir
-        self.root = os.path.join(workdir, "root")
-        self.rootfs_src = rootfs
-        self.ids = []
+class Runtime(RuntimeUnderTest):
+    id_prefix = "gkp-"
 
     def __call__(self, *args, check=False):
-        p = run([self.path, "--root", self.root] + [str(a) for a in args], check=check)
+        p = super().__call__(*args, check=check)
         # runc logs its message quoted: msg="... exec: \"sleep\": ..."
         p.stderr = p.stderr.replace('\\"', '"')
         return p
@@ -38,7 +29,7 @@ class Runtime:
         path = tempfile.mkdtemp(dir=self.workdir, prefix="bundle-")
         os.chmod(path, 0o755)
         rootfs = os.path.join(path, "rootfs")
-        shutil.copytree(self.rootfs_src, rootfs, symlinks=True)
+        shutil.copytree(self.rootfs, rootfs, symlinks=True)
         cfg = base_config(args, "rootfs")
         cfg["root"]["readonly"] = readonly
         cfg["process"]["cwd"] = cwd
@@ -52,28 +43,8 @@ class Runtime:
         cid = self.new_id()
         return self(*(extra[:1] or ("run",)), "--bundle", path, *extra[1:], cid), cid
 
-    def new_id(self):
-        cid = "gkp-" + uuid.uuid4().hex[:10]
-        self.ids.append(cid)
-        return cid
 
-    def cleanup(self):
-        for cid in self.ids:
-            self("delete", "--force", cid)
-
-
-@pytest.fixture(params=["runc", "gkrun"])
-def rt(request, rootfs):
-    if os.geteuid() != 0:
-        pytest.skip("runs real containers and needs root")
-    if not os.access(runtime_path(request.param), os.X_OK):
-        pytest.skip("%s is not available" % request.param)
-    workdir = tempfile.mkdtemp(prefix="gk-parity-")
-    os.chmod(workdir, 0o755)
-    r = Runtime(request.param, workdir, rootfs)
-    yield r
-    r.cleanup()
-    shutil.rmtree(workdir, ignore_errors=True)
+rt = runtime_fixture(Runtime, "gk-parity-")
 
 
 def without_tmp_mount(cfg):

@@ -5,7 +5,6 @@ state of a container whose process has died, device fileModes as podman
 writes them, the loopback device of a new network namespace."""
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -16,24 +15,12 @@ import uuid
 
 import pytest
 
-from conftest import GKRUN, base_config
-from orch import LOOPBACK_SCRIPT, run, runtime_path, wait_for
+from conftest import base_config
+from orch import LOOPBACK_SCRIPT, RuntimeUnderTest, run, runtime_fixture, wait_for
 
 
-class Runtime:
-    """One runtime with its own --root; deletes its containers at the end."""
-
-    def __init__(self, name, workdir, rootfs):
-        self.name = name
-        self.path = runtime_path(name)
-        self.workdir = workdir
-        self.root = os.path.join(workdir, "root")
-        self.rootfs = rootfs
-        self.ids = []
-
-    def __call__(self, *args, env=None, timeout=60, check=False):
-        return run([self.path, "--root", self.root] + [str(a) for a in args],
-                   env=env, timeout=timeout, check=check)
+class Runtime(RuntimeUnderTest):
+    id_prefix = "gkc-"
 
     def bundle(self, args, edit=None):
         """A bundle of the shared rootfs; EDIT(config) may change its config."""
@@ -45,31 +32,8 @@ class Runtime:
             json.dump(cfg, f)
         return path
 
-    def new_id(self):
-        cid = "gkc-" + uuid.uuid4().hex[:10]
-        self.ids.append(cid)
-        return cid
 
-    def state(self, cid):
-        return json.loads(self("state", cid, check=True).stdout)
-
-    def cleanup(self):
-        for cid in self.ids:
-            self("delete", "--force", cid)
-
-
-@pytest.fixture(params=["runc", "gkrun"])
-def rt(request, rootfs):
-    if os.geteuid() != 0:
-        pytest.skip("runs real containers and needs root")
-    if not os.access(runtime_path(request.param), os.X_OK):
-        pytest.skip("%s is not available" % request.param)
-    workdir = tempfile.mkdtemp(prefix="gk-contract-")
-    os.chmod(workdir, 0o755)
-    r = Runtime(request.param, workdir, rootfs)
-    yield r
-    r.cleanup()
-    shutil.rmtree(workdir, ignore_errors=True)
+rt = runtime_fixture(Runtime, "gk-contract-")
 
 
 class NotifyReceiver:
