@@ -25,7 +25,7 @@ import uuid
 
 import pytest
 
-from conftest import GKRUN, kill_leftover
+from conftest import ALL_CAPS_5_9, GKRUN, kill_leftover
 from differential_allowlist import ALLOW
 from orch import CRUN, IMAGE, RUNC, ULIMITS, remove_cgroup_tree, remove_hidden_unified, run
 
@@ -36,17 +36,7 @@ from test_podman import podman_env  # noqa: F401  (a fixture)
 
 PROBE_ARGS = ["/bin/gk-probe", "observe"]
 ABSENT = "<absent>"
-CAPS = [
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-]
+CAPS = ALL_CAPS_5_9
 # The gist of a failed create: the first of these its error message says.
 GISTS = ["environment variable", "unknown capability", "rlimit", "sysctl", "hostname",
          "cwd", "absolute path", "user namespace", "executable file not found", "no such file or directory",
