@@ -11,8 +11,6 @@
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
-#include <linux/openat2.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -121,24 +119,11 @@ static int join_session_keyring(gk_container *c, gk_error **err)
  * procfs only beside a fully visible one, the host's. */
 static int open_fd_dir(gk_error **err)
 {
-        _cleanup_close_ int fs = fsopen("proc", FSOPEN_CLOEXEC), mnt = -1;
-        struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-                                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-                                           RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
-        char path[32];
-        int fd;
+        _cleanup_close_ int procfd = gk_procfs_open_pids();
 
-        if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "subset", "pid", 0) < 0 ||
-            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-                return gk_error_errno(err, "exec fifo: make a procfs");
-        mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-        if (mnt < 0)
-                return gk_error_errno(err, "exec fifo: mount a procfs");
-        snprintf(path, sizeof(path), "%d/fd", (int) getpid());
-        fd = gk_openat2(mnt, path, &how);
-        if (fd < 0)
-                return gk_error_errno(err, "exec fifo: open `%s` of a new procfs", path);
-        return fd;
+        if (procfd < 0)
+                return gk_error_make(err, -procfd, "exec fifo: make a procfs");
+        return gk_procfs_open_at(procfd, "self/fd", O_RDONLY | O_DIRECTORY, err);
 }
 
 /* Blocks until `gkrun start` opens the exec fifo for reading.  Our write

@@ -56,12 +56,14 @@ int gk_procfs_open_caller(void)
         return TAKE_FD(fd);
 }
 
-int gk_procfs_open_fresh(void)
+static int open_fresh(bool pids_only)
 {
         _cleanup_close_ int fsfd = fsopen("proc", FSOPEN_CLOEXEC);
         _cleanup_close_ int mfd = -1;
 
         if (fsfd < 0)
+                return -errno;
+        if (pids_only && fsconfig(fsfd, FSCONFIG_SET_STRING, "subset", "pid", 0) < 0)
                 return -errno;
         if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return -errno;
@@ -72,6 +74,16 @@ int gk_procfs_open_fresh(void)
         if (!is_procfs_root(mfd))
                 return -EXDEV;
         return TAKE_FD(mfd);
+}
+
+int gk_procfs_open_fresh(void)
+{
+        return open_fresh(false);
+}
+
+int gk_procfs_open_pids(void)
+{
+        return open_fresh(true);
 }
 
 void gk_procfs_prefer_fresh(int *procfd)

@@ -23,6 +23,11 @@ int gk_procfs_open_caller(void);
  * user namespace whose mount namespace shows no unmasked procfs: EPERM). */
 int gk_procfs_open_fresh(void);
 
+/* gk_procfs_open_fresh with only the pid directories (subset=pid, Linux
+ * 5.8): nothing in it that the container's own /proc does not show, so a
+ * process the container can reach may hold it. */
+int gk_procfs_open_pids(void);
+
 /* Replaces *PROCFD with a fresh procfs when the kernel gives one, else
  * keeps what it holds (gk_procfs_open_caller's). */
 void gk_procfs_prefer_fresh(int *procfd);
