@@ -220,7 +220,8 @@ int cmd_inspect(int argc, char **argv, const gk_img_global *g, gk_error **err)
 int cmd_rmi(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
         _cleanup_(gk_store_freep) gk_store *s = NULL;
-        const gk_opt opts[] = { { 0 } };
+        bool force = false;
+        const gk_opt opts[] = { { "force", 'f', GK_OPT_BOOL, &force }, { 0 } };
         int first;
 
         if (gk_opts_parse(argc, argv, "rmi", opts, &first, err) < 0)
@@ -234,14 +235,17 @@ int cmd_rmi(int argc, char **argv, const gk_img_global *g, gk_error **err)
         for (int i = first; i < argc; i++) {
                 _cleanup_(gk_error_freep) gk_error *e = NULL;
                 _cleanup_strv_ char **names = NULL;
+                _cleanup_free_ char *deleted = NULL;
 
-                if (gk_store_untag(s, argv[i], &names, &e) < 0) {
+                if (gk_store_untag(s, argv[i], force, &names, &deleted, &e) < 0) {
                         if (!*err)
                                 *err = TAKE_PTR(e);
                         continue;
                 }
                 for (char **n = names; *n; n++)
                         printf("Untagged: %s\n", *n);
+                if (deleted)
+                        printf("Deleted: %s\n", deleted);
         }
         return *err ? gk_error_code(*err) : 0;
 }

@@ -78,6 +78,7 @@ _gkimg()
         case $cmd in
         pull) flags="--platform --tls-verify --cert-dir --quiet --parallel" ;;
         images) flags="--format" ;;
+        rmi) flags="--force" ;;
         login) flags="--username --password --password-stdin --tls-verify --cert-dir" ;;
         bundle) flags="--copy --mem --cpus --pids --net --publish --env --workdir --user
                        --hostname --tty --allow-devices" ;;
