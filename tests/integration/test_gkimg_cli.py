@@ -104,3 +104,73 @@ def test_rmi_goes_on_after_a_refusal(registry, root):
     assert (r.returncode, r.stderr) == (1, conflict(img))
     assert r.stdout == "Untagged: %s\nDeleted: %s\n" % (rc, other.id)
     assert names(root) == [ra, rb]
+
+
+# ---- images -q, --digests, --format ----
+
+def human(size):
+    """docker's size: 1000-based, three significant digits."""
+    v, units = float(size), ["B", "kB", "MB", "GB", "TB"]
+    u = 0
+    while v >= 1000 and u + 1 < len(units):
+        v /= 1000
+        u += 1
+    return ("%.3g%s" if v < 10 and u else "%.4g%s") % (v, units[u])
+
+
+def size_of(img):
+    return human(len(img.config) + sum(s for _, s, _, _ in img.layers))
+
+
+def test_images_quiet_lists_each_id_once(registry, root):
+    img, _, _ = pulled(registry, root, b"quiet-ids", "a", "b")
+    other, _, _ = pulled(registry, root, b"quiet-other", "c")
+    r = gkimg(root, "images", "-q", check=True)
+    assert r.stdout == "%s\n%s\n" % (img.id[7:19], other.id[7:19])
+    assert gkimg(root, "images", "--quiet", "--digests", check=True).stdout == r.stdout
+
+
+def test_images_digests_column(registry, root):
+    img, [ref], digest = pulled(registry, root, b"digests", "v1")
+    table = gkimg(root, "images", "--digests", check=True).stdout.splitlines()
+    assert table[0].split() == ["REPOSITORY", "TAG", "DIGEST", "IMAGE", "ID", "CREATED", "SIZE"]
+    row = table[1].split()
+    assert row[:4] == [ref.rsplit(":", 1)[0], "v1", digest, img.id[7:19]]
+    assert row[-1] == size_of(img)
+    assert table[0].index("DIGEST") == table[1].index(digest)
+    assert table[0].index("IMAGE ID") == table[1].index(img.id[7:19])
+    assert "DIGEST" not in gkimg(root, "images", check=True).stdout
+
+
+def test_images_format_template(registry, root, tmp_path):
+    img, [ref], digest = pulled(registry, root, b"template", "v1")
+    imported = small_image(b"template-imported")
+    imported.oci_archive(str(tmp_path / "i.tar"))
+    gkimg(root, "import", str(tmp_path / "i.tar"), "gktest/imported:1", check=True)
+    tmpl = r"{{.Repository}}:{{.Tag}}\t{{ .ID }}\t{{.Digest}}\t{{.Size}}\t{{.CreatedAt}}\n--"
+    r = gkimg(root, "images", "--format", tmpl, check=True)
+    assert r.stdout == (
+        "%s\t%s\t%s\t%s\t2024-01-01 00:00:00 +0000 UTC\n--\n"
+        "gktest/imported:1\t%s\t<none>\t%s\t2024-01-01 00:00:00 +0000 UTC\n--\n"
+        % (ref, img.id[7:19], digest, size_of(img), imported.id[7:19], size_of(imported)))
+    r = gkimg(root, "images", "--format", "{{.ID}} is {{.CreatedSince}}", check=True)
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(img.id[7:19] + " is ")
+    assert lines[0].endswith(" ago")
+    # json and table are still formats, not templates
+    assert gkimg(root, "images", "--format", "table", check=True).stdout.startswith("REPOSITORY")
+    assert gkimg(root, "images", "--format", "json", check=True).stdout.startswith("[")
+
+
+@pytest.mark.parametrize("fmt,msg", [
+    ("{{.Name}}", "images: --format: `{{.Name}}` is not one of {{.Repository}} {{.Tag}} "
+                  "{{.ID}} {{.Digest}} {{.Size}} {{.CreatedAt}} {{.CreatedSince}}"),
+    ("{{.ID}", "images: --format: `{{` without `}}`"),
+    ("yaml", "images: --format: `yaml` is not table, json or a template"),
+    ("table {{.ID}}", "images: --format: `table TEMPLATE` is not supported: give TEMPLATE "
+                      "alone"),
+])
+def test_images_format_errors(registry, root, fmt, msg):
+    pulled(registry, root, b"format-errors", "v1")
+    r = gkimg(root, "images", "--format", fmt)
+    assert (r.returncode, r.stdout, r.stderr) == (1, "", "gkimg: %s\n" % msg)
