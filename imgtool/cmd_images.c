@@ -216,9 +216,11 @@ int cmd_images(int argc, char **argv, const gk_img_global *g, gk_error **err)
         gk_store_entry *es = NULL;
         size_t n = 0;
         const gk_opt opts[] = {
-                { "format", 0, GK_OPT_STRING, &format },
-                { "quiet", 'q', GK_OPT_BOOL, &quiet },
-                { "digests", 0, GK_OPT_BOOL, &digests },
+                { "format", 0, GK_OPT_STRING, &format, "table|json|TEMPLATE",
+                  "output format; TEMPLATE: {{.Repository}} {{.Tag}} {{.ID}} {{.Digest}} "
+                  "{{.Size}} {{.CreatedAt}} {{.CreatedSince}}, \\t, \\n" },
+                { "quiet", 'q', GK_OPT_BOOL, &quiet, NULL, "only image IDs, each once" },
+                { "digests", 0, GK_OPT_BOOL, &digests, NULL, "show a DIGEST column" },
                 { 0 },
         };
         int first, r = 0;
@@ -306,7 +308,8 @@ int cmd_rmi(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
         _cleanup_(gk_store_freep) gk_store *s = NULL;
         bool force = false;
-        const gk_opt opts[] = { { "force", 'f', GK_OPT_BOOL, &force }, { 0 } };
+        const gk_opt opts[] = { { "force", 'f', GK_OPT_BOOL, &force, NULL,
+                  "by ID: remove every name, however many" }, { 0 } };
         int first;
 
         if (gk_opts_parse(argc, argv, "rmi", opts, &first, err) < 0)

@@ -315,7 +315,8 @@ int cmd_import(int argc, char **argv, const gk_img_global *g, gk_error **err)
         _cleanup_free_ char *file = NULL, *tag = NULL;
         bool allow_devices = false;
         const gk_opt opts[] = {
-                { "allow-devices", 0, GK_OPT_BOOL, &allow_devices },
+                { "allow-devices", 0, GK_OPT_BOOL, &allow_devices, NULL,
+                  "accept device files in layers" },
                 { 0 },
         };
         const char *ref;
@@ -350,7 +351,8 @@ int cmd_export(int argc, char **argv, const gk_img_global *g, gk_error **err)
         _cleanup_(gk_store_freep) gk_store *s = NULL;
         const char *format = "oci-archive";
         const gk_opt opts[] = {
-                { "format", 0, GK_OPT_STRING, &format },
+                { "format", 0, GK_OPT_STRING, &format, "oci-archive|docker-archive",
+                  "archive format (default oci-archive)" },
                 { 0 },
         };
         int first;

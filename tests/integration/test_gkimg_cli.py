@@ -174,3 +174,60 @@ def test_images_format_errors(registry, root, fmt, msg):
     pulled(registry, root, b"format-errors", "v1")
     r = gkimg(root, "images", "--format", fmt)
     assert (r.returncode, r.stdout, r.stderr) == (1, "", "gkimg: %s\n" % msg)
+
+
+# ---- --help ----
+
+COMMANDS = ["pull", "images", "inspect", "rmi", "gc", "check", "login", "logout", "bundle",
+            "unbundle", "import", "export"]
+
+
+def test_rmi_help_exact(root):
+    r = gkimg(root, "rmi", "--help")
+    assert (r.returncode, r.stderr) == (0, "")
+    assert r.stdout == ("usage: gkimg rmi [OPTIONS] REF|ID...\n"
+                        "\n"
+                        "remove image names\n"
+                        "\n"
+                        "flags:\n"
+                        "  -f, --force   by ID: remove every name, however many\n"
+                        "  -h, --help    show this help\n")
+    assert gkimg(root, "rmi", "-h").stdout == r.stdout
+
+
+def help_flags(text):
+    """(--name, takes a value) of every flag a --help lists: the left column
+    is "-f, --force" or "    --format VALUE", three spaces before the help."""
+    flags = []
+    for line in text.split("flags:\n", 1)[1].splitlines():
+        left = line.strip().split("   ", 1)[0].split()
+        long_ = next(w for w in left if w.startswith("--"))
+        flags.append((long_, left[-1] != long_))
+    return flags
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_every_command_has_help_from_its_parser(root, cmd):
+    r = gkimg(root, cmd, "--help")
+    assert (r.returncode, r.stderr) == (0, "")
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("usage: gkimg %s [OPTIONS]" % cmd)
+    assert lines[3:5] == ["", "flags:"] and lines[-1].split()[:2] == ["-h,", "--help"]
+    # every flag listed is one the parser takes: given before --help, it is
+    # parsed (a flag the parser lacks fails with "flag provided but not defined")
+    for flag, value in help_flags(r.stdout):
+        if flag == "--help":
+            continue
+        arg = flag + "=1" if value else flag
+        r2 = gkimg(root, cmd, arg, "--help")
+        assert (r2.returncode, r2.stdout) == (0, r.stdout), (arg, r2.stderr)
+    r3 = gkimg(root, cmd, "--no-such-flag", "--help")
+    assert r3.returncode != 0
+    assert "%s: flag provided but not defined: -no-such-flag" % cmd in r3.stderr
+
+
+def test_main_help_points_at_command_help(root):
+    r = gkimg(root, "--help")
+    assert r.returncode == 0 and "`gkimg COMMAND --help` shows a command's flags." in r.stdout
+    for cmd in COMMANDS:
+        assert "\n  %-10s " % cmd in r.stdout
