@@ -126,9 +126,11 @@ void gk_store_image_freep(gk_store_image **img);
  * image manifest MANIFEST_DIGEST, which must be in the store with its
  * config; REPO_DIGEST (may be NULL) is the digest the registry knows the
  * image by (its index's, for a multi-platform image).  An existing name is
- * moved.  Atomic under the index lock: concurrent taggers both succeed. */
+ * moved.  Atomic under the index lock: concurrent taggers both succeed.
+ * *changed (CHANGED may be NULL): the name is new or named another image
+ * (what makes docker pull say "Downloaded newer image"). */
 int gk_store_tag(gk_store *s, const char *ref, const char *manifest_digest,
-                 const char *repo_digest, gk_error **err);
+                 const char *repo_digest, bool *changed, gk_error **err);
 
 /* One line of `gkimg images`. */
 typedef struct gk_store_entry {

@@ -190,10 +190,19 @@ static int describe(gk_store *s, const gk_store_image *img, gk_store_entry *e, g
         return e->id ? 0 : gk_error_make(err, ENOMEM, "store");
 }
 
-static int set_entry(entries *es, gk_store_entry *e, gk_error **err)
+static bool same_str(const char *a, const char *b)
 {
+        return a == b || (a && b && !strcmp(a, b));
+}
+
+/* *changed: E's name was not there, or named another image. */
+static int set_entry(entries *es, gk_store_entry *e, bool *changed, gk_error **err)
+{
+        *changed = true;
         for (size_t i = 0; i < es->n; i++)
                 if (!strcmp(es->v[i].name, e->name)) {
+                        *changed = !same_str(es->v[i].manifest_digest, e->manifest_digest) ||
+                                   !same_str(es->v[i].repo_digest, e->repo_digest);
                         entry_clear(&es->v[i]);
                         es->v[i] = *e;
                         *e = (gk_store_entry){ 0 };
@@ -210,8 +219,9 @@ static int set_entry(entries *es, gk_store_entry *e, gk_error **err)
 }
 
 int gk_store_tag(gk_store *s, const char *ref, const char *manifest_digest,
-                 const char *repo_digest, gk_error **err)
+                 const char *repo_digest, bool *changed, gk_error **err)
 {
+        bool dummy;
         _cleanup_(gk_store_image_freep) gk_store_image *img = NULL;
         _cleanup_(gk_reference_clear) gk_reference r = { 0 };
         _cleanup_(entry_clear) gk_store_entry e = { 0 };
@@ -234,7 +244,8 @@ int gk_store_tag(gk_store *s, const char *ref, const char *manifest_digest,
         lock = gk_store_lock(s, "images.lock", LOCK_EX, err);
         if (lock < 0)
                 return lock;
-        if (load_entries(s, &es, err) < 0 || set_entry(&es, &e, err) < 0)
+        if (load_entries(s, &es, err) < 0 || set_entry(&es, &e, changed ? changed : &dummy,
+                                                       err) < 0)
                 return -EIO;
         return save_entries(s, &es, err);
 }

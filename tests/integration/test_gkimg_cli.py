@@ -231,3 +231,55 @@ def test_main_help_points_at_command_help(root):
     assert r.returncode == 0 and "`gkimg COMMAND --help` shows a command's flags." in r.stdout
     for cmd in COMMANDS:
         assert "\n  %-10s " % cmd in r.stdout
+
+
+# ---- pull: new or up to date ----
+
+def final_layer_lines(out, img):
+    """The last line of each layer's progress, bottom layer first."""
+    last = {}
+    for line in out.splitlines():
+        short = line.split(":", 1)[0]
+        last[short] = line
+    return [last[d[7:19]] for d, _, _, _ in img.layers]
+
+
+def test_pull_says_what_is_new(registry, root):
+    repo = unique("news")
+    img = small_image(b"news")
+    bigger = small_image(b"news", big=3000)  # img's two layers and one more
+    digest = registry.push_image(repo, "a", img)
+    registry.push_image(repo, "b", img)
+    ref_a, ref_b = ("%s/%s:%s" % (registry.host, repo, t) for t in "ab")
+    head = ["a: Pulling from %s/%s" % (registry.host, repo)]
+    tail = ["Digest: " + digest]
+
+    r = gkimg(root, "pull", ref_a, check=True)
+    assert final_layer_lines(r.stdout, img) == [
+        "%s: Download complete (%s)" % (d[7:19], human(s)) for d, s, _, _ in img.layers]
+    assert "Already exists" not in r.stdout
+    assert r.stdout.splitlines()[-3:] == tail + ["Status: Downloaded newer image for " + ref_a,
+                                                 ref_a]
+    # the same again: nothing new
+    r = gkimg(root, "pull", ref_a, check=True)
+    exists = ["%s: Already exists" % d[7:19] for d, _, _, _ in img.layers]
+    assert r.stdout.splitlines() == head + exists + tail + [
+        "Status: Image is up to date for " + ref_a, ref_a]
+    # a new name for an image already here is news, though nothing is fetched
+    r = gkimg(root, "pull", ref_b, check=True)
+    assert r.stdout.splitlines() == ["b" + head[0][1:]] + exists + tail + [
+        "Status: Downloaded newer image for " + ref_b, ref_b]
+    # a new image under a: the shared layers exist, the new one is fetched
+    digest2 = registry.push_image(repo, "a", bigger)
+    r = gkimg(root, "pull", ref_a, check=True)
+    assert final_layer_lines(r.stdout, bigger) == exists + [
+        "%s: Download complete (%s)" % (bigger.layers[2][0][7:19], human(bigger.layers[2][1]))]
+    assert r.stdout.splitlines()[-3:] == ["Digest: " + digest2,
+                                          "Status: Downloaded newer image for " + ref_a, ref_a]
+    # a moved back to the first image, all of it in the store: a moved, so news
+    registry.push_image(repo, "a", img)
+    r = gkimg(root, "pull", ref_a, check=True)
+    assert r.stdout.splitlines() == head + exists + tail + [
+        "Status: Downloaded newer image for " + ref_a, ref_a]
+    r = gkimg(root, "pull", ref_a, check=True)
+    assert r.stdout.splitlines()[-2] == "Status: Image is up to date for " + ref_a
