@@ -44,9 +44,12 @@ int cmd_check(int argc, char **argv, const gk_img_global *g, gk_error **err)
         bool do_repair = false, tls_verify = true;
         gk_store_check res;
         const gk_opt opts[] = {
-                { "repair", 0, GK_OPT_BOOL, &do_repair },
-                { "tls-verify", 0, GK_OPT_BOOL, &tls_verify },
-                { "cert-dir", 0, GK_OPT_STRING, &cert_dir },
+                { "repair", 0, GK_OPT_BOOL, &do_repair, NULL,
+                  "fetch damaged blobs again, unpack damaged layers again" },
+                { "tls-verify", 0, GK_OPT_BOOL, &tls_verify, NULL,
+                  "verify registries' certificates (--tls-verify=false: do not)" },
+                { "cert-dir", 0, GK_OPT_STRING, &cert_dir, "DIR",
+                  "CA certificates (*.crt) for registries" },
                 { 0 },
         };
         gk_registry_opts reg;

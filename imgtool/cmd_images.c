@@ -10,6 +10,7 @@
 #include "gk/cleanup.h"
 #include "gk/json.h"
 #include "gk/opts.h"
+#include "images_format.h"
 #include "json_tree.h"
 #include "reference.h"
 #include "store.h"
@@ -82,20 +83,83 @@ static void split_name(const char *name, char **repo, const char **tag)
         }
 }
 
-static void print_table(const gk_store_entry *es, size_t n)
-{
-        printf("%-40s %-20s %-14s %-20s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED",
-               "SIZE");
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *repo = NULL;
-                const char *tag;
-                char size[32], age[64];
+/* The strings an image's line shows, in BUF's storage. */
+typedef struct row_buf {
+        char *repo;
+        char id[13], size[32], age[64], created_at[40];
+        gk_images_row row;
+} row_buf;
 
-                split_name(es[i].name, &repo, &tag);
-                human_size(size, sizeof(size), es[i].size);
-                human_age(age, sizeof(age), es[i].created);
-                printf("%-40s %-20s %-14.12s %-20s %s\n", repo ? repo : es[i].name, tag,
-                       gk_digest_hex(es[i].id), age, size);
+static void created_at(char *buf, size_t n, const char *created)
+{
+        time_t t = parse_rfc3339(created);
+        struct tm tm;
+
+        if (t == (time_t) -1 || !gmtime_r(&t, &tm) ||
+            !strftime(buf, n, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm))
+                snprintf(buf, n, "N/A");
+}
+
+static void row_fill(row_buf *b, const gk_store_entry *e)
+{
+        const char *tag;
+
+        split_name(e->name, &b->repo, &tag);
+        snprintf(b->id, sizeof(b->id), "%.12s", gk_digest_hex(e->id));
+        human_size(b->size, sizeof(b->size), e->size);
+        human_age(b->age, sizeof(b->age), e->created);
+        created_at(b->created_at, sizeof(b->created_at), e->created);
+        b->row = (gk_images_row){
+                .repository = b->repo ? b->repo : e->name,
+                .tag = tag,
+                .id = b->id,
+                /* A registry's digest only: an imported image has none. */
+                .digest = e->repo_digest ? e->repo_digest : "<none>",
+                .size = b->size,
+                .created_at = b->created_at,
+                .created_since = b->age,
+        };
+}
+
+static void print_table(const gk_store_entry *es, size_t n, bool digests)
+{
+        printf("%-40s %-20s ", "REPOSITORY", "TAG");
+        if (digests)
+                printf("%-71s ", "DIGEST");
+        printf("%-14s %-20s %s\n", "IMAGE ID", "CREATED", "SIZE");
+        for (size_t i = 0; i < n; i++) {
+                row_buf b;
+
+                row_fill(&b, &es[i]);
+                printf("%-40s %-20s ", b.row.repository, b.row.tag);
+                if (digests)
+                        printf("%-71s ", b.row.digest);
+                printf("%-14s %-20s %s\n", b.row.id, b.row.created_since, b.row.size);
+                free(b.repo);
+        }
+}
+
+static void print_template(const gk_store_entry *es, size_t n, const char *tmpl)
+{
+        for (size_t i = 0; i < n; i++) {
+                row_buf b;
+
+                row_fill(&b, &es[i]);
+                gk_images_format_row(stdout, tmpl, &b.row);
+                free(b.repo);
+        }
+}
+
+/* -q: each image once, however many names it has (docker images -q). */
+static void print_ids(const gk_store_entry *es, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                bool seen = false;
+
+                for (size_t j = 0; j < i && !seen; j++)
+                        seen = !strcmp(es[j].id, es[i].id);
+                if (!seen)
+                        printf("%.12s\n", gk_digest_hex(es[i].id));
         }
 }
 
@@ -131,29 +195,52 @@ static int print_json(const gk_store_entry *es, size_t n, gk_error **err)
         return 0;
 }
 
+static int check_format(const char *format, gk_error **err)
+{
+        if (!strcmp(format, "table") || !strcmp(format, "json"))
+                return 0;
+        if (!strncmp(format, "table ", 6))
+                return gk_error_make(err, 0, "images: --format: `table TEMPLATE` is not "
+                                     "supported: give TEMPLATE alone");
+        if (!strstr(format, "{{"))
+                return gk_error_make(err, 0, "images: --format: `%s` is not table, json or a "
+                                     "template", format);
+        return gk_images_format_check(format, err);
+}
+
 int cmd_images(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
         _cleanup_(gk_store_freep) gk_store *s = NULL;
         const char *format = "table";
+        bool quiet = false, digests = false;
         gk_store_entry *es = NULL;
         size_t n = 0;
-        const gk_opt opts[] = { { "format", 0, GK_OPT_STRING, &format }, { 0 } };
-        int first, r;
+        const gk_opt opts[] = {
+                { "format", 0, GK_OPT_STRING, &format, "table|json|TEMPLATE",
+                  "output format; TEMPLATE: {{.Repository}} {{.Tag}} {{.ID}} {{.Digest}} "
+                  "{{.Size}} {{.CreatedAt}} {{.CreatedSince}}, \\t, \\n" },
+                { "quiet", 'q', GK_OPT_BOOL, &quiet, NULL, "only image IDs, each once" },
+                { "digests", 0, GK_OPT_BOOL, &digests, NULL, "show a DIGEST column" },
+                { 0 },
+        };
+        int first, r = 0;
 
         if (gk_opts_parse(argc, argv, "images", opts, &first, err) < 0)
                 return -EINVAL;
         if (first < argc)
                 return gk_error_make(err, 0, "images: unexpected argument `%s`", argv[first]);
-        if (strcmp(format, "table") && strcmp(format, "json"))
-                return gk_error_make(err, 0, "images: --format: `%s` is not table or json",
-                                     format);
+        if (check_format(format, err) < 0)
+                return -EINVAL;
         if (gk_store_open(g->root, &s, err) < 0 || gk_store_list(s, &es, &n, err) < 0)
                 return -EIO;
-        r = 0;
-        if (!strcmp(format, "json"))
+        if (quiet)
+                print_ids(es, n);
+        else if (!strcmp(format, "json"))
                 r = print_json(es, n, err);
+        else if (!strcmp(format, "table"))
+                print_table(es, n, digests);
         else
-                print_table(es, n);
+                print_template(es, n, format);
         gk_store_entries_free(es, n);
         return r;
 }
@@ -220,7 +307,9 @@ int cmd_inspect(int argc, char **argv, const gk_img_global *g, gk_error **err)
 int cmd_rmi(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
         _cleanup_(gk_store_freep) gk_store *s = NULL;
-        const gk_opt opts[] = { { 0 } };
+        bool force = false;
+        const gk_opt opts[] = { { "force", 'f', GK_OPT_BOOL, &force, NULL,
+                  "by ID: remove every name, however many" }, { 0 } };
         int first;
 
         if (gk_opts_parse(argc, argv, "rmi", opts, &first, err) < 0)
@@ -234,14 +323,17 @@ int cmd_rmi(int argc, char **argv, const gk_img_global *g, gk_error **err)
         for (int i = first; i < argc; i++) {
                 _cleanup_(gk_error_freep) gk_error *e = NULL;
                 _cleanup_strv_ char **names = NULL;
+                _cleanup_free_ char *deleted = NULL;
 
-                if (gk_store_untag(s, argv[i], &names, &e) < 0) {
+                if (gk_store_untag(s, argv[i], force, &names, &deleted, &e) < 0) {
                         if (!*err)
                                 *err = TAKE_PTR(e);
                         continue;
                 }
                 for (char **n = names; *n; n++)
                         printf("Untagged: %s\n", *n);
+                if (deleted)
+                        printf("Deleted: %s\n", deleted);
         }
         return *err ? gk_error_code(*err) : 0;
 }

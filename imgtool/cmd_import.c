@@ -36,7 +36,7 @@ static int finish_image(gk_store *s, const char *manifest_digest, const char *na
 
         if (gk_image_load(s, manifest_digest, &img, err) < 0 ||
             gk_image_unpack_layers(s, img, allow_devices, err) < 0 ||
-            gk_store_tag(s, name, manifest_digest, NULL, err) < 0)
+            gk_store_tag(s, name, manifest_digest, NULL, NULL, err) < 0)
                 return gk_error_wrap(err, "image `%s`", name);
         printf("Loaded image: %s\n", name);
         return 0;
@@ -284,7 +284,7 @@ static int import_docker(gk_import_source *s, const char *ref, bool allow_device
                 for (size_t t = 1; !ref && t < ntags; t++) {
                         const char *tag = YAJL_GET_STRING(tags->u.array.values[t]);
 
-                        if (tag && gk_store_tag(s->store, tag, md, NULL, err) < 0)
+                        if (tag && gk_store_tag(s->store, tag, md, NULL, NULL, err) < 0)
                                 return -EIO;
                 }
         }
@@ -315,7 +315,8 @@ int cmd_import(int argc, char **argv, const gk_img_global *g, gk_error **err)
         _cleanup_free_ char *file = NULL, *tag = NULL;
         bool allow_devices = false;
         const gk_opt opts[] = {
-                { "allow-devices", 0, GK_OPT_BOOL, &allow_devices },
+                { "allow-devices", 0, GK_OPT_BOOL, &allow_devices, NULL,
+                  "accept device files in layers" },
                 { 0 },
         };
         const char *ref;
@@ -350,7 +351,8 @@ int cmd_export(int argc, char **argv, const gk_img_global *g, gk_error **err)
         _cleanup_(gk_store_freep) gk_store *s = NULL;
         const char *format = "oci-archive";
         const gk_opt opts[] = {
-                { "format", 0, GK_OPT_STRING, &format },
+                { "format", 0, GK_OPT_STRING, &format, "oci-archive|docker-archive",
+                  "archive format (default oci-archive)" },
                 { 0 },
         };
         int first;

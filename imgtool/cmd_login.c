@@ -91,11 +91,16 @@ int cmd_login(int argc, char **argv, const gk_img_global *g, gk_error **err)
         const char *username = NULL, *password = NULL, *cert_dir = NULL;
         bool from_stdin = false, tls_verify = true;
         const gk_opt opts[] = {
-                { "username", 'u', GK_OPT_STRING, &username },
-                { "password", 'p', GK_OPT_STRING, &password },
-                { "password-stdin", 0, GK_OPT_BOOL, &from_stdin },
-                { "tls-verify", 0, GK_OPT_BOOL, &tls_verify },
-                { "cert-dir", 0, GK_OPT_STRING, &cert_dir },
+                { "username", 'u', GK_OPT_STRING, &username, "USER",
+                  "user name (asked when not given)" },
+                { "password", 'p', GK_OPT_STRING, &password, "PASSWORD",
+                  "password (asked when not given)" },
+                { "password-stdin", 0, GK_OPT_BOOL, &from_stdin, NULL,
+                  "read the password from stdin" },
+                { "tls-verify", 0, GK_OPT_BOOL, &tls_verify, NULL,
+                  "verify the registry's certificate (--tls-verify=false: do not)" },
+                { "cert-dir", 0, GK_OPT_STRING, &cert_dir, "DIR",
+                  "CA certificates (*.crt) for the registry" },
                 { 0 },
         };
         gk_registry_opts ro;

@@ -17,11 +17,15 @@ int cmd_pull(int argc, char **argv, const gk_img_global *g, gk_error **err)
         bool tls_verify = true, quiet = false;
         int parallel = 0, first;
         const gk_opt opts[] = {
-                { "platform", 0, GK_OPT_STRING, &platform },
-                { "tls-verify", 0, GK_OPT_BOOL, &tls_verify },
-                { "cert-dir", 0, GK_OPT_STRING, &cert_dir },
-                { "quiet", 'q', GK_OPT_BOOL, &quiet },
-                { "parallel", 0, GK_OPT_INT, &parallel },
+                { "platform", 0, GK_OPT_STRING, &platform, "OS/ARCH[/VARIANT]",
+                  "platform to pick from an index (default: the host's)" },
+                { "tls-verify", 0, GK_OPT_BOOL, &tls_verify, NULL,
+                  "verify the registry's certificate (--tls-verify=false: do not)" },
+                { "cert-dir", 0, GK_OPT_STRING, &cert_dir, "DIR",
+                  "CA certificates (*.crt) for the registry" },
+                { "quiet", 'q', GK_OPT_BOOL, &quiet, NULL, "print only the image's name" },
+                { "parallel", 0, GK_OPT_INT, &parallel, "N",
+                  "layers downloaded at once (1 to 32)" },
                 { 0 },
         };
         gk_pull_opts o;

@@ -10,20 +10,22 @@
 static const struct {
         const char *name;
         gk_img_command_fn fn;
+        const char *args; /* after "gkimg VERB [OPTIONS]" */
         const char *help;
 } commands[] = {
-        { "pull", cmd_pull, "pull an image from a registry into the store" },
-        { "images", cmd_images, "list the images in the store" },
-        { "inspect", cmd_inspect, "show an image's manifest and config" },
-        { "rmi", cmd_rmi, "remove image names" },
-        { "gc", cmd_gc, "delete what no image references" },
-        { "check", cmd_check, "verify every blob and image; list leftovers" },
-        { "login", cmd_login, "save credentials for a registry" },
-        { "logout", cmd_logout, "remove saved credentials for a registry" },
-        { "bundle", cmd_bundle, "write an OCI bundle of an image for gkrun" },
-        { "unbundle", cmd_unbundle, "remove a bundle and whatever it holds" },
-        { "import", cmd_import, "import a docker-archive or oci-archive" },
-        { "export", cmd_export, "export an image as an oci-archive" },
+        { "pull", cmd_pull, "REF", "pull an image from a registry into the store" },
+        { "images", cmd_images, "", "list the images in the store" },
+        { "inspect", cmd_inspect, "REF...", "show an image's manifest and config" },
+        { "rmi", cmd_rmi, "REF|ID...", "remove image names" },
+        { "gc", cmd_gc, "", "delete what no image references" },
+        { "check", cmd_check, "", "verify every blob and image; list leftovers" },
+        { "login", cmd_login, "[REGISTRY]", "save credentials for a registry" },
+        { "logout", cmd_logout, "[REGISTRY]", "remove saved credentials for a registry" },
+        { "bundle", cmd_bundle, "REF DIR [-- CMD [ARG...]]",
+          "write an OCI bundle of an image for gkrun" },
+        { "unbundle", cmd_unbundle, "DIR", "remove a bundle and whatever it holds" },
+        { "import", cmd_import, "FILE[:TAG] [REF]", "import a docker-archive or oci-archive" },
+        { "export", cmd_export, "REF FILE", "export an image as an oci-archive" },
 };
 
 static void usage(FILE *f)
@@ -31,6 +33,14 @@ static void usage(FILE *f)
         fprintf(f, "usage: gkimg [--root DIR] [--debug] COMMAND [ARG...]\n\ncommands:\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+        fprintf(f, "\n`gkimg COMMAND --help` shows a command's flags.\n");
+}
+
+/* `gkimg VERB --help`: the parser's own flag table, listed in FLAGS. */
+static void command_help(size_t i, const char *flags)
+{
+        printf("usage: gkimg %s [OPTIONS]%s%s\n\n%s\n\nflags:\n%s", commands[i].name,
+               *commands[i].args ? " " : "", commands[i].args, commands[i].help, flags);
 }
 
 int main(int argc, char **argv)
@@ -55,6 +65,8 @@ int main(int argc, char **argv)
                 printf("gkimg version " GK_VERSION "\n");
                 return 0;
         }
+        /* Every command's --help, from the table its parser uses. */
+        gk_opts_set_help(true);
         if (help || first >= argc) {
                 usage(help ? stdout : stderr);
                 return help ? 0 : 2;
@@ -63,6 +75,10 @@ int main(int argc, char **argv)
                 if (strcmp(argv[first], commands[i].name))
                         continue;
                 r = commands[i].fn(argc - first, argv + first, &g, &err);
+                if (r < 0 && err && err->errnum == GK_OPTS_HELP) {
+                        command_help(i, err->msg);
+                        return 0;
+                }
                 if (r < 0) {
                         fprintf(stderr, "gkimg: %s\n", err ? err->msg : "failed");
                         return 1;

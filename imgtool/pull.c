@@ -23,7 +23,8 @@ typedef struct pull {
         gk_registry *reg;
         gk_progress *p;
         gk_reference ref;
-        bool fetched;
+        bool fetched; /* a manifest or blob came from the registry */
+        bool renamed; /* the name is new in the store, or moved to this image */
 } pull;
 
 typedef struct doc {
@@ -213,7 +214,7 @@ static int save(pull *pl, const doc *top, const doc *img, gk_pull_result *res, g
              gk_store_put_blob(pl->s, img->body, img->len, img->digest, NULL, err) < 0))
                 return -EIO;
         GK_FAULT("pull.after-manifest-saved");
-        if (gk_store_tag(pl->s, name, im->digest, top->digest, err) < 0)
+        if (gk_store_tag(pl->s, name, im->digest, top->digest, &pl->renamed, err) < 0)
                 return -EIO;
         GK_FAULT("pull.after-tag");
         res->name = TAKE_PTR(name);
@@ -243,8 +244,12 @@ static int run(pull *pl, const gk_pull_opts *o, gk_pull_result *res, gk_error **
         if (check_config(pl, m, o->platform, err) < 0 || save(pl, &top, &img, res, err) < 0)
                 return -EIO;
         gk_progress_line(pl->p, "Digest: %s", top.digest);
-        gk_progress_line(pl->p, "Status: %s for %s", pl->fetched ? "Downloaded newer image"
-                                                                : "Image is up to date", res->name);
+        /* As docker: "newer" when anything was downloaded or the name now
+         * names another image (a new tag of layers already here). */
+        gk_progress_line(pl->p, "Status: %s for %s",
+                         pl->fetched || pl->renamed ? "Downloaded newer image"
+                                                    : "Image is up to date",
+                         res->name);
         return 0;
 }
 

@@ -126,9 +126,11 @@ void gk_store_image_freep(gk_store_image **img);
  * image manifest MANIFEST_DIGEST, which must be in the store with its
  * config; REPO_DIGEST (may be NULL) is the digest the registry knows the
  * image by (its index's, for a multi-platform image).  An existing name is
- * moved.  Atomic under the index lock: concurrent taggers both succeed. */
+ * moved.  Atomic under the index lock: concurrent taggers both succeed.
+ * *changed (CHANGED may be NULL): the name is new or named another image
+ * (what makes docker pull say "Downloaded newer image"). */
 int gk_store_tag(gk_store *s, const char *ref, const char *manifest_digest,
-                 const char *repo_digest, gk_error **err);
+                 const char *repo_digest, bool *changed, gk_error **err);
 
 /* One line of `gkimg images`. */
 typedef struct gk_store_entry {
@@ -145,9 +147,14 @@ typedef struct gk_store_entry {
 int gk_store_list(gk_store *s, gk_store_entry **out, size_t *n, gk_error **err);
 void gk_store_entries_free(gk_store_entry *v, size_t n);
 
-/* Removes the names REF matches (a name, or an ID/prefix: every name of
- * that image).  *removed gets the names removed (NULL-terminated). */
-int gk_store_untag(gk_store *s, const char *ref, char ***removed, gk_error **err);
+/* Removes the names REF matches: a name removes just that name; an ID or
+ * ID prefix every name of the image, which without FORCE fails with EBUSY
+ * ("conflict: unable to delete …") when the names are more than one tag or
+ * span repositories (docker's rule).  *removed gets the names removed
+ * (NULL-terminated); *deleted the image ID when no name is left for it
+ * (its blobs go at the next gc), else NULL. */
+int gk_store_untag(gk_store *s, const char *ref, bool force, char ***removed, char **deleted,
+                   gk_error **err);
 
 typedef struct gk_store_gc_stats {
         uint64_t blobs, layers, bytes; /* removed */

@@ -190,10 +190,19 @@ static int describe(gk_store *s, const gk_store_image *img, gk_store_entry *e, g
         return e->id ? 0 : gk_error_make(err, ENOMEM, "store");
 }
 
-static int set_entry(entries *es, gk_store_entry *e, gk_error **err)
+static bool same_str(const char *a, const char *b)
 {
+        return a == b || (a && b && !strcmp(a, b));
+}
+
+/* *changed: E's name was not there, or named another image. */
+static int set_entry(entries *es, gk_store_entry *e, bool *changed, gk_error **err)
+{
+        *changed = true;
         for (size_t i = 0; i < es->n; i++)
                 if (!strcmp(es->v[i].name, e->name)) {
+                        *changed = !same_str(es->v[i].manifest_digest, e->manifest_digest) ||
+                                   !same_str(es->v[i].repo_digest, e->repo_digest);
                         entry_clear(&es->v[i]);
                         es->v[i] = *e;
                         *e = (gk_store_entry){ 0 };
@@ -210,8 +219,9 @@ static int set_entry(entries *es, gk_store_entry *e, gk_error **err)
 }
 
 int gk_store_tag(gk_store *s, const char *ref, const char *manifest_digest,
-                 const char *repo_digest, gk_error **err)
+                 const char *repo_digest, bool *changed, gk_error **err)
 {
+        bool dummy;
         _cleanup_(gk_store_image_freep) gk_store_image *img = NULL;
         _cleanup_(gk_reference_clear) gk_reference r = { 0 };
         _cleanup_(entry_clear) gk_store_entry e = { 0 };
@@ -234,7 +244,8 @@ int gk_store_tag(gk_store *s, const char *ref, const char *manifest_digest,
         lock = gk_store_lock(s, "images.lock", LOCK_EX, err);
         if (lock < 0)
                 return lock;
-        if (load_entries(s, &es, err) < 0 || set_entry(&es, &e, err) < 0)
+        if (load_entries(s, &es, err) < 0 || set_entry(&es, &e, changed ? changed : &dummy,
+                                                       err) < 0)
                 return -EIO;
         return save_entries(s, &es, err);
 }
@@ -340,15 +351,84 @@ int gk_store_resolve(gk_store *s, const char *ref, gk_store_image **out, gk_erro
         return not_found(ref, err);
 }
 
-int gk_store_untag(gk_store *s, const char *ref, char ***removed, gk_error **err)
+/* The repository part of a canonical name ("host/app" of "host/app:1" or
+ * "host/app@sha256:…") and whether the name is a digest one. */
+static size_t name_repo_len(const char *name, bool *by_digest)
+{
+        const char *at = strchr(name, '@'), *slash = strrchr(name, '/'), *colon;
+
+        *by_digest = at != NULL;
+        if (at)
+                return (size_t) (at - name);
+        colon = strrchr(slash ? slash : name, ':');
+        return colon ? (size_t) (colon - name) : strlen(name);
+}
+
+/* Docker's rule for removing by ID without --force: the image's names must
+ * be one reference, i.e. at most one tag, and digest names only of that
+ * tag's repository; two tags are two names a user may still want. */
+static bool names_are_one_reference(const entries *es, const char *id)
+{
+        const char *first = NULL, *tag = NULL;
+        size_t first_len = 0;
+
+        for (size_t j = 0; j < es->n; j++) {
+                const char *name = es->v[j].name;
+                size_t len;
+                bool by_digest;
+
+                if (strcmp(es->v[j].id, id))
+                        continue;
+                len = name_repo_len(name, &by_digest);
+                if (!by_digest && tag)
+                        return false;
+                if (!by_digest)
+                        tag = name;
+                if (first && (len != first_len || strncmp(name, first, len)))
+                        return false;
+                first = name;
+                first_len = len;
+        }
+        return true;
+}
+
+static bool id_has_names(const entries *es, const char *id)
+{
+        for (size_t j = 0; j < es->n; j++)
+                if (!strcmp(es->v[j].id, id))
+                        return true;
+        return false;
+}
+
+/* Moves the names to drop (entry I alone, or every name of ID) from ES to
+ * NAMES, which has room for all of them. */
+static void drop_names(entries *es, ssize_t i, const char *id, char **names)
+{
+        size_t n = 0, kept = 0;
+
+        for (size_t j = 0; j < es->n; j++) {
+                bool drop = id ? !strcmp(es->v[j].id, id) : j == (size_t) i;
+
+                if (drop) {
+                        names[n++] = TAKE_PTR(es->v[j].name);
+                        entry_clear(&es->v[j]);
+                } else {
+                        es->v[kept++] = es->v[j];
+                }
+        }
+        es->n = kept;
+}
+
+int gk_store_untag(gk_store *s, const char *ref, bool force, char ***removed, char **deleted,
+                   gk_error **err)
 {
         _cleanup_(entries_clear) entries es = { 0 };
         _cleanup_strv_ char **names = NULL;
         _cleanup_close_ int lock = gk_store_lock(s, "images.lock", LOCK_EX, err);
         _cleanup_free_ char *id = NULL;
-        size_t n = 0, kept = 0;
+        const char *hex = id_prefix(ref);
         ssize_t i;
-        bool by_name;
+        bool by_id;
 
         if (lock < 0)
                 return lock;
@@ -360,23 +440,17 @@ int gk_store_untag(gk_store *s, const char *ref, char ***removed, gk_error **err
         if (i < 0)
                 return not_found(ref, err);
         /* A name removes that name; an ID removes every name of the image. */
-        by_name = !id_prefix(ref) || strncmp(gk_digest_hex(es.v[i].id), id_prefix(ref),
-                                             strlen(id_prefix(ref)));
+        by_id = hex && !strncmp(gk_digest_hex(es.v[i].id), hex, strlen(hex));
+        if (by_id && !force && !names_are_one_reference(&es, es.v[i].id))
+                return gk_error_plain(err, EBUSY, "conflict: unable to delete %.12s (must be "
+                                      "forced) - image is referenced in multiple repositories",
+                                      gk_digest_hex(es.v[i].id));
         if (!(id = strdup(es.v[i].id)) || !(names = calloc(es.n + 1, sizeof(char *))))
                 return gk_error_make(err, ENOMEM, "store");
-        for (size_t j = 0; j < es.n; j++) {
-                bool drop = by_name ? j == (size_t) i : !strcmp(es.v[j].id, id);
-
-                if (drop) {
-                        names[n++] = TAKE_PTR(es.v[j].name);
-                        entry_clear(&es.v[j]);
-                } else {
-                        es.v[kept++] = es.v[j];
-                }
-        }
-        es.n = kept;
+        drop_names(&es, i, by_id ? id : NULL, names);
         if (save_entries(s, &es, err) < 0)
                 return -EIO;
         *removed = TAKE_PTR(names);
+        *deleted = id_has_names(&es, id) ? NULL : TAKE_PTR(id);
         return 0;
 }

@@ -1,8 +1,10 @@
 /* Flag parsing for gkrun's commands (see opts.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gk/cleanup.h"
 #include "gk/util.h"
 #include "gk/opts.h"
 
@@ -75,6 +77,69 @@ static int set_value(const gk_opt *o, const char *verb, const char *value,
         return -EINVAL;
 }
 
+static bool help_on;
+
+void gk_opts_set_help(bool on)
+{
+        help_on = on;
+}
+
+/* "-f, --force" or "    --format string": the left column of a flag. */
+static void flag_words(const gk_opt *o, char *buf, size_t n)
+{
+        static const char *const kinds[] = {
+                [GK_OPT_BOOL] = NULL, [GK_OPT_STRING] = "string",
+                [GK_OPT_INT] = "int", [GK_OPT_STRV] = "list",
+        };
+        const char *arg = o->arg ? o->arg : kinds[o->type];
+        char shortf[8] = "    ";
+
+        if (o->short_name)
+                snprintf(shortf, sizeof(shortf), "-%c, ", o->short_name);
+        snprintf(buf, n, "%s--%s%s%s", shortf, o->name, arg ? " " : "", arg ? arg : "");
+}
+
+char *gk_opts_help(const gk_opt *opts)
+{
+        static const gk_opt help = {
+                "help", 'h', GK_OPT_BOOL, NULL, NULL, "show this help",
+        };
+        char *out = NULL, words[128];
+        size_t len = 0, width = 0;
+        FILE *f = open_memstream(&out, &len);
+
+        if (!f)
+                return NULL;
+        for (int pass = 0; pass < 2; pass++)
+                for (const gk_opt *o = opts;; o++) {
+                        const gk_opt *cur = o && o->name ? o : &help;
+
+                        flag_words(cur, words, sizeof(words));
+                        if (pass == 0 && strlen(words) > width)
+                                width = strlen(words);
+                        if (pass == 1 && cur->help)
+                                fprintf(f, "  %-*s   %s\n", (int) width, words, cur->help);
+                        else if (pass == 1)
+                                fprintf(f, "  %s\n", words);
+                        if (cur == &help)
+                                break;
+                }
+        if (fclose(f) != 0) {
+                free(out);
+                return NULL;
+        }
+        return out;
+}
+
+static int help_requested(const gk_opt *opts, const char *verb, gk_error **err)
+{
+        _cleanup_free_ char *text = gk_opts_help(opts);
+
+        if (!text)
+                return gk_error_make(err, ENOMEM, "%s%soptions", VERB(verb));
+        return gk_error_plain(err, GK_OPTS_HELP, "%s", text);
+}
+
 int gk_opts_parse(int argc, char **argv, const char *verb, const gk_opt *opts,
                   int *first_arg, gk_error **err)
 {
@@ -95,6 +160,8 @@ int gk_opts_parse(int argc, char **argv, const char *verb, const gk_opt *opts,
                 eq = strchr(name, '=');
                 len = eq ? (size_t) (eq - name) : strlen(name);
                 o = find_opt(opts, name, len);
+                if (!o && help_on && !eq && (!strcmp(name, "help") || !strcmp(name, "h")))
+                        return help_requested(opts, verb, err);
                 if (!o)
                         return gk_error_make(err, 0, "%s%sflag provided but not defined: -%.*s",
                                              VERB(verb), (int) len, name);

@@ -77,7 +77,8 @@ _gkimg()
         local flags=""
         case $cmd in
         pull) flags="--platform --tls-verify --cert-dir --quiet --parallel" ;;
-        images) flags="--format" ;;
+        images) flags="--format --quiet --digests" ;;
+        rmi) flags="--force" ;;
         login) flags="--username --password --password-stdin --tls-verify --cert-dir" ;;
         bundle) flags="--copy --mem --cpus --pids --net --publish --env --workdir --user
                        --hostname --tty --allow-devices" ;;

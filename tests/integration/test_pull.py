@@ -763,7 +763,7 @@ def test_images_rmi_gc(registry, root):
     assert sorted(r[1] for r in rows) == ["a", "b"]
     assert a.id[7:19] in table[1] + table[2]
     r = gkimg(root, "rmi", ra, check=True)
-    assert r.stdout == "Untagged: %s\n" % ra
+    assert r.stdout == "Untagged: %s\nDeleted: %s\n" % (ra, a.id)
     assert [i["name"] for i in images(root)] == [rb]
     r = gkimg(root, "gc", check=True)
     assert r.stdout.startswith("removed ")
@@ -773,7 +773,7 @@ def test_images_rmi_gc(registry, root):
     assert_store_consistent(root)
     # by ID prefix
     r = gkimg(root, "rmi", b.id[7:19], check=True)
-    assert r.stdout == "Untagged: %s\n" % rb
+    assert r.stdout == "Untagged: %s\nDeleted: %s\n" % (rb, b.id)
     r = gkimg(root, "rmi", rb)
     assert r.returncode == 1 and "image `%s` is not in the store" % rb in r.stderr
     gkimg(root, "gc", check=True)

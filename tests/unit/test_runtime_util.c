@@ -69,6 +69,36 @@ static void test_flag_errors(void **state)
         gk_error_freep(&err);
 }
 
+static void test_flag_help(void **state)
+{
+        bool f = false;
+        const char *fmt = NULL;
+        int first;
+        const gk_opt opts[] = {
+                { "force", 'f', GK_OPT_BOOL, &f, NULL, "remove it" },
+                { "format", 0, GK_OPT_STRING, &fmt, "table|json" },
+                { 0 },
+        };
+        char *help[] = { "rmi", "-f", "--help", "x", NULL };
+        char *help_value[] = { "rmi", "--format", "--help", NULL };
+        gk_error *err = NULL;
+
+        /* off (gkrun): --help is an unknown flag like any other */
+        assert_true(gk_opts_parse(4, help, "rmi", opts, &first, &err) < 0);
+        assert_string_equal(err->msg, "rmi: flag provided but not defined: -help");
+        gk_error_freep(&err);
+        gk_opts_set_help(true);
+        assert_int_equal(gk_opts_parse(4, help, "rmi", opts, &first, &err), -GK_OPTS_HELP);
+        assert_string_equal(err->msg, "  -f, --force               remove it\n"
+                                      "      --format table|json\n"
+                                      "  -h, --help                show this help\n");
+        gk_error_freep(&err);
+        /* a flag's value is a value, even when it is "--help" */
+        assert_int_equal(gk_opts_parse(3, help_value, "rmi", opts, &first, &err), 0);
+        assert_string_equal(fmt, "--help");
+        gk_opts_set_help(false);
+}
+
 static void test_container_ids(void **state)
 {
         const char *good[] = { "a", "abc-DEF_1.2+3", "0", "x..y" };
@@ -152,6 +182,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_flag_spellings), cmocka_unit_test(test_flag_errors),
+                cmocka_unit_test(test_flag_help),
                 cmocka_unit_test(test_container_ids),  cmocka_unit_test(test_signals),
                 cmocka_unit_test(test_exit_status),    cmocka_unit_test(test_error_wrap),
                 cmocka_unit_test(test_mountinfo_unescape),
