@@ -85,14 +85,20 @@ static char *escape(const char *s)
 
         for (const char *c = s; *c; c++)
                 n += ((unsigned char) *c <= 0x20 || *c == 0x7f || *c == '\\') ? 4 : 1;
-        out = p = malloc(n + 1);
+        out = p = calloc(1, n + 1);
         if (!out)
                 return NULL;
         for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
-                if (*c <= 0x20 || *c == 0x7f || *c == '\\')
-                        p += snprintf(p, 5, "\\x%02x", *c);
-                else
+                static const char hex[] = "0123456789abcdef";
+
+                if (*c <= 0x20 || *c == 0x7f || *c == '\\') {
+                        *p++ = '\\';
+                        *p++ = 'x';
+                        *p++ = hex[*c >> 4];
+                        *p++ = hex[*c & 0xf];
+                } else {
                         *p++ = (char) *c;
+                }
         }
         *p = '\0';
         return out;
@@ -201,13 +207,15 @@ static int hash_xattrs(mwalk *w, int fd, int dfd, const char *name, char out[17]
         size_t count = 0;
         ssize_t n;
 
-        if (fd < 0)
+        if (fd < 0 && name)
                 snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dfd, name);
+        else if (fd < 0)
+                return -EINVAL;
         n = fd >= 0 ? flistxattr(fd, names, sizeof(names)) : llistxattr(path, names, sizeof(names));
         if (n < 0 && errno != ENOTSUP && errno != ENODATA)
                 return -errno;
         if (n <= 0) {
-                strcpy(out, "-");
+                memcpy(out, "-", 2);
                 return 0;
         }
         gk_hasher_reset(w->h);
