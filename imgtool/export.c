@@ -6,6 +6,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <libgen.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,7 +133,7 @@ static int index_json(const gk_image *img, char **out, size_t *len, gk_error **e
 }
 
 static int write_all_entries(struct archive *a, gk_store *s, const gk_image *img,
-                             gk_error **err)
+                             const char *dir, gk_error **err)
 {
         static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
         _cleanup_free_ char *index = NULL;
@@ -152,23 +153,25 @@ static int write_all_entries(struct archive *a, gk_store *s, const gk_image *img
         return 0;
 }
 
-int gk_export_oci_archive(gk_store *s, const gk_image *img, const char *file,
-                          gk_error **err)
+int gk_export_write_archive(gk_store *s, const gk_image *img, const char *file,
+                            gk_export_entries_fn entries, gk_error **err)
 {
-        _cleanup_free_ char *tmp = NULL;
+        _cleanup_free_ char *copy = strdup(file), *tmp = NULL;
         struct archive *a;
         int r = 0;
 
         if (gk_dl_archive(err) < 0)
                 return -ELIBACC;
+        if (!copy || asprintf(&tmp, "%s.tmp.%d", file, getpid()) < 0)
+                return gk_error_make(err, ENOMEM, "export");
         a = archive_write_new();
-        if (!a || asprintf(&tmp, "%s.tmp.%d", file, getpid()) < 0)
+        if (!a)
                 return gk_error_make(err, ENOMEM, "export");
         archive_write_set_format_pax_restricted(a);
         if (archive_write_open_filename(a, tmp) != ARCHIVE_OK)
                 r = gk_error_make(err, 0, "export: `%s`: %s", file, archive_error_string(a));
         if (r >= 0)
-                r = write_all_entries(a, s, img, err);
+                r = entries(a, s, img, dirname(copy), err);
         if (archive_write_close(a) != ARCHIVE_OK && r >= 0)
                 r = gk_error_make(err, 0, "export: `%s`: %s", file, archive_error_string(a));
         archive_write_free(a);
@@ -177,4 +180,10 @@ int gk_export_oci_archive(gk_store *s, const gk_image *img, const char *file,
         if (r < 0)
                 unlink(tmp);
         return r;
+}
+
+int gk_export_oci_archive(gk_store *s, const gk_image *img, const char *file,
+                          gk_error **err)
+{
+        return gk_export_write_archive(s, img, file, write_all_entries, err);
 }

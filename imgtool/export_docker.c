@@ -12,7 +12,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +58,7 @@ static int decompress_blob(gk_store *s, const char *digest, int tmp_fd, gk_error
 }
 
 static int add_layer(struct archive *a, gk_store *s, const char *dir, const char *digest,
-                     const char *diff_id, gk_error **err)
+                     int64_t size, const char *diff_id, gk_error **err)
 {
         _cleanup_close_ int tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         _cleanup_free_ char *name = NULL;
@@ -67,6 +66,10 @@ static int add_layer(struct archive *a, gk_store *s, const char *dir, const char
 
         if (tmp < 0)
                 return gk_error_errno(err, "export: temporary file in `%s`", dir);
+        /* the store's copy checked first, as the oci-archive writer does
+         * while it streams: a damaged layer goes into no archive */
+        if (gk_store_verify_blob(s, digest, size, err) < 0)
+                return gk_error_wrap(err, "export");
         if (decompress_blob(s, digest, tmp, err) < 0 || fstat(tmp, &st) < 0 ||
             lseek(tmp, 0, SEEK_SET) < 0)
                 return gk_error_code(*err) ? -EIO : gk_error_errno(err, "export");
@@ -153,7 +156,8 @@ static int write_docker_entries(struct archive *a, gk_store *s, const gk_image *
             gk_export_add_mem(a, cfgname, cfg, clen, err) < 0)
                 return -EIO;
         for (size_t i = 0; i < img->si->n_layers; i++)
-                if (add_layer(a, s, dir, img->si->layers[i].digest, img->diff_ids[i], err) < 0)
+                if (add_layer(a, s, dir, img->si->layers[i].digest, img->si->layers[i].size,
+                              img->diff_ids[i], err) < 0)
                         return -EIO;
         if (manifest_json(img, repo, tag, &manifest, &mlen, err) < 0 ||
             (img->si->n_layers && repositories_json(img, repo, tag, &repos, &rlen, err) < 0) ||
@@ -166,26 +170,5 @@ static int write_docker_entries(struct archive *a, gk_store *s, const gk_image *
 int gk_export_docker_archive(gk_store *s, const gk_image *img, const char *file,
                              gk_error **err)
 {
-        _cleanup_free_ char *copy = strdup(file), *tmp = NULL;
-        struct archive *a;
-        int r = 0;
-
-        if (gk_dl_archive(err) < 0)
-                return -ELIBACC;
-        a = archive_write_new();
-        if (!a || !copy || asprintf(&tmp, "%s.tmp.%d", file, getpid()) < 0)
-                return gk_error_make(err, ENOMEM, "export");
-        archive_write_set_format_pax_restricted(a);
-        if (archive_write_open_filename(a, tmp) != ARCHIVE_OK)
-                r = gk_error_make(err, 0, "export: `%s`: %s", file, archive_error_string(a));
-        if (r >= 0)
-                r = write_docker_entries(a, s, img, dirname(copy), err);
-        if (archive_write_close(a) != ARCHIVE_OK && r >= 0)
-                r = gk_error_make(err, 0, "export: `%s`: %s", file, archive_error_string(a));
-        archive_write_free(a);
-        if (r >= 0 && rename(tmp, file) < 0)
-                r = gk_error_errno(err, "export: `%s`", file);
-        if (r < 0)
-                unlink(tmp);
-        return r;
+        return gk_export_write_archive(s, img, file, write_docker_entries, err);
 }
