@@ -104,7 +104,7 @@ static int run_poststart(gk_container *c, gk_error **err)
         if (gk_state_load(c->g->root, c->id, &st, err) < 0 ||
             gk_state_to_oci_json(c->g->root, st, &json, err) < 0)
                 return gk_error_code(*err);
-        gk_hooks_run_warn(&c->spec->hooks.poststart, "poststart", json);
+        gk_hooks_run_warn(c->g, &c->spec->hooks.poststart, "poststart", json);
         return 0;
 }
 

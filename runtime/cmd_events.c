@@ -167,9 +167,22 @@ typedef struct watch {
         uint64_t ooms; /* oom kills already reported */
 } watch;
 
+/* Reads what is pending on the OOM notification fd (inotify events on
+ * v2, the eventfd's count on v1), so that poll waits for the next one. */
+static void drain(int oomfd)
+{
+        char buf[4096];
+
+        while (oomfd >= 0 && read(oomfd, buf, sizeof(buf)) > 0)
+                ;
+}
+
 /* An OOM notification may come before the kill is counted: look again
- * for a moment before deciding there was none. */
-static int report_ooms(watch *w, int tries, gk_error **err)
+ * for a moment before deciding there was none.  On v2 the count's own
+ * change to memory.events wakes the wait at once; v1 has no notice for
+ * the count (its eventfd fires at the OOM), so there each look waits out
+ * its 10 ms. */
+static int report_ooms(watch *w, int oomfd, int tries, gk_error **err)
 {
         gk_cgroup_stats st;
 
@@ -180,8 +193,12 @@ static int report_ooms(watch *w, int tries, gk_error **err)
                         w->ooms = st.oom_kill_count;
                         return print_event("oom", w->id, NULL, err);
                 }
-                if (i + 1 < tries)
-                        poll(NULL, 0, 10);
+                if (i + 1 < tries) {
+                        struct pollfd p = { .fd = oomfd, .events = POLLIN };
+
+                        if (poll(&p, 1, 10) > 0)
+                                drain(oomfd);
+                }
         }
         return 0;
 }
@@ -198,23 +215,21 @@ static int stream(watch *w, int64_t interval, pid_t pid, gk_error **err)
                 struct pollfd p[2] = { { .fd = oomfd, .events = POLLIN },
                                        { .fd = pidfd, .events = POLLIN } };
                 int64_t left = next - now_ms();
-                char buf[4096];
 
                 if (poll(p, 2, left < 0 ? 0 : (int) left) < 0 && errno != EINTR)
                         return gk_error_errno(err, "events: poll");
                 if (p[0].revents & POLLIN) {
-                        while (read(oomfd, buf, sizeof(buf)) > 0)
-                                ;
-                        if ((r = report_ooms(w, 20, err)) < 0)
+                        drain(oomfd);
+                        if ((r = report_ooms(w, oomfd, 20, err)) < 0)
                                 return r;
                 }
                 if (p[1].revents & POLLIN)
-                        return report_ooms(w, 1, err); /* the init is gone */
+                        return report_ooms(w, oomfd, 1, err); /* the init is gone */
                 if (now_ms() >= next) {
                         next += interval;
                         if (gk_cgroup_stats_read(w->cg, &st, NULL) < 0)
                                 return 0; /* the cgroup went away */
-                        if ((r = report_ooms(w, 1, err)) < 0 ||
+                        if ((r = report_ooms(w, oomfd, 1, err)) < 0 ||
                             (r = print_event("stats", w->id, &st, err)) < 0)
                                 return r;
                 }

@@ -78,18 +78,18 @@ static int open_fifo(const char *root, const gk_state *st, gk_error **err)
         return 0;
 }
 
-static int poststart(const char *root, const gk_state *st, gk_error **err)
+static int poststart(const gk_global *g, const gk_state *st, gk_error **err)
 {
         _cleanup_(gk_spec_freep) gk_spec *spec = NULL;
         _cleanup_free_ char *json = NULL;
 
-        if (gk_state_load_spec(root, st->id, &spec, err) < 0)
+        if (gk_state_load_spec(g->root, st->id, &spec, err) < 0)
                 return gk_error_code(*err);
         if (!spec->hooks.poststart.n)
                 return 0;
-        if (gk_state_to_oci_json(root, st, &json, err) < 0)
+        if (gk_state_to_oci_json(g->root, st, &json, err) < 0)
                 return gk_error_code(*err);
-        gk_hooks_run_warn(&spec->hooks.poststart, "poststart", json);
+        gk_hooks_run_warn(g, &spec->hooks.poststart, "poststart", json);
         return 0;
 }
 
@@ -122,7 +122,7 @@ int cmd_start(int argc, char **argv, const gk_global *g, gk_error **err)
         if (open_fifo(g->root, st, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("start.after-fifo");
-        if (poststart(g->root, st, err) < 0) {
+        if (poststart(g, st, err) < 0) {
                 int r = gk_error_code(*err);
 
                 close(TAKE_FD(lock));

@@ -17,6 +17,9 @@ typedef struct gk_global {
         bool systemd_cgroup;
         int rootless;          /* -1 auto, 0, 1 */
         char **argv;           /* main's, to re-execute (selfclone.h, full.h) */
+        /* main's printer for what fails without failing the command (a
+         * poststart or poststop hook): stderr and the --log file */
+        void (*warn)(const struct gk_global *g, const char *msg);
 } gk_global;
 
 typedef int (*gk_command_fn)(int argc, char **argv, const gk_global *g,

@@ -76,7 +76,8 @@ void gk_container_release(gk_container *c);
 /* Runs the hooks of a list with the state JSON on stdin (hooks.c). */
 int gk_hooks_run(const gk_hook_list *hooks, const char *what,
                  const char *state_json, gk_error **err);
-/* Runs every hook of a list; a failure is a warning on stderr (hooks.c). */
-void gk_hooks_run_warn(const gk_hook_list *hooks, const char *what, const char *state_json);
+/* Runs every hook of a list; each failure goes to G's warn (hooks.c). */
+void gk_hooks_run_warn(const gk_global *g, const gk_hook_list *hooks, const char *what,
+                       const char *state_json);
 
 #endif

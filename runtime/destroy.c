@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "hostmounts.h"
 #include "net.h"
 #include "runtime.h"
+#include "wait.h"
 
 int gk_state_load_spec(const char *root, const char *id, gk_spec **out, gk_error **err)
 {
@@ -30,13 +32,32 @@ int gk_state_load_spec(const char *root, const char *id, gk_spec **out, gk_error
         return gk_spec_parse(text, len, "config.json", out, err);
 }
 
-static void wait_gone(const gk_state *st)
+/* Without pidfd_open (kernels before 5.3): look again every 5 ms. */
+static void wait_gone_polling(const gk_state *st, int64_t deadline)
 {
-        /* Up to 10 s: the init may be our child (run) or not (create). */
-        for (int i = 0; i < 2000 && gk_state_init_alive(st); i++) {
+        while (gk_state_init_alive(st) && gk_now_ns() < deadline) {
                 waitpid(st->pid, NULL, WNOHANG);
                 poll(NULL, 0, 5);
         }
+}
+
+static void wait_gone(const gk_state *st)
+{
+        /* Up to 10 s: the init may be our child (run) or not (create). */
+        int64_t deadline = gk_now_ns() + 10 * INT64_C(1000000000);
+        _cleanup_close_ int pidfd = gk_pidfd_open(st->pid);
+
+        if (pidfd == -ESRCH)
+                return;
+        if (pidfd < 0) {
+                wait_gone_polling(st, deadline);
+                return;
+        }
+        /* The pid may have been reused before the open: the pidfd is the
+         * init's only if the start time still matches after it. */
+        if (gk_state_init_alive(st))
+                gk_pidfd_wait(pidfd, deadline);
+        waitpid(st->pid, NULL, WNOHANG); /* reaped here when it is ours (run) */
 }
 
 static void kill_all(gk_cgroup *cg, const gk_state *st)
@@ -54,30 +75,47 @@ static bool own_pid_ns(const gk_spec *spec)
                !spec->linux.namespaces[GK_NS_PID].path;
 }
 
-static int remove_cgroup(gk_cgroup *cg, gk_error **err)
+static int wait_dir_empty(const char *mnt, const char *dir, void *arg)
 {
-        int r = 0;
+        int64_t *deadline = arg;
+        int r = gk_cgroup_wait_empty(dir, *deadline);
 
-        /* Processes that were just killed may take a moment to leave. */
-        for (int i = 0; i < 400; i++) {
-                gk_error_freep(err);
-                r = gk_cgroup_destroy(cg, err);
-                if (r != -EBUSY)
-                        break;
-                gk_cgroup_kill_all(cg, SIGKILL, NULL);
-                poll(NULL, 0, 5);
-        }
-        return r;
+        (void) mnt;
+        return r == -ENOENT ? 0 : r < 0 ? r : 1; /* 1: stop, one v2 directory told */
 }
 
-static void run_poststop(const char *root, const gk_state *st, const gk_spec *spec)
+/* Processes that were just killed may take a moment to leave.  A v2
+ * cgroup says when its last one has left (cgroup.events); v1 has no such
+ * notice (its release_agent runs a program of the host's choice), so
+ * without one, or when the v2 directory is empty but a v1 one is still
+ * busy (hybrid), we look again every 5 ms until the same 2 s are up. */
+static int remove_cgroup(gk_cgroup *cg, gk_error **err)
+{
+        int64_t deadline = gk_now_ns() + 2 * INT64_C(1000000000);
+        bool notified = false;
+        int r;
+
+        for (;;) {
+                gk_error_freep(err);
+                r = gk_cgroup_destroy(cg, err);
+                if (r != -EBUSY || gk_now_ns() >= deadline)
+                        return r;
+                gk_cgroup_kill_all(cg, SIGKILL, NULL);
+                if (!notified && gk_cgroup_each_dir(cg, wait_dir_empty, &deadline) > 0)
+                        notified = true;
+                else
+                        poll(NULL, 0, 5);
+        }
+}
+
+static void run_poststop(const gk_global *g, const gk_state *st, const gk_spec *spec)
 {
         _cleanup_(gk_error_freep) gk_error *err = NULL;
         _cleanup_free_ char *json = NULL;
 
-        if (!spec || !spec->hooks.poststop.n || gk_state_to_oci_json(root, st, &json, &err) < 0)
+        if (!spec || !spec->hooks.poststop.n || gk_state_to_oci_json(g->root, st, &json, &err) < 0)
                 return;
-        gk_hooks_run_warn(&spec->hooks.poststop, "poststop", json);
+        gk_hooks_run_warn(g, &spec->hooks.poststop, "poststop", json);
 }
 
 int gk_container_delete(const gk_global *g, const char *id, bool force, const gk_spec *spec,
@@ -143,7 +181,7 @@ int gk_container_delete(const gk_global *g, const char *id, bool force, const gk
         GK_FAULT("delete.after-network");
         if (st->rootfs && gk_hostmounts_release(g->root, id, st->rootfs, err) < 0)
                 return gk_error_wrap(err, "delete %s: mounts", id);
-        run_poststop(g->root, st, spec);
+        run_poststop(g, st, spec);
         GK_FAULT("delete.after-poststop");
         return gk_state_remove(g->root, id, err);
 }

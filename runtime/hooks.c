@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -15,6 +14,7 @@
 #include "container.h"
 #include "gk/cleanup.h"
 #include "gk/util.h"
+#include "wait.h"
 
 static _Noreturn void exec_hook(const gk_hook *h, int in)
 {
@@ -28,25 +28,56 @@ static _Noreturn void exec_hook(const gk_hook *h, int in)
         _exit(127);
 }
 
-static int wait_hook(pid_t pid, const gk_hook *h, int *status)
+/* Without pidfd_open (kernels before 5.3): look again every 5 ms. */
+static int wait_hook_polling(pid_t pid, int64_t deadline, int *status)
 {
-        int64_t deadline = h->has_timeout ? gk_now_ns() + (int64_t) h->timeout * 1000000000 : 0;
-
         for (;;) {
-                pid_t r = waitpid(pid, status, deadline ? WNOHANG : 0);
+                pid_t r = waitpid(pid, status, WNOHANG);
 
                 if (r == pid)
                         return 0;
                 if (r < 0 && errno != EINTR)
                         return -errno;
-                if (deadline && gk_now_ns() > deadline) {
-                        kill(pid, SIGKILL);
-                        waitpid(pid, status, 0);
+                if (gk_now_ns() > deadline)
                         return -ETIMEDOUT;
-                }
-                if (deadline)
-                        poll(NULL, 0, 5);
+                poll(NULL, 0, 5);
         }
+}
+
+static int reap(pid_t pid, int *status)
+{
+        while (waitpid(pid, status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return 0;
+}
+
+/* The hook is our child and not yet reaped, so its pid cannot have been
+ * reused: its pidfd says when it ends, or the timeout passes first. */
+static int wait_hook(pid_t pid, const gk_hook *h, int *status)
+{
+        _cleanup_close_ int pidfd = -1;
+        int64_t deadline;
+        int r;
+
+        if (!h->has_timeout)
+                return reap(pid, status);
+        deadline = gk_now_ns() + (int64_t) h->timeout * 1000000000;
+        pidfd = gk_pidfd_open(pid);
+        if (pidfd >= 0)
+                r = gk_pidfd_wait(pidfd, deadline);
+        else if (pidfd == -ENOSYS)
+                r = wait_hook_polling(pid, deadline, status);
+        else
+                r = pidfd;
+        if (r == -ETIMEDOUT) {
+                kill(pid, SIGKILL);
+                reap(pid, status);
+                return r;
+        }
+        if (r < 0 || pidfd < 0)
+                return r;
+        return reap(pid, status);
 }
 
 static int run_one(const gk_hook *h, const char *what, size_t i, const char *state, gk_error **err)
@@ -97,13 +128,14 @@ int gk_hooks_run(const gk_hook_list *hooks, const char *what, const char *state_
 
 /* The runtime spec (lifecycle steps 8 and 12): if a poststart or poststop
  * hook fails, the runtime logs a warning and the remaining hooks and the
- * lifecycle go on as if it had succeeded. */
-void gk_hooks_run_warn(const gk_hook_list *hooks, const char *what, const char *state_json)
+ * lifecycle go on as if it had succeeded.  main's printer logs it. */
+void gk_hooks_run_warn(const gk_global *g, const gk_hook_list *hooks, const char *what,
+                       const char *state_json)
 {
         for (size_t i = 0; i < hooks->n; i++) {
                 _cleanup_(gk_error_freep) gk_error *err = NULL;
 
-                if (run_one(&hooks->hooks[i], what, i, state_json, &err) < 0)
-                        fprintf(stderr, "gkrun: warning: %s\n", err->msg);
+                if (run_one(&hooks->hooks[i], what, i, state_json, &err) < 0 && g->warn)
+                        g->warn(g, err->msg);
         }
 }

@@ -45,12 +45,17 @@ static void usage(FILE *f)
                 fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
 }
 
-static void log_error(const gk_global *g, const char *msg)
+/* LEVEL is "error" or "warning": the line on stderr is "gkrun: MSG" or
+ * "gkrun: warning: MSG", the --log line carries the level. */
+static void log_line(const gk_global *g, const char *level, const char *msg)
 {
         _cleanup_close_ int fd = -1;
         char now[64];
 
-        fprintf(stderr, "gkrun: %s\n", msg);
+        if (!strcmp(level, "error"))
+                fprintf(stderr, "gkrun: %s\n", msg);
+        else
+                fprintf(stderr, "gkrun: %s: %s\n", level, msg);
         if (!g->log_path)
                 return;
         fd = open(g->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -63,7 +68,7 @@ static void log_error(const gk_global *g, const char *msg)
                 size_t len;
 
                 yajl_gen_map_open(gen);
-                gk_json_kstr(gen, "level", "error");
+                gk_json_kstr(gen, "level", level);
                 gk_json_kstr(gen, "msg", msg);
                 gk_json_kstr(gen, "time", now);
                 yajl_gen_map_close(gen);
@@ -72,14 +77,24 @@ static void log_error(const gk_global *g, const char *msg)
                         gk_write_all(fd, "\n", 1);
                 }
         } else {
-                dprintf(fd, "time=\"%s\" level=error msg=\"%s\"\n", now, msg);
+                dprintf(fd, "time=\"%s\" level=%s msg=\"%s\"\n", now, level, msg);
         }
+}
+
+static void log_error(const gk_global *g, const char *msg)
+{
+        log_line(g, "error", msg);
+}
+
+static void log_warning(const gk_global *g, const char *msg)
+{
+        log_line(g, "warning", msg);
 }
 
 int main(int argc, char **argv)
 {
         _cleanup_(gk_error_freep) gk_error *err = NULL;
-        gk_global g = { .root = "/run/gkrun", .rootless = -1, .argv = argv };
+        gk_global g = { .root = "/run/gkrun", .rootless = -1, .argv = argv, .warn = log_warning };
         const char *log_format = "text", *rootless = NULL, *criu = NULL;
         bool help = false, version = false;
         const gk_opt opts[] = {
