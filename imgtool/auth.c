@@ -192,7 +192,7 @@ int gk_auth_parse_token(const char *json, size_t len, int64_t now, char **token,
         yajl_val e;
 
         if (gk_json_parse(json, len, "token server answer", &v, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         t = gk_json_get_str(v, "token");
         if (!t || !*t)
                 t = gk_json_get_str(v, "access_token");

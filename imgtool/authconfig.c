@@ -59,7 +59,7 @@ static int load_config(const char *path, yajl_val *out, gk_error **err)
         if (r < 0)
                 return gk_error_make(err, -r, "read `%s`", path);
         if (gk_json_parse(text, len, path, out, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (!YAJL_IS_OBJECT(*out)) {
                 gk_json_freep(out);
                 return gk_error_make(err, 0, "`%s`: must be a JSON object", path);
@@ -141,7 +141,7 @@ static int helper_get(const char *helper, const char *domain, gk_credentials *c,
         int status = 0;
 
         if (run_helper(helper, "get", gk_auth_config_key(domain), &output, &status, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (status != 0) {
                 /* The helpers' protocol: this text means "none stored". */
                 if (output && strstr(output, "credentials not found"))
@@ -150,7 +150,7 @@ static int helper_get(const char *helper, const char *domain, gk_credentials *c,
                                      "status %d: %.200s", helper, status, output ? output : "");
         }
         if (gk_json_parse(output, strlen(output), "credential helper answer", &v, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         user = gk_json_get_str(v, "Username");
         secret = gk_json_get_str(v, "Secret");
         if (!user || !secret)
@@ -214,13 +214,13 @@ int gk_auth_lookup(const char *domain, gk_credentials *out, bool *found, gk_erro
         *out = (gk_credentials){ 0 };
         *found = false;
         if (config_path(&path, err) < 0 || load_config(path, &config, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (!config)
                 return 0;
         helper = helper_for(config, domain);
         if (helper && *helper) {
                 if (helper_get(helper, domain, out, found, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 if (*found)
                         return 0;
         }
@@ -268,10 +268,10 @@ static int write_config(const char *path, yajl_val config, const char *domain,
         yajl_gen_map_close(g);
         yajl_gen_map_close(g);
         if (gk_json_gen_finish(g, &text, &len, err) < 0)
-                return -ENOMEM;
+                return gk_error_code_or(err, -ENOMEM);
         *strrchr(dir, '/') = '\0';
         if (gk_mkdir_p(dir, 0700, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         return gk_write_file_atomic(path, text, len, 0600, true, err);
 }
 
@@ -284,7 +284,7 @@ int gk_auth_save(const char *domain, const char *username, const char *password,
         int status = 0;
 
         if (config_path(&path, err) < 0 || load_config(path, &config, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         helper = config ? helper_for(config, domain) : NULL;
         if (helper && *helper) {
                 _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(false);
@@ -299,7 +299,7 @@ int gk_auth_save(const char *domain, const char *username, const char *password,
                 yajl_gen_map_close(g);
                 if (gk_json_gen_finish(g, &input, NULL, err) < 0 ||
                     run_helper(helper, "store", input, &output, &status, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 if (status != 0)
                         return gk_error_make(err, 0, "credential helper docker-credential-%s "
                                              "store: exit status %d: %.200s", helper, status,
@@ -323,14 +323,14 @@ int gk_auth_erase(const char *domain, bool *was_there, gk_error **err)
 
         *was_there = false;
         if (config_path(&path, err) < 0 || load_config(path, &config, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (!config)
                 return 0;
         helper = helper_for(config, domain);
         if (helper && *helper) {
                 if (run_helper(helper, "erase", gk_auth_config_key(domain), &output, &status,
                                err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 *was_there = status == 0;
         }
         auths = gk_json_get(config, "auths");

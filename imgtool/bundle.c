@@ -206,9 +206,10 @@ static int open_layers(const gk_bundle_image *img, int **out, gk_error **err)
 
                 fds[i] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (fds[i] < 0) {
-                        gk_error_errno(err, "layer `%s`", path);
+                        int r = gk_error_errno(err, "layer `%s`", path);
+
                         close_fds(fds, i);
-                        return -EIO;
+                        return r;
                 }
         }
         *out = fds;
@@ -253,24 +254,24 @@ static int fill_bundle(int bfd, const char *abs, const gk_bundle_image *img,
 
         if (bundle_record(abs, img, o->copy, &record, err) < 0 ||
             write_in(bfd, abs, GK_BUNDLE_MARKER, record, 0644, false, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         GK_FAULT("bundle.after-marker");
         if (o->copy) {
                 if (make_copy_rootfs(bfd, fds, img->n_layers, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
         } else if (make_overlay_dirs(bfd, fds[0], err) < 0 ||
                    overlay_annotation(img, &overlay, err) < 0) {
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         }
         GK_FAULT("bundle.after-rootfs");
         if (gk_json_parse(img->config, img->config_len, "image config", &root, err) < 0 ||
             gk_bundle_volume_paths(gk_json_get(root, "config"), o, &volumes, err) < 0 ||
             gk_bundle_make_volumes(bfd, volumes, fds, img->n_layers, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         b.volumes = volumes;
         b.overlay_json = overlay;
         if (gk_bundle_build_spec(&b, &config, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         /* Last, and durable: its presence is what makes the bundle
          * runnable. */
         return write_in(bfd, abs, "config.json", config, 0644, true, err);
@@ -285,7 +286,7 @@ static int register_bundle(const char *root, const char *abs, const gk_bundle_im
                 return gk_error_make(err, ENOMEM, "bundle");
         if (gk_mkdir_p(dir, 0700, err) < 0 || registration_path(root, abs, reg, err) < 0 ||
             bundle_record(abs, img, copy, &record, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         return gk_write_file_atomic(*reg, record, strlen(record), 0600, false, err);
 }
 
@@ -314,9 +315,9 @@ int gk_bundle_create(const char *root, const char *dir, const gk_bundle_image *i
         if (img->n_layers == 0)
                 return gk_error_make(err, 0, "image `%s` has no layers", img->ref);
         if (absolute_dir(dir, &abs, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (open_layers(img, &fds, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         bfd = make_bundle_dir(abs, &created, err);
         if (bfd < 0) {
                 close_fds(fds, img->n_layers);
@@ -364,12 +365,12 @@ int gk_bundle_remove(const char *root, const char *dir, gk_error **err)
         struct stat bst, rst;
 
         if (absolute_dir(dir, &abs, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         bfd = open(abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (bfd < 0)
                 return gk_error_errno(err, "bundle `%s`", dir);
         if (check_marker(bfd, dir, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         /* gkrun mounts inside the container; a rootfs mounted on the host
          * (by hand, or by another runtime) would stop the removal. */
         if (asprintf(&rootfs, "%s/rootfs", abs) < 0)
@@ -381,7 +382,7 @@ int gk_bundle_remove(const char *root, const char *dir, gk_error **err)
         if (gk_rm_rf_at(AT_FDCWD, abs, err) < 0)
                 return gk_error_wrap(err, "unbundle `%s`", dir);
         if (registration_path(root, abs, &reg, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (unlink(reg) < 0 && errno != ENOENT)
                 return gk_error_errno(err, "unbundle: `%s`", reg);
         return 0;

@@ -123,7 +123,7 @@ static int parse_tmpfs(const char *spec, gk_mount *m, gk_error **err)
         if (!path || split_opts(spec[plen] ? spec + plen + 1 : NULL, &opts, &n) < 0)
                 return gk_error_make(err, ENOMEM, "--tmpfs");
         if (clean_dest("--tmpfs", spec, path, &m->destination, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         for (char **o = opts; *o; o++)
                 if (!in_list(*o, tmpfs_flags, ARRAY_SIZE(tmpfs_flags), false) &&
                     !in_list(*o, tmpfs_data, ARRAY_SIZE(tmpfs_data), true))
@@ -164,7 +164,7 @@ static int parse_bind(const char *spec, gk_mount *m, gk_error **err)
                 return gk_error_make(err, 0, "-v `%s`: `%s` must be an absolute host path "
                                      "(named volumes are not supported)", spec, host);
         if (clean_dest("-v", spec, ctr, &m->destination, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         for (char **o = opts; *o; o++) {
                 if (!in_list(*o, bind_opts, ARRAY_SIZE(bind_opts), false))
                         return gk_error_make(err, 0, "-v `%s`: unknown option `%s` (expected "
@@ -240,7 +240,7 @@ int gk_bundle_check_mounts(const gk_bundle_opts *o, gk_error **err)
         size_t n = 0;
 
         if (flag_mounts(o, &v, &n, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         mounts_free(v, n);
         return 0;
 }
@@ -279,7 +279,7 @@ int gk_bundle_volume_paths(yajl_val cfg, const gk_bundle_opts *o, char ***out, g
                 const char *key = vols->u.object.keys[i];
 
                 if (clean_dest("image config: Volumes", key, key, &dest, err) < 0)
-                        return -EINVAL;
+                        return gk_error_code_or(err, -EINVAL);
                 if (flag_covers(o, dest, err) || strv_contains(v, dest))
                         continue;
                 if (strv_add(&v, &n, dest, strlen(dest)) < 0)
@@ -353,7 +353,7 @@ int gk_bundle_set_mounts(gk_spec *s, const gk_bundle_opts *o, char *const *volum
 
         s->root.readonly = o->read_only;
         if (flag_mounts(o, &add, &n, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         for (size_t i = 0; volumes && volumes[i]; i++) {
                 gk_mount *m = mounts_grow(&add, &n);
 

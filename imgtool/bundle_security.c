@@ -105,7 +105,7 @@ static int set_caps(gk_process *p, const gk_bundle_opts *o, gk_error **err)
         if (!want)
                 return gk_error_make(err, ENOMEM, "capabilities");
         if (compute_caps(o, want, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         c->present = true;
         if (set_capset(&c->bounding, want, last) < 0 || set_capset(&c->effective, want, last) < 0 ||
             set_capset(&c->permitted, want, last) < 0)
@@ -125,7 +125,7 @@ static int check_oci_profile(const char *file, const char *text, size_t len, gk_
         yajl_val sc;
 
         if (gk_json_parse(text, len, file, &v, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         sc = gk_json_get(v, "syscalls");
         if (gk_json_get(v, "archMap"))
                 goto docker;
@@ -158,7 +158,7 @@ int gk_bundle_set_security(gk_spec *s, const gk_bundle_opts *o, gk_error **err)
         gk_seccomp *sc = &s->linux.seccomp;
 
         if (set_caps(s->process, o, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         s->process->no_new_privileges = o->no_new_privs;
         gk_seccomp_clear(sc);
         if (o->seccomp && !strcmp(o->seccomp, "unconfined"))

@@ -104,7 +104,7 @@ oom:
         gk_error_make(err, ENOMEM, "args");
 fail:
         gk_strvfree(args);
-        return -EINVAL;
+        return gk_error_code_or(err, -EINVAL);
 }
 
 static int set_env(gk_process *p, yajl_val cfg, const gk_bundle_opts *o, const char *home,
@@ -364,7 +364,7 @@ int gk_bundle_build_spec(const gk_bundle_build *b, char **out, gk_error **err)
         gk_process *p;
 
         if (gk_json_parse(b->img->config, b->img->config_len, "image config", &root, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         cfg = gk_json_get(root, "config");
         if (gk_spec_default(false, &s, err) < 0)
                 return gk_error_code(*err);
@@ -376,9 +376,9 @@ int gk_bundle_build_spec(const gk_bundle_build *b, char **out, gk_error **err)
             set_annotations(s, b->img, root, cfg, b->overlay_json, err) < 0 ||
             gk_bundle_set_security(s, o, err) < 0 ||
             gk_bundle_set_mounts(s, o, b->volumes, b->abs, err) < 0 || set_hostname(s, o, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         set_resources(&s->linux.resources, o);
         if (set_version(s, err) < 0)
-                return -ENOMEM;
+                return gk_error_code_or(err, -ENOMEM);
         return gk_spec_emit(s, out, NULL, err);
 }

@@ -74,10 +74,10 @@ static int check_args(const bundle_args *a, gk_bundle_opts *o, gk_error **err)
         uint64_t pids;
 
         if (a->mem && parse_bytes(a->mem, &o->mem, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         o->has_mem = a->mem != NULL;
         if (a->cpus && parse_cpus(a->cpus, &o->cpu_millis, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         o->has_cpus = a->cpus != NULL;
         if (a->pids) {
                 if (!gk_parse_u64(a->pids, &pids) || pids == 0 || pids > INT64_MAX)
@@ -143,7 +143,7 @@ int cmd_bundle(int argc, char **argv, const gk_img_global *g, gk_error **err)
         int first;
 
         if (gk_opts_parse(argc, argv, "bundle", opts, &first, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (argc - first < 2)
                 return gk_error_make(err, 0, "usage: gkimg bundle [FLAGS] REF DIR [-- CMD [ARG...]]");
         a.ports = ports;
@@ -154,7 +154,7 @@ int cmd_bundle(int argc, char **argv, const gk_img_global *g, gk_error **err)
         o.tmpfs = tmpfs;
         o.binds = binds;
         if (check_args(&a, &o, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (argc - first > 2)
                 o.cmd = argv + first + 2 + !strcmp(argv[first + 2], "--");
         /* The gc lock, held shared until the bundle is recorded, keeps gc
@@ -162,7 +162,7 @@ int cmd_bundle(int argc, char **argv, const gk_img_global *g, gk_error **err)
         if (gk_store_open(g->root, &s, err) < 0 || gk_store_hold(s, err) < 0 ||
             gk_image_load(s, argv[first], &img, err) < 0 ||
             gk_image_unpack_layers(s, img, a.allow_devices, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         return gk_bundle_create(gk_store_root(s), argv[first + 1], &img->b, &o, err) < 0 ? -EIO
                                                                                          : 0;
 }
@@ -173,7 +173,7 @@ int cmd_unbundle(int argc, char **argv, const gk_img_global *g, gk_error **err)
         int first;
 
         if (gk_opts_parse(argc, argv, "unbundle", opts, &first, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (argc - first != 1)
                 return gk_error_make(err, 0, "usage: gkimg unbundle DIR");
         return gk_bundle_remove(g->root, argv[first], err) < 0 ? -EIO : 0;

@@ -29,7 +29,7 @@ static int repair(gk_store *s, gk_store_check *res, const gk_registry_opts *reg,
         size_t n = 0;
 
         if (gk_store_repair(s, res, reg, &log, &n, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         for (size_t i = 0; i < n; i++)
                 printf("repair: %s\n", log[i]);
         printf("checking again\n");
@@ -56,13 +56,13 @@ int cmd_check(int argc, char **argv, const gk_img_global *g, gk_error **err)
         int first;
 
         if (gk_opts_parse(argc, argv, "check", opts, &first, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (first < argc)
                 return gk_error_make(err, 0, "check: unexpected argument `%s`", argv[first]);
         reg = (gk_registry_opts){ .insecure = !tls_verify, .cert_dir = cert_dir,
                                   .debug = g->debug };
         if (gk_store_open(g->root, &s, err) < 0 || gk_store_check_run(s, &res, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         print_result(&res);
         if (do_repair && (res.n_bad_blobs || res.n_bad_layers)) {
                 if (repair(s, &res, &reg, err) < 0) {

@@ -190,7 +190,7 @@ static int print_json(const gk_store_entry *es, size_t n, gk_error **err)
         }
         yajl_gen_array_close(g);
         if (gk_json_gen_finish(g, &out, NULL, err) < 0)
-                return -ENOMEM;
+                return gk_error_code_or(err, -ENOMEM);
         printf("%s", out);
         return 0;
 }
@@ -226,13 +226,13 @@ int cmd_images(int argc, char **argv, const gk_img_global *g, gk_error **err)
         int first, r = 0;
 
         if (gk_opts_parse(argc, argv, "images", opts, &first, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (first < argc)
                 return gk_error_make(err, 0, "images: unexpected argument `%s`", argv[first]);
         if (check_format(format, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (gk_store_open(g->root, &s, err) < 0 || gk_store_list(s, &es, &n, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (quiet)
                 print_ids(es, n);
         else if (!strcmp(format, "json"))
@@ -266,7 +266,7 @@ static int inspect_one(gk_store *s, const char *ref, yajl_gen g, gk_error **err)
 
         if (gk_store_resolve(s, ref, &img, err) < 0 ||
             gk_json_parse(img->config, img->config_len, "image config", &config, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         yajl_gen_map_open(g);
         gk_json_kstr(g, "id", img->config_digest);
         gk_json_kstr(g, "name", img->name);
@@ -288,18 +288,18 @@ int cmd_inspect(int argc, char **argv, const gk_img_global *g, gk_error **err)
         int first;
 
         if (gk_opts_parse(argc, argv, "inspect", opts, &first, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (first >= argc)
                 return gk_error_make(err, 0, "inspect: missing image reference");
         if (!gen || gk_store_open(g->root, &s, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         yajl_gen_array_open(gen);
         for (int i = first; i < argc; i++)
                 if (inspect_one(s, argv[i], gen, err) < 0)
-                        return -ENOENT;
+                        return gk_error_code_or(err, -ENOENT);
         yajl_gen_array_close(gen);
         if (gk_json_gen_finish(gen, &out, NULL, err) < 0)
-                return -ENOMEM;
+                return gk_error_code_or(err, -ENOMEM);
         printf("%s", out);
         return 0;
 }
@@ -313,11 +313,11 @@ int cmd_rmi(int argc, char **argv, const gk_img_global *g, gk_error **err)
         int first;
 
         if (gk_opts_parse(argc, argv, "rmi", opts, &first, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (first >= argc)
                 return gk_error_make(err, 0, "rmi: missing image reference");
         if (gk_store_open(g->root, &s, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         /* Like docker rmi: every name is tried; the first failure is
          * reported after the others are done. */
         for (int i = first; i < argc; i++) {
@@ -347,11 +347,11 @@ int cmd_gc(int argc, char **argv, const gk_img_global *g, gk_error **err)
         int first;
 
         if (gk_opts_parse(argc, argv, "gc", opts, &first, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (first < argc)
                 return gk_error_make(err, 0, "gc: unexpected argument `%s`", argv[first]);
         if (gk_store_open(g->root, &s, err) < 0 || gk_store_gc(s, &st, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         human_size(size, sizeof(size), (int64_t) st.bytes);
         printf("removed %llu blobs and %llu layers, %s reclaimed\n",
                (unsigned long long) st.blobs, (unsigned long long) st.layers, size);

@@ -163,7 +163,7 @@ static int import_oci(gk_import_source *s, const char *ref, const char *tag, boo
         if (!repo)
                 return gk_error_make(err, ENOMEM, "import");
         if (gk_json_parse(s->index_json, s->index_len, "index.json", &idx, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         ms = gk_json_get(idx, "manifests");
         if (!ms || !YAJL_IS_ARRAY(ms) || ms->u.array.len == 0)
                 return gk_error_make(err, 0, "`%s`: index.json lists no image", s->file);
@@ -187,7 +187,7 @@ static int import_oci(gk_import_source *s, const char *ref, const char *tag, boo
                 if (need_manifest(s, gk_json_get_str(d, "digest"), gk_json_get_str(d, "mediaType"),
                                   &md, err) < 0 ||
                     finish_image(s->store, md, name, allow_devices, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
         }
         return 0;
 }
@@ -253,7 +253,7 @@ static int docker_entry_manifest(gk_import_source *s, yajl_val entry, char **dig
         yajl_gen_array_close(g);
         yajl_gen_map_close(g);
         if (gk_json_gen_finish(g, &text, &len, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         return gk_store_put_blob(s->store, text, len, NULL, digest, err);
 }
 
@@ -263,7 +263,7 @@ static int import_docker(gk_import_source *s, const char *ref, bool allow_device
         _cleanup_(gk_json_freep) yajl_val m = NULL;
 
         if (gk_json_parse(s->manifest_json, s->manifest_len, "manifest.json", &m, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (!YAJL_IS_ARRAY(m) || m->u.array.len == 0)
                 return gk_error_make(err, 0, "`%s`: manifest.json lists no image", s->file);
         if (ref && m->u.array.len > 1)
@@ -280,12 +280,12 @@ static int import_docker(gk_import_source *s, const char *ref, bool allow_device
                                              s->file);
                 if (docker_entry_manifest(s, e, &md, err) < 0 ||
                     finish_image(s->store, md, first, allow_devices, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 for (size_t t = 1; !ref && t < ntags; t++) {
                         const char *tag = YAJL_GET_STRING(tags->u.array.values[t]);
 
                         if (tag && gk_store_tag(s->store, tag, md, NULL, NULL, err) < 0)
-                                return -EIO;
+                                return gk_error_code_or(err, -EIO);
                 }
         }
         return 0;
@@ -323,17 +323,17 @@ int cmd_import(int argc, char **argv, const gk_img_global *g, gk_error **err)
         int first;
 
         if (gk_opts_parse(argc, argv, "import", opts, &first, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (argc - first < 1 || argc - first > 2)
                 return gk_error_make(err, 0, "usage: gkimg import [--allow-devices] FILE[:TAG] "
                                      "[REF]");
         ref = argc - first == 2 ? argv[first + 1] : NULL;
         if (split_source(argv[first], &file, &tag, err) < 0)
-                return -ENOMEM;
+                return gk_error_code_or(err, -ENOMEM);
         /* Held shared: gc must not remove blobs imported but not named yet. */
         if (gk_store_open(g->root, &store, err) < 0 || gk_store_hold(store, err) < 0 ||
             gk_import_open(store, file, &s, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (s.index_json)
                 return import_oci(&s, ref, tag, allow_devices, err);
         if (tag)
@@ -358,7 +358,7 @@ int cmd_export(int argc, char **argv, const gk_img_global *g, gk_error **err)
         int first;
 
         if (gk_opts_parse(argc, argv, "export", opts, &first, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (argc - first != 2)
                 return gk_error_make(err, 0, "usage: gkimg export [--format oci-archive|"
                                      "docker-archive] REF FILE");
@@ -366,7 +366,7 @@ int cmd_export(int argc, char **argv, const gk_img_global *g, gk_error **err)
                 return gk_error_make(err, 0, "export: --format `%s`: expected oci-archive or "
                                      "docker-archive", format);
         if (gk_store_open(g->root, &s, err) < 0 || gk_image_load(s, argv[first], &img, err) < 0)
-                return -ENOENT;
+                return gk_error_code_or(err, -ENOENT);
         if (!strcmp(format, "docker-archive"))
                 return gk_export_docker_archive(s, img, argv[first + 1], err);
         return gk_export_oci_archive(s, img, argv[first + 1], err);

@@ -107,15 +107,15 @@ int cmd_login(int argc, char **argv, const gk_img_global *g, gk_error **err)
         int first, r;
 
         if (gk_opts_parse(argc, argv, "login", opts, &first, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (first + 1 < argc)
                 return gk_error_make(err, 0, "login: unexpected argument `%s`", argv[first + 1]);
         if (from_stdin && (password || !username))
                 return gk_error_make(err, 0, "login: --password-stdin needs -u and no -p");
         if (normalize_domain(first < argc ? argv[first] : NULL, &domain, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (ask("Username", username, false, &user, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         r = from_stdin ? read_line(stdin, false, &pass, err)
                        : ask("Password", password, true, &pass, err);
         if (r < 0)
@@ -142,12 +142,12 @@ int cmd_logout(int argc, char **argv, const gk_img_global *g, gk_error **err)
         int first;
 
         if (gk_opts_parse(argc, argv, "logout", opts, &first, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (first + 1 < argc)
                 return gk_error_make(err, 0, "logout: unexpected argument `%s`", argv[first + 1]);
         if (normalize_domain(first < argc ? argv[first] : NULL, &domain, err) < 0 ||
             gk_auth_erase(domain, &was_there, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (!was_there)
                 return gk_error_make(err, 0, "logout: not logged in to %s", domain);
         printf("Removing login credentials for %s\n", domain);

@@ -31,7 +31,7 @@ int cmd_pull(int argc, char **argv, const gk_img_global *g, gk_error **err)
         gk_pull_opts o;
 
         if (gk_opts_parse(argc, argv, "pull", opts, &first, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (first >= argc)
                 return gk_error_make(err, 0, "pull: missing image reference");
         if (first + 1 < argc)
@@ -45,9 +45,9 @@ int cmd_pull(int argc, char **argv, const gk_img_global *g, gk_error **err)
         if (!p)
                 return gk_error_make(err, ENOMEM, "pull");
         if (gk_store_open(g->root, &s, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (gk_pull(s, argv[first], &o, p, &res, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         printf("%s\n", res.name);
         return 0;
 }

@@ -45,7 +45,7 @@ int gk_export_add_mem(struct archive *a, const char *name, const char *data, siz
                       gk_error **err)
 {
         if (add_header(a, name, AE_IFREG, (int64_t) len, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (archive_write_data(a, data, len) != (la_ssize_t) len)
                 return gk_error_make(err, 0, "export: `%s`: %s", name, archive_error_string(a));
         return 0;
@@ -58,7 +58,7 @@ int gk_export_add_fd(struct archive *a, const char *name, int fd, int64_t size,
         ssize_t n;
 
         if (add_header(a, name, AE_IFREG, size, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         while ((n = gk_read_all(fd, buf, sizeof(buf))) > 0)
                 if (archive_write_data(a, buf, (size_t) n) != n)
                         return gk_error_make(err, 0, "export: %s", archive_error_string(a));
@@ -91,7 +91,7 @@ static int add_blob(struct archive *a, gk_store *s, const char *digest, int64_t 
                 return gk_store_verify_blob(s, digest, size, err) < 0
                                ? gk_error_wrap(err, "export") : -EIO;
         if (add_header(a, name, AE_IFREG, have, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (gk_store_copy_blob(s, digest, have, write_block, a, err) < 0)
                 return gk_error_wrap(err, "export");
         return 0;
@@ -146,10 +146,10 @@ static int write_all_entries(struct archive *a, gk_store *s, const gk_image *img
             add_header(a, "blobs/sha256", AE_IFDIR, 0, err) < 0 ||
             add_blob(a, s, img->si->manifest_digest, (int64_t) img->si->manifest_len, err) < 0 ||
             add_blob(a, s, img->si->config_digest, (int64_t) img->si->config_len, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         for (size_t i = 0; i < img->si->n_layers; i++)
                 if (add_blob(a, s, img->si->layers[i].digest, img->si->layers[i].size, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
         return 0;
 }
 

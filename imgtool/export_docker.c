@@ -154,16 +154,16 @@ static int write_docker_entries(struct archive *a, gk_store *s, const gk_image *
                 return gk_error_make(err, ENOMEM, "export");
         if (gk_store_read_blob(s, img->si->config_digest, &cfg, &clen, err) < 0 ||
             gk_export_add_mem(a, cfgname, cfg, clen, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         for (size_t i = 0; i < img->si->n_layers; i++)
                 if (add_layer(a, s, dir, img->si->layers[i].digest, img->si->layers[i].size,
                               img->diff_ids[i], err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
         if (manifest_json(img, repo, tag, &manifest, &mlen, err) < 0 ||
             (img->si->n_layers && repositories_json(img, repo, tag, &repos, &rlen, err) < 0) ||
             gk_export_add_mem(a, "manifest.json", manifest, mlen, err) < 0 ||
             (repos && gk_export_add_mem(a, "repositories", repos, rlen, err) < 0))
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         return 0;
 }
 

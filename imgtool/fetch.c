@@ -264,7 +264,7 @@ static int check_present(fetch *f, job *j, int64_t have, gk_error **err)
         gk_error_free(e);
         if (gk_store_drop_blob(f->s, j->b->digest, err) < 0 ||
             (!f->r->scheme_known && gk_registry_ping(f->r, err) < 0))
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         set_state(f, j, "Damaged in the store: fetching it again");
         return 1;
 }
@@ -288,7 +288,7 @@ static int start_job(fetch *f, job *j, gk_error **err)
                 return finish_blob(f, j, err);
         if (j->b->size >= 0 && gk_blob_writer_offset(j->w) > (uint64_t) j->b->size &&
             gk_blob_writer_restart(j->w, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         /* The clock starts with the first byte asked for, not while the
          * blob waits for a slot or for another pull. */
         if (!j->deadline.at)
@@ -342,7 +342,7 @@ static int transfer_failed(fetch *f, job *j, CURLcode rc, long status, gk_error 
         }
         if (rc == CURLE_OK && status == 416) {
                 if (gk_blob_writer_restart(j->w, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 return schedule_retry(f, j, "range not satisfiable", err);
         }
         if (rc == CURLE_OPERATION_TIMEDOUT && gk_http_deadline_passed(&j->deadline))
@@ -351,8 +351,8 @@ static int transfer_failed(fetch *f, job *j, CURLcode rc, long status, gk_error 
                 return schedule_retry(f, j, retry_reason(j, rc, status, buf, sizeof(buf)), err);
         snprintf(what, sizeof(what), "blob %s", j->b->digest);
         if (rc != CURLE_OK)
-                return gk_error_plain(err, EIO, "%s: %s", what, retry_reason(j, rc, 0, buf,
-                                                                              sizeof(buf)));
+                return gk_error_plain(err, gk_http_curl_errno(rc), "%s: %s", what,
+                                      retry_reason(j, rc, 0, buf, sizeof(buf)));
         return gk_http_status_error(f->r, what, &j->h, j->errbody, j->errlen, err);
 }
 
@@ -398,7 +398,7 @@ static int drain(fetch *f, gk_error **err)
                         continue;
                 curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &j);
                 if (transfer_done(f, j, m->data.result, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 n++;
         }
         return n;
@@ -443,7 +443,7 @@ static int run(fetch *f, gk_error **err)
                 int still = 0, done;
 
                 if (schedule(f, &busy, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 if (!busy)
                         return 0;
                 curl_multi_perform(f->multi, &still);
@@ -479,7 +479,7 @@ int gk_registry_fetch_blobs(gk_registry *r, gk_store *s, gk_blob_fetch *blobs, s
 
         for (size_t i = 0; i < n && !r->scheme_known; i++)
                 if (!gk_store_has_blob(s, blobs[i].digest) && gk_registry_ping(r, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
         f.jobs = calloc(n ? n : 1, sizeof(job));
         f.multi = curl_multi_init();
         if (!f.jobs || !f.multi) {

@@ -89,9 +89,9 @@ static int copy_meta_fd(int sfd, int dfd, const struct stat *st, gk_error **err)
         if (fchown(dfd, st->st_uid, st->st_gid) < 0 || fchmod(dfd, st->st_mode & 07777) < 0)
                 return gk_error_errno(err, "owner and mode");
         if (S_ISDIR(st->st_mode) && clear_xattrs(dfd, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (copy_xattrs(sfd, dfd, NULL, NULL, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (futimens(dfd, ts) < 0)
                 return gk_error_errno(err, "times");
         return 0;
@@ -111,7 +111,7 @@ static int copy_meta_at(int sdir, int ddir, const char *name, const struct stat 
         snprintf(sp, sizeof(sp), "/proc/self/fd/%d/%s", sdir, name);
         snprintf(dp, sizeof(dp), "/proc/self/fd/%d/%s", ddir, name);
         if (copy_xattrs(-1, -1, sp, dp, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (utimensat(ddir, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
                 return gk_error_errno(err, "times");
         return 0;
@@ -197,7 +197,7 @@ static int copy_data(int sfd, int dfd, off_t size, gk_error **err)
                 if (data >= hole)
                         break;
                 if (copy_range(sfd, dfd, data, hole, &in_kernel, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 pos = hole;
         }
         if (ftruncate(dfd, size) < 0)
@@ -222,7 +222,7 @@ static int copy_file(flat *f, int sdir, int ddir, const char *name, const struct
         if (sfd < 0 || dfd < 0)
                 return gk_error_errno(err, "open");
         if (copy_data(sfd, dfd, st->st_size, err) < 0 || copy_meta_fd(sfd, dfd, st, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (st->st_nlink <= 1)
                 return 0;
         nl = realloc(f->links, (f->n_links + 1) * sizeof(*nl));
@@ -283,14 +283,14 @@ static int apply_subdir(flat *f, int sdir, int ddir, const char *name, const str
                 return gk_error_errno(err, "open");
         if (fstatat(ddir, name, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
             (!S_ISDIR(dst.st_mode) || is_opaque(s)) && gk_rm_rf_at(ddir, name, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (mkdirat(ddir, name, 0700) < 0 && errno != EEXIST)
                 return gk_error_errno(err, "mkdir");
         d = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (d < 0)
                 return gk_error_errno(err, "open");
         if (apply_dir(f, s, d, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         return copy_meta_fd(s, d, st, err);
 }
 

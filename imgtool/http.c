@@ -207,6 +207,44 @@ bool gk_http_retryable(CURLcode rc, long status)
         }
 }
 
+int gk_http_curl_errno(CURLcode rc)
+{
+        switch (rc) {
+        case CURLE_OUT_OF_MEMORY:
+                return ENOMEM;
+        case CURLE_OPERATION_TIMEDOUT:
+                return ETIMEDOUT;
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+                return EHOSTUNREACH;
+        case CURLE_COULDNT_CONNECT:
+                return ECONNREFUSED;
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE:
+                return ECONNRESET;
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_WEIRD_SERVER_REPLY:
+                return EPROTO;
+        case CURLE_URL_MALFORMAT:
+                return EINVAL;
+        case CURLE_LOGIN_DENIED:
+        case CURLE_REMOTE_ACCESS_DENIED:
+                return EACCES;
+        case CURLE_FILESIZE_EXCEEDED:
+                return EFBIG;
+        default:
+                return EIO; /* a write callback's refusal among them */
+        }
+}
+
 bool gk_http_tls_failure(CURLcode rc)
 {
         return rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_GOT_NOTHING ||

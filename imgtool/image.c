@@ -57,7 +57,7 @@ static int parse_diff_ids(gk_image *img, gk_error **err)
         yajl_val ids;
 
         if (gk_json_parse(img->si->config, img->si->config_len, "image config", &c, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         ids = gk_json_get(gk_json_get(c, "rootfs"), "diff_ids");
         if (!ids || !YAJL_IS_ARRAY(ids) || ids->u.array.len != n)
                 return gk_error_make(err, 0, "image config: rootfs.diff_ids: must list one "
@@ -114,7 +114,7 @@ static int unpack_one(gk_store *s, gk_image *img, size_t i, const int *lower,
         if (fstat(fd, &st) < 0)
                 return gk_error_errno(err, "%s", what);
         if (gk_layer_limit_get(st.st_size, &o.limit, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         return gk_layer_unpack(gk_store_root(s), img->chain_ids[i], img->diff_ids[i],
                                i ? img->chain_ids[i - 1] : NULL, fd, &o, err);
 }
@@ -137,7 +137,7 @@ static int unpack_at(gk_store *s, gk_image *img, size_t i, int *fds, bool allow_
         if (unpack_one(s, img, i, fds + n - i, allow_devices, err) < 0)
                 return gk_error_wrap(err, "image `%s`", img->ref);
         if (gk_layer_path(gk_store_root(s), img->chain_ids[i], &path, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         /* Absolute: the bundle's overlay annotation must not depend on the
          * cwd of whoever runs it. */
         img->b.layer_dirs[i] = realpath(path, NULL);

@@ -88,7 +88,7 @@ static int store_member(gk_import_source *s, struct archive *a, const char *name
                 want = expect;
         }
         if (gk_store_blob_begin(s->store, want, false, &w, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         for (;;) {
                 const void *buf;
                 size_t size;

@@ -76,15 +76,16 @@ static int open_layers_dir(const char *root, gk_error **err)
         if (asprintf(&dir, "%s/layers", root) < 0)
                 return gk_error_make(err, ENOMEM, "layers");
         if (gk_mkdir_p(dir, 0700, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return gk_error_errno(err, "open `%s`", dir);
         if ((mkdirat(fd, "chains", 0700) < 0 && errno != EEXIST) ||
             (mkdirat(fd, "tmp", 0700) < 0 && errno != EEXIST)) {
-                gk_error_errno(err, "mkdir in `%s`", dir);
+                int r = gk_error_errno(err, "mkdir in `%s`", dir);
+
                 close(fd);
-                return -EIO;
+                return r;
         }
         return fd;
 }
@@ -111,7 +112,7 @@ int gk_layer_clean_tmp(const char *root, gk_error **err)
                 if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
                         continue; /* gone, or a live unpack */
                 if (gk_rm_rf_at(dirfd(d), de->d_name, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
         }
         return 0;
 }

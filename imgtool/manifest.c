@@ -72,7 +72,7 @@ static int parse_descriptor(yajl_val v, const char *what, bool need_size, gk_des
         if (!v || !YAJL_IS_OBJECT(v))
                 return gk_error_make(err, 0, "%s: must be an object", what);
         if (gk_digest_check(gk_json_get_str(v, "digest"), what, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         d->size = -1;
         if (size && (!gk_json_int64(size, &d->size) || d->size < 0))
                 return gk_error_make(err, 0, "%s.size: must be a non-negative integer", what);
@@ -106,7 +106,7 @@ static int parse_array(yajl_val arr, const char *field, bool need_size, gk_descr
                 (*n)++;
                 if (parse_descriptor(arr->u.array.values[i], what, need_size, &(*out)[i],
                                      err) < 0)
-                        return -EINVAL;
+                        return gk_error_code_or(err, -EINVAL);
         }
         return 0;
 }
@@ -116,10 +116,10 @@ static int parse_image(yajl_val root, gk_manifest *m, gk_error **err)
         m->kind = GK_MANIFEST_IMAGE;
         if (parse_descriptor(gk_json_get(root, "config"), "manifest: config", true, &m->config,
                              err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (parse_array(gk_json_get(root, "layers"), "layers", true, &m->layers, &m->n_layers,
                         err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         for (size_t i = 0; i < m->n_layers; i++) {
                 const char *mt = m->layers[i].media_type;
 
@@ -180,7 +180,7 @@ static int parse_tree(yajl_val root, const char *content_type, gk_manifest *m, g
         if (!mt && content_type && *content_type && strcmp(content_type, "application/json"))
                 mt = content_type;
         if (kind_of(mt, root, &m->kind, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         m->media_type = strdup(mt ? mt : m->kind == GK_MANIFEST_INDEX ? GK_MT_OCI_INDEX
                                                                        : GK_MT_OCI_MANIFEST);
         if (!m->media_type)
@@ -206,7 +206,7 @@ int gk_manifest_parse(const char *data, size_t len, const char *content_type,
                         return gk_error_make(err, ENOMEM, "manifest");
         }
         if (gk_json_parse(data, len, "manifest", &root, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         r = parse_tree(root, ct, out, err);
         if (r < 0)
                 gk_manifest_clear(out);

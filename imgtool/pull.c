@@ -73,10 +73,10 @@ static int get_by_digest(pull *pl, const char *digest, doc *d, gk_error **err)
                 }
                 free(TAKE_PTR(d->body));
                 if (gk_store_drop_blob(pl->s, digest, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
         }
         if (gk_registry_manifest(pl->reg, digest, false, &resp, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         d->body = TAKE_PTR(resp.body);
         d->len = resp.len;
         d->content_type = TAKE_PTR(resp.content_type);
@@ -102,7 +102,7 @@ static int get_by_tag(pull *pl, const char *tag, doc *d, gk_error **err)
         /* No digest in the HEAD answer (or HEAD refused): GET by tag. */
         gk_response_clear(&resp);
         if (gk_registry_manifest(pl->reg, tag, false, &resp, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         gk_digest_buf(resp.body, resp.len, digest);
         if (!(d->digest = strdup(digest)))
                 return gk_error_make(err, ENOMEM, "pull");
@@ -127,9 +127,9 @@ static int pick_platform(const doc *top, const char *platform, char **chosen, gk
 
         if (platform ? gk_platform_parse(platform, &want, err) < 0
                      : gk_platform_host(&want, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (gk_manifest_select(&top->m, &want, &i, err) < 0)
-                return -ENOENT;
+                return gk_error_code_or(err, -ENOENT);
         *chosen = strdup(top->m.manifests[i].digest);
         return *chosen ? 0 : gk_error_make(err, ENOMEM, "pull");
 }
@@ -140,14 +140,14 @@ static int resolve(pull *pl, const char *platform, doc *top, doc *img, gk_error 
 
         if (pl->ref.digest ? get_by_digest(pl, pl->ref.digest, top, err) < 0
                            : get_by_tag(pl, pl->ref.tag, top, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (parse_doc(top, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (top->m.kind == GK_MANIFEST_IMAGE)
                 return 0;
         if (pick_platform(top, platform, &chosen, err) < 0 ||
             get_by_digest(pl, chosen, img, err) < 0 || parse_doc(img, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (img->m.kind != GK_MANIFEST_IMAGE)
                 return gk_error_make(err, 0, "index %s: entry %s is not an image manifest",
                                      top->digest, chosen);
@@ -166,7 +166,7 @@ static int fetch_blobs(pull *pl, const gk_manifest *m, gk_error **err)
                 b[i + 1] = (gk_blob_fetch){ .digest = m->layers[i].digest,
                                             .size = m->layers[i].size };
         if (gk_registry_fetch_blobs(pl->reg, pl->s, b, m->n_layers + 1, pl->p, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         for (size_t i = 0; i <= m->n_layers; i++)
                 pl->fetched |= !b[i].existed;
         return 0;
@@ -184,7 +184,7 @@ static int check_config(pull *pl, const gk_manifest *m, const char *platform, gk
 
         if (gk_store_read_blob(pl->s, m->config.digest, &text, &len, err) < 0 ||
             gk_json_parse(text, len, "image config", &c, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         ids = gk_json_get(gk_json_get(c, "rootfs"), "diff_ids");
         if (!ids || !YAJL_IS_ARRAY(ids) || ids->u.array.len != m->n_layers)
                 return gk_error_make(err, 0, "image config %s: rootfs.diff_ids: must list one "
@@ -194,7 +194,7 @@ static int check_config(pull *pl, const gk_manifest *m, const char *platform, gk
         os = gk_json_get_str(c, "os");
         arch = gk_json_get_str(c, "architecture");
         if (gk_platform_parse(platform, &want, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (!os || !arch || strcmp(os, want.os) || strcmp(arch, want.arch))
                 return gk_error_make(err, 0, "image is for %s/%s, not the requested %s",
                                      os ? os : "?", arch ? arch : "?", platform);
@@ -212,10 +212,10 @@ static int save(pull *pl, const doc *top, const doc *img, gk_pull_result *res, g
                                               err) < 0) ||
             (img->digest && !img->local &&
              gk_store_put_blob(pl->s, img->body, img->len, img->digest, NULL, err) < 0))
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         GK_FAULT("pull.after-manifest-saved");
         if (gk_store_tag(pl->s, name, im->digest, top->digest, &pl->renamed, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         GK_FAULT("pull.after-tag");
         res->name = TAKE_PTR(name);
         res->digest = strdup(top->digest);
@@ -231,18 +231,18 @@ static int run(pull *pl, const gk_pull_opts *o, gk_pull_result *res, gk_error **
         const gk_manifest *m;
 
         if (gk_registry_new(pl->ref.domain, pl->ref.path, &o->reg, &pl->reg, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         gk_progress_line(pl->p, "%s: Pulling from %s", pl->ref.tag && !pl->ref.digest
                                  ? pl->ref.tag : pl->ref.digest, familiar ? familiar : "");
         if (resolve(pl, o->platform, &top, &img, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         m = img.digest ? &img.m : &top.m;
         GK_FAULT("pull.after-resolve");
         if (fetch_blobs(pl, m, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         GK_FAULT("pull.after-blobs");
         if (check_config(pl, m, o->platform, err) < 0 || save(pl, &top, &img, res, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         gk_progress_line(pl->p, "Digest: %s", top.digest);
         /* As docker: "newer" when anything was downloaded or the name now
          * names another image (a new tag of layers already here). */
@@ -261,7 +261,7 @@ int gk_pull(gk_store *s, const char *ref, const gk_pull_opts *o, gk_progress *p,
 
         *res = (gk_pull_result){ 0 };
         if (gk_reference_parse(ref, &pl.ref, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         r = gk_store_hold(s, err);
         if (r == 0)
                 r = run(&pl, o, res, err);

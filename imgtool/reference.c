@@ -196,7 +196,7 @@ static int split_domain(const char *ref, char *name, gk_reference *out, gk_error
                         return gk_error_make(err, ENOMEM, "reference");
         }
         if (parse_path(ref, path, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (!strcmp(out->domain, GK_DOCKER_DOMAIN) && !strchr(path, '/'))
                 return asprintf(&out->path, "library/%s", path) < 0
                                ? gk_error_make(err, ENOMEM, "reference") : 0;
@@ -231,7 +231,7 @@ static int parse_into(const char *s, gk_reference *out, gk_error **err)
         if (at) {
                 *at = '\0';
                 if (parse_digest_part(s, at + 1, out, err) < 0)
-                        return -EINVAL;
+                        return gk_error_code_or(err, -EINVAL);
         }
         name = buf;
         tag = split_tag(name);
@@ -239,7 +239,7 @@ static int parse_into(const char *s, gk_reference *out, gk_error **err)
                 return gk_error_make(err, 0, "invalid reference `%s`: `%s` is not a valid tag "
                                      "(letters, digits, '_', '.', '-', at most 128)", s, tag);
         if (split_domain(s, name, out, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         /* Counted on the normalized name, as distribution does. */
         if (strlen(out->domain) + 1 + strlen(out->path) > NAME_MAX_LEN)
                 return gk_error_make(err, 0, "invalid reference `%.40s...`: repository name "

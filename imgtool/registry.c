@@ -123,7 +123,7 @@ int gk_registry_new(const char *domain, const char *path, const gk_registry_opts
         if (!dir)
                 return gk_error_make(err, ENOMEM, "registry");
         if (load_cert_dir(r, dir, o->cert_dir != NULL, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         /* Loopback registries are trusted like docker's default insecure
          * ones, unless certificates were set up for them. */
         r->verify_tls = !o->insecure && (!gk_host_is_loopback(domain) || r->have_cert_dir);
@@ -256,7 +256,7 @@ static void fall_back_to_http(gk_registry *r)
 static int transport_error(gk_registry *r, const request *q, CURLcode rc, const char *detail,
                            gk_error **err)
 {
-        return gk_error_plain(err, rc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : EIO,
+        return gk_error_plain(err, gk_http_curl_errno(rc),
                              "%s%s: %s", q->url ? "" : r->base, q->url ? q->url : q->path,
                              *detail ? detail : curl_easy_strerror(rc));
 }
@@ -325,7 +325,7 @@ static int registry_request(gk_registry *r, const request *q, gk_http_headers *h
 {
         for (int round = 0; round < 3; round++) {
                 if (perform(r, q, h, b, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 if (h->status != 401)
                         return 0;
                 if (gk_registry_authenticate(r, h, round > 0, err) < 0)
@@ -459,7 +459,7 @@ static int token_request(gk_registry *r, const char *url, body_buf *b, gk_http_h
                 curl_easy_cleanup(e);
                 q.post = form;
         } else if (r->have_creds && basic_header(r, &basic, err) < 0) {
-                return -ENOMEM;
+                return gk_error_code_or(err, -ENOMEM);
         }
         q.auth = basic;
         return perform(r, &q, h, b, err);
@@ -562,7 +562,7 @@ int gk_registry_check_login(const char *domain, const gk_registry_opts *o, const
         int rr;
 
         if (gk_registry_new(domain, "", o, &r, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         r->creds_loaded = r->have_creds = true;
         r->creds.username = strdup(username);
         r->creds.password = strdup(password);

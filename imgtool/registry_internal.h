@@ -99,4 +99,10 @@ int gk_registry_ping(gk_registry *r, gk_error **err);
  * request's TLS failure falls back to http. */
 bool gk_http_tls_failure(CURLcode rc);
 
+/* The errno that says what a failed transfer's CURLcode says (a refused
+ * connection ECONNREFUSED, a timeout ETIMEDOUT, a TLS failure EPROTO;
+ * anything else EIO: a local write error the writer keeps itself), for
+ * the gk_error whose message carries curl's own words. */
+int gk_http_curl_errno(CURLcode rc);
+
 #endif

@@ -120,7 +120,7 @@ int gk_store_open_blob(gk_store *s, const char *digest, gk_error **err)
         int fd;
 
         if (gk_digest_check(digest, "blob", err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         fd = openat(s->blobs_fd, gk_digest_hex(digest), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return errno == ENOENT
@@ -159,7 +159,7 @@ int gk_store_copy_blob(gk_store *s, const char *digest, int64_t size,
         while ((n = gk_read_all(fd, buf, sizeof(buf))) > 0) {
                 gk_hasher_update(h, buf, (size_t) n);
                 if (fn && fn(ctx, buf, (size_t) n, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
         }
         if (n < 0)
                 return gk_error_errno(err, "read blob %s", digest);
@@ -179,7 +179,7 @@ int gk_store_verify_blob(gk_store *s, const char *digest, int64_t size, gk_error
 int gk_store_drop_blob(gk_store *s, const char *digest, gk_error **err)
 {
         if (gk_digest_check(digest, "blob", err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (unlinkat(s->blobs_fd, gk_digest_hex(digest), 0) < 0 && errno != ENOENT)
                 return gk_error_errno(err, "remove blob %s", digest);
         return 0;
@@ -424,7 +424,7 @@ int gk_store_put_blob_fd(gk_store *s, int fd, const char *expect, char **out_dig
                 return out_digest && !(*out_digest = strdup(expect))
                                ? gk_error_make(err, ENOMEM, "blob") : 0;
         if (gk_store_blob_begin(s, NULL, false, &w, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (expect && !(w->expect = strdup(expect))) {
                 gk_blob_writer_abort(w);
                 return gk_error_make(err, ENOMEM, "blob");
@@ -454,13 +454,13 @@ int gk_store_put_blob(gk_store *s, const void *data, size_t len, const char *exp
                                      "digest %s", expect, got);
         if (!have_good_blob(s, got)) {
                 if (gk_store_blob_begin(s, NULL, false, &w, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 if (gk_blob_writer_write(w, data, len, err) < 0) {
                         gk_blob_writer_abort(w);
                         return -EIO;
                 }
                 if (gk_blob_writer_commit(w, NULL, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
         }
         return out_digest && !(*out_digest = strdup(got)) ? gk_error_make(err, ENOMEM, "blob")
                                                           : 0;

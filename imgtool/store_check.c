@@ -233,7 +233,7 @@ int gk_store_check_run(gk_store *s, gk_store_check *res, gk_error **err)
 {
         *res = (gk_store_check){ 0 };
         if (gk_store_hold(s, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         each_entry(s->root_fd, "blobs/sha256", res, blob_entry);
         check_images(s, res);
         res->root = s->root;

@@ -232,7 +232,7 @@ int gk_store_gc(gk_store *s, gk_store_gc_stats *st, gk_error **err)
         if ((gc_lock = gk_store_lock(s, "gc.lock", LOCK_EX, err)) < 0 ||
             (index_lock = gk_store_lock(s, "images.lock", LOCK_EX, err)) < 0 ||
             gk_store_list(s, &es, &n, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         for (size_t i = 0; i < n && r == 0; i++)
                 r = keep_image(s, &es[i], &blobs, &layers);
         if (r == 0)

@@ -35,7 +35,7 @@ static int read_manifest(gk_store *s, const char *digest, char **text, size_t *l
                          gk_manifest *m, gk_error **err)
 {
         if (gk_store_read_blob(s, digest, text, len, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (gk_manifest_parse(*text, *len, NULL, m, err) < 0)
                 return gk_error_wrap(err, "%s", digest);
         return 0;
@@ -83,10 +83,10 @@ int gk_store_load_image(gk_store *s, const char *digest, const char *name,
             (name && !(img->name = strdup(name))))
                 return gk_error_make(err, ENOMEM, "store");
         if (read_manifest(s, digest, &img->manifest, &img->manifest_len, &m, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (m.kind == GK_MANIFEST_INDEX) {
                 if (pick_for_host(&m, digest, &chosen, err) < 0)
-                        return -ENOENT;
+                        return gk_error_code_or(err, -ENOENT);
                 gk_manifest_clear(&m);
                 free(img->manifest);
                 img->manifest = NULL;
@@ -94,7 +94,7 @@ int gk_store_load_image(gk_store *s, const char *digest, const char *name,
                 img->manifest_digest = TAKE_PTR(chosen);
                 if (read_manifest(s, img->manifest_digest, &img->manifest, &img->manifest_len,
                                   &m, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 if (m.kind != GK_MANIFEST_IMAGE)
                         return gk_error_make(err, 0, "index %s: entry %s is not an image "
                                              "manifest", digest, img->manifest_digest);
@@ -105,7 +105,7 @@ int gk_store_load_image(gk_store *s, const char *digest, const char *name,
         if (gk_store_read_blob(s, m.config.digest, &img->config, &img->config_len, err) < 0)
                 return gk_error_wrap(err, "image config");
         if (fill_layers(img, &m, err) < 0)
-                return -ENOMEM;
+                return gk_error_code_or(err, -ENOMEM);
         *out = TAKE_PTR(img);
         return 0;
 }

@@ -91,7 +91,7 @@ static int load_entries(gk_store *s, entries *out, gk_error **err)
         if (r < 0)
                 return gk_error_make(err, -r, "store: read `%s/" INDEX_FILE "`", s->root);
         if (gk_json_parse(text, len, "store: " INDEX_FILE, &root, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         arr = gk_json_get(root, "images");
         if (!arr || !YAJL_IS_ARRAY(arr))
                 return gk_error_make(err, 0, "store: " INDEX_FILE ": images: must be an array");
@@ -142,7 +142,7 @@ static int save_entries(gk_store *s, const entries *es, gk_error **err)
         yajl_gen_array_close(g);
         yajl_gen_map_close(g);
         if (gk_json_gen_finish(g, &text, &len, err) < 0)
-                return -ENOMEM;
+                return gk_error_code_or(err, -ENOMEM);
         /* Blobs renamed in by this process must not be lost to a crash
          * once a name points at them. */
         gk_store_sync_blobs(s);
@@ -178,7 +178,7 @@ static int describe(gk_store *s, const gk_store_image *img, gk_store_entry *e, g
         const char *created;
 
         if (gk_json_parse(img->config, img->config_len, "image config", &config, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         created = iso_or_null(config);
         e->id = strdup(img->config_digest);
         e->created = created ? strdup(created) : NULL;
@@ -229,7 +229,7 @@ int gk_store_tag(gk_store *s, const char *ref, const char *manifest_digest,
         _cleanup_close_ int lock = -1;
 
         if (gk_reference_parse(ref, &r, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (gk_store_load_image(s, manifest_digest, NULL, &img, err) < 0)
                 return gk_error_wrap(err, "name `%s`", ref);
         e.name = gk_reference_string(&r);
@@ -240,13 +240,13 @@ int gk_store_tag(gk_store *s, const char *ref, const char *manifest_digest,
         if (!e.name || !e.manifest_digest || (repo_digest && !e.repo_digest))
                 return gk_error_make(err, ENOMEM, "store");
         if (describe(s, img, &e, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         lock = gk_store_lock(s, "images.lock", LOCK_EX, err);
         if (lock < 0)
                 return lock;
         if (load_entries(s, &es, err) < 0 || set_entry(&es, &e, changed ? changed : &dummy,
                                                        err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         return save_entries(s, &es, err);
 }
 
@@ -255,7 +255,7 @@ int gk_store_list(gk_store *s, gk_store_entry **out, size_t *n, gk_error **err)
         entries es;
 
         if (load_entries(s, &es, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         *out = es.v;
         *n = es.n;
         return 0;
@@ -335,7 +335,7 @@ int gk_store_resolve(gk_store *s, const char *ref, gk_store_image **out, gk_erro
                 return gk_error_make(err, 0, "missing image reference");
         /* Names and IDs first: a full image ID is a blob too (the config). */
         if (load_entries(s, &es, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         i = find_entry(&es, ref, err);
         if (i == -2)
                 return -EINVAL;
@@ -433,7 +433,7 @@ int gk_store_untag(gk_store *s, const char *ref, bool force, char ***removed, ch
         if (lock < 0)
                 return lock;
         if (load_entries(s, &es, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         i = find_entry(&es, ref, err);
         if (i == -2)
                 return -EINVAL;
@@ -449,7 +449,7 @@ int gk_store_untag(gk_store *s, const char *ref, bool force, char ***removed, ch
                 return gk_error_make(err, ENOMEM, "store");
         drop_names(&es, i, by_id ? id : NULL, names);
         if (save_entries(s, &es, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         *removed = TAKE_PTR(names);
         *deleted = id_has_names(&es, id) ? NULL : TAKE_PTR(id);
         return 0;

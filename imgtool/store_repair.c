@@ -84,11 +84,11 @@ static int fetch_again(repair *rp, const char *name, const char *digest, char ki
 
         if (gk_reference_parse(name, &ref, err) < 0 ||
             gk_registry_new(ref.domain, ref.path, rp->reg, &r, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (kind == 'b')
                 return gk_registry_fetch_blobs(r, rp->s, &b, 1, NULL, err);
         if (gk_registry_manifest(r, digest, false, &resp, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         return gk_store_put_blob(rp->s, resp.body, resp.len, digest, NULL, err);
 }
 
@@ -165,7 +165,7 @@ int gk_store_repair(gk_store *s, const gk_store_check *res, const gk_registry_op
         *log = NULL;
         *n = 0;
         if (gk_store_hold(s, err) < 0 || gk_store_list(s, &rp.es, &rp.n_es, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         for (size_t i = 0; i < res->n_bad_blobs; i++) {
                 bool again = false;
 

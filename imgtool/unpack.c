@@ -283,13 +283,13 @@ static int apply_meta_fd(struct archive_entry *e, int fd, gk_error **err)
         struct timespec ts[2];
 
         if (entry_owner(e, &uid, &gid, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (fchown(fd, uid, gid) < 0)
                 return gk_error_errno(err, "chown");
         if (fchmod(fd, archive_entry_perm(e) & 07777) < 0)
                 return gk_error_errno(err, "chmod");
         if (apply_xattrs(e, fd, -1, NULL, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         entry_times(e, ts);
         if (futimens(fd, ts) < 0)
                 return gk_error_errno(err, "set times");
@@ -305,7 +305,7 @@ static int apply_meta_at(struct archive_entry *e, int pfd, const char *name, boo
         struct timespec ts[2];
 
         if (entry_owner(e, &uid, &gid, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (fchownat(pfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
                 return gk_error_errno(err, "chown");
         /* fchmodat follows symlinks; only called for fifos and devices,
@@ -313,7 +313,7 @@ static int apply_meta_at(struct archive_entry *e, int pfd, const char *name, boo
         if (chmod && fchmodat(pfd, name, archive_entry_perm(e) & 07777, 0) < 0)
                 return gk_error_errno(err, "chmod");
         if (apply_xattrs(e, -1, pfd, name, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         entry_times(e, ts);
         if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
                 return gk_error_errno(err, "set times");
@@ -427,16 +427,16 @@ static int make_dir(unpack_ctx *c, struct archive_entry *e, int pfd, const char 
         bool keep, was_wh;
 
         if (clear_slot(c, pfd, name, true, &keep, &was_wh, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (!keep && mkdirat(pfd, name, 0700) < 0)
                 return gk_error_errno(err, "mkdir");
         fd = open_component(pfd, name);
         if (fd < 0)
                 return gk_error_errno(err, "open");
         if (was_wh && set_opaque(fd, name, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if ((keep && clear_xattrs(fd, name, err) < 0) || apply_meta_fd(e, fd, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         /* Its times are set at the end, by its place in the layer. */
         if (!strcmp(c->cached_resolved, "."))
                 path = strdup(name);
@@ -454,13 +454,13 @@ static int make_file(unpack_ctx *c, struct archive_entry *e, int pfd, const char
         bool keep, was_wh;
 
         if (clear_slot(c, pfd, name, false, &keep, &was_wh, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         /* O_EXCL: never through whatever else could be at NAME. */
         fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return gk_error_errno(err, "create");
         if (write_data(c, e, fd, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         return apply_meta_fd(e, fd, err);
 }
 
@@ -475,7 +475,7 @@ static int make_symlink(unpack_ctx *c, struct archive_entry *e, int pfd, const c
         if (!target || !*target)
                 return gk_error_make(err, 0, "symlink without a target");
         if (clear_slot(c, pfd, name, false, &keep, &was_wh, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         /* The target is stored as written: it is resolved later, inside
          * the container's root, never by the unpacker. */
         if (symlinkat(target, pfd, name) < 0)
@@ -499,7 +499,7 @@ static int make_special(unpack_ctx *c, struct archive_entry *e, int pfd, const c
                 dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
         }
         if (clear_slot(c, pfd, name, false, &keep, &was_wh, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (mknodat(pfd, name, type | 0600, dev) < 0)
                 return gk_error_errno(err, "mknod");
         return apply_meta_at(e, pfd, name, true, err);
@@ -536,7 +536,7 @@ static int make_hardlink(unpack_ctx *c, const char *link, int pfd, const char *n
         if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
                 return gk_error_make(err, 0, "hardlink target `%s` is deleted", link);
         if (clear_slot(c, pfd, name, false, &keep, &was_wh, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (linkat(tfd, tbase, pfd, name, 0) < 0)
                 return gk_error_errno(err, "hardlink to `%s`", link);
         return 0;
@@ -587,7 +587,7 @@ static int apply_node(unpack_ctx *c, struct archive_entry *e, const char *path,
                 if (type != AE_IFDIR || link)
                         return gk_error_make(err, 0, "the layer root must be a directory");
                 if (clear_xattrs(c->root, ".", err) < 0 || apply_meta_fd(e, c->root, err) < 0)
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 return record_dir_time(c, ".", e) < 0 ? gk_error_make(err, ENOMEM, "root") : 0;
         }
         pfd = get_dir(c, dir, err);
@@ -624,7 +624,7 @@ static int apply_entry(unpack_ctx *c, struct archive_entry *e, gk_error **err)
                 return gk_error_make(err, 0, "entry with an unreadable name");
         if (gk_entry_path_clean(name, &path, err) < 0 ||
             gk_whiteout_classify(path, &kind, &hidden, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         switch (kind) {
         case GK_WH_META:
                 return 0;
@@ -671,7 +671,7 @@ static int finish_digest(gk_unpack_stream *s, gk_unpack_stats *stats, const gk_u
                          gk_error **err)
 {
         if (gk_unpack_stream_finish(s, &stats->bytes, stats->diff_id, err) < 0)
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         if (o->diff_id && strcmp(o->diff_id, stats->diff_id))
                 return gk_error_plain(err, EBADMSG, "content is %s, not the diff_id %s",
                                      stats->diff_id, o->diff_id);

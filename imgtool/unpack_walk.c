@@ -371,7 +371,7 @@ int gk_parent_open(const gk_parent_walk *w, const char *path, bool create, char 
                         free(todo);
                         p = todo = restart;
                         if (walk_start(&k, err) < 0)
-                                return -ENOMEM;
+                                return gk_error_code_or(err, -ENOMEM);
                 }
         }
         *resolved = strdup(*k.done ? k.done : ".");

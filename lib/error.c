@@ -89,6 +89,13 @@ int gk_error_code(const gk_error *err)
         return err ? code_of(err->errnum) : 0;
 }
 
+int gk_error_code_or(gk_error **err, int fallback)
+{
+        if (!err || !*err || (*err)->errnum <= 0)
+                return fallback;
+        return -(*err)->errnum;
+}
+
 void gk_error_free(gk_error *err)
 {
         if (!err)

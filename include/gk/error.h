@@ -40,6 +40,12 @@ int gk_error_wrap(gk_error **err, const char *fmt, ...)
 /* The negative errno of *err, as the failing function returned it. */
 int gk_error_code(const gk_error *err);
 
+/* What to return after a callee failed and filled *ERR: the negative errno
+ * it carries (ENOSPC, EROFS, ... from the call that failed), or FALLBACK
+ * (a negative errno) when it carries none (a message alone, or no error
+ * object because the caller passed ERR NULL). */
+int gk_error_code_or(gk_error **err, int fallback);
+
 void gk_error_free(gk_error *err);
 void gk_error_freep(gk_error **err);
 
