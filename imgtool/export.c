@@ -17,6 +17,7 @@
 #include "dl.h"
 #include "export.h"
 #include "export_internal.h"
+#include "archive_error.h"
 #include "gk/cleanup.h"
 #include "gk/json.h"
 #include "gk/util.h"
@@ -37,7 +38,7 @@ static int add_header(struct archive *a, const char *name, mode_t type, int64_t 
         r = archive_write_header(a, e);
         archive_entry_free(e);
         if (r != ARCHIVE_OK)
-                return gk_error_make(err, 0, "export: `%s`: %s", name, archive_error_string(a));
+                return gk_archive_error(err, a, "export: `%s`", name);
         return 0;
 }
 
@@ -47,7 +48,7 @@ int gk_export_add_mem(struct archive *a, const char *name, const char *data, siz
         if (add_header(a, name, AE_IFREG, (int64_t) len, err) < 0)
                 return gk_error_code_or(err, -EIO);
         if (archive_write_data(a, data, len) != (la_ssize_t) len)
-                return gk_error_make(err, 0, "export: `%s`: %s", name, archive_error_string(a));
+                return gk_archive_error(err, a, "export: `%s`", name);
         return 0;
 }
 
@@ -61,7 +62,7 @@ int gk_export_add_fd(struct archive *a, const char *name, int fd, int64_t size,
                 return gk_error_code_or(err, -EIO);
         while ((n = gk_read_all(fd, buf, sizeof(buf))) > 0)
                 if (archive_write_data(a, buf, (size_t) n) != n)
-                        return gk_error_make(err, 0, "export: %s", archive_error_string(a));
+                        return gk_archive_error(err, a, "export");
         return n < 0 ? gk_error_errno(err, "export: read `%s`", name) : 0;
 }
 
@@ -70,7 +71,7 @@ static int write_block(void *ctx, const void *buf, size_t len, gk_error **err)
         struct archive *a = ctx;
 
         if (archive_write_data(a, buf, len) != (la_ssize_t) len)
-                return gk_error_make(err, 0, "%s", archive_error_string(a));
+                return gk_archive_error(err, a, NULL);
         return 0;
 }
 
@@ -169,11 +170,11 @@ int gk_export_write_archive(gk_store *s, const gk_image *img, const char *file,
                 return gk_error_make(err, ENOMEM, "export");
         archive_write_set_format_pax_restricted(a);
         if (archive_write_open_filename(a, tmp) != ARCHIVE_OK)
-                r = gk_error_make(err, 0, "export: `%s`: %s", file, archive_error_string(a));
+                r = gk_archive_error(err, a, "export: `%s`", file);
         if (r >= 0)
                 r = entries(a, s, img, dirname(copy), err);
         if (archive_write_close(a) != ARCHIVE_OK && r >= 0)
-                r = gk_error_make(err, 0, "export: `%s`: %s", file, archive_error_string(a));
+                r = gk_archive_error(err, a, "export: `%s`", file);
         archive_write_free(a);
         if (r >= 0 && rename(tmp, file) < 0)
                 r = gk_error_errno(err, "export: `%s`", file);

@@ -21,6 +21,7 @@
 #include "dl.h"
 #include "export.h"
 #include "export_internal.h"
+#include "archive_error.h"
 #include "gk/cleanup.h"
 #include "gk/json.h"
 #include "gk/util.h"
@@ -45,11 +46,10 @@ static int decompress_blob(gk_store *s, const char *digest, int tmp_fd, gk_error
         archive_read_support_format_raw(a);
         if (archive_read_open_fd(a, fd, sizeof(buf)) != ARCHIVE_OK ||
             archive_read_next_header(a, &e) != ARCHIVE_OK)
-                r = gk_error_make(err, 0, "export: layer %s: %s", digest, archive_error_string(a));
+                r = gk_archive_error(err, a, "export: layer %s", digest);
         while (r >= 0 && (n = archive_read_data(a, buf, sizeof(buf))) != 0) {
                 if (n < 0)
-                        r = gk_error_make(err, 0, "export: layer %s: %s", digest,
-                                          archive_error_string(a));
+                        r = gk_archive_error(err, a, "export: layer %s", digest);
                 else if (gk_write_all(tmp_fd, buf, (size_t) n) < 0)
                         r = gk_error_errno(err, "export: layer %s", digest);
         }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dl.h"
+#include "archive_error.h"
 #include "gk/cleanup.h"
 #include "gk/util.h"
 #include "import_source.h"
@@ -63,7 +64,7 @@ static int read_doc(struct archive *a, const char *name, char **out, size_t *len
                 }
                 r = archive_read_data(a, buf + n, cap - n - 1);
                 if (r < 0)
-                        return gk_error_make(err, 0, "`%s`: %s", name, archive_error_string(a));
+                        return gk_archive_error(err, a, "`%s`", name);
                 if (r == 0)
                         break;
                 n += (size_t) r;
@@ -99,7 +100,7 @@ static int store_member(gk_import_source *s, struct archive *a, const char *name
                         break;
                 if (r < ARCHIVE_WARN) {
                         gk_blob_writer_abort(w);
-                        return gk_error_make(err, 0, "`%s`: %s", name, archive_error_string(a));
+                        return gk_archive_error(err, a, "`%s`", name);
                 }
                 if (gk_blob_writer_write(w, buf, size, err) < 0) {
                         gk_blob_writer_abort(w);
@@ -170,14 +171,14 @@ static int read_archive(gk_import_source *s, int fd, gk_error **err)
         archive_read_support_filter_bzip2(a);
         archive_read_support_format_tar(a);
         if (archive_read_open_fd(a, fd, 1 << 20) != ARCHIVE_OK)
-                r = gk_error_make(err, 0, "%s", archive_error_string(a));
+                r = gk_archive_error(err, a, NULL);
         while (r >= 0) {
                 int h = archive_read_next_header(a, &e);
 
                 if (h == ARCHIVE_EOF)
                         break;
                 if (h < ARCHIVE_WARN) {
-                        r = gk_error_make(err, 0, "%s", archive_error_string(a));
+                        r = gk_archive_error(err, a, NULL);
                         break;
                 }
                 r = read_entry(s, a, e, err);

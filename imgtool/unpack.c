@@ -16,6 +16,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "archive_error.h"
 #include "gk/cleanup.h"
 #include "gk/fault.h"
 #include "gk/util.h"
@@ -350,7 +351,7 @@ static int write_data(unpack_ctx *c, struct archive_entry *e, int fd, gk_error *
                 if (r == ARCHIVE_EOF)
                         break;
                 if (r < ARCHIVE_WARN)
-                        return gk_error_make(err, 0, "read: %s", archive_error_string(c->a));
+                        return gk_archive_error(err, c->a, "read");
                 if (off < 0)
                         return gk_error_make(err, 0, "data block at offset %lld", (long long) off);
                 if (charge(c, size, err) < 0)
@@ -658,10 +659,10 @@ static int read_entries(unpack_ctx *c, gk_unpack_stats *stats, gk_error **err)
                 if (r == ARCHIVE_EOF)
                         return 0;
                 if (r < ARCHIVE_WARN)
-                        return gk_error_make(err, 0, "read: %s", archive_error_string(c->a));
+                        return gk_archive_error(err, c->a, "read");
                 r = apply_entry(c, e, err);
                 if (r < 0)
-                        return r == -EFBIG ? r : -EINVAL;
+                        return r; /* ENOSPC, EROFS, EFBIG as they came */
                 if (stats->entries++ == 0)
                         GK_FAULT("bundle.mid-unpack");
         }
@@ -715,7 +716,7 @@ int gk_unpack_fd(int blob_fd, int dirfd, const gk_unpack_opts *o, gk_unpack_stat
         }
         archive_read_support_format_tar(c.a);
         if (archive_read_open(c.a, s, NULL, gk_unpack_stream_read, NULL) != ARCHIVE_OK) {
-                r = gk_error_make(err, 0, "read: %s", archive_error_string(c.a));
+                r = gk_archive_error(err, c.a, "read");
                 goto out;
         }
         r = read_entries(&c, stats, err);
