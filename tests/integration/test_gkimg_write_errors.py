@@ -1,0 +1,76 @@
+"""gkimg says why a write failed: exporting onto a full filesystem says
+"No space left on device" and onto a read-only one "Read-only file
+system" (libarchive's errno kept with its message), leaving no partial
+archive; a store on a full filesystem says ENOSPC's words too.  Each test
+mounts a small tmpfs of its own and unmounts it, even on failure."""
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import GKIMG
+from gkimage import Image
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounts a tmpfs: needs root")
+
+
+def gkimg(root, *args):
+    return subprocess.run([GKIMG, "--root", root] + [str(a) for a in args],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def work():
+    d = tempfile.mkdtemp(prefix="gk-werr-")
+    small = os.path.join(d, "small")
+    os.makedirs(small)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "gk-werr", small], check=True)
+    try:
+        yield d, small
+    finally:
+        subprocess.run(["umount", small], check=True)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def big_image():
+    return Image([[dict(name="big.bin", data=os.urandom(3 << 20))]], config={"Cmd": ["/x"]})
+
+
+def imported(d):
+    root = os.path.join(d, "store")
+    p = gkimg(root, "import", big_image().oci_layout(os.path.join(d, "layout"), "x"),
+              "gktest/werr:1")
+    assert p.returncode == 0, p.stderr
+    return root
+
+
+def test_export_onto_a_full_filesystem_says_no_space(work):
+    d, small = work
+    root = imported(d)
+    p = gkimg(root, "export", "gktest/werr:1", os.path.join(small, "out.tar"))
+    assert p.returncode == 1
+    assert p.stderr.startswith("gkimg: export: ")
+    assert p.stderr.endswith(": No space left on device\n"), p.stderr
+    assert os.listdir(small) == []
+
+
+def test_export_onto_a_read_only_filesystem_says_read_only(work):
+    d, small = work
+    root = imported(d)
+    subprocess.run(["mount", "-o", "remount,ro", small], check=True)
+    out = os.path.join(small, "out.tar")
+    p = gkimg(root, "export", "gktest/werr:1", out)
+    assert p.returncode == 1
+    assert p.stderr.startswith("gkimg: export: `%s`: " % out), p.stderr
+    assert p.stderr.endswith(": Read-only file system\n"), p.stderr
+
+
+def test_import_into_a_store_on_a_full_filesystem_says_no_space(work):
+    d, small = work
+    p = gkimg(os.path.join(small, "store"), "import",
+              big_image().oci_layout(os.path.join(d, "layout"), "x"), "gktest/werr:1")
+    assert p.returncode == 1
+    assert p.stderr.endswith(": No space left on device\n"), p.stderr
+    assert "Input/output error" not in p.stderr
