@@ -67,7 +67,7 @@ int cmd_check(int argc, char **argv, const gk_img_global *g, gk_error **err)
         if (do_repair && (res.n_bad_blobs || res.n_bad_layers)) {
                 if (repair(s, &res, &reg, err) < 0) {
                         gk_store_check_clear(&res);
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 }
                 print_result(&res);
         }

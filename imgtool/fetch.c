@@ -449,7 +449,7 @@ static int run(fetch *f, gk_error **err)
                 curl_multi_perform(f->multi, &still);
                 done = drain(f, err);
                 if (done < 0)
-                        return -EIO;
+                        return done;
                 gk_progress_tick(f->p, 0);
                 /* Something finished: start the next before sleeping. */
                 if (!done)

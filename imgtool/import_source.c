@@ -104,7 +104,7 @@ static int store_member(gk_import_source *s, struct archive *a, const char *name
                 }
                 if (gk_blob_writer_write(w, buf, size, err) < 0) {
                         gk_blob_writer_abort(w);
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 }
         }
         if (gk_blob_writer_commit(w, &digest, err) < 0)

@@ -515,7 +515,7 @@ int gk_registry_authenticate(gk_registry *r, const gk_http_headers *h, bool retr
         r->challenge = c;
         if (load_creds(r, err) < 0) {
                 gk_error_wrap(err, "credentials for %s", r->domain);
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         }
         /* The token we got was for this request's scope: a second 401
          * means no access, asking again would not change that. */

@@ -457,7 +457,7 @@ int gk_store_put_blob(gk_store *s, const void *data, size_t len, const char *exp
                         return gk_error_code_or(err, -EIO);
                 if (gk_blob_writer_write(w, data, len, err) < 0) {
                         gk_blob_writer_abort(w);
-                        return -EIO;
+                        return gk_error_code_or(err, -EIO);
                 }
                 if (gk_blob_writer_commit(w, NULL, err) < 0)
                         return gk_error_code_or(err, -EIO);

@@ -72,7 +72,7 @@ int gk_overlay_parse(const char *json, const char *what, gk_overlay **out, gk_er
         if (!json)
                 return gk_error_make(err, 0, "%s: missing", what);
         if (gk_json_parse(json, strlen(json), what, &root, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (!YAJL_IS_OBJECT(root))
                 return gk_error_make(err, 0, "%s: must be a JSON object", what);
         ov = calloc(1, sizeof(*ov));
@@ -81,7 +81,7 @@ int gk_overlay_parse(const char *json, const char *what, gk_overlay **out, gk_er
         if (parse_lowers(root, what, ov, err) < 0 ||
             parse_dir(root, "upperdir", what, &ov->upperdir, err) < 0 ||
             parse_dir(root, "workdir", what, &ov->workdir, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         if (!ov->upperdir != !ov->workdir)
                 return gk_error_make(err, 0, "%s: upperdir and workdir go together", what);
         *out = TAKE_PTR(ov);
@@ -149,15 +149,15 @@ static int ovl_fds_open(const gk_overlay *ov, int bundle_fd, ovl_fds *f, gk_erro
         for (; f->n < ov->n_lowerdirs; f->n++) {
                 f->lower[f->n] = open_dir(AT_FDCWD, ov->lowerdirs[f->n], err);
                 if (f->lower[f->n] < 0)
-                        return -EIO;
+                        return f->lower[f->n];
         }
         if (ov->upperdir) {
                 f->upper = open_dir(bundle_fd, ov->upperdir, err);
                 if (f->upper < 0)
-                        return -EIO;
+                        return f->upper;
                 f->work = open_dir(bundle_fd, ov->workdir, err);
                 if (f->work < 0)
-                        return -EIO;
+                        return f->work;
         }
         f->proc = access("/proc/self/fd", X_OK) == 0;
         return 0;
@@ -293,7 +293,7 @@ int gk_overlay_mount(const gk_overlay *ov, int bundle_fd, int target_fd, unsigne
 
         if (ovl_fds_open(ov, bundle_fd, &f, err) < 0) {
                 ovl_fds_close(&f);
-                return -EIO;
+                return gk_error_code_or(err, -EIO);
         }
         if (!(flags & GK_OVERLAY_LEGACY)) {
                 r = mount_new_api(ov, &f, target_fd, BY_FD, err);
@@ -314,6 +314,6 @@ int gk_overlay_mount_from_annotation(const char *value, int bundle_fd, int targe
         unsigned flags = legacy && !strcmp(legacy, "1") ? GK_OVERLAY_LEGACY : 0;
 
         if (gk_overlay_parse(value, "annotation " GK_OVERLAY_ANNOTATION, &ov, err) < 0)
-                return -EINVAL;
+                return gk_error_code_or(err, -EINVAL);
         return gk_overlay_mount(ov, bundle_fd, target_fd, flags, err);
 }
