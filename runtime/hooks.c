@@ -66,16 +66,14 @@ static int wait_hook(pid_t pid, const gk_hook *h, int *status)
         pidfd = gk_pidfd_open(pid);
         if (pidfd >= 0)
                 r = gk_pidfd_wait(pidfd, deadline);
-        else if (pidfd == -ENOSYS)
+        else /* ENOSYS: a kernel before 5.3 */
                 r = wait_hook_polling(pid, deadline, status);
-        else
-                r = pidfd;
         if (r == -ETIMEDOUT) {
                 kill(pid, SIGKILL);
                 reap(pid, status);
                 return r;
         }
-        if (r < 0 || pidfd < 0)
+        if (r < 0 || pidfd < 0) /* polling has reaped it */
                 return r;
         return reap(pid, status);
 }
