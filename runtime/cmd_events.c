@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "gk/opts.h"
 #include "gk/util.h"
 #include "state.h"
+#include "wait.h"
 
 /* Go's time.ParseDuration subset: "5s", "100ms", "1m30s", "1.5s". */
 static int parse_duration(const char *s, int64_t *ms)
@@ -206,7 +206,7 @@ static int report_ooms(watch *w, int oomfd, int tries, gk_error **err)
 static int stream(watch *w, int64_t interval, pid_t pid, gk_error **err)
 {
         _cleanup_close_ int oomfd = gk_cgroup_oom_fd(w->cg, NULL);
-        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        _cleanup_close_ int pidfd = gk_pidfd_open(pid); /* negative: poll ignores it */
         int64_t next = now_ms() + interval;
         gk_cgroup_stats st;
         int r;
