@@ -1,5 +1,7 @@
 /* Unit tests of the cgroup layer's pure logic: path rules, the saved form,
  * host layout parsing, unit conversions, value checks, size flags, and the
+ * driver selection and the join handle (over directories that stand in
+ * for cgroup mounts), the
  * v2 device program, run here by a small interpreter of the BPF
  * instructions it uses (so its rule semantics are tested without root). */
 #include <errno.h>
@@ -11,8 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../runtime/cgroup_internal.h"
+#include "../../runtime/sync.h"
 #include "gk/cleanup.h"
 
 static char *resolve(const char *path, bool *def)
@@ -399,6 +407,146 @@ static void test_driver_systemd_saved(void **state)
         gk_cgroup_join_free(j);
 }
 
+/* --- the join handle, over plain directories standing in for mounts ---- */
+
+static char *read_text(const char *dir, const char *file)
+{
+        static char buf[64];
+        char path[512];
+        int fd;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, file);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        buf[n < 0 ? 0 : n] = '\0';
+        return buf;
+}
+
+static void make_cg_dir(const char *mnt, const char *path, char *out, size_t size)
+{
+        snprintf(out, size, "%s%s", mnt, path);
+        assert_int_equal(mkdir(mnt, 0755), 0);
+        assert_int_equal(mkdir(out, 0755), 0);
+        for (const char *const *f = (const char *const[]){ "tasks", "cgroup.procs", NULL }; *f; f++) {
+                char p[512];
+                int fd;
+
+                snprintf(p, sizeof(p), "%s/%s", out, *f);
+                fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                assert_true(fd >= 0);
+                close(fd);
+        }
+}
+
+/* v1: not cloned into anything; GO carries each hierarchy's tasks file,
+ * in order, and the child writes "0" to each (itself, no move by pid). */
+static void test_join_v1_passes_tasks_files(void **state)
+{
+        char tmp[] = "/tmp/gk-cgjoin-XXXXXX", mi[1024], a[300], b[300], da[400], db[400];
+        gk_cg_layout lay = { 0 };
+        gk_cgroup_join *j = NULL;
+        gk_error *err = NULL;
+        gk_cgroup *cg;
+        int sv[2];
+
+        (void) state;
+        assert_non_null(mkdtemp(tmp));
+        snprintf(a, sizeof(a), "%s/pids", tmp);
+        snprintf(b, sizeof(b), "%s/memory", tmp);
+        snprintf(mi, sizeof(mi), "1 0 0:1 / %s rw - cgroup c rw,pids\n"
+                                 "2 0 0:2 / %s rw - cgroup c rw,memory\n", a, b);
+        assert_int_equal(gk_cg_layout_parse(mi, &lay, &err), 0);
+        cg = gk_cg_new(&lay);
+        cg->path = strdup("/c1");
+        make_cg_dir(a, "/c1", da, sizeof(da));
+        make_cg_dir(b, "/c1", db, sizeof(db));
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+
+        assert_int_equal(gk_cgroup_join_prepare(cg, 0, &j, &err), 0);
+        assert_int_equal(gk_cgroup_join_clone_fd(j), -1);
+        assert_int_equal(gk_cgroup_join_send(j, 4242, sv[0], &err), 0);
+        assert_int_equal(gk_cgroup_join_recv(cg, sv[1], &err), 0);
+        assert_string_equal(read_text(da, "tasks"), "0");
+        assert_string_equal(read_text(db, "tasks"), "0");
+        /* nobody was moved by pid */
+        assert_string_equal(read_text(da, "cgroup.procs"), "");
+        assert_null(err);
+
+        gk_cgroup_join_free(j);
+        close(sv[0]);
+        close(sv[1]);
+        gk_cgroup_free(cg);
+        gk_cg_layout_clear(&lay);
+        for (const char *d[] = { da, db }, **p = d; p < d + 2; p++) {
+                char f[512];
+
+                snprintf(f, sizeof(f), "%s/tasks", *p);
+                unlink(f);
+                snprintf(f, sizeof(f), "%s/cgroup.procs", *p);
+                unlink(f);
+                rmdir(*p);
+        }
+        rmdir(a);
+        rmdir(b);
+        rmdir(tmp);
+}
+
+/* v2: cloned into the directory, GO carries nothing; a clone that could
+ * not take the fd makes send move the child by pid instead. */
+static void test_join_v2_clone_fd_or_move(void **state)
+{
+        char tmp[] = "/tmp/gk-cgjoin-XXXXXX", mi[600], mnt[300], d[400], f[512];
+        gk_cg_layout lay = { 0 };
+        gk_cgroup_join *j = NULL;
+        gk_error *err = NULL;
+        gk_cgroup *cg;
+        struct stat st1, st2;
+        int sv[2];
+
+        (void) state;
+        assert_non_null(mkdtemp(tmp));
+        snprintf(mnt, sizeof(mnt), "%s/unified", tmp);
+        snprintf(mi, sizeof(mi), "1 0 0:1 / %s rw - cgroup2 c rw\n", mnt);
+        assert_int_equal(gk_cg_layout_parse(mi, &lay, &err), 0);
+        cg = gk_cg_new(&lay);
+        cg->path = strdup("/c2");
+        make_cg_dir(mnt, "/c2", d, sizeof(d));
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+
+        assert_int_equal(gk_cgroup_join_prepare(cg, 0, &j, &err), 0);
+        assert_true(gk_cgroup_join_clone_fd(j) >= 0);
+        assert_int_equal(fstat(gk_cgroup_join_clone_fd(j), &st1), 0);
+        assert_int_equal(stat(d, &st2), 0);
+        assert_true(st1.st_ino == st2.st_ino);
+        assert_int_equal(gk_cgroup_join_send(j, 4242, sv[0], &err), 0);
+        assert_int_equal(gk_cgroup_join_recv(cg, sv[1], &err), 0);
+        assert_string_equal(read_text(d, "cgroup.procs"), "");
+        gk_cgroup_join_free(j);
+
+        assert_int_equal(gk_cgroup_join_prepare(cg, 0, &j, &err), 0);
+        gk_cgroup_join_clone_fd_unused(j);
+        assert_int_equal(gk_cgroup_join_send(j, 4242, sv[0], &err), 0);
+        assert_int_equal(gk_cgroup_join_recv(cg, sv[1], &err), 0);
+        assert_string_equal(read_text(d, "cgroup.procs"), "4242");
+        assert_null(err);
+
+        gk_cgroup_join_free(j);
+        close(sv[0]);
+        close(sv[1]);
+        gk_cgroup_free(cg);
+        gk_cg_layout_clear(&lay);
+        snprintf(f, sizeof(f), "%s/tasks", d);
+        unlink(f);
+        snprintf(f, sizeof(f), "%s/cgroup.procs", d);
+        unlink(f);
+        rmdir(d);
+        rmdir(mnt);
+        rmdir(tmp);
+}
+
 static void test_needed_controllers(void **state)
 {
         gk_resources r = { .has_memory = true, .has_cpu = true, .has_pids = true,
@@ -535,6 +683,8 @@ int main(void)
                 cmocka_unit_test(test_driver_hybrid),
                 cmocka_unit_test(test_driver_v1_and_v2),
                 cmocka_unit_test(test_driver_systemd_saved),
+                cmocka_unit_test(test_join_v1_passes_tasks_files),
+                cmocka_unit_test(test_join_v2_clone_fd_or_move),
                 cmocka_unit_test(test_needed_controllers),
                 cmocka_unit_test(test_bpf_defaults),
                 cmocka_unit_test(test_bpf_last_match_per_access_bit),
