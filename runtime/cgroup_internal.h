@@ -1,7 +1,11 @@
-/* Internal interfaces of gkrun's cgroup layer, between the common part
- * (cgroup.c: host layout, paths, dispatch), the v1 and v2 implementations
- * (cgroup_v1.c, cgroup_v2.c), the v2 device program (cgroup_v2_devices.c),
- * the statistics (cgroup_stats.c) and the systemd driver (cgroup_systemd.c).
+/* Internal interfaces of gkrun's cgroup layer: the front (cgroup.c: picks
+ * the driver once, paths, the saved form, dispatch), the drivers (where a
+ * container's cgroup lives: cgroup_v1_driver.c, cgroup_v2_driver.c,
+ * cgroup_hybrid.c made of those two, cgroup_sd_driver.c over the
+ * layout's), the files of each version (what a directory's files say:
+ * cgroup_v1.c, cgroup_v2.c, cgroup_v2_devices.c, cgroup_stats.c), the join
+ * handle (cgroup_join.c), systemd's D-Bus calls (cgroup_systemd.c) and
+ * the host's layout (cgroup_layout.c).
  *
  * A hybrid host is v1 for every controller a v1 hierarchy holds, and v2
  * (the cgroup2 mount, usually /sys/fs/cgroup/unified) for the rest; each
