@@ -88,8 +88,9 @@ void gk_cgroup_join_clone_fd_unused(gk_cgroup_join *j);
  * by its own error). */
 int gk_cgroup_join_send(gk_cgroup_join *j, pid_t child, int sync_fd, gk_error **err);
 /* Child: waits for GK_SYNC_GO on SYNC_FD and joins CG (the child's copy
- * of the parent's; may be NULL) through what it carries. */
-int gk_cgroup_join_recv(const gk_cgroup *cg, int sync_fd, gk_error **err);
+ * of the parent's, whose inherited directory fds it forgets; may be NULL)
+ * through what GO carries. */
+int gk_cgroup_join_recv(gk_cgroup *cg, int sync_fd, gk_error **err);
 void gk_cgroup_join_free(gk_cgroup_join *j);
 void gk_cgroup_join_freep(gk_cgroup_join **j);
 

@@ -57,10 +57,20 @@ int gk_cgroup_join_send(gk_cgroup_join *j, pid_t child, int sync_fd, gk_error **
         return gk_sync_send_go(sync_fd, fds, (size_t) n, err);
 }
 
-int gk_cgroup_join_recv(const gk_cgroup *cg, int sync_fd, gk_error **err)
+int gk_cgroup_join_recv(gk_cgroup *cg, int sync_fd, gk_error **err)
 {
         int fds[GK_SYNC_MAX_FDS], r = 0;
         size_t n = 0;
+
+        /* The directory fds cached in the child's copy of CG are numbers
+         * of the parent's table: gone with the child's close-all, or soon
+         * to be; forgotten, never closed here (the number may be reused by
+         * then), so that nothing in the child uses them. */
+        if (cg) {
+                for (size_t h = 0; h < GK_CG_MAX_HIER; h++)
+                        cg->v1_fd[h] = -1;
+                cg->v2_fd = -1;
+        }
 
         if (gk_sync_expect_fds(sync_fd, GK_SYNC_GO, fds, &n, err) < 0)
                 return gk_error_code(*err);
