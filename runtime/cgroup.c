@@ -1,6 +1,7 @@
-/* The cgroup interface (cgroup.h): path rules, the handle and its saved
- * form, and dispatch of each linux.resources field to the hierarchy whose
- * controller it needs (v1 or v2, see cgroup_internal.h).
+/* The cgroup interface (cgroup.h), a thin front: it picks the driver once
+ * (gk_cg_driver_for; systemd's with --systemd-cgroup) and dispatches every
+ * step to it; path rules, the saved form, and each linux.resources field
+ * to the files of the hierarchy its controller is in.
  *
  * Saved form (state.json "cgroup"): "MODE CREATED PATH", e.g.
  * "hybrid 2 /gkrun/abc": MODE is v1, hybrid or v2 as the host was at
@@ -20,9 +21,6 @@
 #include "gk/util.h"
 
 #define DEFAULT_SLICE "gkrun"
-
-static const char *const mode_names[] = { [GK_CG_V1] = "v1", [GK_CG_HYBRID] = "hybrid",
-                                          [GK_CG_V2] = "v2" };
 
 /* Lexically cleans P ("a//b/./c/../d" -> "/a/b/d"); ".." stops at the
  * root, so no path leaves the hierarchy. */
@@ -83,78 +81,36 @@ int gk_cg_resolve_path(const char *id, const char *cgroups_path, char **out,
         return 0;
 }
 
-static gk_cgroup *cg_new(const gk_cg_layout *lay, enum gk_cg_mode mode)
+/* The driver is picked here, once, by what the host has; every other
+ * function of this file only dispatches to it. */
+const gk_cg_driver *gk_cg_driver_for(const gk_cg_layout *lay)
+{
+        static const gk_cg_driver *const by_mode[] = { [GK_CG_V1] = &gk_cg_v1_driver,
+                                                       [GK_CG_HYBRID] = &gk_cg_hybrid_driver,
+                                                       [GK_CG_V2] = &gk_cg_v2_driver };
+
+        return by_mode[lay->mode];
+}
+
+gk_cgroup *gk_cg_new(const gk_cg_layout *lay)
 {
         gk_cgroup *cg = calloc(1, sizeof(*cg));
 
         if (!cg)
                 return NULL;
         cg->lay = lay;
-        cg->mode = mode;
+        cg->drv = cg->base = gk_cg_driver_for(lay);
         cg->v2_fd = -1;
         for (size_t h = 0; h < GK_CG_MAX_HIER; h++)
                 cg->v1_fd[h] = -1;
         return cg;
 }
 
-static int open_dir(const char *mnt, const char *path, gk_error **err)
+int gk_cg_ctrl_dir(gk_cgroup *cg, enum gk_cg_ctrl c, const gk_cg_files **files,
+                   gk_error **err)
 {
-        _cleanup_free_ char *full = NULL;
-        int fd;
-
-        if (asprintf(&full, "%s%s", mnt, path) < 0)
-                return gk_error_make(err, ENOMEM, "cgroup");
-        fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return gk_error_errno(err, "cgroup `%s`", full);
-        return fd;
-}
-
-int gk_cg_v1_dir(gk_cgroup *cg, size_t h, gk_error **err)
-{
-        if (cg->v1_fd[h] < 0)
-                cg->v1_fd[h] = open_dir(cg->lay->v1[h].mnt, cg->path, err);
-        return cg->v1_fd[h];
-}
-
-int gk_cg_v2_dir(gk_cgroup *cg, gk_error **err)
-{
-        if (!cg->lay->v2_mnt || cg->mode == GK_CG_V1)
-                return gk_error_make(err, ENOENT, "cgroup v2 is not mounted");
-        if (cg->v2_fd < 0)
-                cg->v2_fd = open_dir(cg->lay->v2_mnt, cg->path, err);
-        return cg->v2_fd;
-}
-
-int gk_cg_ctrl_dir(gk_cgroup *cg, enum gk_cg_ctrl c, bool *v2, gk_error **err)
-{
-        int h = cg->lay->v1_of[c];
-
-        if (cg->mode != GK_CG_V2 && h >= 0) {
-                *v2 = false;
-                return gk_cg_v1_dir(cg, (size_t) h, err);
-        }
-        if (cg->mode == GK_CG_V2 ||
-            (cg->mode == GK_CG_HYBRID && (gk_cg_v2_available(cg->lay) & GK_CTRL_BIT(c)))) {
-                *v2 = true;
-                return gk_cg_v2_dir(cg, err);
-        }
-        return GK_CG_NO_CTRL;
-}
-
-/* The directory that lists the container's processes and freezes them. */
-static int primary_dir(gk_cgroup *cg, bool *v2, gk_error **err)
-{
-        int h = cg->lay->v1_of[GK_CTRL_FREEZER];
-
-        if (cg->mode == GK_CG_V1 && h < 0)
-                h = cg->lay->n_v1 ? 0 : -1;
-        if (cg->mode == GK_CG_V1 && h >= 0) {
-                *v2 = false;
-                return gk_cg_v1_dir(cg, (size_t) h, err);
-        }
-        *v2 = true;
-        return gk_cg_v2_dir(cg, err);
+        *files = cg->drv->ctrl_files(cg, c);
+        return *files ? cg->drv->ctrl_dir(cg, c, err) : GK_CG_NO_CTRL;
 }
 
 static const char *ctrl_field(enum gk_cg_ctrl c)
@@ -175,79 +131,43 @@ static const char *ctrl_field(enum gk_cg_ctrl c)
 
 static int apply_devices(gk_cgroup *cg, const gk_resources *r, gk_error **err)
 {
-        int h = cg->lay->v1_of[GK_CTRL_DEVICES], fd;
+        const gk_cg_files *files;
+        int fd = gk_cg_ctrl_dir(cg, GK_CTRL_DEVICES, &files, err);
 
-        if (cg->mode != GK_CG_V2 && h >= 0) {
-                fd = gk_cg_v1_dir(cg, (size_t) h, err);
-                return fd < 0 ? fd : gk_cg_v1_devices(fd, r, err);
-        }
-        if (cg->mode == GK_CG_V1) {
+        if (fd == GK_CG_NO_CTRL) {
                 if (r && r->n_devices)
                         return gk_error_make(err, ENOENT, "linux.resources.devices: the devices "
                                              "controller is not mounted on this host");
                 return 0;
         }
-        fd = gk_cg_v2_dir(cg, err);
-        return fd < 0 ? fd : gk_cg_v2_devices(fd, r, err);
+        return fd < 0 ? fd : files->devices(fd, r, err);
 }
 
-/* Applies every field of R to the hierarchy of its controller; at create
- * (not update) also the device rules, which apply even without R. */
-static int apply_all(gk_cgroup *cg, const gk_resources *r, bool update, gk_error **err)
+int gk_cg_apply_all(gk_cgroup *cg, const gk_resources *r, bool update, gk_error **err)
 {
         uint32_t need = gk_cg_needed(r);
         int fd, rc;
 
         for (int c = 0; c < GK_CTRL_COUNT; c++) {
-                bool v2;
+                const gk_cg_files *files;
 
                 if (!(need & GK_CTRL_BIT(c)))
                         continue;
-                fd = gk_cg_ctrl_dir(cg, c, &v2, err);
+                fd = gk_cg_ctrl_dir(cg, c, &files, err);
                 if (fd == GK_CG_NO_CTRL)
                         return gk_error_make(err, 0, "%s: the %s controller is not available on "
-                                             "this host%s", ctrl_field(c), gk_cg_ctrl_name(c, false),
-                                             cg->mode == GK_CG_HYBRID ? " (no v1 hierarchy holds it "
-                                             "and the host did not enable it in the unified "
-                                             "hierarchy)" : "");
+                                             "this host%s", ctrl_field(c), gk_cg_ctrl_name(c),
+                                             cg->base->missing_hint);
                 if (fd < 0)
                         return fd;
-                rc = (v2 ? gk_cg_v2_apply : gk_cg_v1_apply)(fd, c, r, update, err);
-                if (rc < 0)
+                if ((rc = files->apply(fd, c, r, update, err)) < 0)
                         return rc;
         }
-        if (r && r->n_unified) {
-                fd = gk_cg_v2_dir(cg, err);
-                if (fd < 0)
-                        return fd;
-                if ((rc = gk_cg_v2_unified(fd, r, err)) < 0)
-                        return rc;
-        }
+        /* validation let these through only where the driver has them */
+        if (r && r->n_unified && cg->drv->apply_unified &&
+            (rc = cg->drv->apply_unified(cg, r, err)) < 0)
+                return rc;
         return update ? 0 : apply_devices(cg, r, err);
-}
-
-/* v2 controllers a new cgroup gets: on pure v2 the ones stats read plus
- * what R needs; on hybrid only what no v1 hierarchy holds. */
-static uint32_t v2_ctrls_for(const gk_cgroup *cg, const gk_resources *r)
-{
-        uint32_t want = gk_cg_needed(r);
-
-        for (size_t i = 0; r && i < r->n_unified; i++) {
-                _cleanup_free_ char *k = strdup(r->unified[i].key);
-                int c;
-
-                if (k && strchr(k, '.')) {
-                        *strchr(k, '.') = '\0';
-                        if ((c = gk_cg_ctrl_from_name(k)) >= 0)
-                                want |= GK_CTRL_BIT(c);
-                }
-        }
-        if (cg->mode == GK_CG_V2)
-                return want | GK_CTRL_BIT(GK_CTRL_CPU) | GK_CTRL_BIT(GK_CTRL_MEMORY) |
-                       GK_CTRL_BIT(GK_CTRL_PIDS) | GK_CTRL_BIT(GK_CTRL_BLKIO);
-        for (size_t h = 0; h < cg->lay->n_v1; h++)
-                want &= ~cg->lay->v1[h].ctrls;
-        return want;
 }
 
 void gk_cg_count_made(gk_cgroup *cg, unsigned made)
@@ -271,16 +191,17 @@ int gk_cgroup_plan(const char *id, const char *cgroups_path, const gk_resources 
 
         if ((r = gk_cg_layout_get(&lay, err)) < 0)
                 return r;
-        if ((r = gk_cg_validate(resources, lay->mode, err)) < 0) {
+        cg = gk_cg_new(lay);
+        if (!cg)
+                return gk_error_make(err, ENOMEM, "cgroup");
+        if ((r = gk_cg_validate(resources, cg->base->caps, err)) < 0) {
                 gk_error_wrap(err, "config.json");
                 return r;
         }
-        cg = cg_new(lay, lay->mode);
-        if (!cg)
-                return gk_error_make(err, ENOMEM, "cgroup");
         cg->pending = resources;
         if (systemd) {
                 /* made by systemd once the init exists: gk_cgroup_enter */
+                cg->drv = &gk_cg_systemd_driver;
                 if ((r = gk_cg_systemd_prepare(id, cgroups_path, &cg->unit, &cg->path, err)) < 0)
                         return r;
                 cg->unit_pending = true;
@@ -306,24 +227,15 @@ static int make_failed(gk_cgroup *cg, int r, gk_error **err)
 
 int gk_cgroup_make_early(gk_cgroup *cg, gk_error **err)
 {
-        int r;
+        int r = cg->drv->make_early ? cg->drv->make_early(cg, err) : 0;
 
-        if (cg->unit_pending || cg->mode == GK_CG_V1)
-                return 0;
-        r = gk_cg_v2_make(cg, v2_ctrls_for(cg, cg->pending), cg->is_default, err);
         return r < 0 ? make_failed(cg, r, err) : 0;
 }
 
 int gk_cgroup_make_late(gk_cgroup *cg, gk_error **err)
 {
-        int r = 0;
+        int r = cg->drv->make_late(cg, err);
 
-        if (cg->unit_pending)
-                return 0;
-        if (cg->mode != GK_CG_V2)
-                r = gk_cg_v1_make(cg, err);
-        if (r == 0)
-                r = apply_all(cg, cg->pending, false, err);
         return r < 0 ? make_failed(cg, r, err) : 0;
 }
 
@@ -336,190 +248,32 @@ int gk_cgroup_update(gk_cgroup *cg, const gk_resources *resources, gk_error **er
 {
         int r;
 
-        if ((r = gk_cg_validate(resources, cg->mode, err)) < 0)
+        if ((r = gk_cg_validate(resources, cg->base->caps, err)) < 0)
                 return r;
-        if (cg->mode != GK_CG_V1 &&
-            (r = gk_cg_v2_enable(cg, v2_ctrls_for(cg, resources), err)) < 0)
+        if (cg->drv->update_prepare && (r = cg->drv->update_prepare(cg, resources, err)) < 0)
                 return r;
-        return apply_all(cg, resources, true, err);
-}
-
-/* The scope starts with PID in it; the limits systemd does not know (and
- * those it does, in the kernel's own units) go to its files as for any
- * cgroup.  v1 hierarchies systemd left out get the path made and PID. */
-static int systemd_enter(gk_cgroup *cg, pid_t pid, gk_error **err)
-{
-        int r;
-
-        r = gk_cg_systemd_start(cg->id, cg->unit, cg->path, pid, cg->pending,
-                                cg->mode == GK_CG_V2, err);
-        cg->unit_pending = false;
-        if (r == -EEXIST)
-                cg->unit_foreign = true;
-        if (r < 0)
-                return r;
-        if (cg->mode != GK_CG_V2) {
-                if ((r = gk_cg_v1_make(cg, err)) < 0 || (r = gk_cgroup_enter(cg, pid, err)) < 0)
-                        return r;
-                cg->created = 0;
-        }
-        r = apply_all(cg, cg->pending, false, err);
-        if (r < 0 && err && *err && gk_str_has_prefix((*err)->msg, "linux."))
-                gk_error_wrap(err, "config.json");
-        return r;
+        return gk_cg_apply_all(cg, resources, true, err);
 }
 
 int gk_cgroup_enter(gk_cgroup *cg, pid_t pid, gk_error **err)
 {
-        char buf[24];
-        int fd, r = 0;
-
-        if (cg->unit_pending)
-                return systemd_enter(cg, pid, err);
-        snprintf(buf, sizeof(buf), "%d", (int) pid);
-        for (size_t h = 0; cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++) {
-                if ((fd = r = gk_cg_v1_dir(cg, h, err)) < 0 ||
-                    (r = gk_cg_write(fd, "cgroup.procs", buf, "cgroup", err)) < 0) {
-                        gk_error_wrap(err, "join cgroup `%s%s`", cg->lay->v1[h].mnt, cg->path);
-                        return r;
-                }
-        }
-        if (cg->mode != GK_CG_V1) {
-                if ((fd = r = gk_cg_v2_dir(cg, err)) < 0 ||
-                    (r = gk_cg_write(fd, "cgroup.procs", buf, "cgroup", err)) < 0) {
-                        gk_error_wrap(err, "join cgroup `%s%s`", cg->lay->v2_mnt, cg->path);
-                        return r;
-                }
-        }
-        return 0;
-}
-
-int gk_cgroup_v2_open_of(gk_cgroup *cg, pid_t pid)
-{
-        _cleanup_free_ char *text = NULL;
-        char proc[40];
-        const char *line, *rel;
-        size_t n = strlen(cg->path);
-        int dir = gk_cgroup_v2_fd(cg);
-
-        snprintf(proc, sizeof(proc), "/proc/%d/cgroup", (int) pid);
-        if (dir < 0 || gk_read_file_at(AT_FDCWD, proc, &text, NULL, NULL) < 0)
-                return -1;
-        line = strstr(text, "0::");
-        if (!line || (line != text && line[-1] != '\n'))
-                return -1;
-        line += 3;
-        line = strndupa(line, strcspn(line, "\n"));
-        /* strictly below the container's cgroup, by a plain relative path */
-        if (strncmp(line, cg->path, n) || line[n] != '/' || strstr(line, "/.."))
-                return -1;
-        rel = line + n + 1;
-        return *rel ? openat(dir, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW) : -1;
+        return cg->drv->enter(cg, pid, err);
 }
 
 int gk_cgroup_each_dir(const gk_cgroup *cg, gk_cgroup_dir_fn fn, void *arg)
 {
-        char dir[PATH_MAX];
-        int r;
-
-        for (size_t h = 0; cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++) {
-                const char *mnt = cg->lay->v1[h].mnt;
-
-                if (snprintf(dir, sizeof(dir), "%s%s", mnt, cg->path) >= (int) sizeof(dir))
-                        return -ENAMETOOLONG;
-                if ((r = fn(mnt, dir, arg)) < 0)
-                        return r;
-        }
-        if (cg->mode == GK_CG_V1 || !cg->lay->v2_mnt)
-                return 0;
-        if (snprintf(dir, sizeof(dir), "%s%s", cg->lay->v2_mnt, cg->path) >= (int) sizeof(dir))
-                return -ENAMETOOLONG;
-        return fn(cg->lay->v2_mnt, dir, arg);
-}
-
-int gk_cgroup_v2_fd(gk_cgroup *cg)
-{
-        if (!cg || cg->mode != GK_CG_V2 || cg->unit)
-                return -1;
-        return gk_cg_v2_dir(cg, NULL);
-}
-
-bool gk_cgroup_self_enter_ok(const gk_cgroup *cg)
-{
-        return cg && !cg->unit && !cg->unit_pending;
-}
-
-int gk_cgroup_clone_fd(gk_cgroup *cg)
-{
-        if (!gk_cgroup_self_enter_ok(cg) || cg->mode == GK_CG_V1)
-                return -1;
-        return gk_cg_v2_dir(cg, NULL);
-}
-
-int gk_cgroup_join_fds(gk_cgroup *cg, int *fds, size_t max, gk_error **err)
-{
-        size_t n = 0;
-
-        for (size_t h = 0; cg && cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++) {
-                int dir = gk_cg_v1_dir(cg, h, err), fd;
-
-                if (n == max)
-                        fd = gk_error_make(err, E2BIG, "cgroup: too many hierarchies");
-                else
-                        fd = dir < 0 ? dir : gk_cg_open_write(dir, "tasks", "cgroup", err);
-                if (fd < 0) {
-                        while (n)
-                                close(fds[--n]);
-                        return fd;
-                }
-                fds[n++] = fd;
-        }
-        return (int) n;
-}
-
-void gk_cgroup_forget_fds(gk_cgroup *cg)
-{
-        if (!cg)
-                return;
-        for (size_t h = 0; h < GK_CG_MAX_HIER; h++)
-                cg->v1_fd[h] = -1;
-        cg->v2_fd = -1;
-}
-
-int gk_cgroup_enter_self(gk_cgroup *cg, const int *fds, size_t n, gk_error **err)
-{
-        int fd, r = 0;
-
-        for (size_t h = 0; cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++) {
-                if (h < n)
-                        r = gk_cg_write_fd(fds[h], "tasks", "0", "cgroup", err);
-                else if ((fd = r = gk_cg_v1_dir(cg, h, err)) >= 0)
-                        r = gk_cg_write(fd, "tasks", "0", "cgroup", err);
-                if (r < 0) {
-                        gk_error_wrap(err, "join cgroup `%s%s`", cg->lay->v1[h].mnt, cg->path);
-                        break;
-                }
-        }
-        /* the init needs them no more: no host directory stays open in it
-         * (a cwd of /proc/self/fd/N would otherwise find one) */
-        for (size_t i = 0; i < n; i++)
-                close(fds[i]);
-        for (size_t h = 0; h < GK_CG_MAX_HIER; h++)
-                if (cg->v1_fd[h] >= 0)
-                        close(TAKE_FD(cg->v1_fd[h]));
-        if (cg->v2_fd >= 0)
-                close(TAKE_FD(cg->v2_fd));
-        return r < 0 ? r : 0;
+        return cg->drv->each_dir(cg, fn, arg);
 }
 
 int gk_cgroup_to_string(const gk_cgroup *cg, char **out, gk_error **err)
 {
         if (asprintf(out, "%s%s%s%s %u %s", cg->unit ? "systemd " : "", cg->unit ? cg->unit : "",
-                     cg->unit ? " " : "", mode_names[cg->mode], cg->created, cg->path) < 0)
+                     cg->unit ? " " : "", cg->base->name, cg->created, cg->path) < 0)
                 return gk_error_make(err, ENOMEM, "cgroup");
         return 0;
 }
 
+/* The saved form, old and new alike: "[systemd UNIT ]MODE CREATED PATH". */
 int gk_cgroup_open(const char *saved, gk_cgroup **out, gk_error **err)
 {
         _cleanup_(gk_cgroup_freep) gk_cgroup *cg = NULL;
@@ -543,18 +297,17 @@ int gk_cgroup_open(const char *saved, gk_cgroup **out, gk_error **err)
                 return gk_error_make(err, EINVAL, "state: cgroup: cannot parse \"%s\"", saved);
         if ((r = gk_cg_layout_get(&lay, err)) < 0)
                 return r;
-        for (int m = 0; m <= GK_CG_V2; m++)
-                if (!strcmp(mode, mode_names[m])) {
-                        if ((enum gk_cg_mode) m != lay->mode)
-                                return gk_error_make(err, EINVAL, "state: cgroup: made on a %s "
-                                                     "host, this one is %s", mode,
-                                                     mode_names[lay->mode]);
-                        cg = cg_new(lay, lay->mode);
-                }
-        if (!cg)
+        if (strcmp(mode, "v1") && strcmp(mode, "hybrid") && strcmp(mode, "v2"))
                 return gk_error_make(err, EINVAL, "state: cgroup: unknown mode \"%s\"", mode);
+        if (!(cg = gk_cg_new(lay)))
+                return gk_error_make(err, ENOMEM, "cgroup");
+        if (strcmp(mode, cg->base->name))
+                return gk_error_make(err, EINVAL, "state: cgroup: made on a %s host, this one "
+                                     "is %s", mode, cg->base->name);
         cg->created = created;
         cg->unit = TAKE_PTR(unit);
+        if (cg->unit)
+                cg->drv = &gk_cg_systemd_driver;
         cg->path = strdup(saved + pos);
         if (!cg->path)
                 return gk_error_make(err, ENOMEM, "cgroup");
@@ -569,45 +322,30 @@ const char *gk_cgroup_path(const gk_cgroup *cg)
 
 int gk_cgroup_pids(gk_cgroup *cg, pid_t **pids, size_t *n, gk_error **err)
 {
-        bool v2;
-        int fd = primary_dir(cg, &v2, err);
+        int fd = cg->drv->main_dir(cg, err);
 
         return fd < 0 ? fd : gk_cg_tree_pids(fd, pids, n, err);
 }
 
 int gk_cgroup_freeze(gk_cgroup *cg, bool freeze, gk_error **err)
 {
-        int h = cg->lay->v1_of[GK_CTRL_FREEZER], fd;
+        const gk_cg_files *files;
+        int fd = gk_cg_ctrl_dir(cg, GK_CTRL_FREEZER, &files, err);
 
-        if (cg->mode != GK_CG_V2 && h >= 0) {
-                fd = gk_cg_v1_dir(cg, (size_t) h, err);
-                return fd < 0 ? fd : gk_cg_v1_freeze(fd, freeze, err);
-        }
-        if (cg->mode == GK_CG_V1)
+        if (fd == GK_CG_NO_CTRL)
                 return gk_error_make(err, ENOTSUP, "the freezer controller is not mounted");
-        fd = gk_cg_v2_dir(cg, err);
-        return fd < 0 ? fd : gk_cg_v2_freeze(fd, freeze, err);
+        return fd < 0 ? fd : files->freeze(fd, freeze, err);
 }
 
 int gk_cgroup_is_frozen(gk_cgroup *cg, bool *frozen, gk_error **err)
 {
-        int h = cg->lay->v1_of[GK_CTRL_FREEZER], fd;
-        char buf[32];
-        bool v1 = cg->mode != GK_CG_V2 && h >= 0;
-
-        ssize_t n;
+        const gk_cg_files *files;
+        int fd = gk_cg_ctrl_dir(cg, GK_CTRL_FREEZER, &files, err);
 
         *frozen = false;
-        if (cg->mode == GK_CG_V1 && h < 0)
+        if (fd == GK_CG_NO_CTRL)
                 return 0;
-        fd = v1 ? gk_cg_v1_dir(cg, (size_t) h, err) : gk_cg_v2_dir(cg, err);
-        if (fd < 0)
-                return fd;
-        n = gk_cg_read(fd, v1 ? "freezer.state" : "cgroup.freeze", buf, sizeof(buf), err);
-        if (n < 0)
-                return (int) n;
-        *frozen = v1 ? gk_str_has_prefix(buf, "FROZEN") : buf[0] == '1';
-        return 0;
+        return fd < 0 ? fd : files->is_frozen(fd, frozen, err);
 }
 
 static int signal_each(gk_cgroup *cg, int sig, gk_error **err)
@@ -631,13 +369,8 @@ int gk_cgroup_kill_all(gk_cgroup *cg, int sig, gk_error **err)
         size_t n;
         int r;
 
-        /* cgroup.kill reaches every process, forking or not, at once. */
-        if (sig == SIGKILL && cg->mode != GK_CG_V1) {
-                int fd = gk_cg_v2_dir(cg, NULL);
-
-                if (fd >= 0 && gk_cg_write(fd, "cgroup.kill", "1", "cgroup.kill", NULL) == 0)
-                        return 0;
-        }
+        if (sig == SIGKILL && cg->drv->kill_all && cg->drv->kill_all(cg, NULL) == 0)
+                return 0;
         /* An empty cgroup stays empty (only its members fork into it):
          * nothing to freeze.  That is the usual end of `run`, and each
          * freezer write costs the kernel a code patch on every CPU. */
@@ -657,96 +390,53 @@ int gk_cgroup_stats_read(gk_cgroup *cg, gk_cgroup_stats *st, gk_error **err)
         static const enum gk_cg_ctrl ctrls[] = { GK_CTRL_MEMORY, GK_CTRL_CPU, GK_CTRL_CPUACCT,
                                                  GK_CTRL_PIDS, GK_CTRL_BLKIO };
 
-        int r;
-
         memset(st, 0, sizeof(*st));
         for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
-                bool v2;
-                int fd = gk_cg_ctrl_dir(cg, ctrls[i], &v2, err);
+                const gk_cg_files *files;
+                int fd = gk_cg_ctrl_dir(cg, ctrls[i], &files, err), r;
 
                 if (fd == GK_CG_NO_CTRL)
                         continue;
-                if (fd < 0)
-                        return fd;
-                if (v2 && (r = gk_cg_v2_stats(fd, ctrls[i], st, err)) < 0)
-                        return r;
-        }
-        if (cg->mode != GK_CG_V2 && (r = gk_cg_v1_stats(cg, st, err)) < 0)
-                return r;
-        return 0;
-}
-
-/* Removes PATH's last COUNT components below ROOT, deepest first.  The
- * leaf must go (EBUSY while processes remain); parents only when empty. */
-static int remove_below(const char *root, const char *path, unsigned count, gk_error **err)
-{
-        _cleanup_free_ char *p = NULL;
-
-        if (asprintf(&p, "%s%s", root, path) < 0)
-                return gk_error_make(err, ENOMEM, "cgroup");
-        for (unsigned i = 0; i < count; i++) {
-                int e = rmdir(p) < 0 ? errno : 0;
-                char *slash;
-
-                /* sub-cgroups the container made go first; most have none */
-                if (i == 0 && (e == EBUSY || e == ENOTEMPTY)) {
-                        gk_cg_tree_clear(p);
-                        e = rmdir(p) < 0 ? errno : 0;
-                }
-                if (e && e != ENOENT) {
-                        errno = e;
-                        if (i == 0)
-                                return gk_error_errno(err, "remove cgroup `%s`", p);
-                        break; /* a parent still in use by someone else */
-                }
-                slash = strrchr(p, '/');
-                if (!slash || slash - p <= (ptrdiff_t) strlen(root))
-                        break;
-                *slash = '\0';
+                if (fd < 0 || (r = files->stats(fd, ctrls[i], st, err)) < 0)
+                        return fd < 0 ? fd : r;
         }
         return 0;
 }
 
-int gk_cgroup_destroy(gk_cgroup *cg, gk_error **err)
+int gk_cgroup_oom_fd(gk_cgroup *cg, gk_error **err)
 {
-        int r = 0;
+        const gk_cg_files *files;
+        int fd = gk_cg_ctrl_dir(cg, GK_CTRL_MEMORY, &files, err);
 
-        if (cg && cg->unit && !cg->unit_foreign) {
-                /* v1 hierarchies systemd left out had the path made */
-                r = gk_cg_systemd_stop(cg->unit, err);
-                for (size_t h = 0; r == 0 && cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++)
-                        remove_below(cg->lay->v1[h].mnt, cg->path, 1, NULL);
-                return r;
-        }
-        if (!cg || !cg->created)
-                return 0;
-        /* Close our own fds first: they do not pin the cgroup, but a
-         * removed directory's fd is useless anyway. */
+        if (fd == GK_CG_NO_CTRL)
+                return gk_error_make(err, ENOTSUP, "the memory controller is not available");
+        return fd < 0 ? fd : files->oom_fd(fd, err);
+}
+
+void gk_cg_close_dirs(gk_cgroup *cg)
+{
         for (size_t h = 0; h < GK_CG_MAX_HIER; h++)
                 if (cg->v1_fd[h] >= 0)
                         close(TAKE_FD(cg->v1_fd[h]));
         if (cg->v2_fd >= 0)
                 close(TAKE_FD(cg->v2_fd));
-        for (size_t h = 0; cg->mode != GK_CG_V2 && h < cg->lay->n_v1; h++) {
-                int e = remove_below(cg->lay->v1[h].mnt, cg->path, cg->created, err);
+}
 
-                if (e < 0 && !r)
-                        r = e;
-        }
-        if (cg->mode != GK_CG_V1 && !r)
-                r = remove_below(cg->lay->v2_mnt, cg->path, cg->created, err);
-        return r;
+int gk_cgroup_destroy(gk_cgroup *cg, gk_error **err)
+{
+        if (!cg)
+                return 0;
+        /* Close our own fds first: they do not pin the cgroup, but a
+         * removed directory's fd is useless anyway. */
+        gk_cg_close_dirs(cg);
+        return cg->drv->destroy(cg, err);
 }
 
 void gk_cgroup_free(gk_cgroup *cg)
 {
         if (!cg)
                 return;
-        for (size_t h = 0; h < GK_CG_MAX_HIER; h++)
-                if (cg->v1_fd[h] >= 0)
-                        close(cg->v1_fd[h]);
-        if (cg->v2_fd >= 0)
-                close(cg->v2_fd);
+        gk_cg_close_dirs(cg);
         free(cg->path);
         free(cg->unit);
         free(cg->id);

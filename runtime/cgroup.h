@@ -4,9 +4,9 @@
  * v1 holds).  Callers never ask which version is in use.
  *
  * Lifetime: gk_cgroup_plan() and the two makes at create time, around the
- * init's clone (they make the directories and apply linux.resources),
- * gk_cgroup_enter() moves the init in (or the init joins by itself,
- * gk_cgroup_enter_self()), gk_cgroup_to_string() gives the text saved in
+ * init's clone (they make the directories and apply linux.resources), the
+ * join handle gets the init in (or gk_cgroup_enter() moves a process in
+ * from outside), gk_cgroup_to_string() gives the text saved in
  * the state file, gk_cgroup_open() rebuilds the handle from that
  * text for later commands, gk_cgroup_destroy() removes every directory
  * create made.  Nothing outside the container's own cgroups is touched. */
@@ -50,37 +50,49 @@ int gk_cgroup_each_dir(const gk_cgroup *cg, gk_cgroup_dir_fn fn, void *arg);
 /* Moves PID into the container's cgroups on every hierarchy. */
 int gk_cgroup_enter(gk_cgroup *cg, pid_t pid, gk_error **err);
 
-/* A directory fd of the v2 cgroup for clone3(CLONE_INTO_CGROUP), or -1 when
- * the host is not pure v2 (then use gk_cgroup_enter). Owned by cg. */
-int gk_cgroup_v2_fd(gk_cgroup *cg);
-/* On v2, a new fd (the caller's) of the sub-cgroup of the container's
- * cgroup that PID is in, -1 when PID is in the container's cgroup itself
- * or anything else.  Processes exec'd into a container go there: an init
- * like systemd moves itself to a sub-cgroup and enables controllers, and
- * then v2 refuses processes in the container's cgroup (EBUSY). */
-int gk_cgroup_v2_open_of(gk_cgroup *cg, pid_t pid);
+/* How a new process (a container's init, or a process exec'd into it)
+ * gets into the container's cgroups, the fastest way the host allows: on
+ * v2 it is cloned into its cgroup (clone3 CLONE_INTO_CGROUP); on v1 it
+ * writes "0" to each hierarchy's `tasks` itself, through files the parent
+ * opened (moving another process by pid costs the kernel an RCU grace
+ * period, milliseconds); under --systemd-cgroup the parent moves it (the
+ * scope needs its pid).  The caller knows none of that:
+ *
+ *   parent                                 child
+ *   gk_cgroup_join_prepare(cg, 0, &j)
+ *   clone3 into gk_cgroup_join_clone_fd(j)
+ *   (gk_cgroup_join_clone_fd_unused(j)
+ *    if the clone could not take it)
+ *   gk_cgroup_join_send(j, pid, sync) ---> gk_cgroup_join_recv(cg, sync)
+ *   gk_cgroup_join_free(j)                 (GK_SYNC_GO received, joined)
+ *
+ * The child calls gk_cgroup_join_recv first thing, with the caller's
+ * credentials, before it joins any namespace; it uses only what GO
+ * carries, never a directory fd the parent's CG held (the child closes
+ * every inherited fd it does not keep). */
+typedef struct gk_cgroup_join gk_cgroup_join;
 
-/* The fast way in for a container's init, without gk_cgroup_enter: on v1 a
- * write of another process's pid to cgroup.procs takes the kernel's global
- * threadgroup lock, whose first writer waits for an RCU grace period
- * (milliseconds), while a thread that writes "0" to `tasks` moves itself
- * without it.  So: gk_cgroup_clone_fd() gives the v2 directory (pure v2 or
- * the hybrid's cgroup2 mount; -1 without one) for clone3(CLONE_INTO_CGROUP),
- * and the single-threaded child then calls gk_cgroup_enter_self() for the
- * v1 hierarchies, before it joins any namespace (directories made by
- * make_late after the clone it opens by path, still seeing the host's
- * cgroup mounts).  -1 too with the systemd driver: then the parent uses
- * gk_cgroup_enter. */
-int gk_cgroup_clone_fd(gk_cgroup *cg);
-bool gk_cgroup_self_enter_ok(const gk_cgroup *cg);
-/* Parent: the v1 hierarchies' `tasks` files, opened for writing, into
- * FDS (at most MAX), in hierarchy order; their number (0 for a NULL CG),
- * or -errno.  The init joins through them without a path lookup of its
- * own. */
-int gk_cgroup_join_fds(gk_cgroup *cg, int *fds, size_t max, gk_error **err);
-/* Init: joins every v1 hierarchy, through FDS (from gk_cgroup_join_fds,
- * closed here) or, past N, by path; closes every cgroup fd it holds. */
-int gk_cgroup_enter_self(gk_cgroup *cg, const int *fds, size_t n, gk_error **err);
+/* Parent, before the clone.  CG may be NULL (no cgroup: GO carries
+ * nothing).  LEADER: for a process exec'd into a running container, its
+ * init (on v2 the process goes to the sub-cgroup the init sits in, when
+ * it moved itself below the container's); 0 for the init itself. */
+int gk_cgroup_join_prepare(gk_cgroup *cg, pid_t leader, gk_cgroup_join **out, gk_error **err);
+/* The directory fd for clone3(CLONE_INTO_CGROUP), or -1: clone plainly.
+ * Owned by the handle (or CG); valid until the handle is freed. */
+int gk_cgroup_join_clone_fd(const gk_cgroup_join *j);
+/* The clone went without the fd (no clone3 here): send moves the child. */
+void gk_cgroup_join_clone_fd_unused(gk_cgroup_join *j);
+/* Parent, after the clone of CHILD: moves it in from outside where it
+ * cannot join by itself, then sends GK_SYNC_GO over SYNC_FD carrying what
+ * it needs to (sync.c gk_sync_send_go: a child gone already is reported
+ * by its own error). */
+int gk_cgroup_join_send(gk_cgroup_join *j, pid_t child, int sync_fd, gk_error **err);
+/* Child: waits for GK_SYNC_GO on SYNC_FD and joins CG (the child's copy
+ * of the parent's, whose inherited directory fds it forgets; may be NULL)
+ * through what GO carries. */
+int gk_cgroup_join_recv(gk_cgroup *cg, int sync_fd, gk_error **err);
+void gk_cgroup_join_free(gk_cgroup_join *j);
+void gk_cgroup_join_freep(gk_cgroup_join **j);
 
 /* Serialised form kept in the container's state, and back. */
 int gk_cgroup_to_string(const gk_cgroup *cg, char **out, gk_error **err);
@@ -138,9 +150,5 @@ int gk_cgroup_destroy(gk_cgroup *cg, gk_error **err);
 
 void gk_cgroup_free(gk_cgroup *cg);
 void gk_cgroup_freep(gk_cgroup **cg);
-
-/* The init's copy of CG, whose inherited directory fds the init has closed
- * (init.c): they are opened again by path if needed. */
-void gk_cgroup_forget_fds(gk_cgroup *cg);
 
 #endif

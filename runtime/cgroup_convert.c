@@ -140,7 +140,7 @@ static int check_memory(const gk_memory *m, gk_error **err)
         return 0;
 }
 
-static int check_cpu(const gk_cpu *c, enum gk_cg_mode mode, gk_error **err)
+static int check_cpu(const gk_cpu *c, unsigned caps, gk_error **err)
 {
         if (c->has_shares && c->shares && (c->shares < 2 || c->shares > 262144))
                 return gk_error_make(err, 0, "linux.resources.cpu.shares: must be 2 to 262144, "
@@ -154,7 +154,7 @@ static int check_cpu(const gk_cpu *c, enum gk_cg_mode mode, gk_error **err)
         if (c->mems && *c->mems && !is_cpu_list(c->mems))
                 return gk_error_make(err, 0, "linux.resources.cpu.mems: \"%s\" is not a node "
                                      "list like 0-1", c->mems);
-        if (mode == GK_CG_V2 && ((c->has_realtime_runtime && c->realtime_runtime) ||
+        if (!(caps & GK_CG_CAN_REALTIME) && ((c->has_realtime_runtime && c->realtime_runtime) ||
                                  (c->has_realtime_period && c->realtime_period)))
                 return gk_error_make(err, 0, "linux.resources.cpu.realtimeRuntime: real-time "
                                      "groups are not supported on cgroup v2");
@@ -198,14 +198,14 @@ static int check_devices(const gk_resources *r, gk_error **err)
         return 0;
 }
 
-static int check_unified(const gk_resources *r, enum gk_cg_mode mode, gk_error **err)
+static int check_unified(const gk_resources *r, unsigned caps, gk_error **err)
 {
         static const char *const refused[] = { "cgroup.procs", "cgroup.threads", "cgroup.kill",
                                                "cgroup.subtree_control", "cgroup.freeze" };
 
         if (!r->n_unified)
                 return 0;
-        if (mode != GK_CG_V2)
+        if (!(caps & GK_CG_CAN_UNIFIED))
                 return gk_error_make(err, 0, "linux.resources.unified: cgroup v2 settings "
                                      "cannot be applied: this host's controllers are on cgroup v1");
         for (size_t i = 0; i < r->n_unified; i++) {
@@ -222,7 +222,7 @@ static int check_unified(const gk_resources *r, enum gk_cg_mode mode, gk_error *
         return 0;
 }
 
-static int check_misc(const gk_resources *r, enum gk_cg_mode mode, gk_error **err)
+static int check_misc(const gk_resources *r, unsigned caps, gk_error **err)
 {
         if (r->has_pids && r->pids_limit < -1)
                 return gk_error_make(err, 0, "linux.resources.pids.limit: must be -1 "
@@ -233,7 +233,7 @@ static int check_misc(const gk_resources *r, enum gk_cg_mode mode, gk_error **er
                         return gk_error_make(err, 0, "linux.resources.hugepageLimits[%zu]."
                                              "pageSize: \"%s\" is not a size like 2MB", i,
                                              r->hugepage_limits[i].page_size ?: "");
-        if (mode == GK_CG_V2 && (r->has_net_class_id || r->n_net_priorities))
+        if (!(caps & GK_CG_CAN_NET) && (r->has_net_class_id || r->n_net_priorities))
                 return gk_error_make(err, 0, "linux.resources.network: net_cls and net_prio "
                                      "do not exist on cgroup v2");
         for (size_t i = 0; i < r->n_net_priorities; i++)
@@ -248,17 +248,17 @@ static int check_misc(const gk_resources *r, enum gk_cg_mode mode, gk_error **er
         return 0;
 }
 
-int gk_cg_validate(const gk_resources *r, enum gk_cg_mode mode, gk_error **err)
+int gk_cg_validate(const gk_resources *r, unsigned caps, gk_error **err)
 {
         int e = 0;
 
         if (!r)
                 return 0;
         if ((r->has_memory && (e = check_memory(&r->memory, err)) < 0) ||
-            (r->has_cpu && (e = check_cpu(&r->cpu, mode, err)) < 0) ||
+            (r->has_cpu && (e = check_cpu(&r->cpu, caps, err)) < 0) ||
             (r->has_blkio && (e = check_blkio(&r->blkio, err)) < 0) ||
-            (e = check_devices(r, err)) < 0 || (e = check_unified(r, mode, err)) < 0 ||
-            (e = check_misc(r, mode, err)) < 0)
+            (e = check_devices(r, err)) < 0 || (e = check_unified(r, caps, err)) < 0 ||
+            (e = check_misc(r, caps, err)) < 0)
                 return e;
         return 0;
 }

@@ -124,11 +124,3 @@ bool gk_cg_exists(int dirfd, const char *file)
 {
         return faccessat(dirfd, file, F_OK, 0) == 0;
 }
-
-void gk_cg_fmt_i64(char *buf, size_t size, int64_t v, bool v2)
-{
-        if (v < 0 && v2)
-                snprintf(buf, size, "max");
-        else
-                snprintf(buf, size, "%" PRId64, v);
-}

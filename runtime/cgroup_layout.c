@@ -25,11 +25,14 @@ static const char *const ctrl_names[GK_CTRL_COUNT] = {
         [GK_CTRL_MISC] = "misc",       [GK_CTRL_PERF_EVENT] = "perf_event",
 };
 
-const char *gk_cg_ctrl_name(enum gk_cg_ctrl c, bool v2)
+const char *gk_cg_ctrl_name(enum gk_cg_ctrl c)
 {
-        if (v2 && c == GK_CTRL_BLKIO)
-                return "io";
         return c < GK_CTRL_COUNT ? ctrl_names[c] : "?";
+}
+
+const char *gk_cg_v2_ctrl_name(enum gk_cg_ctrl c)
+{
+        return c == GK_CTRL_BLKIO ? "io" : gk_cg_ctrl_name(c);
 }
 
 int gk_cg_ctrl_from_name(const char *name)
@@ -53,7 +56,7 @@ void gk_cg_ctrl_list(uint32_t ctrls, char *buf, size_t size)
                 if (!(ctrls & GK_CTRL_BIT(c)))
                         continue;
                 n = snprintf(buf + used, size - used, "%s+%s", used ? " " : "",
-                             gk_cg_ctrl_name(c, true));
+                             gk_cg_v2_ctrl_name(c));
                 if (n < 0 || (size_t) n >= size - used)
                         break;
                 used += (size_t) n;

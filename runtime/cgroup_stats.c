@@ -85,37 +85,36 @@ static void v1_memory(int fd, gk_cgroup_stats *st)
                 gk_cg_keyed_u64(buf, "cache", &st->mem_cache);
 }
 
-int gk_cg_v1_stats(gk_cgroup *cg, gk_cgroup_stats *st, gk_error **err)
+int gk_cg_v1_stats(int fd, enum gk_cg_ctrl c, gk_cgroup_stats *st, gk_error **err)
 {
-        const int *of = cg->lay->v1_of;
         long hz = sysconf(_SC_CLK_TCK);
-        int fd = 0;
+        /* cpuacct.stat counts USER_HZ ticks */
+        uint64_t tick = hz > 0 ? 1000000000ull / (uint64_t) hz : 10000000ull;
 
-        if (of[GK_CTRL_MEMORY] >= 0 && (fd = gk_cg_v1_dir(cg, (size_t) of[GK_CTRL_MEMORY], err)) >= 0)
-                v1_memory(fd, st);
-        if (of[GK_CTRL_CPU] >= 0 && (fd = gk_cg_v1_dir(cg, (size_t) of[GK_CTRL_CPU], err)) >= 0) {
+        (void) err;
+        switch (c) {
+        case GK_CTRL_MEMORY: v1_memory(fd, st); break;
+        case GK_CTRL_CPU:
                 st->cpu_periods = keyed_of(fd, "cpu.stat", "nr_periods");
                 st->cpu_throttled_periods = keyed_of(fd, "cpu.stat", "nr_throttled");
                 st->cpu_throttled_time_ns = keyed_of(fd, "cpu.stat", "throttled_time");
-        }
-        if (of[GK_CTRL_CPUACCT] >= 0 &&
-            (fd = gk_cg_v1_dir(cg, (size_t) of[GK_CTRL_CPUACCT], err)) >= 0) {
-                /* cpuacct.stat counts USER_HZ ticks */
-                uint64_t tick = hz > 0 ? 1000000000ull / (uint64_t) hz : 10000000ull;
-
+                break;
+        case GK_CTRL_CPUACCT:
                 st->cpu_usage_ns = u64_of(fd, "cpuacct.usage");
                 st->cpu_user_ns = keyed_of(fd, "cpuacct.stat", "user") * tick;
                 st->cpu_system_ns = keyed_of(fd, "cpuacct.stat", "system") * tick;
-        }
-        if (of[GK_CTRL_PIDS] >= 0 && (fd = gk_cg_v1_dir(cg, (size_t) of[GK_CTRL_PIDS], err)) >= 0) {
+                break;
+        case GK_CTRL_PIDS:
                 st->pids_current = u64_of(fd, "pids.current");
                 st->pids_limit = u64_of(fd, "pids.max");
-        }
-        if (of[GK_CTRL_BLKIO] >= 0 && (fd = gk_cg_v1_dir(cg, (size_t) of[GK_CTRL_BLKIO], err)) >= 0) {
+                break;
+        case GK_CTRL_BLKIO:
                 v1_blkio(fd, "blkio.throttle.io_service_bytes_recursive", false, st);
                 v1_blkio(fd, "blkio.throttle.io_serviced_recursive", true, st);
+                break;
+        default: break;
         }
-        return fd < 0 && err && *err ? gk_error_code(*err) : 0;
+        return 0;
 }
 
 /* io.stat: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0" */
@@ -193,28 +192,27 @@ int gk_cg_v2_stats(int fd, enum gk_cg_ctrl c, gk_cgroup_stats *st, gk_error **er
         return 0;
 }
 
-/* v1: an eventfd registered on memory.oom_control through
- * cgroup.event_control; v2: inotify on memory.events. */
-int gk_cgroup_oom_fd(gk_cgroup *cg, gk_error **err)
+/* v2: inotify on memory.events. */
+int gk_cg_v2_oom_fd(int fd, gk_error **err)
 {
-        _cleanup_close_ int efd = -1, ofd = -1;
-        bool v2;
-        int fd = gk_cg_ctrl_dir(cg, GK_CTRL_MEMORY, &v2, err), r;
+        _cleanup_close_ int efd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         char buf[64];
 
-        if (fd == GK_CG_NO_CTRL)
-                return gk_error_make(err, ENOTSUP, "the memory controller is not available");
-        if (fd < 0)
-                return fd;
-        if (v2) {
-                efd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-                snprintf(buf, sizeof(buf), "/proc/self/fd/%d/memory.events", fd);
-                if (efd < 0 || inotify_add_watch(efd, buf, IN_MODIFY) < 0)
-                        return gk_error_errno(err, "watch memory.events");
-                return TAKE_FD(efd);
-        }
-        efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        ofd = openat(fd, "memory.oom_control", O_RDONLY | O_CLOEXEC);
+        snprintf(buf, sizeof(buf), "/proc/self/fd/%d/memory.events", fd);
+        if (efd < 0 || inotify_add_watch(efd, buf, IN_MODIFY) < 0)
+                return gk_error_errno(err, "watch memory.events");
+        return TAKE_FD(efd);
+}
+
+/* v1: an eventfd registered on memory.oom_control through
+ * cgroup.event_control. */
+int gk_cg_v1_oom_fd(int fd, gk_error **err)
+{
+        _cleanup_close_ int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        _cleanup_close_ int ofd = openat(fd, "memory.oom_control", O_RDONLY | O_CLOEXEC);
+        char buf[64];
+        int r;
+
         if (efd < 0 || ofd < 0)
                 return gk_error_errno(err, "watch memory.oom_control");
         snprintf(buf, sizeof(buf), "%d %d", efd, ofd);

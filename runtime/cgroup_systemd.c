@@ -217,21 +217,25 @@ static int call_job(sd_bus *bus, const char *unit, const char *what, sd_bus_mess
         return 0;
 }
 
-/* The limits systemd knows, as properties (v1 names where v2 differ). */
-static int append_limits(sd_bus_message *m, const gk_resources *res, bool v2)
+/* The limits systemd knows, as properties, named as the files of the
+ * memory and cpu controllers (MEM, CPU) call them. */
+static int append_limits(sd_bus_message *m, const gk_resources *res, const gk_cg_files *mem,
+                         const gk_cg_files *cpu)
 {
         const gk_cpu *c = &res->cpu;
-        const gk_memory *mem = &res->memory;
+        const gk_memory *memory = &res->memory;
         int r = 0;
 
-        if (res->has_memory && mem->has_limit && mem->limit > 0)
-                r = sd_bus_message_append(m, "(sv)", v2 ? "MemoryMax" : "MemoryLimit", "t",
-                                          (uint64_t) mem->limit);
-        if (r >= 0 && v2 && res->has_memory && mem->has_reservation && mem->reservation > 0)
-                r = sd_bus_message_append(m, "(sv)", "MemoryLow", "t", (uint64_t) mem->reservation);
-        if (r >= 0 && res->has_cpu && c->has_shares && c->shares)
-                r = sd_bus_message_append(m, "(sv)", v2 ? "CPUWeight" : "CPUShares", "t",
-                                          v2 ? gk_cg_shares_to_weight(c->shares) : c->shares);
+        if (mem && res->has_memory && memory->has_limit && memory->limit > 0)
+                r = sd_bus_message_append(m, "(sv)", mem->sd_memory_max, "t",
+                                          (uint64_t) memory->limit);
+        if (r >= 0 && mem && mem->sd_memory_low && res->has_memory && memory->has_reservation &&
+            memory->reservation > 0)
+                r = sd_bus_message_append(m, "(sv)", mem->sd_memory_low, "t",
+                                          (uint64_t) memory->reservation);
+        if (r >= 0 && cpu && res->has_cpu && c->has_shares && c->shares)
+                r = sd_bus_message_append(m, "(sv)", cpu->sd_cpu_weight, "t",
+                                          cpu->sd_weight ? cpu->sd_weight(c->shares) : c->shares);
         if (r >= 0 && res->has_cpu && c->has_quota && c->quota > 0) {
                 uint64_t period = c->has_period && c->period ? c->period : 100000;
                 /* systemd keeps CPUQuota in 10 ms steps per second: round up */
@@ -249,7 +253,8 @@ static int append_limits(sd_bus_message *m, const gk_resources *res, bool v2)
 }
 
 static int start_message(sd_bus *bus, const char *id, const char *slice, const char *unit,
-                         pid_t pid, const gk_resources *res, bool v2, sd_bus_message **out)
+                         pid_t pid, const gk_resources *res, const gk_cg_files *mem,
+                         const gk_cg_files *cpu, sd_bus_message **out)
 {
         _cleanup_msg_ sd_bus_message *m = NULL;
         char desc[128];
@@ -270,7 +275,7 @@ static int start_message(sd_bus *bus, const char *id, const char *slice, const c
         if (r >= 0)
                 r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t) pid);
         if (r >= 0 && res)
-                r = append_limits(m, res, v2);
+                r = append_limits(m, res, mem, cpu);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r >= 0)
@@ -315,7 +320,8 @@ int gk_cg_systemd_prepare(const char *id, const char *cgroups_path, char **unit,
 }
 
 int gk_cg_systemd_start(const char *id, const char *unit, const char *path, pid_t pid,
-                        const gk_resources *res, bool v2, gk_error **err)
+                        const gk_resources *res, const gk_cg_files *mem,
+                        const gk_cg_files *cpu, gk_error **err)
 {
         _cleanup_msg_ sd_bus_message *m = NULL;
         _cleanup_bus_ sd_bus *bus = NULL;
@@ -331,7 +337,7 @@ int gk_cg_systemd_start(const char *id, const char *unit, const char *path, pid_
                 return gk_error_make(err, ENOMEM, "cgroup");
         if ((r = bus_connect(&bus, err)) < 0)
                 return r;
-        if ((r = start_message(bus, id, slice, unit, pid, res, v2, &m)) < 0)
+        if ((r = start_message(bus, id, slice, unit, pid, res, mem, cpu, &m)) < 0)
                 return bus_error(err, NULL, r, "start", unit);
         r = call_job(bus, unit, "start", m, err);
         return r == -ENOENT ? bus_error(err, NULL, r, "start", unit) : r;

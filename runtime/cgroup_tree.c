@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -109,4 +110,33 @@ void gk_cg_tree_clear(const char *path)
 
         if (fd >= 0)
                 rmdir_children(fd, 0);
+}
+
+int gk_cg_remove_below(const char *root, const char *path, unsigned count, gk_error **err)
+{
+        _cleanup_free_ char *p = NULL;
+
+        if (asprintf(&p, "%s%s", root, path) < 0)
+                return gk_error_make(err, ENOMEM, "cgroup");
+        for (unsigned i = 0; i < count; i++) {
+                int e = rmdir(p) < 0 ? errno : 0;
+                char *slash;
+
+                /* sub-cgroups the container made go first; most have none */
+                if (i == 0 && (e == EBUSY || e == ENOTEMPTY)) {
+                        gk_cg_tree_clear(p);
+                        e = rmdir(p) < 0 ? errno : 0;
+                }
+                if (e && e != ENOENT) {
+                        errno = e;
+                        if (i == 0)
+                                return gk_error_errno(err, "remove cgroup `%s`", p);
+                        break; /* a parent still in use by someone else */
+                }
+                slash = strrchr(p, '/');
+                if (!slash || slash - p <= (ptrdiff_t) strlen(root))
+                        break;
+                *slash = '\0';
+        }
+        return 0;
 }

@@ -1,5 +1,6 @@
-/* cgroup v1: one directory per hierarchy, v1 file names and units, the
- * devices controller's allow/deny lists and the v1 freezer. */
+/* cgroup v1 files: making the path in each hierarchy, v1 file names and
+ * units, the devices controller's allow/deny lists and the v1 freezer
+ * (gk_cg_v1_files; the hierarchies themselves: cgroup_v1_driver.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -43,7 +44,9 @@ static int cpuset_inherit(int parent, int dir, gk_error **err)
 /* A cpuset cgroup that a concurrent gkrun has just made (the shared /gkrun
  * parent) may not have its cpus yet: a child made under it now would
  * inherit nothing and refuse every process.  Wait for its creator, briefly,
- * rather than write into a cgroup we did not make. */
+ * rather than write into a cgroup we did not make.  v1 has no event for
+ * a file's change (cgroup files do not support inotify or poll here):
+ * a bounded wait of at most 200 ms, the creator's two writes away. */
 static void cpuset_wait_filled(int dir)
 {
         char buf[64];
@@ -362,7 +365,7 @@ static int v1_net(int fd, enum gk_cg_ctrl c, const gk_resources *r, gk_error **e
         return 0;
 }
 
-int gk_cg_v1_apply(int fd, enum gk_cg_ctrl c, const gk_resources *r, bool update,
+static int v1_apply(int fd, enum gk_cg_ctrl c, const gk_resources *r, bool update,
                    gk_error **err)
 {
         switch (c) {
@@ -417,7 +420,7 @@ static int v1_rule(const rule_files *f, const gk_device_rule *d, gk_error **err)
 /* From deny-all, the spec's rules then the default allow-list in order.
  * The kernel's own semantics apply: in deny-all mode a deny removes only
  * an exactly matching allow (the v2 program is exact, last match wins). */
-int gk_cg_v1_devices(int fd, const gk_resources *r, gk_error **err)
+static int v1_devices(int fd, const gk_resources *r, gk_error **err)
 {
         _cleanup_close_ int allow = gk_cg_open_write(fd, "devices.allow", F_DEV, err);
         _cleanup_close_ int deny =
@@ -441,8 +444,11 @@ int gk_cg_v1_devices(int fd, const gk_resources *r, gk_error **err)
 }
 
 /* FREEZING means some task has not stopped yet: write FROZEN again and
- * wait, up to about 10 s; on timeout thaw and report. */
-int gk_cg_v1_freeze(int fd, bool freeze, gk_error **err)
+ * wait, up to about 10 s; on timeout thaw and report.  The v1 freezer
+ * sends no event when the state changes (freezer.state cannot be polled,
+ * unlike v2's cgroup.events), and writing FROZEN again is what moves
+ * stragglers on: so a bounded loop of short sleeps, growing to 10 ms. */
+static int v1_freeze(int fd, bool freeze, gk_error **err)
 {
         char buf[32];
         int r;
@@ -465,3 +471,25 @@ int gk_cg_v1_freeze(int fd, bool freeze, gk_error **err)
         gk_cg_write(fd, "freezer.state", "THAWED", "freezer", NULL);
         return gk_error_make(err, ETIMEDOUT, "freeze: the processes did not stop");
 }
+
+static int v1_is_frozen(int fd, bool *frozen, gk_error **err)
+{
+        char buf[32];
+        ssize_t n = gk_cg_read(fd, "freezer.state", buf, sizeof(buf), err);
+
+        if (n < 0)
+                return (int) n;
+        *frozen = gk_str_has_prefix(buf, "FROZEN");
+        return 0;
+}
+
+const gk_cg_files gk_cg_v1_files = {
+        .apply = v1_apply,
+        .stats = gk_cg_v1_stats,
+        .devices = v1_devices,
+        .freeze = v1_freeze,
+        .is_frozen = v1_is_frozen,
+        .oom_fd = gk_cg_v1_oom_fd,
+        .sd_memory_max = "MemoryLimit",
+        .sd_cpu_weight = "CPUShares",
+};

@@ -1,5 +1,6 @@
-/* cgroup v2: one directory, controllers enabled from the parents'
- * cgroup.subtree_control, v2 file names and units, cgroup.freeze.
+/* cgroup v2 files: one directory, controllers enabled from the parents'
+ * cgroup.subtree_control, v2 file names and units, cgroup.freeze
+ * (gk_cg_v2_files; the directory itself: cgroup_v2_driver.c).
  *
  * gkrun writes a parent's subtree_control only where that is its own
  * business: the hierarchy root (pure v2 only: a hybrid host's unified
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgroup_internal.h"
@@ -53,7 +55,7 @@ static void enable_in(int parent, uint32_t ctrls)
 /* Walks PATH from the root, making what is missing when MAKE; enables
  * CTRLS in every parent gkrun may change (OURS: components counted from the
  * leaf that gkrun made before, for update).  Returns the leaf's fd. */
-static int walk(gk_cgroup *cg, uint32_t ctrls, bool make, bool is_default, unsigned ours,
+static int walk(gk_cgroup *cg, uint32_t ctrls, bool make, bool own_root, unsigned ours,
                 unsigned *made, gk_error **err)
 {
         _cleanup_free_ char *copy = strdup(cg->path);
@@ -72,9 +74,10 @@ static int walk(gk_cgroup *cg, uint32_t ctrls, bool make, bool is_default, unsig
         *made = 0;
         for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
                 /* a hybrid host's unified root stays as the host set it */
-                bool parent_ours = (depth == 0 && cg->mode == GK_CG_V2) ||
+                bool parent_ours = (depth == 0 && own_root) ||
                                    (first_new && depth >= first_new) ||
-                                   (is_default && depth == 1) || depth > total - ours;
+                                   (cg->is_default && make && depth == 1) ||
+                                   depth > total - ours;
                 int nfd;
 
                 depth++;
@@ -99,7 +102,7 @@ static int walk(gk_cgroup *cg, uint32_t ctrls, bool make, bool is_default, unsig
         return TAKE_FD(fd);
 }
 
-int gk_cg_v2_make(gk_cgroup *cg, uint32_t ctrls, bool is_default, gk_error **err)
+int gk_cg_v2_make(gk_cgroup *cg, uint32_t ctrls, bool own_root, gk_error **err)
 {
         unsigned made = 0;
         int fd = -ENOENT;
@@ -112,7 +115,7 @@ int gk_cg_v2_make(gk_cgroup *cg, uint32_t ctrls, bool is_default, gk_error **err
                 if (try == 0 && GK_RACE("cgroup.parent-removed"))
                         fd = gk_error_make(err, ENOENT, "create cgroup `%s`", cg->path);
                 else
-                        fd = walk(cg, ctrls, true, is_default, 0, &made, err);
+                        fd = walk(cg, ctrls, true, own_root, 0, &made, err);
         }
 
         gk_cg_count_made(cg, made);
@@ -124,18 +127,27 @@ int gk_cg_v2_make(gk_cgroup *cg, uint32_t ctrls, bool is_default, gk_error **err
         return 0;
 }
 
-int gk_cg_v2_enable(gk_cgroup *cg, uint32_t ctrls, gk_error **err)
+int gk_cg_v2_enable(gk_cgroup *cg, uint32_t ctrls, bool own_root, gk_error **err)
 {
         unsigned made = 0;
         int fd;
 
         if (!ctrls)
                 return 0;
-        fd = walk(cg, ctrls, false, false, cg->created, &made, err);
+        fd = walk(cg, ctrls, false, own_root, cg->created, &made, err);
         if (fd < 0)
                 return fd;
         close(fd);
         return 0;
+}
+
+/* A limit in v2's words: "max" for a negative (unlimited) value. */
+static void fmt_max(char *buf, size_t size, int64_t v)
+{
+        if (v < 0)
+                snprintf(buf, size, "max");
+        else
+                snprintf(buf, size, "%" PRId64, v);
 }
 
 static int set_max(int fd, const char *file, bool has, int64_t v, const char *field,
@@ -145,7 +157,7 @@ static int set_max(int fd, const char *file, bool has, int64_t v, const char *fi
 
         if (!has || v == 0)
                 return 0;
-        gk_cg_fmt_i64(buf, sizeof(buf), v, true);
+        fmt_max(buf, sizeof(buf), v);
         return gk_cg_write(fd, file, buf, field, err);
 }
 
@@ -207,7 +219,7 @@ static int v2_cpu_max(int fd, const gk_cpu *c, bool update, gk_error **err)
         if (!q && !p)
                 return 0;
         if (q)
-                gk_cg_fmt_i64(quota, sizeof(quota), c->quota, true);
+                fmt_max(quota, sizeof(quota), c->quota);
         else if (update && gk_cg_read(fd, "cpu.max", cur, sizeof(cur), NULL) > 0)
                 snprintf(quota, sizeof(quota), "%.*s", (int) strcspn(cur, " \n"), cur);
         if (!p)
@@ -326,7 +338,7 @@ static int v2_hugetlb(int fd, const gk_resources *r, gk_error **err)
         return 0;
 }
 
-int gk_cg_v2_apply(int fd, enum gk_cg_ctrl c, const gk_resources *r, bool update,
+static int v2_apply(int fd, enum gk_cg_ctrl c, const gk_resources *r, bool update,
                    gk_error **err)
 {
         switch (c) {
@@ -339,7 +351,7 @@ int gk_cg_v2_apply(int fd, enum gk_cg_ctrl c, const gk_resources *r, bool update
         case GK_CTRL_RDMA: return gk_cg_rdma_apply(fd, r, err);
         default:
                 return gk_error_make(err, 0, "linux.resources: the %s controller does not exist "
-                                     "on cgroup v2", gk_cg_ctrl_name(c, true));
+                                     "on cgroup v2", gk_cg_v2_ctrl_name(c));
         }
 }
 
@@ -356,27 +368,81 @@ int gk_cg_v2_unified(int fd, const gk_resources *r, gk_error **err)
         return 0;
 }
 
-/* Freezing completes when cgroup.events says "frozen 1"; wait up to about
- * 10 s, then thaw and report. */
-int gk_cg_v2_freeze(int fd, bool freeze, gk_error **err)
+static uint64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* Reads the "frozen" key of cgroup.events through FD from its start:
+ * 0 or 1, or -1 when the kernel has no such key. */
+static int read_frozen(int fd)
 {
         char buf[256];
+        ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
         uint64_t frozen;
-        int r;
 
-        if ((r = gk_cg_write(fd, "cgroup.freeze", freeze ? "1" : "0", "cgroup.freeze", err)) < 0)
+        if (n < 0)
+                return -1;
+        buf[n] = '\0';
+        return gk_cg_keyed_u64(buf, "frozen", &frozen) ? frozen != 0 : -1;
+}
+
+/* Freezing completes when cgroup.events says "frozen 1"; the kernel
+ * notifies pollers of that file (POLLPRI) when the key changes, so we
+ * sleep until it does, up to 10 s, then thaw and report. */
+static int v2_freeze(int dirfd, bool freeze, gk_error **err)
+{
+        _cleanup_close_ int fd = -1;
+        uint64_t end;
+        int r, now;
+
+        if ((r = gk_cg_write(dirfd, "cgroup.freeze", freeze ? "1" : "0", "cgroup.freeze",
+                             err)) < 0)
                 return r;
-        for (int i = 0, wait = 1; i < 1000; i++) {
-                if (gk_cg_read(fd, "cgroup.events", buf, sizeof(buf), NULL) < 0)
+        fd = openat(dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+        for (end = now_ms() + 10000; fd >= 0;) {
+                struct pollfd p = { .fd = fd, .events = POLLPRI };
+                uint64_t t = now_ms();
+
+                /* read before each wait: a change after the read wakes us */
+                if ((now = read_frozen(fd)) < 0 || now == (int) freeze)
                         return 0; /* kernels without the key: trust the write */
-                if (!gk_cg_keyed_u64(buf, "frozen", &frozen) || frozen == (uint64_t) freeze)
-                        return 0;
-                poll(NULL, 0, wait);
-                if (wait < 10)
-                        wait++;
+                if (t >= end)
+                        break;
+                if (poll(&p, 1, (int) (end - t)) < 0 && errno != EINTR)
+                        break;
         }
+        if (fd < 0)
+                return 0;
         if (freeze)
-                gk_cg_write(fd, "cgroup.freeze", "0", "cgroup.freeze", NULL);
+                gk_cg_write(dirfd, "cgroup.freeze", "0", "cgroup.freeze", NULL);
         return gk_error_make(err, ETIMEDOUT, "%s: the processes did not %s",
                              freeze ? "freeze" : "thaw", freeze ? "stop" : "resume");
 }
+
+static int v2_is_frozen(int fd, bool *frozen, gk_error **err)
+{
+        char buf[32];
+        ssize_t n = gk_cg_read(fd, "cgroup.freeze", buf, sizeof(buf), err);
+
+        if (n < 0)
+                return (int) n;
+        *frozen = buf[0] == '1';
+        return 0;
+}
+
+const gk_cg_files gk_cg_v2_files = {
+        .apply = v2_apply,
+        .stats = gk_cg_v2_stats,
+        .devices = gk_cg_v2_devices,
+        .freeze = v2_freeze,
+        .is_frozen = v2_is_frozen,
+        .oom_fd = gk_cg_v2_oom_fd,
+        .sd_memory_max = "MemoryMax",
+        .sd_memory_low = "MemoryLow",
+        .sd_cpu_weight = "CPUWeight",
+        .sd_weight = gk_cg_shares_to_weight,
+};

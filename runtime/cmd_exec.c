@@ -41,7 +41,6 @@ typedef struct exec_job {
         gk_process *proc; /* owned when from --process, else spec->process changed in place */
         gk_process *own;
         gk_cgroup *cg;
-        bool cg_self; /* the child joins its v1 cgroups itself */
         int ns_fds[GK_NS_COUNT];
         int root_fd;      /* the init's root when it shares our mount namespace, or -1 */
         int seccomp_listener; /* connected linux.seccomp.listenerPath, or -1 */
@@ -260,22 +259,17 @@ static _Noreturn void exec_stage1(exec_job *j)
                                      GK_NS_UTS,  GK_NS_CGROUP };
         _cleanup_(gk_error_freep) gk_error *err = NULL;
         gk_exec_ctx x = { .process = j->proc, .preserve_fds = j->f.preserve_fds, .proc_fd = -1 };
-        int cg_fds[GK_SYNC_MAX_FDS], keep[4];
-        size_t n_cg_fds = 0, n_keep = 0;
+        int keep[4];
+        size_t n_keep = 0;
         pid_t pid;
 
         /* gkrun's end closed here, so that its death is our EOF even if
          * it comes before the death signal is armed */
         close(TAKE_FD(j->sync[0]));
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (gk_sync_expect_fds(j->sync[1], GK_SYNC_GO, cg_fds, &n_cg_fds, &err) < 0)
+        /* GO, and into the container's cgroups as its init did */
+        if (gk_cgroup_join_recv(j->cg, j->sync[1], &err) < 0)
                 goto fail;
-        /* v1: into the container's cgroups by ourselves, as its init did
-         * (moving another process costs the kernel an RCU grace period) */
-        if (j->cg_self && gk_cgroup_enter_self(j->cg, cg_fds, n_cg_fds, &err) < 0)
-                goto fail;
-        for (size_t i = 0; i < n_cg_fds; i++)
-                close(cg_fds[i]);
         /* An LSM label is written through a procfs: before setns, /proc
          * is ours, not one the container can mount over (procfs.c); the
          * process replaces it with a fresh one of its own pid namespace
@@ -330,34 +324,29 @@ static int send_listener_state(exec_job *j, gk_error **err)
 
 static int spawn(exec_job *j, gk_error **err)
 {
-        _cleanup_close_ int leaf = -1;
-        int fds[GK_SYNC_MAX_FDS], n_fds, r;
+        _cleanup_(gk_cgroup_join_freep) gk_cgroup_join *join = NULL;
+        int r;
         pid_t stage1;
 
-        if (j->cg)
-                leaf = gk_cgroup_v2_open_of(j->cg, j->st->pid);
+        if (gk_cgroup_join_prepare(j->cg, j->st->pid, &join, err) < 0)
+                return gk_error_code(*err);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
                 return gk_error_errno(err, "socketpair");
         /* Not dumpable, inherited by both stages: no process of the
          * container may open the process's /proc/PID/exe (the gkrun
          * binary) or its fds before it execs. */
         prctl(PR_SET_DUMPABLE, 0);
-        /* Cloned into the v2 cgroup (or the sub-cgroup the init moved
-         * to); the v1 ones the child joins through files we pass. */
-        j->cg_self = j->cg && gk_cgroup_self_enter_ok(j->cg);
-        stage1 = gk_clone(0, leaf >= 0 ? leaf : j->cg_self ? gk_cgroup_clone_fd(j->cg) : -1);
+        stage1 = gk_clone(0, gk_cgroup_join_clone_fd(join));
         if (stage1 == 0)
                 exec_stage1(j);
         close(TAKE_FD(j->sync[1]));
         if (stage1 < 0)
                 return gk_error_errno(err, "clone");
         GK_FAULT("exec.after-clone");
-        if (j->cg && !j->cg_self && gk_cgroup_enter(j->cg, stage1, err) < 0)
+        if (gk_cgroup_join_send(join, stage1, j->sync[0], err) < 0)
                 goto fail1;
         GK_FAULT("exec.after-cgroup");
-        n_fds = gk_cgroup_join_fds(j->cg_self ? j->cg : NULL, fds, GK_SYNC_MAX_FDS, err);
-        if (n_fds < 0 || gk_sync_send_go(j->sync[0], fds, (size_t) n_fds, err) < 0 ||
-            gk_sync_expect_pid(j->sync[0], &j->pid, err) < 0)
+        if (gk_sync_expect_pid(j->sync[0], &j->pid, err) < 0)
                 goto fail1;
         waitpid(stage1, NULL, 0);
         if (j->seccomp_listener >= 0 && send_listener_state(j, err) < 0) {

@@ -272,7 +272,7 @@ static int spawn_init(gk_container *c, gk_error **err)
 {
         _cleanup_close_ int own_pidns = -1;
         uint64_t flags;
-        int sv[2], cg_fd;
+        int sv[2];
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return gk_error_errno(err, "socketpair");
@@ -287,8 +287,8 @@ static int spawn_init(gk_container *c, gk_error **err)
         /* The init inherits "not dumpable": nothing in its namespaces can
          * open its /proc/PID/exe (the gkrun binary) before it execs. */
         prctl(PR_SET_DUMPABLE, 0);
-        c->cg_self = gk_cgroup_self_enter_ok(c->cg);
-        cg_fd = c->cg_self ? gk_cgroup_clone_fd(c->cg) : -1;
+        if (gk_cgroup_join_prepare(c->cg, 0, &c->cg_join, err) < 0)
+                return gk_error_code(*err);
         /* The namespaces nothing of ours needs before GO the init makes
          * itself, first thing: their cost (a network namespace's above
          * all) then overlaps with our cgroup work.  The pid namespace can
@@ -304,10 +304,10 @@ static int spawn_init(gk_container *c, gk_error **err)
                 c->unshare_flags &= ~c->late_flags;
         }
         flags = (uint64_t) (c->clone_flags & ~c->unshare_flags & ~c->late_flags);
-        c->pid = gk_clone(flags, cg_fd);
-        if (c->pid < 0 && cg_fd >= 0) {
+        c->pid = gk_clone(flags, gk_cgroup_join_clone_fd(c->cg_join));
+        if (c->pid < 0 && gk_cgroup_join_clone_fd(c->cg_join) >= 0) {
                 /* no clone3 or CLONE_INTO_CGROUP here: the parent moves it */
-                c->cg_self = false;
+                gk_cgroup_join_clone_fd_unused(c->cg_join);
                 c->pid = gk_clone(flags, -1);
         }
         if (c->pid == 0) {
@@ -348,8 +348,6 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
 
         if (write_id_maps(c, err) < 0)
                 return gk_error_code(*err);
-        if (!c->cg_self && gk_cgroup_enter(c->cg, c->pid, err) < 0)
-                return gk_error_code(*err);
         if (p->has_oom_score_adj) {
                 char path[64], val[16];
                 snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int) c->pid);
@@ -361,8 +359,8 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
                 return gk_error_code(*err);
         GK_FAULT("create.after-net-attach");
         /* what changed since the save after the cgroup: the attached
-         * network, a systemd scope */
-        return c->net || !c->cg_self ? save_state(c, st, err) : 0;
+         * network */
+        return c->net ? save_state(c, st, err) : 0;
 }
 
 /* The config as the container was made from it (`delete` runs its
@@ -409,7 +407,6 @@ static void create_rollback(gk_container *c)
 
 static int create_steps(gk_container *c, gk_error **err)
 {
-        int fds[GK_SYNC_MAX_FDS], n_fds;
         gk_state st;
 
         if (!c->run_mode && make_fifo(c, err) < 0)
@@ -459,10 +456,8 @@ static int create_steps(gk_container *c, gk_error **err)
         if (setup_parent_side(c, &st, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-parent-setup");
-        /* GO carries the v1 cgroup files the init joins through, opened
-         * while it was still making its namespaces */
-        n_fds = gk_cgroup_join_fds(c->cg_self ? c->cg : NULL, fds, GK_SYNC_MAX_FDS, err);
-        if (n_fds < 0 || gk_sync_send_go(c->sync_parent, fds, (size_t) n_fds, err) < 0 ||
+        /* GO carries what the init needs to join its cgroups */
+        if (gk_cgroup_join_send(c->cg_join, c->pid, c->sync_parent, err) < 0 ||
             send_hook_state(c, &st, err) < 0)
                 return gk_error_code(*err);
         if (save_config(c, err) < 0)
@@ -529,6 +524,7 @@ void gk_container_release(gk_container *c)
         for (int t = 0; t < GK_NS_COUNT; t++)
                 if (c->ns_fds[t] >= 0)
                         close(TAKE_FD(c->ns_fds[t]));
+        gk_cgroup_join_freep(&c->cg_join);
         gk_cgroup_freep(&c->cg);
         gk_spec_freep(&c->spec);
         free(c->bundle);

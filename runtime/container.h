@@ -43,7 +43,7 @@ typedef struct gk_container {
         int unshare_flags; /* those of them the init makes after the clone */
         int late_flags;    /* ...and after it became root in its user namespace */
         pid_t pid;        /* init, once cloned */
-        bool cg_self;     /* the init joins its cgroups itself (cgroup.h) */
+        gk_cgroup_join *cg_join; /* how the init gets into c->cg (cgroup.h) */
         char *net;        /* gk_net_prepare's record, or NULL */
         int proc_fd;      /* the init's: the procfs it writes /proc through
                            * (procfs.h), or -1 */

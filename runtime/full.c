@@ -142,7 +142,8 @@ int gk_cg_systemd_prepare(const char *id, const char *cgroups_path, char **unit,
 }
 
 int gk_cg_systemd_start(const char *id, const char *unit, const char *path, pid_t pid,
-                        const gk_resources *res, bool v2, gk_error **err)
+                        const gk_resources *res, const gk_cg_files *mem,
+                        const gk_cg_files *cpu, gk_error **err)
 {
         return left_out(err);
 }

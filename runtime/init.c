@@ -219,7 +219,6 @@ static void drop_inherited_fds(gk_container *c)
         for (int t = 0; t < GK_NS_COUNT; t++)
                 keep[n++] = c->ns_fds[t];
         gk_close_fds_except(3 + c->preserve_fds, keep, n);
-        gk_cgroup_forget_fds(c->cg);
 }
 
 static void close_namespace_fds(gk_container *c)
@@ -232,9 +231,6 @@ static void close_namespace_fds(gk_container *c)
 static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state, gk_error **err)
 {
         const gk_process *p = c->spec->process;
-        int cg_fds[GK_SYNC_MAX_FDS];
-        size_t n_cg_fds = 0;
-
         /* what the clone left to us (see spawn_init), while the parent
          * makes the cgroup */
         if (c->unshare_flags && unshare(c->unshare_flags) < 0)
@@ -243,12 +239,10 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
          * unshare; one joined by path is left as it is, as runc does */
         if ((c->clone_flags & CLONE_NEWNET) && gk_ns_loopback_up(err) < 0)
                 return gk_error_code(*err);
-        if (gk_sync_expect_fds(c->sync_child, GK_SYNC_GO, cg_fds, &n_cg_fds, err) < 0 ||
+        /* GO, and into the cgroups first: with the caller's credentials,
+         * before any namespace is joined */
+        if (gk_cgroup_join_recv(c->cg, c->sync_child, err) < 0 ||
             receive_hook_state(c, hook_state, err) < 0)
-                return gk_error_code(*err);
-        /* first: with the caller's credentials, before any namespace is
-         * joined */
-        if (c->cg_self && gk_cgroup_enter_self(c->cg, cg_fds, n_cg_fds, err) < 0)
                 return gk_error_code(*err);
         if (c->seccomp_listener >= 0 && seccomp_listener_state(c, x, err) < 0)
                 return gk_error_code(*err);

@@ -6,7 +6,7 @@
  *   parent                          child (init)
  *   clone ------------------------> makes its namespaces, waits for GO
  *   cgroup, id maps, network
- *   GK_SYNC_GO (+ cgroup fds) ----> cgroups and namespaces joined,
+ *   GK_SYNC_GO (+ cgroup join) ---> cgroups and namespaces joined,
  *                                   mounts made
  *              <------------------- GK_SYNC_HOOKS (run prestart + createRuntime;
  *   hooks run                         this round trip only when there are some)

@@ -1,5 +1,7 @@
 /* Unit tests of the cgroup layer's pure logic: path rules, the saved form,
  * host layout parsing, unit conversions, value checks, size flags, and the
+ * driver selection and the join handle (over directories that stand in
+ * for cgroup mounts), the
  * v2 device program, run here by a small interpreter of the BPF
  * instructions it uses (so its rule semantics are tested without root). */
 #include <errno.h>
@@ -11,8 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../runtime/cgroup_internal.h"
+#include "../../runtime/sync.h"
 #include "gk/cleanup.h"
 
 static char *resolve(const char *path, bool *def)
@@ -225,11 +233,11 @@ static void test_parse_size(void **state)
                 assert_true(gk_cg_parse_size(bad[i], &v) < 0);
 }
 
-static void check_refused(const gk_resources *r, enum gk_cg_mode mode, const char *want)
+static void check_refused(const gk_resources *r, const gk_cg_driver *drv, const char *want)
 {
         gk_error *err = NULL;
 
-        assert_true(gk_cg_validate(r, mode, &err) < 0);
+        assert_true(gk_cg_validate(r, drv->caps, &err) < 0);
         if (!strstr(err->msg, want))
                 fail_msg("\"%s\" lacks \"%s\"", err->msg, want);
         gk_error_free(err);
@@ -241,31 +249,302 @@ static void test_validate(void **state)
         gk_resources r = { .has_memory = true, .memory = { .has_limit = true, .limit = -2 } };
         gk_error *err = NULL;
 
-        check_refused(&r, GK_CG_V2, "linux.resources.memory.limit");
+        check_refused(&r, &gk_cg_v2_driver, "linux.resources.memory.limit");
         r = (gk_resources){ .has_memory = true,
                             .memory = { .has_limit = true, .limit = 100, .has_swap = true, .swap = 50 } };
-        check_refused(&r, GK_CG_V1, "linux.resources.memory.swap");
+        check_refused(&r, &gk_cg_v1_driver, "linux.resources.memory.swap");
         r = (gk_resources){ .has_cpu = true, .cpu = { .has_shares = true, .shares = 1 } };
-        check_refused(&r, GK_CG_V1, "linux.resources.cpu.shares");
+        check_refused(&r, &gk_cg_v1_driver, "linux.resources.cpu.shares");
         r = (gk_resources){ .has_cpu = true, .cpu = { .cpus = "0-3,x" } };
-        check_refused(&r, GK_CG_V1, "not a CPU list");
+        check_refused(&r, &gk_cg_v1_driver, "not a CPU list");
         r = (gk_resources){ .has_cpu = true, .cpu = { .has_realtime_runtime = true, .realtime_runtime = 5 } };
-        check_refused(&r, GK_CG_V2, "real-time");
-        assert_int_equal(gk_cg_validate(&r, GK_CG_V1, &err), 0);
+        check_refused(&r, &gk_cg_v2_driver, "real-time");
+        assert_int_equal(gk_cg_validate(&r, (&gk_cg_v1_driver)->caps, &err), 0);
         r = (gk_resources){ .unified = &kv, .n_unified = 1 };
-        check_refused(&r, GK_CG_V1, "cgroup v1");
-        check_refused(&r, GK_CG_HYBRID, "linux.resources.unified");
-        assert_int_equal(gk_cg_validate(&r, GK_CG_V2, &err), 0);
+        check_refused(&r, &gk_cg_v1_driver, "cgroup v1");
+        check_refused(&r, &gk_cg_hybrid_driver, "linux.resources.unified");
+        assert_int_equal(gk_cg_validate(&r, (&gk_cg_v2_driver)->caps, &err), 0);
         r = (gk_resources){ .unified = &procs, .n_unified = 1 };
-        check_refused(&r, GK_CG_V2, "not a resource setting");
+        check_refused(&r, &gk_cg_v2_driver, "not a resource setting");
         r = (gk_resources){ .has_blkio = true, .blkio = { .has_weight = true, .weight = 5 } };
-        check_refused(&r, GK_CG_V1, "linux.resources.blockIO.weight");
+        check_refused(&r, &gk_cg_v1_driver, "linux.resources.blockIO.weight");
         r = (gk_resources){ .has_net_class_id = true, .net_class_id = 1 };
-        check_refused(&r, GK_CG_V2, "linux.resources.network");
+        check_refused(&r, &gk_cg_v2_driver, "linux.resources.network");
         r = (gk_resources){ .has_pids = true, .pids_limit = -7 };
-        check_refused(&r, GK_CG_V1, "linux.resources.pids.limit");
-        assert_int_equal(gk_cg_validate(NULL, GK_CG_V1, &err), 0);
+        check_refused(&r, &gk_cg_v1_driver, "linux.resources.pids.limit");
+        assert_int_equal(gk_cg_validate(NULL, (&gk_cg_v1_driver)->caps, &err), 0);
         assert_null(err);
+}
+
+/* --- driver selection and dispatch ------------------------------------ */
+
+static int collect_dir(const char *mnt, const char *dir, void *arg)
+{
+        char *out = arg;
+        size_t used = strlen(out);
+
+        (void) mnt;
+        snprintf(out + used, 512 - used, "%s;", dir);
+        return 0;
+}
+
+/* A hybrid host: memory and cpu on v1, pids lent to the unified mount,
+ * hugetlb nowhere; the freezer and devices (no v1 hierarchy here) are the
+ * unified mount's core files. */
+static void test_driver_hybrid(void **state)
+{
+        gk_cg_layout lay = { 0 };
+        gk_error *err = NULL;
+        gk_cgroup *cg;
+        char dirs[512] = "";
+
+        (void) state;
+        assert_int_equal(gk_cg_layout_parse(hybrid_mountinfo, &lay, &err), 0);
+        lay.v2_ctrls_known = true;
+        lay.v2_ctrls = GK_CTRL_BIT(GK_CTRL_PIDS) | GK_CTRL_BIT(GK_CTRL_MEMORY);
+        cg = gk_cg_new(&lay);
+        assert_non_null(cg);
+        assert_ptr_equal(cg->drv, &gk_cg_hybrid_driver);
+        assert_string_equal(cg->drv->name, "hybrid");
+        /* v1 first, even where the unified mount offers it too */
+        assert_ptr_equal(cg->drv->ctrl_files(cg, GK_CTRL_MEMORY), &gk_cg_v1_files);
+        assert_ptr_equal(cg->drv->ctrl_files(cg, GK_CTRL_CPU), &gk_cg_v1_files);
+        assert_ptr_equal(cg->drv->ctrl_files(cg, GK_CTRL_NET_CLS), &gk_cg_v1_files);
+        assert_ptr_equal(cg->drv->ctrl_files(cg, GK_CTRL_PIDS), &gk_cg_v2_files);
+        assert_ptr_equal(cg->drv->ctrl_files(cg, GK_CTRL_FREEZER), &gk_cg_v2_files);
+        assert_ptr_equal(cg->drv->ctrl_files(cg, GK_CTRL_DEVICES), &gk_cg_v2_files);
+        assert_null(cg->drv->ctrl_files(cg, GK_CTRL_HUGETLB));
+        assert_true(strlen(cg->drv->missing_hint) > 0);
+        /* both join paths: cloned into the unified dir, v1 by itself */
+        assert_non_null(cg->drv->clone_fd);
+        assert_non_null(cg->drv->join_fds);
+        assert_non_null(cg->drv->join_self);
+        assert_true(cg->drv->caps & GK_CG_CAN_NET);
+        assert_false(cg->drv->caps & GK_CG_CAN_UNIFIED);
+        cg->path = strdup("/gkrun/x");
+        assert_int_equal(gk_cgroup_each_dir(cg, collect_dir, dirs), 0);
+        assert_string_equal(dirs, "/sys/fs/cgroup/systemd/gkrun/x;/sys/fs/cgroup/cpu,cpuacct/gkrun/x;"
+                                  "/sys/fs/cgroup/memory/gkrun/x;"
+                                  "/sys/fs/cgroup/net_cls,net_prio/gkrun/x;"
+                                  "/sys/fs/cgroup/unified/gkrun/x;");
+        gk_cgroup_free(cg);
+        gk_cg_layout_clear(&lay);
+}
+
+static void test_driver_v1_and_v2(void **state)
+{
+        gk_cg_layout lay = { 0 };
+        gk_error *err = NULL;
+        gk_cgroup *cg;
+        char dirs[512] = "";
+
+        (void) state;
+        assert_int_equal(gk_cg_layout_parse("1 0 0:1 / /cg/pids rw - cgroup c rw,pids\n", &lay,
+                                            &err), 0);
+        cg = gk_cg_new(&lay);
+        assert_ptr_equal(cg->drv, &gk_cg_v1_driver);
+        assert_ptr_equal(cg->drv->ctrl_files(cg, GK_CTRL_PIDS), &gk_cg_v1_files);
+        assert_null(cg->drv->ctrl_files(cg, GK_CTRL_MEMORY));
+        assert_null(cg->drv->ctrl_files(cg, GK_CTRL_FREEZER));
+        /* no cgroup2 mount: never cloned into a cgroup, joins by itself */
+        assert_null(cg->drv->clone_fd);
+        assert_null(cg->drv->make_early);
+        assert_non_null(cg->drv->join_self);
+        assert_null(cg->drv->kill_all);
+        cg->path = strdup("/a");
+        assert_int_equal(gk_cgroup_each_dir(cg, collect_dir, dirs), 0);
+        assert_string_equal(dirs, "/cg/pids/a;");
+        gk_cgroup_free(cg);
+        gk_cg_layout_clear(&lay);
+
+        dirs[0] = '\0';
+        assert_int_equal(gk_cg_layout_parse("1 0 0:1 / /cg rw - cgroup2 c rw\n", &lay, &err), 0);
+        cg = gk_cg_new(&lay);
+        assert_ptr_equal(cg->drv, &gk_cg_v2_driver);
+        for (int c = 0; c < GK_CTRL_COUNT; c++)
+                assert_ptr_equal(cg->drv->ctrl_files(cg, c), &gk_cg_v2_files);
+        assert_non_null(cg->drv->clone_fd);
+        assert_null(cg->drv->join_fds);
+        assert_null(cg->drv->join_self);
+        assert_true(cg->drv->caps & GK_CG_CAN_UNIFIED);
+        cg->path = strdup("/a");
+        assert_int_equal(gk_cgroup_each_dir(cg, collect_dir, dirs), 0);
+        assert_string_equal(dirs, "/cg/a;");
+        gk_cgroup_free(cg);
+        gk_cg_layout_clear(&lay);
+}
+
+/* The systemd driver: the saved form keeps the unit, the host's kind is
+ * the base driver's, and the init is moved by pid (no join fast path). */
+static void test_driver_systemd_saved(void **state)
+{
+        gk_cgroup *cg = NULL;
+        gk_cgroup_join *j = NULL;
+        gk_error *err = NULL;
+        const gk_cg_layout *lay;
+        char saved[128], *s = NULL;
+
+        (void) state;
+        if (gk_cg_layout_get(&lay, &err) < 0) {
+                gk_error_free(err);
+                skip();
+        }
+        snprintf(saved, sizeof(saved), "systemd gk-a.scope %s 0 /system.slice/gk-a.scope",
+                 gk_cg_driver_for(lay)->name);
+        assert_int_equal(gk_cgroup_open(saved, &cg, &err), 0);
+        assert_ptr_equal(cg->drv, &gk_cg_systemd_driver);
+        assert_ptr_equal(cg->base, gk_cg_driver_for(lay));
+        assert_int_equal(gk_cgroup_to_string(cg, &s, &err), 0);
+        assert_string_equal(s, saved);
+        assert_int_equal(gk_cgroup_join_prepare(cg, 0, &j, &err), 0);
+        assert_int_equal(gk_cgroup_join_clone_fd(j), -1);
+        gk_cgroup_join_free(j);
+        free(s);
+        gk_cgroup_free(cg);
+        /* no cgroup at all: an empty handle */
+        assert_int_equal(gk_cgroup_join_prepare(NULL, 0, &j, &err), 0);
+        assert_int_equal(gk_cgroup_join_clone_fd(j), -1);
+        gk_cgroup_join_free(j);
+}
+
+/* --- the join handle, over plain directories standing in for mounts ---- */
+
+static char *read_text(const char *dir, const char *file)
+{
+        static char buf[64];
+        char path[512];
+        int fd;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, file);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        buf[n < 0 ? 0 : n] = '\0';
+        return buf;
+}
+
+static void make_cg_dir(const char *mnt, const char *path, char *out, size_t size)
+{
+        snprintf(out, size, "%s%s", mnt, path);
+        assert_int_equal(mkdir(mnt, 0755), 0);
+        assert_int_equal(mkdir(out, 0755), 0);
+        for (const char *const *f = (const char *const[]){ "tasks", "cgroup.procs", NULL }; *f; f++) {
+                char p[512];
+                int fd;
+
+                snprintf(p, sizeof(p), "%s/%s", out, *f);
+                fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                assert_true(fd >= 0);
+                close(fd);
+        }
+}
+
+/* v1: not cloned into anything; GO carries each hierarchy's tasks file,
+ * in order, and the child writes "0" to each (itself, no move by pid). */
+static void test_join_v1_passes_tasks_files(void **state)
+{
+        char tmp[] = "/tmp/gk-cgjoin-XXXXXX", mi[1024], a[300], b[300], da[400], db[400];
+        gk_cg_layout lay = { 0 };
+        gk_cgroup_join *j = NULL;
+        gk_error *err = NULL;
+        gk_cgroup *cg;
+        int sv[2];
+
+        (void) state;
+        assert_non_null(mkdtemp(tmp));
+        snprintf(a, sizeof(a), "%s/pids", tmp);
+        snprintf(b, sizeof(b), "%s/memory", tmp);
+        snprintf(mi, sizeof(mi), "1 0 0:1 / %s rw - cgroup c rw,pids\n"
+                                 "2 0 0:2 / %s rw - cgroup c rw,memory\n", a, b);
+        assert_int_equal(gk_cg_layout_parse(mi, &lay, &err), 0);
+        cg = gk_cg_new(&lay);
+        cg->path = strdup("/c1");
+        make_cg_dir(a, "/c1", da, sizeof(da));
+        make_cg_dir(b, "/c1", db, sizeof(db));
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+
+        assert_int_equal(gk_cgroup_join_prepare(cg, 0, &j, &err), 0);
+        assert_int_equal(gk_cgroup_join_clone_fd(j), -1);
+        assert_int_equal(gk_cgroup_join_send(j, 4242, sv[0], &err), 0);
+        assert_int_equal(gk_cgroup_join_recv(cg, sv[1], &err), 0);
+        assert_string_equal(read_text(da, "tasks"), "0");
+        assert_string_equal(read_text(db, "tasks"), "0");
+        /* nobody was moved by pid */
+        assert_string_equal(read_text(da, "cgroup.procs"), "");
+        assert_null(err);
+
+        gk_cgroup_join_free(j);
+        close(sv[0]);
+        close(sv[1]);
+        gk_cgroup_free(cg);
+        gk_cg_layout_clear(&lay);
+        for (const char *d[] = { da, db }, **p = d; p < d + 2; p++) {
+                char f[512];
+
+                snprintf(f, sizeof(f), "%s/tasks", *p);
+                unlink(f);
+                snprintf(f, sizeof(f), "%s/cgroup.procs", *p);
+                unlink(f);
+                rmdir(*p);
+        }
+        rmdir(a);
+        rmdir(b);
+        rmdir(tmp);
+}
+
+/* v2: cloned into the directory, GO carries nothing; a clone that could
+ * not take the fd makes send move the child by pid instead. */
+static void test_join_v2_clone_fd_or_move(void **state)
+{
+        char tmp[] = "/tmp/gk-cgjoin-XXXXXX", mi[600], mnt[300], d[400], f[512];
+        gk_cg_layout lay = { 0 };
+        gk_cgroup_join *j = NULL;
+        gk_error *err = NULL;
+        gk_cgroup *cg;
+        struct stat st1, st2;
+        int sv[2];
+
+        (void) state;
+        assert_non_null(mkdtemp(tmp));
+        snprintf(mnt, sizeof(mnt), "%s/unified", tmp);
+        snprintf(mi, sizeof(mi), "1 0 0:1 / %s rw - cgroup2 c rw\n", mnt);
+        assert_int_equal(gk_cg_layout_parse(mi, &lay, &err), 0);
+        cg = gk_cg_new(&lay);
+        cg->path = strdup("/c2");
+        make_cg_dir(mnt, "/c2", d, sizeof(d));
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+
+        assert_int_equal(gk_cgroup_join_prepare(cg, 0, &j, &err), 0);
+        assert_true(gk_cgroup_join_clone_fd(j) >= 0);
+        assert_int_equal(fstat(gk_cgroup_join_clone_fd(j), &st1), 0);
+        assert_int_equal(stat(d, &st2), 0);
+        assert_true(st1.st_ino == st2.st_ino);
+        assert_int_equal(gk_cgroup_join_send(j, 4242, sv[0], &err), 0);
+        assert_int_equal(gk_cgroup_join_recv(cg, sv[1], &err), 0);
+        assert_string_equal(read_text(d, "cgroup.procs"), "");
+        gk_cgroup_join_free(j);
+
+        assert_int_equal(gk_cgroup_join_prepare(cg, 0, &j, &err), 0);
+        gk_cgroup_join_clone_fd_unused(j);
+        assert_int_equal(gk_cgroup_join_send(j, 4242, sv[0], &err), 0);
+        assert_int_equal(gk_cgroup_join_recv(cg, sv[1], &err), 0);
+        assert_string_equal(read_text(d, "cgroup.procs"), "4242");
+        assert_null(err);
+
+        gk_cgroup_join_free(j);
+        close(sv[0]);
+        close(sv[1]);
+        gk_cgroup_free(cg);
+        gk_cg_layout_clear(&lay);
+        snprintf(f, sizeof(f), "%s/tasks", d);
+        unlink(f);
+        snprintf(f, sizeof(f), "%s/cgroup.procs", d);
+        unlink(f);
+        rmdir(d);
+        rmdir(mnt);
+        rmdir(tmp);
 }
 
 static void test_needed_controllers(void **state)
@@ -401,6 +680,11 @@ int main(void)
                 cmocka_unit_test(test_blkio_weight_and_swap),
                 cmocka_unit_test(test_parse_size),
                 cmocka_unit_test(test_validate),
+                cmocka_unit_test(test_driver_hybrid),
+                cmocka_unit_test(test_driver_v1_and_v2),
+                cmocka_unit_test(test_driver_systemd_saved),
+                cmocka_unit_test(test_join_v1_passes_tasks_files),
+                cmocka_unit_test(test_join_v2_clone_fd_or_move),
                 cmocka_unit_test(test_needed_controllers),
                 cmocka_unit_test(test_bpf_defaults),
                 cmocka_unit_test(test_bpf_last_match_per_access_bit),
