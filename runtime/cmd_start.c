@@ -60,7 +60,7 @@ static int wait_exec(int fd, const gk_state *st, gk_error **err)
                 }
         }
         msg[len] = '\0';
-        return len ? gk_error_make(err, EIO, "%s", msg) : 0;
+        return len ? gk_error_make(err, 0, "%s", msg) : 0;
 }
 
 /* Reads the init's byte from the fifo, watching that the init lives. */

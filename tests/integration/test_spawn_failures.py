@@ -179,3 +179,21 @@ def test_runtime_stays_in_its_own_pid_namespace_after_joining_one(rt, cmd):
         seen = f.read().split()
     assert seen == [os.readlink("/proc/self/ns/pid")] * 2
     assert pid_ns(init) not in seen
+
+
+def test_start_reports_a_failure_between_start_and_exec(gk):
+    """Between start and the execve the init runs the startContainer hooks:
+    when one fails, `gkrun start` says so and fails (the runtime spec: "the
+    runtime MUST generate an error"), instead of the init printing on the
+    container's stderr.  runc prints it there and starts with success, so
+    this test is gkrun's only."""
+    b = gk.bundle(["/bin/true"])
+    b.config["hooks"] = {"startContainer": [
+        {"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}
+    cid = gk.create(b)
+    p = gk.gkrun("start", cid)
+    assert p.returncode != 0
+    assert "startContainer hook #0 `/bin/sh`: exit status 3" in p.stderr
+    assert gk.state(cid)["status"] == "stopped"
+    assert gk.gkrun("delete", cid).returncode == 0
+    assert cgroup_dirs(cid) == []
