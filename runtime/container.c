@@ -10,12 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -196,6 +191,16 @@ static int run_runtime_hooks(gk_container *c, gk_state *st, gk_error **err)
         return 0;
 }
 
+/* A GK_SYNC_STATE to the init; when it is gone, its own error. */
+static int send_state(gk_container *c, const char *buf, size_t len, const char *what,
+                      gk_error **err)
+{
+        if (gk_sync_send_data(c->spawn.sync, GK_SYNC_STATE, buf, len) == 0)
+                return 0;
+        gk_sync_expect(c->spawn.sync, GK_SYNC_ERROR, err);
+        return err && *err ? gk_error_code(*err) : gk_error_errno(err, "send %s", what);
+}
+
 /* The createContainer and startContainer hooks run inside the container,
  * but their state is the runtime's: written here, with the init's pid as
  * the host sees it, and handed to the init (init.c receive_hook_state). */
@@ -216,11 +221,23 @@ static int send_hook_state(gk_container *c, const gk_state *st, gk_error **err)
                 return gk_error_make(err, ENOMEM, "hook state");
         memcpy(buf, creating, a + 1);
         memcpy(buf + a + 1, created, b + 1);
-        if (gk_sync_send_data(c->spawn.sync, GK_SYNC_STATE, buf, a + b + 2) < 0) {
-                gk_sync_expect(c->spawn.sync, GK_SYNC_ERROR, err);
-                return err && *err ? gk_error_code(*err) : gk_error_errno(err, "send hook state");
-        }
-        return 0;
+        return send_state(c, buf, a + b + 2, "hook state", err);
+}
+
+/* The seccomp listener's state names the init by its pid as we see it:
+ * written here too, rather than by the init from a /proc of its own. */
+static int send_listener_state(gk_container *c, gk_error **err)
+{
+        _cleanup_free_ char *json = NULL;
+
+        if (c->seccomp_listener < 0)
+                return 0;
+        /* without no_new_privs the filter is loaded before create returns */
+        if (gk_seccomp_listener_state(c->spec, c->id, c->bundle,
+                                      c->spec->process->no_new_privileges ? "running" : "creating",
+                                      (long) c->pid, (long) c->pid, &json, err) < 0)
+                return gk_error_code(*err);
+        return send_state(c, json, strlen(json), "seccomp listener state", err);
 }
 
 /* Clones the init into its new namespaces (a joined pid namespace is
@@ -393,7 +410,8 @@ static int create_steps(gk_container *c, gk_error **err)
         GK_FAULT("create.after-parent-setup");
         /* GO carries the v1 cgroup files the init joins through, opened
          * while it was still making its namespaces */
-        if (gk_spawn_go(&c->spawn, err) < 0 || send_hook_state(c, &st, err) < 0)
+        if (gk_spawn_go(&c->spawn, err) < 0 || send_hook_state(c, &st, err) < 0 ||
+            send_listener_state(c, err) < 0)
                 return gk_error_code(*err);
         if (save_config(c, err) < 0)
                 return gk_error_code(*err);

@@ -188,16 +188,16 @@ static int run_create_container_hooks(gk_container *c, const char *state, gk_err
         return gk_hooks_run(&c->spec->hooks.create_container, "createContainer", state, err);
 }
 
-/* Written now, while /proc is still the caller's and gives our pid as
- * gkrun sees it.  Without no_new_privs the filter is loaded before create
- * returns ("creating"), with it right before execve, after start. */
-static int seccomp_listener_state(gk_container *c, gk_exec_ctx *x, gk_error **err)
+/* The seccomp listener's state, from gkrun (container.c
+ * send_listener_state), after the hook state.  Lives until the exec. */
+static int receive_listener_state(gk_container *c, gk_exec_ctx *x, gk_error **err)
 {
-        char *json = NULL;
+        char *json;
+        size_t len;
 
-        if (gk_seccomp_listener_state(c->spec, c->id, c->bundle,
-                                      c->spec->process->no_new_privileges ? "running" : "creating",
-                                      0, 0, &json, err) < 0)
+        if (c->seccomp_listener < 0)
+                return 0;
+        if (gk_sync_expect_data(c->spawn.sync_child, GK_SYNC_STATE, &json, &len, err) < 0)
                 return gk_error_code(*err);
         x->seccomp_state = json;
         x->seccomp_listener = c->seccomp_listener;
@@ -244,9 +244,8 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
                 return gk_error_code(*err);
         /* first: with the caller's credentials, before any namespace is
          * joined */
-        if (gk_spawn_join_cgroups(&c->spawn, err) < 0 || receive_hook_state(c, hook_state, err) < 0)
-                return gk_error_code(*err);
-        if (c->seccomp_listener >= 0 && seccomp_listener_state(c, x, err) < 0)
+        if (gk_spawn_join_cgroups(&c->spawn, err) < 0 || receive_hook_state(c, hook_state, err) < 0 ||
+            receive_listener_state(c, x, err) < 0)
                 return gk_error_code(*err);
         /* Our /proc is still the caller's: no mount of the container
          * exists yet, and none joined (procfs.c). */
