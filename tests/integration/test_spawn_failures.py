@@ -197,3 +197,19 @@ def test_start_reports_a_failure_between_start_and_exec(gk):
     assert gk.state(cid)["status"] == "stopped"
     assert gk.gkrun("delete", cid).returncode == 0
     assert cgroup_dirs(cid) == []
+
+
+def test_exec_joins_the_time_namespace_too(gk):
+    """exec enters every namespace of the init, in the one order the init
+    uses for those given by path: the time namespace too, so the process
+    sees the container's clocks (its boot time), not the host's.  (runc
+    1.1 has no time namespaces: gkrun's only.)"""
+    b = gk.bundle(["/bin/sleep", "100"])
+    b.linux["namespaces"].append({"type": "time"})
+    b.linux["timeOffsets"] = {"boottime": {"secs": 86400 * 1000, "nanosecs": 0}}
+    cid = gk.new_id()
+    b.write()
+    gk.gkrun("run", "-d", "--bundle", b.path, cid, check=True)
+    p = gk.gkrun("exec", cid, "/bin/cat", "/proc/uptime")
+    assert p.returncode == 0, p.stderr
+    assert float(p.stdout.split()[0]) > 86400 * 1000
