@@ -213,7 +213,7 @@ static _Noreturn void exec_stage2(exec_job *j, gk_exec_ctx *x)
         _cleanup_(gk_error_freep) gk_error *err = NULL;
         int sync = j->spawn.sync_child;
 
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* dies with gkrun (gk_spawn_clone_second) until the exec */
         GK_PAUSE("exec.child");
         /* the listener's state names us: gkrun knows our pid once stage
          * one has told it */

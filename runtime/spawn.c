@@ -230,24 +230,32 @@ int gk_spawn_clone(gk_spawn *s, uint64_t flags, int pidns, gk_error **err)
 int gk_spawn_clone_second(gk_spawn *s, gk_error **err)
 {
         int order[2], pidfd = -1;
-        char c;
+        char c = 0;
+        ssize_t n;
         pid_t pid;
 
         if (pipe2(order, O_CLOEXEC) < 0)
                 return gk_error_errno(err, "pipe");
         pid = gk_clone(CLONE_PARENT, -1, &pidfd);
         if (pid == 0) {
-                /* end of file once the first stage has handed us over */
+                /* gkrun is our parent: we die with it, and go on only once
+                 * the first stage has handed us over (its byte; its death
+                 * before is the end of file) */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
                 close(order[1]);
-                while (read(order[0], &c, 1) < 0 && errno == EINTR)
-                        ;
+                do
+                        n = read(order[0], &c, 1);
+                while (n < 0 && errno == EINTR);
                 close(order[0]);
+                if (n != 1)
+                        _exit(1);
                 return 0;
         }
         if (pid < 0)
                 return gk_error_errno(err, "clone into the container's pid namespace");
-        /* gkrun gone: the process dies with it (its death signal) */
-        _exit(gk_sync_send_pid(s->sync_child, pid, pidfd) < 0 ? 1 : 0);
+        if (gk_sync_send_pid(s->sync_child, pid, pidfd) < 0 || write(order[1], &c, 1) != 1)
+                _exit(1); /* the process sees the end of file, and exits */
+        _exit(0);
 }
 
 int gk_spawn_take_over(gk_spawn *s, gk_error **err)
