@@ -9,9 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -24,6 +22,7 @@
 #include "procfs.h"
 #include "runtime.h"
 #include "seccomp_notify.h"
+#include "spawn.h"
 #include "state.h"
 #include "sync.h"
 
@@ -44,9 +43,8 @@ typedef struct exec_job {
         int ns_fds[GK_NS_COUNT];
         int root_fd;      /* the init's root when it shares our mount namespace, or -1 */
         int seccomp_listener; /* connected linux.seccomp.listenerPath, or -1 */
-        int sync[2];
+        gk_spawn spawn; /* first stage, then the process (its pid: as gkrun sees it) */
         int console_fd;
-        pid_t pid;
 } exec_job;
 
 static int parse_flags(int argc, char **argv, exec_flags *f, int *first, gk_error **err)
@@ -213,8 +211,9 @@ static int open_namespaces(exec_job *j, gk_error **err)
 static _Noreturn void exec_stage2(exec_job *j, gk_exec_ctx *x)
 {
         _cleanup_(gk_error_freep) gk_error *err = NULL;
+        int sync = j->spawn.sync_child;
 
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* dies with gkrun (gk_spawn_clone_second) until the exec */
         GK_PAUSE("exec.child");
         /* the listener's state names us: gkrun knows our pid once stage
          * one has told it */
@@ -222,7 +221,7 @@ static _Noreturn void exec_stage2(exec_job *j, gk_exec_ctx *x)
                 char *state; /* lives until the exec */
                 size_t len;
 
-                if (gk_sync_expect_data(j->sync[1], GK_SYNC_STATE, &state, &len, &err) < 0)
+                if (gk_sync_expect_data(sync, GK_SYNC_STATE, &state, &len, &err) < 0)
                         goto fail;
                 x->seccomp_state = state;
                 x->seccomp_listener = j->seccomp_listener;
@@ -240,9 +239,9 @@ static _Noreturn void exec_stage2(exec_job *j, gk_exec_ctx *x)
                 close(TAKE_FD(x->proc_fd));
         /* From here the process outlives gkrun exec (--detach). */
         prctl(PR_SET_PDEATHSIG, 0);
-        gk_process_exec(x, &err);
+        gk_spawn_exec(sync, x, &err);
 fail:
-        gk_sync_send_error(j->sync[1], err);
+        gk_sync_send_error(sync, err);
         _exit(127);
 }
 
@@ -252,23 +251,16 @@ fail:
  * it has entered the container's mount namespace.  Then it drops every fd
  * but the few the process needs and forks that process into the
  * container's pid namespace, as gkrun's own child (CLONE_PARENT), and
- * reports its pid. */
+ * hands it over: its pid and pidfd. */
 static _Noreturn void exec_stage1(exec_job *j)
 {
-        static const int order[] = { GK_NS_USER, GK_NS_MOUNT, GK_NS_NETWORK, GK_NS_IPC,
-                                     GK_NS_UTS,  GK_NS_CGROUP };
         _cleanup_(gk_error_freep) gk_error *err = NULL;
         gk_exec_ctx x = { .process = j->proc, .preserve_fds = j->f.preserve_fds, .proc_fd = -1 };
         int keep[4];
         size_t n_keep = 0;
-        pid_t pid;
 
-        /* gkrun's end closed here, so that its death is our EOF even if
-         * it comes before the death signal is armed */
-        close(TAKE_FD(j->sync[0]));
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        /* GO, and into the container's cgroups as its init did */
-        if (gk_cgroup_join_recv(j->cg, j->sync[1], &err) < 0)
+        /* v1: into the container's cgroups by ourselves, as its init did */
+        if (gk_spawn_join_cgroups(&j->spawn, &err) < 0)
                 goto fail;
         /* An LSM label is written through a procfs: before setns, /proc
          * is ours, not one the container can mount over (procfs.c); the
@@ -276,37 +268,27 @@ static _Noreturn void exec_stage1(exec_job *j)
          * when the kernel lets it. */
         if (j->proc->apparmor_profile || j->proc->selinux_label)
                 x.proc_fd = gk_procfs_open_caller();
-        for (size_t i = 0; i < ARRAY_SIZE(order); i++)
-                if (j->ns_fds[order[i]] >= 0 && setns(j->ns_fds[order[i]], 0) < 0) {
-                        gk_error_errno(&err, "join %s namespace", gk_ns_type_name(order[i]));
-                        goto fail;
-                }
+        if (gk_spawn_join_namespaces(j->ns_fds, NULL, &err) < 0)
+                goto fail;
         if (j->root_fd >= 0 && (fchdir(j->root_fd) < 0 || chroot(".") < 0)) {
                 gk_error_errno(&err, "chroot to the container's root");
                 goto fail;
         }
         if (j->ns_fds[GK_NS_PID] >= 0 && setns(j->ns_fds[GK_NS_PID], CLONE_NEWPID) < 0) {
-                gk_error_errno(&err, "join pid namespace");
+                gk_error_errno(&err, "setns to the container's pid namespace");
                 goto fail;
         }
-        keep[n_keep++] = j->sync[1];
+        keep[n_keep++] = j->spawn.sync_child;
         keep[n_keep++] = j->console_fd;
         keep[n_keep++] = j->seccomp_listener;
         keep[n_keep++] = x.proc_fd;
         gk_close_fds_except(3 + j->f.preserve_fds, keep, n_keep);
         x.seccomp = j->spec->linux.seccomp.present ? &j->spec->linux.seccomp : NULL;
         x.in_userns = j->ns_fds[GK_NS_USER] >= 0;
-        pid = gk_clone(CLONE_PARENT, -1);
-        if (pid == 0)
+        if (gk_spawn_clone_second(&j->spawn, &err) == 0)
                 exec_stage2(j, &x);
-        if (pid < 0) {
-                gk_error_errno(&err, "clone into the container's pid namespace");
-                goto fail;
-        }
-        gk_sync_send_pid(j->sync[1], pid);
-        _exit(0);
 fail:
-        gk_sync_send_error(j->sync[1], err);
+        gk_sync_send_error(j->spawn.sync_child, err);
         _exit(127);
 }
 
@@ -314,72 +296,48 @@ static int send_listener_state(exec_job *j, gk_error **err)
 {
         _cleanup_free_ char *json = NULL;
 
-        if (gk_seccomp_listener_state(j->spec, j->st->id, j->st->bundle, "running", (long) j->pid,
-                                      (long) j->st->pid, &json, err) < 0)
+        if (gk_seccomp_listener_state(j->spec, j->st->id, j->st->bundle, "running",
+                                      (long) j->spawn.pid, (long) j->st->pid, &json, err) < 0)
                 return gk_error_code(*err);
-        if (gk_sync_send_data(j->sync[0], GK_SYNC_STATE, json, strlen(json)) < 0)
+        if (gk_sync_send_data(j->spawn.sync, GK_SYNC_STATE, json, strlen(json)) < 0)
                 return gk_error_errno(err, "exec: send the seccomp listener's state");
+        return 0;
+}
+
+/* The spawn itself; on failure the process (either stage) is killed and
+ * reaped by the caller's guard. */
+static int spawn_steps(exec_job *j, gk_error **err)
+{
+        gk_spawn_cgroups(&j->spawn, j->cg, j->st->pid);
+        switch (gk_spawn_clone(&j->spawn, 0, -1, err)) {
+        case 0:
+                exec_stage1(j);
+        case 1:
+                break;
+        default:
+                return gk_error_code(*err);
+        }
+        GK_FAULT("exec.after-clone");
+        if (gk_spawn_give_cgroups(&j->spawn, err) < 0)
+                return gk_error_code(*err);
+        GK_FAULT("exec.after-cgroup");
+        if (gk_spawn_go(&j->spawn, err) < 0 || gk_spawn_take_over(&j->spawn, err) < 0)
+                return gk_error_code(*err);
+        if (j->seccomp_listener >= 0 && send_listener_state(j, err) < 0)
+                return gk_error_code(*err);
+        if (gk_spawn_wait_exec(&j->spawn, err) < 0)
+                return gk_error_code(*err);
+        GK_FAULT("exec.after-exec");
         return 0;
 }
 
 static int spawn(exec_job *j, gk_error **err)
 {
-        _cleanup_(gk_cgroup_join_freep) gk_cgroup_join *join = NULL;
-        int r;
-        pid_t stage1;
+        int r = spawn_steps(j, err);
 
-        if (gk_cgroup_join_prepare(j->cg, j->st->pid, &join, err) < 0)
-                return gk_error_code(*err);
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
-                return gk_error_errno(err, "socketpair");
-        /* Not dumpable, inherited by both stages: no process of the
-         * container may open the process's /proc/PID/exe (the gkrun
-         * binary) or its fds before it execs. */
-        prctl(PR_SET_DUMPABLE, 0);
-        stage1 = gk_clone(0, gk_cgroup_join_clone_fd(join));
-        if (stage1 == 0)
-                exec_stage1(j);
-        close(TAKE_FD(j->sync[1]));
-        if (stage1 < 0)
-                return gk_error_errno(err, "clone");
-        GK_FAULT("exec.after-clone");
-        if (gk_cgroup_join_send(join, stage1, j->sync[0], err) < 0)
-                goto fail1;
-        GK_FAULT("exec.after-cgroup");
-        if (gk_sync_expect_pid(j->sync[0], &j->pid, err) < 0)
-                goto fail1;
-        waitpid(stage1, NULL, 0);
-        if (j->seccomp_listener >= 0 && send_listener_state(j, err) < 0) {
-                kill(j->pid, SIGKILL);
-                waitpid(j->pid, NULL, 0);
-                return gk_error_code(*err);
-        }
-        /* The socket is close-on-exec in the child: EOF means exec worked. */
-        r = gk_sync_expect(j->sync[0], GK_SYNC_GO, err);
-        if (r == -EPIPE) {
-                gk_error_freep(err);
-                GK_FAULT("exec.after-exec");
-                return 0;
-        }
-        waitpid(j->pid, NULL, 0);
+        if (r < 0)
+                gk_spawn_abort(&j->spawn);
         return r;
-fail1:
-        kill(stage1, SIGKILL);
-        waitpid(stage1, NULL, 0);
-        return gk_error_code(*err);
-}
-
-static int connect_console(const char *path, gk_error **err)
-{
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-        if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
-                return gk_error_make(err, EINVAL, "console socket `%s`", path);
-        memcpy(sa.sun_path, path, strlen(path));
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return gk_error_errno(err, "connect to console socket `%s`", path);
-        return TAKE_FD(fd);
 }
 
 static int run_exec(exec_job *j, gk_error **err)
@@ -397,7 +355,7 @@ static int run_exec(exec_job *j, gk_error **err)
                                 return listener;
                         path = sock;
                 }
-                j->console_fd = connect_console(path, err);
+                j->console_fd = gk_spawn_console_connect(path, err);
                 if (j->console_fd < 0)
                         r = j->console_fd;
         }
@@ -414,7 +372,7 @@ static int run_exec(exec_job *j, gk_error **err)
                 return r;
         if (j->f.pid_file) {
                 char buf[32];
-                int n = snprintf(buf, sizeof(buf), "%d", (int) j->pid);
+                int n = snprintf(buf, sizeof(buf), "%d", (int) j->spawn.pid);
 
                 if (gk_write_file_atomic(j->f.pid_file, buf, (size_t) n, 0644, false, err) < 0)
                         return gk_error_code(*err);
@@ -427,14 +385,15 @@ static int run_exec(exec_job *j, gk_error **err)
                 master = conn >= 0 ? gk_console_recv_master(conn, err) : -1;
                 if (master < 0)
                         return err && *err ? gk_error_code(*err) : gk_error_errno(err, "console");
-                return gk_tty_proxy(master, j->pid, err);
+                return gk_tty_proxy(master, j->spawn.pid, err);
         }
-        return gk_wait_forward(j->pid);
+        return gk_wait_forward(j->spawn.pid);
 }
 
 int cmd_exec(int argc, char **argv, const gk_global *g, gk_error **err)
 {
-        exec_job j = { .sync = { -1, -1 }, .console_fd = -1, .root_fd = -1, .seccomp_listener = -1 };
+        exec_job j = { .spawn = GK_SPAWN_INIT, .console_fd = -1, .root_fd = -1,
+                       .seccomp_listener = -1 };
         enum gk_status status;
         int first, r;
 
@@ -467,8 +426,7 @@ done:
         for (int t = 0; t < GK_NS_COUNT; t++)
                 if (j.ns_fds[t] > 0)
                         close(j.ns_fds[t]);
-        if (j.sync[0] >= 0)
-                close(j.sync[0]);
+        gk_spawn_release(&j.spawn);
         if (j.root_fd >= 0)
                 close(j.root_fd);
         if (j.seccomp_listener >= 0)

@@ -31,24 +31,36 @@ static int one_id(int argc, char **argv, const char **id, gk_error **err)
 
 /* Waits for the init's write end of the fifo to close: the init keeps it
  * until the execve of the container's process (or its exit), so the process
- * runs when start returns. */
-static void wait_exec(int fd, const gk_state *st)
+ * runs when start returns.  What the init writes before is its error: the
+ * startContainer hooks or the exec failed. */
+static int wait_exec(int fd, const gk_state *st, gk_error **err)
 {
-        char byte;
+        char msg[4000];
+        size_t len = 0;
 
         for (;;) {
                 struct pollfd p = { fd, POLLIN, 0 };
                 int n = poll(&p, 1, 100);
 
                 if (n > 0) {
-                        ssize_t r = read(fd, &byte, 1);
+                        ssize_t r = read(fd, msg + len, sizeof(msg) - 1 - len);
 
-                        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
-                                return;
+                        if (r > 0 && (len += (size_t) r) < sizeof(msg) - 1)
+                                continue;
+                        if (r == 0 || len == sizeof(msg) - 1 ||
+                            (r < 0 && errno != EAGAIN && errno != EINTR))
+                                break;
                 }
-                if (!gk_state_init_alive(st))
-                        return;
+                if (!gk_state_init_alive(st)) {
+                        /* what it wrote before it died */
+                        ssize_t r = read(fd, msg + len, sizeof(msg) - 1 - len);
+
+                        len += r > 0 ? (size_t) r : 0;
+                        break;
+                }
         }
+        msg[len] = '\0';
+        return len ? gk_error_make(err, 0, "%s", msg) : 0;
 }
 
 /* Reads the init's byte from the fifo, watching that the init lives. */
@@ -74,8 +86,7 @@ static int open_fifo(const char *root, const gk_state *st, gk_error **err)
         }
         GK_FAULT("start.before-fifo-unlink");
         unlink(path);
-        wait_exec(fd, st);
-        return 0;
+        return wait_exec(fd, st, err);
 }
 
 static int poststart(const gk_global *g, const gk_state *st, gk_error **err)

@@ -10,12 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -31,35 +26,6 @@
 #include "security.h"
 #include "state.h"
 #include "sync.h"
-
-/* Our own copy of the kernel's struct clone_args (v2 layout, with cgroup):
- * <linux/sched.h> clashes with glibc's <sched.h>. */
-struct gk_clone_args {
-        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack,
-                stack_size, tls, set_tid, set_tid_size, cgroup;
-};
-
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
-pid_t gk_clone(uint64_t flags, int cgroup_fd)
-{
-        /* CLONE_PARENT: the child signals our parent as we do (clone3
-         * wants no exit_signal of its own then) */
-        struct gk_clone_args a = { .flags = flags,
-                                   .exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD };
-        long pid;
-
-        if (cgroup_fd >= 0) {
-                a.flags |= CLONE_INTO_CGROUP;
-                a.cgroup = (uint64_t) cgroup_fd;
-        }
-        pid = syscall(SYS_clone3, &a, sizeof(a));
-        if (pid < 0 && (errno == ENOSYS || errno == E2BIG) && cgroup_fd < 0)
-                pid = syscall(SYS_clone, (unsigned long) flags | a.exit_signal, NULL, NULL, NULL, 0);
-        return (pid_t) pid;
-}
 
 static int check_spec(gk_container *c, gk_error **err)
 {
@@ -126,7 +92,8 @@ static int load_config(gk_container *c, gk_error **err)
 
 int gk_container_load(gk_container *c, gk_error **err)
 {
-        c->sync_parent = c->sync_child = c->console_fd = c->fifo_fd = c->seccomp_listener = -1;
+        c->spawn = GK_SPAWN_INIT;
+        c->console_fd = c->fifo_fd = c->seccomp_listener = -1;
         c->proc_fd = -1;
         for (int t = 0; t < GK_NS_COUNT; t++)
                 c->ns_fds[t] = -1;
@@ -136,21 +103,6 @@ int gk_container_load(gk_container *c, gk_error **err)
         if (gk_full_spec_wants(c->spec) && gk_full_exec(c->g->argv, "networking", err) < 0)
                 return gk_error_code(*err);
         return 0;
-}
-
-static int open_console_socket(const char *path, gk_error **err)
-{
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-        if (fd < 0)
-                return gk_error_errno(err, "console socket");
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return gk_error_make(err, ENAMETOOLONG, "console socket `%s`", path);
-        memcpy(sa.sun_path, path, strlen(path));
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return gk_error_errno(err, "connect to console socket `%s`", path);
-        return TAKE_FD(fd);
 }
 
 static int open_namespaces(gk_container *c, gk_error **err)
@@ -239,6 +191,16 @@ static int run_runtime_hooks(gk_container *c, gk_state *st, gk_error **err)
         return 0;
 }
 
+/* A GK_SYNC_STATE to the init; when it is gone, its own error. */
+static int send_state(gk_container *c, const char *buf, size_t len, const char *what,
+                      gk_error **err)
+{
+        if (gk_sync_send_data(c->spawn.sync, GK_SYNC_STATE, buf, len) == 0)
+                return 0;
+        gk_sync_expect(c->spawn.sync, GK_SYNC_ERROR, err);
+        return err && *err ? gk_error_code(*err) : gk_error_errno(err, "send %s", what);
+}
+
 /* The createContainer and startContainer hooks run inside the container,
  * but their state is the runtime's: written here, with the init's pid as
  * the host sees it, and handed to the init (init.c receive_hook_state). */
@@ -259,36 +221,32 @@ static int send_hook_state(gk_container *c, const gk_state *st, gk_error **err)
                 return gk_error_make(err, ENOMEM, "hook state");
         memcpy(buf, creating, a + 1);
         memcpy(buf + a + 1, created, b + 1);
-        if (gk_sync_send_data(c->sync_parent, GK_SYNC_STATE, buf, a + b + 2) < 0) {
-                gk_sync_expect(c->sync_parent, GK_SYNC_ERROR, err);
-                return err && *err ? gk_error_code(*err) : gk_error_errno(err, "send hook state");
-        }
-        return 0;
+        return send_state(c, buf, a + b + 2, "hook state", err);
+}
+
+/* The seccomp listener's state names the init by its pid as we see it:
+ * written here too, rather than by the init from a /proc of its own. */
+static int send_listener_state(gk_container *c, gk_error **err)
+{
+        _cleanup_free_ char *json = NULL;
+
+        if (c->seccomp_listener < 0)
+                return 0;
+        /* without no_new_privs the filter is loaded before create returns */
+        if (gk_seccomp_listener_state(c->spec, c->id, c->bundle,
+                                      c->spec->process->no_new_privileges ? "running" : "creating",
+                                      (long) c->pid, (long) c->pid, &json, err) < 0)
+                return gk_error_code(*err);
+        return send_state(c, json, strlen(json), "seccomp listener state", err);
 }
 
 /* Clones the init into its new namespaces (a joined pid namespace is
- * entered for the child only, through our pid_for_children). */
+ * entered for the child only). */
 static int spawn_init(gk_container *c, gk_error **err)
 {
-        _cleanup_close_ int own_pidns = -1;
         uint64_t flags;
-        int sv[2];
 
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return gk_error_errno(err, "socketpair");
-        c->sync_parent = sv[0];
-        c->sync_child = sv[1];
-        if (c->ns_fds[GK_NS_PID] >= 0) {
-                own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-                if (setns(c->ns_fds[GK_NS_PID], CLONE_NEWPID) < 0)
-                        return gk_error_errno(err, "join pid namespace `%s`",
-                                              c->spec->linux.namespaces[GK_NS_PID].path);
-        }
-        /* The init inherits "not dumpable": nothing in its namespaces can
-         * open its /proc/PID/exe (the gkrun binary) before it execs. */
-        prctl(PR_SET_DUMPABLE, 0);
-        if (gk_cgroup_join_prepare(c->cg, 0, &c->cg_join, err) < 0)
-                return gk_error_code(*err);
+        gk_spawn_cgroups(&c->spawn, c->cg, 0);
         /* The namespaces nothing of ours needs before GO the init makes
          * itself, first thing: their cost (a network namespace's above
          * all) then overlaps with our cgroup work.  The pid namespace can
@@ -304,22 +262,15 @@ static int spawn_init(gk_container *c, gk_error **err)
                 c->unshare_flags &= ~c->late_flags;
         }
         flags = (uint64_t) (c->clone_flags & ~c->unshare_flags & ~c->late_flags);
-        c->pid = gk_clone(flags, gk_cgroup_join_clone_fd(c->cg_join));
-        if (c->pid < 0 && gk_cgroup_join_clone_fd(c->cg_join) >= 0) {
-                /* no clone3 or CLONE_INTO_CGROUP here: the parent moves it */
-                gk_cgroup_join_clone_fd_unused(c->cg_join);
-                c->pid = gk_clone(flags, -1);
-        }
-        if (c->pid == 0) {
-                close(c->sync_parent);
+        switch (gk_spawn_clone(&c->spawn, flags, c->ns_fds[GK_NS_PID], err)) {
+        case 0:
                 gk_init_main(c);
+        case 1:
+                c->pid = c->spawn.pid;
+                return 0;
+        default:
+                return gk_error_wrap(err, "container init");
         }
-        if (own_pidns >= 0)
-                setns(own_pidns, CLONE_NEWPID);
-        close(TAKE_FD(c->sync_child));
-        if (c->pid < 0)
-                return gk_error_errno(err, "clone container init");
-        return 0;
 }
 
 static int write_id_maps(const gk_container *c, gk_error **err)
@@ -348,6 +299,8 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
 
         if (write_id_maps(c, err) < 0)
                 return gk_error_code(*err);
+        if (gk_spawn_give_cgroups(&c->spawn, err) < 0)
+                return gk_error_code(*err);
         if (p->has_oom_score_adj) {
                 char path[64], val[16];
                 snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int) c->pid);
@@ -359,8 +312,8 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
                 return gk_error_code(*err);
         GK_FAULT("create.after-net-attach");
         /* what changed since the save after the cgroup: the attached
-         * network */
-        return c->net ? save_state(c, st, err) : 0;
+         * network, a systemd scope */
+        return c->net || !c->spawn.cg_self ? save_state(c, st, err) : 0;
 }
 
 /* The config as the container was made from it (`delete` runs its
@@ -390,11 +343,10 @@ static int finish_create(gk_container *c, gk_state *st, gk_error **err)
  * the state directory. */
 static void create_rollback(gk_container *c)
 {
-        if (c->pid > 0) {
+        if (c->spawn.pid > 0) {
                 if (c->cg)
                         gk_cgroup_kill_all(c->cg, SIGKILL, NULL);
-                kill(c->pid, SIGKILL);
-                waitpid(c->pid, NULL, 0);
+                gk_spawn_abort(&c->spawn);
                 c->pid = 0;
         }
         if (c->cg)
@@ -418,7 +370,7 @@ static int create_steps(gk_container *c, gk_error **err)
                 return gk_error_code(*err);
         if (gk_notify_prepare(c, err) < 0)
                 return gk_error_code(*err);
-        if (c->console_socket && (c->console_fd = open_console_socket(c->console_socket, err)) < 0)
+        if (c->console_socket && (c->console_fd = gk_spawn_console_connect(c->console_socket, err)) < 0)
                 return gk_error_code(*err);
         if (gk_seccomp_wants_listener(&c->spec->linux.seccomp) &&
             (c->seccomp_listener = gk_seccomp_listener_connect(&c->spec->linux.seccomp, err)) < 0)
@@ -456,13 +408,14 @@ static int create_steps(gk_container *c, gk_error **err)
         if (setup_parent_side(c, &st, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-parent-setup");
-        /* GO carries what the init needs to join its cgroups */
-        if (gk_cgroup_join_send(c->cg_join, c->pid, c->sync_parent, err) < 0 ||
-            send_hook_state(c, &st, err) < 0)
+        /* GO carries the v1 cgroup files the init joins through, opened
+         * while it was still making its namespaces */
+        if (gk_spawn_go(&c->spawn, err) < 0 || send_hook_state(c, &st, err) < 0 ||
+            send_listener_state(c, err) < 0)
                 return gk_error_code(*err);
         if (save_config(c, err) < 0)
                 return gk_error_code(*err);
-        if (gk_container_runtime_hooks(c) && gk_sync_expect(c->sync_parent, GK_SYNC_HOOKS, err) < 0)
+        if (gk_container_runtime_hooks(c) && gk_sync_expect(c->spawn.sync, GK_SYNC_HOOKS, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.before-hooks");
         if (run_runtime_hooks(c, &st, err) < 0) {
@@ -470,8 +423,8 @@ static int create_steps(gk_container *c, gk_error **err)
         }
         GK_FAULT("create.after-hooks");
         if (gk_container_runtime_hooks(c))
-                gk_sync_send(c->sync_parent, GK_SYNC_HOOKS_DONE);
-        if (gk_sync_expect(c->sync_parent, GK_SYNC_READY, err) < 0)
+                gk_sync_send(c->spawn.sync, GK_SYNC_HOOKS_DONE);
+        if (gk_sync_expect(c->spawn.sync, GK_SYNC_READY, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-ready");
         return finish_create(c, &st, err);
@@ -504,23 +457,14 @@ int gk_container_create(gk_container *c, gk_error **err)
 
 int gk_container_start_run(gk_container *c, gk_error **err)
 {
-        int r;
-
-        if (!c->start_at_ready && gk_sync_send(c->sync_parent, GK_SYNC_START) < 0)
+        if (!c->start_at_ready && gk_sync_send(c->spawn.sync, GK_SYNC_START) < 0)
                 return gk_error_make(err, EPIPE, "container init exited before start");
-        /* The socket is close-on-exec in the init: EOF means exec succeeded. */
-        r = gk_sync_expect(c->sync_parent, GK_SYNC_START, err);
-        if (r == -EPIPE) {
-                gk_error_freep(err);
-                return 0;
-        }
-        return r;
+        return gk_spawn_wait_exec(&c->spawn, err);
 }
 
 void gk_container_release(gk_container *c)
 {
-        if (c->sync_parent >= 0)
-                close(TAKE_FD(c->sync_parent));
+        gk_spawn_release(&c->spawn);
         for (int t = 0; t < GK_NS_COUNT; t++)
                 if (c->ns_fds[t] >= 0)
                         close(TAKE_FD(c->ns_fds[t]));

@@ -11,6 +11,7 @@
 #include "cgroup.h"
 #include "commands.h"
 #include "gk/spec.h"
+#include "spawn.h"
 
 typedef struct gk_container {
         const gk_global *g;
@@ -34,7 +35,7 @@ typedef struct gk_container {
                               * without waiting for GK_SYNC_START */
 
         /* set up by the parent before clone */
-        int sync_parent, sync_child;
+        gk_spawn spawn;   /* the init: its sync socket, pid guard, cgroups */
         int console_fd;   /* connected console socket, or -1 */
         int seccomp_listener; /* connected linux.seccomp.listenerPath, or -1 */
         int fifo_fd;      /* O_PATH fd of ROOT/ID/exec.fifo (create only) */
@@ -42,8 +43,7 @@ typedef struct gk_container {
         int clone_flags;  /* CLONE_NEW* of namespaces created new */
         int unshare_flags; /* those of them the init makes after the clone */
         int late_flags;    /* ...and after it became root in its user namespace */
-        pid_t pid;        /* init, once cloned */
-        gk_cgroup_join *cg_join; /* how the init gets into c->cg (cgroup.h) */
+        pid_t pid;        /* init, once cloned (spawn.pid until create returns) */
         char *net;        /* gk_net_prepare's record, or NULL */
         int proc_fd;      /* the init's: the procfs it writes /proc through
                            * (procfs.h), or -1 */

@@ -22,29 +22,21 @@
 #include "procfs.h"
 #include "runtime.h"
 #include "seccomp_notify.h"
+#include "spawn.h"
 #include "sync.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 #endif
 
-/* Joins the namespaces given by path: user first, so that the others are
- * entered with its credentials; pid was handled by the parent. */
+/* Joins the namespaces given by path (pid was entered at the clone). */
 static int join_namespaces(gk_container *c, gk_error **err)
 {
-        static const int order[] = { GK_NS_USER, GK_NS_MOUNT, GK_NS_NETWORK, GK_NS_IPC,
-                                     GK_NS_UTS,  GK_NS_CGROUP, GK_NS_TIME };
+        const char *paths[GK_NS_COUNT];
 
-        for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
-                int t = order[i];
-
-                if (c->ns_fds[t] < 0)
-                        continue;
-                if (setns(c->ns_fds[t], gk_ns_clone_flag(t)) < 0)
-                        return gk_error_errno(err, "join %s namespace `%s`", gk_ns_type_name(t),
-                                              c->spec->linux.namespaces[t].path);
-        }
-        return 0;
+        for (int t = 0; t < GK_NS_COUNT; t++)
+                paths[t] = c->spec->linux.namespaces[t].path;
+        return gk_spawn_join_namespaces(c->ns_fds, paths, err);
 }
 
 /* A new cgroup namespace must be made after the parent has moved us into
@@ -127,28 +119,37 @@ static int open_fd_dir(gk_error **err)
 }
 
 /* Blocks until `gkrun start` opens the exec fifo for reading.  Our write
- * end stays open (close-on-exec) until the execve of the container's
- * process, or our exit: `gkrun start` waits for that end of file, so once
- * it returns the process runs (a signal sent right after start reaches the
- * program and its handlers, not an init that ignores it). */
-static int wait_for_start(gk_container *c, int *fd_dir, gk_error **err)
+ * end (into *fifo) stays open (close-on-exec) until the execve of the
+ * container's process, or our exit: `gkrun start` waits for that end of
+ * file, so once it returns the process runs (a signal sent right after
+ * start reaches the program and its handlers, not an init that ignores
+ * it), and reads what comes before it as our error. */
+static int wait_for_start(gk_container *c, int *fd_dir, int *fifo, gk_error **err)
 {
         char name[16];
-        int fd;
 
         if (c->run_mode)
-                return c->start_at_ready ? 0 : gk_sync_expect(c->sync_child, GK_SYNC_START, err);
+                return c->start_at_ready ? 0 : gk_sync_expect(c->spawn.sync_child, GK_SYNC_START, err);
         snprintf(name, sizeof(name), "%d", c->fifo_fd);
-        fd = openat(*fd_dir, name, O_WRONLY | O_CLOEXEC);
+        *fifo = openat(*fd_dir, name, O_WRONLY | O_CLOEXEC);
         close(TAKE_FD(*fd_dir));
         close(TAKE_FD(c->fifo_fd));
-        if (fd < 0)
+        if (*fifo < 0)
                 return gk_error_errno(err, "open exec fifo");
-        if (write(fd, "0", 1) != 1) {
-                close(fd);
+        if (write(*fifo, "0", 1) != 1)
                 return gk_error_errno(err, "write exec fifo");
-        }
         return 0;
+}
+
+/* Our error goes to whoever waits for us: `gkrun create` or `run` over
+ * the sync socket, `gkrun start` (create has returned) through the exec
+ * fifo. */
+static _Noreturn void fail(gk_container *c, int fifo, const gk_error *err)
+{
+        if (fifo >= 0 && err && write(fifo, err->msg, strlen(err->msg)) < 0)
+                _exit(126);
+        gk_sync_send_error(c->spawn.sync_child, err);
+        _exit(127);
 }
 
 static bool inner_hooks(const gk_container *c)
@@ -165,7 +166,7 @@ static int receive_hook_state(gk_container *c, char **state, gk_error **err)
 
         if (!inner_hooks(c))
                 return 0;
-        if (gk_sync_expect_data(c->sync_child, GK_SYNC_STATE, state, &len, err) < 0)
+        if (gk_sync_expect_data(c->spawn.sync_child, GK_SYNC_STATE, state, &len, err) < 0)
                 return gk_error_code(*err);
         if (strlen(*state) + 1 >= len)
                 return gk_error_make(err, EPROTO, "sync: hook state: want two documents");
@@ -187,16 +188,16 @@ static int run_create_container_hooks(gk_container *c, const char *state, gk_err
         return gk_hooks_run(&c->spec->hooks.create_container, "createContainer", state, err);
 }
 
-/* Written now, while /proc is still the caller's and gives our pid as
- * gkrun sees it.  Without no_new_privs the filter is loaded before create
- * returns ("creating"), with it right before execve, after start. */
-static int seccomp_listener_state(gk_container *c, gk_exec_ctx *x, gk_error **err)
+/* The seccomp listener's state, from gkrun (container.c
+ * send_listener_state), after the hook state.  Lives until the exec. */
+static int receive_listener_state(gk_container *c, gk_exec_ctx *x, gk_error **err)
 {
-        char *json = NULL;
+        char *json;
+        size_t len;
 
-        if (gk_seccomp_listener_state(c->spec, c->id, c->bundle,
-                                      c->spec->process->no_new_privileges ? "running" : "creating",
-                                      0, 0, &json, err) < 0)
+        if (c->seccomp_listener < 0)
+                return 0;
+        if (gk_sync_expect_data(c->spawn.sync_child, GK_SYNC_STATE, &json, &len, err) < 0)
                 return gk_error_code(*err);
         x->seccomp_state = json;
         x->seccomp_listener = c->seccomp_listener;
@@ -212,13 +213,14 @@ static void drop_inherited_fds(gk_container *c)
         int keep[4 + GK_NS_COUNT];
         size_t n = 0;
 
-        keep[n++] = c->sync_child;
+        keep[n++] = c->spawn.sync_child;
         keep[n++] = c->console_fd;
         keep[n++] = c->seccomp_listener;
         keep[n++] = c->fifo_fd;
         for (int t = 0; t < GK_NS_COUNT; t++)
                 keep[n++] = c->ns_fds[t];
         gk_close_fds_except(3 + c->preserve_fds, keep, n);
+        gk_spawn_forget_cgroups(&c->spawn);
 }
 
 static void close_namespace_fds(gk_container *c)
@@ -231,6 +233,7 @@ static void close_namespace_fds(gk_container *c)
 static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state, gk_error **err)
 {
         const gk_process *p = c->spec->process;
+
         /* what the clone left to us (see spawn_init), while the parent
          * makes the cgroup */
         if (c->unshare_flags && unshare(c->unshare_flags) < 0)
@@ -239,12 +242,10 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
          * unshare; one joined by path is left as it is, as runc does */
         if ((c->clone_flags & CLONE_NEWNET) && gk_ns_loopback_up(err) < 0)
                 return gk_error_code(*err);
-        /* GO, and into the cgroups first: with the caller's credentials,
-         * before any namespace is joined */
-        if (gk_cgroup_join_recv(c->cg, c->sync_child, err) < 0 ||
-            receive_hook_state(c, hook_state, err) < 0)
-                return gk_error_code(*err);
-        if (c->seccomp_listener >= 0 && seccomp_listener_state(c, x, err) < 0)
+        /* first: with the caller's credentials, before any namespace is
+         * joined */
+        if (gk_spawn_join_cgroups(&c->spawn, err) < 0 || receive_hook_state(c, hook_state, err) < 0 ||
+            receive_listener_state(c, x, err) < 0)
                 return gk_error_code(*err);
         /* Our /proc is still the caller's: no mount of the container
          * exists yet, and none joined (procfs.c). */
@@ -267,8 +268,8 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
         if (gk_rootfs_prepare(c, err) < 0)
                 return gk_error_code(*err);
         if (gk_container_runtime_hooks(c) &&
-            (gk_sync_send(c->sync_child, GK_SYNC_HOOKS) < 0 ||
-             gk_sync_expect(c->sync_child, GK_SYNC_HOOKS_DONE, err) < 0))
+            (gk_sync_send(c->spawn.sync_child, GK_SYNC_HOOKS) < 0 ||
+             gk_sync_expect(c->spawn.sync_child, GK_SYNC_HOOKS_DONE, err) < 0))
                 return err && *err ? gk_error_code(*err) : -EPIPE;
         if (run_create_container_hooks(c, *hook_state, err) < 0)
                 return gk_error_code(*err);
@@ -301,31 +302,28 @@ _Noreturn void gk_init_main(gk_container *c)
         _cleanup_(gk_error_freep) gk_error *err = NULL;
         _cleanup_free_ char *hook_state = NULL;
         gk_exec_ctx x = { 0 };
-        int fd_dir = -1;
+        int fd_dir = -1, fifo = -1;
 
-        /* Die with gkrun while it sets us up; undone once we are ready,
-         * since `gkrun create` exits then. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* gkrun's end of the sync socket is closed and the death signal
+         * armed (gk_spawn_clone); undone once we are ready, since `gkrun
+         * create` exits then. */
         drop_inherited_fds(c);
         GK_PAUSE("create.init");
         umask(0);
         if (setup(c, &x, &fd_dir, &hook_state, &err) < 0)
-                goto fail;
+                fail(c, fifo, err);
         prctl(PR_SET_PDEATHSIG, 0);
-        if (gk_sync_send(c->sync_child, GK_SYNC_READY) < 0)
+        if (gk_sync_send(c->spawn.sync_child, GK_SYNC_READY) < 0)
                 _exit(1);
-        /* no_new_privs and the seccomp filter bind the startContainer
-         * hooks too: a setuid binary they run gains nothing */
-        if (wait_for_start(c, &fd_dir, &err) < 0 || gk_process_seal(&x, &err) < 0 ||
-            run_start_hooks(c, hook_state, &err) < 0)
-                goto fail_started;
+        if (wait_for_start(c, &fd_dir, &fifo, &err) < 0)
+                fail(c, fifo, err);
+        /* run waits for the exec (create has returned): from the marker on,
+         * the sync socket's end of file is the execve.  No_new_privs and
+         * the seccomp filter bind the startContainer hooks too: a setuid
+         * binary they run gains nothing. */
+        if ((c->run_mode && gk_spawn_announce_exec(c->spawn.sync_child, &err) < 0) ||
+            gk_process_seal(&x, &err) < 0 || run_start_hooks(c, hook_state, &err) < 0)
+                fail(c, fifo, err);
         gk_process_exec(&x, &err);
-fail_started:
-        /* `gkrun create` has returned: no one reads the sync socket, and
-         * the container's stderr is where its error can still be seen */
-        if (!c->run_mode && err)
-                fprintf(stderr, "gkrun: %s\n", err->msg);
-fail:
-        gk_sync_send_error(c->sync_child, err);
-        _exit(127);
+        fail(c, fifo, err);
 }

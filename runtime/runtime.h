@@ -11,9 +11,6 @@
 #include "gk/error.h"
 #include "gk/spec.h"
 
-/* clone3 with fork semantics (no new stack), optionally into a v2 cgroup. */
-pid_t gk_clone(uint64_t flags, int cgroup_fd);
-
 /* fds.c: closes every fd from FROM up but the N in KEEP (sorted here;
  * negative entries ignored). */
 void gk_close_fds_except(int from, int *keep, size_t n);

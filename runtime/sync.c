@@ -27,6 +27,7 @@ static const char *type_name(uint32_t t)
         case GK_SYNC_ERROR: return "error";
         case GK_SYNC_PID: return "pid";
         case GK_SYNC_STATE: return "state";
+        case GK_SYNC_EXEC: return "exec";
         }
         return "unknown";
 }
@@ -149,6 +150,16 @@ static ssize_t receive(int fd, struct gk_sync_msg *m, int *fds, size_t *nfds)
         return n;
 }
 
+/* The peer's GK_SYNC_ERROR M (of length N) as *err, with its errno. */
+static int peer_error(struct gk_sync_msg *m, ssize_t n, gk_error **err)
+{
+        ((char *) m)[n] = '\0';
+        gk_error_make(err, 0, "%s", m->text);
+        if (err && *err)
+                (*err)->errnum = m->arg;
+        return m->arg ? -m->arg : -EINVAL;
+}
+
 /* One message into M: of type WANT, or the peer's error as *err. */
 static int expect_msg(int fd, enum gk_sync_type want, struct gk_sync_msg *m, ssize_t *len,
                       int *fds, size_t *nfds, gk_error **err)
@@ -161,13 +172,8 @@ static int expect_msg(int fd, enum gk_sync_type want, struct gk_sync_msg *m, ssi
                 return gk_error_make(err, EPIPE, "container init exited during setup");
         if ((size_t) n < offsetof(struct gk_sync_msg, text))
                 return gk_error_make(err, EPROTO, "sync: short message");
-        if (m->type == GK_SYNC_ERROR) {
-                ((char *) m)[n] = '\0';
-                gk_error_make(err, 0, "%s", m->text);
-                if (err && *err)
-                        (*err)->errnum = m->arg;
-                return m->arg ? -m->arg : -EINVAL;
-        }
+        if (m->type == GK_SYNC_ERROR)
+                return peer_error(m, n, err);
         if (m->type != want)
                 return gk_error_make(err, EPROTO, "sync: expected %s, got %s", type_name(want),
                                      type_name(m->type));
@@ -200,21 +206,62 @@ int gk_sync_expect_fds(int fd, enum gk_sync_type want, int *fds, size_t *n, gk_e
         return r;
 }
 
-int gk_sync_send_pid(int fd, pid_t pid)
+int gk_sync_send_pid(int fd, pid_t pid, int pidfd)
 {
         struct gk_sync_msg m = { .type = GK_SYNC_PID, .arg = (int32_t) pid };
+        struct iovec iov = { .iov_base = &m, .iov_len = offsetof(struct gk_sync_msg, text) };
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } ctl;
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        struct cmsghdr *cm;
 
-        return send(fd, &m, offsetof(struct gk_sync_msg, text), MSG_NOSIGNAL) < 0 ? -errno : 0;
+        if (pidfd >= 0) {
+                memset(&ctl, 0, sizeof(ctl));
+                mh.msg_control = ctl.buf;
+                mh.msg_controllen = sizeof(ctl.buf);
+                cm = CMSG_FIRSTHDR(&mh);
+                cm->cmsg_level = SOL_SOCKET;
+                cm->cmsg_type = SCM_RIGHTS;
+                cm->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(cm), &pidfd, sizeof(int));
+        }
+        return sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
-int gk_sync_expect_pid(int fd, pid_t *pid, gk_error **err)
+int gk_sync_expect_pid(int fd, pid_t *pid, int *pidfd, gk_error **err)
 {
         struct gk_sync_msg m;
-        int r = expect_msg(fd, GK_SYNC_PID, &m, NULL, NULL, NULL, err);
+        int fds[GK_SYNC_MAX_FDS];
+        size_t n = 0;
+        int r = expect_msg(fd, GK_SYNC_PID, &m, NULL, fds, &n, err);
 
-        if (r == 0)
+        *pidfd = -1;
+        if (r == 0) {
                 *pid = (pid_t) m.arg;
+                if (n)
+                        *pidfd = fds[--n];
+        }
+        while (n)
+                close(fds[--n]);
         return r;
+}
+
+int gk_sync_expect_eof(int fd, gk_error **err)
+{
+        struct gk_sync_msg m;
+        ssize_t n = receive(fd, &m, NULL, NULL);
+
+        if (n < 0)
+                return gk_error_errno(err, "sync with container process");
+        if (n == 0)
+                return 0;
+        if ((size_t) n < offsetof(struct gk_sync_msg, text))
+                return gk_error_make(err, EPROTO, "sync: short message");
+        if (m.type == GK_SYNC_ERROR)
+                return peer_error(&m, n, err);
+        return gk_error_make(err, EPROTO, "sync: expected the exec, got %s", type_name(m.type));
 }
 
 int gk_sync_send_data(int fd, enum gk_sync_type type, const void *data, size_t len)

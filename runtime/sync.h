@@ -13,9 +13,12 @@
  *   GK_SYNC_HOOKS_DONE -----------> createContainer hooks, pivot_root,
  *                                   console, process checks
  *              <------------------- GK_SYNC_READY (waits for start)
- *   [run only] GK_SYNC_START -----> startContainer hooks, exec
+ *   [run only] GK_SYNC_START -----> startContainer hooks
  *   (run without a notify socket to relay: no START, the init goes on
- *   to exec once it has sent READY)
+ *   once it has sent READY)
+ *              <------------------- [run, exec] GK_SYNC_EXEC, then end
+ *                                   of file at the execve (the socket is
+ *                                   close-on-exec; spawn.h)
  * Any step may instead get GK_SYNC_ERROR. */
 #ifndef GK_RUNTIME_SYNC_H
 #define GK_RUNTIME_SYNC_H
@@ -34,6 +37,7 @@ enum gk_sync_type {
         GK_SYNC_ERROR,
         GK_SYNC_PID,        /* exec: the process that will exec, as gkrun sees it */
         GK_SYNC_STATE, /* state JSON the child needs: its hooks', its seccomp listener's */
+        GK_SYNC_EXEC,  /* the child execs next: end of file from here on is the execve */
 };
 
 /* Sends a message without payload. */
@@ -61,9 +65,14 @@ int gk_sync_expect(int fd, enum gk_sync_type want, gk_error **err);
 int gk_sync_expect_fds(int fd, enum gk_sync_type want, int *fds, size_t *n, gk_error **err);
 
 /* GK_SYNC_PID: PID is sent as the sender sees it (its pid namespace is
- * the parent's). */
-int gk_sync_send_pid(int fd, pid_t pid);
-int gk_sync_expect_pid(int fd, pid_t *pid, gk_error **err);
+ * the parent's), with its PIDFD (-1: none); *pidfd is -1 when none came. */
+int gk_sync_send_pid(int fd, pid_t pid, int pidfd);
+int gk_sync_expect_pid(int fd, pid_t *pid, int *pidfd, gk_error **err);
+
+/* Waits for the end of file: the peer's close-on-exec end gone with its
+ * execve (after GK_SYNC_EXEC).  A GK_SYNC_ERROR is its failure; any other
+ * message a protocol error. */
+int gk_sync_expect_eof(int fd, gk_error **err);
 
 /* A message of TYPE with a payload of any size (up to the socket's buffer);
  * the receiver gets it NUL-terminated in *data (to free), its length in
