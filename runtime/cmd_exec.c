@@ -308,7 +308,8 @@ static int send_listener_state(exec_job *j, gk_error **err)
  * reaped by the caller's guard. */
 static int spawn_steps(exec_job *j, gk_error **err)
 {
-        gk_spawn_cgroups(&j->spawn, j->cg, j->st->pid);
+        if (gk_spawn_cgroups(&j->spawn, j->cg, j->st->pid, err) < 0)
+                return gk_error_code(*err);
         switch (gk_spawn_clone(&j->spawn, 0, -1, err)) {
         case 0:
                 exec_stage1(j);
@@ -318,10 +319,10 @@ static int spawn_steps(exec_job *j, gk_error **err)
                 return gk_error_code(*err);
         }
         GK_FAULT("exec.after-clone");
-        if (gk_spawn_give_cgroups(&j->spawn, err) < 0)
+        if (gk_spawn_go(&j->spawn, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("exec.after-cgroup");
-        if (gk_spawn_go(&j->spawn, err) < 0 || gk_spawn_take_over(&j->spawn, err) < 0)
+        if (gk_spawn_take_over(&j->spawn, err) < 0)
                 return gk_error_code(*err);
         if (j->seccomp_listener >= 0 && send_listener_state(j, err) < 0)
                 return gk_error_code(*err);

@@ -246,7 +246,8 @@ static int spawn_init(gk_container *c, gk_error **err)
 {
         uint64_t flags;
 
-        gk_spawn_cgroups(&c->spawn, c->cg, 0);
+        if (gk_spawn_cgroups(&c->spawn, c->cg, 0, err) < 0)
+                return gk_error_code(*err);
         /* The namespaces nothing of ours needs before GO the init makes
          * itself, first thing: their cost (a network namespace's above
          * all) then overlaps with our cgroup work.  The pid namespace can
@@ -299,8 +300,6 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
 
         if (write_id_maps(c, err) < 0)
                 return gk_error_code(*err);
-        if (gk_spawn_give_cgroups(&c->spawn, err) < 0)
-                return gk_error_code(*err);
         if (p->has_oom_score_adj) {
                 char path[64], val[16];
                 snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int) c->pid);
@@ -312,8 +311,8 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
                 return gk_error_code(*err);
         GK_FAULT("create.after-net-attach");
         /* what changed since the save after the cgroup: the attached
-         * network, a systemd scope */
-        return c->net || !c->spawn.cg_self ? save_state(c, st, err) : 0;
+         * network */
+        return c->net ? save_state(c, st, err) : 0;
 }
 
 /* The config as the container was made from it (`delete` runs its
@@ -468,7 +467,6 @@ void gk_container_release(gk_container *c)
         for (int t = 0; t < GK_NS_COUNT; t++)
                 if (c->ns_fds[t] >= 0)
                         close(TAKE_FD(c->ns_fds[t]));
-        gk_cgroup_join_freep(&c->cg_join);
         gk_cgroup_freep(&c->cg);
         gk_spec_freep(&c->spec);
         free(c->bundle);

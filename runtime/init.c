@@ -220,7 +220,6 @@ static void drop_inherited_fds(gk_container *c)
         for (int t = 0; t < GK_NS_COUNT; t++)
                 keep[n++] = c->ns_fds[t];
         gk_close_fds_except(3 + c->preserve_fds, keep, n);
-        gk_spawn_forget_cgroups(&c->spawn);
 }
 
 static void close_namespace_fds(gk_container *c)

@@ -29,9 +29,6 @@
 #define P_PIDFD 3
 #endif
 
-_Static_assert(sizeof(((gk_spawn *) 0)->go_fds) / sizeof(int) == GK_SYNC_MAX_FDS,
-               "go_fds holds what GO carries");
-
 /* Our own copy of the kernel's struct clone_args (v2 layout, with cgroup):
  * <linux/sched.h> clashes with glibc's <sched.h>. */
 struct gk_clone_args {
@@ -66,69 +63,29 @@ pid_t gk_clone(uint64_t flags, int cgroup_fd, int *pidfd)
 }
 
 /* --- the cgroup hand-over ------------------------------------------------
- * Every cgroup call of spawning is here: the cgroup layer's opaque join
- * handle replaces these bodies. */
+ * Every cgroup call of spawning is here, through the cgroup layer's
+ * opaque join handle (cgroup.h): what the child needs to get in travels
+ * with GO, whatever the driver. */
 
-void gk_spawn_cgroups(gk_spawn *s, gk_cgroup *cg, pid_t beside)
+int gk_spawn_cgroups(gk_spawn *s, gk_cgroup *cg, pid_t beside, gk_error **err)
 {
         s->cg = cg;
-        if (!cg)
-                return;
-        /* An exec'd process goes where the init may have moved (its
-         * sub-cgroup, on v2); the v1 ones the child joins through files
-         * we pass, as the init did (moving another process costs the
-         * kernel an RCU grace period). */
-        if (beside > 0)
-                s->cg_clone_own = gk_cgroup_v2_open_of(cg, beside);
-        s->cg_self = gk_cgroup_self_enter_ok(cg);
-        s->cg_clone_fd = s->cg_clone_own >= 0 ? s->cg_clone_own
-                         : s->cg_self         ? gk_cgroup_clone_fd(cg)
-                                              : -1;
-}
-
-int gk_spawn_give_cgroups(gk_spawn *s, gk_error **err)
-{
-        int n;
-
-        if (!s->cg)
-                return 0;
-        if (!s->cg_self && gk_cgroup_enter(s->cg, s->pid, err) < 0)
-                return gk_error_code(*err);
-        n = gk_cgroup_join_fds(s->cg_self ? s->cg : NULL, s->go_fds, GK_SYNC_MAX_FDS, err);
-        if (n < 0)
-                return gk_error_code(*err);
-        s->n_go_fds = (size_t) n;
-        return 0;
+        return gk_cgroup_join_prepare(cg, beside, &s->cg_join, err);
 }
 
 int gk_spawn_go(gk_spawn *s, gk_error **err)
 {
-        size_t n = s->n_go_fds;
+        int r = gk_cgroup_join_send(s->cg_join, s->pid, s->sync, err);
 
-        s->n_go_fds = 0;
-        if (gk_sync_send_go(s->sync, s->go_fds, n, err) < 0)
+        gk_cgroup_join_freep(&s->cg_join);
+        if (r < 0)
                 return err && *err ? gk_error_code(*err) : -EPIPE;
         return 0;
 }
 
 int gk_spawn_join_cgroups(gk_spawn *s, gk_error **err)
 {
-        int fds[GK_SYNC_MAX_FDS];
-        size_t n = 0;
-
-        if (gk_sync_expect_fds(s->sync_child, GK_SYNC_GO, fds, &n, err) < 0)
-                return gk_error_code(*err);
-        if (s->cg && s->cg_self)
-                return gk_cgroup_enter_self(s->cg, fds, n, err); /* closes them */
-        while (n)
-                close(fds[--n]);
-        return 0;
-}
-
-void gk_spawn_forget_cgroups(gk_spawn *s)
-{
-        if (s->cg)
-                gk_cgroup_forget_fds(s->cg);
+        return gk_cgroup_join_recv(s->cg, s->sync_child, err);
 }
 
 /* --- clone and the pid guard ---------------------------------------------- */
@@ -168,10 +125,7 @@ void gk_spawn_release(gk_spawn *s)
                 close(TAKE_FD(s->sync_child));
         if (s->pidfd >= 0)
                 close(TAKE_FD(s->pidfd));
-        if (s->cg_clone_own >= 0)
-                close(TAKE_FD(s->cg_clone_own));
-        while (s->n_go_fds)
-                close(s->go_fds[--s->n_go_fds]);
+        gk_cgroup_join_freep(&s->cg_join);
 }
 
 /* Leaves the pid namespace for the children that setns(pidns) entered:
@@ -203,10 +157,10 @@ int gk_spawn_clone(gk_spawn *s, uint64_t flags, int pidns, gk_error **err)
                         return gk_error_errno(err, "setns to the container's pid namespace");
         }
         prctl(PR_SET_DUMPABLE, 0);
-        s->pid = gk_clone(flags, s->cg_clone_fd, &s->pidfd);
-        if (s->pid < 0 && s->cg_clone_fd >= 0) {
+        s->pid = gk_clone(flags, gk_cgroup_join_clone_fd(s->cg_join), &s->pidfd);
+        if (s->pid < 0 && gk_cgroup_join_clone_fd(s->cg_join) >= 0) {
                 /* no clone3 or CLONE_INTO_CGROUP here: the parent moves it */
-                s->cg_self = false;
+                gk_cgroup_join_clone_fd_unused(s->cg_join);
                 s->pid = gk_clone(flags, -1, &s->pidfd);
         }
         if (s->pid == 0) {

@@ -7,8 +7,8 @@
  *   gk_spawn_clone ---------------------> (gk_spawn_clone returns 0)
  *     held by a pidfd (CLONE_PIDFD) from here; every failure of the
  *     parent ends in gk_spawn_abort: killed through the pidfd, reaped
- *   gk_spawn_give_cgroups                 gk_spawn_join_cgroups
- *   gk_spawn_go --------- GO -----------> (cgroup fds with it)
+ *   gk_spawn_go --------- GO -----------> gk_spawn_join_cgroups
+ *     (the cgroup join with it, cgroup.h)
  *                                          gk_spawn_join_namespaces
  *                                          ... setup ...
  *              <------- GK_SYNC_EXEC ---- gk_spawn_exec: the marker, execve
@@ -35,25 +35,18 @@ typedef struct gk_spawn {
         int sync_child; /* child's end: in the child only, after the clone */
         pid_t pid;      /* as gkrun sees it */
         int pidfd;      /* holds the child: signals go here, not to pid */
-        /* The cgroup hand-over: the cgroup calls of spawning, all in the
-         * cgroup section of spawn.c (the cgroup layer's join handle takes
-         * their place). */
-        gk_cgroup *cg;  /* not owned; NULL: none to join */
-        bool cg_self;   /* the child joins its v1 cgroups itself */
-        int cg_clone_fd;  /* clone3(CLONE_INTO_CGROUP) target, or -1 */
-        int cg_clone_own; /* that fd when it is ours to close, or -1 */
-        int go_fds[16];   /* GK_SYNC_MAX_FDS: sent with GO */
-        size_t n_go_fds;
+        /* The cgroup hand-over (the cgroup section of spawn.c) */
+        gk_cgroup *cg;            /* not owned; NULL: none to join */
+        gk_cgroup_join *cg_join;  /* until GO is sent */
 } gk_spawn;
 
 #define GK_SPAWN_INIT                                                                  \
-        ((gk_spawn){ .sync = -1, .sync_child = -1, .pidfd = -1, .cg_clone_fd = -1,   \
-                     .cg_clone_own = -1 })
+        ((gk_spawn){ .sync = -1, .sync_child = -1, .pidfd = -1 })
 
 /* The process CG's cgroups are to hold: the container's (BESIDE 0, an init)
  * or, for a process exec'd beside the init BESIDE, the sub-cgroup it may
  * have moved to.  Call before gk_spawn_clone. */
-void gk_spawn_cgroups(gk_spawn *s, gk_cgroup *cg, pid_t beside);
+int gk_spawn_cgroups(gk_spawn *s, gk_cgroup *cg, pid_t beside, gk_error **err);
 
 /* Clones the child: returns 0 in it, 1 in the parent, or -errno.  FLAGS
  * are CLONE_NEW* (and CLONE_PARENT); with PIDNS >= 0 the child is born in
@@ -64,18 +57,13 @@ void gk_spawn_cgroups(gk_spawn *s, gk_cgroup *cg, pid_t beside);
  * execs.  The child dies with the parent until it disarms that. */
 int gk_spawn_clone(gk_spawn *s, uint64_t flags, int pidns, gk_error **err);
 
-/* Parent, once the child's cgroups exist: moves it there when it cannot
- * join by itself, and opens what it joins through (sent with GO). */
-int gk_spawn_give_cgroups(gk_spawn *s, gk_error **err);
-/* Parent: GO, the parent's part of the setup done; a child gone before
- * already gives its own error. */
+/* Parent, once the child's cgroups exist: GO, the parent's part of the
+ * setup done, with the cgroup join (a process that cannot join by itself
+ * is moved in first); a child gone before already gives its own error. */
 int gk_spawn_go(gk_spawn *s, gk_error **err);
 /* Child: waits for GO and joins the cgroups it brings (first: with the
  * caller's credentials, before any namespace is joined). */
 int gk_spawn_join_cgroups(gk_spawn *s, gk_error **err);
-/* Child, when it has closed the fds it inherited: the cgroup's own fds
- * are gone with them. */
-void gk_spawn_forget_cgroups(gk_spawn *s);
 
 /* Child: joins the namespaces of NS_FDS (-1: none) but pid, in the one
  * order: user first, so that the others are entered with its
