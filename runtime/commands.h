@@ -16,7 +16,7 @@ typedef struct gk_global {
         bool debug;
         bool systemd_cgroup;
         int rootless;          /* -1 auto, 0, 1 */
-        char **argv;           /* main's, to re-execute (selfclone.h, full.h) */
+        char **argv;           /* main's, to re-execute (selfclone.h) */
 } gk_global;
 
 typedef int (*gk_command_fn)(int argc, char **argv, const gk_global *g,

@@ -10,6 +10,7 @@
 
 #include "cgroup.h"
 #include "commands.h"
+#include "gk/net_contract.h"
 #include "gk/spec.h"
 
 typedef struct gk_container {
@@ -44,7 +45,9 @@ typedef struct gk_container {
         int late_flags;    /* ...and after it became root in its user namespace */
         pid_t pid;        /* init, once cloned */
         bool cg_self;     /* the init joins its cgroups itself (cgroup.h) */
-        char *net;        /* gk_net_prepare's record, or NULL */
+        bool netcall;     /* org.gk.net.*: gkrun-net add after the clone */
+        char net_tag[GK_NETCALL_TAG_LEN + 1]; /* the tag it is given (netcall.h) */
+        char *net;        /* gkrun-net add's result, or NULL */
         int proc_fd;      /* the init's: the procfs it writes /proc through
                            * (procfs.h), or -1 */
 } gk_container;

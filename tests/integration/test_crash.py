@@ -29,7 +29,7 @@ import pytest
 
 from conftest import BUILD, GKIMG, GKRUN, REPO, cgroup_dirs
 from gkimage import Image
-from test_net import NetEnv, assert_all_gone, leases_of, link_exists
+from test_net import NetEnv, assert_all_gone, link_exists, read_leases
 
 FAULT_BUILD = os.environ.get("GK_FAULT_BUILD", os.path.join(BUILD, "fault"))
 FGKRUN = os.path.join(FAULT_BUILD, "gkrun")
@@ -135,19 +135,19 @@ class CrashEnv:
         return b
 
     def tags(self, cid):
-        """Net tags a crash may have left: the state's record, the leases."""
+        """Net tags a crash may have left: gkrun-net's record in the
+        state directory, the leases."""
         tags = set()
+        state_dir = os.path.join(os.path.realpath(self.gk.root), cid)
         try:
-            with open(os.path.join(self.gk.root, cid, "state.json")) as f:
-                record = json.load(f).get("net") or ""
+            with open(os.path.join(state_dir, "net.record")) as f:
+                record = f.read()
             tags.update(w[4:] for w in record.split() if w.startswith("tag="))
-        except (OSError, ValueError):
+        except OSError:
             pass
-        for ip in leases_of(self.gk.root):
-            with open(os.path.join("/run/gkrun-net/leases", ip)) as f:
-                lines = f.read().split("\n")
-            if len(lines) > 2 and lines[1] == cid:
-                tags.add(lines[2])
+        for d, tag in read_leases().values():
+            if d == state_dir:
+                tags.add(tag)
         return tags
 
     def assert_nothing_left(self, cid, bundle, tags):

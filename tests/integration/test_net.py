@@ -58,27 +58,36 @@ def rules_of(cid):
             o["rule"].get("comment", "").endswith(" " + cid)]
 
 
-def leases_of(root):
-    """{ip: id} of the leases that belong to state root ROOT."""
+def read_leases():
+    """{ip: (state dir, tag)} of every lease on the host."""
     out = {}
-    root = os.path.realpath(root)
     for name in os.listdir(LEASES) if os.path.isdir(LEASES) else []:
         try:
             lines = open(os.path.join(LEASES, name)).read().split("\n")
         except OSError:
             continue
-        if lines[0] == root:
-            out[name] = lines[1]
+        if len(lines) > 2:
+            out[name] = (lines[0], lines[1])
     return out
 
 
-def files_of(gk, cid):
-    """The directory of a container's /etc/hosts, hostname, resolv.conf
-    (named by the tag in its state's networking record)."""
+def leases_of(root):
+    """{ip: id} of the leases that belong to state root ROOT (a lease
+    names its container's state directory, ROOT/ID)."""
+    root = os.path.realpath(root)
+    return {ip: os.path.basename(d) for ip, (d, _) in read_leases().items()
+            if os.path.dirname(d) == root}
+
+
+def net_result(gk, cid):
+    """gkrun-net add's result, which gkrun keeps in the state."""
     with open(os.path.join(gk.root, cid, "state.json")) as f:
-        record = json.load(f)["net"]
-    tag = [w.split("=")[1] for w in record.split() if w.startswith("tag=")][0]
-    return "/run/gkrun-net/files/" + tag
+        return json.loads(json.load(f)["net"])
+
+
+def files_of(gk, cid):
+    """The directory of a container's /etc/hosts, hostname, resolv.conf."""
+    return net_result(gk, cid)["files"]
 
 
 def link_exists(name):
