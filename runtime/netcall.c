@@ -282,7 +282,10 @@ int gk_netcall_add(gk_container *c, gk_error **err)
         return call(c, c->g->root, c->id, &c->net, err);
 }
 
+/* ERR may be NULL (the rollback of a failed create). */
 int gk_netcall_del(const char *root, const char *id, gk_error **err)
 {
-        return call(NULL, root, id, NULL, err);
+        _cleanup_(gk_error_freep) gk_error *ignored = NULL;
+
+        return call(NULL, root, id, NULL, err ? err : &ignored);
 }

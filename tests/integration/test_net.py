@@ -12,6 +12,7 @@ import ipaddress
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +22,9 @@ import uuid
 import pytest
 
 from conftest import GKRUN, kill_leftover
+
+# where gkrun looks for gkrun-net when it is not beside gkrun (Makefile)
+LIBEXECDIR = "/usr/local/libexec/gk"
 
 LEASES = "/run/gkrun-net/leases"
 
@@ -358,6 +362,10 @@ def test_delete_removes_rules_lease_veth_then_bridge_and_table(net):
     ip_a = net.ip_of(a)
     files_a, files_b = files_of(net.gk, a), files_of(net.gk, b)
     assert os.path.exists(files_a + "/hosts") and os.path.exists(files_b + "/resolv.conf")
+    # gkrun-net's result in the state names the host end of the veth
+    veth_a, veth_b = net_result(net.gk, a)["interface"], net_result(net.gk, b)["interface"]
+    assert sorted(ports_of(net.bridge)) == sorted([veth_a, veth_b])
+    assert net_result(net.gk, a)["ip"] == ip_a + "/24"
     assert len(rules_of(a)) == 8  # 3 postrouting, 2 forward, 1 input, 2 for the port
     assert len(rules_of(b)) == 6
     assert sorted(leases_of(net.gk.root).values()) == sorted([a, b])
@@ -369,7 +377,9 @@ def test_delete_removes_rules_lease_veth_then_bridge_and_table(net):
     assert len(ports_of(net.bridge)) == 1
     assert link_exists(net.bridge)
     assert not os.path.exists(files_a) and os.path.exists(files_b)
+    assert not link_exists(veth_a) and link_exists(veth_b)
     net.gk.gkrun("delete", "--force", b, check=True)
+    assert not link_exists(veth_b)
     assert_all_gone(net, [a, b])
     assert not os.path.exists(files_b)
     # the address went back to the pool
@@ -569,3 +579,114 @@ def test_containers_cannot_reach_the_hosts_loopback(net):
                  (net.gateway, s.getsockname()[1]))
         with pytest.raises(socket.timeout):
             s.recvfrom(100)
+
+
+def test_networked_run_reaches_a_server_the_test_made(net):
+    """`gkrun run` end to end: the one gkrun-net call at create gives the
+    container eth0 and a route out; it fetches a page from a server in a
+    network namespace the test made, through the host; the run's end
+    removes veth, rules, lease and files."""
+    ns, host_addr, ns_addr = net.add_netns()
+    port = random.randint(20000, 40000)
+    page = "hello-" + net.tag
+    server = ("import http.server, sys\n"
+              "class H(http.server.BaseHTTPRequestHandler):\n"
+              " def do_GET(self):\n"
+              "  self.send_response(200); self.end_headers(); self.wfile.write(b'%s')\n"
+              " def log_message(self, *a): pass\n"
+              "s = http.server.HTTPServer(('%s', %d), H); print('ready', flush=True)\n"
+              "s.handle_request()\n") % (page, ns_addr, port)
+    srv = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", server],
+                           stdout=subprocess.PIPE, text=True)
+    net.pids.append(srv.pid)
+    try:
+        assert srv.stdout.readline().strip() == "ready"
+        p = net.gk.run(net.bundle(["/bin/sh", "-c", "ping -c 1 -W 3 %s >/dev/null && "
+                                   "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 %s %d" %
+                                   (net.gateway, ns_addr, port)]))
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.startswith("HTTP/1.0 200") and p.stdout.endswith("\n\n" + page)
+    finally:
+        srv.kill()
+        srv.wait()
+    assert_all_gone(net, net.gk.ids)
+    assert not [d for d in os.listdir("/run/gkrun-net/files") if d in str(net.gk.ids)]
+
+
+def lone_gkrun(gk, net_program=None):
+    """A copy of gkrun in a directory of its own, with NET_PROGRAM (text of
+    a script) beside it as gkrun-net, or nothing."""
+    lone = os.path.join(gk.workdir, "lone")
+    os.makedirs(lone)
+    shutil.copy2(GKRUN, os.path.join(lone, "gkrun"))
+    if net_program:
+        with open(os.path.join(lone, "gkrun-net"), "w") as f:
+            f.write(net_program)
+        os.chmod(os.path.join(lone, "gkrun-net"), 0o755)
+    return os.path.join(lone, "gkrun")
+
+
+def assert_nothing_made(net, cid):
+    assert leases_of(net.gk.root) == {}
+    assert not link_exists(net.bridge)
+    assert rules_of(cid) == []
+    assert net.gk.gkrun("list", "-q").stdout.strip() == ""
+    assert not os.path.exists(os.path.join(net.gk.root, cid))
+
+
+@pytest.mark.skipif(os.path.exists(os.path.join(LIBEXECDIR, "gkrun-net")),
+                    reason="a gkrun-net is installed in " + LIBEXECDIR)
+def test_missing_gkrun_net_is_a_clear_error_and_leaves_nothing(net):
+    gkrun = lone_gkrun(net.gk)
+    b = net.bundle(["/bin/true"])
+    b.write()
+    cid = net.gk.new_id()
+    p = sh(gkrun, "--root", net.gk.root, "run", "--bundle", b.path, cid, check=False)
+    assert p.returncode != 0
+    assert "networking needs gkrun-net: not found beside gkrun (`%s`) or in `%s`" % (
+        os.path.dirname(gkrun), LIBEXECDIR) in p.stderr, p.stderr
+    assert_nothing_made(net, cid)
+    # a container without org.gk.net.* does not need it
+    p = sh(gkrun, "--root", net.gk.root, "run", "--bundle",
+           net.gk.bundle(["/bin/true"]).write(), net.gk.new_id(), check=False)
+    assert p.returncode == 0, p.stderr
+
+
+def test_gkrun_net_of_another_version_refuses_and_leaves_nothing(net):
+    real = os.path.join(os.path.dirname(GKRUN), "gkrun-net")
+    # gkrun-net asked by an older gkrun: the request's version rewritten
+    gkrun = lone_gkrun(net.gk, "#!/bin/sh\nsed 's/\"gkrunVersion\":\"[^\"]*\"/"
+                               "\"gkrunVersion\":\"0.0.9\"/' | %s \"$@\"\n" % real)
+    b = net.bundle(["/bin/true"], ports="%d:80" % random.randint(20000, 40000))
+    b.write()
+    cid = net.gk.new_id()
+    p = sh(gkrun, "--root", net.gk.root, "run", "--bundle", b.path, cid, check=False)
+    assert p.returncode != 0
+    assert "gkrun: gkrun-net add: version %s does not match gkrun 0.0.9: install gkrun " \
+        "and gkrun-net from the same build" % gk_version() in p.stderr, p.stderr
+    assert_nothing_made(net, cid)
+    # and asked directly
+    p = subprocess.run([real, "del"], input='{"gkrunVersion": "0.0.9", "id": "x", '
+                       '"stateDir": "/nonexistent"}', capture_output=True, text=True)
+    assert p.returncode == 1
+    assert "does not match gkrun 0.0.9" in json.loads(p.stdout)["error"]
+
+
+def gk_version():
+    return sh(GKRUN, "--version").stdout.split()[2]
+
+
+def test_gkrun_net_del_is_idempotent(net):
+    """del after a full teardown, and with no record at all, is success."""
+    real = os.path.join(os.path.dirname(GKRUN), "gkrun-net")
+    cid = net.start(net.bundle(["/bin/sleep", "100"]))
+    state_dir = os.path.join(os.path.realpath(net.gk.root), cid)
+    req = json.dumps({"gkrunVersion": gk_version(), "id": cid, "stateDir": state_dir})
+    for _ in range(2):
+        p = subprocess.run([real, "del"], input=req, capture_output=True, text=True)
+        assert p.returncode == 0 and json.loads(p.stdout) == {}, p.stdout
+        assert leases_of(net.gk.root) == {} and rules_of(cid) == []
+        assert ports_of(net.bridge) == []
+    # delete's own call then finds nothing left to do
+    net.gk.gkrun("delete", "--force", cid, check=True)
+    assert_all_gone(net, [cid])
