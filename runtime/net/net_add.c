@@ -129,7 +129,7 @@ static int attach_bridge(const gk_net_req *req, const gk_net_rec *r, int netns, 
         if (gk_link_veth_create(veth, r->conf.bridge, netns, err) < 0 ||
             gk_link_setup_netns(netns, r->ip, r->conf.prefix, r->gw, err) < 0)
                 return gk_error_code(*err);
-        GK_FAULT("create.after-veth");
+        GK_FAULT("net-add.after-veth");
         return gk_nft_add(r, req->id, err);
 }
 

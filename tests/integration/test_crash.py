@@ -214,6 +214,23 @@ def test_gkrun_killed_at_point_leaves_nothing_after_delete_force(crash, point):
     crash.assert_nothing_left(cid, b, tags)
 
 
+def test_gkrun_net_killed_mid_add_is_undone_by_the_rollback(crash):
+    """gkrun-net's own point (runtime/net/, not one of gkrun's: the loop
+    above kills gkrun): gkrun-net dies with the veth made, gkrun reports it
+    naming gkrun-net, and its rollback's del removes everything."""
+    gk = crash.gk
+    files_before = set(os.listdir("/run/gkrun-net/files")) \
+        if os.path.isdir("/run/gkrun-net/files") else set()
+    b = crash.bundle()
+    cid = gk.new_id()
+    p = run_fault(gk, fault_env("net-add.after-veth"), "create", "--bundle", b.path, cid)
+    assert p.returncode == 1, p.stdout
+    assert "gkrun: gkrun-net add: killed by signal 9" in p.stdout, p.stdout
+    crash.assert_nothing_left(cid, b, set())
+    files_after = set(os.listdir("/run/gkrun-net/files"))
+    assert files_after <= files_before
+
+
 # ---- gkimg ----
 
 from test_pull import registry, small_image, unique, store_leftovers, assert_store_consistent  # noqa: E402,F401
