@@ -402,7 +402,7 @@ static void create_rollback(gk_container *c)
         if (c->cg)
                 gk_cgroup_destroy(c->cg, NULL);
         if (c->netcall)
-                gk_netcall_del(c->g->root, c->id, NULL);
+                gk_netcall_del(c->g->root, c->id, NULL, NULL);
         gk_hostmounts_release(c->g->root, c->id, c->rootfs, NULL);
         gk_state_remove(c->g->root, c->id, NULL);
 }

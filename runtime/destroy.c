@@ -137,7 +137,7 @@ int gk_container_delete(const gk_global *g, const char *id, bool force, const gk
         /* the annotations, not the result: a create that died during
          * gkrun-net add left no result, but maybe a veth */
         if ((st->net || gk_netcall_wanted(st->annotations, st->n_annotations)) &&
-            gk_netcall_del(g->root, id, err) < 0)
+            gk_netcall_del(g->root, id, st->net, err) < 0)
                 return gk_error_wrap(err, "delete %s: network", id);
         GK_FAULT("delete.after-network");
         if (st->rootfs && gk_hostmounts_release(g->root, id, st->rootfs, err) < 0)

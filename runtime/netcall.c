@@ -163,8 +163,8 @@ static char *state_dir(const char *root, const char *id)
         return realpath(dir, real) ? strdup(real) : TAKE_PTR(dir);
 }
 
-static int request_json(const gk_container *c, const char *id, const char *dir, char **out,
-                        gk_error **err)
+static int request_json(const gk_container *c, const char *id, const char *dir,
+                        const char *old_record, char **out, gk_error **err)
 {
         _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(false);
         char netns[64];
@@ -176,6 +176,9 @@ static int request_json(const gk_container *c, const char *id, const char *dir, 
         gk_json_kstr(g, "gkrunVersion", GK_VERSION);
         gk_json_kstr(g, "id", id);
         gk_json_kstr(g, "stateDir", dir);
+        /* the in-state record of a gkrun before gkrun-net: "v1 mode=..." */
+        if (old_record && gk_str_has_prefix(old_record, "v1 "))
+                gk_json_kstr(g, "record", old_record);
         if (c) {
                 snprintf(netns, sizeof(netns), "/proc/%d/ns/net", (int) c->pid);
                 gk_json_kstr(g, "netns", netns);
@@ -257,8 +260,8 @@ static int answer(const char *cmd, const char *text, int status, char **result, 
         return 0;
 }
 
-static int call(const gk_container *c, const char *root, const char *id, char **result,
-                gk_error **err)
+static int call(const gk_container *c, const char *root, const char *id, const char *net,
+                char **result, gk_error **err)
 {
         const char *cmd = c ? "add" : "del";
         _cleanup_free_ char *dir = state_dir(root, id), *req = NULL, *out = NULL;
@@ -267,7 +270,7 @@ static int call(const gk_container *c, const char *root, const char *id, char **
 
         if (!dir)
                 return gk_error_make(err, ENOMEM, GK_NETCALL_PROGRAM);
-        if (find_program(prog, err) < 0 || request_json(c, id, dir, &req, err) < 0 ||
+        if (find_program(prog, err) < 0 || request_json(c, id, dir, net, &req, err) < 0 ||
             spawn_program(prog, cmd, req, &out, &status, err) < 0)
                 return gk_error_code(*err);
         if (out)
@@ -279,13 +282,13 @@ int gk_netcall_add(gk_container *c, gk_error **err)
 {
         free(c->net);
         c->net = NULL;
-        return call(c, c->g->root, c->id, &c->net, err);
+        return call(c, c->g->root, c->id, NULL, &c->net, err);
 }
 
 /* ERR may be NULL (the rollback of a failed create). */
-int gk_netcall_del(const char *root, const char *id, gk_error **err)
+int gk_netcall_del(const char *root, const char *id, const char *net, gk_error **err)
 {
         _cleanup_(gk_error_freep) gk_error *ignored = NULL;
 
-        return call(NULL, root, id, NULL, err ? err : &ignored);
+        return call(NULL, root, id, net, NULL, err ? err : &ignored);
 }

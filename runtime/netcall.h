@@ -25,7 +25,9 @@ int gk_netcall_prepare(gk_container *c, gk_error **err);
 int gk_netcall_add(gk_container *c, gk_error **err);
 
 /* gkrun-net del for container ID of state root ROOT: at delete, and on
- * the rollback of a failed create.  Nothing to remove is success. */
-int gk_netcall_del(const char *root, const char *id, gk_error **err);
+ * the rollback of a failed create.  Nothing to remove is success.  NET is
+ * the state's "net" (or NULL): a container made by a gkrun from before
+ * gkrun-net has its networking record there, which del is given. */
+int gk_netcall_del(const char *root, const char *id, const char *net, gk_error **err);
 
 #endif

@@ -14,6 +14,9 @@
  *                   network pieces (veth gkTAG, rules, lease, files)
  *   "hostname"      add: the container's hostname, if config.json sets one
  *   "annotations"   add: config.json's org.gk.net.* annotations
+ *   "record"        del, optional: the networking record a gkrun from
+ *                   before gkrun-net kept in state.json, used when the
+ *                   state directory has no record of gkrun-net's
  * The answer is a JSON object: on success (exit 0) add's result (mode,
  * tag, interface, ip, gateway, bridge, files), del's {}; on failure (exit
  * 1) {"error": MESSAGE}. */

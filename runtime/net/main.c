@@ -83,6 +83,7 @@ static int read_request(yajl_val v, bool add, gk_net_req *req, gk_error **err)
         req->netns = gk_json_get_str(v, "netns");
         req->tag = gk_json_get_str(v, "tag");
         req->hostname = gk_json_get_str(v, "hostname");
+        req->old_record = gk_json_get_str(v, "record");
         for (size_t i = 0; i < (add ? 3 : 2); i++)
                 if (!gk_json_get_str(v, need[i]))
                         return gk_error_make(err, 0, "request: no `%s`", need[i]);

@@ -236,10 +236,14 @@ int gk_net_del(const gk_net_req *req, gk_error **err)
         if (!path)
                 return gk_error_make(err, ENOMEM, "record");
         if (gk_read_file(path, &text, &len, &first) < 0) {
-                /* no record: add never got to make anything */
-                if (gk_error_code(first) == -ENOENT)
+                if (gk_error_code(first) != -ENOENT)
+                        goto out;
+                /* no record: add never got to make anything, or the
+                 * container is an older gkrun's, with its record in
+                 * state.json */
+                gk_error_freep(&first);
+                if (!req->old_record || !(text = strdup(req->old_record)))
                         return 0;
-                goto out;
         }
         if (gk_net_rec_parse(text, &r, &first) < 0)
                 goto out;

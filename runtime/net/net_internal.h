@@ -72,6 +72,7 @@ typedef struct gk_net_rec {
 /* What gkrun tells gkrun-net (include/gk/net_contract.h). */
 typedef struct gk_net_req {
         const char *id, *state_dir, *netns, *tag, *hostname;
+        const char *old_record; /* del: an older gkrun's in-state record */
         gk_kv *ann;
         size_t n_ann;
 } gk_net_req;

@@ -85,15 +85,31 @@ static unsigned long long start_time(pid_t pid)
         return 0;
 }
 
+/* A lease of a gkrun from before gkrun-net: "ROOT\nID\nTAG\n", read
+ * here as state_dir ROOT, tag ID, init TAG. */
+static bool old_format(const lease *l)
+{
+        return !strchr(l->init, ' ');
+}
+
+/* An old lease's container: ROOT/ID. */
+static char *old_owner(const lease *l)
+{
+        char *dir = NULL;
+
+        return asprintf(&dir, "%s/%s", l->state_dir, l->tag) < 0 ? NULL : dir;
+}
+
 static bool container_gone(const lease *l)
 {
+        _cleanup_free_ char *old = old_format(l) ? old_owner(l) : NULL;
         unsigned long long want;
         int pid;
         struct stat sb;
 
-        if (stat(l->state_dir, &sb) < 0)
+        if (stat(old ? old : l->state_dir, &sb) < 0)
                 return errno == ENOENT;
-        if (sscanf(l->init, "%d %llu", &pid, &want) != 2)
+        if (old || sscanf(l->init, "%d %llu", &pid, &want) != 2)
                 return false;
         return start_time(pid) != want;
 }
@@ -102,12 +118,13 @@ static bool container_gone(const lease *l)
 static void reclaim(int dfd, const char *name, const lease *l)
 {
         _cleanup_(gk_error_freep) gk_error *e1 = NULL, *e2 = NULL;
+        const char *tag = old_format(l) ? l->init : l->tag;
         char veth[IFNAMSIZ];
 
-        gk_net_veth_name(l->tag, veth);
+        gk_net_veth_name(tag, veth);
         gk_link_delete(veth, &e1);
-        gk_nft_remove(l->tag, &e2);
-        gk_net_files_remove(l->tag, &e2);
+        gk_nft_remove(tag, &e2);
+        gk_net_files_remove(tag, &e2);
         unlinkat(dfd, name, 0);
 }
 
@@ -206,12 +223,14 @@ int gk_ipam_lease(const char *state_dir, pid_t pid, const gk_net_rec *r, struct 
 /* Removes lease NAME if it belongs to STATE_DIR. */
 static int release_one(int dfd, const char *name, const char *state_dir, gk_error **err)
 {
+        _cleanup_free_ char *old = NULL;
         lease l;
         bool ours;
 
         if (lease_read(dfd, name, &l) < 0)
                 return 0;
-        ours = !strcmp(l.state_dir, state_dir);
+        old = old_format(&l) ? old_owner(&l) : NULL;
+        ours = !strcmp(old ? old : l.state_dir, state_dir);
         lease_clear(&l);
         if (ours && unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
                 return gk_error_errno(err, "remove lease `%s/%s`", GK_NET_LEASE_DIR, name);

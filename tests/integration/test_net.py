@@ -690,3 +690,29 @@ def test_gkrun_net_del_is_idempotent(net):
     # delete's own call then finds nothing left to do
     net.gk.gkrun("delete", "--force", cid, check=True)
     assert_all_gone(net, [cid])
+
+
+def test_delete_of_a_container_made_before_gkrun_net(net):
+    """A gkrun from before gkrun-net kept its networking record in
+    state.json ("net": "v1 ...") and leases as ROOT\\nID\\nTAG: delete
+    still removes the veth, rules, lease and files of such a container."""
+    cid = net.start(net.bundle(["/bin/sleep", "100"], ports="%d:80" % random.randint(20000, 40000)))
+    state_dir = os.path.join(os.path.realpath(net.gk.root), cid)
+    with open(os.path.join(state_dir, "net.record")) as f:
+        record = f.read()
+    os.unlink(os.path.join(state_dir, "net.record"))
+    with open(os.path.join(state_dir, "state.json")) as f:
+        st = json.load(f)
+    result = json.loads(st["net"])
+    st["net"] = record
+    with open(os.path.join(state_dir, "state.json"), "w") as f:
+        json.dump(st, f)
+    ip = result["ip"].split("/")[0]
+    with open(os.path.join(LEASES, ip), "w") as f:
+        f.write("%s\n%s\n%s\n" % (os.path.realpath(net.gk.root), cid, result["tag"]))
+    assert link_exists(result["interface"]) and len(rules_of(cid)) == 8
+    net.gk.gkrun("delete", "--force", cid, check=True)
+    assert not link_exists(result["interface"])
+    assert not os.path.exists(os.path.join(LEASES, ip))
+    assert not os.path.exists(result["files"])
+    assert_all_gone(net, [cid])
