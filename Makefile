@@ -91,8 +91,13 @@ STATIC ?= $(if $(SAN),,$(if $(word 4,$(STATIC_ARCHIVES)),1))
 RUN_STATIC := $(foreach l,seccomp cap yajl_s,\
                 $(wildcard $(shell $(CC) -print-file-name=lib$(l).a)))
 
-# Where gkrun looks for gkrun-net when it is not beside gkrun itself.
+# Where gkrun looks for gkrun-net when it is not beside gkrun itself; the
+# stamp rebuilds netcall.o when another PREFIX or LIBEXECDIR is given.
 $(O)/runtime/netcall.o: override CFLAGS += -DGK_LIBEXECDIR=\"$(LIBEXECDIR)\"
+$(O)/runtime/netcall.o: $(O)/libexecdir.stamp
+$(O)/libexecdir.stamp: FORCE
+	@mkdir -p $(dir $@); echo '$(LIBEXECDIR)' | cmp -s - $@ || echo '$(LIBEXECDIR)' > $@
+FORCE:
 
 ifeq ($(STATIC),1)
 $(O)/gkrun: $(O)/runtime/main.o $(LIBRUN) $(LIBGK)
@@ -184,5 +189,5 @@ install: all man
 clean:
 	rm -rf build build-san build-bench build-fuzz
 
-.PHONY: man demo all units fault check check-unit check-cgv2 fuzz bench lint install clean
+.PHONY: FORCE man demo all units fault check check-unit check-cgv2 fuzz bench lint install clean
 .DELETE_ON_ERROR:
