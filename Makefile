@@ -36,26 +36,31 @@ override CFLAGS += -DGK_VERSION=\"$(VERSION)\" -std=gnu11 $(WARN) $(HARDEN) -D_G
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed \
                     $(if $(SAN),$(SANFLAGS))
 
-RUN_PKGS = yajl libseccomp libcap libmnl libnftnl libsystemd
+# libsystemd is not linked: runtime/sdbus_dl.c dlopen()s it (-ldl).
+RUN_PKGS = yajl libseccomp libcap
+NET_PKGS = yajl libmnl libnftnl
 IMG_PKGS = yajl libcurl libarchive libcrypto
-RUN_LIBS := $(shell $(PKG_CONFIG) --libs $(RUN_PKGS) 2>/dev/null)
+RUN_LIBS := $(shell $(PKG_CONFIG) --libs $(RUN_PKGS) 2>/dev/null) -ldl
+NET_LIBS := $(shell $(PKG_CONFIG) --libs $(NET_PKGS) 2>/dev/null)
 IMG_LIBS := $(shell $(PKG_CONFIG) --libs $(IMG_PKGS) 2>/dev/null)
-ALL_LIBS := $(shell $(PKG_CONFIG) --libs $(sort $(RUN_PKGS) $(IMG_PKGS)) 2>/dev/null)
+ALL_LIBS := $(shell $(PKG_CONFIG) --libs $(sort $(RUN_PKGS) $(NET_PKGS) $(IMG_PKGS)) 2>/dev/null) -ldl
 
 LIB_SRC := $(wildcard lib/*.c)
 RUN_SRC := $(filter-out runtime/main.c,$(wildcard runtime/*.c))
+NET_SRC := $(filter-out runtime/net/main.c,$(wildcard runtime/net/*.c))
 IMG_SRC := $(filter-out imgtool/main.c,$(wildcard imgtool/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-HEADERS := $(wildcard include/gk/*.h runtime/*.h imgtool/*.h)
+HEADERS := $(wildcard include/gk/*.h runtime/*.h runtime/net/*.h imgtool/*.h)
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 
 LIBGK := $(O)/libgk.a
 LIBRUN := $(O)/libgkrun.a
+LIBNET := $(O)/libgknet.a
 LIBIMG := $(O)/libgkimg.a
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 
-all: $(O)/gkrun $(O)/gkrun-full $(O)/gkimg $(O)/gk-probe
+all: $(O)/gkrun $(O)/gkrun-net $(O)/gkimg $(O)/gk-probe
 
 $(O)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -65,41 +70,47 @@ $(LIBGK): $(call obj,$(LIB_SRC))
 	@rm -f $@; ar rcs $@ $^
 $(LIBRUN): $(call obj,$(RUN_SRC))
 	@rm -f $@; ar rcs $@ $^
+$(LIBNET): $(call obj,$(NET_SRC))
+	@rm -f $@; ar rcs $@ $^
 $(LIBIMG): $(call obj,$(IMG_SRC))
 	@rm -f $@; ar rcs $@ $^
 
-# gkrun takes the small libraries from their static archives where those
-# are installed: fewer shared objects to map and relocate at each of its
-# two execs (see runtime/selfclone.c) and a smaller resident set.  The -l
-# flags after them then find nothing left to resolve (--as-needed).
-RUN_STATIC := $(foreach l,seccomp cap nftnl yajl_s,\
+# gkrun is one binary, linked static-pie where the static archives of libc,
+# libseccomp, libcap and yajl are installed: a container start maps no
+# shared library and touches only the parts of libc it uses (README,
+# "Performance").  Otherwise (or with SAN) it is linked dynamically, taking
+# what static archives there are.  --systemd-cgroup needs no other build:
+# runtime/sdbus_dl.c dlopen()s libsystemd.so.0 at the first sd-bus call.
+# A static-pie gkrun can dlopen only a libsystemd (and its libc) of the
+# same glibc version it was linked with: build it on the host it runs on,
+# or where the two glibcs match (the linker's dlopen warning says this).
+LIBEXECDIR ?= $(PREFIX)/libexec/gk
+STATIC_ARCHIVES := $(foreach l,c seccomp cap yajl_s,\
+                     $(wildcard $(shell $(CC) -print-file-name=lib$(l).a)))
+STATIC ?= $(if $(SAN),,$(if $(word 4,$(STATIC_ARCHIVES)),1))
+RUN_STATIC := $(foreach l,seccomp cap yajl_s,\
                 $(wildcard $(shell $(CC) -print-file-name=lib$(l).a)))
 
-$(O)/gkrun-full: $(O)/runtime/main.o $(LIBRUN) $(LIBGK)
-	$(CC) $(LDFLAGS) -o $@ $^ $(RUN_STATIC) $(RUN_LIBS)
+# Where gkrun looks for gkrun-net when it is not beside gkrun itself; the
+# stamp rebuilds netcall.o when another PREFIX or LIBEXECDIR is given.
+$(O)/runtime/netcall.o: override CFLAGS += -DGK_LIBEXECDIR=\"$(LIBEXECDIR)\"
+$(O)/runtime/netcall.o: $(O)/libexecdir.stamp
+$(O)/libexecdir.stamp: FORCE
+	@mkdir -p $(dir $@); echo '$(LIBEXECDIR)' | cmp -s - $@ || echo '$(LIBEXECDIR)' > $@
+FORCE:
 
-# gkrun itself is linked static-pie without what needs libmnl or libsystemd,
-# and hands the commands that need them to gkrun-full (runtime/full.c says
-# why).  Without the static archives, or with SAN, it is gkrun-full's twin.
-LIBEXECDIR ?= $(PREFIX)/libexec/gk
-LEAN_ARCHIVES := $(foreach l,c seccomp cap yajl_s,\
-                   $(wildcard $(shell $(CC) -print-file-name=lib$(l).a)))
-LEAN ?= $(if $(SAN),,$(if $(word 4,$(LEAN_ARCHIVES)),1))
-LEAN_OUT := $(call obj,runtime/net_link.c runtime/net_nft.c runtime/cgroup_systemd.c \
-              runtime/sdbus_dl.c runtime/full.c)
-LEAN_OBJ := $(filter-out $(LEAN_OUT),$(call obj,$(RUN_SRC))) $(O)/lean/full.o
-
-$(O)/lean/full.o: runtime/full.c $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DGK_LEAN -DGK_LIBEXECDIR=\"$(LIBEXECDIR)\" -c -o $@ $<
-
-ifeq ($(LEAN),1)
-$(O)/gkrun: $(O)/runtime/main.o $(LEAN_OBJ) $(LIBGK)
-	$(CC) $(LDFLAGS) -static-pie -o $@ $^ $(LEAN_ARCHIVES)
+ifeq ($(STATIC),1)
+$(O)/gkrun: $(O)/runtime/main.o $(LIBRUN) $(LIBGK)
+	$(CC) $(LDFLAGS) -static-pie -o $@ $^ $(STATIC_ARCHIVES)
 else
-$(O)/gkrun: $(O)/gkrun-full
-	cp $< $@
+$(O)/gkrun: $(O)/runtime/main.o $(LIBRUN) $(LIBGK)
+	$(CC) $(LDFLAGS) -o $@ $^ $(RUN_STATIC) $(RUN_LIBS)
 endif
+
+# The networking program (runtime/net/): dynamically linked, since libmnl
+# has no static archive; run by gkrun only for org.gk.net.* containers.
+$(O)/gkrun-net: $(O)/runtime/net/main.o $(LIBNET) $(LIBGK)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NET_LIBS)
 
 $(O)/gkimg: $(O)/imgtool/main.o $(LIBIMG) $(LIBGK)
 	$(CC) $(LDFLAGS) -o $@ $^ $(IMG_LIBS)
@@ -109,9 +120,9 @@ $(O)/gk-probe: tests/helper/probe.c tests/helper/observe.c tests/helper/probe.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -static -Wall -Wextra -o $@ $(filter %.c,$^)
 
-$(O)/tests/%: tests/unit/%.c $(LIBRUN) $(LIBIMG) $(LIBGK)
+$(O)/tests/%: tests/unit/%.c $(LIBRUN) $(LIBNET) $(LIBIMG) $(LIBGK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBRUN) $(LIBIMG) $(LIBGK) -lcmocka $(ALL_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBRUN) $(LIBNET) $(LIBIMG) $(LIBGK) -lcmocka $(ALL_LIBS)
 
 units: $(UNIT_BINS)
 
@@ -123,7 +134,7 @@ check:
 # The crash tests' binaries: the same sources with every GK_FAULT point
 # compiled in, kept apart from the normal build (which has none).
 fault:
-	$(MAKE) O=$(O)/fault FAULT=1 $(O)/fault/gkrun $(O)/fault/gkrun-full $(O)/fault/gkimg
+	$(MAKE) O=$(O)/fault FAULT=1 $(O)/fault/gkrun $(O)/fault/gkrun-net $(O)/fault/gkimg
 
 check-unit: units
 	tests/run-tests.sh --unit-only $(O)
@@ -164,7 +175,7 @@ man: $(MANS)
 
 install: all man
 	install -D -m 0755 $(O)/gkrun $(DESTDIR)$(PREFIX)/bin/gkrun
-	install -D -m 0755 $(O)/gkrun-full $(DESTDIR)$(LIBEXECDIR)/gkrun-full
+	install -D -m 0755 $(O)/gkrun-net $(DESTDIR)$(LIBEXECDIR)/gkrun-net
 	install -D -m 0755 contrib/gkrun-protect.sh $(DESTDIR)$(LIBEXECDIR)/gkrun-protect
 	sed -e 's,/usr/local/libexec/gk,$(LIBEXECDIR),g' -e 's,/usr/local/bin,$(PREFIX)/bin,g' \
 		contrib/systemd/gkrun-protect.service | \
@@ -178,5 +189,5 @@ install: all man
 clean:
 	rm -rf build build-san build-bench build-fuzz
 
-.PHONY: man demo all units fault check check-unit check-cgv2 fuzz bench lint install clean
+.PHONY: FORCE man demo all units fault check check-unit check-cgv2 fuzz bench lint install clean
 .DELETE_ON_ERROR:

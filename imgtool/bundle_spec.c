@@ -8,6 +8,7 @@
 
 #include "bundle.h"
 #include "bundle_internal.h"
+#include "gk/annotations.h"
 #include "gk/cleanup.h"
 #include "gk/json.h"
 #include "gk/overlay.h"
@@ -238,7 +239,7 @@ static int set_network(gk_spec *s, const gk_bundle_opts *o, gk_error **err)
         if (o->ports && *o->ports && strcmp(mode, "bridge"))
                 return gk_error_make(err, 0, "-p needs --net bridge");
         s->linux.namespaces[GK_NS_NETWORK].present = strcmp(mode, "host") != 0;
-        if (gk_spec_add_annotation(s, "org.gk.net.mode", mode) < 0)
+        if (gk_spec_add_annotation(s, GK_ANN_NET_MODE, mode) < 0)
                 return gk_error_make(err, ENOMEM, "annotations");
         for (char **p = o->ports; p && *p; p++)
                 len += strlen(*p) + 1;
@@ -252,7 +253,7 @@ static int set_network(gk_spec *s, const gk_bundle_opts *o, gk_error **err)
                         off += (size_t) snprintf(ports + off, len - off, "%s%s", off ? "," : "",
                                                  *p);
         }
-        if (ports && gk_spec_add_annotation(s, "org.gk.net.ports", ports) < 0)
+        if (ports && gk_spec_add_annotation(s, GK_ANN_NET_PORTS, ports) < 0)
                 return gk_error_make(err, ENOMEM, "annotations");
         return 0;
 }
@@ -330,7 +331,7 @@ static int set_annotations(gk_spec *s, const gk_bundle_image *img, yajl_val root
 
         if (image_annotations(s, root, cfg) < 0 ||
             gk_spec_set_annotation(s, "org.opencontainers.image.ref.name", img->ref) < 0 ||
-            (img->id && gk_spec_set_annotation(s, "org.gk.image.id", img->id) < 0) ||
+            (img->id && gk_spec_set_annotation(s, GK_ANN_IMAGE_ID, img->id) < 0) ||
             (stop && gk_spec_set_annotation(s, "org.opencontainers.image.stopSignal", stop) < 0) ||
             (overlay_json && gk_spec_set_annotation(s, GK_OVERLAY_ANNOTATION, overlay_json) < 0))
                 return gk_error_make(err, ENOMEM, "annotations");

@@ -16,7 +16,7 @@ typedef struct gk_global {
         bool debug;
         bool systemd_cgroup;
         int rootless;          /* -1 auto, 0, 1 */
-        char **argv;           /* main's, to re-execute (selfclone.h, full.h) */
+        char **argv;           /* main's, to re-execute (selfclone.h) */
         /* main's printer for what fails without failing the command (a
          * poststart or poststop hook): stderr and the --log file */
         void (*warn)(const struct gk_global *g, const char *msg);

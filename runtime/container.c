@@ -14,12 +14,11 @@
 #include <unistd.h>
 
 #include "container.h"
-#include "full.h"
 #include "gk/cleanup.h"
 #include "gk/fault.h"
 #include "gk/util.h"
 #include "hostmounts.h"
-#include "net.h"
+#include "netcall.h"
 #include "notify.h"
 #include "runtime.h"
 #include "seccomp_notify.h"
@@ -98,9 +97,6 @@ int gk_container_load(gk_container *c, gk_error **err)
         for (int t = 0; t < GK_NS_COUNT; t++)
                 c->ns_fds[t] = -1;
         if (gk_id_validate(c->id, err) < 0 || load_config(c, err) < 0)
-                return gk_error_code(*err);
-        /* before anything is made: gkrun-full does the whole command */
-        if (gk_full_spec_wants(c->spec) && gk_full_exec(c->g->argv, "networking", err) < 0)
                 return gk_error_code(*err);
         return 0;
 }
@@ -253,7 +249,7 @@ static int spawn_init(gk_container *c, gk_error **err)
          * all) then overlaps with our cgroup work.  The pid namespace can
          * only be had at the clone, and a new user namespace must own the
          * others.  Attaching a network needs the init's one at once. */
-        c->unshare_flags = c->net ? 0 : c->clone_flags & (CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS |
+        c->unshare_flags = c->netcall ? 0 : c->clone_flags & (CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS |
                                                           CLONE_NEWIPC);
         /* A new IPC namespace makes its mqueue filesystem with the
          * credentials of the moment: in a new user namespace, only once the
@@ -307,8 +303,12 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
                 if (gk_write_file(path, val, err) < 0)
                         return gk_error_wrap(err, "config.json: process.oomScoreAdj");
         }
-        if (c->net && gk_net_attach(c, c->net, err) < 0)
+        /* the one call of gkrun-net at create: the init's network
+         * namespace exists, and it mounts /etc files add writes only
+         * once released */
+        if (c->netcall && gk_netcall_add(c, err) < 0)
                 return gk_error_code(*err);
+        st->net = c->net;
         GK_FAULT("create.after-net-attach");
         /* what changed since the save after the cgroup: the attached
          * network */
@@ -350,8 +350,8 @@ static void create_rollback(gk_container *c)
         }
         if (c->cg)
                 gk_cgroup_destroy(c->cg, NULL);
-        if (c->net)
-                gk_net_teardown(c->g->root, c->id, c->net, NULL);
+        if (c->netcall)
+                gk_netcall_del(c->g->root, c->id, NULL, NULL);
         gk_hostmounts_release(c->g->root, c->id, c->rootfs, NULL);
         gk_state_remove(c->g->root, c->id, NULL);
 }
@@ -388,10 +388,8 @@ static int create_steps(gk_container *c, gk_error **err)
         fill_state(c, &st);
         if (gk_cgroup_made_any(c->cg) && save_state(c, &st, err) < 0)
                 return gk_error_code(*err);
-        if (gk_net_prepare(c, &c->net, err) < 0)
-                return gk_error_code(*err);
-        st.net = c->net;
-        if (c->net && save_state(c, &st, err) < 0)
+        c->netcall = gk_netcall_wanted(c->spec->annotations, c->spec->n_annotations);
+        if (c->netcall && gk_netcall_prepare(c, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-net-prepare");
         if (spawn_init(c, err) < 0)

@@ -10,6 +10,7 @@
 
 #include "cgroup.h"
 #include "commands.h"
+#include "gk/net_contract.h"
 #include "gk/spec.h"
 #include "spawn.h"
 
@@ -44,7 +45,9 @@ typedef struct gk_container {
         int unshare_flags; /* those of them the init makes after the clone */
         int late_flags;    /* ...and after it became root in its user namespace */
         pid_t pid;        /* init, once cloned (spawn.pid until create returns) */
-        char *net;        /* gk_net_prepare's record, or NULL */
+        bool netcall;     /* org.gk.net.*: gkrun-net add after the clone */
+        char net_tag[GK_NETCALL_TAG_LEN + 1]; /* the tag it is given (netcall.h) */
+        char *net;        /* gkrun-net add's result, or NULL */
         int proc_fd;      /* the init's: the procfs it writes /proc through
                            * (procfs.h), or -1 */
 } gk_container;

@@ -11,12 +11,11 @@
 #include <unistd.h>
 
 #include "destroy.h"
-#include "full.h"
 #include "gk/cleanup.h"
 #include "gk/fault.h"
 #include "gk/util.h"
 #include "hostmounts.h"
-#include "net.h"
+#include "netcall.h"
 #include "runtime.h"
 #include "wait.h"
 
@@ -144,9 +143,6 @@ int gk_container_delete(const gk_global *g, const char *id, bool force, const gk
                 }
                 return r;
         }
-        /* its network or systemd scope needs what only gkrun-full has */
-        if ((st->net || st->systemd_cgroup) && gk_full_exec(g->argv, "delete", err) < 0)
-                return gk_error_code(*err);
         lock = gk_state_lock(g->root, id, err);
         if (lock < 0)
                 return lock;
@@ -176,7 +172,10 @@ int gk_container_delete(const gk_global *g, const char *id, bool force, const gk
         if (cg && remove_cgroup(cg, err) < 0)
                 return gk_error_wrap(err, "delete %s", id);
         GK_FAULT("delete.after-cgroup");
-        if (st->net && gk_net_teardown(g->root, id, st->net, err) < 0)
+        /* the annotations, not the result: a create that died during
+         * gkrun-net add left no result, but maybe a veth */
+        if ((st->net || gk_netcall_wanted(st->annotations, st->n_annotations)) &&
+            gk_netcall_del(g->root, id, st->net, err) < 0)
                 return gk_error_wrap(err, "delete %s: network", id);
         GK_FAULT("delete.after-network");
         if (st->rootfs && gk_hostmounts_release(g->root, id, st->rootfs, err) < 0)

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "full.h"
 #include "gk/cleanup.h"
 #include "gk/json.h"
 #include "gk/opts.h"
@@ -111,6 +110,7 @@ int main(int argc, char **argv)
         };
         int first, r;
 
+        gk_self_dir_note();
         if (gk_opts_parse(argc, argv, NULL, opts, &first, &err) < 0) {
                 log_error(&g, err->msg);
                 return 2;
@@ -135,10 +135,6 @@ int main(int argc, char **argv)
         if (help || first >= argc) {
                 usage(help ? stdout : stderr);
                 return help ? 0 : 2;
-        }
-        if (g.systemd_cgroup && gk_full_exec(argv, "--systemd-cgroup", &err) < 0) {
-                log_error(&g, err->msg);
-                return 1;
         }
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
                 if (strcmp(argv[first], commands[i].name))

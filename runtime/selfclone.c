@@ -20,6 +20,9 @@
  *   sealed memfd, which no one can write, truncate or grow. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,6 +58,33 @@ struct gk_mount_attr {
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 extern char **environ;
+
+/* Internal: from the first pass to the protected second one. */
+#define SELF_DIR_ENV "_GKRUN_SELF_DIR"
+
+static char self_dir[PATH_MAX];
+
+void gk_self_dir_note(void)
+{
+        const char *handed = getenv(SELF_DIR_ENV);
+        char exe[PATH_MAX];
+        ssize_t n;
+        char *slash;
+
+        if (handed && handed[0] == '/') {
+                snprintf(self_dir, sizeof(self_dir), "%s", handed);
+        } else if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0 && exe[0] == '/') {
+                exe[n] = '\0';
+                slash = strrchr(exe, '/');
+                snprintf(self_dir, sizeof(self_dir), "%.*s", (int) (slash - exe), exe);
+        }
+        unsetenv(SELF_DIR_ENV);
+}
+
+const char *gk_self_dir(void)
+{
+        return self_dir;
+}
 
 static int sealed_copy(int exe, gk_error **err)
 {
@@ -121,6 +151,8 @@ int gk_selfclone_ensure(char **argv, gk_error **err)
         if (fd < 0)
                 return fd;
         close(TAKE_FD(exe));
+        if (self_dir[0])
+                setenv(SELF_DIR_ENV, self_dir, 1);
         fexecve(fd, argv, environ);
         return gk_error_errno(err, "protect the runtime binary: exec the protected copy");
 }

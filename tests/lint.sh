@@ -5,7 +5,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 rc=0
 banned='\b(strcpy|strcat|sprintf|vsprintf|strtok|gets)\s*\('
-if grep -nE "$banned" lib/*.c runtime/*.c imgtool/*.c include/gk/*.h 2>/dev/null; then
+if grep -nE "$banned" lib/*.c runtime/*.c runtime/net/*.c imgtool/*.c include/gk/*.h 2>/dev/null; then
         echo "lint: banned function above (use snprintf/asprintf/strtok_r)"; rc=1
 fi
 if command -v cppcheck >/dev/null; then

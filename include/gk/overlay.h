@@ -16,9 +16,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "gk/annotations.h"
 #include "gk/error.h"
 
-#define GK_OVERLAY_ANNOTATION "org.gk.rootfs.overlay"
+#define GK_OVERLAY_ANNOTATION GK_ANN_ROOTFS_OVERLAY
 
 typedef struct gk_overlay {
         char **lowerdirs; /* top first, absolute, NULL-terminated */

@@ -8,6 +8,8 @@ and delete stops the scope.
 Needs a pure cgroup v2 host (`make check-cgv2` runs it in the v2 VM) and
 systemd installed; skipped with the reason otherwise."""
 import json
+import shutil
+import socket
 import os
 import shlex
 import subprocess
@@ -128,3 +130,54 @@ def test_systemd_cgroup_makes_a_scope_with_limits_and_delete_stops_it(gk, sysroo
     p = sh(gk, outer, "%s delete --force inner; systemctl is-active gkt-inner.scope;"
            " test -d %s && echo left" % (gkin, scope))
     assert p.stdout.split() == ["inactive"], (p.stdout, p.stderr)
+
+
+def test_systemd_cgroup_is_driven_by_the_static_gkrun_alone(gk):
+    """No second build: the gkrun binary alone in a directory (nothing
+    beside it to hand over to) loads libsystemd itself and talks D-Bus.
+    Runs on any host: PID 1 of a new pid namespace is a script named
+    `systemd` (what the driver checks), and the "system bus" is a socket
+    the test listens on, which sees sd-bus's authentication arrive."""
+    if subprocess.run(["readelf", "-l", GKRUN], capture_output=True,
+                      text=True).stdout.count("INTERP") != 0:
+        pytest.skip("this gkrun is linked dynamically (no static archives here)")
+    lone = os.path.join(gk.workdir, "lone")
+    os.makedirs(lone)
+    shutil.copy2(GKRUN, os.path.join(lone, "gkrun"))
+    bus = os.path.join(gk.workdir, "bus")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(bus)
+    srv.listen(1)
+    srv.settimeout(20)
+    b = gk.bundle(["/bin/true"])
+    cid = gk.new_id()
+    b.linux["cgroupsPath"] = "gktest.slice:gkt:" + cid
+    b.write()
+    init = os.path.join(gk.workdir, "systemd")
+    with open(init, "w") as f:
+        f.write("#!/bin/sh\nDBUS_SYSTEM_BUS_ADDRESS=unix:path=%s %s --root %s "
+                "--systemd-cgroup run --bundle %s %s\n" %
+                (bus, os.path.join(lone, "gkrun"), gk.root, b.path, cid))
+    os.chmod(init, 0o755)
+    p = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", init],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        try:
+            conn, _ = srv.accept()
+        except socket.timeout:
+            p.kill()
+            raise AssertionError("gkrun never connected: %s" % (p.communicate(),))
+        conn.settimeout(10)
+        hello = conn.recv(64)
+        conn.close()
+        out, err = p.communicate(timeout=30)
+    finally:
+        srv.close()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    # sd-bus's greeting: a NUL byte, then SASL authentication
+    assert hello.startswith(b"\0AUTH"), hello
+    assert p.returncode != 0
+    assert "--systemd-cgroup" in err and "gkrun-full" not in err, err
+    assert gk.gkrun("list", "-q").stdout.strip() == ""

@@ -204,3 +204,35 @@ def test_make_demo_works_offline(tmp_path, who):
     assert not os.path.exists(work)
     with open("/proc/self/mountinfo") as fh:
         assert work not in fh.read()
+
+
+@pytest.mark.slow
+def test_make_install_puts_gkrun_net_where_the_installed_gkrun_finds_it(gk, tmp_path):
+    """`make install`: gkrun in PREFIX/bin, gkrun-net in PREFIX/libexec/gk
+    (not beside gkrun), and the installed gkrun runs a networked container
+    with it: the LIBEXECDIR half of the lookup rule."""
+    from test_net import NetEnv, assert_all_gone
+    prefix = str(tmp_path / "prefix")
+    p = subprocess.run(["make", "-C", REPO, "-j2", "O=" + str(tmp_path / "build"),
+                        "PREFIX=" + prefix, "install"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-3000:]
+    gkrun = os.path.join(prefix, "bin", "gkrun")
+    assert not os.path.exists(os.path.join(prefix, "bin", "gkrun-net"))
+    assert not os.path.exists(os.path.join(prefix, "libexec", "gk", "gkrun-full"))
+    net_prog = os.path.join(prefix, "libexec", "gk", "gkrun-net")
+    assert subprocess.run([net_prog, "--version"], capture_output=True, text=True).stdout \
+        .split()[2] == subprocess.run([gkrun, "--version"], capture_output=True,
+                                      text=True).stdout.split()[2]
+    net = NetEnv(gk)
+    try:
+        b = net.bundle(["/bin/sh", "-c", "ping -c 1 -W 3 %s >/dev/null && echo ok" %
+                        net.gateway])
+        b.write()
+        cid = gk.new_id()
+        r = subprocess.run([gkrun, "--root", gk.root, "run", "--bundle", b.path, cid],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "ok\n"
+        assert_all_gone(net, [cid])
+    finally:
+        net.cleanup()

@@ -29,7 +29,7 @@ import pytest
 
 from conftest import BUILD, GKIMG, GKRUN, REPO, cgroup_dirs
 from gkimage import Image
-from test_net import NetEnv, assert_all_gone, leases_of, link_exists
+from test_net import NetEnv, assert_all_gone, link_exists, read_leases
 
 FAULT_BUILD = os.environ.get("GK_FAULT_BUILD", os.path.join(BUILD, "fault"))
 FGKRUN = os.path.join(FAULT_BUILD, "gkrun")
@@ -135,19 +135,19 @@ class CrashEnv:
         return b
 
     def tags(self, cid):
-        """Net tags a crash may have left: the state's record, the leases."""
+        """Net tags a crash may have left: gkrun-net's record in the
+        state directory, the leases."""
         tags = set()
+        state_dir = os.path.join(os.path.realpath(self.gk.root), cid)
         try:
-            with open(os.path.join(self.gk.root, cid, "state.json")) as f:
-                record = json.load(f).get("net") or ""
+            with open(os.path.join(state_dir, "net.record")) as f:
+                record = f.read()
             tags.update(w[4:] for w in record.split() if w.startswith("tag="))
-        except (OSError, ValueError):
+        except OSError:
             pass
-        for ip in leases_of(self.gk.root):
-            with open(os.path.join("/run/gkrun-net/leases", ip)) as f:
-                lines = f.read().split("\n")
-            if len(lines) > 2 and lines[1] == cid:
-                tags.add(lines[2])
+        for d, tag in read_leases().values():
+            if d == state_dir:
+                tags.add(tag)
         return tags
 
     def assert_nothing_left(self, cid, bundle, tags):
@@ -212,6 +212,23 @@ def test_gkrun_killed_at_point_leaves_nothing_after_delete_force(crash, point):
     d = gk.gkrun("delete", "--force", cid)
     assert d.returncode == 0, d.stderr
     crash.assert_nothing_left(cid, b, tags)
+
+
+def test_gkrun_net_killed_mid_add_is_undone_by_the_rollback(crash):
+    """gkrun-net's own point (runtime/net/, not one of gkrun's: the loop
+    above kills gkrun): gkrun-net dies with the veth made, gkrun reports it
+    naming gkrun-net, and its rollback's del removes everything."""
+    gk = crash.gk
+    files_before = set(os.listdir("/run/gkrun-net/files")) \
+        if os.path.isdir("/run/gkrun-net/files") else set()
+    b = crash.bundle()
+    cid = gk.new_id()
+    p = run_fault(gk, fault_env("net-add.after-veth"), "create", "--bundle", b.path, cid)
+    assert p.returncode == 1, p.stdout
+    assert "gkrun: gkrun-net add: killed by signal 9" in p.stdout, p.stdout
+    crash.assert_nothing_left(cid, b, set())
+    files_after = set(os.listdir("/run/gkrun-net/files"))
+    assert files_after <= files_before
 
 
 # ---- gkimg ----

@@ -12,6 +12,7 @@ import ipaddress
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +22,9 @@ import uuid
 import pytest
 
 from conftest import GKRUN, kill_leftover
+
+# where gkrun looks for gkrun-net when it is not beside gkrun (Makefile)
+LIBEXECDIR = "/usr/local/libexec/gk"
 
 LEASES = "/run/gkrun-net/leases"
 
@@ -58,27 +62,36 @@ def rules_of(cid):
             o["rule"].get("comment", "").endswith(" " + cid)]
 
 
-def leases_of(root):
-    """{ip: id} of the leases that belong to state root ROOT."""
+def read_leases():
+    """{ip: (state dir, tag)} of every lease on the host."""
     out = {}
-    root = os.path.realpath(root)
     for name in os.listdir(LEASES) if os.path.isdir(LEASES) else []:
         try:
             lines = open(os.path.join(LEASES, name)).read().split("\n")
         except OSError:
             continue
-        if lines[0] == root:
-            out[name] = lines[1]
+        if len(lines) > 2:
+            out[name] = (lines[0], lines[1])
     return out
 
 
-def files_of(gk, cid):
-    """The directory of a container's /etc/hosts, hostname, resolv.conf
-    (named by the tag in its state's networking record)."""
+def leases_of(root):
+    """{ip: id} of the leases that belong to state root ROOT (a lease
+    names its container's state directory, ROOT/ID)."""
+    root = os.path.realpath(root)
+    return {ip: os.path.basename(d) for ip, (d, _) in read_leases().items()
+            if os.path.dirname(d) == root}
+
+
+def net_result(gk, cid):
+    """gkrun-net add's result, which gkrun keeps in the state."""
     with open(os.path.join(gk.root, cid, "state.json")) as f:
-        record = json.load(f)["net"]
-    tag = [w.split("=")[1] for w in record.split() if w.startswith("tag=")][0]
-    return "/run/gkrun-net/files/" + tag
+        return json.loads(json.load(f)["net"])
+
+
+def files_of(gk, cid):
+    """The directory of a container's /etc/hosts, hostname, resolv.conf."""
+    return net_result(gk, cid)["files"]
 
 
 def link_exists(name):
@@ -349,6 +362,10 @@ def test_delete_removes_rules_lease_veth_then_bridge_and_table(net):
     ip_a = net.ip_of(a)
     files_a, files_b = files_of(net.gk, a), files_of(net.gk, b)
     assert os.path.exists(files_a + "/hosts") and os.path.exists(files_b + "/resolv.conf")
+    # gkrun-net's result in the state names the host end of the veth
+    veth_a, veth_b = net_result(net.gk, a)["interface"], net_result(net.gk, b)["interface"]
+    assert sorted(ports_of(net.bridge)) == sorted([veth_a, veth_b])
+    assert net_result(net.gk, a)["ip"] == ip_a + "/24"
     assert len(rules_of(a)) == 8  # 3 postrouting, 2 forward, 1 input, 2 for the port
     assert len(rules_of(b)) == 6
     assert sorted(leases_of(net.gk.root).values()) == sorted([a, b])
@@ -360,7 +377,9 @@ def test_delete_removes_rules_lease_veth_then_bridge_and_table(net):
     assert len(ports_of(net.bridge)) == 1
     assert link_exists(net.bridge)
     assert not os.path.exists(files_a) and os.path.exists(files_b)
+    assert not link_exists(veth_a) and link_exists(veth_b)
     net.gk.gkrun("delete", "--force", b, check=True)
+    assert not link_exists(veth_b)
     assert_all_gone(net, [a, b])
     assert not os.path.exists(files_b)
     # the address went back to the pool
@@ -560,3 +579,140 @@ def test_containers_cannot_reach_the_hosts_loopback(net):
                  (net.gateway, s.getsockname()[1]))
         with pytest.raises(socket.timeout):
             s.recvfrom(100)
+
+
+def test_networked_run_reaches_a_server_the_test_made(net):
+    """`gkrun run` end to end: the one gkrun-net call at create gives the
+    container eth0 and a route out; it fetches a page from a server in a
+    network namespace the test made, through the host; the run's end
+    removes veth, rules, lease and files."""
+    ns, host_addr, ns_addr = net.add_netns()
+    port = random.randint(20000, 40000)
+    page = "hello-" + net.tag
+    server = ("import http.server, sys\n"
+              "class H(http.server.BaseHTTPRequestHandler):\n"
+              " def do_GET(self):\n"
+              "  self.send_response(200); self.end_headers(); self.wfile.write(b'%s')\n"
+              " def log_message(self, *a): pass\n"
+              "s = http.server.HTTPServer(('%s', %d), H); print('ready', flush=True)\n"
+              "s.handle_request()\n") % (page, ns_addr, port)
+    srv = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", server],
+                           stdout=subprocess.PIPE, text=True)
+    net.pids.append(srv.pid)
+    try:
+        assert srv.stdout.readline().strip() == "ready"
+        p = net.gk.run(net.bundle(["/bin/sh", "-c", "ping -c 1 -W 3 %s >/dev/null && "
+                                   "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 %s %d" %
+                                   (net.gateway, ns_addr, port)]))
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.startswith("HTTP/1.0 200") and p.stdout.endswith("\n\n" + page)
+    finally:
+        srv.kill()
+        srv.wait()
+    assert_all_gone(net, net.gk.ids)
+    assert not [d for d in os.listdir("/run/gkrun-net/files") if d in str(net.gk.ids)]
+
+
+def lone_gkrun(gk, net_program=None):
+    """A copy of gkrun in a directory of its own, with NET_PROGRAM (text of
+    a script) beside it as gkrun-net, or nothing."""
+    lone = os.path.join(gk.workdir, "lone")
+    os.makedirs(lone)
+    shutil.copy2(GKRUN, os.path.join(lone, "gkrun"))
+    if net_program:
+        with open(os.path.join(lone, "gkrun-net"), "w") as f:
+            f.write(net_program)
+        os.chmod(os.path.join(lone, "gkrun-net"), 0o755)
+    return os.path.join(lone, "gkrun")
+
+
+def assert_nothing_made(net, cid):
+    assert leases_of(net.gk.root) == {}
+    assert not link_exists(net.bridge)
+    assert rules_of(cid) == []
+    assert net.gk.gkrun("list", "-q").stdout.strip() == ""
+    assert not os.path.exists(os.path.join(net.gk.root, cid))
+
+
+@pytest.mark.skipif(os.path.exists(os.path.join(LIBEXECDIR, "gkrun-net")),
+                    reason="a gkrun-net is installed in " + LIBEXECDIR)
+def test_missing_gkrun_net_is_a_clear_error_and_leaves_nothing(net):
+    gkrun = lone_gkrun(net.gk)
+    b = net.bundle(["/bin/true"])
+    b.write()
+    cid = net.gk.new_id()
+    p = sh(gkrun, "--root", net.gk.root, "run", "--bundle", b.path, cid, check=False)
+    assert p.returncode != 0
+    assert "networking needs gkrun-net: not found beside gkrun (`%s`) or in `%s`" % (
+        os.path.dirname(gkrun), LIBEXECDIR) in p.stderr, p.stderr
+    assert_nothing_made(net, cid)
+    # a container without org.gk.net.* does not need it
+    p = sh(gkrun, "--root", net.gk.root, "run", "--bundle",
+           net.gk.bundle(["/bin/true"]).write(), net.gk.new_id(), check=False)
+    assert p.returncode == 0, p.stderr
+
+
+def test_gkrun_net_of_another_version_refuses_and_leaves_nothing(net):
+    real = os.path.join(os.path.dirname(GKRUN), "gkrun-net")
+    # gkrun-net asked by an older gkrun: the request's version rewritten
+    gkrun = lone_gkrun(net.gk, "#!/bin/sh\nsed 's/\"gkrunVersion\":\"[^\"]*\"/"
+                               "\"gkrunVersion\":\"0.0.9\"/' | %s \"$@\"\n" % real)
+    b = net.bundle(["/bin/true"], ports="%d:80" % random.randint(20000, 40000))
+    b.write()
+    cid = net.gk.new_id()
+    p = sh(gkrun, "--root", net.gk.root, "run", "--bundle", b.path, cid, check=False)
+    assert p.returncode != 0
+    assert "gkrun: gkrun-net add: version %s does not match gkrun 0.0.9: install gkrun " \
+        "and gkrun-net from the same build" % gk_version() in p.stderr, p.stderr
+    assert_nothing_made(net, cid)
+    # and asked directly
+    p = subprocess.run([real, "del"], input='{"gkrunVersion": "0.0.9", "id": "x", '
+                       '"stateDir": "/nonexistent"}', capture_output=True, text=True)
+    assert p.returncode == 1
+    assert "does not match gkrun 0.0.9" in json.loads(p.stdout)["error"]
+
+
+def gk_version():
+    return sh(GKRUN, "--version").stdout.split()[2]
+
+
+def test_gkrun_net_del_is_idempotent(net):
+    """del after a full teardown, and with no record at all, is success."""
+    real = os.path.join(os.path.dirname(GKRUN), "gkrun-net")
+    cid = net.start(net.bundle(["/bin/sleep", "100"]))
+    state_dir = os.path.join(os.path.realpath(net.gk.root), cid)
+    req = json.dumps({"gkrunVersion": gk_version(), "id": cid, "stateDir": state_dir})
+    for _ in range(2):
+        p = subprocess.run([real, "del"], input=req, capture_output=True, text=True)
+        assert p.returncode == 0 and json.loads(p.stdout) == {}, p.stdout
+        assert leases_of(net.gk.root) == {} and rules_of(cid) == []
+        assert ports_of(net.bridge) == []
+    # delete's own call then finds nothing left to do
+    net.gk.gkrun("delete", "--force", cid, check=True)
+    assert_all_gone(net, [cid])
+
+
+def test_delete_of_a_container_made_before_gkrun_net(net):
+    """A gkrun from before gkrun-net kept its networking record in
+    state.json ("net": "v1 ...") and leases as ROOT\\nID\\nTAG: delete
+    still removes the veth, rules, lease and files of such a container."""
+    cid = net.start(net.bundle(["/bin/sleep", "100"], ports="%d:80" % random.randint(20000, 40000)))
+    state_dir = os.path.join(os.path.realpath(net.gk.root), cid)
+    with open(os.path.join(state_dir, "net.record")) as f:
+        record = f.read()
+    os.unlink(os.path.join(state_dir, "net.record"))
+    with open(os.path.join(state_dir, "state.json")) as f:
+        st = json.load(f)
+    result = json.loads(st["net"])
+    st["net"] = record
+    with open(os.path.join(state_dir, "state.json"), "w") as f:
+        json.dump(st, f)
+    ip = result["ip"].split("/")[0]
+    with open(os.path.join(LEASES, ip), "w") as f:
+        f.write("%s\n%s\n%s\n" % (os.path.realpath(net.gk.root), cid, result["tag"]))
+    assert link_exists(result["interface"]) and len(rules_of(cid)) == 8
+    net.gk.gkrun("delete", "--force", cid, check=True)
+    assert not link_exists(result["interface"])
+    assert not os.path.exists(os.path.join(LEASES, ip))
+    assert not os.path.exists(result["files"])
+    assert_all_gone(net, [cid])

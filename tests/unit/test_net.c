@@ -1,5 +1,5 @@
-/* Unit tests of gkrun's networking logic that needs no network: the
- * org.gk.net.* annotations, the record teardown works from, resolv.conf. */
+/* Unit tests of gkrun-net's logic that needs no network: the org.gk.net.*
+ * annotations, the record del works from, resolv.conf. */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../runtime/net_internal.h"
+#include "../../runtime/net/net_internal.h"
 #include "gk/cleanup.h"
 
 static int parse(const char *mode, const char *ports, const char *bridge, const char *subnet,
@@ -21,11 +21,11 @@ static int parse(const char *mode, const char *ports, const char *bridge, const 
 #define ADD(k, v)                                                              \
         if (v)                                                                 \
                 kv[n++] = (gk_kv){ (char *) (k), (char *) (v) }
-        ADD(GK_NET_ANN_MODE, mode);
-        ADD(GK_NET_ANN_PORTS, ports);
-        ADD(GK_NET_ANN_BRIDGE, bridge);
-        ADD(GK_NET_ANN_SUBNET, subnet);
-        ADD(GK_NET_ANN_DNS, dns);
+        ADD(GK_ANN_NET_MODE, mode);
+        ADD(GK_ANN_NET_PORTS, ports);
+        ADD(GK_ANN_NET_BRIDGE, bridge);
+        ADD(GK_ANN_NET_SUBNET, subnet);
+        ADD(GK_ANN_NET_DNS, dns);
 #undef ADD
         return gk_net_conf_parse(kv, n, conf, err);
 }
@@ -132,6 +132,16 @@ static void test_record_round_trip(void **state)
         assert_int_equal(back.conf.prefix, 16);
         assert_int_equal(back.conf.n_ports, 2);
         assert_int_equal(back.conf.ports[1].proto, IPPROTO_UDP);
+        /* written before the lease is taken: no ip yet, del looks the
+         * lease up by its owner */
+        free(text);
+        text = NULL;
+        r.ip.s_addr = 0;
+        assert_int_equal(gk_net_rec_format(&r, &text), 0);
+        assert_string_equal(text, "v1 mode=bridge tag=0123456789 bridge=gkt1 subnet=10.9.0.0/16 "
+                                  "ports=8080:80/tcp,53:53/udp");
+        assert_int_equal(gk_net_rec_parse(text, &back, &err), 0);
+        assert_int_equal(back.ip.s_addr, 0);
         /* newer keys are skipped */
         assert_int_equal(gk_net_rec_parse("v1 mode=none tag=0123456789 future=1", &back, &err), 0);
         assert_int_equal(back.conf.mode, GK_NET_NONE);
@@ -145,7 +155,7 @@ static void test_bad_records(void **state)
                 "v2 mode=none tag=0123456789",
                 "v1 mode=none",
                 "v1",
-                "v1 mode=bridge tag=0123456789 bridge=gk0 subnet=10.0.0.0/24",
+                "v1 mode=bridge tag=0123456789 bridge=gk0 ip=10.0.0.2",
                 "v1 mode=bridge tag=../../etc bridge=gk0 subnet=10.0.0.0/24 ip=10.0.0.2",
                 "v1 mode=bridge tag=0123456789 bridge=a/b subnet=10.0.0.0/24 ip=10.0.0.2",
         };

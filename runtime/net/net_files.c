@@ -1,15 +1,13 @@
 /* The container's /etc/hosts, /etc/hostname and (bridge mode)
- * /etc/resolv.conf: written into GK_NET_FILES_DIR/TAG and bind-mounted
- * over the rootfs's files by appending mounts to the spec before clone
- * (the init is a copy of that memory).  A mount the config already has
- * for one of these paths wins: the user's own file is kept. */
+ * /etc/resolv.conf: written into GK_NET_FILES_DIR/TAG, which gkrun
+ * bind-mounts over the rootfs's files (runtime/netcall.c, where a mount the
+ * config already has for one of these paths wins). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,41 +74,6 @@ char *gk_net_resolv_conf(const char *host_text, const gk_net_conf *conf)
         return buf;
 }
 
-static bool has_mount(const gk_spec *s, const char *dest)
-{
-        for (size_t i = 0; i < s->n_mounts; i++)
-                if (s->mounts[i].destination && !strcmp(s->mounts[i].destination, dest))
-                        return true;
-        return false;
-}
-
-/* The new entry is counted as soon as it exists, so gk_spec_free frees
- * whatever part of it was allocated if a later strdup fails. */
-static int add_mount(gk_spec *s, const char *dest, const char *src)
-{
-        static const char *const opts[] = { "bind", "nosuid", "nodev", "noexec" };
-        gk_mount *mounts = realloc(s->mounts, (s->n_mounts + 1) * sizeof(*mounts));
-        gk_mount *m;
-
-        if (!mounts)
-                return -ENOMEM;
-        s->mounts = mounts;
-        m = &s->mounts[s->n_mounts++];
-        *m = (gk_mount){ .bind = true, .flags = MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC };
-        m->destination = strdup(dest);
-        m->type = strdup("bind");
-        m->source = strdup(src);
-        m->options = calloc(ARRAY_SIZE(opts) + 1, sizeof(char *));
-        if (!m->destination || !m->type || !m->source || !m->options)
-                return -ENOMEM;
-        for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
-                if (!(m->options[i] = strdup(opts[i])))
-                        return -ENOMEM;
-                m->n_options++;
-        }
-        return 0;
-}
-
 /* The files live in GK_NET_FILES_DIR/TAG, not in the state directory:
  * in a user namespace the init mounts them as the container's root, who
  * may not search the state root (0700, the host root's).  Every directory
@@ -140,20 +103,13 @@ int gk_net_files_remove(const char *tag, gk_error **err)
         return gk_rm_rf_at(dfd, tag, err);
 }
 
-static int install(gk_container *c, const char *dir, const char *name, const char *text,
-                   gk_error **err)
+static int install(const char *dir, const char *name, const char *text, gk_error **err)
 {
-        _cleanup_free_ char *path = NULL, *dest = NULL;
+        _cleanup_free_ char *path = NULL;
 
-        if (asprintf(&path, "%s/%s", dir, name) < 0 || asprintf(&dest, "/etc/%s", name) < 0)
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
                 return gk_error_make(err, ENOMEM, "/etc/%s", name);
-        if (has_mount(c->spec, dest))
-                return 0;
-        if (gk_write_file_atomic(path, text, strlen(text), 0644, false, err) < 0)
-                return gk_error_code(*err);
-        if (add_mount(c->spec, dest, path) < 0)
-                return gk_error_make(err, ENOMEM, "mount of `%s`", dest);
-        return 0;
+        return gk_write_file_atomic(path, text, strlen(text), 0644, false, err);
 }
 
 static char *hosts_text(const gk_net_rec *r, const char *hostname)
@@ -170,7 +126,7 @@ static char *hosts_text(const gk_net_rec *r, const char *hostname)
         return n < 0 ? NULL : text;
 }
 
-int gk_net_files_setup(gk_container *c, const gk_net_rec *r, gk_error **err)
+int gk_net_files_setup(const char *name, const gk_net_rec *r, gk_error **err)
 {
         _cleanup_free_ char *hosts = NULL, *hostname_line = NULL, *resolv = NULL,
                             *host_resolv = NULL, *dir = NULL;
@@ -179,15 +135,15 @@ int gk_net_files_setup(gk_container *c, const gk_net_rec *r, gk_error **err)
 
         /* What `hostname` will say inside: the config's, else the host's
          * (a new UTS namespace starts as a copy). */
-        if (c->spec->hostname && c->spec->hostname[0])
-                snprintf(hostname, sizeof(hostname), "%s", c->spec->hostname);
+        if (name && name[0])
+                snprintf(hostname, sizeof(hostname), "%s", name);
         else if (gethostname(hostname, sizeof(hostname) - 1) < 0)
                 snprintf(hostname, sizeof(hostname), "localhost");
         hosts = hosts_text(r, hostname);
         if (!hosts || asprintf(&hostname_line, "%s\n", hostname) < 0)
                 return gk_error_make(err, ENOMEM, "/etc/hosts");
-        if (files_dir(r->tag, &dir, err) < 0 || install(c, dir, "hosts", hosts, err) < 0 ||
-            install(c, dir, "hostname", hostname_line, err) < 0)
+        if (files_dir(r->tag, &dir, err) < 0 || install(dir, "hosts", hosts, err) < 0 ||
+            install(dir, "hostname", hostname_line, err) < 0)
                 return gk_error_code(*err);
         if (r->conf.mode != GK_NET_BRIDGE)
                 return 0;
@@ -195,5 +151,5 @@ int gk_net_files_setup(gk_container *c, const gk_net_rec *r, gk_error **err)
                 host_resolv = NULL;
         if (!(resolv = gk_net_resolv_conf(host_resolv, &r->conf)))
                 return gk_error_make(err, ENOMEM, "/etc/resolv.conf");
-        return install(c, dir, "resolv.conf", resolv, err);
+        return install(dir, "resolv.conf", resolv, err);
 }

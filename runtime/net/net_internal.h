@@ -1,7 +1,9 @@
-/* Internals of gkrun's networking (runtime/net*.c): the configuration read
- * from the bundle's annotations, the record saved in the state, and the
+/* gkrun-net, the networking program gkrun calls at create and delete
+ * (include/gk/net_contract.h is the seam): the configuration read from the
+ * bundle's annotations, the record kept in the state directory, and the
  * pieces each file owns (links, leases, nftables rules, /etc files).
- * Not used outside runtime/net*.c (and its unit test). */
+ * This folder uses lib/ and include/gk/ only, never runtime/'s files;
+ * nothing outside it but its unit test includes this. */
 #ifndef GK_RUNTIME_NET_INTERNAL_H
 #define GK_RUNTIME_NET_INTERNAL_H
 
@@ -11,14 +13,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "container.h"
+#include "gk/annotations.h"
 #include "gk/error.h"
+#include "gk/net_contract.h"
+#include "gk/spec.h"
 
-#define GK_NET_ANN_MODE "org.gk.net.mode"
-#define GK_NET_ANN_PORTS "org.gk.net.ports"
-#define GK_NET_ANN_BRIDGE "org.gk.net.bridge"
-#define GK_NET_ANN_SUBNET "org.gk.net.subnet"
-#define GK_NET_ANN_DNS "org.gk.net.dns"
 
 #define GK_NET_DEFAULT_BRIDGE "gk0"
 #define GK_NET_DEFAULT_SUBNET "172.29.0.0/16"
@@ -27,7 +26,7 @@
  * --root, because bridges, addresses and the nft table are host-wide. */
 #define GK_NET_RUN_DIR "/run/gkrun-net"
 #define GK_NET_LEASE_DIR GK_NET_RUN_DIR "/leases"
-#define GK_NET_FILES_DIR GK_NET_RUN_DIR "/files"
+#define GK_NET_FILES_DIR GK_NETCALL_FILES_DIR
 /* localnet/BRIDGE: gkrun turned route_localnet on for BRIDGE */
 #define GK_NET_LOCALNET_DIR GK_NET_RUN_DIR "/localnet"
 
@@ -35,7 +34,7 @@
  * again (a user's own bridge named in the annotation is left alone). */
 #define GK_NET_BRIDGE_ALIAS "gkrun bridge"
 #define GK_NET_TABLE "gk"
-#define GK_NET_TAG_LEN 10 /* hex digits */
+#define GK_NET_TAG_LEN GK_NETCALL_TAG_LEN /* hex digits */
 #define GK_NET_MAX_PORTS 64
 #define GK_NET_MAX_DNS 3
 
@@ -63,12 +62,26 @@ typedef struct gk_net_conf {
         size_t n_dns;
 } gk_net_conf;
 
-/* The record saved in state.json: everything teardown needs. */
+/* The record kept in the state directory: everything del needs. */
 typedef struct gk_net_rec {
         gk_net_conf conf;
         char tag[GK_NET_TAG_LEN + 1]; /* names the veth, rules, lease and files */
-        struct in_addr ip, gw;
+        struct in_addr ip, gw; /* ip 0 until the lease is taken */
 } gk_net_rec;
+
+/* What gkrun tells gkrun-net (include/gk/net_contract.h). */
+typedef struct gk_net_req {
+        const char *id, *state_dir, *netns, *tag, *hostname;
+        const char *old_record; /* del: an older gkrun's in-state record */
+        gk_kv *ann;
+        size_t n_ann;
+} gk_net_req;
+
+/* net_add.c: the two commands.  add prints its result into *RESULT
+ * (malloc'd JSON); on failure it has undone what it made.  del removes
+ * every piece the record names; a missing piece is not an error. */
+int gk_net_add(const gk_net_req *req, char **result, gk_error **err);
+int gk_net_del(const gk_net_req *req, gk_error **err);
 
 /* net.c: annotations and the record */
 int gk_net_conf_parse(const gk_kv *ann, size_t n, gk_net_conf *conf, gk_error **err);
@@ -83,14 +96,15 @@ void gk_net_veth_name(const char *tag, char out[IFNAMSIZ]);
  * holds (flock on GK_NET_RUN_DIR/lock); returns the fd to close. */
 int gk_net_lock(gk_error **err);
 
-/* net_link.c: rtnetlink */
+/* net_link.c: rtnetlink.  NETNS is an fd of the container's network
+ * namespace. */
 int gk_link_bridge_ensure(const char *name, struct in_addr gw, unsigned prefix, gk_error **err);
 /* veth HOST_NAME on BRIDGE (up, hairpin), its peer created as eth0 in
- * the network namespace of PID. */
-int gk_link_veth_create(const char *host_name, const char *bridge, pid_t pid, gk_error **err);
-/* Inside PID's network namespace: eth0 gets IP/PREFIX, goes up, and the
- * default route goes via GW (lo the init has set up itself). */
-int gk_link_setup_netns(pid_t pid, struct in_addr ip, unsigned prefix, struct in_addr gw,
+ * NETNS. */
+int gk_link_veth_create(const char *host_name, const char *bridge, int netns, gk_error **err);
+/* Inside NETNS: eth0 gets IP/PREFIX, goes up, and the default route goes
+ * via GW (lo the init has set up itself). */
+int gk_link_setup_netns(int netns, struct in_addr ip, unsigned prefix, struct in_addr gw,
                         gk_error **err);
 /* Deletes link NAME; a missing link is not an error. */
 int gk_link_delete(const char *name, gk_error **err);
@@ -98,15 +112,15 @@ int gk_link_delete(const char *name, gk_error **err);
  * 1 when no port is left (or the bridge is gone), 0 while it is used. */
 int gk_link_bridge_release(const char *name, gk_error **err);
 
-/* net_ipam.c: address leases (caller holds gk_net_lock) */
-int gk_ipam_lease(const char *root, const char *id, const gk_net_rec *r, struct in_addr *out,
+/* net_ipam.c: address leases (caller holds gk_net_lock).  A lease
+ * belongs to the container with state directory STATE_DIR whose init is
+ * PID (alive while PID has the start time it had at add). */
+int gk_ipam_lease(const char *state_dir, pid_t pid, const gk_net_rec *r, struct in_addr *out,
                   gk_error **err);
-/* Removes the lease of IP if it still belongs to ROOT/ID. */
-int gk_ipam_release(const char *root, const char *id, struct in_addr ip, gk_error **err);
+/* Removes the lease of IP if it still belongs to STATE_DIR. */
+int gk_ipam_release(const char *state_dir, struct in_addr ip, gk_error **err);
 /* The gateway: the subnet's first address. */
 struct in_addr gk_ipam_gateway(struct in_addr subnet);
-/* ROOT made absolute (malloc'd), as leases record it. */
-char *gk_ipam_root_path(const char *root);
 
 /* net_nft.c: the `ip gk` table (caller holds gk_net_lock) */
 int gk_nft_add(const gk_net_rec *r, const char *id, gk_error **err);
@@ -114,7 +128,9 @@ int gk_nft_add(const gk_net_rec *r, const char *id, gk_error **err);
 int gk_nft_remove(const char *tag, gk_error **err);
 
 /* net_files.c: /etc/hosts, /etc/hostname, /etc/resolv.conf */
-int gk_net_files_setup(gk_container *c, const gk_net_rec *r, gk_error **err);
+/* Writes them into GK_NET_FILES_DIR/TAG (gkrun mounts them);
+ * HOSTNAME NULL or empty: the host's. */
+int gk_net_files_setup(const char *hostname, const gk_net_rec *r, gk_error **err);
 /* Removes GK_NET_FILES_DIR/TAG; missing is not an error. */
 int gk_net_files_remove(const char *tag, gk_error **err);
 /* resolv.conf text from the host's file and the configured servers

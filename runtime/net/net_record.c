@@ -1,11 +1,12 @@
-/* The networking record kept in state.json ("net"): one line of
- * space-separated key=value items, e.g.
+/* gkrun-net's record, kept in the container's state directory
+ * (GK_NETCALL_RECORD): one line of space-separated key=value items, e.g.
  *   v1 mode=bridge tag=0a1b2c3d4e bridge=gk0 subnet=172.29.0.0/16 ip=172.29.0.2 ports=8080:80/tcp
  *   v1 mode=none tag=0a1b2c3d4e
- * It is all gk_net_teardown has after a crash, so it names every piece
- * the container owns: the veth, rules and /etc files through the tag, the
- * lease through the address, the bridge.  Unknown keys are skipped, so an older
- * gkrun can still tear down what a newer one made. */
+ * It is all del has after a crash, so it is written before anything is
+ * made and names every piece the container owns: the veth, rules and /etc
+ * files through the tag, the lease through the address (no ip= yet: del
+ * looks for the lease by state directory), the bridge.  Unknown keys are
+ * skipped, so an older gkrun-net can still tear down what a newer one made. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -27,8 +28,10 @@ static int format_bridge(const gk_net_rec *r, FILE *f)
         if (!inet_ntop(AF_INET, &r->conf.subnet, subnet, sizeof(subnet)) ||
             !inet_ntop(AF_INET, &r->ip, ip, sizeof(ip)))
                 return -EINVAL;
-        fprintf(f, " tag=%s bridge=%s subnet=%s/%u ip=%s", r->tag, r->conf.bridge, subnet,
-                r->conf.prefix, ip);
+        fprintf(f, " tag=%s bridge=%s subnet=%s/%u", r->tag, r->conf.bridge, subnet,
+                r->conf.prefix);
+        if (r->ip.s_addr)
+                fprintf(f, " ip=%s", ip);
         for (size_t i = 0; i < r->conf.n_ports; i++)
                 fprintf(f, "%s%u:%u/%s", i ? "," : " ports=", r->conf.ports[i].host,
                         r->conf.ports[i].ctr, proto_name(r->conf.ports[i].proto));
@@ -122,7 +125,7 @@ int gk_net_rec_parse(const char *s, gk_net_rec *r, gk_error **err)
                         return gk_error_make(err, 0, "network record `%s`: bad `%s`", s, tok);
         }
         if (r->conf.mode == GK_NET_UNSET || !(seen & 1) ||
-            (r->conf.mode == GK_NET_BRIDGE && seen != 15))
+            (r->conf.mode == GK_NET_BRIDGE && (seen & 7) != 7))
                 return gk_error_make(err, 0, "network record `%s`: incomplete", s);
         if (r->conf.mode == GK_NET_BRIDGE)
                 r->gw = gk_ipam_gateway(r->conf.subnet);

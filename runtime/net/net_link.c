@@ -51,24 +51,20 @@ static int nl_open(nl_t *nl, gk_error **err)
 }
 
 /* A socket belongs to the network namespace it was created in: enter
- * PID's just for socket(2), then come back (gkrun is single-threaded). */
-static int nl_open_netns(nl_t *nl, pid_t pid, gk_error **err)
+ * NETNS just for socket(2), then come back (gkrun-net is single-threaded). */
+static int nl_open_netns(nl_t *nl, int netns, gk_error **err)
 {
         _cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-        _cleanup_close_ int target = -1;
-        char path[64];
         int r;
 
-        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int) pid);
-        target = open(path, O_RDONLY | O_CLOEXEC);
-        if (self < 0 || target < 0)
-                return gk_error_errno(err, "open `%s`", self < 0 ? "/proc/self/ns/net" : path);
-        if (setns(target, CLONE_NEWNET) < 0)
-                return gk_error_errno(err, "enter network namespace `%s`", path);
+        if (self < 0)
+                return gk_error_errno(err, "open `/proc/self/ns/net`");
+        if (setns(netns, CLONE_NEWNET) < 0)
+                return gk_error_errno(err, "enter the container's network namespace");
         r = nl_open(nl, err);
         if (setns(self, CLONE_NEWNET) < 0) {
                 nl_close(nl);
-                return gk_error_errno(err, "return to gkrun's network namespace");
+                return gk_error_errno(err, "return to the host's network namespace");
         }
         return r;
 }
@@ -294,7 +290,7 @@ int gk_link_bridge_ensure(const char *name, struct in_addr gw, unsigned prefix, 
         return 0;
 }
 
-static int veth_create(nl_t *nl, const char *host_name, int bridge, pid_t pid)
+static int veth_create(nl_t *nl, const char *host_name, int bridge, int netns)
 {
         char buf[NL_BUF];
         struct nlmsghdr *nlh = put_link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
@@ -313,7 +309,7 @@ static int veth_create(nl_t *nl, const char *host_name, int bridge, pid_t pid)
         /* Named eth0 right away: the name is looked up in the target
          * namespace, where nothing else can be called that yet. */
         mnl_attr_put_strz(nlh, IFLA_IFNAME, "eth0");
-        mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, (uint32_t) pid);
+        mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t) netns);
         mnl_attr_nest_end(nlh, peer);
         mnl_attr_nest_end(nlh, data);
         mnl_attr_nest_end(nlh, info);
@@ -333,7 +329,7 @@ static int set_hairpin(nl_t *nl, int index)
         return nl_talk(nl, nlh, NULL, NULL);
 }
 
-int gk_link_veth_create(const char *host_name, const char *bridge, pid_t pid, gk_error **err)
+int gk_link_veth_create(const char *host_name, const char *bridge, int netns, gk_error **err)
 {
         _cleanup_(nl_close) nl_t nl = { 0 };
         link_info br, li;
@@ -343,21 +339,21 @@ int gk_link_veth_create(const char *host_name, const char *bridge, pid_t pid, gk
                 return gk_error_code(*err);
         if ((r = link_get(&nl, bridge, &br)) < 0)
                 return gk_error_make(err, -r, "bridge `%s`", bridge);
-        if ((r = veth_create(&nl, host_name, br.index, pid)) < 0)
+        if ((r = veth_create(&nl, host_name, br.index, netns)) < 0)
                 return gk_error_make(err, -r, "create veth `%s` on `%s`", host_name, bridge);
         if ((r = link_get(&nl, host_name, &li)) < 0 || (r = set_hairpin(&nl, li.index)) < 0)
                 return gk_error_make(err, -r, "veth `%s`: hairpin mode", host_name);
         return 0;
 }
 
-int gk_link_setup_netns(pid_t pid, struct in_addr ip, unsigned prefix, struct in_addr gw,
+int gk_link_setup_netns(int netns, struct in_addr ip, unsigned prefix, struct in_addr gw,
                         gk_error **err)
 {
         _cleanup_(nl_close) nl_t nl = { 0 };
         link_info eth;
         int r;
 
-        if (nl_open_netns(&nl, pid, err) < 0)
+        if (nl_open_netns(&nl, netns, err) < 0)
                 return gk_error_code(*err);
         if ((r = link_get(&nl, "eth0", &eth)) < 0)
                 return gk_error_make(err, -r, "container: `eth0`");
