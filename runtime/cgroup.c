@@ -311,6 +311,10 @@ int gk_cgroup_make_early(gk_cgroup *cg, gk_error **err)
         if (cg->unit_pending || cg->mode == GK_CG_V1)
                 return 0;
         r = gk_cg_v2_make(cg, v2_ctrls_for(cg, cg->pending), cg->is_default, err);
+        /* pure v2: the limits hold before the init is cloned into the
+         * cgroup, so that it is charged against them from its first page */
+        if (r == 0 && cg->mode == GK_CG_V2)
+                r = apply_all(cg, cg->pending, false, err);
         return r < 0 ? make_failed(cg, r, err) : 0;
 }
 
@@ -322,7 +326,7 @@ int gk_cgroup_make_late(gk_cgroup *cg, gk_error **err)
                 return 0;
         if (cg->mode != GK_CG_V2)
                 r = gk_cg_v1_make(cg, err);
-        if (r == 0)
+        if (r == 0 && cg->mode != GK_CG_V2)
                 r = apply_all(cg, cg->pending, false, err);
         return r < 0 ? make_failed(cg, r, err) : 0;
 }
@@ -447,6 +451,11 @@ int gk_cgroup_v2_fd(gk_cgroup *cg)
 bool gk_cgroup_self_enter_ok(const gk_cgroup *cg)
 {
         return cg && !cg->unit && !cg->unit_pending;
+}
+
+bool gk_cgroup_clone_charges(const gk_cgroup *cg)
+{
+        return gk_cgroup_self_enter_ok(cg) && cg->mode == GK_CG_V2;
 }
 
 int gk_cgroup_clone_fd(gk_cgroup *cg)

@@ -28,9 +28,11 @@ typedef struct gk_cgroup gk_cgroup;
  * RESOURCES (may be NULL; kept by pointer until make_late), making
  * nothing; SYSTEMD selects the --systemd-cgroup driver (slice:prefix:name);
  * make_early makes what must exist before the clone (the v2 directory
- * that CLONE_INTO_CGROUP names); make_late makes the rest (the v1
- * directories, which the init joins itself) and applies RESOURCES.  A
- * failing make removes what the makes before it made. */
+ * that CLONE_INTO_CGROUP names, and on pure v2 RESOURCES applied to it,
+ * so that the init is charged against its limits from birth); make_late
+ * makes the rest (the v1 directories, which the init joins itself) and
+ * applies RESOURCES there.  A failing make removes what the makes before
+ * it made. */
 int gk_cgroup_plan(const char *id, const char *cgroups_path, const gk_resources *resources,
                    bool systemd, gk_cgroup **out, gk_error **err);
 int gk_cgroup_make_early(gk_cgroup *cg, gk_error **err);
@@ -73,6 +75,10 @@ int gk_cgroup_v2_open_of(gk_cgroup *cg, pid_t pid);
  * gk_cgroup_enter. */
 int gk_cgroup_clone_fd(gk_cgroup *cg);
 bool gk_cgroup_self_enter_ok(const gk_cgroup *cg);
+/* Whether a child cloned through gk_cgroup_clone_fd() is in its memory
+ * cgroup from birth (pure v2): all it allocates then counts against the
+ * container's memory limit. */
+bool gk_cgroup_clone_charges(const gk_cgroup *cg);
 /* Parent: the v1 hierarchies' `tasks` files, opened for writing, into
  * FDS (at most MAX), in hierarchy order; their number (0 for a NULL CG),
  * or -errno.  The init joins through them without a path lookup of its

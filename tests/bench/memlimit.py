@@ -11,6 +11,11 @@ or an orchestrator would): what counts is what each charges to the
 container's cgroup, from the moment its init is in there (the namespaces
 and mounts it makes then, the pages it dirties, the exec of /bin/true).
 
+Until this, (d) put the runtime itself in the limited cgroup and the
+container in an unlimited one: it measured the runtime's own charge up to
+the moment its init joined the container's cgroup (gkrun being one small
+static binary, it came out below crun), not what the container costs.
+
 Each runtime's containers go under a parent cgroup of their own, TAG/m-NAME
 (made here on every v1 hierarchy, or on v2 with the memory controller
 enabled for its children).  An OOM kill is told apart from other failures
