@@ -54,9 +54,9 @@ for name in $only; do
 done
 
 echo "=== ratios against the goals ($(uname -r), $(nproc) CPUs, $(date '+%F %T'))"
-printf '%-44s %7s  %-8s %s\n' metric ratio goal result
+printf '%-50s %7s  %-8s %s\n' metric ratio goal result
 while IFS=$'\t' read -r metric ratio goal verdict detail; do
-	printf '%-44s %7s  %-8s %-4s  %s\n' "$metric" "$ratio" "$goal" "$verdict" "$detail"
+	printf '%-50s %7s  %-8s %-4s  %s\n' "$metric" "$ratio" "$goal" "$verdict" "$detail"
 done <"$results"
 pass=$(grep -c $'\tPASS\t' "$results")
 miss=$(grep -c $'\tMISS\t' "$results")

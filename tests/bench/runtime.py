@@ -518,7 +518,7 @@ class Bench:
             self.case_e()
         print("\nratios (gkrun first in each figure pair):")
         for m, r, goal, v, detail in self.results:
-            print("  %-46s %6.2f  goal %-6s %s  (%s)" % (m, r, goal, v, detail))
+            print("  %-50s %6.2f  goal %-6s %s  (%s)" % (m, r, goal, v, detail))
         out = os.environ.get("BENCH_RESULTS")
         if out:
             with open(out, "a") as f:
