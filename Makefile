@@ -10,6 +10,7 @@
 #   make check-cgv2      the cgroup tests again inside a pure cgroup-v2 VM
 #   make fuzz            run every fuzzer for FUZZ_SECONDS each
 #   make bench           benchmarks against runc/crun and skopeo+umoci
+#                        (GK_BENCH_BASELINE=DIR: DIR/gkrun too, as "gkrun-before")
 #   make lint            banned calls, cppcheck, shellcheck (run by .ci/run)
 #   make install         install to $(DESTDIR)$(PREFIX)
 

@@ -28,9 +28,11 @@ typedef struct gk_cgroup gk_cgroup;
  * RESOURCES (may be NULL; kept by pointer until make_late), making
  * nothing; SYSTEMD selects the --systemd-cgroup driver (slice:prefix:name);
  * make_early makes what must exist before the clone (the v2 directory
- * that CLONE_INTO_CGROUP names); make_late makes the rest (the v1
- * directories, which the init joins itself) and applies RESOURCES.  A
- * failing make removes what the makes before it made. */
+ * that CLONE_INTO_CGROUP names, and on pure v2 RESOURCES applied to it,
+ * so that the init is charged against its limits from birth); make_late
+ * makes the rest (the v1 directories, which the init joins itself) and
+ * applies RESOURCES there.  A failing make removes what the makes before
+ * it made. */
 int gk_cgroup_plan(const char *id, const char *cgroups_path, const gk_resources *resources,
                    bool systemd, gk_cgroup **out, gk_error **err);
 int gk_cgroup_make_early(gk_cgroup *cg, gk_error **err);
@@ -82,6 +84,11 @@ int gk_cgroup_join_prepare(gk_cgroup *cg, pid_t leader, gk_cgroup_join **out, gk
 int gk_cgroup_join_clone_fd(const gk_cgroup_join *j);
 /* The clone went without the fd (no clone3 here): send moves the child. */
 void gk_cgroup_join_clone_fd_unused(gk_cgroup_join *j);
+/* Whether a child cloned into gk_cgroup_join_clone_fd(j) is in its memory
+ * cgroup from birth (pure v2): what its clone makes (namespaces) is then
+ * still charged to the caller, what it makes itself afterwards against
+ * the container's memory limit. */
+bool gk_cgroup_join_clone_charges(const gk_cgroup_join *j);
 /* Parent, after the clone of CHILD: moves it in from outside where it
  * cannot join by itself, then sends GK_SYNC_GO over SYNC_FD carrying what
  * it needs to (sync.c gk_sync_send_go: a child gone already is reported

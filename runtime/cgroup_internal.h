@@ -96,6 +96,8 @@ extern const gk_cg_files gk_cg_v1_files, gk_cg_v2_files;
 typedef struct gk_cg_driver {
         const char *name; /* the host's kind in the saved form: v1, hybrid, v2 */
         unsigned caps;    /* GK_CG_CAN_* */
+        /* the clone fd is the memory cgroup itself (pure v2) */
+        bool clone_charges;
         /* appended to "the X controller is not available on this host" */
         const char *missing_hint;
         /* make the directories: before the init's clone (what
@@ -148,6 +150,7 @@ struct gk_cgroup {
         char *unit, *id;
         const gk_resources *pending;
         bool unit_pending, unit_foreign;
+        bool applied_early; /* v2: the limits applied by make_early */
 };
 
 /* cgroup.c: the driver the host's layout calls for, and a handle on it

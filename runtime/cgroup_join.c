@@ -37,6 +37,11 @@ int gk_cgroup_join_clone_fd(const gk_cgroup_join *j)
         return j ? j->clone_fd : -1;
 }
 
+bool gk_cgroup_join_clone_charges(const gk_cgroup_join *j)
+{
+        return j && j->clone_fd >= 0 && j->cg->drv->clone_charges;
+}
+
 void gk_cgroup_join_clone_fd_unused(gk_cgroup_join *j)
 {
         if (j && j->clone_fd >= 0)

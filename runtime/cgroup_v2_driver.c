@@ -103,15 +103,25 @@ int gk_cg_v2_ctrl_dir(gk_cgroup *cg, enum gk_cg_ctrl c, gk_error **err)
         (GK_CTRL_BIT(GK_CTRL_CPU) | GK_CTRL_BIT(GK_CTRL_MEMORY) |               \
          GK_CTRL_BIT(GK_CTRL_PIDS) | GK_CTRL_BIT(GK_CTRL_BLKIO))
 
+/* The directory and its limits: they hold before the init is cloned into
+ * the cgroup, so that it is charged against them from its first page (and
+ * no batch of per-cpu charges is left to drain when memory.max is written
+ * under a running process). */
 static int v2_make_early(gk_cgroup *cg, gk_error **err)
 {
-        return gk_cg_v2_make(cg, gk_cg_v2_wanted(cg->pending) | V2_DEFAULT_CTRLS, true, err);
+        int r = gk_cg_v2_make(cg, gk_cg_v2_wanted(cg->pending) | V2_DEFAULT_CTRLS, true, err);
+
+        if (r < 0 || (r = gk_cg_apply_all(cg, cg->pending, false, err)) < 0)
+                return r;
+        cg->applied_early = true;
+        return 0;
 }
 
-/* The directory exists since make_early: the limits. */
+/* The limits, unless make_early applied them (the systemd driver calls
+ * only this one, once its scope made the directory). */
 static int v2_make_late(gk_cgroup *cg, gk_error **err)
 {
-        return gk_cg_apply_all(cg, cg->pending, false, err);
+        return cg->applied_early ? 0 : gk_cg_apply_all(cg, cg->pending, false, err);
 }
 
 static int v2_update_prepare(gk_cgroup *cg, const gk_resources *r, gk_error **err)
@@ -178,6 +188,7 @@ const gk_cg_driver gk_cg_v2_driver = {
         .name = "v2",
         .caps = GK_CG_CAN_UNIFIED,
         .missing_hint = "",
+        .clone_charges = true,
         .make_early = v2_make_early,
         .make_late = v2_make_late,
         .enter = gk_cg_v2_enter,

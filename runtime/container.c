@@ -251,6 +251,12 @@ static int spawn_init(gk_container *c, gk_error **err)
          * others.  Attaching a network needs the init's one at once. */
         c->unshare_flags = c->netcall ? 0 : c->clone_flags & (CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS |
                                                           CLONE_NEWIPC);
+        /* Not when the clone puts the init in the container's memory
+         * cgroup (v2): made by the clone they are charged to ours, as
+         * crun's and runc's are, not against the container's memory limit
+         * (a network namespace and a copy of our mount table) */
+        if (gk_spawn_clone_charges(&c->spawn))
+                c->unshare_flags = 0;
         /* A new IPC namespace makes its mqueue filesystem with the
          * credentials of the moment: in a new user namespace, only once the
          * init is root there, or /dev/mqueue belongs to nobody (as crun). */

@@ -73,6 +73,11 @@ int gk_spawn_cgroups(gk_spawn *s, gk_cgroup *cg, pid_t beside, gk_error **err)
         return gk_cgroup_join_prepare(cg, beside, &s->cg_join, err);
 }
 
+bool gk_spawn_clone_charges(const gk_spawn *s)
+{
+        return gk_cgroup_join_clone_charges(s->cg_join);
+}
+
 int gk_spawn_go(gk_spawn *s, gk_error **err)
 {
         int r = gk_cgroup_join_send(s->cg_join, s->pid, s->sync, err);

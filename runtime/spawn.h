@@ -47,6 +47,9 @@ typedef struct gk_spawn {
  * or, for a process exec'd beside the init BESIDE, the sub-cgroup it may
  * have moved to.  Call before gk_spawn_clone. */
 int gk_spawn_cgroups(gk_spawn *s, gk_cgroup *cg, pid_t beside, gk_error **err);
+/* Whether the clone puts the child in its memory cgroup (cgroup.h
+ * gk_cgroup_join_clone_charges). */
+bool gk_spawn_clone_charges(const gk_spawn *s);
 
 /* Clones the child: returns 0 in it, 1 in the parent, or -errno.  FLAGS
  * are CLONE_NEW* (and CLONE_PARENT); with PIDNS >= 0 the child is born in

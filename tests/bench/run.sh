@@ -12,14 +12,20 @@
 # $BENCH_RESULTS, one per line, tab-separated:
 #   METRIC <TAB> RATIO <TAB> GOAL (">= 1.5", "<= 2", "> 1") <TAB> PASS|MISS <TAB> DETAIL
 # (INFO instead of PASS|MISS, goal "-": a figure without a goal, such as a floor)
-# Environment: BENCH_ROUNDS, BENCH_ROUNDS_100, BENCH_RUNTIMES (runtime.py),
-# BENCH_IMAGE_ROUNDS (image.py),
-# BENCH_ONLY="runtime image" to run a subset.
+# Environment: BENCH_ROUNDS, BENCH_ROUNDS_100, BENCH_RUNTIMES, BENCH_MEM_REPS,
+# BENCH_CASES (runtime.py), BENCH_IMAGE_ROUNDS (image.py),
+# BENCH_ONLY="runtime image" to run a subset,
+# GK_BENCH_BASELINE=DIR: DIR/gkrun (an older build, say) runs as "gkrun-before"
+# in the same interleaved rounds as gkrun, so that one run gives before and
+# after figures; its ratio lines are INFO.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 O=${1:-build-bench}
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 2; }
 [ -x "$O/gkrun" ] || { echo "bench: $O/gkrun not built (make bench builds it)" >&2; exit 2; }
+if [ -n "${GK_BENCH_BASELINE:-}" ] && [ ! -x "$GK_BENCH_BASELINE/gkrun" ]; then
+	echo "bench: GK_BENCH_BASELINE: $GK_BENCH_BASELINE/gkrun is not executable" >&2; exit 2
+fi
 
 results=$(mktemp /tmp/gk-bench-results.XXXXXX)
 child=
@@ -48,9 +54,9 @@ for name in $only; do
 done
 
 echo "=== ratios against the goals ($(uname -r), $(nproc) CPUs, $(date '+%F %T'))"
-printf '%-44s %7s  %-8s %s\n' metric ratio goal result
+printf '%-50s %7s  %-8s %s\n' metric ratio goal result
 while IFS=$'\t' read -r metric ratio goal verdict detail; do
-	printf '%-44s %7s  %-8s %-4s  %s\n' "$metric" "$ratio" "$goal" "$verdict" "$detail"
+	printf '%-50s %7s  %-8s %-4s  %s\n' "$metric" "$ratio" "$goal" "$verdict" "$detail"
 done <"$results"
 pass=$(grep -c $'\tPASS\t' "$results")
 miss=$(grep -c $'\tMISS\t' "$results")

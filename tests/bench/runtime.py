@@ -5,8 +5,9 @@
 
 (a) `run` of /bin/true, sequential; (b) create + start + delete; (c) peak RSS
 of the runtime during `run` (wait4's ru_maxrss: the runtime and the children it
-reaped); (d) the smallest memory limit (a v1 memory cgroup holding the runtime)
-under which `run` still succeeds, by bisection; (e) 100 `sleep` containers
+reaped); (d) the smallest memory limit a user can give the container
+(linux.resources.memory.limit) under which `run` still succeeds, by
+bisection (memlimit.py); (e) 100 `sleep` containers
 created and started, then killed and deleted: times, and the memory the
 containers hold (their cgroup tree's usage, the runtime having run inside it);
 gkrun-ro is gkrun on a read-only bind mount of itself (contrib/gkrun-protect):
@@ -21,10 +22,14 @@ Everything runs in a private mount namespace with /sys/fs/cgroup/unified
 unmounted: crun 1.8 refuses a hybrid host while that mount is visible.
 
 Environment: BENCH_ROUNDS (rounds of a, b, f; default 40), BENCH_ROUNDS_100
-(rounds of e; default 2), BENCH_RUNTIMES (default "gkrun crun runc"),
+(rounds of e; default 2), BENCH_RUNTIMES (default "gkrun gkrun-ro crun runc"),
+BENCH_MEM_REPS (bisections in d; default 3),
+GK_BENCH_BASELINE (another build dir: its gkrun joins every case as
+"gkrun-before", in the same interleaved rounds, for before/after figures),
 BENCH_WORK (scratch; default /tmp/gk-bench-rt.PID, removed at the end),
 BENCH_RESULTS (a file to append the ratio lines run.sh tabulates to),
-BENCH_QUICK=1 (only a, b, c and f: for quick comparisons while optimising).
+BENCH_QUICK=1 (only a, b, c and f: for quick comparisons while optimising),
+BENCH_CASES (the cases to run, default "abcdef"; a, b, c and f run together).
 Every container, cgroup and process made is removed on exit, Ctrl-C included.
 """
 import ctypes
@@ -36,6 +41,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+import memlimit
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CG = "/sys/fs/cgroup"
@@ -57,7 +64,17 @@ class Bench:
         self.work = os.environ.get("BENCH_WORK") or "/tmp/%s" % self.tag.replace("bench", "bench-rt")
         self.rootfs = os.path.join(self.work, "rootfs")
         self.rt = {}
-        for name in os.environ.get("BENCH_RUNTIMES", "gkrun gkrun-ro crun runc").split():
+        names = os.environ.get("BENCH_RUNTIMES", "gkrun gkrun-ro crun runc").split()
+        before = os.environ.get("GK_BENCH_BASELINE")
+        if before:
+            names.insert(names.index("gkrun") + 1 if "gkrun" in names else 0, "gkrun-before")
+        for name in names:
+            if name == "gkrun-before":
+                path = os.path.join(os.path.abspath(before), "gkrun")
+                if not os.access(path, os.X_OK):
+                    sys.exit("runtime.py: GK_BENCH_BASELINE: %s is not executable" % path)
+                self.rt[name] = path
+                continue
             if name == "gkrun-ro":  # bound read-only over itself in setup()
                 path = os.path.join(self.work, "gkrun-ro")
                 self.rt[name] = path
@@ -203,14 +220,17 @@ class Bench:
                     with open(os.path.join(top, f), "w") as dst:
                         dst.write(value)
 
-    def bundle(self, sub, cgpath, args=None):
-        """A bundle dir (config.json only; the rootfs is shared, read-only)."""
+    def bundle(self, sub, cgpath, args=None, memory=None):
+        """A bundle dir (config.json only; the rootfs is shared, read-only);
+        memory: linux.resources.memory."""
         d = os.path.join(self.work, "bundles", sub)
         os.makedirs(d, exist_ok=True)
         cfg = json.loads(json.dumps(self.base))
         cfg["linux"]["cgroupsPath"] = cgpath
         if args:
             cfg["process"]["args"] = args
+        if memory:
+            cfg["linux"].setdefault("resources", {})["memory"] = memory
         with open(os.path.join(d, "config.json"), "w") as f:
             json.dump(cfg, f)
         return d
@@ -328,71 +348,6 @@ class Bench:
             fork.append(self.timed([self.floor, "--fork", self.rootfs])[0])
         return run, cpu, csd, rss, floor, fork
 
-    # (d) ---------------------------------------------------------------------
-    def mem_try(self, name, limit, parent):
-        """One `run` with the runtime in a new memory cgroup under parent,
-        limited to limit bytes; True when it exited 0.  Leaves no process,
-        container or cgroup behind whatever happened.  A fresh cgroup each
-        time: charges left by the last run (page cache, slab) would make a
-        lower limit fail with EBUSY."""
-        cg = os.path.join(parent, "t%d" % self.seq)
-        os.mkdir(cg)
-        with open(os.path.join(cg, "memory.limit_in_bytes"), "w") as f:
-            f.write(str(limit))
-        cid = self.new_id()
-        _, st, _ = self.timed(self.rtcmd(name, "run", "--bundle",
-                                         os.path.join(self.work, "bundles", name + "-d"), cid),
-                              cgroup=cg, ok=False, timeout=20)
-        for _ in range(500):  # whatever the runtime left in our cgroup
-            with open(os.path.join(cg, "cgroup.procs")) as f:
-                procs = [int(p) for p in f.read().split()]
-            if not procs:
-                break
-            for p in procs:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.01)
-            self.reap()
-        if os.path.isdir(os.path.join(self.work, "state", name, cid)):
-            self.timed(self.rtcmd(name, "delete", "--force", cid), ok=False, timeout=20)
-        self.reap()
-        self.ooms += self.oom_kills(cg)
-        if st == 0:
-            with open(os.path.join(cg, "memory.max_usage_in_bytes")) as f:
-                self.peak = max(self.peak, int(f.read()))
-        os.rmdir(cg)
-        return st == 0
-
-    def oom_kills(self, cg):
-        with open(os.path.join(cg, "memory.oom_control")) as f:
-            for line in f:
-                k, v = line.split()
-                if k == "oom_kill":
-                    return int(v)
-        return 0
-
-    def min_limit(self, name, tries=3):
-        """Bisection on 4 KiB steps; a limit passes when `tries` runs in a row
-        succeed.  Returns (bytes, OOM kills seen, peak charge at a loose limit)."""
-        cg = os.path.join(CG, "memory", self.tag, "lim-" + name)
-        os.makedirs(cg)
-        self.bundle(name + "-d", "/%s/%s-d" % (self.tag, name))
-        ok = lambda lim: all(self.mem_try(name, lim, cg) for _ in range(tries))  # noqa: E731
-        lo, hi = 0, 64 << 20
-        self.ooms = self.peak = 0
-        if not ok(hi):
-            return None, self.ooms, 0
-        peak = self.peak
-        while hi - lo > 4096:
-            mid = (lo + hi) // 2 // 4096 * 4096
-            if ok(mid):
-                hi = mid
-            else:
-                lo = mid
-        return hi, self.ooms, peak
-
     # (e) ---------------------------------------------------------------------
     def hundred(self, name, n=100):
         """n sleep containers, created and started one after another with the
@@ -446,54 +401,85 @@ class Bench:
         return total
 
     # --- report --------------------------------------------------------------
-    def result(self, metric, ratio, op, goal, detail):
+    def result(self, metric, ratio, op, goal, detail, info=False):
+        """A ratio line; info: a figure without a goal (the baseline's)."""
         ok = {">=": ratio >= goal, ">": ratio > goal, "<=": ratio <= goal}[op]
-        self.results.append((metric, ratio, op, goal, "PASS" if ok else "MISS", detail))
+        self.results.append((metric, ratio, "-" if info else "%s %g" % (op, goal),
+                             "INFO" if info else "PASS" if ok else "MISS", detail))
 
-    def main(self):
+    def gkruns(self):
+        """gkrun and, with GK_BENCH_BASELINE, gkrun-before: (name, info)."""
+        return [(g, g != "gkrun") for g in ("gkrun", "gkrun-before") if g in self.rt]
+
+    def report_abf(self, run, cpu, csd, rss, floor, fork):
         names = list(self.rt)
-        print("runtimes: " + ", ".join("%s (%s)" % (n, p) for n, p in self.rt.items()))
-        print("rounds: %d (a, b, f), %d (e); %s" % (self.rounds, self.rounds100, time.strftime("%F %T")))
-        run, cpu, csd, rss, floor, fork = self.rounds_abf()
         ms = lambda xs: "%7.2f ms  (%.2f-%.2f)" % (statistics.median(xs) * 1e3, min(xs) * 1e3, max(xs) * 1e3)  # noqa: E731
         print("\n(a) run of /bin/true, median (min-max); CPU time (user+sys, with the children reaped)")
         for n in names:
-            print("  %-6s %s  CPU %5.2f ms" % (n, ms(run[n]), statistics.median(cpu[n]) * 1e3))
-        print("  floor  %s   (namespaces + proc, /dev + pivot_root + exec)" % ms(floor))
-        print("  fork   %s   (fork + exec of /bin/true)" % ms(fork))
+            print("  %-12s %s  CPU %5.2f ms" % (n, ms(run[n]), statistics.median(cpu[n]) * 1e3))
+        print("  %-12s %s   (namespaces + proc, /dev + pivot_root + exec)" % ("floor", ms(floor)))
+        print("  %-12s %s   (fork + exec of /bin/true)" % ("fork", ms(fork)))
         print("\n(b) create + start + delete")
         for n in names:
-            print("  %-6s %s" % (n, ms(csd[n])))
+            print("  %-12s %s" % (n, ms(csd[n])))
         print("\n(c) peak RSS during run (KiB), median (min-max)")
         for n in names:
-            print("  %-6s %7d  (%d-%d)" % (n, statistics.median(rss[n]), min(rss[n]), max(rss[n])))
+            print("  %-12s %7d  (%d-%d)" % (n, statistics.median(rss[n]), min(rss[n]), max(rss[n])))
         med = {k: {n: statistics.median(v[n]) for n in names} for k, v in
                (("run", run), ("csd", csd), ("rss", rss))}
-        g = "gkrun"
-        if g in names:
-            fl = statistics.median(floor)
-            for o in names[1:]:
-                print("  ratios %s/gkrun: run %.2fx, create+start+delete %.2fx, peak RSS %.2fx" %
-                      (o, med["run"][o] / med["run"][g], med["csd"][o] / med["csd"][g],
-                       med["rss"][o] / med["rss"][g]))
-            print("  gkrun run / floor: %.2fx; floor / fork+exec: %.2fx" %
-                  (med["run"][g] / fl, fl / statistics.median(fork)))
-            if "gkrun-ro" in names:
-                print("  gkrun-ro run / floor: %.2fx; crun/gkrun-ro: run %.2fx" %
-                      (med["run"]["gkrun-ro"] / fl,
-                       med["run"].get("crun", float("nan")) / med["run"]["gkrun-ro"]))
+        fl = statistics.median(floor)
+        for g, _ in self.gkruns():
+            for o in names:
+                if o != g:
+                    print("  ratios %s/%s: run %.2fx, create+start+delete %.2fx, peak RSS %.2fx" %
+                          (o, g, med["run"][o] / med["run"][g], med["csd"][o] / med["csd"][g],
+                           med["rss"][o] / med["rss"][g]))
+            print("  %s run / floor: %.2fx" % (g, med["run"][g] / fl))
+        print("  floor / fork+exec: %.2fx" % (fl / statistics.median(fork)))
+        if "gkrun-ro" in names:
+            print("  gkrun-ro run / floor: %.2fx; crun/gkrun-ro: run %.2fx" %
+                  (med["run"]["gkrun-ro"] / fl,
+                   med["run"].get("crun", float("nan")) / med["run"]["gkrun-ro"]))
+        sys.stdout.flush()
+        c = "crun"
+        if c not in names:
+            return
+        for g, info in self.gkruns():
+            self.result("run /bin/true: crun / %s" % g, med["run"][c] / med["run"][g], ">=", 1.5,
+                        "%.2f vs %.2f ms" % (med["run"][g] * 1e3, med["run"][c] * 1e3), info)
+            self.result("run /bin/true: %s / floor" % g, med["run"][g] / fl, "<=", 2.0,
+                        "%.2f vs %.2f ms" % (med["run"][g] * 1e3, fl * 1e3), info)
+            self.result("create+start+delete: crun / %s" % g, med["csd"][c] / med["csd"][g], ">=",
+                        1.25, "%.2f vs %.2f ms" % (med["csd"][g] * 1e3, med["csd"][c] * 1e3), info)
+            self.result("peak RSS of run: crun / %s" % g, med["rss"][c] / med["rss"][g], ">=", 2.0,
+                        "%d vs %d KiB" % (med["rss"][g], med["rss"][c]), info)
+
+    def case_d(self):
+        """(d): what a user would find (memlimit.py); the runtimes with the
+        same binary as another (gkrun-ro) are left out."""
+        names = [n for n in self.rt if n != "gkrun-ro"]
+        reps = int(os.environ.get("BENCH_MEM_REPS", "3"))
+        m = memlimit.MemLimit(self, names, reps=reps)
+        self.memlimit = m
+        print("\n(d) smallest linux.resources.memory.limit under which run of /bin/true succeeds "
+              "(cgroup %s; bisection on 4 KiB steps, runtimes alternating, %d runs per limit), "
+              "median (min-max)" % ("v2" if m.v2 else "v1", m.tries))
+        sys.stdout.flush()
+        m.setup()
+        lims = m.bisect()
+        med = {}
+        for n in names:
+            med[n], text = memlimit.summary(lims[n])
+            print("  %-12s %s; OOM kills %d, other failures %d" % (n, text, m.ooms[n], m.fails[n]))
+        for g, info in self.gkruns():
+            for o in ("crun", "runc"):
+                if med.get(g) and med.get(o):
+                    self.result("min memory limit: %s / %s" % (g, o), med[g] / med[o], "<=", 1.0,
+                                "%d vs %d KiB" % (med[g] // 1024, med[o] // 1024), info)
         sys.stdout.flush()
 
-        if os.environ.get("BENCH_QUICK"):
-            return
-        print("\n(d) smallest memory limit for run (the runtime in a v1 memory cgroup; 4 KiB steps, 3 runs each)")
-        lim = {}
-        for n in names:
-            lim[n], ooms, peak = self.min_limit(n)
-            print("  %-6s %s   (peak charge unlimited: %d KiB; OOM kills during bisection: %d)" %
-                  (n, "%d KiB" % (lim[n] // 1024) if lim[n] else "> 64 MiB", peak // 1024, ooms))
-            sys.stdout.flush()
-
+    def case_e(self):
+        names = list(self.rt)
         print("\n(e) %d x: 100 sleep containers created+started, then killed+deleted" % self.rounds100)
         hund = {n: [] for n in names}
         for r in range(self.rounds100):
@@ -503,38 +489,41 @@ class Bench:
             h = hund[n]
             up = statistics.median(x[0] for x in h)
             down = statistics.median(x[1] for x in h)
-            print("  %-6s up %6.2f s, down %6.2f s, total %6.2f s; held per container %5d KiB; "
+            print("  %-12s up %6.2f s, down %6.2f s, total %6.2f s; held per container %5d KiB; "
                   "runtime processes left: %d KiB" %
                   (n, up, down, up + down, statistics.median(x[2] for x in h) / 1024,
                    statistics.median(x[3] for x in h)))
-        if g in names and "crun" in names:
-            c = "crun"
-            fl = statistics.median(floor)
-            self.result("run /bin/true: crun / gkrun", med["run"][c] / med["run"][g], ">=", 1.5,
-                        "%.2f vs %.2f ms" % (med["run"][g] * 1e3, med["run"][c] * 1e3))
-            self.result("run /bin/true: gkrun / floor", med["run"][g] / fl, "<=", 2.0,
-                        "%.2f vs %.2f ms" % (med["run"][g] * 1e3, fl * 1e3))
-            self.result("create+start+delete: crun / gkrun", med["csd"][c] / med["csd"][g], ">=", 1.25,
-                        "%.2f vs %.2f ms" % (med["csd"][g] * 1e3, med["csd"][c] * 1e3))
-            self.result("peak RSS of run: crun / gkrun", med["rss"][c] / med["rss"][g], ">=", 2.0,
-                        "%d vs %d KiB" % (med["rss"][g], med["rss"][c]))
-            if lim[g] and lim[c]:
-                self.result("min memory limit: crun / gkrun", lim[c] / lim[g], ">=", 1.0,
-                            "%d vs %d KiB" % (lim[g] // 1024, lim[c] // 1024))
+        c = "crun"
+        if c not in names:
+            return
+        for g, info in self.gkruns():
             tot = {n: statistics.median(x[0] + x[1] for x in hund[n]) for n in (g, c)}
             mem = {n: statistics.median(x[2] for x in hund[n]) for n in (g, c)}
-            self.result("100 containers, time: crun / gkrun", tot[c] / tot[g], ">", 1.0,
-                        "%.2f vs %.2f s" % (tot[g], tot[c]))
-            self.result("100 containers, memory each: crun / gkrun", mem[c] / mem[g], ">", 1.0,
-                        "%d vs %d KiB" % (mem[g] // 1024, mem[c] // 1024))
+            self.result("100 containers, time: crun / %s" % g, tot[c] / tot[g], ">", 1.0,
+                        "%.2f vs %.2f s" % (tot[g], tot[c]), info)
+            self.result("100 containers, memory each: crun / %s" % g, mem[c] / mem[g], ">", 1.0,
+                        "%d vs %d KiB" % (mem[g] // 1024, mem[c] // 1024), info)
+
+    def main(self):
+        cases = os.environ.get("BENCH_CASES", "abcdef")
+        if os.environ.get("BENCH_QUICK"):
+            cases = "abcf"
+        print("runtimes: " + ", ".join("%s (%s)" % (n, p) for n, p in self.rt.items()))
+        print("rounds: %d (a, b, f), %d (e); %s" % (self.rounds, self.rounds100, time.strftime("%F %T")))
+        if set("abcf") & set(cases):
+            self.report_abf(*self.rounds_abf())
+        if "d" in cases:
+            self.case_d()
+        if "e" in cases:
+            self.case_e()
         print("\nratios (gkrun first in each figure pair):")
-        for m, r, op, goal, v, detail in self.results:
-            print("  %-42s %6.2f  goal %s %-4g %s  (%s)" % (m, r, op, goal, v, detail))
+        for m, r, goal, v, detail in self.results:
+            print("  %-50s %6.2f  goal %-6s %s  (%s)" % (m, r, goal, v, detail))
         out = os.environ.get("BENCH_RESULTS")
         if out:
             with open(out, "a") as f:
-                for m, r, op, goal, v, detail in self.results:
-                    f.write("%s\t%.2f\t%s %g\t%s\t%s\n" % (m, r, op, goal, v, detail))
+                for m, r, goal, v, detail in self.results:
+                    f.write("%s\t%.2f\t%s\t%s\t%s\n" % (m, r, goal, v, detail))
 
 
 def enter_namespace():
@@ -578,6 +567,8 @@ def main():
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         b.cleanup()
+        if getattr(b, "memlimit", None):  # on v2, not under b's hierarchies
+            b.memlimit.cleanup()
     return 0
 
 
