@@ -10,7 +10,8 @@
 #   make check-cgv2      the cgroup tests again inside a pure cgroup-v2 VM
 #   make fuzz            run every fuzzer for FUZZ_SECONDS each
 #   make bench           benchmarks against runc/crun and skopeo+umoci
-#   make lint            banned calls, cppcheck, shellcheck (run by .ci/run)
+#   make lint            banned calls, cppcheck, shellcheck, clang-format once LINT_FORMAT
+#                        is on (tests/lint.sh; run by .ci/run)
 #   make install         install to $(DESTDIR)$(PREFIX)
 
 PREFIX ?= /usr/local
