@@ -11,7 +11,8 @@
 #   make fuzz            run every fuzzer for FUZZ_SECONDS each
 #   make bench           benchmarks against runc/crun and skopeo+umoci
 #                        (GK_BENCH_BASELINE=DIR: DIR/gkrun too, as "gkrun-before")
-#   make lint            banned calls, cppcheck, shellcheck (run by .ci/run)
+#   make lint            banned calls, cppcheck, shellcheck, clang-format once LINT_FORMAT
+#                        is on (tests/lint.sh; run by .ci/run)
 #   make install         install to $(DESTDIR)$(PREFIX)
 
 PREFIX ?= /usr/local
@@ -117,7 +118,8 @@ $(O)/gkimg: $(O)/imgtool/main.o $(LIBIMG) $(LIBGK)
 	$(CC) $(LDFLAGS) -o $@ $^ $(IMG_LIBS)
 
 # A static helper put inside test rootfses to report what the container sees.
-$(O)/gk-probe: tests/helper/probe.c tests/helper/observe.c tests/helper/probe.h
+$(O)/gk-probe: tests/helper/probe.c tests/helper/observe.c tests/helper/facts.c \
+		tests/helper/probe.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -static -Wall -Wextra -o $@ $(filter %.c,$^)
 

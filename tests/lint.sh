@@ -1,7 +1,10 @@
 #!/bin/bash
-# make lint: banned calls, cppcheck, shellcheck.  Prints findings, exits 1
-# when there are any.
+# make lint: banned calls, cppcheck, shellcheck, clang-format (when
+# LINT_FORMAT is 1).  Prints findings, exits 1 when there are any.
 set -u
+# clang-format (.clang-format, tests/format.sh) is checked once the whole
+# tree has been formatted with tests/format.sh --fix: until then 0.
+LINT_FORMAT=${LINT_FORMAT:-0}
 cd "$(dirname "$0")/.." || exit 2
 rc=0
 banned='\b(strcpy|strcat|sprintf|vsprintf|strtok|gets)\s*\('
@@ -16,5 +19,8 @@ if command -v cppcheck >/dev/null; then
 fi
 if command -v shellcheck >/dev/null; then
         shellcheck -S warning .ci/run contrib/*.sh bundle-spec/*.sh tests/*.sh || rc=1
+fi
+if [ "$LINT_FORMAT" = 1 ]; then
+        tests/format.sh --check || rc=1
 fi
 exit $rc

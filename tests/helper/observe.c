@@ -33,8 +33,6 @@
 
 #include "probe.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 extern char **environ;
 
 /* --- a minimal JSON writer: one nesting level of "need a comma" -------- */
@@ -89,6 +87,13 @@ static void kv_str(const char *k, const char *v)
         first = 0;
 }
 
+/* The value of the key just written: errno's name, the fact unreadable. */
+static void errno_value(void)
+{
+        str(errno_name(errno));
+        first = 0;
+}
+
 static void kv_num(const char *k, long long v)
 {
         key(k);
@@ -102,18 +107,6 @@ static void item_str(const char *v)
         str(v);
 }
 
-static const char *err_str(int err)
-{
-        static char buf[64];
-        const char *name = strerrorname_np(err);
-
-        if (name)
-                snprintf(buf, sizeof(buf), "errno=%s", name);
-        else
-                snprintf(buf, sizeof(buf), "errno=%d", err);
-        return buf;
-}
-
 /* The whole of a small file, trailing newline dropped, or "errno=...". */
 static const char *slurp(const char *path, char *buf, size_t size)
 {
@@ -122,14 +115,14 @@ static const char *slurp(const char *path, char *buf, size_t size)
         ssize_t n;
 
         if (fd < 0)
-                return err_str(errno);
+                return errno_name(errno);
         while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
                 len += (size_t) n;
         if (n < 0 && len == 0) {
                 int err = errno;
 
                 close(fd);
-                return err_str(err);
+                return errno_name(err);
         }
         close(fd);
         while (len && buf[len - 1] == '\n')
@@ -142,24 +135,22 @@ static const char *slurp(const char *path, char *buf, size_t size)
 
 static void o_ids(void)
 {
-        gid_t groups[256];
-        int n = getgroups((int) N(groups), groups);
-        mode_t mask = umask(0);
+        struct probe_ids ids;
         char buf[16];
 
-        umask(mask);
-        kv_num("uid", getuid());
-        kv_num("gid", getgid());
-        kv_num("euid", geteuid());
-        kv_num("egid", getegid());
+        probe_ids(&ids);
+        kv_num("uid", ids.uid);
+        kv_num("gid", ids.gid);
+        kv_num("euid", ids.euid);
+        kv_num("egid", ids.egid);
         key("groups");
         open_('[');
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < ids.ngroups; i++) {
                 sep();
-                printf("%u", (unsigned) groups[i]);
+                printf("%u", (unsigned) ids.groups[i]);
         }
         close_(']');
-        snprintf(buf, sizeof(buf), "%04o", (unsigned) mask);
+        snprintf(buf, sizeof(buf), "%04o", (unsigned) ids.umask);
         kv_str("umask", buf);
         kv_num("pid", getpid());
         kv_num("ppid", getppid());
@@ -178,8 +169,7 @@ static void o_status(void)
 
         key("status");
         if (!f) {
-                str(err_str(errno));
-                first = 0;
+                errno_value();
                 return;
         }
         open_('{');
@@ -205,27 +195,13 @@ static void o_cwd_env(void)
 {
         char buf[PATH_MAX];
 
-        kv_str("cwd", getcwd(buf, sizeof(buf)) ? buf : err_str(errno));
+        kv_str("cwd", getcwd(buf, sizeof(buf)) ? buf : errno_name(errno));
         key("env");
         open_('[');
         for (char **e = environ; *e; e++)
                 item_str(*e);
         close_(']');
 }
-
-static const struct {
-        const char *name;
-        int resource;
-} limits[] = {
-        { "AS", RLIMIT_AS },           { "CORE", RLIMIT_CORE },
-        { "CPU", RLIMIT_CPU },         { "DATA", RLIMIT_DATA },
-        { "FSIZE", RLIMIT_FSIZE },     { "LOCKS", RLIMIT_LOCKS },
-        { "MEMLOCK", RLIMIT_MEMLOCK }, { "MSGQUEUE", RLIMIT_MSGQUEUE },
-        { "NICE", RLIMIT_NICE },       { "NOFILE", RLIMIT_NOFILE },
-        { "NPROC", RLIMIT_NPROC },     { "RSS", RLIMIT_RSS },
-        { "RTPRIO", RLIMIT_RTPRIO },   { "RTTIME", RLIMIT_RTTIME },
-        { "SIGPENDING", RLIMIT_SIGPENDING }, { "STACK", RLIMIT_STACK },
-};
 
 static void limit(rlim_t v)
 {
@@ -240,14 +216,14 @@ static void o_rlimits(void)
 {
         key("rlimits");
         open_('{');
-        for (size_t i = 0; i < N(limits); i++) {
+        for (size_t i = 0; i < probe_nrlimits; i++) {
                 struct rlimit rl;
 
-                if (getrlimit(limits[i].resource, &rl) < 0) {
-                        kv_str(limits[i].name, err_str(errno));
+                if (getrlimit(probe_rlimits[i].resource, &rl) < 0) {
+                        kv_str(probe_rlimits[i].name, errno_name(errno));
                         continue;
                 }
-                key(limits[i].name);
+                key(probe_rlimits[i].name);
                 open_('[');
                 limit(rl.rlim_cur);
                 limit(rl.rlim_max);
@@ -311,7 +287,7 @@ static void o_namespaces(void)
                 snprintf(path, sizeof(path), "/proc/self/ns/%s", ns[i]);
                 n = readlink(path, target, sizeof(target) - 1);
                 target[n < 0 ? 0 : n] = '\0';
-                kv_str(ns[i], n < 0 ? err_str(errno) : target);
+                kv_str(ns[i], n < 0 ? errno_name(errno) : target);
         }
         close_('}');
 }
@@ -319,25 +295,17 @@ static void o_namespaces(void)
 static void o_fds(void)
 {
         DIR *d = opendir("/proc/self/fd");
-        struct dirent *e;
+        char target[PATH_MAX];
+        const char *fd;
 
         key("fds");
         if (!d) {
-                str(err_str(errno));
-                first = 0;
+                errno_value();
                 return;
         }
         open_('{');
-        while ((e = readdir(d))) {
-                char target[PATH_MAX];
-                ssize_t n;
-
-                if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
-                        continue;
-                n = readlinkat(dirfd(d), e->d_name, target, sizeof(target) - 1);
-                target[n < 0 ? 0 : n] = '\0';
-                kv_str(e->d_name, target);
-        }
+        while (probe_fd_next(d, &fd, target, sizeof(target)))
+                kv_str(fd, target);
         closedir(d);
         close_('}');
 }
@@ -353,8 +321,7 @@ static void o_mounts(void)
 
         key("mounts");
         if (!f) {
-                str(err_str(errno));
-                first = 0;
+                errno_value();
                 return;
         }
         open_('[');
@@ -406,8 +373,7 @@ static void stat_entry(const char *path)
 
         key(path);
         if (lstat(path, &st) < 0) {
-                str(err_str(errno));
-                first = 0;
+                errno_value();
                 return;
         }
         open_('{');
@@ -485,8 +451,7 @@ static void o_net(void)
 
         key("net");
         if (!ifs || fd < 0) {
-                str(err_str(errno));
-                first = 0;
+                errno_value();
                 if (fd >= 0)
                         close(fd);
                 if (ifs)
@@ -527,19 +492,19 @@ static void o_calls(void)
         open_('{');
         snprintf(dir, sizeof(dir), "/tmp/.gk-observe.%d", (int) getpid());
         r = syscall(SYS_mkdir, dir, 0700);
-        kv_str("mkdir /tmp", r == 0 ? "ok" : err_str(errno));
+        kv_str("mkdir /tmp", r == 0 ? "ok" : errno_name(errno));
         if (r == 0)
                 rmdir(dir);
         r = syscall(SYS_mkdir, "/.gk-observe", 0700);
-        kv_str("mkdir /", r == 0 ? "ok" : err_str(errno));
+        kv_str("mkdir /", r == 0 ? "ok" : errno_name(errno));
         if (r == 0)
                 rmdir("/.gk-observe");
         r = syscall(SYS_socket, AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        kv_str("socket inet6", r >= 0 ? "ok" : err_str(errno));
+        kv_str("socket inet6", r >= 0 ? "ok" : errno_name(errno));
         if (r >= 0)
                 close((int) r);
         r = syscall(SYS_socket, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-        kv_str("socket packet", r >= 0 ? "ok" : err_str(errno));
+        kv_str("socket packet", r >= 0 ? "ok" : errno_name(errno));
         if (r >= 0)
                 close((int) r);
         close_('}');

@@ -51,8 +51,6 @@
 /* Every probe has the table's signature; most ignore their arguments. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 static int usage(const char *msg)
 {
         fprintf(stderr, "gk-probe: %s\n", msg);
@@ -69,16 +67,7 @@ static int cannot(const char *what)
 /* "ok" or "errno=ENAME" of the last call; the probe's own exit is 0. */
 static int report(long r, int err)
 {
-        if (r >= 0) {
-                puts("ok");
-        } else {
-                const char *name = strerrorname_np(err);
-
-                if (name)
-                        printf("errno=%s\n", name);
-                else
-                        printf("errno=%d\n", err);
-        }
+        puts(r >= 0 ? "ok" : errno_name(err));
         return 0;
 }
 
@@ -290,49 +279,29 @@ static int p_seccomp(int argc, char **argv)
 static int p_fds(int argc, char **argv)
 {
         DIR *d = opendir("/proc/self/fd");
-        struct dirent *e;
+        char target[PATH_MAX];
+        const char *fd;
 
         if (!d)
                 return cannot("/proc/self/fd");
-        while ((e = readdir(d))) {
-                char target[PATH_MAX];
-                ssize_t n;
-
-                if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
-                        continue;
-                n = readlinkat(dirfd(d), e->d_name, target, sizeof(target) - 1);
-                target[n < 0 ? 0 : n] = '\0';
-                printf("%s %s\n", e->d_name, target);
-        }
+        while (probe_fd_next(d, &fd, target, sizeof(target)))
+                printf("%s %s\n", fd, target);
         closedir(d);
         return 0;
 }
 
 static int p_ids(int argc, char **argv)
 {
-        gid_t groups[256];
-        int n = getgroups((int) N(groups), groups);
-        mode_t mask = umask(0);
+        struct probe_ids ids;
 
-        umask(mask);
-        printf("uid=%u\ngid=%u\neuid=%u\negid=%u\ngroups=", (unsigned) getuid(),
-               (unsigned) getgid(), (unsigned) geteuid(), (unsigned) getegid());
-        for (int i = 0; i < n; i++)
-                printf("%s%u", i ? "," : "", (unsigned) groups[i]);
-        printf("\numask=%04o\n", (unsigned) mask);
+        probe_ids(&ids);
+        printf("uid=%u\ngid=%u\neuid=%u\negid=%u\ngroups=", (unsigned) ids.uid,
+               (unsigned) ids.gid, (unsigned) ids.euid, (unsigned) ids.egid);
+        for (int i = 0; i < ids.ngroups; i++)
+                printf("%s%u", i ? "," : "", (unsigned) ids.groups[i]);
+        printf("\numask=%04o\n", (unsigned) ids.umask);
         return 0;
 }
-
-static const struct {
-        const char *name;
-        int resource;
-} rlimits[] = {
-        { "NOFILE", RLIMIT_NOFILE }, { "NPROC", RLIMIT_NPROC },     { "CORE", RLIMIT_CORE },
-        { "STACK", RLIMIT_STACK },   { "AS", RLIMIT_AS },           { "CPU", RLIMIT_CPU },
-        { "FSIZE", RLIMIT_FSIZE },   { "MEMLOCK", RLIMIT_MEMLOCK }, { "NICE", RLIMIT_NICE },
-        { "RTPRIO", RLIMIT_RTPRIO }, { "MSGQUEUE", RLIMIT_MSGQUEUE },
-        { "SIGPENDING", RLIMIT_SIGPENDING },
-};
 
 static void print_limit(rlim_t v, char end)
 {
@@ -349,9 +318,9 @@ static int p_rlimit(int argc, char **argv)
 
         if (!strncmp(name, "RLIMIT_", 7))
                 name += 7;
-        for (size_t i = 0; i < N(rlimits); i++)
-                if (!strcmp(name, rlimits[i].name)) {
-                        if (getrlimit(rlimits[i].resource, &rl) < 0)
+        for (size_t i = 0; i < probe_nrlimits; i++)
+                if (!strcmp(name, probe_rlimits[i].name)) {
+                        if (getrlimit(probe_rlimits[i].resource, &rl) < 0)
                                 return report(-1, errno);
                         print_limit(rl.rlim_cur, ' ');
                         print_limit(rl.rlim_max, '\n');

@@ -6,7 +6,6 @@ other's containers) and its teardown removes every container it made, even
 when the test failed: `gkrun delete --force`, then, if gkrun itself is
 broken, a kill by PID and an rmdir of the cgroups it created.
 """
-import copy
 import json
 import os
 import signal
@@ -18,12 +17,8 @@ import uuid
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.environ.get("GK_BUILD", os.path.join(REPO, "build"))
-GKRUN = os.path.join(BUILD, "gkrun")
-GKIMG = os.path.join(BUILD, "gkimg")
-PROBE = os.path.join(BUILD, "gk-probe")
-CGROUP_ROOT = "/sys/fs/cgroup"
+# Test files import these from here or from gkcli: one definition.
+from gkcli import BUILD, CGROUP_ROOT, GKIMG, GKRUN, PROBE, REPO, run  # noqa: F401
 
 DEFAULT_CAPS = [
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
@@ -155,21 +150,12 @@ class Gk:
             cfg = base_config(args, self.rootfs_src, **kw)
         return Bundle(path, cfg)
 
-    def gkrun(self, *args, input=None, timeout=60, check=False, env=None, root=True,
-              **kw):
-        cmd = [GKRUN] + (["--root", self.root] if root else []) + [str(a) for a in args]
-        # Files, not pipes: a detached container keeps its stdio open, and
-        # a pipe would make us wait for it to exit.
-        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as errf:
-            p = subprocess.run(cmd, input=input, stdout=out, stderr=errf, text=True,
-                               timeout=timeout, env=env, **kw)
-            out.seek(0)
-            errf.seek(0)
-            p.stdout, p.stderr = out.read(), errf.read()
-        if check and p.returncode != 0:
-            raise AssertionError("%s: exit %d\nstdout: %s\nstderr: %s" %
-                                 (" ".join(cmd), p.returncode, p.stdout, p.stderr))
-        return p
+    def gkrun(self, *args, binary=GKRUN, root=True, **kw):
+        """BINARY (gkrun) --root of this test ARGS, through gkcli.run (check,
+        input, timeout, env and subprocess's own keywords); stdin is the
+        test's unless INPUT is given."""
+        kw.setdefault("stdin", None)
+        return run([binary] + (["--root", self.root] if root else []) + list(args), **kw)
 
     def run(self, bundle, *extra, cid=None, **kw):
         """gkrun run of a bundle in the foreground; returns CompletedProcess."""
@@ -231,6 +217,14 @@ def kill_leftover(root, cid):
                 break
             except OSError:
                 time.sleep(0.05)
+
+
+@pytest.fixture
+def root():
+    """An empty directory for a gkimg --root, removed at the end."""
+    d = tempfile.mkdtemp(prefix="gk-store-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ import uuid
 
 import pytest
 
-from conftest import GKRUN, PROBE, REPO, CGROUP_ROOT
+from gkcli import CGROUP_ROOT, GKRUN, PROBE, REPO
+from gkcli import run, wait_for  # noqa: F401 (the orchestrator tests import them from here)
 
 RUNC = shutil.which("runc") or "/usr/sbin/runc"
 CRUN = shutil.which("crun") or "/usr/bin/crun"
@@ -44,22 +45,6 @@ LOOPBACK_SCRIPT = ("cat /sys/class/net/lo/flags; "
 
 def runtime_path(name):
     return {"runc": RUNC, "gkrun": GKRUN, "crun": CRUN}[name]
-
-
-def run(cmd, timeout=60, check=False, input=None, env=None):
-    """subprocess.run with files for stdio (a detached container keeps a
-    pipe open forever) and text output."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        stdin = {} if input is not None else {"stdin": subprocess.DEVNULL}
-        p = subprocess.run(cmd, stdout=out, stderr=err, timeout=timeout, env=env,
-                           input=input, text=True, **stdin)
-        out.seek(0)
-        err.seek(0)
-        p.stdout, p.stderr = out.read(), err.read()
-    if check and p.returncode != 0:
-        raise AssertionError("%s: exit %d\nstdout: %s\nstderr: %s" %
-                             (" ".join(cmd), p.returncode, p.stdout, p.stderr))
-    return p
 
 
 def run_pty(cmd, timeout=60, env=None):
@@ -99,15 +84,6 @@ def run_pty(cmd, timeout=60, env=None):
         os.close(fd)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
-
-
-def wait_for(pred, timeout=10, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 # --- images -----------------------------------------------------------------
@@ -173,6 +149,21 @@ def cgroup_children(parent):
                 if entry.is_dir(follow_symlinks=False):
                     left.append(entry.path)
     return left
+
+
+def freezer_state(pid):
+    """PID's cgroup freezer state as containerd and podman print it:
+    FROZEN or THAWED (from cgroup.freeze on a host without a v1 freezer)."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f:
+            _, ctrl, path = line.strip().split(":", 2)
+            if "freezer" in ctrl.split(","):
+                with open("/sys/fs/cgroup/freezer%s/freezer.state" % path) as g:
+                    return g.read().strip()
+    with open("/proc/%d/cgroup" % pid) as f:  # cgroup v2
+        path = f.read().strip().split("::", 1)[1]
+    with open("/sys/fs/cgroup%s/cgroup.freeze" % path) as g:
+        return "FROZEN" if g.read().strip() == "1" else "THAWED"
 
 
 def remove_hidden_unified(*rels):

@@ -15,7 +15,8 @@ import tempfile
 import pytest
 
 import gkregistry as gr
-from conftest import GKIMG, cgroup_dirs
+import gkcli
+from conftest import cgroup_dirs
 from gkimage import Image
 
 SAN_MARKS = ("Sanitizer", "runtime error:", "LeakSanitizer")
@@ -340,12 +341,9 @@ def store(junk_registry):
     shutil.rmtree(d, ignore_errors=True)
 
 
-def gkimg(root, *args, timeout=60):
-    env = dict(os.environ, DOCKER_CONFIG="/nonexistent-gk-docker-config",
-               GKIMG_STALL_TIMEOUT="5")
-    import subprocess
-    return subprocess.run([GKIMG, "--root", root] + list(args), capture_output=True,
-                          text=True, timeout=timeout, env=env)
+def gkimg(root, *args):
+    """A registry that stalls is given up on after 5 s, not gkimg's default."""
+    return gkcli.gkimg(root, *args, timeout=60, env={"GKIMG_STALL_TIMEOUT": "5"})
 
 
 def store_snapshot(root):

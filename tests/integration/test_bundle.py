@@ -6,6 +6,7 @@ Cmd, Env, WorkingDir and User (resolved through the image's own
 The end-to-end tests import (or pull from a loopback registry) an image built
 from busybox-static, bundle it and run it with gkrun.
 """
+import functools
 import json
 import os
 import shutil
@@ -16,7 +17,8 @@ import time
 
 import pytest
 
-from conftest import GKIMG, GKRUN, PROBE, REPO
+import gkcli
+from conftest import GKRUN, PROBE, REPO
 from gkimage import Image, dir_tar
 import gkregistry as gr
 
@@ -39,13 +41,8 @@ CONFIG = {"Entrypoint": ["/bin/echo"], "Cmd": ["hello"], "Env": ["FOO=bar", "PAT
           "WorkingDir": "/srv", "User": "app", "StopSignal": "SIGTERM"}
 
 
-def gkimg(root, *args, check=True):
-    p = subprocess.run([GKIMG, "--root", root] + [str(a) for a in args],
-                       capture_output=True, text=True, timeout=120)
-    if check and p.returncode != 0:
-        raise AssertionError("gkimg %s: exit %d\n%s%s" % (" ".join(map(str, args)),
-                                                           p.returncode, p.stdout, p.stderr))
-    return p
+# gkimg here is meant to succeed unless a test says check=False
+gkimg = functools.partial(gkcli.gkimg, check=True)
 
 
 class Store:

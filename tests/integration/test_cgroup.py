@@ -14,6 +14,7 @@ import time
 import pytest
 
 from conftest import BUILD, CGROUP_ROOT, GKRUN, cgroup_dirs
+from gkcli import poll
 
 pytestmark = pytest.mark.cgroup
 
@@ -70,16 +71,6 @@ def no_cgroup_left(request):
                 for rel in (cid, "gkrun/" + cid, "gktest-" + cid)
                 if os.path.isdir(h + "/" + rel)]
         assert left == [], "cgroups left behind: %s" % left
-
-
-def wait_for(cond, timeout=10.0, step=0.05):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
 
 
 def start(gk, args, resources=None, **kw):
@@ -195,7 +186,7 @@ def test_pause_stops_progress_and_resume_continues(gk):
         except (OSError, ValueError):
             return 0
 
-    assert wait_for(lambda: count() > 3)
+    assert poll(lambda: count() > 3)
     gk.gkrun("pause", cid, check=True)
     assert gk.state(cid)["status"] == "paused"
     before = count()
@@ -205,7 +196,7 @@ def test_pause_stops_progress_and_resume_continues(gk):
     assert p.returncode != 0 and "container not running" in p.stderr
     gk.gkrun("resume", cid, check=True)
     assert gk.state(cid)["status"] == "running"
-    assert wait_for(lambda: count() > before + 3)
+    assert poll(lambda: count() > before + 3)
     p = gk.gkrun("resume", cid)
     assert p.returncode != 0 and "container not paused" in p.stderr
 
@@ -214,7 +205,7 @@ def test_delete_force_of_a_paused_container(gk):
     cid, pid = start(gk, ["/bin/sleep", "100"])
     gk.gkrun("pause", cid, check=True)
     gk.gkrun("delete", "--force", cid, check=True)
-    assert not os.path.exists("/proc/%d" % pid) or wait_for(
+    assert not os.path.exists("/proc/%d" % pid) or poll(
         lambda: not os.path.exists("/proc/%d" % pid))
     assert cgroup_dirs(cid) == []
 
@@ -283,7 +274,7 @@ def test_cpuset_at_create_and_update(gk):
 def test_events_stats_reports_limits_and_usage(gk):
     cid, pid = start(gk, ["/bin/sh", "-c", "sleep 100 & sleep 100"],
                      {"memory": {"limit": 64 * MB}, "pids": {"limit": 50}})
-    wait_for(lambda: len(gk.gkrun("ps", "--format", "json", cid).stdout.strip("[]\n").split(","))
+    poll(lambda: len(gk.gkrun("ps", "--format", "json", cid).stdout.strip("[]\n").split(","))
              >= 2)
     p = gk.gkrun("events", "--stats", cid, check=True)
     ev = json.loads(p.stdout)
@@ -327,14 +318,14 @@ def test_events_stream_reports_oom_and_stats(gk):
 
 def test_events_of_a_stopped_container_is_an_error(gk):
     cid, pid = start(gk, ["/bin/true"])
-    wait_for(lambda: gk.state(cid)["status"] == "stopped")
+    poll(lambda: gk.state(cid)["status"] == "stopped")
     p = gk.gkrun("events", "--stats", cid)
     assert p.returncode != 0 and "is not running" in p.stderr
 
 
 def test_kill_all_and_ps_reach_every_process(gk):
     cid, pid = start(gk, ["/bin/sh", "-c", "sleep 100 & sleep 100 & sleep 100"])
-    assert wait_for(lambda: len(json.loads(gk.gkrun("ps", "--format", "json", cid).stdout)) == 3)
+    assert poll(lambda: len(json.loads(gk.gkrun("ps", "--format", "json", cid).stdout)) == 3)
     pids = json.loads(gk.gkrun("ps", "--format", "json", cid).stdout)
 
     def alive(p):
@@ -347,10 +338,10 @@ def test_kill_all_and_ps_reach_every_process(gk):
     # TERM goes process by process (the cgroup frozen meanwhile); the
     # namespace's init ignores it, having no handler.
     gk.gkrun("kill", "--all", cid, "TERM", check=True)
-    assert wait_for(lambda: [p for p in pids if alive(p)] == [pid])
+    assert poll(lambda: [p for p in pids if alive(p)] == [pid])
     assert gk.state(cid)["status"] == "running"
     gk.gkrun("kill", "--all", cid, "KILL", check=True)
-    assert wait_for(lambda: not any(alive(p) for p in pids))
+    assert poll(lambda: not any(alive(p) for p in pids))
 
 
 # --- paths and cleanup -------------------------------------------------------
@@ -515,7 +506,7 @@ def test_update_bad_values(gk):
 
 def test_update_of_a_stopped_container_is_refused(gk):
     cid, pid = start(gk, ["/bin/true"])
-    wait_for(lambda: gk.state(cid)["status"] == "stopped")
+    poll(lambda: gk.state(cid)["status"] == "stopped")
     p = gk.gkrun("update", "--memory", "64m", cid)
     assert p.returncode != 0 and "container not running" in p.stderr
 
@@ -573,7 +564,7 @@ def test_removal_kills_a_process_that_joined_its_cgroup_from_outside(gk, how):
         def status():
             p = gk.gkrun("state", cid)
             return json.loads(p.stdout)["status"] if p.returncode == 0 else None
-        assert wait_for(lambda: status() == "running"), run.stderr if run else status()
+        assert poll(lambda: status() == "running"), run.stderr if run else status()
         for d in set(cgroup_dirs(cid)):
             with open(os.path.join(d, "cgroup.procs"), "w") as f:
                 f.write(str(outsider.pid))
@@ -582,7 +573,7 @@ def test_removal_kills_a_process_that_joined_its_cgroup_from_outside(gk, how):
             run.stdin.close()
             assert run.wait(timeout=30) == 0, run.stderr.read()
         else:
-            assert wait_for(lambda: status() == "stopped")
+            assert poll(lambda: status() == "stopped")
             gk.gkrun("delete", cid, check=True)
         assert outsider.wait(timeout=10) == -9
         assert cgroup_dirs(cid) == []
@@ -676,7 +667,7 @@ def test_exec_joins_the_sub_cgroup_an_init_moved_to(gk):
     cid = gk.create(b)
     gk.gkrun("start", cid, check=True)
     top = cgroup_dirs(cid)[0]
-    assert wait_for(lambda: "pids" in open(top + "/cgroup.subtree_control").read())
+    assert poll(lambda: "pids" in open(top + "/cgroup.subtree_control").read())
     p = gk.gkrun("exec", cid, "/bin/cat", "/proc/self/cgroup", timeout=30)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "0::/init", p.stdout

@@ -5,25 +5,14 @@ that nothing (state dir, cgroup, process) is left.  Parallel pulls of the
 same and of different images: test_pull.py::test_concurrent_pulls_both_succeed
 and test_unpack.py::test_concurrent_unpacks_of_one_layer."""
 import os
-import subprocess
-import tempfile
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import GKRUN, cgroup_dirs
+from conftest import cgroup_dirs
+from gkcli import poll
 
 N = 50
-
-
-def gkrun(gk, *args, timeout=120):
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        p = subprocess.run([GKRUN, "--root", gk.root] + [str(a) for a in args], stdout=out,
-                           stderr=err, text=True, timeout=timeout)
-        out.seek(0)
-        err.seek(0)
-        p.stdout, p.stderr = out.read(), err.read()
-    return p
+SLOW = 120  # seconds for one gkrun command: N of them share two cores
 
 
 def parallel(fn, items, workers=N):
@@ -40,9 +29,7 @@ def alive(pid):
 
 
 def wait_dead(pid, timeout=5):
-    end = time.time() + timeout
-    while alive(pid) and time.time() < end:
-        time.sleep(0.05)
+    poll(lambda: not alive(pid), timeout)
 
 
 def assert_gone(gk, cid, pid=None):
@@ -56,18 +43,18 @@ def test_parallel_creates_of_distinct_ids(gk):
     b = gk.bundle(["/bin/sleep", "100"])
     b.write()
     ids = [gk.new_id() for _ in range(N)]
-    res = parallel(lambda cid: gkrun(gk, "create", "--bundle", b.path, cid), ids)
+    res = parallel(lambda cid: gk.gkrun("create", "--bundle", b.path, cid, timeout=SLOW), ids)
     for cid, p in zip(ids, res):
         assert p.returncode == 0, "%s: %s" % (cid, p.stderr)
-    assert sorted(gkrun(gk, "list", "-q").stdout.split()) == sorted(ids)
+    assert sorted(gk.gkrun("list", "-q", timeout=SLOW).stdout.split()) == sorted(ids)
     pids = {cid: gk.state(cid)["pid"] for cid in ids}
     assert len(set(pids.values())) == N
     assert all(gk.state(cid)["status"] == "created" for cid in ids[:5])
-    res = parallel(lambda cid: gkrun(gk, "delete", "--force", cid), ids)
+    res = parallel(lambda cid: gk.gkrun("delete", "--force", cid, timeout=SLOW), ids)
     for cid, p in zip(ids, res):
         assert p.returncode == 0, "%s: %s" % (cid, p.stderr)
         assert_gone(gk, cid, pids[cid])
-    assert gkrun(gk, "list", "-q").stdout.strip() == ""
+    assert gk.gkrun("list", "-q", timeout=SLOW).stdout.strip() == ""
 
 
 def test_parallel_creates_of_one_id(gk):
@@ -76,7 +63,7 @@ def test_parallel_creates_of_one_id(gk):
     b = gk.bundle(["/bin/sleep", "100"])
     b.write()
     cid = gk.new_id()
-    res = parallel(lambda _: gkrun(gk, "create", "--bundle", b.path, cid), range(N))
+    res = parallel(lambda _: gk.gkrun("create", "--bundle", b.path, cid, timeout=SLOW), range(N))
     winners = [p for p in res if p.returncode == 0]
     assert len(winners) == 1, [p.stderr for p in winners]
     for p in res:
@@ -85,7 +72,7 @@ def test_parallel_creates_of_one_id(gk):
     st = gk.state(cid)
     assert st["status"] == "created" and alive(st["pid"])
     assert cgroup_dirs(cid) != []
-    assert gkrun(gk, "list", "-q").stdout.split() == [cid]
+    assert gk.gkrun("list", "-q", timeout=SLOW).stdout.split() == [cid]
     gk.gkrun("start", cid, check=True)
     assert gk.state(cid)["status"] == "running"
     gk.gkrun("delete", "--force", cid, check=True)
@@ -117,8 +104,8 @@ def test_delete_force_racing_start(gk):
         cid = gk.new_id()
         gk.gkrun("create", "--bundle", b.path, cid, check=True)
         pid = gk.state(cid)["pid"]
-        start, delete = race(lambda: gkrun(gk, "start", cid),
-                             lambda: gkrun(gk, "delete", "--force", cid))
+        start, delete = race(lambda: gk.gkrun("start", cid, timeout=SLOW),
+                             lambda: gk.gkrun("delete", "--force", cid, timeout=SLOW))
         assert delete.returncode == 0, delete.stderr
         assert start.returncode == 0 or "does not exist" in start.stderr or \
             "cannot start" in start.stderr, start.stderr
@@ -135,8 +122,8 @@ def test_delete_racing_start(gk):
         cid = gk.new_id()
         gk.gkrun("create", "--bundle", b.path, cid, check=True)
         pid = gk.state(cid)["pid"]
-        start, delete = race(lambda: gkrun(gk, "start", cid),
-                             lambda: gkrun(gk, "delete", cid))
+        start, delete = race(lambda: gk.gkrun("start", cid, timeout=SLOW),
+                             lambda: gk.gkrun("delete", cid, timeout=SLOW))
         if delete.returncode == 0:
             assert start.returncode != 0 or not alive(pid), start.stderr
             assert_gone(gk, cid)
@@ -159,14 +146,14 @@ def test_list_and_state_while_containers_come_and_go(gk):
 
     def lister():
         while not stop.is_set():
-            p = gkrun(gk, "list", "--format", "json")
+            p = gk.gkrun("list", "--format", "json", timeout=SLOW)
             if p.returncode != 0:
                 errors.append(p.stderr)
 
     def churn(cid):
-        c = gkrun(gk, "create", "--bundle", b.path, cid)
-        s = gkrun(gk, "state", cid)
-        d = gkrun(gk, "delete", "--force", cid)
+        c = gk.gkrun("create", "--bundle", b.path, cid, timeout=SLOW)
+        s = gk.gkrun("state", cid, timeout=SLOW)
+        d = gk.gkrun("delete", "--force", cid, timeout=SLOW)
         return c, s, d
 
     t = threading.Thread(target=lister)

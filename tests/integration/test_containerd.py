@@ -18,8 +18,8 @@ import pytest
 
 from conftest import GKRUN, REPO
 from ctrd import CRI, default_config, private_containerd
-from orch import (IMAGE, LOOPBACK_SCRIPT, cgroup_children, mounts_matching, run, run_pty,
-                  runtime_ids, runtime_path, toml_merge, wait_for)
+from orch import (IMAGE, LOOPBACK_SCRIPT, cgroup_children, freezer_state, mounts_matching, run,
+                  run_pty, runtime_ids, runtime_path, toml_merge, wait_for)
 
 pytestmark = pytest.mark.slow
 
@@ -179,16 +179,6 @@ def test_kill_and_exit_status(ctr):
     assert "exit code 137" in ctr("task", "rm", cid).stderr
     ctr("containers", "rm", cid, check=True)
     ctr.assert_clean()
-
-
-def freezer_state(pid):
-    with open("/proc/%d/cgroup" % pid) as f:
-        for line in f:
-            _, ctrl, path = line.strip().split(":", 2)
-            if "freezer" in ctrl.split(","):
-                with open("/sys/fs/cgroup/freezer%s/freezer.state" % path) as g:
-                    return g.read().strip()
-    return None
 
 
 def test_pause_resume(ctr):

@@ -27,7 +27,8 @@ import time
 
 import pytest
 
-from conftest import BUILD, GKIMG, GKRUN, REPO, cgroup_dirs
+from conftest import BUILD, GKRUN, REPO, cgroup_dirs
+from gkcli import GKIMG, gkimg
 from gkimage import Image
 from test_net import NetEnv, assert_all_gone, link_exists, read_leases
 
@@ -234,13 +235,6 @@ def test_gkrun_net_killed_mid_add_is_undone_by_the_rollback(crash):
 # ---- gkimg ----
 
 from test_pull import registry, small_image, unique, store_leftovers, assert_store_consistent  # noqa: E402,F401
-
-
-def gkimg(root, *args, binary=GKIMG, env=None):
-    e = dict(env or os.environ)
-    e.setdefault("DOCKER_CONFIG", "/nonexistent-gk-docker-config")
-    return subprocess.run([binary, "--root", root] + [str(a) for a in args],
-                          capture_output=True, text=True, timeout=120, env=e)
 
 
 def assert_check(root, leftovers_ok=True):

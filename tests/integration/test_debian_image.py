@@ -17,7 +17,7 @@ import pytest
 
 import debimage
 import gkregistry as gr
-from conftest import GKIMG
+import gkcli
 from test_bundle import needs_gkrun
 from test_unpack import assert_same_tree, bundle_lowerdirs, mount_lowers, snapshot
 
@@ -40,9 +40,7 @@ def debian():
     try:
         ref = debimage.push(layout, reg.host, "gktest/debian")
         root = os.path.join(work, "store")
-        p = subprocess.run([GKIMG, "--root", root, "pull", "-q", ref], capture_output=True,
-                           text=True, timeout=300)
-        assert p.returncode == 0, p.stderr
+        gkimg(root, "pull", "-q", ref)
         yield ref, root, work
     finally:
         reg.stop()
@@ -51,10 +49,8 @@ def debian():
 
 
 def gkimg(root, *args):
-    p = subprocess.run([GKIMG, "--root", root] + list(args), capture_output=True, text=True,
-                       timeout=300)
-    assert p.returncode == 0, "gkimg %s: %s%s" % (args, p.stdout, p.stderr)
-    return p
+    """A Debian image is large: 300 s."""
+    return gkcli.gkimg(root, *args, check=True, timeout=300)
 
 
 def test_debian_unpack_matches_umoci(debian):

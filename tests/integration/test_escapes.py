@@ -48,7 +48,6 @@ import shutil
 import signal
 import stat
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -56,6 +55,7 @@ import uuid
 import pytest
 
 from conftest import BUILD, GKRUN, REPO, cgroup_dirs
+from gkcli import run, wait_for
 
 
 def sha256(path):
@@ -70,12 +70,6 @@ def gkrun_copy(gk):
     path = os.path.join(gk.workdir, "gkrun-copy")
     shutil.copy2(GKRUN, path)
     return path, sha256(path)
-
-
-def gkrun_with(gk, binary, *args, **kw):
-    p = subprocess.run([binary, "--root", gk.root] + [str(a) for a in args],
-                       capture_output=True, text=True, timeout=60, **kw)
-    return p
 
 
 # --- overwriting the runtime through /proc/self/exe (CVE-2019-5736) --------
@@ -235,15 +229,6 @@ def test_gkrun_bound_readonly_runs_protected_without_reexec(gk, gkrun_copy):
     assert sha256(binary) == before
 
 
-def wait_for(pred, timeout=20, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return
-        time.sleep(0.01)
-    raise AssertionError("timed out waiting for " + what)
-
-
 @pytest.mark.parametrize("runtime", ["gkrun", "runc"])
 def test_pid1_running_the_runtime_cannot_write_it_after_it_moves_on(gk, gkrun_copy, runtime):
     """CVE-2019-5736 through `run -d` with a new pid namespace: an image
@@ -286,14 +271,15 @@ def test_pid1_running_the_runtime_cannot_write_it_after_it_moves_on(gk, gkrun_co
         def runs_the_runtime():
             with open("/proc/%d/cmdline" % pid, "rb") as f:
                 return f.read().split(b"\0")[0] == b"/proc/self/exe"
-        wait_for(runs_the_runtime, what="pid 1 to run /proc/self/exe")
+        wait_for(runs_the_runtime, timeout=20, step=0.01,
+                 what="pid 1 to run /proc/self/exe")
         held = os.open("/proc/%d/exe" % pid, os.O_PATH)
         # let pid 1 go on: it exits, and nothing runs the file any more
         p.stdin.close()
         gate_fd = os.open(gate, os.O_RDONLY | os.O_NONBLOCK)
         wait_for(lambda: not os.path.exists("/proc/%d/exe" % pid) or
                  open("/proc/%d/stat" % pid).read().split(") ")[1][0] == "Z",
-                 what="pid 1 to exit")
+                 timeout=20, step=0.01, what="pid 1 to exit")
         os.close(gate_fd)
         try:
             fd = os.open("/proc/self/fd/%d" % held, os.O_WRONLY)
@@ -708,9 +694,8 @@ def test_host_fds_reach_the_container_only_when_preserved(gk):
             os.dup2(fd, 3 + i)
 
     def gkrun_fds(*args):
-        return sorted(fds_seen(subprocess.run(
-            [GKRUN, "--root", gk.root] + list(args), capture_output=True, text=True,
-            timeout=30, preexec_fn=as_3_to_6, pass_fds=(3, 4, 5, 6))))
+        return sorted(fds_seen(gk.gkrun(*args, timeout=30, preexec_fn=as_3_to_6,
+                                        pass_fds=(3, 4, 5, 6))))
     try:
         b = gk.bundle(["/bin/gk-probe", "fds"])
         b.write()
@@ -873,14 +858,9 @@ class Runtime:
         self.ids = []
 
     def __call__(self, *args, timeout=60):
-        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-            p = subprocess.run([self.binary, "--root", self.root] + [str(a) for a in args],
-                               stdin=subprocess.DEVNULL, stdout=out, stderr=err, text=True,
-                               timeout=timeout)
-            out.seek(0)
-            err.seek(0)
-            # runc logs its error as msg="...", its quotes escaped
-            p.stdout, p.stderr = out.read(), err.read().replace('\\"', '"')
+        p = run([self.binary, "--root", self.root, *args], timeout=timeout)
+        # runc logs its error as msg="...", its quotes escaped
+        p.stderr = p.stderr.replace('\\"', '"')
         return p
 
     def run(self, b, verb="run"):

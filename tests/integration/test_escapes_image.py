@@ -28,20 +28,13 @@ import time
 import pytest
 
 import gkregistry as gr
-from conftest import GKIMG
+from gkcli import gkimg
 from gkimage import Image
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounts a tmpfs: needs root")
 
 GIB = 1 << 30
 MARK = b"the only data of the sparse file\n"
-
-
-def gkimg(root, *args, env=None, timeout=120):
-    e = dict(os.environ, DOCKER_CONFIG="/nonexistent-gk-docker-config")
-    e.update(env or {})
-    return subprocess.run([GKIMG, "--root", root] + [str(a) for a in args],
-                          capture_output=True, text=True, timeout=timeout, env=e)
 
 
 @pytest.fixture

@@ -2,13 +2,12 @@
 rmi of an image with several names, images -q/--digests/--format, and
 per-command --help.  Every assertion is on the exact lines printed."""
 import json
-import shutil
-import tempfile
 
 import pytest
 
 import gkregistry as gr
-from test_pull import gkimg, small_image, unique
+from gkcli import gkimg
+from test_pull import small_image, unique
 
 
 @pytest.fixture(scope="module")
@@ -16,13 +15,6 @@ def registry():
     reg = gr.Registry()
     yield reg
     reg.stop()
-
-
-@pytest.fixture
-def root():
-    d = tempfile.mkdtemp(prefix="gk-cli-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def names(root):

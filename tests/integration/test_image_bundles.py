@@ -15,7 +15,8 @@ import uuid
 
 import pytest
 
-from conftest import GKIMG, GKRUN, PROBE, REPO
+from conftest import GKRUN, PROBE, REPO
+from gkcli import gkimg, run
 from gkimage import Image, dir_tar
 from orch import remove_hidden_unified
 
@@ -58,13 +59,7 @@ class Runtimes:
     def run(self, bundle, timeout=60):
         cid = "gki-" + uuid.uuid4().hex[:10]
         self.ids.append(cid)
-        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-            p = subprocess.run(self.cmd("run", "--bundle", bundle, cid), stdout=out,
-                               stderr=err, stdin=subprocess.DEVNULL, text=True, timeout=timeout)
-            out.seek(0)
-            err.seek(0)
-            p.stdout, p.stderr = out.read(), err.read()
-        return p
+        return run(self.cmd("run", "--bundle", bundle, cid), timeout=timeout)
 
     def cleanup(self):
         for cid in self.ids:
@@ -80,12 +75,7 @@ class Store:
         self.n = 0
 
     def gkimg(self, *args, check=True):
-        p = subprocess.run([GKIMG, "--root", self.root] + [str(a) for a in args],
-                           capture_output=True, text=True, timeout=120)
-        if check and p.returncode != 0:
-            raise AssertionError("gkimg %s: exit %d\n%s" % (" ".join(map(str, args)),
-                                                             p.returncode, p.stderr))
-        return p
+        return gkimg(self.root, *args, check=check)
 
     def bundle(self, *flags, cmd=None, ref=REF, check=True):
         """gkimg bundle --copy FLAGS REF DIR [-- CMD]; returns DIR."""

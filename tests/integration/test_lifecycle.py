@@ -1,5 +1,5 @@
 """gkrun's lifecycle on real containers: create, start, run, state, kill,
-delete, list, and what the container sees of its setup."""
+delete, list, hooks, and what the container sees of its setup."""
 import json
 import os
 import signal
@@ -146,6 +146,21 @@ def test_start_twice_and_delete_running(gk):
     assert p.returncode != 0 and "not stopped" in p.stderr
     gk.gkrun("delete", "--force", cid, check=True)
     assert gk.gkrun("list", "-q").stdout.strip() == ""
+
+
+def test_start_returns_after_the_process_exec(gk):
+    """`gkrun start` returns once the container's process has replaced the
+    init: a signal sent right after start reaches the program and its
+    handlers, not an init that drops it (the suite's killsig).  The
+    startContainer hook, which the init runs between start and the execve,
+    makes that window half a second wide."""
+    b = gk.bundle(["/bin/sleep", "100"])
+    b.config["hooks"] = {"startContainer": [{"path": "/bin/sleep", "args": ["sleep", "0.5"]}]}
+    cid = gk.create(b)
+    pid = gk.state(cid)["pid"]
+    gk.gkrun("start", cid, check=True)
+    with open("/proc/%d/comm" % pid) as f:
+        assert f.read().strip() == "sleep"
 
 
 def test_delete_created_container_kills_its_init(gk):
@@ -395,6 +410,76 @@ def test_hook_timeout(gk):
     assert time.time() - t < 8
 
 
+def hooks_with_failing_first(log, kind):
+    """A failing hook, then one that records that it ran."""
+    return {kind: [{"path": "/bin/false", "args": ["false"]},
+                   {"path": "/bin/sh", "args": ["sh", "-c", "echo ran >> %s" % log]}]}
+
+
+def test_failing_poststart_hook_warns_and_later_hooks_run(gk, tmp_path):
+    log = tmp_path / "poststart.log"
+    b = gk.bundle(["/bin/true"])
+    b.config["hooks"] = hooks_with_failing_first(log, "poststart")
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert "warning: poststart hook #0 `/bin/false`: exit status 1" in p.stderr
+    assert log.read_text() == "ran\n"
+
+
+def test_failing_poststart_hook_does_not_fail_start(gk, tmp_path):
+    log = tmp_path / "poststart.log"
+    b = gk.bundle(["/bin/sleep", "100"])
+    b.config["hooks"] = hooks_with_failing_first(log, "poststart")
+    cid = gk.create(b)
+    p = gk.gkrun("start", cid)
+    assert p.returncode == 0, p.stderr
+    assert "warning: poststart hook #0" in p.stderr
+    assert gk.state(cid)["status"] == "running"
+    assert log.read_text() == "ran\n"
+
+
+def test_failing_poststop_hook_warns_and_later_hooks_run(gk, tmp_path):
+    log = tmp_path / "poststop.log"
+    b = gk.bundle(["/bin/true"])
+    b.config["hooks"] = hooks_with_failing_first(log, "poststop")
+    cid = gk.create(b)
+    gk.gkrun("start", cid, check=True)
+    gk.gkrun("kill", cid, "KILL")
+    p = gk.gkrun("delete", "--force", cid)
+    assert p.returncode == 0, p.stderr
+    assert "warning: poststop hook #0" in p.stderr
+    assert log.read_text() == "ran\n"
+
+
+def hooks_saving_stdin(tmp_path, kinds):
+    return {k: [{"path": "/bin/sh", "args": ["sh", "-c", "cat > %s" % (tmp_path / k)]}]
+            for k in kinds}
+
+
+def test_prestart_hook_sees_created_create_runtime_creating(gk, tmp_path):
+    """Prestart hooks get status "created" (as crun, and as the validation
+    suite's hooks_stdin wants); createRuntime keeps "creating"."""
+    b = gk.bundle(["/bin/true"])
+    b.config["hooks"] = hooks_saving_stdin(tmp_path, ["prestart", "createRuntime"])
+    cid = gk.create(b)
+    pid = gk.state(cid)["pid"]
+    pre = json.loads((tmp_path / "prestart").read_text())
+    assert (pre["status"], pre["id"], pre["pid"]) == ("created", cid, pid)
+    assert pre["bundle"] == b.path
+    assert json.loads((tmp_path / "createRuntime").read_text())["status"] == "creating"
+
+
+def test_prestart_hook_sees_created_in_run_mode(gk, tmp_path):
+    """run has no exec fifo: the status must still be "created", not a
+    derived "running"."""
+    b = gk.bundle(["/bin/true"])
+    b.config["hooks"] = hooks_saving_stdin(tmp_path, ["prestart", "createRuntime"])
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert json.loads((tmp_path / "prestart").read_text())["status"] == "created"
+    assert json.loads((tmp_path / "createRuntime").read_text())["status"] == "creating"
+
+
 def test_user_namespace_with_mappings(gk):
     b = gk.bundle(["/bin/sh", "-c", "cat /proc/self/uid_map; id -u"], copy_rootfs=True)
     b.linux["namespaces"].append({"type": "user"})
@@ -506,6 +591,14 @@ def test_hostname_without_uts_namespace_is_refused(gk):
     p = gk.run(b)
     assert p.returncode != 0
     assert "unable to set hostname without a private UTS namespace" in p.stderr
+
+
+def test_rootfs_propagation_shared(gk):
+    b = gk.bundle(["/bin/sh", "-c", "awk '$5 == \"/\"' /proc/self/mountinfo"])
+    b.linux["rootfsPropagation"] = "shared"
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert "shared:" in p.stdout
 
 
 def test_rootfs_propagation_and_state_of_dead_init(gk):

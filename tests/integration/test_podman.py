@@ -24,9 +24,9 @@ import pytest
 
 from conftest import GKRUN, REPO
 from orch import (DEFAULT_ROOTS, IMAGE, LOOPBACK_SCRIPT, ULIMITS, build_rootfs_tar,
-                  cgroup_children, iptables_chains, iptables_remove_new, mounts_matching,
-                  remove_cgroup_tree, run, run_pty, runtime_ids, runtime_path, toml_dumps,
-                  toml_merge, wait_for)
+                  cgroup_children, freezer_state, iptables_chains, iptables_remove_new,
+                  mounts_matching, remove_cgroup_tree, run, run_pty, runtime_ids, runtime_path,
+                  toml_dumps, toml_merge, wait_for)
 
 pytestmark = pytest.mark.slow
 
@@ -324,19 +324,6 @@ def test_stop_kill_rm(podman):
     assert p.returncode == 0, p.stderr
     assert cid2 not in podman.all_ids()
     podman.assert_clean()
-
-
-def freezer_state(pid):
-    with open("/proc/%d/cgroup" % pid) as f:
-        for line in f:
-            _, ctrl, path = line.strip().split(":", 2)
-            if "freezer" in ctrl.split(","):
-                with open("/sys/fs/cgroup/freezer%s/freezer.state" % path) as g:
-                    return g.read().strip()
-    with open("/proc/%d/cgroup" % pid) as f:  # cgroup v2
-        path = f.read().strip().split("::", 1)[1]
-    with open("/sys/fs/cgroup%s/cgroup.freeze" % path) as g:
-        return "FROZEN" if g.read().strip() == "1" else "THAWED"
 
 
 def test_pause_unpause(podman):

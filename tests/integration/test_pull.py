@@ -21,7 +21,7 @@ import time
 import pytest
 
 import gkregistry as gr
-from conftest import GKIMG
+from gkcli import GKIMG, gkimg
 
 HOST_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
 OTHER_ARCH = "arm64" if HOST_ARCH != "arm64" else "amd64"
@@ -44,13 +44,6 @@ def proxy(registry):
 
 
 @pytest.fixture
-def root():
-    d = tempfile.mkdtemp(prefix="gk-pull-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture
 def docker_config():
     """An empty DOCKER_CONFIG, so the host's credentials never leak in."""
     d = tempfile.mkdtemp(prefix="gk-dockercfg-")
@@ -64,17 +57,6 @@ _counter = [0]
 def unique(prefix="app"):
     _counter[0] += 1
     return "gktest/%s%d-%d" % (prefix, os.getpid(), _counter[0])
-
-
-def gkimg(root, *args, env=None, timeout=120, check=False, docker_config=None):
-    e = dict(os.environ)
-    e.setdefault("DOCKER_CONFIG", docker_config or "/nonexistent-gk-docker-config")
-    e.update(env or {})
-    r = subprocess.run([GKIMG, "--root", root] + list(args), capture_output=True, text=True,
-                       timeout=timeout, env=e)
-    if check and r.returncode != 0:
-        raise AssertionError("gkimg %s failed: %s%s" % (args, r.stdout, r.stderr))
-    return r
 
 
 def small_image(seed=b"", layers=2, compression="gzip", arch="amd64", big=0):
@@ -692,14 +674,12 @@ def test_private_repo_needs_login(hub_proxy, root, docker_config):
     assert r.returncode == 1
     assert "needs a login (`gkimg login %s`)" % px.host in r.stderr
     # a wrong password is refused by the token server, and not saved
-    r = subprocess.run([GKIMG, "--root", root, "login", "-u", "alice", "--password-stdin",
-                        px.host], input="wrong\n", capture_output=True, text=True,
-                       env=dict(os.environ, DOCKER_CONFIG=docker_config))
+    r = gkimg(root, "login", "-u", "alice", "--password-stdin", px.host, input="wrong\n",
+              docker_config=docker_config)
     assert r.returncode == 1 and "wrong username or password" in r.stderr
     assert not os.path.exists(os.path.join(docker_config, "config.json"))
-    r = subprocess.run([GKIMG, "--root", root, "login", "-u", "alice", "--password-stdin",
-                        px.host], input="s3cret\n", capture_output=True, text=True,
-                       env=dict(os.environ, DOCKER_CONFIG=docker_config))
+    r = gkimg(root, "login", "-u", "alice", "--password-stdin", px.host, input="s3cret\n",
+              docker_config=docker_config)
     assert r.returncode == 0, r.stderr
     assert "Login Succeeded" in r.stdout
     cfg_path = os.path.join(docker_config, "config.json")
@@ -870,13 +850,12 @@ def test_basic_auth_registry(root, docker_config):
         assert r.returncode == 1
         assert "access denied by %s: repository `%s` does not exist or needs a login" % (
             reg.host, repo) in r.stderr
-        login = [GKIMG, "--root", root, "login", "-u", "bob", "--password-stdin", reg.host]
-        env = dict(os.environ, DOCKER_CONFIG=docker_config)
-        r = subprocess.run(login, input="nope\n", capture_output=True, text=True, env=env)
+        login = ["login", "-u", "bob", "--password-stdin", reg.host]
+        r = gkimg(root, *login, input="nope\n", docker_config=docker_config)
         assert r.returncode == 1
         assert "%s refused the login for `bob` (HTTP 401): wrong username or password?" % (
             reg.host) in r.stderr
-        r = subprocess.run(login, input="b0bpw\n", capture_output=True, text=True, env=env)
+        r = gkimg(root, *login, input="b0bpw\n", docker_config=docker_config)
         assert r.returncode == 0, r.stderr
         gkimg(root, "pull", ref, docker_config=docker_config, check=True)
         assert_blobs_of(root, img)

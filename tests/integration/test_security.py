@@ -1,9 +1,15 @@
 """Process security on real containers: capabilities, no_new_privs, seccomp
-and LSM labels, as the container's process sees them (reported by gk-probe
-inside the container), and bad settings refused by `gkrun create` before
-anything exists."""
+(with its notify listener) and LSM labels, as the container's process sees
+them (reported by gk-probe inside the container), and bad settings refused
+by `gkrun create` before anything exists."""
+import errno
+import fcntl
 import json
 import os
+import select
+import socket
+import struct
+import threading
 
 import pytest
 
@@ -328,6 +334,154 @@ def test_seccomp_log_flag_accepted(gk):
     b = seccomp_bundle(gk, ["/bin/gk-probe", "seccomp"], [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}],
                        flags=["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"])
     assert run_ok(gk, b).strip() == "2"
+
+
+# struct seccomp_notif (80 bytes) and seccomp_notif_resp (24 bytes) of
+# <linux/seccomp.h>; ioctls _IOWR('!', 0 / 1, ...).
+NOTIF_RECV = 0xC0000000 | (80 << 16) | (ord("!") << 8) | 0
+NOTIF_SEND = 0xC0000000 | (24 << 16) | (ord("!") << 8) | 1
+
+
+class SeccompListener:
+    """A listenerPath server: takes the message gkrun sends on each
+    connection (state JSON + notify fd) and answers every notification on
+    those fds with ERRNO."""
+
+    def __init__(self, path, answer_errno):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(str(path))
+        self.sock.listen(4)
+        self.sock.settimeout(0.2)
+        self.errno = answer_errno
+        self.states, self.nfds, self.handled = [], [], []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.accept_loop, daemon=True)]
+        self.threads[0].start()
+
+    @property
+    def state(self):
+        return self.states[0] if self.states else None
+
+    def accept_loop(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            t = threading.Thread(target=self.serve, args=(conn,), daemon=True)
+            self.threads.append(t)
+            t.start()
+
+    def serve(self, conn):
+        with conn:
+            conn.settimeout(30)
+            try:
+                msg, fds, _, _ = socket.recv_fds(conn, 65536, 4)
+            except OSError:
+                return
+            if not fds:
+                return
+            self.states.append(json.loads(msg))
+            self.nfds.append(len(fds))
+            try:
+                self.answer(fds[0])
+            finally:
+                for fd in fds:
+                    os.close(fd)
+
+    def answer(self, nfd):
+        while not self.stop.is_set():
+            r, _, _ = select.select([nfd], [], [], 0.1)
+            if not r:
+                continue
+            req = bytearray(80)
+            try:
+                fcntl.ioctl(nfd, NOTIF_RECV, req, True)
+            except OSError:
+                return  # the filter's last process is gone
+            nid, pid, _, nr = struct.unpack_from("=QIIi", req)
+            self.handled.append((nr, pid))
+            resp = bytearray(struct.pack("=QqiI", nid, 0, -self.errno, 0))
+            try:
+                fcntl.ioctl(nfd, NOTIF_SEND, resp, True)
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop.set()
+        for t in list(self.threads):
+            t.join(10)
+        self.sock.close()
+
+
+@pytest.mark.parametrize("nnp", [True, False])
+def test_seccomp_notify_fd_goes_to_listener(gk, tmp_path, nnp):
+    """SCMP_ACT_NOTIFY on mkdir with a listenerPath: the listener gets the
+    container process state and the notify fd, and its answer (an errno of
+    its choice) is what mkdir in the container returns."""
+    path = tmp_path / "listener.sock"
+    listener = SeccompListener(path, errno.ENOTUNIQ)
+    try:
+        b = gk.bundle(["/bin/sh", "-c", "exec mkdir /tmp/x"])
+        b.process["noNewPrivileges"] = nnp
+        b.linux["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "listenerPath": str(path),
+            "listenerMetadata": "gk-test-meta",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}],
+        }
+        b.config["annotations"] = {"org.gk.test": "yes"}
+        cid = gk.new_id()
+        p = gk.run(b, cid=cid)
+    finally:
+        listener.close()
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert os.strerror(errno.ENOTUNIQ) in p.stderr
+    assert listener.handled, "no notification reached the listener"
+    st = listener.state
+    assert listener.nfds == [1]
+    assert st["fds"] == ["seccompFd"] and st["metadata"] == "gk-test-meta"
+    # the container's pid 1 made the call: its pid as the host sees it
+    assert st["pid"] == st["state"]["pid"] == listener.handled[0][1]
+    assert (st["state"]["id"], st["state"]["bundle"]) == (cid, b.path)
+    assert st["state"]["annotations"] == {"org.gk.test": "yes"}
+    assert st["ociVersion"] and st["state"]["status"] in ("creating", "running")
+
+
+def test_seccomp_listener_unreachable_fails_create(gk, tmp_path):
+    b = gk.bundle(["/bin/true"])
+    b.linux["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": str(tmp_path / "none.sock"),
+        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}
+    p = gk.run(b)
+    assert p.returncode != 0
+    assert "listenerPath: connect to `%s`" % (tmp_path / "none.sock") in p.stderr
+
+
+def test_seccomp_notify_fd_of_exec_goes_to_listener(gk, tmp_path):
+    """gkrun exec loads the container's filter too: its notify fd reaches
+    the listener with the exec'd process's pid and the init's."""
+    path = tmp_path / "listener.sock"
+    listener = SeccompListener(path, errno.ENOTUNIQ)
+    try:
+        b = gk.bundle(["/bin/sleep", "100"])
+        b.linux["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": str(path),
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}
+        cid = gk.create(b)
+        gk.gkrun("start", cid, check=True)
+        init = gk.state(cid)["pid"]
+        p = gk.gkrun("exec", cid, "mkdir", "/tmp/y")
+        gk.gkrun("delete", "--force", cid)
+    finally:
+        listener.close()
+    assert p.returncode == 1 and os.strerror(errno.ENOTUNIQ) in p.stderr, p.stderr
+    assert len(listener.states) == 2, listener.states
+    ex = listener.states[1]
+    assert ex["state"]["pid"] == init and ex["pid"] not in (0, init)
+    assert ex["pid"] == listener.handled[-1][1]
 
 
 def test_apparmor_profile_without_apparmor_refused(gk):

@@ -6,6 +6,7 @@ Images are built here with tarfile (tests/integration/gkimage.py) into OCI
 layouts; `gkimg import` unpacks their layers into the store and `gkimg
 bundle` names the layer directories in its overlay annotation.
 """
+import functools
 import hashlib
 import json
 import os
@@ -16,7 +17,8 @@ import tempfile
 
 import pytest
 
-from conftest import GKIMG
+import gkcli
+from gkcli import GKIMG
 from gkimage import Image, layer_dir
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="unpacking keeps owners: needs root")
@@ -79,13 +81,8 @@ READD = [
 ]
 
 
-def gkimg(root, *args, check=True):
-    p = subprocess.run([GKIMG, "--root", root] + [str(a) for a in args],
-                       capture_output=True, text=True, timeout=120)
-    if check and p.returncode != 0:
-        raise AssertionError("gkimg %s: exit %d\n%s%s" % (" ".join(map(str, args)),
-                                                           p.returncode, p.stdout, p.stderr))
-    return p
+# gkimg here is meant to succeed unless a test says check=False
+gkimg = functools.partial(gkcli.gkimg, check=True)
 
 
 @pytest.fixture

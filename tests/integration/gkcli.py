@@ -1,0 +1,73 @@
+"""Running gk's binaries from a test, and waiting for what they do.
+
+One set for every test file: where the binaries are, `run` (any command,
+its output in files), `gkimg` (a store's gkimg), `poll` and `wait_for`.
+A test's gkrun is `gk.gkrun` (conftest.py), which runs through `run` too.
+"""
+import os
+import subprocess
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("GK_BUILD", os.path.join(REPO, "build"))
+GKRUN = os.path.join(BUILD, "gkrun")
+GKIMG = os.path.join(BUILD, "gkimg")
+PROBE = os.path.join(BUILD, "gk-probe")
+CGROUP_ROOT = "/sys/fs/cgroup"
+# DOCKER_CONFIG for a gkimg that must not see the host's registry credentials
+NO_DOCKER_CONFIG = "/nonexistent-gk-docker-config"
+
+
+def run(cmd, timeout=60, check=False, input=None, env=None, stdin=subprocess.DEVNULL,
+        stderr=None, **kw):
+    """subprocess.run of CMD with text output in p.stdout and p.stderr.
+
+    Files, not pipes: a detached container keeps its stdio open, and a pipe
+    would make us wait for it to exit.  STDIN is /dev/null unless INPUT is
+    given (stdin=None inherits the test's); stderr=subprocess.STDOUT puts
+    both streams in p.stdout.  CHECK: a non-zero exit fails the test."""
+    cmd = [str(a) for a in cmd]
+    if input is None and stdin is not None:
+        kw["stdin"] = stdin
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        p = subprocess.run(cmd, input=input, stdout=out, stderr=err if stderr is None else stderr,
+                           text=True, timeout=timeout, env=env, **kw)
+        out.seek(0)
+        err.seek(0)
+        p.stdout, p.stderr = out.read(), err.read() if stderr is None else None
+    if check and p.returncode != 0:
+        raise AssertionError("%s: exit %d\nstdout: %s\nstderr: %s" %
+                             (" ".join(cmd), p.returncode, p.stdout, p.stderr))
+    return p
+
+
+def gkimg(root, *args, check=False, timeout=120, env=None, docker_config=None, binary=GKIMG,
+          **kw):
+    """gkimg --root ROOT ARGS.  It sees no registry credentials but those
+    in DOCKER_CONFIG (a directory; by default none); ENV is added to the
+    environment."""
+    e = dict(os.environ, DOCKER_CONFIG=docker_config or NO_DOCKER_CONFIG)
+    e.update(env or {})
+    return run([binary, "--root", root, *args], timeout=timeout, check=check, env=e,
+               stdin=None, **kw)
+
+
+def poll(pred, timeout=10, step=0.05):
+    """PRED's first true value within TIMEOUT seconds, else its last."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def wait_for(pred, timeout=10, what="condition", step=0.05):
+    """PRED's first true value within TIMEOUT seconds; the test fails
+    saying WHAT it waited for when there is none."""
+    v = poll(pred, timeout, step)
+    if not v:
+        raise AssertionError("timed out waiting for " + what)
+    return v
