@@ -10,15 +10,10 @@ import tempfile
 
 import pytest
 
-from conftest import GKIMG
+from gkcli import gkimg
 from gkimage import Image
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounts a tmpfs: needs root")
-
-
-def gkimg(root, *args):
-    return subprocess.run([GKIMG, "--root", root] + [str(a) for a in args],
-                          capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture
