@@ -1,6 +1,7 @@
 /* Unit tests of the shared helpers in lib/: the size and port grammars
  * (gk/units.h) and the path resolver (gk/resolve.h), including its walk
- * where openat2 is missing (forced with a seccomp filter in a child). */
+ * where openat2 is missing (forced with a seccomp filter in a child), and
+ * the spec-editing helpers (gk/spec.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -21,6 +22,7 @@
 
 #include "gk/cleanup.h"
 #include "gk/resolve.h"
+#include "gk/spec.h"
 #include "gk/units.h"
 #include "gk/util.h"
 
@@ -204,6 +206,50 @@ static void test_resolve_error(void **state)
         gk_error_freep(&err);
 }
 
+static void test_spec_edit(void **state)
+{
+        const char *json = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"},"
+                           " \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\","
+                           " \"env\": [\"A=1\", \"AB=2\"]},"
+                           " \"annotations\": {\"k\": \"v\"}}";
+        _cleanup_(gk_spec_freep) gk_spec *s = NULL;
+        gk_process *p;
+        gk_error *err = NULL;
+        gk_mount *m;
+        char *out = NULL;
+        size_t len;
+
+        assert_int_equal(gk_spec_parse(json, strlen(json), "config.json", &s, &err), 0);
+        p = s->process;
+        assert_int_equal(gk_env_set(&p->env, &p->n_env, "A=3"), 0);
+        assert_int_equal(p->n_env, 2);
+        assert_string_equal(p->env[0], "A=3");
+        assert_string_equal(p->env[1], "AB=2");
+        assert_int_equal(gk_env_set(&p->env, &p->n_env, "B="), 0);
+        assert_int_equal(p->n_env, 3);
+        assert_string_equal(p->env[2], "B=");
+        assert_null(p->env[3]);
+
+        assert_int_equal(gk_spec_set_annotation(s, "k", "w"), 0);
+        assert_int_equal(s->n_annotations, 1);
+        assert_string_equal(gk_spec_annotation(s, "k"), "w");
+        assert_int_equal(gk_spec_set_annotation(s, "new", "x"), 0);
+        assert_int_equal(gk_spec_add_annotation(s, "k", "again"), 0);
+        assert_int_equal(s->n_annotations, 3);
+        assert_string_equal(gk_spec_annotation(s, "new"), "x");
+
+        m = gk_mounts_add(&s->mounts, &s->n_mounts);
+        assert_non_null(m);
+        assert_int_equal(s->n_mounts, 1);
+        assert_null(m->destination);
+        m->destination = strdup("/run/x");
+        m->type = strdup("tmpfs");
+        assert_int_equal(gk_spec_emit(s, &out, &len, &err), 0);
+        assert_non_null(strstr(out, "\"/run/x\""));
+        assert_non_null(strstr(out, "\"B=\""));
+        free(out);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -212,6 +258,7 @@ int main(void)
                 cmocka_unit_test(test_resolve),
                 cmocka_unit_test(test_resolve_without_openat2),
                 cmocka_unit_test(test_resolve_error),
+                cmocka_unit_test(test_spec_edit),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
