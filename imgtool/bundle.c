@@ -18,25 +18,14 @@
 #include "gk/fault.h"
 #include "gk/json.h"
 #include "gk/overlay.h"
+#include "gk/units.h"
 #include "gk/util.h"
 
 int gk_bundle_check_port(const char *spec, gk_error **err)
 {
-        _cleanup_free_ char *copy = strdup(spec);
-        char *host, *ctr, *proto;
-        uint64_t h, c;
+        gk_port_map p;
 
-        if (!copy)
-                return gk_error_make(err, ENOMEM, "-p");
-        host = copy;
-        ctr = strchr(copy, ':');
-        if (ctr)
-                *ctr++ = '\0';
-        proto = ctr ? strchr(ctr, '/') : NULL;
-        if (proto)
-                *proto++ = '\0';
-        if (!ctr || !gk_parse_u64(host, &h) || !gk_parse_u64(ctr, &c) || h == 0 || c == 0 ||
-            h > 65535 || c > 65535 || (proto && strcmp(proto, "tcp") && strcmp(proto, "udp")))
+        if (gk_parse_port_map(spec, strlen(spec), &p) < 0)
                 return gk_error_make(err, 0, "-p `%s`: expected HOST:CONTAINER[/tcp|udp] "
                                      "with ports 1-65535", spec);
         return 0;

@@ -10,10 +10,6 @@
 
 #define GK_BUNDLE_VOLUMES "volumes"
 
-int gk_spec_add_annotation(gk_spec *s, const char *key, const char *value);
-/* The same, replacing the value KEY had. */
-int gk_spec_set_annotation(gk_spec *s, const char *key, const char *value);
-
 /* What the bundle is built from: IMG with O; FDS the layer directories,
  * top first (for /etc/passwd); ABS the bundle's absolute path; VOLUMES
  * the image's volume paths (volumes/N is VOLUMES[N]); OVERLAY_JSON the

@@ -192,17 +192,6 @@ static void mounts_free(gk_mount *m, size_t n)
         free(m);
 }
 
-static gk_mount *mounts_grow(gk_mount **v, size_t *n)
-{
-        gk_mount *nv = realloc(*v, (*n + 1) * sizeof(gk_mount));
-
-        if (!nv)
-                return NULL;
-        *v = nv;
-        nv[*n] = (gk_mount){ 0 };
-        return &nv[(*n)++];
-}
-
 /* The flag mounts, -v then --tmpfs, checked; one destination once. */
 static int flag_mounts(const gk_bundle_opts *o, gk_mount **out, size_t *n, gk_error **err)
 {
@@ -211,12 +200,12 @@ static int flag_mounts(const gk_bundle_opts *o, gk_mount **out, size_t *n, gk_er
         int r = 0;
 
         for (char **p = o->binds; r >= 0 && p && *p; p++) {
-                gk_mount *m = mounts_grow(&v, &k);
+                gk_mount *m = gk_mounts_add(&v, &k);
 
                 r = m ? parse_bind(*p, m, err) : gk_error_make(err, ENOMEM, "-v");
         }
         for (char **p = o->tmpfs; r >= 0 && p && *p; p++) {
-                gk_mount *m = mounts_grow(&v, &k);
+                gk_mount *m = gk_mounts_add(&v, &k);
 
                 r = m ? parse_tmpfs(*p, m, err) : gk_error_make(err, ENOMEM, "--tmpfs");
         }
@@ -355,7 +344,7 @@ int gk_bundle_set_mounts(gk_spec *s, const gk_bundle_opts *o, char *const *volum
         if (flag_mounts(o, &add, &n, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
         for (size_t i = 0; volumes && volumes[i]; i++) {
-                gk_mount *m = mounts_grow(&add, &n);
+                gk_mount *m = gk_mounts_add(&add, &n);
 
                 if (!m || volume_mount(m, volumes[i], abs, i) < 0) {
                         mounts_free(add, n);

@@ -50,25 +50,6 @@ static int push_json_strings(yajl_val arr, const char *what, char ***v, size_t *
         return 0;
 }
 
-/* Sets "K=V" in ENV, replacing an entry with the same K. */
-static int env_set(char ***env, size_t *n, const char *kv)
-{
-        size_t klen = strcspn(kv, "=");
-
-        for (size_t i = 0; i < *n; i++) {
-                if (!strncmp((*env)[i], kv, klen) && (*env)[i][klen] == '=') {
-                        char *d = strdup(kv);
-
-                        if (!d)
-                                return -ENOMEM;
-                        free((*env)[i]);
-                        (*env)[i] = d;
-                        return 0;
-                }
-        }
-        return strv_push(env, n, kv);
-}
-
 static bool env_has(char *const *env, size_t n, const char *key)
 {
         size_t klen = strlen(key);
@@ -120,7 +101,7 @@ static int set_env(gk_process *p, yajl_val cfg, const gk_bundle_opts *o, const c
                         r = gk_error_make(err, 0, "--env `%s`: expected KEY=VALUE", *e);
                         break;
                 }
-                r = env_set(&env, &n, *e);
+                r = gk_env_set(&env, &n, *e);
         }
         if (r >= 0 && !env_has(env, n, "PATH"))
                 r = strv_push(&env, &n, DEFAULT_PATH);
@@ -196,36 +177,6 @@ static void set_resources(gk_resources *r, const gk_bundle_opts *o)
                 r->present = r->has_pids = true;
                 r->pids_limit = o->pids;
         }
-}
-
-/* Sets KEY, replacing a value it had. */
-int gk_spec_set_annotation(gk_spec *s, const char *key, const char *value)
-{
-        for (size_t i = 0; i < s->n_annotations; i++) {
-                if (!strcmp(s->annotations[i].key, key)) {
-                        char *v = strdup(value);
-
-                        if (!v)
-                                return -ENOMEM;
-                        free(s->annotations[i].value);
-                        s->annotations[i].value = v;
-                        return 0;
-                }
-        }
-        return gk_spec_add_annotation(s, key, value);
-}
-
-int gk_spec_add_annotation(gk_spec *s, const char *key, const char *value)
-{
-        gk_kv *na = realloc(s->annotations, (s->n_annotations + 1) * sizeof(gk_kv));
-
-        if (!na)
-                return -ENOMEM;
-        s->annotations = na;
-        na[s->n_annotations].key = strdup(key);
-        na[s->n_annotations].value = strdup(value);
-        s->n_annotations++;
-        return na[s->n_annotations - 1].key && na[s->n_annotations - 1].value ? 0 : -ENOMEM;
 }
 
 static int set_network(gk_spec *s, const gk_bundle_opts *o, gk_error **err)

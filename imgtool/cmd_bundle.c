@@ -10,43 +10,19 @@
 #include "commands.h"
 #include "gk/cleanup.h"
 #include "gk/opts.h"
+#include "gk/units.h"
 #include "gk/util.h"
 #include "image.h"
 #include "store.h"
 
-/* "512m", "1G", "1048576" -> bytes. */
+/* "512m", "1G", "1048576" -> bytes (gk/units.h, as gkrun update reads
+ * them); at least one byte. */
 static int parse_bytes(const char *s, int64_t *out, gk_error **err)
 {
-        char *end;
-        double v;
-        double mult = 1;
-
-        errno = 0;
-        v = strtod(s, &end);
-        if (end == s || errno || !(v >= 0 && v < 1e300))
-                goto bad;
-        if (*end) {
-                switch (*end | 0x20) {
-                case 'k': mult = 1024.0; break;
-                case 'm': mult = 1024.0 * 1024; break;
-                case 'g': mult = 1024.0 * 1024 * 1024; break;
-                case 't': mult = 1024.0 * 1024 * 1024 * 1024; break;
-                default: goto bad;
-                }
-                end++;
-                if ((*end | 0x20) == 'b')
-                        end++;
-                if (*end)
-                        goto bad;
-        }
-        v *= mult;
-        if (v < 1 || v > 9.2e18)
-                goto bad;
-        *out = (int64_t) v;
+        if (gk_parse_size(s, out) < 0 || *out < 1)
+                return gk_error_make(err, 0, "bundle: --mem `%s`: expected BYTES (a number, "
+                                     "optionally with k, m, g or t)", s);
         return 0;
-bad:
-        return gk_error_make(err, 0, "bundle: --mem `%s`: expected BYTES (a number, "
-                             "optionally with k, m, g or t)", s);
 }
 
 static int parse_cpus(const char *s, uint64_t *millis, gk_error **err)

@@ -6,26 +6,7 @@
 #ifndef GK_IMGTOOL_DL_H
 #define GK_IMGTOOL_DL_H
 
-#include <stddef.h>
-
-#include "gk/error.h"
-
-/* One library and the functions taken from it, all resolved at once. */
-typedef struct gk_dl_lib {
-        const char *soname;
-        const char *purpose; /* "to talk to registries", for the error */
-        const char *const *names;
-        void **fns;          /* filled in the order of names */
-        size_t n;
-        void *handle;        /* NULL when the library could not be loaded */
-        char error[256];
-} gk_dl_lib;
-
-/* Loads L and resolves every name (call it once, under pthread_once). */
-void gk_dl_open(gk_dl_lib *l);
-
-/* The error of a library that could not be loaded: -ELIBACC. */
-int gk_dl_fail(const gk_dl_lib *l, gk_error **err);
+#include "gk/dlfwd.h"
 
 /* Load libcurl / libarchive if not done yet: 0, or -ELIBACC with an error
  * naming the library.  Their functions may be called without these (they

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "dl_forward.h"
+#include "dl.h"
 
 #ifndef GK_ARCHIVE_SONAME
 #define GK_ARCHIVE_SONAME "libarchive.so.13"

@@ -11,7 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-#include "dl_forward.h"
+#include "dl.h"
 
 #ifndef GK_CURL_SONAME
 #define GK_CURL_SONAME "libcurl.so.4"

@@ -18,6 +18,7 @@
 
 #include "digest.h"
 #include "gk/cleanup.h"
+#include "gk/resolve.h"
 #include "gk/util.h"
 #include "treemanifest.h"
 
@@ -124,25 +125,8 @@ static void free_ino(void *p)
 /* The directory REL of the tree, never through a symlink. */
 static int open_beneath(int root, const char *rel)
 {
-        struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-                                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-                                           RESOLVE_NO_MAGICLINKS };
-        _cleanup_free_ char *copy = NULL;
-        char *save = NULL;
-        int fd = gk_openat2(root, rel, &how), cur;
-
-        if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
-                return fd;
-        copy = strdup(rel);
-        cur = fcntl(root, F_DUPFD_CLOEXEC, 3);
-        for (char *c = copy ? strtok_r(copy, "/", &save) : NULL; c && cur >= 0;
-             c = strtok_r(NULL, "/", &save)) {
-                int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-                close(cur);
-                cur = next;
-        }
-        return copy ? cur : -1;
+        return gk_open_resolved(root, rel, O_RDONLY | O_DIRECTORY,
+                                RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 /* sha256 of the data extents of FD, each with its offset.  A file with
@@ -360,7 +344,7 @@ static int walk_dir(mwalk *w, const char *rel)
         struct dirent *de;
 
         if (fd < 0)
-                return -errno;
+                return fd;
         d = fdopendir(fd);
         if (!d) {
                 close(fd);

@@ -18,6 +18,7 @@
 
 #include "archive_error.h"
 #include "gk/cleanup.h"
+#include "gk/resolve.h"
 #include "gk/fault.h"
 #include "gk/util.h"
 #include "unpack.h"
@@ -72,15 +73,13 @@ static int set_opaque(int fd, const char *path, gk_error **err)
         return 0;
 }
 
+/* No mount crossed either: a layer directory is one filesystem.  No
+ * fallback for that without openat2 (-ENOSYS): the caller walks. */
 static int openat2_beneath(int root, const char *path)
 {
-        struct open_how how = {
-                .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
-                           RESOLVE_NO_XDEV,
-        };
-
-        return gk_openat2(root, path, &how);
+        return gk_open_resolved(root, path, O_RDONLY | O_DIRECTORY,
+                                RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+                                        RESOLVE_NO_XDEV);
 }
 
 /* A directory of the layer that is known to be there under its resolved
@@ -119,7 +118,7 @@ static int resolve_dir(unpack_ctx *c, const char *path, bool create, char **reso
 
         if (c->have_openat2) {
                 fd = openat2_beneath(c->root, path);
-                if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+                if (fd == -ENOSYS || fd == -EPERM)
                         c->have_openat2 = false; /* old kernel or seccomp: walk */
         }
         if (fd >= 0) {

@@ -4,6 +4,7 @@
 #define GK_SPEC_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -30,31 +31,96 @@ int sp_fail(sp_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 int sp_nomem(sp_ctx *c);
 
 /* Checks of a value at the current path.  JSON null counts as absent in the
- * key-level helpers below, as in the reference implementation's decoder. */
+ * key-level helper and the tables below, as in the reference
+ * implementation's decoder. */
 int sp_val_str(sp_ctx *c, yajl_val v, char **out);
 int sp_val_u64(sp_ctx *c, yajl_val v, uint64_t max, uint64_t *out);
 int sp_val_i64(sp_ctx *c, yajl_val v, int64_t min, int64_t max, int64_t *out);
 int sp_val_strv(sp_ctx *c, yajl_val v, char ***out, size_t *n);
 
-/* Member KEY of OBJ: each returns 0 when absent (or null), 1 when stored,
- * negative on a bad value. */
+/* Member KEY of OBJ: 0 when absent (or null), 1 when stored, negative on a
+ * bad value. */
 int sp_str(sp_ctx *c, yajl_val obj, const char *key, char **out);
-int sp_bool(sp_ctx *c, yajl_val obj, const char *key, bool *out);
-int sp_u64(sp_ctx *c, yajl_val obj, const char *key, uint64_t max, uint64_t *out);
-int sp_u32(sp_ctx *c, yajl_val obj, const char *key, uint32_t *out);
-int sp_i64(sp_ctx *c, yajl_val obj, const char *key, int64_t min, int64_t max, int64_t *out);
-int sp_strv(sp_ctx *c, yajl_val obj, const char *key, char ***out, size_t *n);
-int sp_obj(sp_ctx *c, yajl_val obj, const char *key, yajl_val *out);
-int sp_arr(sp_ctx *c, yajl_val obj, const char *key, yajl_val *out);
 /* An object of strings (annotations, sysctl, unified). */
-int sp_map(sp_ctx *c, yajl_val obj, const char *key, gk_kv **out, size_t *n);
+int sp_val_map(sp_ctx *c, yajl_val v, gk_kv **out, size_t *n);
 /* Allocates an array of N zeroed elements of SIZE (N may be 0). */
 void *sp_calloc(sp_ctx *c, size_t n, size_t size);
 
-int spec_parse_idmaps(sp_ctx *c, yajl_val obj, const char *key, gk_idmap **out, size_t *n);
+/* Table-driven parsing of an object (lib/spec_fields.c), after
+ * systemd-nspawn's dispatch tables: one row per member, read in the order
+ * of the table, which is also the order in which errors are found.
+ *
+ * A row's parser gets the member's value V (never absent or null unless
+ * SP_RAW: then NULL) with the key on the path, and BASE, the struct the
+ * table fills; the value goes to BASE + F->offset.  A row without a key is
+ * a check run at that point, with V the object itself and the object's
+ * path: it sees what the rows before it stored. */
+typedef struct sp_field sp_field;
+typedef int (*sp_parse_fn)(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
+
+enum {
+        SP_REQUIRED = 1 << 0,     /* absent or null: "KEY: required" */
+        SP_KEY_REQUIRED = 1 << 1, /* absent: "KEY: required"; null is skipped */
+        SP_RAW = 1 << 2,          /* parser called when absent or null too */
+};
+
+struct sp_field {
+        const char *key;
+        sp_parse_fn parse;
+        size_t offset;   /* of the value in BASE */
+        size_t width;    /* sizeof the value: numbers are stored at their width */
+        size_t has;      /* offset + 1 of a bool set when the member is there; 0: none */
+        size_t aux;      /* offset of a related member: an array's count, ... */
+        int64_t min;     /* range of a number (max 0: the width's maximum) */
+        uint64_t max;
+        unsigned flags;  /* SP_* */
+        const void *sub; /* sp_field[] of an object, sp_array of an array */
+};
+
+/* An array of objects: elements of ELEM_SIZE, each filled by FIELDS; AFTER
+ * (optional) runs after each element, with BASE the array row's. */
+typedef struct sp_array {
+        size_t elem_size;
+        const sp_field *fields;
+        int (*after)(sp_ctx *c, void *elem, void *base);
+} sp_array;
+
+#define SP_AT(T, m) .offset = offsetof(T, m), .width = sizeof(((T *) 0)->m)
+#define SP_HAS(T, m) .has = offsetof(T, m) + 1
+#define SP_AUX(T, m) .aux = offsetof(T, m)
+#define SP_END { NULL, NULL }
+
+/* Reads the members of object OBJ (refused unless an object) by TABLE
+ * (ended by SP_END) into BASE. */
+int sp_fields(sp_ctx *c, yajl_val obj, const sp_field *table, void *base);
+/* Runs FN on each element of array V with "[i]" on the path. */
+int sp_each(sp_ctx *c, yajl_val v, int (*fn)(sp_ctx *c, yajl_val e, size_t i, void *ctx),
+            void *ctx);
+/* "KEY: MSG" at the current path. */
+int sp_fail_at(sp_ctx *c, const char *key, const char *msg);
+/* The member's value at BASE + F->offset (or + F->aux). */
+#define SP_PTR(f, base) ((void *) ((char *) (base) + (f)->offset))
+#define SP_AUXPTR(f, base) ((void *) ((char *) (base) + (f)->aux))
+
+/* Row parsers: string, absolute path, bool, numbers (F->min/max, stored at
+ * F->width), strings (count at aux), map (count at aux), object (F->sub
+ * fields of BASE + offset), array (F->sub sp_array; count at aux). */
+int sp_f_str(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
+int sp_f_abs(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
+int sp_f_bool(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
+int sp_f_uint(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
+int sp_f_int(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
+int sp_f_strv(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
+int sp_f_map(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
+int sp_f_object(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
+int sp_f_array(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
+
+/* The tables of the parts, for the parsers that start inside the spec. */
+extern const sp_array spec_idmap_array;
+extern const sp_field spec_linux_fields[];
+extern const sp_field spec_resources_fields[];
+extern const sp_field spec_seccomp_fields[];
 int spec_parse_process(sp_ctx *c, yajl_val v, gk_process **out);
-int spec_parse_linux(sp_ctx *c, yajl_val v, gk_linux *l);
-int spec_parse_resources(sp_ctx *c, yajl_val v, gk_resources *r);
 
 /* Mount options: applies OPT to M's derived fields; returns false when OPT
  * is filesystem data (goes to m->data). */

@@ -1,7 +1,8 @@
 /* config.json parsing, top level: ociVersion, process, root, hostname,
  * mounts (with option decomposition), hooks and annotations; linux.* is in
- * spec_parse_linux.c.  One pass over the yajl tree; every failure names the
- * field ("config.json: process.args: must be a non-empty array"). */
+ * spec_parse_linux.c.  One pass over the yajl tree, by the tables of
+ * spec_fields.c; every failure names the field ("config.json: process.args:
+ * must be a non-empty array"). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,69 +20,48 @@
                         return _r;                                             \
         } while (0)
 
-static int required(sp_ctx *c, const char *key, int r)
+static int additional_gid(sp_ctx *c, yajl_val e, size_t i, void *p)
 {
-        size_t old;
+        gk_user *u = p;
+        uint64_t g;
 
-        if (r != 0)
-                return r;
-        old = sp_push(c, key);
-        r = sp_fail(c, "required");
-        sp_pop(c, old);
-        return r;
-}
-
-static int parse_user(sp_ctx *c, yajl_val proc, gk_user *u)
-{
-        yajl_val v, gids;
-        uint64_t umask = 0;
-        size_t old;
-        int r;
-
-        TRY(sp_obj(c, proc, "user", &v));
-        if (!v)
-                return 0;
-        old = sp_push(c, "user");
-        TRY(sp_u32(c, v, "uid", &u->uid));
-        TRY(sp_u32(c, v, "gid", &u->gid));
-        TRY(r = sp_u64(c, v, "umask", 0777, &umask));
-        u->has_umask = r > 0;
-        u->umask = (mode_t) umask;
-        TRY(sp_str(c, v, "username", &u->username));
-        TRY(sp_arr(c, v, "additionalGids", &gids));
-        if (gids) {
-                size_t o2 = sp_push(c, "additionalGids");
-
-                u->additional_gids = sp_calloc(c, gids->u.array.len, sizeof(gid_t));
-                if (!u->additional_gids)
-                        return -ENOMEM;
-                u->n_additional_gids = gids->u.array.len;
-                for (size_t i = 0; i < gids->u.array.len; i++) {
-                        uint64_t g;
-                        size_t o3 = sp_push_idx(c, i);
-
-                        TRY(sp_val_u64(c, gids->u.array.values[i], UINT32_MAX, &g));
-                        u->additional_gids[i] = (gid_t) g;
-                        sp_pop(c, o3);
-                }
-                sp_pop(c, o2);
-        }
-        sp_pop(c, old);
+        TRY(sp_val_u64(c, e, UINT32_MAX, &g));
+        u->additional_gids[i] = (gid_t) g;
         return 0;
 }
 
-static int parse_capset(sp_ctx *c, yajl_val caps, const char *key, gk_capset *set)
+static int additional_gids(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        _cleanup_strv_ char **names = NULL;
-        size_t n = 0, old;
+        gk_user *u = base;
 
-        TRY(sp_strv(c, caps, key, &names, &n));
-        if (!names)
-                return 0;
+        if (!YAJL_IS_ARRAY(v))
+                return sp_fail(c, "must be an array");
+        u->additional_gids = sp_calloc(c, v->u.array.len, sizeof(gid_t));
+        if (!u->additional_gids)
+                return -ENOMEM;
+        u->n_additional_gids = v->u.array.len;
+        return sp_each(c, v, additional_gid, u);
+}
+
+static const sp_field user_fields[] = {
+        { "uid", sp_f_uint, SP_AT(gk_user, uid) },
+        { "gid", sp_f_uint, SP_AT(gk_user, gid) },
+        { "umask", sp_f_uint, SP_AT(gk_user, umask), SP_HAS(gk_user, has_umask), .max = 0777 },
+        { "username", sp_f_str, SP_AT(gk_user, username) },
+        { "additionalGids", additional_gids },
+        SP_END,
+};
+
+static int capset(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
+{
+        gk_capset *set = SP_PTR(f, base);
+        _cleanup_strv_ char **names = NULL;
+        size_t n = 0;
+
+        TRY(sp_val_strv(c, v, &names, &n));
         set->caps = sp_calloc(c, n, sizeof(int));
         if (!set->caps)
                 return -ENOMEM;
-        old = sp_push(c, key);
         for (size_t i = 0; i < n; i++) {
                 int cap = gk_cap_from_name(names[i]);
 
@@ -91,141 +71,123 @@ static int parse_capset(sp_ctx *c, yajl_val caps, const char *key, gk_capset *se
                 }
                 set->caps[set->n++] = cap;
         }
-        sp_pop(c, old);
         return 0;
 }
 
-static int parse_capabilities(sp_ctx *c, yajl_val proc, gk_capabilities *caps)
-{
-        yajl_val v;
-        size_t old;
+static const sp_field capabilities_fields[] = {
+        { "bounding", capset, SP_AT(gk_capabilities, bounding) },
+        { "effective", capset, SP_AT(gk_capabilities, effective) },
+        { "inheritable", capset, SP_AT(gk_capabilities, inheritable) },
+        { "permitted", capset, SP_AT(gk_capabilities, permitted) },
+        { "ambient", capset, SP_AT(gk_capabilities, ambient) },
+        SP_END,
+};
 
-        TRY(sp_obj(c, proc, "capabilities", &v));
-        if (!v)
-                return 0;
-        caps->present = true;
-        old = sp_push(c, "capabilities");
-        TRY(parse_capset(c, v, "bounding", &caps->bounding));
-        TRY(parse_capset(c, v, "effective", &caps->effective));
-        TRY(parse_capset(c, v, "inheritable", &caps->inheritable));
-        TRY(parse_capset(c, v, "permitted", &caps->permitted));
-        TRY(parse_capset(c, v, "ambient", &caps->ambient));
-        sp_pop(c, old);
-        return 0;
+static int rlimit_order(sp_ctx *c, yajl_val obj, const sp_field *f, void *base)
+{
+        const gk_rlimit *rl = base;
+
+        return rl->soft > rl->hard ? sp_fail(c, "soft limit is above the hard limit") : 0;
 }
 
-static int parse_rlimit(sp_ctx *c, yajl_val v, gk_rlimit *rl, uint64_t *seen)
+static const sp_field rlimit_type_fields[] = {
+        { "type", sp_f_str, SP_AT(gk_rlimit, type), .flags = SP_REQUIRED },
+        SP_END,
+};
+
+static const sp_field rlimit_limit_fields[] = {
+        { "soft", sp_f_uint, SP_AT(gk_rlimit, soft), .flags = SP_REQUIRED },
+        { "hard", sp_f_uint, SP_AT(gk_rlimit, hard), .flags = SP_REQUIRED },
+        { NULL, rlimit_order },
+        SP_END,
+};
+
+/* Each type once: which ones were seen is kept across the elements, and
+ * checked before the limits, so the two tables. */
+static int rlimit(sp_ctx *c, yajl_val e, size_t i, void *p)
 {
+        gk_process *proc = p;
+        gk_rlimit *rl = &proc->rlimits[i];
+        uint64_t bit, seen = 0;
         size_t old;
 
-        if (!YAJL_IS_OBJECT(v))
-                return sp_fail(c, "must be an object");
-        TRY(required(c, "type", sp_str(c, v, "type", &rl->type)));
+        TRY(sp_fields(c, e, rlimit_type_fields, rl));
         rl->resource = gk_rlimit_from_name(rl->type);
         old = sp_push(c, "type");
         if (rl->resource < 0)
                 return sp_fail(c, "unknown rlimit \"%s\"", rl->type);
-        if (*seen & (UINT64_C(1) << rl->resource))
+        bit = UINT64_C(1) << rl->resource;
+        for (size_t j = 0; j < i; j++)
+                seen |= UINT64_C(1) << proc->rlimits[j].resource;
+        if (seen & bit)
                 return sp_fail(c, "duplicate rlimit \"%s\"", rl->type);
-        *seen |= UINT64_C(1) << rl->resource;
         sp_pop(c, old);
-        TRY(required(c, "soft", sp_u64(c, v, "soft", UINT64_MAX, &rl->soft)));
-        TRY(required(c, "hard", sp_u64(c, v, "hard", UINT64_MAX, &rl->hard)));
-        if (rl->soft > rl->hard)
-                return sp_fail(c, "soft limit is above the hard limit");
-        return 0;
+        return sp_fields(c, e, rlimit_limit_fields, rl);
 }
 
-static int parse_rlimits(sp_ctx *c, yajl_val proc, gk_process *p)
+static int rlimits(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        yajl_val v;
-        uint64_t seen = 0;
-        size_t old;
+        gk_process *p = base;
 
-        TRY(sp_arr(c, proc, "rlimits", &v));
-        if (!v)
-                return 0;
+        if (!YAJL_IS_ARRAY(v))
+                return sp_fail(c, "must be an array");
         p->rlimits = sp_calloc(c, v->u.array.len, sizeof(gk_rlimit));
         if (!p->rlimits)
                 return -ENOMEM;
         p->n_rlimits = v->u.array.len;
-        old = sp_push(c, "rlimits");
-        for (size_t i = 0; i < v->u.array.len; i++) {
-                size_t o2 = sp_push_idx(c, i);
-
-                TRY(parse_rlimit(c, v->u.array.values[i], &p->rlimits[i], &seen));
-                sp_pop(c, o2);
-        }
-        sp_pop(c, old);
-        return 0;
+        return sp_each(c, v, rlimit, p);
 }
 
-static int parse_console_io(sp_ctx *c, yajl_val proc, gk_process *p)
+static const sp_field console_size_fields[] = {
+        { "height", sp_f_uint, SP_AT(gk_console_size, height), .flags = SP_REQUIRED },
+        { "width", sp_f_uint, SP_AT(gk_console_size, width), .flags = SP_REQUIRED },
+        SP_END,
+};
+
+static int ioprio_class(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        yajl_val v;
-        size_t old;
-        uint64_t n = 0;
-        int64_t prio = 0;
+        gk_io_priority *io = base;
         _cleanup_free_ char *cls = NULL;
 
-        TRY(sp_obj(c, proc, "consoleSize", &v));
-        if (v) {
-                p->console_size.present = true;
-                old = sp_push(c, "consoleSize");
-                TRY(required(c, "height", sp_u64(c, v, "height", UINT32_MAX, &n)));
-                p->console_size.height = (unsigned) n;
-                TRY(required(c, "width", sp_u64(c, v, "width", UINT32_MAX, &n)));
-                p->console_size.width = (unsigned) n;
-                sp_pop(c, old);
-        }
-        TRY(sp_obj(c, proc, "ioPriority", &v));
-        if (v) {
-                p->io_priority.present = true;
-                old = sp_push(c, "ioPriority");
-                TRY(required(c, "class", sp_str(c, v, "class", &cls)));
-                p->io_priority.class = spec_ioprio_class_from_name(cls);
-                if (p->io_priority.class < 0) {
-                        sp_push(c, "class");
-                        return sp_fail(c, "unknown class \"%s\"", cls);
-                }
-                TRY(sp_i64(c, v, "priority", 0, 7, &prio));
-                p->io_priority.priority = (int) prio;
-                sp_pop(c, old);
-        }
-        return 0;
+        TRY(sp_val_str(c, v, &cls));
+        io->class = spec_ioprio_class_from_name(cls);
+        return io->class < 0 ? sp_fail(c, "unknown class \"%s\"", cls) : 0;
 }
 
-static int parse_process_body(sp_ctx *c, yajl_val v, gk_process *p)
+static const sp_field io_priority_fields[] = {
+        { "class", ioprio_class, .flags = SP_REQUIRED },
+        { "priority", sp_f_int, SP_AT(gk_io_priority, priority), .min = 0, .max = 7 },
+        SP_END,
+};
+
+/* Absent, null or empty alike: a process runs something. */
+static int args(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        yajl_val args;
-        int64_t oom = 0;
-        int r;
-
-        TRY(sp_bool(c, v, "terminal", &p->terminal));
-        TRY(parse_console_io(c, v, p));
-        TRY(parse_user(c, v, &p->user));
-        args = gk_json_get(v, "args");
-        if (!YAJL_IS_ARRAY(args) || args->u.array.len == 0) {
-                sp_push(c, "args");
+        if (!YAJL_IS_ARRAY(v) || v->u.array.len == 0)
                 return sp_fail(c, "must be a non-empty array");
-        }
-        TRY(sp_strv(c, v, "args", &p->args, &p->n_args));
-        TRY(sp_strv(c, v, "env", &p->env, &p->n_env));
-        TRY(required(c, "cwd", sp_str(c, v, "cwd", &p->cwd)));
-        if (p->cwd[0] != '/') {
-                sp_push(c, "cwd");
-                return sp_fail(c, "must be an absolute path");
-        }
-        TRY(parse_capabilities(c, v, &p->capabilities));
-        TRY(parse_rlimits(c, v, p));
-        TRY(sp_bool(c, v, "noNewPrivileges", &p->no_new_privileges));
-        TRY(sp_str(c, v, "apparmorProfile", &p->apparmor_profile));
-        TRY(r = sp_i64(c, v, "oomScoreAdj", -1000, 1000, &oom));
-        p->has_oom_score_adj = r > 0;
-        p->oom_score_adj = (int) oom;
-        TRY(sp_str(c, v, "selinuxLabel", &p->selinux_label));
-        return 0;
+        return sp_f_strv(c, v, f, base);
 }
+
+static const sp_field process_fields[] = {
+        { "terminal", sp_f_bool, SP_AT(gk_process, terminal) },
+        { "consoleSize", sp_f_object, SP_AT(gk_process, console_size),
+          SP_HAS(gk_process, console_size.present), .sub = console_size_fields },
+        { "ioPriority", sp_f_object, SP_AT(gk_process, io_priority),
+          SP_HAS(gk_process, io_priority.present), .sub = io_priority_fields },
+        { "user", sp_f_object, SP_AT(gk_process, user), .sub = user_fields },
+        { "args", args, SP_AT(gk_process, args), SP_AUX(gk_process, n_args), .flags = SP_RAW },
+        { "env", sp_f_strv, SP_AT(gk_process, env), SP_AUX(gk_process, n_env) },
+        { "cwd", sp_f_abs, SP_AT(gk_process, cwd), .flags = SP_REQUIRED },
+        { "capabilities", sp_f_object, SP_AT(gk_process, capabilities),
+          SP_HAS(gk_process, capabilities.present), .sub = capabilities_fields },
+        { "rlimits", rlimits },
+        { "noNewPrivileges", sp_f_bool, SP_AT(gk_process, no_new_privileges) },
+        { "apparmorProfile", sp_f_str, SP_AT(gk_process, apparmor_profile) },
+        { "oomScoreAdj", sp_f_int, SP_AT(gk_process, oom_score_adj),
+          SP_HAS(gk_process, has_oom_score_adj), .min = -1000, .max = 1000 },
+        { "selinuxLabel", sp_f_str, SP_AT(gk_process, selinux_label) },
+        SP_END,
+};
 
 int spec_parse_process(sp_ctx *c, yajl_val v, gk_process **out)
 {
@@ -236,64 +198,50 @@ int spec_parse_process(sp_ctx *c, yajl_val v, gk_process **out)
         p = calloc(1, sizeof(*p));
         if (!p)
                 return sp_nomem(c);
-        TRY(parse_process_body(c, v, p));
+        TRY(sp_fields(c, v, process_fields, p));
         *out = TAKE_PTR(p);
         return 0;
 }
 
-int spec_parse_idmaps(sp_ctx *c, yajl_val obj, const char *key, gk_idmap **out, size_t *n)
+static int idmap_range(sp_ctx *c, yajl_val obj, const sp_field *f, void *base)
 {
-        yajl_val v;
-        size_t old;
+        const gk_idmap *m = base;
 
-        TRY(sp_arr(c, obj, key, &v));
-        if (!v)
-                return 0;
-        *out = sp_calloc(c, v->u.array.len, sizeof(gk_idmap));
-        if (!*out)
-                return -ENOMEM;
-        *n = v->u.array.len;
-        old = sp_push(c, key);
-        for (size_t i = 0; i < v->u.array.len; i++) {
-                yajl_val e = v->u.array.values[i];
-                gk_idmap *m = &(*out)[i];
-                size_t o2 = sp_push_idx(c, i);
-
-                if (!YAJL_IS_OBJECT(e))
-                        return sp_fail(c, "must be an object");
-                TRY(required(c, "containerID", sp_u32(c, e, "containerID", &m->container_id)));
-                TRY(required(c, "hostID", sp_u32(c, e, "hostID", &m->host_id)));
-                TRY(required(c, "size", sp_u32(c, e, "size", &m->size)));
-                if (m->size == 0 || (uint64_t) m->container_id + m->size > UINT32_MAX + UINT64_C(1) ||
-                    (uint64_t) m->host_id + m->size > UINT32_MAX + UINT64_C(1))
-                        return sp_fail(c, "range out of bounds (size must be positive and the "
-                                          "range within 32 bits)");
-                sp_pop(c, o2);
-        }
-        sp_pop(c, old);
+        if (m->size == 0 || (uint64_t) m->container_id + m->size > UINT32_MAX + UINT64_C(1) ||
+            (uint64_t) m->host_id + m->size > UINT32_MAX + UINT64_C(1))
+                return sp_fail(c, "range out of bounds (size must be positive and the "
+                                  "range within 32 bits)");
         return 0;
 }
 
-static int parse_root(sp_ctx *c, yajl_val top, gk_root *root)
-{
-        yajl_val v;
-        size_t old;
+static const sp_field idmap_fields[] = {
+        { "containerID", sp_f_uint, SP_AT(gk_idmap, container_id), .flags = SP_REQUIRED },
+        { "hostID", sp_f_uint, SP_AT(gk_idmap, host_id), .flags = SP_REQUIRED },
+        { "size", sp_f_uint, SP_AT(gk_idmap, size), .flags = SP_REQUIRED },
+        { NULL, idmap_range },
+        SP_END,
+};
 
-        TRY(required(c, "root", sp_obj(c, top, "root", &v)));
-        old = sp_push(c, "root");
-        TRY(required(c, "path", sp_str(c, v, "path", &root->path)));
-        if (!root->path[0]) {
-                sp_push(c, "path");
-                return sp_fail(c, "must not be empty");
-        }
-        TRY(sp_bool(c, v, "readonly", &root->readonly));
-        sp_pop(c, old);
-        return 0;
+const sp_array spec_idmap_array = { sizeof(gk_idmap), idmap_fields, NULL };
+
+static int root_path(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
+{
+        char **path = SP_PTR(f, base);
+
+        TRY(sp_val_str(c, v, path));
+        return (*path)[0] ? 0 : sp_fail(c, "must not be empty");
 }
+
+static const sp_field root_fields[] = {
+        { "path", root_path, SP_AT(gk_root, path), .flags = SP_REQUIRED },
+        { "readonly", sp_f_bool, SP_AT(gk_root, readonly) },
+        SP_END,
+};
 
 /* Splits options into flags and the filesystem's own data, in one pass. */
-static int mount_decompose(sp_ctx *c, gk_mount *m)
+static int mount_decompose(sp_ctx *c, yajl_val obj, const sp_field *f, void *base)
 {
+        gk_mount *m = base;
         size_t total = 0, pos = 0;
 
         for (size_t i = 0; i < m->n_options; i++)
@@ -325,21 +273,11 @@ static int mount_decompose(sp_ctx *c, gk_mount *m)
         return 0;
 }
 
-static int parse_mount(sp_ctx *c, yajl_val v, gk_mount *m)
+/* An idmapped mount maps both ids or neither. */
+static int mount_idmap(sp_ctx *c, yajl_val obj, const sp_field *f, void *base)
 {
-        if (!YAJL_IS_OBJECT(v))
-                return sp_fail(c, "must be an object");
-        TRY(required(c, "destination", sp_str(c, v, "destination", &m->destination)));
-        if (m->destination[0] != '/') {
-                sp_push(c, "destination");
-                return sp_fail(c, "must be an absolute path");
-        }
-        TRY(sp_str(c, v, "type", &m->type));
-        TRY(sp_str(c, v, "source", &m->source));
-        TRY(sp_strv(c, v, "options", &m->options, &m->n_options));
-        TRY(mount_decompose(c, m));
-        TRY(spec_parse_idmaps(c, v, "uidMappings", &m->uid_mappings, &m->n_uid_mappings));
-        TRY(spec_parse_idmaps(c, v, "gidMappings", &m->gid_mappings, &m->n_gid_mappings));
+        gk_mount *m = base;
+
         if (!m->uid_mappings != !m->gid_mappings) {
                 sp_push(c, m->uid_mappings ? "gidMappings" : "uidMappings");
                 return sp_fail(c, "required with %s", m->uid_mappings ? "uidMappings" : "gidMappings");
@@ -349,133 +287,91 @@ static int parse_mount(sp_ctx *c, yajl_val v, gk_mount *m)
         return 0;
 }
 
-static int parse_mounts(sp_ctx *c, yajl_val top, gk_spec *s)
+static const sp_field mount_fields[] = {
+        { "destination", sp_f_abs, SP_AT(gk_mount, destination), .flags = SP_REQUIRED },
+        { "type", sp_f_str, SP_AT(gk_mount, type) },
+        { "source", sp_f_str, SP_AT(gk_mount, source) },
+        { "options", sp_f_strv, SP_AT(gk_mount, options), SP_AUX(gk_mount, n_options) },
+        { NULL, mount_decompose },
+        { "uidMappings", sp_f_array, SP_AT(gk_mount, uid_mappings),
+          SP_AUX(gk_mount, n_uid_mappings), .sub = &spec_idmap_array },
+        { "gidMappings", sp_f_array, SP_AT(gk_mount, gid_mappings),
+          SP_AUX(gk_mount, n_gid_mappings), .sub = &spec_idmap_array },
+        { NULL, mount_idmap },
+        SP_END,
+};
+
+static const sp_array mount_array = { sizeof(gk_mount), mount_fields, NULL };
+
+static int hook_timeout(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        yajl_val v;
-        size_t old;
+        int64_t t;
 
-        TRY(sp_arr(c, top, "mounts", &v));
-        if (!v)
-                return 0;
-        s->mounts = sp_calloc(c, v->u.array.len, sizeof(gk_mount));
-        if (!s->mounts)
-                return -ENOMEM;
-        s->n_mounts = v->u.array.len;
-        old = sp_push(c, "mounts");
-        for (size_t i = 0; i < v->u.array.len; i++) {
-                size_t o2 = sp_push_idx(c, i);
-
-                TRY(parse_mount(c, v->u.array.values[i], &s->mounts[i]));
-                sp_pop(c, o2);
-        }
-        sp_pop(c, old);
-        return 0;
-}
-
-static int parse_hook(sp_ctx *c, yajl_val v, gk_hook *h)
-{
-        int64_t t = 0;
-        int r;
-
-        if (!YAJL_IS_OBJECT(v))
-                return sp_fail(c, "must be an object");
-        TRY(required(c, "path", sp_str(c, v, "path", &h->path)));
-        if (h->path[0] != '/') {
-                sp_push(c, "path");
-                return sp_fail(c, "must be an absolute path");
-        }
-        TRY(sp_strv(c, v, "args", &h->args, &h->n_args));
-        TRY(sp_strv(c, v, "env", &h->env, &h->n_env));
-        TRY(r = sp_i64(c, v, "timeout", INT64_MIN, INT64_MAX, &t));
-        if (r > 0 && (t <= 0 || t > INT32_MAX)) {
-                sp_push(c, "timeout");
+        TRY(sp_val_i64(c, v, INT64_MIN, INT64_MAX, &t));
+        if (t <= 0 || t > INT32_MAX)
                 return sp_fail(c, "must be a positive integer");
-        }
-        h->has_timeout = r > 0;
-        h->timeout = (int) t;
+        *(int *) SP_PTR(f, base) = (int) t;
         return 0;
 }
 
-static int parse_hook_list(sp_ctx *c, yajl_val hooks, const char *key, gk_hook_list *l)
+static const sp_field hook_fields[] = {
+        { "path", sp_f_abs, SP_AT(gk_hook, path), .flags = SP_REQUIRED },
+        { "args", sp_f_strv, SP_AT(gk_hook, args), SP_AUX(gk_hook, n_args) },
+        { "env", sp_f_strv, SP_AT(gk_hook, env), SP_AUX(gk_hook, n_env) },
+        { "timeout", hook_timeout, SP_AT(gk_hook, timeout), SP_HAS(gk_hook, has_timeout) },
+        SP_END,
+};
+
+static const sp_array hook_array = { sizeof(gk_hook), hook_fields, NULL };
+
+#define HOOK_LIST(key, m)                                                      \
+        { key, sp_f_array, SP_AT(gk_hooks, m.hooks), SP_AUX(gk_hooks, m.n),    \
+          .sub = &hook_array }
+
+static const sp_field hooks_fields[] = {
+        HOOK_LIST("prestart", prestart),
+        HOOK_LIST("createRuntime", create_runtime),
+        HOOK_LIST("createContainer", create_container),
+        HOOK_LIST("startContainer", start_container),
+        HOOK_LIST("poststart", poststart),
+        HOOK_LIST("poststop", poststop),
+        SP_END,
+};
+
+static int oci_version(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        yajl_val v;
-        size_t old;
+        char **version = SP_PTR(f, base);
 
-        TRY(sp_arr(c, hooks, key, &v));
-        if (!v)
-                return 0;
-        l->hooks = sp_calloc(c, v->u.array.len, sizeof(gk_hook));
-        if (!l->hooks)
-                return -ENOMEM;
-        l->n = v->u.array.len;
-        old = sp_push(c, key);
-        for (size_t i = 0; i < v->u.array.len; i++) {
-                size_t o2 = sp_push_idx(c, i);
-
-                TRY(parse_hook(c, v->u.array.values[i], &l->hooks[i]));
-                sp_pop(c, o2);
-        }
-        sp_pop(c, old);
+        TRY(sp_val_str(c, v, version));
+        if (strncmp(*version, "1.", 2) != 0)
+                return sp_fail(c, "unsupported version \"%s\" (gk supports 1.x)", *version);
         return 0;
 }
 
-static int parse_hooks(sp_ctx *c, yajl_val top, gk_hooks *h)
+static int process(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        yajl_val v;
-        size_t old;
-
-        TRY(sp_obj(c, top, "hooks", &v));
-        if (!v)
-                return 0;
-        old = sp_push(c, "hooks");
-        TRY(parse_hook_list(c, v, "prestart", &h->prestart));
-        TRY(parse_hook_list(c, v, "createRuntime", &h->create_runtime));
-        TRY(parse_hook_list(c, v, "createContainer", &h->create_container));
-        TRY(parse_hook_list(c, v, "startContainer", &h->start_container));
-        TRY(parse_hook_list(c, v, "poststart", &h->poststart));
-        TRY(parse_hook_list(c, v, "poststop", &h->poststop));
-        sp_pop(c, old);
-        return 0;
+        return spec_parse_process(c, v, SP_PTR(f, base));
 }
 
-static int parse_version(sp_ctx *c, yajl_val top, gk_spec *s)
-{
-        TRY(required(c, "ociVersion", sp_str(c, top, "ociVersion", &s->oci_version)));
-        if (strncmp(s->oci_version, "1.", 2) != 0) {
-                sp_push(c, "ociVersion");
-                return sp_fail(c, "unsupported version \"%s\" (gk supports 1.x)", s->oci_version);
-        }
-        return 0;
-}
+static const sp_field spec_fields[] = {
+        { "ociVersion", oci_version, SP_AT(gk_spec, oci_version), .flags = SP_REQUIRED },
+        { "process", process, SP_AT(gk_spec, process) },
+        { "root", sp_f_object, SP_AT(gk_spec, root), .flags = SP_REQUIRED, .sub = root_fields },
+        { "hostname", sp_f_str, SP_AT(gk_spec, hostname) },
+        { "domainname", sp_f_str, SP_AT(gk_spec, domainname) },
+        { "mounts", sp_f_array, SP_AT(gk_spec, mounts), SP_AUX(gk_spec, n_mounts),
+          .sub = &mount_array },
+        { "hooks", sp_f_object, SP_AT(gk_spec, hooks), .sub = hooks_fields },
+        { "annotations", sp_f_map, SP_AT(gk_spec, annotations), SP_AUX(gk_spec, n_annotations) },
+        { "linux", sp_f_object, SP_AT(gk_spec, linux), .sub = spec_linux_fields },
+        SP_END,
+};
 
 static int parse_top(sp_ctx *c, yajl_val top, gk_spec *s)
 {
-        yajl_val v;
-
         if (!YAJL_IS_OBJECT(top))
                 return sp_fail(c, "must be a JSON object");
-        TRY(parse_version(c, top, s));
-        v = gk_json_get(top, "process");
-        if (v && !YAJL_IS_NULL(v)) {
-                size_t old = sp_push(c, "process");
-
-                TRY(spec_parse_process(c, v, &s->process));
-                sp_pop(c, old);
-        }
-        TRY(parse_root(c, top, &s->root));
-        TRY(sp_str(c, top, "hostname", &s->hostname));
-        TRY(sp_str(c, top, "domainname", &s->domainname));
-        TRY(parse_mounts(c, top, s));
-        TRY(parse_hooks(c, top, &s->hooks));
-        TRY(sp_map(c, top, "annotations", &s->annotations, &s->n_annotations));
-        TRY(sp_obj(c, top, "linux", &v));
-        if (v) {
-                size_t old = sp_push(c, "linux");
-
-                TRY(spec_parse_linux(c, v, &s->linux));
-                sp_pop(c, old);
-        }
-        return 0;
+        return sp_fields(c, top, spec_fields, s);
 }
 
 int gk_spec_parse(const char *text, size_t len, const char *what, gk_spec **out,

@@ -18,14 +18,9 @@
                         return _r;                                             \
         } while (0)
 
-static int fail_at(sp_ctx *c, const char *key, const char *msg)
+static int parse_namespace(sp_ctx *c, yajl_val v, size_t i, void *p)
 {
-        sp_push(c, key);
-        return sp_fail(c, "%s", msg);
-}
-
-static int parse_namespace(sp_ctx *c, yajl_val v, gk_linux *l)
-{
+        gk_linux *l = p;
         _cleanup_free_ char *type = NULL;
         char *path = NULL;
         int t;
@@ -34,7 +29,7 @@ static int parse_namespace(sp_ctx *c, yajl_val v, gk_linux *l)
                 return sp_fail(c, "must be an object");
         TRY(sp_str(c, v, "type", &type));
         if (!type)
-                return fail_at(c, "type", "required");
+                return sp_fail_at(c, "type", "required");
         t = gk_ns_type_from_name(type);
         if (t < 0) {
                 sp_push(c, "type");
@@ -48,84 +43,89 @@ static int parse_namespace(sp_ctx *c, yajl_val v, gk_linux *l)
         TRY(sp_str(c, v, "path", &path));
         l->namespaces[t].path = path;
         if (path && path[0] != '/')
-                return fail_at(c, "path", "must be an absolute path");
+                return sp_fail_at(c, "path", "must be an absolute path");
         return 0;
 }
 
-static int parse_namespaces(sp_ctx *c, yajl_val lv, gk_linux *l)
+/* The elements are not stored in order but by type, each type once. */
+static int namespaces(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        yajl_val v;
-        size_t old;
-
-        TRY(sp_arr(c, lv, "namespaces", &v));
-        if (!v)
-                return 0;
-        old = sp_push(c, "namespaces");
-        for (size_t i = 0; i < v->u.array.len; i++) {
-                size_t o2 = sp_push_idx(c, i);
-
-                TRY(parse_namespace(c, v->u.array.values[i], l));
-                sp_pop(c, o2);
-        }
-        sp_pop(c, old);
-        return 0;
+        if (!YAJL_IS_ARRAY(v))
+                return sp_fail(c, "must be an array");
+        return sp_each(c, v, parse_namespace, base);
 }
 
 /* A user namespace created by gk needs mappings; mappings need a user
  * namespace (joining one by path takes the mappings it has). */
-static int check_userns(sp_ctx *c, const gk_linux *l)
+static int check_userns(sp_ctx *c, yajl_val obj, const sp_field *f, void *base)
 {
+        const gk_linux *l = base;
         const gk_namespace *u = &l->namespaces[GK_NS_USER];
 
         if (!u->present) {
                 if (l->n_uid_mappings)
-                        return fail_at(c, "uidMappings", "given but linux.namespaces has no user namespace");
+                        return sp_fail_at(c, "uidMappings", "given but linux.namespaces has no user namespace");
                 if (l->n_gid_mappings)
-                        return fail_at(c, "gidMappings", "given but linux.namespaces has no user namespace");
+                        return sp_fail_at(c, "gidMappings", "given but linux.namespaces has no user namespace");
                 return 0;
         }
         if (u->path)
                 return 0;
         if (!l->n_uid_mappings)
-                return fail_at(c, "uidMappings", "required with a new user namespace");
+                return sp_fail_at(c, "uidMappings", "required with a new user namespace");
         if (!l->n_gid_mappings)
-                return fail_at(c, "gidMappings", "required with a new user namespace");
+                return sp_fail_at(c, "gidMappings", "required with a new user namespace");
         return 0;
 }
 
-static int parse_time_offset(sp_ctx *c, yajl_val obj, const char *key, gk_time_offset *t)
+static const sp_field time_offset_fields[] = {
+        { "secs", sp_f_int, SP_AT(gk_time_offset, secs), .min = INT64_MIN, .max = INT64_MAX },
+        { "nanosecs", sp_f_uint, SP_AT(gk_time_offset, nanosecs), .max = 999999999 },
+        SP_END,
+};
+
+static int check_timens(sp_ctx *c, yajl_val obj, const sp_field *f, void *base)
 {
-        yajl_val v;
-        uint64_t ns = 0;
-        size_t old;
+        const gk_linux *l = base;
 
-        TRY(sp_obj(c, obj, key, &v));
-        if (!v)
-                return 0;
-        t->present = true;
-        old = sp_push(c, key);
-        TRY(sp_i64(c, v, "secs", INT64_MIN, INT64_MAX, &t->secs));
-        TRY(sp_u64(c, v, "nanosecs", 999999999, &ns));
-        t->nanosecs = (uint32_t) ns;
-        sp_pop(c, old);
-        return 0;
-}
-
-static int parse_time_offsets(sp_ctx *c, yajl_val lv, gk_linux *l)
-{
-        yajl_val v;
-        size_t old;
-
-        TRY(sp_obj(c, lv, "timeOffsets", &v));
-        if (!v)
-                return 0;
-        old = sp_push(c, "timeOffsets");
-        TRY(parse_time_offset(c, v, "monotonic", &l->time_offsets_monotonic));
-        TRY(parse_time_offset(c, v, "boottime", &l->time_offsets_boottime));
         if (!l->namespaces[GK_NS_TIME].present || l->namespaces[GK_NS_TIME].path)
                 if (l->time_offsets_monotonic.present || l->time_offsets_boottime.present)
                         return sp_fail(c, "needs a new time namespace in linux.namespaces");
-        sp_pop(c, old);
+        return 0;
+}
+
+#define TIME_OFFSET(key, m)                                                    \
+        { key, sp_f_object, SP_AT(gk_linux, m), SP_HAS(gk_linux, m.present),   \
+          .sub = time_offset_fields }
+
+/* Read into gk_linux itself: the offsets are two of its members. */
+static const sp_field time_offsets_fields[] = {
+        TIME_OFFSET("monotonic", time_offsets_monotonic),
+        TIME_OFFSET("boottime", time_offsets_boottime),
+        { NULL, check_timens },
+        SP_END,
+};
+
+static int device_type(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
+{
+        _cleanup_free_ char *type = NULL;
+
+        TRY(sp_val_str(c, v, &type));
+        if (strlen(type) != 1 || !strchr("cbup", type[0]))
+                return sp_fail(c, "unknown device type \"%s\" (want c, b, u or p)", type);
+        *(char *) SP_PTR(f, base) = type[0];
+        return 0;
+}
+
+static int device_numbers(sp_ctx *c, yajl_val obj, const sp_field *f, void *base)
+{
+        const gk_device *d = base;
+        yajl_val major = gk_json_get(obj, "major"), minor = gk_json_get(obj, "minor");
+
+        if (d->type != 'p' && (!major || YAJL_IS_NULL(major)))
+                return sp_fail_at(c, "major", "required for a character or block device");
+        if (d->type != 'p' && (!minor || YAJL_IS_NULL(minor)))
+                return sp_fail_at(c, "minor", "required for a character or block device");
         return 0;
 }
 
@@ -133,249 +133,175 @@ static int parse_time_offsets(sp_ctx *c, yajl_val lv, gk_linux *l)
  * the file-type bits (8630 = 020666 for a character device); runc and crun
  * take it and use the permission bits, so do we.  A file type there that is
  * not the one `type` names is a contradiction, not something to guess at. */
-static int parse_file_mode(sp_ctx *c, yajl_val v, char type, uint64_t *perm)
+static int file_mode(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        mode_t want = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
-        uint64_t mode = 0;
-        int r;
+        gk_device *d = base;
+        mode_t want = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+        uint64_t mode;
 
-        TRY(r = sp_u64(c, v, "fileMode", S_IFMT | 07777, &mode));
-        if (r > 0 && (mode & S_IFMT) && (mode & S_IFMT) != want) {
-                sp_push(c, "fileMode");
+        TRY(sp_val_u64(c, v, S_IFMT | 07777, &mode));
+        if ((mode & S_IFMT) && (mode & S_IFMT) != want)
                 return sp_fail(c, "file type 0%o contradicts type \"%c\"",
-                               (unsigned) (mode & S_IFMT), type);
-        }
-        *perm = mode & 07777;
-        return r;
-}
-
-static int parse_device(sp_ctx *c, yajl_val v, gk_device *d)
-{
-        _cleanup_free_ char *type = NULL;
-        uint64_t mode = 0;
-        int r, rmaj, rmin;
-
-        if (!YAJL_IS_OBJECT(v))
-                return sp_fail(c, "must be an object");
-        TRY(sp_str(c, v, "path", &d->path));
-        if (!d->path)
-                return fail_at(c, "path", "required");
-        if (d->path[0] != '/')
-                return fail_at(c, "path", "must be an absolute path");
-        TRY(sp_str(c, v, "type", &type));
-        if (!type)
-                return fail_at(c, "type", "required");
-        if (strlen(type) != 1 || !strchr("cbup", type[0])) {
-                sp_push(c, "type");
-                return sp_fail(c, "unknown device type \"%s\" (want c, b, u or p)", type);
-        }
-        d->type = type[0];
-        TRY(rmaj = sp_i64(c, v, "major", 0, INT64_MAX, &d->major));
-        TRY(rmin = sp_i64(c, v, "minor", 0, INT64_MAX, &d->minor));
-        if (d->type != 'p' && !rmaj)
-                return fail_at(c, "major", "required for a character or block device");
-        if (d->type != 'p' && !rmin)
-                return fail_at(c, "minor", "required for a character or block device");
-        TRY(r = parse_file_mode(c, v, d->type, &mode));
-        d->has_file_mode = r > 0;
-        d->file_mode = (mode_t) mode;
-        TRY(r = sp_u32(c, v, "uid", &d->uid));
-        d->has_uid = r > 0;
-        TRY(r = sp_u32(c, v, "gid", &d->gid));
-        d->has_gid = r > 0;
+                               (unsigned) (mode & S_IFMT), d->type);
+        d->file_mode = (mode_t) (mode & 07777);
         return 0;
 }
 
-static int parse_devices(sp_ctx *c, yajl_val lv, gk_linux *l)
+static const sp_field device_fields[] = {
+        { "path", sp_f_abs, SP_AT(gk_device, path), .flags = SP_REQUIRED },
+        { "type", device_type, SP_AT(gk_device, type), .flags = SP_REQUIRED },
+        { "major", sp_f_int, SP_AT(gk_device, major), .min = 0, .max = INT64_MAX },
+        { "minor", sp_f_int, SP_AT(gk_device, minor), .min = 0, .max = INT64_MAX },
+        { NULL, device_numbers },
+        { "fileMode", file_mode, SP_HAS(gk_device, has_file_mode) },
+        { "uid", sp_f_uint, SP_AT(gk_device, uid), SP_HAS(gk_device, has_uid) },
+        { "gid", sp_f_uint, SP_AT(gk_device, gid), SP_HAS(gk_device, has_gid) },
+        SP_END,
+};
+
+static const sp_array device_array = { sizeof(gk_device), device_fields, NULL };
+
+static int abs_paths(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        yajl_val v;
-        size_t old;
+        char ***paths = SP_PTR(f, base);
+        size_t *n = SP_AUXPTR(f, base);
 
-        TRY(sp_arr(c, lv, "devices", &v));
-        if (!v)
-                return 0;
-        l->devices = sp_calloc(c, v->u.array.len, sizeof(gk_device));
-        if (!l->devices)
-                return -ENOMEM;
-        l->n_devices = v->u.array.len;
-        old = sp_push(c, "devices");
-        for (size_t i = 0; i < v->u.array.len; i++) {
-                size_t o2 = sp_push_idx(c, i);
-
-                TRY(parse_device(c, v->u.array.values[i], &l->devices[i]));
-                sp_pop(c, o2);
-        }
-        sp_pop(c, old);
-        return 0;
-}
-
-static int parse_abs_paths(sp_ctx *c, yajl_val lv, const char *key, char ***out, size_t *n)
-{
-        size_t old;
-
-        TRY(sp_strv(c, lv, key, out, n));
-        old = sp_push(c, key);
+        TRY(sp_f_strv(c, v, f, base));
         for (size_t i = 0; i < *n; i++)
-                if ((*out)[i][0] != '/') {
+                if ((*paths)[i][0] != '/') {
                         sp_push_idx(c, i);
                         return sp_fail(c, "must be an absolute path");
                 }
-        sp_pop(c, old);
         return 0;
 }
 
-static int parse_seccomp_arg(sp_ctx *c, yajl_val v, gk_seccomp_arg *a)
+static int seccomp_op(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
         _cleanup_free_ char *op = NULL;
-        uint64_t idx = 0;
         int o;
 
-        if (!YAJL_IS_OBJECT(v))
-                return sp_fail(c, "must be an object");
-        if (!gk_json_get(v, "index"))
-                return fail_at(c, "index", "required");
-        TRY(sp_u64(c, v, "index", 5, &idx));
-        a->index = (unsigned) idx;
-        if (!gk_json_get(v, "value"))
-                return fail_at(c, "value", "required");
-        TRY(sp_u64(c, v, "value", UINT64_MAX, &a->value));
-        TRY(sp_u64(c, v, "valueTwo", UINT64_MAX, &a->value_two));
-        TRY(sp_str(c, v, "op", &op));
-        if (!op)
-                return fail_at(c, "op", "required");
+        TRY(sp_val_str(c, v, &op));
         o = spec_seccomp_op_from_name(op);
-        if (o < 0) {
-                sp_push(c, "op");
+        if (o < 0)
                 return sp_fail(c, "unknown operator \"%s\"", op);
-        }
-        a->op = (enum gk_seccomp_op) o;
+        *(enum gk_seccomp_op *) SP_PTR(f, base) = (enum gk_seccomp_op) o;
         return 0;
 }
 
-static int parse_action(sp_ctx *c, yajl_val obj, const char *key, enum gk_seccomp_action *out)
+static const sp_field seccomp_arg_fields[] = {
+        { "index", sp_f_uint, SP_AT(gk_seccomp_arg, index), .max = 5, .flags = SP_KEY_REQUIRED },
+        { "value", sp_f_uint, SP_AT(gk_seccomp_arg, value), .flags = SP_KEY_REQUIRED },
+        { "valueTwo", sp_f_uint, SP_AT(gk_seccomp_arg, value_two) },
+        { "op", seccomp_op, SP_AT(gk_seccomp_arg, op), .flags = SP_REQUIRED },
+        SP_END,
+};
+
+static const sp_array seccomp_arg_array = { sizeof(gk_seccomp_arg), seccomp_arg_fields, NULL };
+
+static int seccomp_action(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
         _cleanup_free_ char *name = NULL;
         int a;
 
-        TRY(sp_str(c, obj, key, &name));
-        if (!name)
-                return fail_at(c, key, "required");
+        TRY(sp_val_str(c, v, &name));
         a = spec_seccomp_action_from_name(name);
-        if (a < 0) {
-                sp_push(c, key);
+        if (a < 0)
                 return sp_fail(c, "unknown action \"%s\"", name);
-        }
-        *out = (enum gk_seccomp_action) a;
+        *(enum gk_seccomp_action *) SP_PTR(f, base) = (enum gk_seccomp_action) a;
         return 0;
 }
 
-static int parse_errno_ret(sp_ctx *c, yajl_val obj, const char *key,
-                           enum gk_seccomp_action action, bool *has, uint32_t *out)
+/* An errno return is for the action at F->aux that can return one. */
+static int errno_ret(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        int r;
+        enum gk_seccomp_action action = *(enum gk_seccomp_action *) SP_AUXPTR(f, base);
 
-        TRY(r = sp_u32(c, obj, key, out));
-        *has = r > 0;
-        if (*has && action != GK_SCMP_ERRNO && action != GK_SCMP_TRACE)
-                return fail_at(c, key, "only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
+        TRY(sp_f_uint(c, v, f, base));
+        if (action != GK_SCMP_ERRNO && action != GK_SCMP_TRACE)
+                return sp_fail(c, "only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
         return 0;
 }
 
-static int parse_seccomp_rule(sp_ctx *c, yajl_val v, gk_seccomp_rule *rule)
+static int rule_names(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        yajl_val args;
-        size_t old;
-
-        if (!YAJL_IS_OBJECT(v))
-                return sp_fail(c, "must be an object");
-        TRY(sp_strv(c, v, "names", &rule->names, &rule->n_names));
-        if (!rule->n_names)
-                return fail_at(c, "names", "must be a non-empty array");
-        TRY(parse_action(c, v, "action", &rule->action));
-        TRY(parse_errno_ret(c, v, "errnoRet", rule->action, &rule->has_errno_ret, &rule->errno_ret));
-        TRY(sp_arr(c, v, "args", &args));
-        if (!args)
-                return 0;
-        rule->args = sp_calloc(c, args->u.array.len, sizeof(gk_seccomp_arg));
-        if (!rule->args)
-                return -ENOMEM;
-        rule->n_args = args->u.array.len;
-        old = sp_push(c, "args");
-        for (size_t i = 0; i < args->u.array.len; i++) {
-                size_t o2 = sp_push_idx(c, i);
-
-                TRY(parse_seccomp_arg(c, args->u.array.values[i], &rule->args[i]));
-                sp_pop(c, o2);
-        }
-        sp_pop(c, old);
+        if (v)
+                TRY(sp_f_strv(c, v, f, base));
+        if (!*(size_t *) SP_AUXPTR(f, base))
+                return sp_fail(c, "must be a non-empty array");
         return 0;
 }
 
-static int check_names(sp_ctx *c, const char *key, char **names, size_t n,
+static const sp_field seccomp_rule_fields[] = {
+        { "names", rule_names, SP_AT(gk_seccomp_rule, names), SP_AUX(gk_seccomp_rule, n_names),
+          .flags = SP_RAW },
+        { "action", seccomp_action, SP_AT(gk_seccomp_rule, action), .flags = SP_REQUIRED },
+        { "errnoRet", errno_ret, SP_AT(gk_seccomp_rule, errno_ret),
+          SP_HAS(gk_seccomp_rule, has_errno_ret), SP_AUX(gk_seccomp_rule, action) },
+        { "args", sp_f_array, SP_AT(gk_seccomp_rule, args), SP_AUX(gk_seccomp_rule, n_args),
+          .sub = &seccomp_arg_array },
+        SP_END,
+};
+
+static int rule_listener(sp_ctx *c, void *elem, void *base)
+{
+        const gk_seccomp_rule *rule = elem;
+        const gk_seccomp *s = base;
+
+        if (rule->action == GK_SCMP_NOTIFY && !s->listener_path)
+                return sp_fail_at(c, "action", "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+        return 0;
+}
+
+static const sp_array seccomp_rule_array = { sizeof(gk_seccomp_rule), seccomp_rule_fields,
+                                             rule_listener };
+
+static int default_action(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
+{
+        TRY(seccomp_action(c, v, f, base));
+        if (*(enum gk_seccomp_action *) SP_PTR(f, base) == GK_SCMP_NOTIFY)
+                return sp_fail(c, "SCMP_ACT_NOTIFY cannot be the default action");
+        return 0;
+}
+
+static int known_names(sp_ctx *c, yajl_val v, const sp_field *f, void *base,
                        bool (*known)(const char *), const char *what)
 {
-        size_t old = sp_push(c, key);
+        char ***names = SP_PTR(f, base);
+        size_t *n = SP_AUXPTR(f, base);
 
-        for (size_t i = 0; i < n; i++)
-                if (!known(names[i])) {
+        TRY(sp_f_strv(c, v, f, base));
+        for (size_t i = 0; i < *n; i++)
+                if (!known((*names)[i])) {
                         sp_push_idx(c, i);
-                        return sp_fail(c, "unknown %s \"%s\"", what, names[i]);
+                        return sp_fail(c, "unknown %s \"%s\"", what, (*names)[i]);
                 }
-        sp_pop(c, old);
         return 0;
 }
 
-static int parse_seccomp_body(sp_ctx *c, yajl_val v, gk_seccomp *s)
+static int architectures(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        yajl_val sc;
-        size_t old;
-
-        TRY(parse_action(c, v, "defaultAction", &s->default_action));
-        if (s->default_action == GK_SCMP_NOTIFY)
-                return fail_at(c, "defaultAction", "SCMP_ACT_NOTIFY cannot be the default action");
-        TRY(parse_errno_ret(c, v, "defaultErrnoRet", s->default_action, &s->has_default_errno_ret,
-                            &s->default_errno_ret));
-        TRY(sp_strv(c, v, "architectures", &s->architectures, &s->n_architectures));
-        TRY(check_names(c, "architectures", s->architectures, s->n_architectures,
-                        spec_seccomp_arch_known, "architecture"));
-        TRY(sp_strv(c, v, "flags", &s->flags, &s->n_flags));
-        TRY(check_names(c, "flags", s->flags, s->n_flags, spec_seccomp_flag_known, "flag"));
-        TRY(sp_str(c, v, "listenerPath", &s->listener_path));
-        TRY(sp_str(c, v, "listenerMetadata", &s->listener_metadata));
-        TRY(sp_arr(c, v, "syscalls", &sc));
-        if (!sc)
-                return 0;
-        s->syscalls = sp_calloc(c, sc->u.array.len, sizeof(gk_seccomp_rule));
-        if (!s->syscalls)
-                return -ENOMEM;
-        s->n_syscalls = sc->u.array.len;
-        old = sp_push(c, "syscalls");
-        for (size_t i = 0; i < sc->u.array.len; i++) {
-                size_t o2 = sp_push_idx(c, i);
-
-                TRY(parse_seccomp_rule(c, sc->u.array.values[i], &s->syscalls[i]));
-                if (s->syscalls[i].action == GK_SCMP_NOTIFY && !s->listener_path)
-                        return fail_at(c, "action", "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
-                sp_pop(c, o2);
-        }
-        sp_pop(c, old);
-        return 0;
+        return known_names(c, v, f, base, spec_seccomp_arch_known, "architecture");
 }
 
-static int parse_seccomp(sp_ctx *c, yajl_val lv, gk_seccomp *s)
+static int seccomp_flags(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        yajl_val v;
-        size_t old;
-
-        TRY(sp_obj(c, lv, "seccomp", &v));
-        if (!v)
-                return 0;
-        s->present = true;
-        old = sp_push(c, "seccomp");
-        TRY(parse_seccomp_body(c, v, s));
-        sp_pop(c, old);
-        return 0;
+        return known_names(c, v, f, base, spec_seccomp_flag_known, "flag");
 }
+
+const sp_field spec_seccomp_fields[] = {
+        { "defaultAction", default_action, SP_AT(gk_seccomp, default_action),
+          .flags = SP_REQUIRED },
+        { "defaultErrnoRet", errno_ret, SP_AT(gk_seccomp, default_errno_ret),
+          SP_HAS(gk_seccomp, has_default_errno_ret), SP_AUX(gk_seccomp, default_action) },
+        { "architectures", architectures, SP_AT(gk_seccomp, architectures),
+          SP_AUX(gk_seccomp, n_architectures) },
+        { "flags", seccomp_flags, SP_AT(gk_seccomp, flags), SP_AUX(gk_seccomp, n_flags) },
+        { "listenerPath", sp_f_str, SP_AT(gk_seccomp, listener_path) },
+        { "listenerMetadata", sp_f_str, SP_AT(gk_seccomp, listener_metadata) },
+        { "syscalls", sp_f_array, SP_AT(gk_seccomp, syscalls), SP_AUX(gk_seccomp, n_syscalls),
+          .sub = &seccomp_rule_array },
+        SP_END,
+};
 
 int gk_seccomp_parse(const char *text, size_t len, const char *what, gk_seccomp *out,
                      gk_error **err)
@@ -391,79 +317,68 @@ int gk_seccomp_parse(const char *text, size_t len, const char *what, gk_seccomp 
         if (!YAJL_IS_OBJECT(v))
                 return sp_fail(&c, "must be an object");
         out->present = true;
-        r = parse_seccomp_body(&c, v, out);
+        r = sp_fields(&c, v, spec_seccomp_fields, out);
         if (r < 0)
                 gk_seccomp_clear(out);
         return r;
 }
 
-static int parse_personality(sp_ctx *c, yajl_val lv, gk_personality *p)
+static int domain(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        yajl_val v;
-        size_t old;
+        char **d = SP_PTR(f, base);
 
-        TRY(sp_obj(c, lv, "personality", &v));
-        if (!v)
-                return 0;
-        p->present = true;
-        old = sp_push(c, "personality");
-        TRY(sp_str(c, v, "domain", &p->domain));
-        if (!p->domain)
-                return fail_at(c, "domain", "required");
-        if (strcmp(p->domain, "LINUX") != 0 && strcmp(p->domain, "LINUX32") != 0) {
-                sp_push(c, "domain");
-                return sp_fail(c, "unknown domain \"%s\" (want LINUX or LINUX32)", p->domain);
-        }
-        sp_pop(c, old);
+        TRY(sp_val_str(c, v, d));
+        if (strcmp(*d, "LINUX") != 0 && strcmp(*d, "LINUX32") != 0)
+                return sp_fail(c, "unknown domain \"%s\" (want LINUX or LINUX32)", *d);
         return 0;
 }
 
-static int parse_misc(sp_ctx *c, yajl_val lv, gk_linux *l)
+static const sp_field personality_fields[] = {
+        { "domain", domain, SP_AT(gk_personality, domain), .flags = SP_REQUIRED },
+        SP_END,
+};
+
+static int propagation(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
-        yajl_val v;
+        gk_linux *l = base;
 
-        TRY(sp_str(c, lv, "cgroupsPath", &l->cgroups_path));
-        TRY(sp_str(c, lv, "rootfsPropagation", &l->rootfs_propagation));
-        if (l->rootfs_propagation) {
-                l->rootfs_propagation_flags = spec_propagation_flags(l->rootfs_propagation);
-                if (!l->rootfs_propagation_flags) {
-                        sp_push(c, "rootfsPropagation");
-                        return sp_fail(c, "unknown propagation \"%s\"", l->rootfs_propagation);
-                }
-        }
-        TRY(sp_map(c, lv, "sysctl", &l->sysctl, &l->n_sysctl));
-        TRY(parse_abs_paths(c, lv, "maskedPaths", &l->masked_paths, &l->n_masked_paths));
-        TRY(parse_abs_paths(c, lv, "readonlyPaths", &l->readonly_paths, &l->n_readonly_paths));
-        TRY(sp_str(c, lv, "mountLabel", &l->mount_label));
-        TRY(sp_obj(c, lv, "intelRdt", &v));
-        if (v) {
-                size_t old = sp_push(c, "intelRdt");
-
-                TRY(sp_str(c, v, "closID", &l->intel_rdt_clos_id));
-                sp_pop(c, old);
-        }
+        TRY(sp_val_str(c, v, &l->rootfs_propagation));
+        l->rootfs_propagation_flags = spec_propagation_flags(l->rootfs_propagation);
+        if (!l->rootfs_propagation_flags)
+                return sp_fail(c, "unknown propagation \"%s\"", l->rootfs_propagation);
         return 0;
 }
 
-int spec_parse_linux(sp_ctx *c, yajl_val lv, gk_linux *l)
-{
-        yajl_val v;
+/* Read into gk_linux itself: closID is its only member. */
+static const sp_field intel_rdt_fields[] = {
+        { "closID", sp_f_str, SP_AT(gk_linux, intel_rdt_clos_id) },
+        SP_END,
+};
 
-        TRY(parse_namespaces(c, lv, l));
-        TRY(spec_parse_idmaps(c, lv, "uidMappings", &l->uid_mappings, &l->n_uid_mappings));
-        TRY(spec_parse_idmaps(c, lv, "gidMappings", &l->gid_mappings, &l->n_gid_mappings));
-        TRY(check_userns(c, l));
-        TRY(parse_time_offsets(c, lv, l));
-        TRY(parse_devices(c, lv, l));
-        TRY(parse_misc(c, lv, l));
-        TRY(sp_obj(c, lv, "resources", &v));
-        if (v) {
-                size_t old = sp_push(c, "resources");
-
-                TRY(spec_parse_resources(c, v, &l->resources));
-                sp_pop(c, old);
-        }
-        TRY(parse_seccomp(c, lv, &l->seccomp));
-        TRY(parse_personality(c, lv, &l->personality));
-        return 0;
-}
+const sp_field spec_linux_fields[] = {
+        { "namespaces", namespaces },
+        { "uidMappings", sp_f_array, SP_AT(gk_linux, uid_mappings), SP_AUX(gk_linux, n_uid_mappings),
+          .sub = &spec_idmap_array },
+        { "gidMappings", sp_f_array, SP_AT(gk_linux, gid_mappings), SP_AUX(gk_linux, n_gid_mappings),
+          .sub = &spec_idmap_array },
+        { NULL, check_userns },
+        { "timeOffsets", sp_f_object, .sub = time_offsets_fields },
+        { "devices", sp_f_array, SP_AT(gk_linux, devices), SP_AUX(gk_linux, n_devices),
+          .sub = &device_array },
+        { "cgroupsPath", sp_f_str, SP_AT(gk_linux, cgroups_path) },
+        { "rootfsPropagation", propagation },
+        { "sysctl", sp_f_map, SP_AT(gk_linux, sysctl), SP_AUX(gk_linux, n_sysctl) },
+        { "maskedPaths", abs_paths, SP_AT(gk_linux, masked_paths),
+          SP_AUX(gk_linux, n_masked_paths) },
+        { "readonlyPaths", abs_paths, SP_AT(gk_linux, readonly_paths),
+          SP_AUX(gk_linux, n_readonly_paths) },
+        { "mountLabel", sp_f_str, SP_AT(gk_linux, mount_label) },
+        { "intelRdt", sp_f_object, .sub = intel_rdt_fields },
+        { "resources", sp_f_object, SP_AT(gk_linux, resources),
+          SP_HAS(gk_linux, resources.present), .sub = spec_resources_fields },
+        { "seccomp", sp_f_object, SP_AT(gk_linux, seccomp), SP_HAS(gk_linux, seccomp.present),
+          .sub = spec_seccomp_fields },
+        { "personality", sp_f_object, SP_AT(gk_linux, personality),
+          SP_HAS(gk_linux, personality.present), .sub = personality_fields },
+        SP_END,
+};

@@ -190,89 +190,11 @@ int sp_str(sp_ctx *c, yajl_val obj, const char *key, char **out)
         return v ? done(c, old, sp_val_str(c, v, out)) : 0;
 }
 
-int sp_bool(sp_ctx *c, yajl_val obj, const char *key, bool *out)
+int sp_val_map(sp_ctx *c, yajl_val v, gk_kv **out, size_t *n)
 {
-        size_t old;
-        yajl_val v = member(c, obj, key, &old);
-
-        if (!v)
-                return 0;
-        if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
-                return sp_fail(c, "must be a boolean");
-        *out = YAJL_IS_TRUE(v);
-        return done(c, old, 0);
-}
-
-int sp_u64(sp_ctx *c, yajl_val obj, const char *key, uint64_t max, uint64_t *out)
-{
-        size_t old;
-        yajl_val v = member(c, obj, key, &old);
-
-        return v ? done(c, old, sp_val_u64(c, v, max, out)) : 0;
-}
-
-int sp_u32(sp_ctx *c, yajl_val obj, const char *key, uint32_t *out)
-{
-        uint64_t n = 0;
-        int r = sp_u64(c, obj, key, UINT32_MAX, &n);
-
-        if (r > 0)
-                *out = (uint32_t) n;
-        return r;
-}
-
-int sp_i64(sp_ctx *c, yajl_val obj, const char *key, int64_t min, int64_t max, int64_t *out)
-{
-        size_t old;
-        yajl_val v = member(c, obj, key, &old);
-
-        return v ? done(c, old, sp_val_i64(c, v, min, max, out)) : 0;
-}
-
-int sp_strv(sp_ctx *c, yajl_val obj, const char *key, char ***out, size_t *n)
-{
-        size_t old;
-        yajl_val v = member(c, obj, key, &old);
-
-        return v ? done(c, old, sp_val_strv(c, v, out, n)) : 0;
-}
-
-int sp_obj(sp_ctx *c, yajl_val obj, const char *key, yajl_val *out)
-{
-        size_t old;
-        yajl_val v = member(c, obj, key, &old);
-
-        *out = NULL;
-        if (!v)
-                return 0;
-        if (!YAJL_IS_OBJECT(v))
-                return sp_fail(c, "must be an object");
-        *out = v;
-        return done(c, old, 0);
-}
-
-int sp_arr(sp_ctx *c, yajl_val obj, const char *key, yajl_val *out)
-{
-        size_t old;
-        yajl_val v = member(c, obj, key, &old);
-
-        *out = NULL;
-        if (!v)
-                return 0;
-        if (!YAJL_IS_ARRAY(v))
-                return sp_fail(c, "must be an array");
-        *out = v;
-        return done(c, old, 0);
-}
-
-int sp_map(sp_ctx *c, yajl_val obj, const char *key, gk_kv **out, size_t *n)
-{
-        size_t old, len;
-        yajl_val v = member(c, obj, key, &old);
+        size_t len;
         gk_kv *kv;
 
-        if (!v)
-                return 0;
         if (!YAJL_IS_OBJECT(v))
                 return sp_fail(c, "must be an object");
         len = v->u.object.len;
@@ -284,15 +206,15 @@ int sp_map(sp_ctx *c, yajl_val obj, const char *key, gk_kv **out, size_t *n)
         *n = len;
         for (size_t i = 0; i < len; i++) {
                 yajl_val e = v->u.object.values[i];
-                size_t o2 = sp_push_mapkey(c, v->u.object.keys[i]);
+                size_t old = sp_push_mapkey(c, v->u.object.keys[i]);
 
                 if (!YAJL_IS_STRING(e))
                         return sp_fail(c, "must be a string");
-                sp_pop(c, o2);
+                sp_pop(c, old);
                 kv[i].key = strdup(v->u.object.keys[i]);
                 kv[i].value = strdup(e->u.string);
                 if (!kv[i].key || !kv[i].value)
                         return sp_nomem(c);
         }
-        return done(c, old, 0);
+        return 0;
 }

@@ -372,13 +372,3 @@ int gk_format_time_rfc3339(char *buf, size_t size, int64_t ns)
                 return -ENOSPC;
         return 0;
 }
-
-int gk_openat2(int dirfd, const char *path, struct open_how *how)
-{
-        for (int tries = 0;; tries++) {
-                long fd = syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
-
-                if (fd >= 0 || errno != EAGAIN || tries >= 256)
-                        return (int) fd;
-        }
-}

@@ -226,8 +226,6 @@ int gk_cg_swap_v2(int64_t swap, int64_t limit, int64_t *out, gk_error **err);
 int gk_cg_validate(const gk_resources *r, unsigned caps, gk_error **err);
 /* Which controllers a resources object needs (devices and unified aside). */
 uint32_t gk_cg_needed(const gk_resources *r);
-/* Sizes with runc's suffixes: "512", "64k", "1.5g", "1GiB"; "-1" is -1. */
-int gk_cg_parse_size(const char *s, int64_t *out);
 
 /* cgroup_v1.c: v1 files (the two setters alike on v1 and v2 are shared) */
 int gk_cg_pids_apply(int dirfd, int64_t limit, gk_error **err);

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "gk/cleanup.h"
 #include "gk/opts.h"
+#include "gk/units.h"
 #include "gk/util.h"
 #include "state.h"
 
@@ -43,7 +44,7 @@ static int size_flag(const char **val, int f, bool *has, int64_t *out, gk_error 
 {
         if (!val[f])
                 return 0;
-        if (gk_cg_parse_size(val[f], out) < 0)
+        if (gk_parse_size(val[f], out) < 0)
                 return bad(err, f, val[f], "must be a size like 512m, or -1");
         *has = true;
         return 0;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "gk/cleanup.h"
+#include "gk/resolve.h"
 #include "gk/util.h"
 #include "runtime.h"
 
@@ -64,14 +65,13 @@ int gk_console_recv_master(int sock, gk_error **err)
  * (which a mount would follow) nor a directory. */
 static int open_console_target(gk_error **err)
 {
-        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-        _cleanup_close_ int dev = gk_openat2(AT_FDCWD, "/dev", &how);
+        _cleanup_close_ int dev = gk_open_resolved(AT_FDCWD, "/dev", O_PATH | O_DIRECTORY,
+                                                   RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
         _cleanup_close_ int fd = -1;
         struct stat st;
 
         if (dev < 0)
-                return gk_error_errno(err, "/dev/console: open /dev");
+                return gk_error_resolve(err, dev, "/dev/console: open /dev");
         fd = openat(dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno != EEXIST)
                 return gk_error_errno(err, "/dev/console: create");

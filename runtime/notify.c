@@ -34,26 +34,8 @@ const char *gk_notify_host(void)
 
 static int add_env(gk_process *p, gk_error **err)
 {
-        const char *entry = "NOTIFY_SOCKET=" GK_NOTIFY_SOCKET;
-        char **env;
-        char *dup = strdup(entry);
-
-        if (!dup)
+        if (gk_env_set(&p->env, &p->n_env, "NOTIFY_SOCKET=" GK_NOTIFY_SOCKET) < 0)
                 return gk_error_make(err, ENOMEM, "notify socket");
-        for (size_t i = 0; i < p->n_env; i++)
-                if (!strncmp(p->env[i], "NOTIFY_SOCKET=", 14)) {
-                        free(p->env[i]);
-                        p->env[i] = dup;
-                        return 0;
-                }
-        env = realloc(p->env, (p->n_env + 2) * sizeof(*env));
-        if (!env) {
-                free(dup);
-                return gk_error_make(err, ENOMEM, "notify socket");
-        }
-        env[p->n_env++] = dup;
-        env[p->n_env] = NULL;
-        p->env = env;
         return 0;
 }
 
@@ -61,13 +43,11 @@ static int add_env(gk_process *p, gk_error **err)
 static int add_mount(gk_spec *s, const char *dir, gk_error **err)
 {
         static const char *const opts[] = { "bind", "nosuid", "noexec", "nodev", "ro" };
-        gk_mount *mounts = realloc(s->mounts, (s->n_mounts + 1) * sizeof(*mounts));
-        gk_mount *m;
+        gk_mount *m = gk_mounts_add(&s->mounts, &s->n_mounts);
 
-        if (!mounts)
+        if (!m)
                 return gk_error_make(err, ENOMEM, "notify socket");
-        s->mounts = mounts;
-        m = &mounts[s->n_mounts];
+        /* from here on gk_spec_free owns what is put in it */
         *m = (gk_mount){
                 .destination = strdup(GK_NOTIFY_DIR),
                 .source = strdup(dir),
@@ -75,7 +55,6 @@ static int add_mount(gk_spec *s, const char *dir, gk_error **err)
                 .bind = true,
                 .flags = MS_BIND | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY,
         };
-        s->n_mounts++; /* from here on gk_spec_free owns what was allocated */
         if (!m->destination || !m->source || !m->options)
                 return gk_error_make(err, ENOMEM, "notify socket");
         for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {

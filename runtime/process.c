@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "gk/cleanup.h"
+#include "gk/resolve.h"
 #include "gk/util.h"
 #include "runtime.h"
 #include "seccomp_notify.h"
@@ -220,6 +221,12 @@ static int load_seccomp(gk_exec_ctx *x, gk_error **err)
         return r;
 }
 
+static int open_dir_in_root(int rootfd, const char *path)
+{
+        return gk_open_resolved(rootfd, path, O_PATH | O_DIRECTORY,
+                                RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
 /* The cwd is resolved inside the container's root, magic links refused:
  * "/proc/self/fd/N" would otherwise name a directory fd still open here
  * (a host cgroup, the host's /proc) and hand the process a cwd outside its
@@ -227,19 +234,17 @@ static int load_seccomp(gk_exec_ctx *x, gk_error **err)
  * chdir and then refuse a cwd that is not under the root. */
 static int enter_cwd(const char *cwd, gk_error **err)
 {
-        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
         _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         _cleanup_close_ int fd = -1;
         char buf[PATH_MAX];
 
         if (root < 0)
                 return gk_error_errno(err, "open /");
-        fd = gk_openat2(root, cwd, &how);
+        fd = open_dir_in_root(root, cwd);
         if (fd >= 0)
                 return fchdir(fd) == 0 ? 0 :
                        gk_error_errno(err, "chdir to cwd (\"%s\") set in config.json failed", cwd);
-        if (errno == ELOOP)
+        if (fd == -ELOOP)
                 return gk_error_plain(err, ELOOP, "chdir to cwd (\"%s\") set in config.json failed:"
                                       " a /proc magic link or a symlink loop", cwd);
         /* Any other failure may be the seccomp filter, loaded already when
@@ -253,14 +258,6 @@ static int enter_cwd(const char *cwd, gk_error **err)
         return 0;
 }
 
-static int open_dir_in_root(int rootfd, const char *path)
-{
-        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-        long fd = gk_openat2(rootfd, path, &how);
-
-        return fd < 0 ? -errno : (int) fd;
-}
 
 /* Each missing directory of CWD is made under its parent's fd, the parent
  * resolved inside the root from the top each time: a symlink on the way

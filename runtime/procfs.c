@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "gk/cleanup.h"
+#include "gk/resolve.h"
 #include "gk/util.h"
 #include "procfs.h"
 
@@ -123,12 +124,8 @@ static int expand_self(int procfd, const char *path, char *buf, size_t size, gk_
 
 int gk_procfs_open_at(int procfd, const char *path, int flags, gk_error **err)
 {
-        struct open_how how = {
-                /* openat2 refuses O_NOCTTY with O_PATH */
-                .flags = (uint64_t) flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY),
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
-                           RESOLVE_NO_XDEV,
-        };
+        /* openat2 refuses O_NOCTTY with O_PATH */
+        int how_flags = flags | (flags & O_PATH ? 0 : O_NOCTTY);
         _cleanup_close_ int fd = -1;
         char real[256];
         struct statfs sf;
@@ -139,11 +136,12 @@ int gk_procfs_open_at(int procfd, const char *path, int flags, gk_error **err)
                                      " (fsopen refused and gkrun's own /proc is not procfs)", path);
         if ((r = expand_self(procfd, path, real, sizeof(real), err)) < 0)
                 return r;
-        fd = gk_openat2(procfd, real, &how);
-        if (fd < 0 && errno == EXDEV)
+        fd = gk_open_resolved(procfd, real, how_flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+                              RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+        if (fd == -EXDEV)
                 return gk_error_make(err, EXDEV, "open /proc/%s: something is mounted on its path", path);
         if (fd < 0)
-                return gk_error_errno(err, "open /proc/%s", path);
+                return gk_error_resolve(err, fd, "open /proc/%s", path);
         if (fstatfs(fd, &sf) < 0)
                 return gk_error_errno(err, "statfs /proc/%s", path);
         if (sf.f_type != PROC_SUPER_MAGIC)

@@ -20,6 +20,7 @@
 
 #include "gk/cleanup.h"
 #include "gk/overlay.h"
+#include "gk/resolve.h"
 #include "gk/util.h"
 #include "procfs.h"
 #include "rootfs_internal.h"
@@ -27,18 +28,7 @@
 
 static int openat2_in_root(int rootfd, const char *path, int flags)
 {
-        struct open_how how = {
-                .flags = (uint64_t) flags | O_CLOEXEC,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-        };
-        int fd;
-
-        while (*path == '/')
-                path++;
-        if (!*path)
-                path = ".";
-        fd = gk_openat2(rootfd, path, &how);
-        return fd < 0 ? -errno : fd;
+        return gk_open_resolved(rootfd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 /* A component NAME of PATH (under PARENT) that exists but cannot be
@@ -154,13 +144,13 @@ static int make_path(int rootfd, const char *path, bool mkfile, int links, gk_er
                         if (base)
                                 *base = '/';
                         if (parent < 0)
-                                return gk_error_make(err, -parent, "resolve `%s` in rootfs", p);
+                                return gk_error_resolve(err, parent, "resolve `%s` in rootfs", p);
                         r = make_component(rootfd, parent, p, base, slash ? slash + 1 : NULL, last,
                                            mkfile, links, path, err);
                         if (r != 0) /* an error, or a followed link made the rest */
                                 return r < 0 ? r : 0;
                 } else {
-                        return gk_error_make(err, -fd, "resolve `%s` in rootfs", p);
+                        return gk_error_resolve(err, fd, "resolve `%s` in rootfs", p);
                 }
                 if (!slash)
                         break;
@@ -181,7 +171,7 @@ int gk_open_in_root(int rootfd, const char *path, int flags, bool mkdirs, bool m
                 fd = openat2_in_root(rootfd, path, flags);
         }
         if (fd < 0)
-                return gk_error_make(err, -fd, "open `%s` in rootfs", path);
+                return gk_error_resolve(err, fd, "open `%s` in rootfs", path);
         return fd;
 }
 
@@ -339,17 +329,13 @@ static bool own_mount_ns(const gk_container *c)
  * (a symlink to "/" would make the host's root the container's). */
 static int open_rootfs(const gk_container *c, int flags, gk_error **err)
 {
-        struct open_how how = { .flags = (uint64_t) flags | O_DIRECTORY | O_CLOEXEC,
-                                .resolve = RESOLVE_NO_SYMLINKS };
-        int fd = gk_openat2(AT_FDCWD, c->rootfs, &how);
+        int fd = gk_open_resolved(AT_FDCWD, c->rootfs, flags | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
 
-        if (fd < 0 && errno == ENOSYS)
-                fd = open(c->rootfs, flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0 && errno == ELOOP)
+        if (fd == -ELOOP)
                 return gk_error_plain(err, ELOOP, "open rootfs `%s`: a symlink was put in its"
                                       " path since create resolved it", c->rootfs);
         if (fd < 0)
-                return gk_error_errno(err, "open rootfs `%s`", c->rootfs);
+                return gk_error_make(err, -fd, "open rootfs `%s`", c->rootfs);
         return fd;
 }
 
@@ -447,7 +433,7 @@ static int open_dev_null(int rootfd, gk_error **err)
         struct stat st;
 
         if (fd < 0)
-                return gk_error_make(err, -fd, "config.json: linux.maskedPaths: open /dev/null");
+                return gk_error_resolve(err, fd, "config.json: linux.maskedPaths: open /dev/null");
         if (fstat(fd, &st) < 0)
                 return gk_error_errno(err, "config.json: linux.maskedPaths: stat /dev/null");
         if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
@@ -466,7 +452,7 @@ static int mask_path(int rootfd, int *nullfd, const char *path, gk_error **err)
         if (fd == -ENOENT)
                 return 0;
         if (fd < 0)
-                return gk_error_make(err, -fd, "config.json: linux.maskedPaths: `%s`", path);
+                return gk_error_resolve(err, fd, "config.json: linux.maskedPaths: `%s`", path);
         if (fstat(fd, &st) < 0)
                 return gk_error_errno(err, "config.json: linux.maskedPaths: `%s`", path);
         gk_fd_path(target, fd);
@@ -491,7 +477,7 @@ static int readonly_path(int rootfd, const char *path, gk_error **err)
         if (fd == -ENOENT)
                 return 0;
         if (fd < 0)
-                return gk_error_make(err, -fd, "config.json: linux.readonlyPaths: `%s`", path);
+                return gk_error_resolve(err, fd, "config.json: linux.readonlyPaths: `%s`", path);
         gk_fd_path(target, fd);
         if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return gk_error_errno(err, "config.json: linux.readonlyPaths: `%s`", path);

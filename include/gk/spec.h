@@ -426,6 +426,18 @@ void gk_process_freep(gk_process **p);
 /* Looks up an annotation; NULL when absent. */
 const char *gk_spec_annotation(const gk_spec *spec, const char *key);
 
+/* Editing a spec (lib/spec_edit.c); -ENOMEM (or NULL) on failure, the
+ * spec still whole for gk_spec_free.  Annotations: add appends, set
+ * replaces the value KEY had or appends. */
+int gk_spec_add_annotation(gk_spec *s, const char *key, const char *value);
+int gk_spec_set_annotation(gk_spec *s, const char *key, const char *value);
+/* "K=V" into a NULL-terminated environment of *N entries (process.env, a
+ * hook's env), replacing the entry of K or appending. */
+int gk_env_set(char ***env, size_t *n, const char *kv);
+/* Appends a zeroed mount to *V (spec->mounts), counted in *N: whatever the
+ * caller then puts in it is freed with the spec. */
+gk_mount *gk_mounts_add(gk_mount **v, size_t *n);
+
 /* "pid", "network", ... -> GK_NS_*; -1 if unknown. And back. */
 int gk_ns_type_from_name(const char *name);
 const char *gk_ns_type_name(int type);

@@ -61,11 +61,4 @@ char *gk_mountinfo_unescape(const char *s);
 int gk_format_time_rfc3339(char *buf, size_t size, int64_t ns_since_epoch);
 int64_t gk_now_ns(void);
 
-/* openat2(2), with -1 and errno as the system call.  A resolution that
- * walks ".." beneath a root fails with EAGAIN whenever a mount or rename
- * anywhere on the system raced it: that is tried again (a bounded number
- * of times), as the kernel's documentation asks of callers. */
-struct open_how;
-int gk_openat2(int dirfd, const char *path, struct open_how *how);
-
 #endif

@@ -215,24 +215,6 @@ static void test_blkio_weight_and_swap(void **state)
         gk_error_freep(&err);
 }
 
-static void test_parse_size(void **state)
-{
-        struct { const char *s; int64_t want; } ok[] = {
-                { "512", 512 }, { "64k", 64 << 10 }, { "32m", 32 << 20 }, { "1g", 1 << 30 },
-                { "1.5g", 3ll << 29 }, { "2GiB", 2ll << 30 }, { "100b", 100 }, { "-1", -1 },
-                { "10 MB", 10 << 20 }, { "1T", 1ll << 40 },
-        };
-        const char *bad[] = { "", "m", "-5", "1.g", "12x", "1mm", "0x10", "99999999999999999999" };
-        int64_t v;
-
-        for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
-                assert_int_equal(gk_cg_parse_size(ok[i].s, &v), 0);
-                assert_int_equal(v, ok[i].want);
-        }
-        for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
-                assert_true(gk_cg_parse_size(bad[i], &v) < 0);
-}
-
 static void check_refused(const gk_resources *r, const gk_cg_driver *drv, const char *want)
 {
         gk_error *err = NULL;
@@ -678,7 +660,6 @@ int main(void)
                 cmocka_unit_test(test_saved_form),
                 cmocka_unit_test(test_shares_to_weight),
                 cmocka_unit_test(test_blkio_weight_and_swap),
-                cmocka_unit_test(test_parse_size),
                 cmocka_unit_test(test_validate),
                 cmocka_unit_test(test_driver_hybrid),
                 cmocka_unit_test(test_driver_v1_and_v2),

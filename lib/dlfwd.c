@@ -1,9 +1,10 @@
-/* The loader behind dl_curl.c and dl_archive.c (see dl.h). */
+/* The loader behind the forwarders of gk/dlfwd.h (imgtool/dl_*.c,
+ * runtime/sdbus_dl.c). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 
-#include "dl.h"
+#include "gk/dlfwd.h"
 
 void gk_dl_open(gk_dl_lib *l)
 {
