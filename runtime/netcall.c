@@ -81,18 +81,16 @@ static bool has_mount(const gk_spec *s, const char *dest)
         return false;
 }
 
-/* The new entry is counted as soon as it exists, so gk_spec_free frees
- * whatever part of it was allocated if a later strdup fails. */
+/* The new entry is counted as soon as it exists (gk_mounts_add), so
+ * gk_spec_free frees whatever part of it was allocated if a later strdup
+ * fails. */
 static int add_mount(gk_spec *s, const char *dest, const char *src)
 {
         static const char *const opts[] = { "bind", "nosuid", "nodev", "noexec" };
-        gk_mount *mounts = realloc(s->mounts, (s->n_mounts + 1) * sizeof(*mounts));
-        gk_mount *m;
+        gk_mount *m = gk_mounts_add(&s->mounts, &s->n_mounts);
 
-        if (!mounts)
+        if (!m)
                 return -ENOMEM;
-        s->mounts = mounts;
-        m = &s->mounts[s->n_mounts++];
         *m = (gk_mount){ .bind = true, .flags = MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC };
         m->destination = strdup(dest);
         m->type = strdup("bind");

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "gk/cleanup.h"
+#include "gk/units.h"
 #include "gk/util.h"
 #include "net_internal.h"
 
@@ -23,56 +24,17 @@ static const char *annotation(const gk_kv *ann, size_t n, const char *key)
         return NULL;
 }
 
-static int parse_port_number(const char *s, size_t len, uint16_t *out)
-{
-        char buf[8];
-        uint64_t v;
-
-        if (len == 0 || len >= sizeof(buf))
-                return -EINVAL;
-        memcpy(buf, s, len);
-        buf[len] = '\0';
-        if (!gk_parse_u64(buf, &v) || v < 1 || v > 65535)
-                return -EINVAL;
-        *out = (uint16_t) v;
-        return 0;
-}
-
-/* One "HOST:CTR[/tcp|udp]" item of LEN bytes at S. */
-static int parse_port(const char *s, size_t len, gk_net_port *p)
-{
-        const char *colon = memchr(s, ':', len), *slash = memchr(s, '/', len);
-        size_t end = slash ? (size_t) (slash - s) : len;
-
-        if (!colon || colon > s + end)
-                return -EINVAL;
-        p->proto = IPPROTO_TCP;
-        if (slash) {
-                size_t plen = len - end - 1;
-                if (plen == 3 && !memcmp(slash + 1, "tcp", 3))
-                        p->proto = IPPROTO_TCP;
-                else if (plen == 3 && !memcmp(slash + 1, "udp", 3))
-                        p->proto = IPPROTO_UDP;
-                else
-                        return -EINVAL;
-        }
-        if (parse_port_number(s, (size_t) (colon - s), &p->host) < 0 ||
-            parse_port_number(colon + 1, end - (size_t) (colon - s) - 1, &p->ctr) < 0)
-                return -EINVAL;
-        return 0;
-}
-
 int gk_net_parse_ports(const char *s, gk_net_conf *conf, gk_error **err)
 {
         conf->n_ports = 0;
         while (*s) {
                 size_t len = strcspn(s, ",");
-                gk_net_port p;
+                gk_port_map p;
 
                 if (conf->n_ports == GK_NET_MAX_PORTS)
                         return gk_error_make(err, 0, "annotation `%s`: more than %d ports",
                                              GK_ANN_NET_PORTS, GK_NET_MAX_PORTS);
-                if (parse_port(s, len, &p) < 0)
+                if (gk_parse_port_map(s, len, &p) < 0)
                         return gk_error_make(err, 0, "annotation `%s`: `%.*s`: want HOST:CONTAINER[/tcp|udp] with ports 1-65535",
                                              GK_ANN_NET_PORTS, (int) len, s);
                 for (size_t i = 0; i < conf->n_ports; i++)

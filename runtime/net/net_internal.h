@@ -17,6 +17,7 @@
 #include "gk/error.h"
 #include "gk/net_contract.h"
 #include "gk/spec.h"
+#include "gk/units.h"
 
 
 #define GK_NET_DEFAULT_BRIDGE "gk0"
@@ -45,10 +46,9 @@ enum gk_net_mode {
         GK_NET_BRIDGE,
 };
 
-typedef struct gk_net_port {
-        uint16_t host, ctr;
-        uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
-} gk_net_port;
+/* A published port: gk_port_map (gk/units.h, the one parser of
+ * HOST:CONTAINER[/tcp|udp]) */
+typedef gk_port_map gk_net_port;
 
 /* What the annotations ask for (also what the record keeps). */
 typedef struct gk_net_conf {

@@ -24,7 +24,7 @@ for src in "$@"; do
         libs=$(sed -n 's|.*fuzz-libs: *\(.*\) *\*/.*|\1|p' "$src" | head -1)
         # shellcheck disable=SC2086
         if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-                -D_GNU_SOURCE -DGK_VERSION='"fuzz"' -Iinclude -Iimgtool -Iruntime \
+                -D_GNU_SOURCE -DGK_VERSION='"fuzz"' -Iinclude -iquote imgtool -iquote runtime \
                 -o "$out/fuzzer" "$src" lib/*.c $extra $(pkg-config --libs ${libs:-yajl}); then
                 echo "fuzz: $name: build failed"; rc=1; continue
         fi
