@@ -1,6 +1,6 @@
 /* Calls into a shared library loaded with dlopen() the first time one is
  * made, shared by gkimg (libcurl, libarchive: imgtool/dl_*.c) and gkrun
- * (libsystemd's sd-bus: runtime/sdbus_dl.c).  A program links these
+ * (libsystemd's sd-bus: runtime/cgroup/sdbus_dl.c).  A program links these
  * forwarding definitions instead of the library, so a command that never
  * makes such a call neither maps the library nor relocates it (nor the
  * dozens it pulls in); a static gkrun can still reach libsystemd.

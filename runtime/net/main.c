@@ -20,7 +20,7 @@
 #include "gk/cleanup.h"
 #include "gk/json.h"
 #include "gk/util.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 /* Requests are a few hundred bytes; this is far beyond any. */
 #define MAX_REQUEST (1 << 20)

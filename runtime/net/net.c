@@ -13,7 +13,7 @@
 
 #include "gk/cleanup.h"
 #include "gk/util.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 static const char *annotation(const gk_kv *ann, size_t n, const char *key)
 {

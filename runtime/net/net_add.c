@@ -17,7 +17,7 @@
 #include "gk/fault.h"
 #include "gk/json.h"
 #include "gk/util.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 static bool valid_tag(const char *s)
 {

@@ -1,6 +1,6 @@
 /* The container's /etc/hosts, /etc/hostname and (bridge mode)
  * /etc/resolv.conf: written into GK_NET_FILES_DIR/TAG, which gkrun
- * bind-mounts over the rootfs's files (runtime/netcall.c, where a mount the
+ * bind-mounts over the rootfs's files (runtime/container/netcall.c, where a mount the
  * config already has for one of these paths wins). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,7 +13,7 @@
 
 #include "gk/cleanup.h"
 #include "gk/util.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 /* Docker's fallback when the host has no usable resolver. */
 static const char *const fallback_dns[] = { "8.8.8.8", "8.8.4.4" };

@@ -23,7 +23,7 @@
 
 #include "gk/cleanup.h"
 #include "gk/util.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 struct in_addr gk_ipam_gateway(struct in_addr subnet)
 {

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "gk/cleanup.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 #define NL_BUF 16384
 

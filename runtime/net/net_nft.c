@@ -39,7 +39,7 @@
 #include <time.h>
 
 #include "gk/cleanup.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 #define BATCH_SIZE (192 * 1024) /* below the default netlink send buffer */
 #define COMMENT_PREFIX "gkrun:"

@@ -19,9 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../runtime/cgroup_internal.h"
-#include "../../runtime/sync.h"
+#include "cgroup/cgroup_internal.h"
 #include "gk/cleanup.h"
+#include "spawn/sync.h"
 
 static char *resolve(const char *path, bool *def)
 {

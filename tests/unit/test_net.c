@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../runtime/net/net_internal.h"
 #include "gk/cleanup.h"
+#include "net/net_internal.h"
 
 static int parse(const char *mode, const char *ports, const char *bridge, const char *subnet,
                  const char *dns, gk_net_conf *conf, gk_error **err)

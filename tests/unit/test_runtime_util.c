@@ -9,11 +9,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../runtime/runtime.h"
-#include "../../runtime/state.h"
+#include "container/state.h"
 #include "gk/cleanup.h"
 #include "gk/opts.h"
 #include "gk/util.h"
+#include "spawn/signals.h"
 
 static void test_flag_spellings(void **state)
 {

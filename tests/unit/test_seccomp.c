@@ -13,10 +13,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../runtime/seccomp_internal.h"
-#include "../../runtime/security.h"
 #include "gk/cleanup.h"
 #include "gk/util.h"
+#include "security/seccomp_internal.h"
+#include "security/security.h"
 
 static char *names_mkdir[] = { "mkdir", NULL };
 static char *names_chmod[] = { "chmod", NULL };
