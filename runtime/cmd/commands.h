@@ -2,8 +2,8 @@
  * one place that prints: errors, and the output of state/list/ps/spec/
  * events), one cmd_*.c per verb parsing its own flags.  It owns no
  * mechanism: a command calls container/, spawn/, cgroup/ and prints what
- * they return; nothing below cmd/ includes a cmd_*.c's functions (only the
- * gk_global flags of this header).
+ * they return; nothing below cmd/ includes this header (the global flags
+ * every command passes down, gk_global, are container/global.h's).
  *
  * The command table's contract: one function per gkrun verb, one file each
  * (cmd_*.c).  A command parses its own flags from argv (argv[0] is the verb),
@@ -14,20 +14,8 @@
 
 #include <stdbool.h>
 
+#include "container/global.h"
 #include "gk/error.h"
-
-typedef struct gk_global {
-        const char *root;      /* --root, default /run/gkrun */
-        const char *log_path;  /* --log */
-        bool log_json;         /* --log-format json */
-        bool debug;
-        bool systemd_cgroup;
-        int rootless;          /* -1 auto, 0, 1 */
-        char **argv;           /* main's, to re-execute (selfclone.h) */
-        /* main's printer for what fails without failing the command (a
-         * poststart or poststop hook): stderr and the --log file */
-        void (*warn)(const struct gk_global *g, const char *msg);
-} gk_global;
 
 typedef int (*gk_command_fn)(int argc, char **argv, const gk_global *g,
                              gk_error **err);

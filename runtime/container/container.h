@@ -17,7 +17,7 @@
 #include <sys/types.h>
 
 #include "cgroup/cgroup.h"
-#include "cmd/commands.h"
+#include "container/global.h"
 #include "gk/net_contract.h"
 #include "gk/spec.h"
 #include "spawn/spawn.h"

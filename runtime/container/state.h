@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "cmd/commands.h"
+#include "container/global.h"
 #include "gk/error.h"
 #include "gk/spec.h"
 

@@ -25,7 +25,6 @@
 #include "rootfs/procfs.h"
 #include "rootfs/rootfs.h"
 #include "rootfs/rootfs_internal.h"
-#include "spawn/process.h"
 
 static int openat2_in_root(int rootfd, const char *path, int flags)
 {
@@ -554,7 +553,7 @@ int gk_rootfs_finalize(gk_container *c, gk_error **err)
                 return gk_error_errno(err, "open /");
         /* A missing process.cwd is made now, as runc makes it: after the
          * mounts (it may lie in one) and before anything turns read-only. */
-        if (s->process && gk_process_make_cwd(rootfd, s->process->cwd, err) < 0)
+        if (s->process && gk_rootfs_make_cwd(rootfd, s->process->cwd, err) < 0)
                 return gk_error_code(*err);
         if (write_sysctls(c->proc_fd, &s->linux, err) < 0 ||
             protect_paths_from_own_procfs(c, rootfd, err) < 0)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
+#include "container/container.h"
 #include "gk/cleanup.h"
 #include "gk/fault.h"
 #include "gk/util.h"

@@ -24,9 +24,6 @@ typedef struct gk_exec_ctx {
         int seccomp_listener;
 } gk_exec_ctx;
 
-/* Makes the missing directories of process.cwd inside the root ROOTFD, as
- * runc does at create: after the mounts, before the root is read-only. */
-int gk_process_make_cwd(int rootfd, const char *cwd, gk_error **err);
 /* Sets rlimits, ids, capabilities, cwd, and looks up args[0]: every check
  * that can fail before the container is reported ready. */
 int gk_process_prepare(gk_exec_ctx *x, gk_error **err);

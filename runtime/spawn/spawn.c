@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "gk/cleanup.h"
 #include "gk/util.h"
 #include "spawn/process.h"

@@ -31,10 +31,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "cgroup/cgroup.h"
 #include "gk/error.h"
 #include "gk/spec.h"
 
+struct gk_cgroup;
+struct gk_cgroup_join;
 struct gk_exec_ctx;
 
 typedef struct gk_spawn {
@@ -43,8 +44,8 @@ typedef struct gk_spawn {
         pid_t pid;      /* as gkrun sees it */
         int pidfd;      /* holds the child: signals go here, not to pid */
         /* The cgroup hand-over (the cgroup section of spawn.c) */
-        gk_cgroup *cg;            /* not owned; NULL: none to join */
-        gk_cgroup_join *cg_join;  /* until GO is sent */
+        struct gk_cgroup *cg;     /* not owned; NULL: none to join */
+        struct gk_cgroup_join *cg_join; /* until GO is sent */
 } gk_spawn;
 
 #define GK_SPAWN_INIT                                                                  \
@@ -53,7 +54,7 @@ typedef struct gk_spawn {
 /* The process CG's cgroups are to hold: the container's (BESIDE 0, an init)
  * or, for a process exec'd beside the init BESIDE, the sub-cgroup it may
  * have moved to.  Call before gk_spawn_clone. */
-int gk_spawn_cgroups(gk_spawn *s, gk_cgroup *cg, pid_t beside, gk_error **err);
+int gk_spawn_cgroups(gk_spawn *s, struct gk_cgroup *cg, pid_t beside, gk_error **err);
 /* Whether the clone puts the child in its memory cgroup (cgroup.h
  * gk_cgroup_join_clone_charges). */
 bool gk_spawn_clone_charges(const gk_spawn *s);
