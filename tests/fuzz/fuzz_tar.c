@@ -1,4 +1,5 @@
-/* fuzz-sources: imgtool/unpack.c imgtool/unpack_stream.c imgtool/whiteout.c imgtool/dl_archive.c imgtool/unpack_walk.c imgtool/archive_error.c */
+/* fuzz-sources: imgtool/unpack.c imgtool/unpack_stream.c imgtool/whiteout.c */
+/* fuzz-sources: imgtool/dl_archive.c imgtool/unpack_walk.c imgtool/archive_error.c */
 /* fuzz-libs: yajl libarchive libcrypto */
 /* Layer tars: every entry name through the cleaning and whiteout rules
  * (their invariants asserted), then the whole input unpacked for real into
