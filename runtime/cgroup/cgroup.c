@@ -55,8 +55,8 @@ static char *clean_path(const char *p)
         return out;
 }
 
-int gk_cg_resolve_path(const char *id, const char *cgroups_path, char **out,
-                       bool *is_default, gk_error **err)
+int gk_cg_resolve_path(const char *id, const char *cgroups_path, char **out, bool *is_default,
+                       gk_error **err)
 {
         char *p;
 
@@ -74,8 +74,10 @@ int gk_cg_resolve_path(const char *id, const char *cgroups_path, char **out,
                 return gk_error_make(err, ENOMEM, "cgroup path");
         if (!*p) {
                 free(p);
-                return gk_error_make(err, 0, "config.json: linux.cgroupsPath: \"%s\" names the "
-                                     "root cgroup", cgroups_path);
+                return gk_error_make(err, 0,
+                                     "config.json: linux.cgroupsPath: \"%s\" names the "
+                                     "root cgroup",
+                                     cgroups_path);
         }
         *out = p;
         return 0;
@@ -106,8 +108,7 @@ gk_cgroup *gk_cg_new(const gk_cg_layout *lay)
         return cg;
 }
 
-int gk_cg_ctrl_dir(gk_cgroup *cg, enum gk_cg_ctrl c, const gk_cg_files **files,
-                   gk_error **err)
+int gk_cg_ctrl_dir(gk_cgroup *cg, enum gk_cg_ctrl c, const gk_cg_files **files, gk_error **err)
 {
         *files = cg->drv->ctrl_files(cg, c);
         return *files ? cg->drv->ctrl_dir(cg, c, err) : GK_CG_NO_CTRL;
@@ -116,16 +117,26 @@ int gk_cg_ctrl_dir(gk_cgroup *cg, enum gk_cg_ctrl c, const gk_cg_files **files,
 static const char *ctrl_field(enum gk_cg_ctrl c)
 {
         switch (c) {
-        case GK_CTRL_MEMORY: return "linux.resources.memory";
-        case GK_CTRL_CPU: return "linux.resources.cpu";
-        case GK_CTRL_CPUSET: return "linux.resources.cpu.cpus";
-        case GK_CTRL_PIDS: return "linux.resources.pids";
-        case GK_CTRL_BLKIO: return "linux.resources.blockIO";
-        case GK_CTRL_HUGETLB: return "linux.resources.hugepageLimits";
-        case GK_CTRL_NET_CLS: return "linux.resources.network.classID";
-        case GK_CTRL_NET_PRIO: return "linux.resources.network.priorities";
-        case GK_CTRL_RDMA: return "linux.resources.rdma";
-        default: return "linux.resources";
+        case GK_CTRL_MEMORY:
+                return "linux.resources.memory";
+        case GK_CTRL_CPU:
+                return "linux.resources.cpu";
+        case GK_CTRL_CPUSET:
+                return "linux.resources.cpu.cpus";
+        case GK_CTRL_PIDS:
+                return "linux.resources.pids";
+        case GK_CTRL_BLKIO:
+                return "linux.resources.blockIO";
+        case GK_CTRL_HUGETLB:
+                return "linux.resources.hugepageLimits";
+        case GK_CTRL_NET_CLS:
+                return "linux.resources.network.classID";
+        case GK_CTRL_NET_PRIO:
+                return "linux.resources.network.priorities";
+        case GK_CTRL_RDMA:
+                return "linux.resources.rdma";
+        default:
+                return "linux.resources";
         }
 }
 
@@ -136,7 +147,8 @@ static int apply_devices(gk_cgroup *cg, const gk_resources *r, gk_error **err)
 
         if (fd == GK_CG_NO_CTRL) {
                 if (r && r->n_devices)
-                        return gk_error_make(err, ENOENT, "linux.resources.devices: the devices "
+                        return gk_error_make(err, ENOENT,
+                                             "linux.resources.devices: the devices "
                                              "controller is not mounted on this host");
                 return 0;
         }
@@ -155,8 +167,10 @@ int gk_cg_apply_all(gk_cgroup *cg, const gk_resources *r, bool update, gk_error 
                         continue;
                 fd = gk_cg_ctrl_dir(cg, c, &files, err);
                 if (fd == GK_CG_NO_CTRL)
-                        return gk_error_make(err, 0, "%s: the %s controller is not available on "
-                                             "this host%s", ctrl_field(c), gk_cg_ctrl_name(c),
+                        return gk_error_make(err, 0,
+                                             "%s: the %s controller is not available on "
+                                             "this host%s",
+                                             ctrl_field(c), gk_cg_ctrl_name(c),
                                              cg->base->missing_hint);
                 if (fd < 0)
                         return fd;
@@ -292,8 +306,7 @@ int gk_cgroup_open(const char *saved, gk_cgroup **out, gk_error **err)
                                              saved);
                 saved += 9 + n;
         }
-        if (sscanf(saved, "%7s %u %n", mode, &created, &pos) != 2 || !pos ||
-            saved[pos] != '/')
+        if (sscanf(saved, "%7s %u %n", mode, &created, &pos) != 2 || !pos || saved[pos] != '/')
                 return gk_error_make(err, EINVAL, "state: cgroup: cannot parse \"%s\"", saved);
         if ((r = gk_cg_layout_get(&lay, err)) < 0)
                 return r;
@@ -302,8 +315,10 @@ int gk_cgroup_open(const char *saved, gk_cgroup **out, gk_error **err)
         if (!(cg = gk_cg_new(lay)))
                 return gk_error_make(err, ENOMEM, "cgroup");
         if (strcmp(mode, cg->base->name))
-                return gk_error_make(err, EINVAL, "state: cgroup: made on a %s host, this one "
-                                     "is %s", mode, cg->base->name);
+                return gk_error_make(err, EINVAL,
+                                     "state: cgroup: made on a %s host, this one "
+                                     "is %s",
+                                     mode, cg->base->name);
         cg->created = created;
         cg->unit = TAKE_PTR(unit);
         if (cg->unit)

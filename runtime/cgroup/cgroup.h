@@ -127,8 +127,7 @@ int gk_cgroup_freeze(gk_cgroup *cg, bool freeze, gk_error **err);
 int gk_cgroup_is_frozen(gk_cgroup *cg, bool *frozen, gk_error **err);
 
 /* Applies new limits to a live container (gkrun update). */
-int gk_cgroup_update(gk_cgroup *cg, const gk_resources *resources,
-                     gk_error **err);
+int gk_cgroup_update(gk_cgroup *cg, const gk_resources *resources, gk_error **err);
 
 /* Per-device block I/O totals (v1 blkio.throttle.*_recursive, v2 io.stat). */
 typedef struct gk_cgroup_blkio_dev {

@@ -87,10 +87,12 @@ int gk_cg_swap_v2(int64_t swap, int64_t limit, int64_t *out, gk_error **err)
                 return 0;
         }
         if (limit <= 0)
-                return gk_error_make(err, 0, "linux.resources.memory.swap: cannot limit swap "
-                                             "without a memory limit (swap is memory+swap)");
+                return gk_error_make(err, 0,
+                                     "linux.resources.memory.swap: cannot limit swap "
+                                     "without a memory limit (swap is memory+swap)");
         if (swap < limit)
-                return gk_error_make(err, 0, "linux.resources.memory.swap: %" PRId64
+                return gk_error_make(err, 0,
+                                     "linux.resources.memory.swap: %" PRId64
                                      " is below memory.limit %" PRId64 " (swap is memory+swap)",
                                      swap, limit);
         *out = swap - limit;
@@ -115,8 +117,10 @@ static bool is_page_size(const char *s)
 static int check_bytes(bool has, int64_t v, const char *field, gk_error **err)
 {
         if (has && v < -1)
-                return gk_error_make(err, 0, "linux.resources.memory.%s: must be -1 (unlimited) "
-                                     "or a number of bytes, not %" PRId64, field, v);
+                return gk_error_make(err, 0,
+                                     "linux.resources.memory.%s: must be -1 (unlimited) "
+                                     "or a number of bytes, not %" PRId64,
+                                     field, v);
         return 0;
 }
 
@@ -131,32 +135,44 @@ static int check_memory(const gk_memory *m, gk_error **err)
             (r = check_bytes(m->has_kernel_tcp, m->kernel_tcp, "kernelTCP", err)) < 0)
                 return r;
         if (m->has_swap && m->swap > 0 && m->has_limit && m->limit > 0 && m->swap < m->limit)
-                return gk_error_make(err, 0, "linux.resources.memory.swap: %" PRId64
+                return gk_error_make(err, 0,
+                                     "linux.resources.memory.swap: %" PRId64
                                      " is below memory.limit %" PRId64 " (swap is memory+swap)",
                                      m->swap, m->limit);
         if (m->has_swappiness && m->swappiness > 100)
-                return gk_error_make(err, 0, "linux.resources.memory.swappiness: must be 0 to "
-                                     "100, not %" PRIu64, m->swappiness);
+                return gk_error_make(err, 0,
+                                     "linux.resources.memory.swappiness: must be 0 to "
+                                     "100, not %" PRIu64,
+                                     m->swappiness);
         return 0;
 }
 
 static int check_cpu(const gk_cpu *c, unsigned caps, gk_error **err)
 {
         if (c->has_shares && c->shares && (c->shares < 2 || c->shares > 262144))
-                return gk_error_make(err, 0, "linux.resources.cpu.shares: must be 2 to 262144, "
-                                     "not %" PRIu64, c->shares);
+                return gk_error_make(err, 0,
+                                     "linux.resources.cpu.shares: must be 2 to 262144, "
+                                     "not %" PRIu64,
+                                     c->shares);
         if (c->has_quota && c->quota < -1)
-                return gk_error_make(err, 0, "linux.resources.cpu.quota: must be -1 (unlimited) "
-                                     "or microseconds, not %" PRId64, c->quota);
+                return gk_error_make(err, 0,
+                                     "linux.resources.cpu.quota: must be -1 (unlimited) "
+                                     "or microseconds, not %" PRId64,
+                                     c->quota);
         if (c->cpus && *c->cpus && !is_cpu_list(c->cpus))
-                return gk_error_make(err, 0, "linux.resources.cpu.cpus: \"%s\" is not a CPU "
-                                     "list like 0-3,6", c->cpus);
+                return gk_error_make(err, 0,
+                                     "linux.resources.cpu.cpus: \"%s\" is not a CPU "
+                                     "list like 0-3,6",
+                                     c->cpus);
         if (c->mems && *c->mems && !is_cpu_list(c->mems))
-                return gk_error_make(err, 0, "linux.resources.cpu.mems: \"%s\" is not a node "
-                                     "list like 0-1", c->mems);
+                return gk_error_make(err, 0,
+                                     "linux.resources.cpu.mems: \"%s\" is not a node "
+                                     "list like 0-1",
+                                     c->mems);
         if (!(caps & GK_CG_CAN_REALTIME) && ((c->has_realtime_runtime && c->realtime_runtime) ||
-                                 (c->has_realtime_period && c->realtime_period)))
-                return gk_error_make(err, 0, "linux.resources.cpu.realtimeRuntime: real-time "
+                                             (c->has_realtime_period && c->realtime_period)))
+                return gk_error_make(err, 0,
+                                     "linux.resources.cpu.realtimeRuntime: real-time "
                                      "groups are not supported on cgroup v2");
         return 0;
 }
@@ -164,8 +180,10 @@ static int check_cpu(const gk_cpu *c, unsigned caps, gk_error **err)
 static int check_weight(bool has, uint64_t w, const char *field, gk_error **err)
 {
         if (has && w && (w < 10 || w > 1000))
-                return gk_error_make(err, 0, "linux.resources.blockIO.%s: must be 10 to 1000, "
-                                     "not %" PRIu64, field, w);
+                return gk_error_make(err, 0,
+                                     "linux.resources.blockIO.%s: must be 10 to 1000, "
+                                     "not %" PRIu64,
+                                     field, w);
         return 0;
 }
 
@@ -189,11 +207,15 @@ static int check_devices(const gk_resources *r, gk_error **err)
                 const gk_device_rule *d = &r->devices[i];
 
                 if (!strchr("acb", d->type) || !d->type)
-                        return gk_error_make(err, 0, "linux.resources.devices[%zu].type: must "
-                                             "be \"a\", \"b\" or \"c\"", i);
+                        return gk_error_make(err, 0,
+                                             "linux.resources.devices[%zu].type: must "
+                                             "be \"a\", \"b\" or \"c\"",
+                                             i);
                 if (d->access && (!*d->access || d->access[strspn(d->access, "rwm")]))
-                        return gk_error_make(err, 0, "linux.resources.devices[%zu].access: "
-                                             "\"%s\" is not a subset of \"rwm\"", i, d->access);
+                        return gk_error_make(err, 0,
+                                             "linux.resources.devices[%zu].access: "
+                                             "\"%s\" is not a subset of \"rwm\"",
+                                             i, d->access);
         }
         return 0;
 }
@@ -206,18 +228,24 @@ static int check_unified(const gk_resources *r, unsigned caps, gk_error **err)
         if (!r->n_unified)
                 return 0;
         if (!(caps & GK_CG_CAN_UNIFIED))
-                return gk_error_make(err, 0, "linux.resources.unified: cgroup v2 settings "
-                                     "cannot be applied: this host's controllers are on cgroup v1");
+                return gk_error_make(
+                        err, 0,
+                        "linux.resources.unified: cgroup v2 settings "
+                        "cannot be applied: this host's controllers are on cgroup v1");
         for (size_t i = 0; i < r->n_unified; i++) {
                 const char *k = r->unified[i].key;
 
                 if (!*k || strchr(k, '/') || k[0] == '.' || !strchr(k, '.'))
-                        return gk_error_make(err, 0, "linux.resources.unified: \"%s\" is not a "
-                                             "cgroup file name", k);
+                        return gk_error_make(err, 0,
+                                             "linux.resources.unified: \"%s\" is not a "
+                                             "cgroup file name",
+                                             k);
                 for (size_t j = 0; j < ARRAY_SIZE(refused); j++)
                         if (!strcmp(k, refused[j]))
-                                return gk_error_make(err, 0, "linux.resources.unified: \"%s\" "
-                                                     "is not a resource setting", k);
+                                return gk_error_make(err, 0,
+                                                     "linux.resources.unified: \"%s\" "
+                                                     "is not a resource setting",
+                                                     k);
         }
         return 0;
 }
@@ -225,26 +253,33 @@ static int check_unified(const gk_resources *r, unsigned caps, gk_error **err)
 static int check_misc(const gk_resources *r, unsigned caps, gk_error **err)
 {
         if (r->has_pids && r->pids_limit < -1)
-                return gk_error_make(err, 0, "linux.resources.pids.limit: must be -1 "
-                                     "(unlimited) or a number, not %" PRId64, r->pids_limit);
+                return gk_error_make(err, 0,
+                                     "linux.resources.pids.limit: must be -1 "
+                                     "(unlimited) or a number, not %" PRId64,
+                                     r->pids_limit);
         for (size_t i = 0; i < r->n_hugepage_limits; i++)
                 if (!r->hugepage_limits[i].page_size ||
                     !is_page_size(r->hugepage_limits[i].page_size))
-                        return gk_error_make(err, 0, "linux.resources.hugepageLimits[%zu]."
-                                             "pageSize: \"%s\" is not a size like 2MB", i,
-                                             r->hugepage_limits[i].page_size ?: "");
+                        return gk_error_make(err, 0,
+                                             "linux.resources.hugepageLimits[%zu]."
+                                             "pageSize: \"%s\" is not a size like 2MB",
+                                             i, r->hugepage_limits[i].page_size ?: "");
         if (!(caps & GK_CG_CAN_NET) && (r->has_net_class_id || r->n_net_priorities))
-                return gk_error_make(err, 0, "linux.resources.network: net_cls and net_prio "
+                return gk_error_make(err, 0,
+                                     "linux.resources.network: net_cls and net_prio "
                                      "do not exist on cgroup v2");
         for (size_t i = 0; i < r->n_net_priorities; i++)
                 if (!r->net_priorities[i].name || strpbrk(r->net_priorities[i].name, " \n"))
-                        return gk_error_make(err, 0, "linux.resources.network.priorities[%zu]."
-                                             "name: not an interface name", i);
+                        return gk_error_make(err, 0,
+                                             "linux.resources.network.priorities[%zu]."
+                                             "name: not an interface name",
+                                             i);
         for (size_t i = 0; i < r->n_rdma; i++)
-                if (!r->rdma[i].device || !*r->rdma[i].device ||
-                    strpbrk(r->rdma[i].device, " \n"))
-                        return gk_error_make(err, 0, "linux.resources.rdma: \"%s\" is not a "
-                                             "device name", r->rdma[i].device ?: "");
+                if (!r->rdma[i].device || !*r->rdma[i].device || strpbrk(r->rdma[i].device, " \n"))
+                        return gk_error_make(err, 0,
+                                             "linux.resources.rdma: \"%s\" is not a "
+                                             "device name",
+                                             r->rdma[i].device ?: "");
         return 0;
 }
 
@@ -291,8 +326,8 @@ uint32_t gk_cg_needed(const gk_resources *r)
                 const gk_blkio *b = &r->blkio;
 
                 if (b->has_weight || b->has_leaf_weight || b->n_weight_device ||
-                    b->n_throttle_read_bps || b->n_throttle_write_bps ||
-                    b->n_throttle_read_iops || b->n_throttle_write_iops)
+                    b->n_throttle_read_bps || b->n_throttle_write_bps || b->n_throttle_read_iops ||
+                    b->n_throttle_write_iops)
                         n |= GK_CTRL_BIT(GK_CTRL_BLKIO);
         }
         if (r->n_hugepage_limits)
@@ -305,4 +340,3 @@ uint32_t gk_cg_needed(const gk_resources *r)
                 n |= GK_CTRL_BIT(GK_CTRL_RDMA);
         return n;
 }
-

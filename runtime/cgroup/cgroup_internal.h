@@ -59,7 +59,7 @@ typedef struct gk_cg_layout {
         int v1_of[GK_CTRL_COUNT]; /* hierarchy index, -1 when not on v1 */
         char *v2_mnt;             /* cgroup2 mount point, NULL when none */
         bool v2_ctrls_known;
-        uint32_t v2_ctrls;        /* the v2 root's cgroup.subtree_control */
+        uint32_t v2_ctrls; /* the v2 root's cgroup.subtree_control */
 } gk_cg_layout;
 
 /* How one version's files say things: the setters, readers and freezer of
@@ -137,12 +137,12 @@ extern const gk_cg_driver gk_cg_v1_driver, gk_cg_v2_driver, gk_cg_hybrid_driver,
 
 struct gk_cgroup {
         const gk_cg_layout *lay;
-        const gk_cg_driver *drv;  /* the one this cgroup dispatches to */
-        const gk_cg_driver *base; /* the layout's driver (under systemd's) */
-        char *path;        /* "/gkrun/ID": the same below every hierarchy root */
-        unsigned created;  /* trailing path components gkrun made (0: joined) */
-        bool counted;      /* a hierarchy has set created (gk_cg_count_made) */
-        bool is_default;   /* the path is the default /gkrun/ID */
+        const gk_cg_driver *drv;   /* the one this cgroup dispatches to */
+        const gk_cg_driver *base;  /* the layout's driver (under systemd's) */
+        char *path;                /* "/gkrun/ID": the same below every hierarchy root */
+        unsigned created;          /* trailing path components gkrun made (0: joined) */
+        bool counted;              /* a hierarchy has set created (gk_cg_count_made) */
+        bool is_default;           /* the path is the default /gkrun/ID */
         int v1_fd[GK_CG_MAX_HIER]; /* opened on first use, -1 until then */
         int v2_fd;
         /* --systemd-cgroup: the scope unit (NULL without); at create the
@@ -184,28 +184,25 @@ uint32_t gk_cg_parse_ctrl_list(const char *text);
 /* cgroup.c */
 /* linux.cgroupsPath (NULL: default /gkrun/ID) to a clean absolute path;
  * *is_default tells the default slice was used. */
-int gk_cg_resolve_path(const char *id, const char *cgroups_path, char **out,
-                       bool *is_default, gk_error **err);
+int gk_cg_resolve_path(const char *id, const char *cgroups_path, char **out, bool *is_default,
+                       gk_error **err);
 /* Records that a hierarchy's make made the last MADE components of the
  * path: created is the least over the hierarchies made so far. */
 void gk_cg_count_made(gk_cgroup *cg, unsigned made);
 /* The open directory holding controller C for this cgroup and the files
  * that speak for it; GK_CG_NO_CTRL (and no *err) when no hierarchy has it. */
 #define GK_CG_NO_CTRL (-ENOMEDIUM)
-int gk_cg_ctrl_dir(gk_cgroup *cg, enum gk_cg_ctrl c, const gk_cg_files **files,
-                   gk_error **err);
+int gk_cg_ctrl_dir(gk_cgroup *cg, enum gk_cg_ctrl c, const gk_cg_files **files, gk_error **err);
 
 /* cgroup_io.c: small reads and writes of cgroup files. */
 /* Writes VALUE to FILE under DIRFD; failures name FIELD and VALUE:
  * "linux.resources.memory.limit: cannot set 1 (memory.max): ...". */
-int gk_cg_write(int dirfd, const char *file, const char *value, const char *field,
-                gk_error **err);
+int gk_cg_write(int dirfd, const char *file, const char *value, const char *field, gk_error **err);
 /* The two halves of gk_cg_write, for many values into one file. */
 int gk_cg_open_write(int dirfd, const char *file, const char *field, gk_error **err);
-int gk_cg_write_fd(int fd, const char *file, const char *value, const char *field,
-                   gk_error **err);
-int gk_cg_writef(int dirfd, const char *file, const char *field, gk_error **err,
-                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int gk_cg_write_fd(int fd, const char *file, const char *value, const char *field, gk_error **err);
+int gk_cg_writef(int dirfd, const char *file, const char *field, gk_error **err, const char *fmt,
+                 ...) __attribute__((format(printf, 5, 6)));
 /* Reads FILE into BUF (NUL-terminated, trailing newline kept); returns the
  * length or a negative errno. */
 ssize_t gk_cg_read(int dirfd, const char *file, char *buf, size_t size, gk_error **err);
@@ -276,8 +273,8 @@ struct bpf_insn;
 const gk_device_rule *gk_cg_default_devices(size_t *n);
 /* Builds the BPF_PROG_TYPE_CGROUP_DEVICE program for RULES then the
  * defaults; *out is malloc'd. */
-int gk_cg_bpf_build(const gk_device_rule *rules, size_t n, struct bpf_insn **out,
-                    size_t *n_insn, gk_error **err);
+int gk_cg_bpf_build(const gk_device_rule *rules, size_t n, struct bpf_insn **out, size_t *n_insn,
+                    gk_error **err);
 /* Loads the program and attaches it to the cgroup DIRFD. */
 int gk_cg_v2_devices(int dirfd, const gk_resources *r, gk_error **err);
 
@@ -305,8 +302,8 @@ int gk_cg_systemd_prepare(const char *id, const char *cgroups_path, char **unit,
  * knows from RES, named as the files of their controllers (MEM, CPU; NULL
  * when none) call them; waits for the job. */
 int gk_cg_systemd_start(const char *id, const char *unit, const char *path, pid_t pid,
-                        const gk_resources *res, const gk_cg_files *mem,
-                        const gk_cg_files *cpu, gk_error **err);
+                        const gk_resources *res, const gk_cg_files *mem, const gk_cg_files *cpu,
+                        gk_error **err);
 /* Stops UNIT and waits; a unit already gone is fine. */
 int gk_cg_systemd_stop(const char *unit, gk_error **err);
 

@@ -28,8 +28,7 @@ int gk_cg_open_write(int dirfd, const char *file, const char *field, gk_error **
         return gk_error_errno(err, "%s: open `%s`", field, file);
 }
 
-int gk_cg_write_fd(int fd, const char *file, const char *value, const char *field,
-                   gk_error **err)
+int gk_cg_write_fd(int fd, const char *file, const char *value, const char *field, gk_error **err)
 {
         size_t len = strlen(value);
         ssize_t n;
@@ -40,21 +39,20 @@ int gk_cg_write_fd(int fd, const char *file, const char *value, const char *fiel
         if (n < 0)
                 return gk_error_errno(err, "%s: cannot set %s (%s)", field, value, file);
         if ((size_t) n != len)
-                return gk_error_make(err, EIO, "%s: cannot set %s (%s): short write", field,
-                                     value, file);
+                return gk_error_make(err, EIO, "%s: cannot set %s (%s): short write", field, value,
+                                     file);
         return 0;
 }
 
-int gk_cg_write(int dirfd, const char *file, const char *value, const char *field,
-                gk_error **err)
+int gk_cg_write(int dirfd, const char *file, const char *value, const char *field, gk_error **err)
 {
         _cleanup_close_ int fd = gk_cg_open_write(dirfd, file, field, err);
 
         return fd < 0 ? fd : gk_cg_write_fd(fd, file, value, field, err);
 }
 
-int gk_cg_writef(int dirfd, const char *file, const char *field, gk_error **err,
-                 const char *fmt, ...)
+int gk_cg_writef(int dirfd, const char *file, const char *field, gk_error **err, const char *fmt,
+                 ...)
 {
         char buf[512];
         va_list ap;

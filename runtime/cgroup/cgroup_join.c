@@ -10,10 +10,10 @@
 #include "spawn/sync.h"
 
 struct gk_cgroup_join {
-        gk_cgroup *cg;    /* NULL: no cgroup */
-        int clone_fd;     /* for CLONE_INTO_CGROUP, -1: none */
-        bool own_fd;      /* clone_fd is ours (else cg's) */
-        bool self;        /* the child gets in without a move by pid */
+        gk_cgroup *cg; /* NULL: no cgroup */
+        int clone_fd;  /* for CLONE_INTO_CGROUP, -1: none */
+        bool own_fd;   /* clone_fd is ours (else cg's) */
+        bool self;     /* the child gets in without a move by pid */
 };
 
 int gk_cgroup_join_prepare(gk_cgroup *cg, pid_t leader, gk_cgroup_join **out, gk_error **err)

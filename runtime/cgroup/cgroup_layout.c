@@ -16,13 +16,13 @@
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
 static const char *const ctrl_names[GK_CTRL_COUNT] = {
-        [GK_CTRL_CPU] = "cpu",         [GK_CTRL_CPUACCT] = "cpuacct",
-        [GK_CTRL_CPUSET] = "cpuset",   [GK_CTRL_MEMORY] = "memory",
-        [GK_CTRL_PIDS] = "pids",       [GK_CTRL_BLKIO] = "blkio",
-        [GK_CTRL_DEVICES] = "devices", [GK_CTRL_FREEZER] = "freezer",
-        [GK_CTRL_HUGETLB] = "hugetlb", [GK_CTRL_NET_CLS] = "net_cls",
+        [GK_CTRL_CPU] = "cpu",           [GK_CTRL_CPUACCT] = "cpuacct",
+        [GK_CTRL_CPUSET] = "cpuset",     [GK_CTRL_MEMORY] = "memory",
+        [GK_CTRL_PIDS] = "pids",         [GK_CTRL_BLKIO] = "blkio",
+        [GK_CTRL_DEVICES] = "devices",   [GK_CTRL_FREEZER] = "freezer",
+        [GK_CTRL_HUGETLB] = "hugetlb",   [GK_CTRL_NET_CLS] = "net_cls",
         [GK_CTRL_NET_PRIO] = "net_prio", [GK_CTRL_RDMA] = "rdma",
-        [GK_CTRL_MISC] = "misc",       [GK_CTRL_PERF_EVENT] = "perf_event",
+        [GK_CTRL_MISC] = "misc",         [GK_CTRL_PERF_EVENT] = "perf_event",
 };
 
 const char *gk_cg_ctrl_name(enum gk_cg_ctrl c)

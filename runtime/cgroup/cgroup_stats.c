@@ -93,7 +93,9 @@ int gk_cg_v1_stats(int fd, enum gk_cg_ctrl c, gk_cgroup_stats *st, gk_error **er
 
         (void) err;
         switch (c) {
-        case GK_CTRL_MEMORY: v1_memory(fd, st); break;
+        case GK_CTRL_MEMORY:
+                v1_memory(fd, st);
+                break;
         case GK_CTRL_CPU:
                 st->cpu_periods = keyed_of(fd, "cpu.stat", "nr_periods");
                 st->cpu_throttled_periods = keyed_of(fd, "cpu.stat", "nr_throttled");
@@ -112,7 +114,8 @@ int gk_cg_v1_stats(int fd, enum gk_cg_ctrl c, gk_cgroup_stats *st, gk_error **er
                 v1_blkio(fd, "blkio.throttle.io_service_bytes_recursive", false, st);
                 v1_blkio(fd, "blkio.throttle.io_serviced_recursive", true, st);
                 break;
-        default: break;
+        default:
+                break;
         }
         return 0;
 }
@@ -140,10 +143,14 @@ static void v2_io(int fd, gk_cgroup_stats *st)
 
                         if (sscanf(kv, "%15[a-z]=%llu", key, &v) != 2)
                                 continue;
-                        if (!strcmp(key, "rbytes")) d->read_bytes = v;
-                        else if (!strcmp(key, "wbytes")) d->write_bytes = v;
-                        else if (!strcmp(key, "rios")) d->read_ios = v;
-                        else if (!strcmp(key, "wios")) d->write_ios = v;
+                        if (!strcmp(key, "rbytes"))
+                                d->read_bytes = v;
+                        else if (!strcmp(key, "wbytes"))
+                                d->write_bytes = v;
+                        else if (!strcmp(key, "rios"))
+                                d->read_ios = v;
+                        else if (!strcmp(key, "wios"))
+                                d->write_ios = v;
                 }
         }
 }
@@ -166,7 +173,9 @@ int gk_cg_v2_stats(int fd, enum gk_cg_ctrl c, gk_cgroup_stats *st, gk_error **er
         char buf[1024];
 
         switch (c) {
-        case GK_CTRL_MEMORY: v2_memory(fd, st); break;
+        case GK_CTRL_MEMORY:
+                v2_memory(fd, st);
+                break;
         case GK_CTRL_CPU:
                 /* cpu.stat exists without the cpu controller too */
                 if (gk_cg_read(fd, "cpu.stat", buf, sizeof(buf), NULL) < 0)
@@ -186,8 +195,11 @@ int gk_cg_v2_stats(int fd, enum gk_cg_ctrl c, gk_cgroup_stats *st, gk_error **er
                 st->pids_current = u64_of(fd, "pids.current");
                 st->pids_limit = u64_of(fd, "pids.max");
                 break;
-        case GK_CTRL_BLKIO: v2_io(fd, st); break;
-        default: break;
+        case GK_CTRL_BLKIO:
+                v2_io(fd, st);
+                break;
+        default:
+                break;
         }
         return 0;
 }

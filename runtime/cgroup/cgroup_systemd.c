@@ -58,8 +58,10 @@ static int expand_slice(const char *slice, char **out, gk_error **err)
         base = len - 6;
         if (len <= 6 || strcmp(slice + base, ".slice") || strchr(slice, '/') || slice[0] == '-' ||
             slice[base - 1] == '-' || strstr(slice, "--"))
-                return gk_error_make(err, 0, "config.json: linux.cgroupsPath: \"%s\" is not a "
-                                     "slice name (NAME.slice)", slice);
+                return gk_error_make(err, 0,
+                                     "config.json: linux.cgroupsPath: \"%s\" is not a "
+                                     "slice name (NAME.slice)",
+                                     slice);
         /* each '-' starts one more level: at most len/2 levels of len */
         size = (len / 2 + 2) * (len + 8);
         o = p = malloc(size);
@@ -73,8 +75,7 @@ static int expand_slice(const char *slice, char **out, gk_error **err)
 }
 
 /* Splits "slice:prefix:name" (empty: system.slice:gkrun:ID). */
-static int parse_path(const char *id, const char *path, char **slice, char **unit,
-                      gk_error **err)
+static int parse_path(const char *id, const char *path, char **slice, char **unit, gk_error **err)
 {
         const char *c1, *c2, *name;
         int n;
@@ -88,13 +89,16 @@ static int parse_path(const char *id, const char *path, char **slice, char **uni
         c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         name = c2 ? c2 + 1 : NULL;
         if (!c2 || strchr(name, ':') || !*name)
-                return gk_error_make(err, 0, "config.json: linux.cgroupsPath: expected "
+                return gk_error_make(err, 0,
+                                     "config.json: linux.cgroupsPath: expected "
                                      "\"slice:prefix:name\" with --systemd-cgroup, got \"%s\"",
                                      path);
         if (strchr(path, '/') || gk_str_has_prefix(name, ".") ||
             (strlen(name) > 6 && !strcmp(name + strlen(name) - 6, ".slice")))
-                return gk_error_make(err, 0, "config.json: linux.cgroupsPath: \"%s\": the name "
-                                     "must make a scope unit name (no '/', not a slice)", path);
+                return gk_error_make(err, 0,
+                                     "config.json: linux.cgroupsPath: \"%s\": the name "
+                                     "must make a scope unit name (no '/', not a slice)",
+                                     path);
         *slice = c1 == path ? strdup("system.slice") : strndup(path, (size_t) (c1 - path));
         n = c2 == c1 + 1 ? asprintf(unit, "%s.scope", name)
                          : asprintf(unit, "%.*s-%s.scope", (int) (c2 - c1 - 1), c1 + 1, name);
@@ -109,7 +113,8 @@ static int systemd_is_pid1(gk_error **err)
         if (n > 0)
                 comm[strcspn(comm, "\n")] = '\0';
         if (strcmp(comm, "systemd"))
-                return gk_error_make(err, 0, "--systemd-cgroup: systemd is not running (PID 1 is "
+                return gk_error_make(err, 0,
+                                     "--systemd-cgroup: systemd is not running (PID 1 is "
                                      "\"%s\"); use cgroupfs paths without --systemd-cgroup",
                                      comm[0] ? comm : "unknown");
         return 0;
@@ -127,9 +132,10 @@ static int bus_connect(sd_bus **out, gk_error **err)
         bus = NULL;
         if ((r2 = sd_bus_new(&bus)) < 0 || (r2 = sd_bus_set_address(bus, PRIVATE_SOCKET)) < 0 ||
             (r2 = sd_bus_start(bus)) < 0)
-                return gk_error_make(err, -r2, "--systemd-cgroup: cannot reach systemd over D-Bus "
-                                     "(system bus: %s; %s: %s)", strerror(-r), PRIVATE_SOCKET + 10,
-                                     strerror(-r2));
+                return gk_error_make(err, -r2,
+                                     "--systemd-cgroup: cannot reach systemd over D-Bus "
+                                     "(system bus: %s; %s: %s)",
+                                     strerror(-r), PRIVATE_SOCKET + 10, strerror(-r2));
         *out = TAKE_PTR(bus);
         return 0;
 }
@@ -193,8 +199,10 @@ static int call_job(sd_bus *bus, const char *unit, const char *what, sd_bus_mess
                 if (sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
                         return -ENOENT;
                 if (sd_bus_error_has_name(&e, "org.freedesktop.systemd1.UnitExists"))
-                        return gk_error_make(err, EEXIST, "--systemd-cgroup: unit `%s` already "
-                                             "exists", unit);
+                        return gk_error_make(err, EEXIST,
+                                             "--systemd-cgroup: unit `%s` already "
+                                             "exists",
+                                             unit);
                 return bus_error(err, &e, r, what, unit);
         }
         snprintf(w.path, sizeof(w.path), "%s", job);
@@ -204,16 +212,17 @@ static int call_job(sd_bus *bus, const char *unit, const char *what, sd_bus_mess
                 r = sd_bus_process(bus, NULL);
                 if (r > 0)
                         continue;
-                if (r < 0 || now >= end ||
-                    (r = sd_bus_wait(bus, end - now)) < 0)
+                if (r < 0 || now >= end || (r = sd_bus_wait(bus, end - now)) < 0)
                         break;
         }
         sd_bus_slot_unref(slot);
         if (!w.done)
                 return bus_error(err, NULL, r < 0 ? r : -ETIMEDOUT, what, unit);
         if (strcmp(w.result, "done"))
-                return gk_error_make(err, EIO, "--systemd-cgroup: %s `%s`: the job ended \"%s\" "
-                                     "(see journalctl -u %s)", what, unit, w.result, unit);
+                return gk_error_make(err, EIO,
+                                     "--systemd-cgroup: %s `%s`: the job ended \"%s\" "
+                                     "(see journalctl -u %s)",
+                                     what, unit, w.result, unit);
         return 0;
 }
 
@@ -320,8 +329,8 @@ int gk_cg_systemd_prepare(const char *id, const char *cgroups_path, char **unit,
 }
 
 int gk_cg_systemd_start(const char *id, const char *unit, const char *path, pid_t pid,
-                        const gk_resources *res, const gk_cg_files *mem,
-                        const gk_cg_files *cpu, gk_error **err)
+                        const gk_resources *res, const gk_cg_files *mem, const gk_cg_files *cpu,
+                        gk_error **err)
 {
         _cleanup_msg_ sd_bus_message *m = NULL;
         _cleanup_bus_ sd_bus *bus = NULL;

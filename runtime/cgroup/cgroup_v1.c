@@ -61,8 +61,8 @@ static void cpuset_wait_filled(int dir)
 
 /* mkdir of each component of PATH below ROOTFD; returns the leaf's fd and
  * in *made how many trailing components did not exist before. */
-static int make_path(int rootfd, const char *mnt, const char *path, bool cpuset,
-                     unsigned *made, gk_error **err)
+static int make_path(int rootfd, const char *mnt, const char *path, bool cpuset, unsigned *made,
+                     gk_error **err)
 {
         _cleanup_free_ char *copy = strdup(path);
         _cleanup_close_ int fd = dup(rootfd);
@@ -120,8 +120,8 @@ int gk_cg_v1_make(gk_cgroup *cg, gk_error **err)
                         if (try)
                                 gk_error_freep(err); /* the failed try's */
                         if (try == 0 && GK_RACE("cgroup.parent-removed"))
-                                fd = gk_error_make(err, ENOENT, "create cgroup `%s%s`",
-                                                   hi->mnt, cg->path);
+                                fd = gk_error_make(err, ENOENT, "create cgroup `%s%s`", hi->mnt,
+                                                   cg->path);
                         else
                                 fd = make_path(root, hi->mnt, cg->path,
                                                hi->ctrls & GK_CTRL_BIT(GK_CTRL_CPUSET), &made,
@@ -155,8 +155,10 @@ static int check_usage(int fd, int64_t limit, gk_error **err)
         if (limit <= 0 || gk_cg_read_u64(fd, "memory.usage_in_bytes", &usage, NULL) < 0)
                 return 0;
         if (usage > (uint64_t) limit)
-                return gk_error_make(err, EBUSY, F_MEM "limit: %" PRId64 " is below the current "
-                                     "usage %" PRIu64 " (checkBeforeUpdate)", limit, usage);
+                return gk_error_make(err, EBUSY,
+                                     F_MEM "limit: %" PRId64 " is below the current "
+                                           "usage %" PRIu64 " (checkBeforeUpdate)",
+                                     limit, usage);
         return 0;
 }
 
@@ -227,15 +229,15 @@ static int v1_cpu(int fd, const gk_cpu *c, gk_error **err)
                          err)) < 0 ||
             (r = set_i64(fd, "cpu.cfs_period_us", c->has_period, (int64_t) c->period,
                          F_CPU "period", err)) < 0 ||
-            (r = set_i64(fd, "cpu.cfs_quota_us", c->has_quota, c->quota, F_CPU "quota", err)) < 0 ||
+            (r = set_i64(fd, "cpu.cfs_quota_us", c->has_quota, c->quota, F_CPU "quota", err)) <
+                    0 ||
             (r = set_i64(fd, "cpu.rt_period_us", c->has_realtime_period,
                          (int64_t) c->realtime_period, F_CPU "realtimePeriod", err)) < 0 ||
             (r = set_i64(fd, "cpu.rt_runtime_us", c->has_realtime_runtime, c->realtime_runtime,
                          F_CPU "realtimeRuntime", err)) < 0)
                 return r;
-        if (c->has_burst &&
-            (r = gk_cg_writef(fd, "cpu.cfs_burst_us", F_CPU "burst", err, "%" PRIu64,
-                              c->burst)) < 0)
+        if (c->has_burst && (r = gk_cg_writef(fd, "cpu.cfs_burst_us", F_CPU "burst", err,
+                                              "%" PRIu64, c->burst)) < 0)
                 return r;
         if (c->has_idle)
                 return gk_cg_writef(fd, "cpu.idle", F_CPU "idle", err, "%" PRId64, c->idle);
@@ -283,12 +285,11 @@ static int v1_blkio(int fd, const gk_blkio *b, gk_error **err)
             (r = v1_devlist(fd, cfq ? "blkio.weight_device" : "blkio.bfq.weight_device",
                             b->weight_device, b->n_weight_device, true, false,
                             F_BLKIO "weightDevice", err)) < 0 ||
-            (r = v1_devlist(fd, "blkio.leaf_weight_device", b->weight_device,
-                            b->n_weight_device, true, true, F_BLKIO "weightDevice.leafWeight",
-                            err)) < 0 ||
+            (r = v1_devlist(fd, "blkio.leaf_weight_device", b->weight_device, b->n_weight_device,
+                            true, true, F_BLKIO "weightDevice.leafWeight", err)) < 0 ||
             (r = v1_devlist(fd, "blkio.throttle.read_bps_device", b->throttle_read_bps,
-                            b->n_throttle_read_bps, false, false,
-                            F_BLKIO "throttleReadBpsDevice", err)) < 0 ||
+                            b->n_throttle_read_bps, false, false, F_BLKIO "throttleReadBpsDevice",
+                            err)) < 0 ||
             (r = v1_devlist(fd, "blkio.throttle.write_bps_device", b->throttle_write_bps,
                             b->n_throttle_write_bps, false, false,
                             F_BLKIO "throttleWriteBpsDevice", err)) < 0 ||
@@ -310,13 +311,13 @@ static int v1_hugetlb(int fd, const gk_resources *r, gk_error **err)
 
                 snprintf(file, sizeof(file), "hugetlb.%s.limit_in_bytes", h->page_size);
                 snprintf(rsvd, sizeof(rsvd), "hugetlb.%s.rsvd.limit_in_bytes", h->page_size);
-                if ((e = gk_cg_writef(fd, file, "linux.resources.hugepageLimits", err,
-                                      "%" PRIu64, h->limit)) < 0)
+                if ((e = gk_cg_writef(fd, file, "linux.resources.hugepageLimits", err, "%" PRIu64,
+                                      h->limit)) < 0)
                         return e;
                 /* reservations count too where the kernel tracks them */
                 if (gk_cg_exists(fd, rsvd) &&
-                    (e = gk_cg_writef(fd, rsvd, "linux.resources.hugepageLimits", err,
-                                      "%" PRIu64, h->limit)) < 0)
+                    (e = gk_cg_writef(fd, rsvd, "linux.resources.hugepageLimits", err, "%" PRIu64,
+                                      h->limit)) < 0)
                         return e;
         }
         return 0;
@@ -365,20 +366,28 @@ static int v1_net(int fd, enum gk_cg_ctrl c, const gk_resources *r, gk_error **e
         return 0;
 }
 
-static int v1_apply(int fd, enum gk_cg_ctrl c, const gk_resources *r, bool update,
-                   gk_error **err)
+static int v1_apply(int fd, enum gk_cg_ctrl c, const gk_resources *r, bool update, gk_error **err)
 {
         switch (c) {
-        case GK_CTRL_MEMORY: return v1_memory(fd, &r->memory, update, err);
-        case GK_CTRL_CPU: return v1_cpu(fd, &r->cpu, err);
-        case GK_CTRL_CPUSET: return v1_cpuset(fd, &r->cpu, err);
-        case GK_CTRL_PIDS: return gk_cg_pids_apply(fd, r->pids_limit, err);
-        case GK_CTRL_BLKIO: return v1_blkio(fd, &r->blkio, err);
-        case GK_CTRL_HUGETLB: return v1_hugetlb(fd, r, err);
+        case GK_CTRL_MEMORY:
+                return v1_memory(fd, &r->memory, update, err);
+        case GK_CTRL_CPU:
+                return v1_cpu(fd, &r->cpu, err);
+        case GK_CTRL_CPUSET:
+                return v1_cpuset(fd, &r->cpu, err);
+        case GK_CTRL_PIDS:
+                return gk_cg_pids_apply(fd, r->pids_limit, err);
+        case GK_CTRL_BLKIO:
+                return v1_blkio(fd, &r->blkio, err);
+        case GK_CTRL_HUGETLB:
+                return v1_hugetlb(fd, r, err);
         case GK_CTRL_NET_CLS:
-        case GK_CTRL_NET_PRIO: return v1_net(fd, c, r, err);
-        case GK_CTRL_RDMA: return gk_cg_rdma_apply(fd, r, err);
-        default: return 0;
+        case GK_CTRL_NET_PRIO:
+                return v1_net(fd, c, r, err);
+        case GK_CTRL_RDMA:
+                return gk_cg_rdma_apply(fd, r, err);
+        default:
+                return 0;
         }
 }
 
@@ -423,8 +432,8 @@ static int v1_rule(const rule_files *f, const gk_device_rule *d, gk_error **err)
 static int v1_devices(int fd, const gk_resources *r, gk_error **err)
 {
         _cleanup_close_ int allow = gk_cg_open_write(fd, "devices.allow", F_DEV, err);
-        _cleanup_close_ int deny =
-                allow < 0 ? -1 : gk_cg_open_write(fd, "devices.deny", F_DEV, err);
+        _cleanup_close_ int deny = allow < 0 ? -1
+                                             : gk_cg_open_write(fd, "devices.deny", F_DEV, err);
         const rule_files f = { allow, deny };
         size_t n_def;
         const gk_device_rule *def = gk_cg_default_devices(&n_def);

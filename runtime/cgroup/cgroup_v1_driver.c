@@ -127,8 +127,10 @@ int gk_cg_v1_join_fds(gk_cgroup *cg, int *fds, size_t max, gk_error **err)
 int gk_cg_v1_join_self(const gk_cgroup *cg, const int *fds, size_t n, gk_error **err)
 {
         if (n != cg->lay->n_v1)
-                return gk_error_make(err, EPROTO, "join cgroup `%s`: %zu files for %zu "
-                                     "hierarchies", cg->path, n, cg->lay->n_v1);
+                return gk_error_make(err, EPROTO,
+                                     "join cgroup `%s`: %zu files for %zu "
+                                     "hierarchies",
+                                     cg->path, n, cg->lay->n_v1);
         for (size_t h = 0; h < n; h++) {
                 int r = gk_cg_write_fd(fds[h], "tasks", "0", "cgroup", err);
 

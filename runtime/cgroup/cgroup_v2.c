@@ -74,10 +74,8 @@ static int walk(gk_cgroup *cg, uint32_t ctrls, bool make, bool own_root, unsigne
         *made = 0;
         for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
                 /* a hybrid host's unified root stays as the host set it */
-                bool parent_ours = (depth == 0 && own_root) ||
-                                   (first_new && depth >= first_new) ||
-                                   (cg->is_default && make && depth == 1) ||
-                                   depth > total - ours;
+                bool parent_ours = (depth == 0 && own_root) || (first_new && depth >= first_new) ||
+                                   (cg->is_default && make && depth == 1) || depth > total - ours;
                 int nfd;
 
                 depth++;
@@ -200,13 +198,15 @@ static int v2_memory(int fd, const gk_memory *m, bool update, gk_error **err)
 
         if (update && m->has_check_before_update && m->check_before_update && limit > 0 &&
             gk_cg_read_u64(fd, "memory.current", &usage, NULL) == 0 && usage > (uint64_t) limit)
-                return gk_error_make(err, EBUSY, F_MEM "limit: %" PRId64 " is below the current "
-                                     "usage %" PRIu64 " (checkBeforeUpdate)", limit, usage);
+                return gk_error_make(err, EBUSY,
+                                     F_MEM "limit: %" PRId64 " is below the current "
+                                           "usage %" PRIu64 " (checkBeforeUpdate)",
+                                     limit, usage);
         if ((r = v2_swap(fd, limit, m->has_swap ? m->swap : 0, update, err)) < 0 ||
             (r = set_max(fd, "memory.max", true, limit, F_MEM "limit", err)) < 0)
                 return r;
-        return set_max(fd, "memory.low", m->has_reservation, m->reservation,
-                       F_MEM "reservation", err);
+        return set_max(fd, "memory.low", m->has_reservation, m->reservation, F_MEM "reservation",
+                       err);
 }
 
 /* cpu.max is "QUOTA PERIOD" in one file: a period alone keeps the quota
@@ -224,8 +224,8 @@ static int v2_cpu_max(int fd, const gk_cpu *c, bool update, gk_error **err)
                 snprintf(quota, sizeof(quota), "%.*s", (int) strcspn(cur, " \n"), cur);
         if (!p)
                 return gk_cg_write(fd, "cpu.max", quota, F_CPU "quota", err);
-        return gk_cg_writef(fd, "cpu.max", q ? F_CPU "quota" : F_CPU "period", err,
-                            "%s %" PRIu64, quota, c->period);
+        return gk_cg_writef(fd, "cpu.max", q ? F_CPU "quota" : F_CPU "period", err, "%s %" PRIu64,
+                            quota, c->period);
 }
 
 static int v2_cpu(int fd, const gk_cpu *c, bool update, gk_error **err)
@@ -238,8 +238,8 @@ static int v2_cpu(int fd, const gk_cpu *c, bool update, gk_error **err)
                 return r;
         if ((r = v2_cpu_max(fd, c, update, err)) < 0)
                 return r;
-        if (c->has_burst && (r = gk_cg_writef(fd, "cpu.max.burst", F_CPU "burst", err,
-                                              "%" PRIu64, c->burst)) < 0)
+        if (c->has_burst &&
+            (r = gk_cg_writef(fd, "cpu.max.burst", F_CPU "burst", err, "%" PRIu64, c->burst)) < 0)
                 return r;
         if (c->has_idle)
                 return gk_cg_writef(fd, "cpu.idle", F_CPU "idle", err, "%" PRId64, c->idle);
@@ -267,8 +267,8 @@ static int v2_io_weight(int fd, const gk_blkio *b, gk_error **err)
 
         if (b->has_weight && b->weight &&
             (r = gk_cg_writef(fd, file, F_IO "weight", err, bfq ? "%" PRIu64 : "default %" PRIu64,
-                              bfq ? (uint64_t) b->weight
-                                  : gk_cg_blkio_to_io_weight(b->weight))) < 0)
+                              bfq ? (uint64_t) b->weight : gk_cg_blkio_to_io_weight(b->weight))) <
+                    0)
                 return r;
         for (size_t i = 0; i < b->n_weight_device; i++) {
                 const gk_blkio_device *d = &b->weight_device[i];
@@ -327,31 +327,39 @@ static int v2_hugetlb(int fd, const gk_resources *r, gk_error **err)
 
                 snprintf(file, sizeof(file), "hugetlb.%s.max", h->page_size);
                 snprintf(rsvd, sizeof(rsvd), "hugetlb.%s.rsvd.max", h->page_size);
-                if ((e = gk_cg_writef(fd, file, "linux.resources.hugepageLimits", err,
-                                      "%" PRIu64, h->limit)) < 0)
+                if ((e = gk_cg_writef(fd, file, "linux.resources.hugepageLimits", err, "%" PRIu64,
+                                      h->limit)) < 0)
                         return e;
                 if (gk_cg_exists(fd, rsvd) &&
-                    (e = gk_cg_writef(fd, rsvd, "linux.resources.hugepageLimits", err,
-                                      "%" PRIu64, h->limit)) < 0)
+                    (e = gk_cg_writef(fd, rsvd, "linux.resources.hugepageLimits", err, "%" PRIu64,
+                                      h->limit)) < 0)
                         return e;
         }
         return 0;
 }
 
-static int v2_apply(int fd, enum gk_cg_ctrl c, const gk_resources *r, bool update,
-                   gk_error **err)
+static int v2_apply(int fd, enum gk_cg_ctrl c, const gk_resources *r, bool update, gk_error **err)
 {
         switch (c) {
-        case GK_CTRL_MEMORY: return v2_memory(fd, &r->memory, update, err);
-        case GK_CTRL_CPU: return v2_cpu(fd, &r->cpu, update, err);
-        case GK_CTRL_CPUSET: return v2_cpuset(fd, &r->cpu, err);
-        case GK_CTRL_PIDS: return gk_cg_pids_apply(fd, r->pids_limit, err);
-        case GK_CTRL_BLKIO: return v2_io(fd, &r->blkio, err);
-        case GK_CTRL_HUGETLB: return v2_hugetlb(fd, r, err);
-        case GK_CTRL_RDMA: return gk_cg_rdma_apply(fd, r, err);
+        case GK_CTRL_MEMORY:
+                return v2_memory(fd, &r->memory, update, err);
+        case GK_CTRL_CPU:
+                return v2_cpu(fd, &r->cpu, update, err);
+        case GK_CTRL_CPUSET:
+                return v2_cpuset(fd, &r->cpu, err);
+        case GK_CTRL_PIDS:
+                return gk_cg_pids_apply(fd, r->pids_limit, err);
+        case GK_CTRL_BLKIO:
+                return v2_io(fd, &r->blkio, err);
+        case GK_CTRL_HUGETLB:
+                return v2_hugetlb(fd, r, err);
+        case GK_CTRL_RDMA:
+                return gk_cg_rdma_apply(fd, r, err);
         default:
-                return gk_error_make(err, 0, "linux.resources: the %s controller does not exist "
-                                     "on cgroup v2", gk_cg_v2_ctrl_name(c));
+                return gk_error_make(err, 0,
+                                     "linux.resources: the %s controller does not exist "
+                                     "on cgroup v2",
+                                     gk_cg_v2_ctrl_name(c));
         }
 }
 
@@ -399,8 +407,8 @@ static int v2_freeze(int dirfd, bool freeze, gk_error **err)
         uint64_t end;
         int r, now;
 
-        if ((r = gk_cg_write(dirfd, "cgroup.freeze", freeze ? "1" : "0", "cgroup.freeze",
-                             err)) < 0)
+        if ((r = gk_cg_write(dirfd, "cgroup.freeze", freeze ? "1" : "0", "cgroup.freeze", err)) <
+            0)
                 return r;
         fd = openat(dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
         for (end = now_ms() + 10000; fd >= 0;) {

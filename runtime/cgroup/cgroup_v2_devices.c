@@ -18,13 +18,15 @@
 #include "cgroup/cgroup_internal.h"
 #include "gk/cleanup.h"
 
-#define RULE(t, ma, mi, a) { .allow = true, .type = (t), .major = (ma), .minor = (mi), .access = (a) }
+#define RULE(t, ma, mi, a)                                                              \
+        {                                                                               \
+                .allow = true, .type = (t), .major = (ma), .minor = (mi), .access = (a) \
+        }
 
 /* runc's AllowedDevices: mknod of anything, the standard character
  * devices, the pty master and slaves. */
 static const gk_device_rule defaults[] = {
-        RULE('c', -1, -1, "m"),    RULE('b', -1, -1, "m"),
-        RULE('c', 1, 3, "rwm"),    /* /dev/null */
+        RULE('c', -1, -1, "m"),    RULE('b', -1, -1, "m"), RULE('c', 1, 3, "rwm"), /* /dev/null */
         RULE('c', 1, 8, "rwm"),    /* /dev/random */
         RULE('c', 1, 7, "rwm"),    /* /dev/full */
         RULE('c', 5, 0, "rwm"),    /* /dev/tty */
@@ -45,13 +47,15 @@ static int access_bits(const char *access)
         int bits = 0;
 
         for (const char *p = access ? access : "rwm"; *p; p++)
-                bits |= *p == 'r' ? BPF_DEVCG_ACC_READ : *p == 'w' ? BPF_DEVCG_ACC_WRITE
-                      : *p == 'm' ? BPF_DEVCG_ACC_MKNOD : 0;
+                bits |= *p == 'r'   ? BPF_DEVCG_ACC_READ
+                        : *p == 'w' ? BPF_DEVCG_ACC_WRITE
+                        : *p == 'm' ? BPF_DEVCG_ACC_MKNOD
+                                    : 0;
         return bits;
 }
 
-#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
-                                                .off = (o), .imm = (i) })
+#define INSN(c, d, s, o, i) \
+        ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 #define LDX_W(d, s, o) INSN(BPF_LDX | BPF_MEM | BPF_W, d, s, o, 0)
 #define MOV32_REG(d, s) INSN(BPF_ALU | BPF_MOV | BPF_X, d, s, 0, 0)
 #define ALU32_IMM(op, d, i) INSN(BPF_ALU | (op) | BPF_K, d, 0, 0, i)
@@ -68,7 +72,8 @@ typedef struct insn_buf {
 static int emit(insn_buf *p, struct bpf_insn i)
 {
         if (p->n == p->cap) {
-                struct bpf_insn *nv = realloc(p->v, (p->cap = p->cap ? p->cap * 2 : 64) * sizeof(i));
+                struct bpf_insn *nv = realloc(p->v,
+                                              (p->cap = p->cap ? p->cap * 2 : 64) * sizeof(i));
 
                 if (!nv)
                         return -ENOMEM;
@@ -87,7 +92,8 @@ static int emit_rule(insn_buf *p, const gk_device_rule *d)
         int bits = access_bits(d->access), r = 0;
 
         if (d->type == 'b' || d->type == 'c')
-                r |= emit(p, JNE_IMM(3, d->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, -1));
+                r |= emit(p, JNE_IMM(3, d->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR,
+                                     -1));
         if (d->major >= 0)
                 r |= emit(p, JNE_IMM(4, (int32_t) d->major, -1));
         if (d->minor >= 0)
@@ -111,8 +117,8 @@ static int emit_rule(insn_buf *p, const gk_device_rule *d)
         return 0;
 }
 
-int gk_cg_bpf_build(const gk_device_rule *rules, size_t n, struct bpf_insn **out,
-                    size_t *n_insn, gk_error **err)
+int gk_cg_bpf_build(const gk_device_rule *rules, size_t n, struct bpf_insn **out, size_t *n_insn,
+                    gk_error **err)
 {
         insn_buf p = { 0 };
         int r = 0;
@@ -132,7 +138,8 @@ int gk_cg_bpf_build(const gk_device_rule *rules, size_t n, struct bpf_insn **out
         r |= emit(&p, EXIT());
         if (r || p.n > 0x7fff) {
                 free(p.v);
-                return gk_error_make(err, r ? ENOMEM : E2BIG, "linux.resources.devices: "
+                return gk_error_make(err, r ? ENOMEM : E2BIG,
+                                     "linux.resources.devices: "
                                      "device program");
         }
         *out = p.v;
@@ -172,8 +179,10 @@ static int load(const struct bpf_insn *insns, size_t n, gk_error **err)
                 bpf_call(BPF_PROG_LOAD, &a);
                 log[strcspn(log, "\n")] = '\0';
         }
-        return gk_error_make(err, EINVAL, "linux.resources.devices: the kernel refused the device "
-                             "program: %s", log && *log ? log : "no verifier log");
+        return gk_error_make(err, EINVAL,
+                             "linux.resources.devices: the kernel refused the device "
+                             "program: %s",
+                             log && *log ? log : "no verifier log");
 }
 
 int gk_cg_v2_devices(int dirfd, const gk_resources *res, gk_error **err)

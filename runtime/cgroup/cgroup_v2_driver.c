@@ -99,9 +99,9 @@ int gk_cg_v2_ctrl_dir(gk_cgroup *cg, enum gk_cg_ctrl c, gk_error **err)
 
 /* Every controller a container's cgroup has on a pure v2 host: those the
  * stats read, and what its resources ask for. */
-#define V2_DEFAULT_CTRLS                                                         \
-        (GK_CTRL_BIT(GK_CTRL_CPU) | GK_CTRL_BIT(GK_CTRL_MEMORY) |               \
-         GK_CTRL_BIT(GK_CTRL_PIDS) | GK_CTRL_BIT(GK_CTRL_BLKIO))
+#define V2_DEFAULT_CTRLS                                                                      \
+        (GK_CTRL_BIT(GK_CTRL_CPU) | GK_CTRL_BIT(GK_CTRL_MEMORY) | GK_CTRL_BIT(GK_CTRL_PIDS) | \
+         GK_CTRL_BIT(GK_CTRL_BLKIO))
 
 /* The directory and its limits: they hold before the init is cloned into
  * the cgroup, so that it is charged against them from its first page (and

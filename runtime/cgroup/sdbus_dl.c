@@ -21,34 +21,32 @@
 
 /* X(RET, FAIL, NAME, PARAMS, ARGS): NAME's forwarding definition returns
  * FAIL when libsystemd cannot be loaded. */
-#define CALLS(X)                                                                          \
-        X(int, -ELIBACC, sd_bus_open_system, (B * *ret), (ret))                           \
-        X(int, -ELIBACC, sd_bus_new, (B * *ret), (ret))                                   \
-        X(int, -ELIBACC, sd_bus_set_address, (B * bus, const char *address),              \
-          (bus, address))                                                                 \
-        X(int, -ELIBACC, sd_bus_start, (B * bus), (bus))                                  \
-        X(B *, NULL, sd_bus_flush_close_unref, (B * bus), (bus))                          \
-        X(int, -ELIBACC, sd_bus_call,                                                     \
-          (B * bus, M * m, uint64_t usec, sd_bus_error * ret_error, M * *reply),          \
-          (bus, m, usec, ret_error, reply))                                               \
-        X(int, -ELIBACC, sd_bus_process, (B * bus, M * *r), (bus, r))                     \
-        X(int, -ELIBACC, sd_bus_wait, (B * bus, uint64_t timeout_usec), (bus, timeout_usec)) \
-        X(int, -ELIBACC, sd_bus_match_signal,                                             \
-          (B * bus, sd_bus_slot * *ret, const char *sender, const char *path,             \
-           const char *interface, const char *member, sd_bus_message_handler_t callback,  \
-           void *userdata),                                                               \
-          (bus, ret, sender, path, interface, member, callback, userdata))                \
-        X(sd_bus_slot *, NULL, sd_bus_slot_unref, (sd_bus_slot * slot), (slot))           \
-        X(int, -ELIBACC, sd_bus_message_new_method_call,                                  \
-          (B * bus, M * *m, const char *destination, const char *path,                    \
-           const char *interface, const char *member),                                    \
-          (bus, m, destination, path, interface, member))                                 \
-        X(int, -ELIBACC, sd_bus_message_open_container,                                   \
-          (M * m, char type, const char *contents), (m, type, contents))                  \
-        X(int, -ELIBACC, sd_bus_message_close_container, (M * m), (m))                    \
-        X(M *, NULL, sd_bus_message_unref, (M * m), (m))                                  \
-        X(int, 0, sd_bus_error_has_name, (const sd_bus_error *e, const char *name),       \
-          (e, name))
+#define CALLS(X)                                                                                  \
+        X(int, -ELIBACC, sd_bus_open_system, (B * *ret), (ret))                                   \
+        X(int, -ELIBACC, sd_bus_new, (B * *ret), (ret))                                           \
+        X(int, -ELIBACC, sd_bus_set_address, (B * bus, const char *address), (bus, address))      \
+        X(int, -ELIBACC, sd_bus_start, (B * bus), (bus))                                          \
+        X(B *, NULL, sd_bus_flush_close_unref, (B * bus), (bus))                                  \
+        X(int, -ELIBACC, sd_bus_call,                                                             \
+          (B * bus, M * m, uint64_t usec, sd_bus_error * ret_error, M * *reply),                  \
+          (bus, m, usec, ret_error, reply))                                                       \
+        X(int, -ELIBACC, sd_bus_process, (B * bus, M * *r), (bus, r))                             \
+        X(int, -ELIBACC, sd_bus_wait, (B * bus, uint64_t timeout_usec), (bus, timeout_usec))      \
+        X(int, -ELIBACC, sd_bus_match_signal,                                                     \
+          (B * bus, sd_bus_slot * *ret, const char *sender, const char *path,                     \
+           const char *interface, const char *member, sd_bus_message_handler_t callback,          \
+           void *userdata),                                                                       \
+          (bus, ret, sender, path, interface, member, callback, userdata))                        \
+        X(sd_bus_slot *, NULL, sd_bus_slot_unref, (sd_bus_slot * slot), (slot))                   \
+        X(int, -ELIBACC, sd_bus_message_new_method_call,                                          \
+          (B * bus, M * *m, const char *destination, const char *path, const char *interface,     \
+           const char *member),                                                                   \
+          (bus, m, destination, path, interface, member))                                         \
+        X(int, -ELIBACC, sd_bus_message_open_container, (M * m, char type, const char *contents), \
+          (m, type, contents))                                                                    \
+        X(int, -ELIBACC, sd_bus_message_close_container, (M * m), (m))                            \
+        X(M *, NULL, sd_bus_message_unref, (M * m), (m))                                          \
+        X(int, 0, sd_bus_error_has_name, (const sd_bus_error *e, const char *name), (e, name))
 
 #define VOID_CALLS(X) X(sd_bus_error_free, (sd_bus_error * e), (e))
 
@@ -97,8 +95,8 @@ int sd_bus_call_method(B *bus, const char *destination, const char *path, const 
 
         if (!ready())
                 return -ELIBACC;
-        fn = (int (*)(B *, const char *, const char *, const char *, const char *,
-                      sd_bus_error *, M **, const char *, va_list)) fns[i_sd_bus_call_methodv];
+        fn = (int (*)(B *, const char *, const char *, const char *, const char *, sd_bus_error *,
+                      M **, const char *, va_list)) fns[i_sd_bus_call_methodv];
         va_start(ap, types);
         r = fn(bus, destination, path, interface, member, ret_error, reply, types, ap);
         va_end(ap);

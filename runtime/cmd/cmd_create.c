@@ -133,7 +133,9 @@ static int run_container(gk_container *c, const create_flags *f, gk_error **err)
         if (gk_container_load(c, err) < 0)
                 return gk_error_code(*err);
         if (f->detach && !f->console_socket && c->spec->process && c->spec->process->terminal)
-                return gk_error_make(err, 0, "cannot allocate tty if gkrun will detach without setting console socket");
+                return gk_error_make(
+                        err, 0,
+                        "cannot allocate tty if gkrun will detach without setting console socket");
         if (!f->detach && !f->console_socket && c->spec->process && c->spec->process->terminal) {
                 /* A foreground terminal: we are the console socket's other end. */
                 listener = gk_console_listen(&sock, err);
@@ -153,8 +155,7 @@ static int run_container(gk_container *c, const create_flags *f, gk_error **err)
         if (r < 0)
                 return r;
         if (gk_notify_listen(c->g->root, c->id, &notify, err) < 0 ||
-            gk_container_start_run(c, err) < 0 ||
-            run_poststart(c, err) < 0) {
+            gk_container_start_run(c, err) < 0 || run_poststart(c, err) < 0) {
                 gk_container_delete(c->g, c->id, true, c->spec, NULL);
                 return gk_error_code(*err);
         }

@@ -23,9 +23,12 @@
 /* Go's time.ParseDuration subset: "5s", "100ms", "1m30s", "1.5s". */
 static int parse_duration(const char *s, int64_t *ms)
 {
-        static const struct { const char *unit; double ms; } units[] = {
-                { "ms", 1 }, { "us", 1e-3 }, { "ns", 1e-6 }, { "s", 1e3 }, { "m", 6e4 },
-                { "h", 3.6e6 },
+        static const struct {
+                const char *unit;
+                double ms;
+        } units[] = {
+                { "ms", 1 },  { "us", 1e-3 }, { "ns", 1e-6 },
+                { "s", 1e3 }, { "m", 6e4 },   { "h", 3.6e6 },
         };
         double total = 0;
 
@@ -73,7 +76,8 @@ static void blkio_list(yajl_gen g, const char *key, const gk_cgroup_stats *st, b
         yajl_gen_array_open(g);
         for (size_t i = 0; i < st->n_blkio; i++) {
                 const gk_cgroup_blkio_dev *d = &st->blkio[i];
-                uint64_t rd = ios ? d->read_ios : d->read_bytes, wr = ios ? d->write_ios : d->write_bytes;
+                uint64_t rd = ios ? d->read_ios : d->read_bytes,
+                         wr = ios ? d->write_ios : d->write_bytes;
                 const char *ops[] = { "Read", "Write", "Total" };
                 uint64_t vals[] = { rd, wr, rd + wr };
 
@@ -128,8 +132,7 @@ static void stats_data(yajl_gen g, const gk_cgroup_stats *st)
         yajl_gen_map_close(g);
 }
 
-static int print_event(const char *type, const char *id, const gk_cgroup_stats *st,
-                       gk_error **err)
+static int print_event(const char *type, const char *id, const gk_cgroup_stats *st, gk_error **err)
 {
         _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(false);
         _cleanup_free_ char *out = NULL;
@@ -243,7 +246,8 @@ int cmd_events(int argc, char **argv, const gk_global *g, gk_error **err)
         const char *interval = "5s";
         bool stats = false;
         const gk_opt opts[] = { { "stats", 0, GK_OPT_BOOL, &stats },
-                                { "interval", 0, GK_OPT_STRING, &interval }, { 0 } };
+                                { "interval", 0, GK_OPT_STRING, &interval },
+                                { 0 } };
         gk_cgroup_stats s;
         int64_t ms;
         int first, r;
@@ -251,10 +255,13 @@ int cmd_events(int argc, char **argv, const gk_global *g, gk_error **err)
         if ((r = gk_opts_parse(argc, argv, "events", opts, &first, err)) < 0)
                 return r;
         if (first != argc - 1)
-                return gk_error_make(err, 0, "events: requires exactly 1 argument: the container id");
+                return gk_error_make(err, 0,
+                                     "events: requires exactly 1 argument: the container id");
         if (parse_duration(interval, &ms) < 0)
-                return gk_error_make(err, 0, "events: invalid value \"%s\" for --interval: must "
-                                     "be a duration like 5s or 500ms", interval);
+                return gk_error_make(err, 0,
+                                     "events: invalid value \"%s\" for --interval: must "
+                                     "be a duration like 5s or 500ms",
+                                     interval);
         if ((r = gk_state_load(g->root, argv[first], &st, err)) < 0)
                 return r;
         if (gk_state_status(g->root, st) == GK_STATUS_STOPPED)

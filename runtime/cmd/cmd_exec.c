@@ -44,9 +44,9 @@ typedef struct exec_job {
         gk_process *own;
         gk_cgroup *cg;
         int ns_fds[GK_NS_COUNT];
-        int root_fd;      /* the init's root when it shares our mount namespace, or -1 */
+        int root_fd;          /* the init's root when it shares our mount namespace, or -1 */
         int seccomp_listener; /* connected linux.seccomp.listenerPath, or -1 */
-        gk_spawn spawn; /* first stage, then the process (its pid: as gkrun sees it) */
+        gk_spawn spawn;       /* first stage, then the process (its pid: as gkrun sees it) */
         int console_fd;
 } exec_job;
 
@@ -141,7 +141,8 @@ static int build_process(exec_job *j, char **args, gk_error **err)
                 p = j->own;
         } else {
                 if (!p)
-                        return gk_error_make(err, 0, "exec: the container has no process to base on");
+                        return gk_error_make(err, 0,
+                                             "exec: the container has no process to base on");
                 gk_strvfree(p->args);
                 p->args = gk_strv_dup(args);
                 p->n_args = gk_strv_len(args);
@@ -158,7 +159,8 @@ static int build_process(exec_job *j, char **args, gk_error **err)
                 for (char **c = f->caps; c && *c; c++) {
                         int cap = gk_cap_from_name(*c);
                         if (cap < 0)
-                                return gk_error_make(err, 0, "exec: --cap: unknown capability \"%s\"", *c);
+                                return gk_error_make(err, 0,
+                                                     "exec: --cap: unknown capability \"%s\"", *c);
                         add_cap(&p->capabilities.bounding, cap);
                         add_cap(&p->capabilities.effective, cap);
                         add_cap(&p->capabilities.permitted, cap);
@@ -174,7 +176,9 @@ static int build_process(exec_job *j, char **args, gk_error **err)
         }
         j->proc = p;
         if (p->terminal && !f->console_socket && f->detach)
-                return gk_error_make(err, 0, "cannot allocate tty if gkrun will detach without setting console socket");
+                return gk_error_make(
+                        err, 0,
+                        "cannot allocate tty if gkrun will detach without setting console socket");
         return 0;
 }
 
@@ -186,7 +190,8 @@ static int open_namespaces(exec_job *j, gk_error **err)
                 struct stat a, b;
 
                 j->ns_fds[t] = -1;
-                snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int) j->st->pid, gk_ns_proc_name(t));
+                snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int) j->st->pid,
+                         gk_ns_proc_name(t));
                 snprintf(self, sizeof(self), "/proc/self/ns/%s", gk_ns_proc_name(t));
                 if (stat(path, &a) < 0 || (stat(self, &b) == 0 && a.st_ino == b.st_ino))
                         continue;
@@ -229,8 +234,8 @@ static _Noreturn void exec_stage2(exec_job *j, gk_exec_ctx *x)
                 x->seccomp_state = state;
                 x->seccomp_listener = j->seccomp_listener;
         }
-        if (j->proc->terminal &&
-            gk_console_setup(j->console_fd, &j->proc->console_size, j->proc->user.uid, false, &err) < 0)
+        if (j->proc->terminal && gk_console_setup(j->console_fd, &j->proc->console_size,
+                                                  j->proc->user.uid, false, &err) < 0)
                 goto fail;
         if (j->console_fd >= 0)
                 close(j->console_fd);
@@ -384,7 +389,8 @@ static int run_exec(exec_job *j, gk_error **err)
         if (j->f.detach)
                 return 0;
         if (listener >= 0) {
-                _cleanup_close_ int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC), master = -1;
+                _cleanup_close_ int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC),
+                                    master = -1;
 
                 master = conn >= 0 ? gk_console_recv_master(conn, err) : -1;
                 if (master < 0)
@@ -396,8 +402,9 @@ static int run_exec(exec_job *j, gk_error **err)
 
 int cmd_exec(int argc, char **argv, const gk_global *g, gk_error **err)
 {
-        exec_job j = { .spawn = GK_SPAWN_INIT, .console_fd = -1, .root_fd = -1,
-                       .seccomp_listener = -1 };
+        exec_job j = {
+                .spawn = GK_SPAWN_INIT, .console_fd = -1, .root_fd = -1, .seccomp_listener = -1
+        };
         enum gk_status status;
         int first, r;
 
@@ -411,7 +418,9 @@ int cmd_exec(int argc, char **argv, const gk_global *g, gk_error **err)
                 goto out;
         }
         if (status == GK_STATUS_PAUSED && !j.f.ignore_paused) {
-                gk_error_make(err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
+                gk_error_make(
+                        err, 0,
+                        "cannot exec in a paused container (use --ignore-paused to override)");
                 goto out;
         }
         if (gk_state_load_spec(g->root, j.st->id, &j.spec, err) < 0 ||

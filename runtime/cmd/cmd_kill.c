@@ -65,7 +65,8 @@ int cmd_delete(int argc, char **argv, const gk_global *g, gk_error **err)
         if (gk_opts_parse(argc, argv, "delete", opts, &first, err) < 0)
                 return gk_error_code(*err);
         if (first != argc - 1)
-                return gk_error_make(err, 0, "delete: requires exactly 1 argument: the container id");
+                return gk_error_make(err, 0,
+                                     "delete: requires exactly 1 argument: the container id");
         if (gk_id_validate(argv[first], err) < 0)
                 return gk_error_code(*err);
         return gk_container_delete(g, argv[first], force, NULL, err) < 0 ? gk_error_code(*err) : 0;

@@ -46,7 +46,8 @@ static int ps_table(char **args, const pid_t *pids, size_t n, gk_error **err)
                         char *save = NULL, *copy = strdup(line);
                         int col = 0;
 
-                        for (char *t = strtok_r(copy, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save), col++)
+                        for (char *t = strtok_r(copy, " \t\n", &save); t;
+                             t = strtok_r(NULL, " \t\n", &save), col++)
                                 if (!strcmp(t, "PID"))
                                         pid_col = col;
                         free(copy);

@@ -56,26 +56,33 @@ static void strs(yajl_gen gen, const char *key, const char *const *v, size_t n)
         yajl_gen_array_close(gen);
 }
 
-static const char *const hooks[] = { "prestart", "createRuntime", "createContainer",
-                                     "startContainer", "poststart", "poststop" };
+static const char *const hooks[] = { "prestart",       "createRuntime", "createContainer",
+                                     "startContainer", "poststart",     "poststop" };
 static const char *const mount_options[] = {
-        "acl", "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec",
-        "iversion", "lazytime", "loud", "mand", "noacl", "noatime", "nodev", "nodiratime",
-        "noexec", "noiversion", "nolazytime", "nomand", "norelatime", "nostrictatime",
-        "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev", "rdiratime", "relatime",
-        "remount", "rexec", "rnoatime", "rnodev", "rnodiratime", "rnoexec", "rnorelatime",
-        "rnostrictatime", "rnosuid", "rnosymfollow", "ro", "rprivate", "rrelatime", "rro",
-        "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw",
-        "shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync", "tmpcopyup",
-        "unbindable",
+        "acl",          "async",       "atime",          "bind",
+        "defaults",     "dev",         "diratime",       "dirsync",
+        "exec",         "iversion",    "lazytime",       "loud",
+        "mand",         "noacl",       "noatime",        "nodev",
+        "nodiratime",   "noexec",      "noiversion",     "nolazytime",
+        "nomand",       "norelatime",  "nostrictatime",  "nosuid",
+        "nosymfollow",  "private",     "ratime",         "rbind",
+        "rdev",         "rdiratime",   "relatime",       "remount",
+        "rexec",        "rnoatime",    "rnodev",         "rnodiratime",
+        "rnoexec",      "rnorelatime", "rnostrictatime", "rnosuid",
+        "rnosymfollow", "ro",          "rprivate",       "rrelatime",
+        "rro",          "rrw",         "rshared",        "rslave",
+        "rstrictatime", "rsuid",       "rsymfollow",     "runbindable",
+        "rw",           "shared",      "silent",         "slave",
+        "strictatime",  "suid",        "symfollow",      "sync",
+        "tmpcopyup",    "unbindable",
 };
-static const char *const namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "time",
-                                          "user", "uts" };
+static const char *const namespaces[] = { "cgroup", "ipc",  "mount", "network",
+                                          "pid",    "time", "user",  "uts" };
 static const char *const archs[] = { "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_X86_64",
                                      "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM" };
 
 /* A list from one of the spec's name tables, in enum order. */
-static void names(yajl_gen gen, const char *key, const char *(*name)(int))
+static void names(yajl_gen gen, const char *key, const char *(*name)(int) )
 {
         gk_json_str(gen, key);
         yajl_gen_array_open(gen);
@@ -154,7 +161,8 @@ int cmd_features(int argc, char **argv, const gk_global *g, gk_error **err)
         yajl_gen_map_close(gen);
         gk_json_str(gen, "annotations");
         yajl_gen_map_open(gen);
-        snprintf(ver, sizeof(ver), "%u.%u.%u", v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0);
+        snprintf(ver, sizeof(ver), "%u.%u.%u", v ? v->major : 0, v ? v->minor : 0,
+                 v ? v->micro : 0);
         gk_json_kstr(gen, "io.github.seccomp.libseccomp.version", ver);
         gk_json_kstr(gen, "org.opencontainers.runc.checkpoint.enabled", "false");
         yajl_gen_map_close(gen);

@@ -24,7 +24,8 @@ static int one_id(int argc, char **argv, const char **id, gk_error **err)
         if (gk_opts_parse(argc, argv, argv[0], opts, &first, err) < 0)
                 return gk_error_code(*err);
         if (first != argc - 1)
-                return gk_error_make(err, 0, "%s: requires exactly 1 argument: the container id", argv[0]);
+                return gk_error_make(err, 0, "%s: requires exactly 1 argument: the container id",
+                                     argv[0]);
         *id = argv[first];
         return 0;
 }
@@ -124,7 +125,8 @@ int cmd_start(int argc, char **argv, const gk_global *g, gk_error **err)
         case GK_STATUS_PAUSED:
                 return gk_error_make(err, 0, "cannot start an already running container");
         case GK_STATUS_CREATING:
-                return gk_error_make(err, 0, "cannot start a container that is still being created");
+                return gk_error_make(err, 0,
+                                     "cannot start a container that is still being created");
         }
         /* The container's notify socket listens before its process runs. */
         if (gk_notify_listen(g->root, id, &notify, err) < 0)

@@ -12,8 +12,6 @@
 #include "gk/opts.h"
 #include "gk/util.h"
 
-
-
 int cmd_state(int argc, char **argv, const gk_global *g, gk_error **err)
 {
         _cleanup_(gk_state_freep) gk_state *st = NULL;

@@ -18,26 +18,51 @@
 #include "gk/units.h"
 #include "gk/util.h"
 
-enum { F_MEMORY, F_MEM_RES, F_MEM_SWAP, F_KMEM, F_KMEM_TCP, F_SHARE, F_SHARES, F_QUOTA,
-       F_PERIOD, F_BURST, F_RT_PERIOD, F_RT_RUNTIME, F_IDLE, F_CPUS, F_MEMS, F_PIDS, F_BLKIO,
-       F_COUNT };
+enum {
+        F_MEMORY,
+        F_MEM_RES,
+        F_MEM_SWAP,
+        F_KMEM,
+        F_KMEM_TCP,
+        F_SHARE,
+        F_SHARES,
+        F_QUOTA,
+        F_PERIOD,
+        F_BURST,
+        F_RT_PERIOD,
+        F_RT_RUNTIME,
+        F_IDLE,
+        F_CPUS,
+        F_MEMS,
+        F_PIDS,
+        F_BLKIO,
+        F_COUNT
+};
 
 static const char *const flag_names[F_COUNT] = {
-        [F_MEMORY] = "memory",         [F_MEM_RES] = "memory-reservation",
-        [F_MEM_SWAP] = "memory-swap",  [F_KMEM] = "kernel-memory",
-        [F_KMEM_TCP] = "kernel-memory-tcp", [F_SHARE] = "cpu-share",
-        [F_SHARES] = "cpu-shares",     [F_QUOTA] = "cpu-quota",
-        [F_PERIOD] = "cpu-period",     [F_BURST] = "cpu-burst",
-        [F_RT_PERIOD] = "cpu-rt-period", [F_RT_RUNTIME] = "cpu-rt-runtime",
-        [F_IDLE] = "cpu-idle",         [F_CPUS] = "cpuset-cpus",
-        [F_MEMS] = "cpuset-mems",      [F_PIDS] = "pids-limit",
+        [F_MEMORY] = "memory",
+        [F_MEM_RES] = "memory-reservation",
+        [F_MEM_SWAP] = "memory-swap",
+        [F_KMEM] = "kernel-memory",
+        [F_KMEM_TCP] = "kernel-memory-tcp",
+        [F_SHARE] = "cpu-share",
+        [F_SHARES] = "cpu-shares",
+        [F_QUOTA] = "cpu-quota",
+        [F_PERIOD] = "cpu-period",
+        [F_BURST] = "cpu-burst",
+        [F_RT_PERIOD] = "cpu-rt-period",
+        [F_RT_RUNTIME] = "cpu-rt-runtime",
+        [F_IDLE] = "cpu-idle",
+        [F_CPUS] = "cpuset-cpus",
+        [F_MEMS] = "cpuset-mems",
+        [F_PIDS] = "pids-limit",
         [F_BLKIO] = "blkio-weight",
 };
 
 static int bad(gk_error **err, int f, const char *v, const char *what)
 {
-        return gk_error_make(err, 0, "update: invalid value \"%s\" for --%s: %s", v,
-                             flag_names[f], what);
+        return gk_error_make(err, 0, "update: invalid value \"%s\" for --%s: %s", v, flag_names[f],
+                             what);
 }
 
 static int size_flag(const char **val, int f, bool *has, int64_t *out, gk_error **err)
@@ -89,8 +114,10 @@ static int from_flags(const char **v, gk_resources *r, gk_error **err)
             (e = i64_flag(v, F_QUOTA, &c->has_quota, &c->quota, err)) < 0 ||
             (e = u64_flag(v, F_PERIOD, &c->has_period, &c->period, err)) < 0 ||
             (e = u64_flag(v, F_BURST, &c->has_burst, &c->burst, err)) < 0 ||
-            (e = u64_flag(v, F_RT_PERIOD, &c->has_realtime_period, &c->realtime_period, err)) < 0 ||
-            (e = i64_flag(v, F_RT_RUNTIME, &c->has_realtime_runtime, &c->realtime_runtime, err)) < 0 ||
+            (e = u64_flag(v, F_RT_PERIOD, &c->has_realtime_period, &c->realtime_period, err)) <
+                    0 ||
+            (e = i64_flag(v, F_RT_RUNTIME, &c->has_realtime_runtime, &c->realtime_runtime, err)) <
+                    0 ||
             (e = i64_flag(v, F_IDLE, &c->has_idle, &c->idle, err)) < 0 ||
             (e = i64_flag(v, F_PIDS, &r->has_pids, &r->pids_limit, err)) < 0 ||
             (e = u64_flag(v, F_BLKIO, &has_w, &w, err)) < 0)
@@ -169,11 +196,13 @@ int cmd_update(int argc, char **argv, const gk_global *g, gk_error **err)
         if ((e = gk_opts_parse(argc, argv, "update", opts, &first, err)) < 0)
                 return e;
         if (first != argc - 1)
-                return gk_error_make(err, 0, "update: requires exactly 1 argument: the container id");
+                return gk_error_make(err, 0,
+                                     "update: requires exactly 1 argument: the container id");
         for (int f = 0; f < F_COUNT; f++)
                 any |= val[f] != NULL;
         if (resources && any)
-                return gk_error_make(err, 0, "update: --resources cannot be combined with other "
+                return gk_error_make(err, 0,
+                                     "update: --resources cannot be combined with other "
                                      "flags");
         e = resources ? from_file(resources, &r, err) : from_flags(val, &r, err);
         if (e == 0)

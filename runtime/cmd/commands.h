@@ -17,8 +17,7 @@
 #include "container/global.h"
 #include "gk/error.h"
 
-typedef int (*gk_command_fn)(int argc, char **argv, const gk_global *g,
-                             gk_error **err);
+typedef int (*gk_command_fn)(int argc, char **argv, const gk_global *g, gk_error **err);
 
 int cmd_create(int argc, char **argv, const gk_global *g, gk_error **err);
 int cmd_start(int argc, char **argv, const gk_global *g, gk_error **err);

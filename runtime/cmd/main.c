@@ -38,8 +38,9 @@ static const struct {
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: gkrun [--root DIR] [--log FILE] [--log-format text|json] [--debug]\n"
-                   "             [--systemd-cgroup] [--rootless BOOL] COMMAND [ARG...]\n\ncommands:\n");
+        fprintf(f,
+                "usage: gkrun [--root DIR] [--log FILE] [--log-format text|json] [--debug]\n"
+                "             [--systemd-cgroup] [--rootless BOOL] COMMAND [ARG...]\n\ncommands:\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
 }

@@ -34,21 +34,32 @@ static int check_spec(gk_container *c, gk_error **err)
                 return gk_error_make(err, 0, "config.json: process: must be set for gkrun");
         if (s->linux.namespaces[GK_NS_USER].present && !s->linux.namespaces[GK_NS_USER].path &&
             (!s->linux.n_uid_mappings || !s->linux.n_gid_mappings))
-                return gk_error_make(err, 0, "config.json: linux.uidMappings: user namespaces enabled, but no mappings found");
+                return gk_error_make(
+                        err, 0,
+                        "config.json: linux.uidMappings: user namespaces enabled, but no mappings found");
         if ((s->hostname && s->hostname[0]) && !s->linux.namespaces[GK_NS_UTS].present)
-                return gk_error_make(err, 0, "config.json: hostname: unable to set hostname without a private UTS namespace");
+                return gk_error_make(
+                        err, 0,
+                        "config.json: hostname: unable to set hostname without a private UTS namespace");
         /* setdomainname would change the caller's */
         if ((s->domainname && s->domainname[0]) && !s->linux.namespaces[GK_NS_UTS].present)
-                return gk_error_make(err, 0, "config.json: domainname: unable to set domainname without a private UTS namespace");
+                return gk_error_make(
+                        err, 0,
+                        "config.json: domainname: unable to set domainname without a private UTS namespace");
         if (gk_sysctl_validate(s, err) < 0)
                 return gk_error_code(*err);
         if (s->process->terminal && !c->console_socket && !c->run_mode)
-                return gk_error_make(err, 0, "cannot allocate tty if gkrun will detach without setting console socket");
+                return gk_error_make(
+                        err, 0,
+                        "cannot allocate tty if gkrun will detach without setting console socket");
         if (!s->process->terminal && c->console_socket)
-                return gk_error_make(err, 0, "cannot use console socket if gkrun will not detach or allocate tty");
+                return gk_error_make(
+                        err, 0,
+                        "cannot use console socket if gkrun will not detach or allocate tty");
         /* Its mounts would land on the caller's own tree. */
         if (!s->linux.namespaces[GK_NS_MOUNT].present && !strcmp(c->rootfs, "/"))
-                return gk_error_make(err, 0, "config.json: root.path: `/` needs a mount namespace");
+                return gk_error_make(err, 0,
+                                     "config.json: root.path: `/` needs a mount namespace");
         if ((s->process->apparmor_profile || s->process->selinux_label) &&
             gk_lsm_validate(s->process->apparmor_profile, s->process->selinux_label, err) < 0)
                 return gk_error_code(*err);
@@ -249,8 +260,9 @@ static int spawn_init(gk_container *c, gk_error **err)
          * all) then overlaps with our cgroup work.  The pid namespace can
          * only be had at the clone, and a new user namespace must own the
          * others.  Attaching a network needs the init's one at once. */
-        c->unshare_flags = c->netcall ? 0 : c->clone_flags & (CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS |
-                                                          CLONE_NEWIPC);
+        c->unshare_flags = c->netcall ? 0
+                                      : c->clone_flags & (CLONE_NEWNS | CLONE_NEWNET |
+                                                          CLONE_NEWUTS | CLONE_NEWIPC);
         /* Not when the clone puts the init in the container's memory
          * cgroup (v2): made by the clone they are charged to ours, as
          * crun's and runc's are, not against the container's memory limit
@@ -375,7 +387,8 @@ static int create_steps(gk_container *c, gk_error **err)
                 return gk_error_code(*err);
         if (gk_notify_prepare(c, err) < 0)
                 return gk_error_code(*err);
-        if (c->console_socket && (c->console_fd = gk_spawn_console_connect(c->console_socket, err)) < 0)
+        if (c->console_socket &&
+            (c->console_fd = gk_spawn_console_connect(c->console_socket, err)) < 0)
                 return gk_error_code(*err);
         if (gk_seccomp_wants_listener(&c->spec->linux.seccomp) &&
             (c->seccomp_listener = gk_seccomp_listener_connect(&c->spec->linux.seccomp, err)) < 0)

@@ -26,8 +26,8 @@ typedef struct gk_container {
         const gk_global *g;
         const char *id;
         gk_spec *spec;
-        char *bundle;     /* absolute */
-        char *rootfs;     /* absolute */
+        char *bundle;      /* absolute */
+        char *rootfs;      /* absolute */
         char *config_text; /* config.json as read, kept in the state dir */
         size_t config_len;
         gk_cgroup *cg;
@@ -38,26 +38,26 @@ typedef struct gk_container {
         bool no_pivot;
         bool no_new_keyring;
         int preserve_fds;
-        int listen_fds;   /* LISTEN_FDS of our environment, passed on */
-        bool run_mode;    /* run: start over the sync socket, no exec fifo */
+        int listen_fds;      /* LISTEN_FDS of our environment, passed on */
+        bool run_mode;       /* run: start over the sync socket, no exec fifo */
         bool start_at_ready; /* run: the init goes on to exec once ready,
                               * without waiting for GK_SYNC_START */
 
         /* set up by the parent before clone */
-        gk_spawn spawn;   /* the init: its sync socket, pid guard, cgroups */
-        int console_fd;   /* connected console socket, or -1 */
-        int seccomp_listener; /* connected linux.seccomp.listenerPath, or -1 */
-        int fifo_fd;      /* O_PATH fd of ROOT/ID/exec.fifo (create only) */
+        gk_spawn spawn;          /* the init: its sync socket, pid guard, cgroups */
+        int console_fd;          /* connected console socket, or -1 */
+        int seccomp_listener;    /* connected linux.seccomp.listenerPath, or -1 */
+        int fifo_fd;             /* O_PATH fd of ROOT/ID/exec.fifo (create only) */
         int ns_fds[GK_NS_COUNT]; /* namespaces joined by path, or -1 */
-        int clone_flags;  /* CLONE_NEW* of namespaces created new */
-        int unshare_flags; /* those of them the init makes after the clone */
-        int late_flags;    /* ...and after it became root in its user namespace */
-        pid_t pid;        /* init, once cloned (spawn.pid until create returns) */
-        bool netcall;     /* org.gk.net.*: gkrun-net add after the clone */
+        int clone_flags;         /* CLONE_NEW* of namespaces created new */
+        int unshare_flags;       /* those of them the init makes after the clone */
+        int late_flags;          /* ...and after it became root in its user namespace */
+        pid_t pid;               /* init, once cloned (spawn.pid until create returns) */
+        bool netcall;            /* org.gk.net.*: gkrun-net add after the clone */
         char net_tag[GK_NETCALL_TAG_LEN + 1]; /* the tag it is given (netcall.h) */
-        char *net;        /* gkrun-net add's result, or NULL */
-        int proc_fd;      /* the init's: the procfs it writes /proc through
-                           * (procfs.h), or -1 */
+        char *net;                            /* gkrun-net add's result, or NULL */
+        int proc_fd;                          /* the init's: the procfs it writes /proc through
+                                               * (procfs.h), or -1 */
 } gk_container;
 
 /* Reads and parses BUNDLE/config.json and resolves the rootfs. */
@@ -85,8 +85,8 @@ _Noreturn void gk_init_main(gk_container *c);
 void gk_container_release(gk_container *c);
 
 /* Runs the hooks of a list with the state JSON on stdin (hooks.c). */
-int gk_hooks_run(const gk_hook_list *hooks, const char *what,
-                 const char *state_json, gk_error **err);
+int gk_hooks_run(const gk_hook_list *hooks, const char *what, const char *state_json,
+                 gk_error **err);
 /* Runs every hook of a list; each failure goes to G's warn (hooks.c). */
 void gk_hooks_run_warn(const gk_global *g, const gk_hook_list *hooks, const char *what,
                        const char *state_json);

@@ -147,8 +147,9 @@ int gk_container_delete(const gk_global *g, const char *id, bool force, const gk
                 return lock;
         status = gk_state_status(g->root, st);
         if (status != GK_STATUS_STOPPED && status != GK_STATUS_CREATED && !force)
-                return gk_error_plain(err, EBUSY, "cannot delete container %s that is not stopped: %s",
-                                      id, gk_status_name(status));
+                return gk_error_plain(err, EBUSY,
+                                      "cannot delete container %s that is not stopped: %s", id,
+                                      gk_status_name(status));
         if (st->cgroup && st->cgroup[0] && gk_cgroup_open(st->cgroup, &cg, err) < 0)
                 return gk_error_code(*err);
         if (cg && status == GK_STATUS_PAUSED)

@@ -8,13 +8,13 @@
 #include <stdbool.h>
 
 typedef struct gk_global {
-        const char *root;      /* --root, default /run/gkrun */
-        const char *log_path;  /* --log */
-        bool log_json;         /* --log-format json */
+        const char *root;     /* --root, default /run/gkrun */
+        const char *log_path; /* --log */
+        bool log_json;        /* --log-format json */
         bool debug;
         bool systemd_cgroup;
-        int rootless;          /* -1 auto, 0, 1 */
-        char **argv;           /* main's, to re-execute (selfclone.h) */
+        int rootless; /* -1 auto, 0, 1 */
+        char **argv;  /* main's, to re-execute (selfclone.h) */
         /* main's printer for what fails without failing the command (a
          * poststart or poststop hook): stderr and the --log file */
         void (*warn)(const struct gk_global *g, const char *msg);

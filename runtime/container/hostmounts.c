@@ -86,8 +86,7 @@ static int list_mounts(const char *rootfs, mnt_list *out, gk_error **err)
         return 0;
 }
 
-int gk_hostmounts_record(const char *root, const char *id, const char *rootfs,
-                         gk_error **err)
+int gk_hostmounts_record(const char *root, const char *id, const char *rootfs, gk_error **err)
 {
         _cleanup_free_ char *file = gk_state_path(root, id, RECORD_NAME), *text = NULL;
         mnt_list l = { 0 };
@@ -126,8 +125,7 @@ static bool recorded(const char *record, const char *key)
         return false;
 }
 
-int gk_hostmounts_release(const char *root, const char *id, const char *rootfs,
-                          gk_error **err)
+int gk_hostmounts_release(const char *root, const char *id, const char *rootfs, gk_error **err)
 {
         _cleanup_free_ char *file = gk_state_path(root, id, RECORD_NAME), *record = NULL;
         mnt_list l = { 0 };

@@ -11,12 +11,10 @@
 
 /* Writes ROOT/ID/host-mounts: the mounts at or under ROOTFS right now,
  * one "MOUNT_ID MOUNT_POINT" line each (mount point as in mountinfo). */
-int gk_hostmounts_record(const char *root, const char *id, const char *rootfs,
-                         gk_error **err);
+int gk_hostmounts_record(const char *root, const char *id, const char *rootfs, gk_error **err);
 
 /* When ROOT/ID/host-mounts exists, detaches every mount at or under
  * ROOTFS that it does not list.  A missing record is success. */
-int gk_hostmounts_release(const char *root, const char *id, const char *rootfs,
-                          gk_error **err);
+int gk_hostmounts_release(const char *root, const char *id, const char *rootfs, gk_error **err);
 
 #endif

@@ -53,7 +53,8 @@ static int find_program(char out[PATH_MAX], gk_error **err)
         snprintf(out, PATH_MAX, "%s/" GK_NETCALL_PROGRAM, GK_LIBEXECDIR);
         if (access(out, X_OK) == 0)
                 return 0;
-        return gk_error_make(err, ENOENT, "networking needs " GK_NETCALL_PROGRAM
+        return gk_error_make(err, ENOENT,
+                             "networking needs " GK_NETCALL_PROGRAM
                              ": not found beside gkrun (`%s`) or in `%s`",
                              dir[0] ? dir : "?", GK_LIBEXECDIR);
 }
@@ -65,11 +66,15 @@ static int check_namespace(const gk_container *c, const char *mode, gk_error **e
         const gk_namespace *ns = &c->spec->linux.namespaces[GK_NS_NETWORK];
 
         if (!strcmp(mode, "host") && ns->present)
-                return gk_error_make(err, 0, "annotation `%s`: host: config.json: linux.namespaces: must not have a network namespace",
-                                     GK_ANN_NET_MODE);
+                return gk_error_make(
+                        err, 0,
+                        "annotation `%s`: host: config.json: linux.namespaces: must not have a network namespace",
+                        GK_ANN_NET_MODE);
         if ((!strcmp(mode, "bridge") || !strcmp(mode, "none")) && (!ns->present || ns->path))
-                return gk_error_make(err, 0, "annotation `%s`: %s: config.json: linux.namespaces: needs a new network namespace (without path)",
-                                     GK_ANN_NET_MODE, mode);
+                return gk_error_make(
+                        err, 0,
+                        "annotation `%s`: %s: config.json: linux.namespaces: needs a new network namespace (without path)",
+                        GK_ANN_NET_MODE, mode);
         return 0;
 }
 
@@ -250,8 +255,8 @@ static int answer(const char *cmd, const char *text, int status, char **result, 
                 return gk_error_make(err, 0, GK_NETCALL_PROGRAM " %s: killed by signal %d", cmd,
                                      WTERMSIG(status));
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return gk_error_make(err, 0, GK_NETCALL_PROGRAM " %s: exited with status %d",
-                                     cmd, WEXITSTATUS(status));
+                return gk_error_make(err, 0, GK_NETCALL_PROGRAM " %s: exited with status %d", cmd,
+                                     WEXITSTATUS(status));
         if (!v || !YAJL_IS_OBJECT(v))
                 return gk_error_make(err, 0, GK_NETCALL_PROGRAM " %s: answer is not a JSON object",
                                      cmd);

@@ -122,8 +122,7 @@ static bool watched_alive(pid_t pid)
                 return false;
         /* "PID (COMM) STATE ...": a zombie has finished. */
         paren = strrchr(stat, ')');
-        return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X' &&
-               paren[2] != '\0';
+        return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X' && paren[2] != '\0';
 }
 
 /* Reads datagrams until one holds a READY= line (copied to LINE), or WATCH
@@ -168,7 +167,8 @@ static int connect_host(const char *host, gk_error **err)
         fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return gk_error_errno(err, "NOTIFY_SOCKET");
-        if (connect(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+        if (connect(fd, (struct sockaddr *) &sa,
+                    (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len)) < 0)
                 return gk_error_errno(err, "NOTIFY_SOCKET `%s`", host);
         return TAKE_FD(fd);
 }
@@ -180,7 +180,9 @@ static int barrier(int fd, gk_error **err)
         _cleanup_close_ int rd = -1, wr = -1;
         char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, msg[] = "BARRIER=1";
         struct iovec iov = { msg, sizeof(msg) - 1 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+        struct msghdr mh = { .msg_iov = &iov,
+                             .msg_iovlen = 1,
+                             .msg_control = cbuf,
                              .msg_controllen = sizeof(cbuf) };
         struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
         struct pollfd p;

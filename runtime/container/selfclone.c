@@ -106,7 +106,8 @@ static int sealed_copy(int exe, gk_error **err)
                         continue;
                 if (n <= 0)
                         return n < 0 ? gk_error_errno(err, "protect the runtime binary: copy")
-                                     : gk_error_make(err, EIO, "protect the runtime binary: "
+                                     : gk_error_make(err, EIO,
+                                                     "protect the runtime binary: "
                                                      "/proc/self/exe shrank while copied");
         }
         if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)

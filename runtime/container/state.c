@@ -31,9 +31,8 @@ int gk_id_validate(const char *id, gk_error **err)
                 return gk_error_make(err, 0, "invalid id format: %s", id);
         for (const char *p = id; *p; p++) {
                 char c = *p;
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
-                      c == '+'))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-' || c == '.' || c == '+'))
                         return gk_error_make(err, 0, "invalid id format: %s", id);
         }
         return 0;
@@ -52,8 +51,7 @@ int gk_state_root_open(const char *root, bool create, gk_error **err)
 {
         int fd;
 
-        if (create && mkdir(root, 0700) < 0 && errno != EEXIST &&
-            gk_mkdir_p(root, 0700, err) < 0)
+        if (create && mkdir(root, 0700) < 0 && errno != EEXIST && gk_mkdir_p(root, 0700, err) < 0)
                 return gk_error_code(*err);
         fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -110,8 +108,8 @@ static int parse_state(yajl_val v, gk_state *st, gk_error **err)
                         if (!YAJL_IS_STRING(a->u.object.values[i]))
                                 continue;
                         st->annotations[st->n_annotations].key = strdup(a->u.object.keys[i]);
-                        st->annotations[st->n_annotations++].value =
-                                strdup(a->u.object.values[i]->u.string);
+                        st->annotations[st->n_annotations++].value = strdup(
+                                a->u.object.values[i]->u.string);
                         if (!st->annotations[st->n_annotations - 1].key ||
                             !st->annotations[st->n_annotations - 1].value)
                                 return gk_error_make(err, ENOMEM, "state");
@@ -128,8 +126,7 @@ static int parse_state(yajl_val v, gk_state *st, gk_error **err)
         return 0;
 }
 
-int gk_state_parse(const char *text, size_t len, const char *what, gk_state **out,
-                   gk_error **err)
+int gk_state_parse(const char *text, size_t len, const char *what, gk_state **out, gk_error **err)
 {
         _cleanup_(gk_json_freep) yajl_val v = NULL;
         _cleanup_(gk_state_freep) gk_state *st = NULL;
@@ -296,14 +293,12 @@ const char *gk_status_name(enum gk_status s)
         return names[s];
 }
 
-int gk_state_to_oci_json(const char *root, const gk_state *st, char **out,
-                         gk_error **err)
+int gk_state_to_oci_json(const char *root, const gk_state *st, char **out, gk_error **err)
 {
         return gk_state_to_oci_json_as(st, gk_state_status(root, st), out, err);
 }
 
-int gk_state_to_oci_json_as(const gk_state *st, enum gk_status status, char **out,
-                            gk_error **err)
+int gk_state_to_oci_json_as(const gk_state *st, enum gk_status status, char **out, gk_error **err)
 {
         _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(true);
         char created[64];

@@ -26,18 +26,18 @@ enum gk_status {
 
 typedef struct gk_state {
         char *id;
-        pid_t pid;                    /* container init, as seen from the host */
+        pid_t pid;                     /* container init, as seen from the host */
         unsigned long long start_time; /* /proc/PID/stat field 22 of pid */
-        char *bundle;                 /* absolute */
-        char *rootfs;                 /* absolute */
-        char *cgroup;                 /* gk_cgroup_to_string() */
+        char *bundle;                  /* absolute */
+        char *rootfs;                  /* absolute */
+        char *cgroup;                  /* gk_cgroup_to_string() */
         int64_t created_ns;
         uid_t owner;
         bool systemd_cgroup;
-        bool creating;                /* set while create has not finished */
+        bool creating; /* set while create has not finished */
         gk_kv *annotations;
         size_t n_annotations;
-        char *net;                    /* networking record (network issue), may be NULL */
+        char *net; /* networking record (network issue), may be NULL */
 } gk_state;
 
 /* Container ids: [A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}... no '/' and not "."
@@ -56,8 +56,7 @@ int gk_state_load(const char *root, const char *id, gk_state **out, gk_error **e
 
 /* The state.json reader (fuzzed): an object with a valid id and a pid in
  * 0..INT32_MAX; unknown keys are ignored. */
-int gk_state_parse(const char *text, size_t len, const char *what, gk_state **out,
-                   gk_error **err);
+int gk_state_parse(const char *text, size_t len, const char *what, gk_state **out, gk_error **err);
 
 int gk_state_save(const char *root, const gk_state *st, gk_error **err);
 
@@ -77,12 +76,10 @@ bool gk_state_init_alive(const gk_state *st);
 unsigned long long gk_proc_start_time(pid_t pid);
 
 /* The OCI state JSON of `gkrun state` (pretty-printed). */
-int gk_state_to_oci_json(const char *root, const gk_state *st, char **out,
-                         gk_error **err);
+int gk_state_to_oci_json(const char *root, const gk_state *st, char **out, gk_error **err);
 /* The same with a given status instead of the derived one: the prestart
  * hooks are told "created" while create is still under way. */
-int gk_state_to_oci_json_as(const gk_state *st, enum gk_status status, char **out,
-                            gk_error **err);
+int gk_state_to_oci_json_as(const gk_state *st, enum gk_status status, char **out, gk_error **err);
 
 /* Takes an exclusive flock on ROOT/ID (blocks); returns the fd to close. */
 int gk_state_lock(const char *root, const char *id, gk_error **err);

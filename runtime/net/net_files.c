@@ -61,7 +61,8 @@ char *gk_net_resolv_conf(const char *host_text, const gk_net_conf *conf)
         for (size_t i = 0; i < conf->n_dns; i++) {
                 char addr[INET_ADDRSTRLEN];
 
-                fprintf(f, "nameserver %s\n", inet_ntop(AF_INET, &conf->dns[i], addr, sizeof(addr)));
+                fprintf(f, "nameserver %s\n",
+                        inet_ntop(AF_INET, &conf->dns[i], addr, sizeof(addr)));
                 n_ns++;
         }
         host_lines(f, host_text, conf, &n_ns);
@@ -118,11 +119,15 @@ static char *hosts_text(const gk_net_rec *r, const char *hostname)
         int n;
 
         if (r->conf.mode == GK_NET_BRIDGE)
-                n = asprintf(&text, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n",
-                             inet_ntop(AF_INET, &r->ip, ip, sizeof(ip)), hostname);
+                n = asprintf(
+                        &text,
+                        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n",
+                        inet_ntop(AF_INET, &r->ip, ip, sizeof(ip)), hostname);
         else
-                n = asprintf(&text, "127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
-                             hostname);
+                n = asprintf(
+                        &text,
+                        "127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+                        hostname);
         return n < 0 ? NULL : text;
 }
 

@@ -52,12 +52,17 @@ int gk_rootfs_make_cwd(int rootfd, const char *cwd, gk_error **err)
                 fd = open_dir_in_root(rootfd, path);
                 if (fd == -ENOENT) {
                         if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
-                                return gk_error_errno(err, "create cwd (\"%s\") set in config.json failed:"
-                                                      " mkdir \"%s\"", cwd, path);
+                                return gk_error_errno(
+                                        err,
+                                        "create cwd (\"%s\") set in config.json failed:"
+                                        " mkdir \"%s\"",
+                                        cwd, path);
                         fd = open_dir_in_root(rootfd, path);
                         if (fd == -ENOENT)
-                                return gk_error_make(err, EEXIST, "create cwd (\"%s\") set in config.json"
-                                                     " failed: mkdir \"%s\" (a dangling symlink)", cwd, path);
+                                return gk_error_make(err, EEXIST,
+                                                     "create cwd (\"%s\") set in config.json"
+                                                     " failed: mkdir \"%s\" (a dangling symlink)",
+                                                     cwd, path);
                 }
                 close(parent);
                 parent = fd;

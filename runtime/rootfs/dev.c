@@ -18,7 +18,7 @@ static const struct {
         const char *name;
         unsigned maj, min;
 } default_devices[] = {
-        { "null", 1, 3 }, { "zero", 1, 5 },    { "full", 1, 7 },
+        { "null", 1, 3 },   { "zero", 1, 5 },    { "full", 1, 7 },
         { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
@@ -32,8 +32,8 @@ static const struct {
 
 /* mknod NAME in DFD, replacing what is there; chown only when the node
  * is to belong to someone other than us, who made it. */
-static int mknod_in(int dfd, const char *name, const char *path, mode_t mode, dev_t dev,
-                    uid_t uid, gid_t gid, gk_error **err)
+static int mknod_in(int dfd, const char *name, const char *path, mode_t mode, dev_t dev, uid_t uid,
+                    gid_t gid, gk_error **err)
 {
         if (mknodat(dfd, name, mode, dev) < 0) {
                 if (errno != EEXIST)
@@ -82,7 +82,8 @@ static int make_node(gk_container *c, int rootfd, const char *path, mode_t mode,
 
 int gk_dev_setup_default(gk_container *c, int rootfd, gk_error **err)
 {
-        _cleanup_close_ int dfd = gk_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, false, false, err);
+        _cleanup_close_ int dfd = gk_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, false,
+                                                  false, err);
 
         if (dfd < 0)
                 return dfd;
@@ -96,7 +97,8 @@ int gk_dev_setup_default(gk_container *c, int rootfd, gk_error **err)
                 if (c->spec->linux.namespaces[GK_NS_USER].present)
                         r = make_node(c, rootfd, path, S_IFCHR | 0666, dev, 0, 0, err);
                 else
-                        r = mknod_in(dfd, default_devices[i].name, path, S_IFCHR | 0666, dev, 0, 0, err);
+                        r = mknod_in(dfd, default_devices[i].name, path, S_IFCHR | 0666, dev, 0, 0,
+                                     err);
                 if (r < 0)
                         return r;
         }

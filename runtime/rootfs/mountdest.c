@@ -24,10 +24,17 @@
 #include "rootfs/rootfs_internal.h"
 
 static const char *const allowed_in_proc[] = {
-        "/proc/cpuinfo",   "/proc/diskstats", "/proc/meminfo",
-        "/proc/stat",      "/proc/swaps",     "/proc/uptime",
-        "/proc/loadavg",   "/proc/slabinfo",  "/proc/net/dev",
-        "/proc/sys/kernel/ns_last_pid",       "/proc/sys/crypto/fips_enabled",
+        "/proc/cpuinfo",
+        "/proc/diskstats",
+        "/proc/meminfo",
+        "/proc/stat",
+        "/proc/swaps",
+        "/proc/uptime",
+        "/proc/loadavg",
+        "/proc/slabinfo",
+        "/proc/net/dev",
+        "/proc/sys/kernel/ns_last_pid",
+        "/proc/sys/crypto/fips_enabled",
 };
 
 /* FD's path inside the root ROOTFD into BUF: the kernel's name of FD as
@@ -78,8 +85,10 @@ int gk_mount_dest_check(const gk_container *c, int rootfd, int fd, const gk_moun
                 /* a new procfs, or a bind of one */
                 if (bind_src ? is_procfs(bind_src) : (m->type && !strcmp(m->type, "proc")))
                         return 0;
-                return gk_error_plain(err, EPERM, "%s\"%s\" cannot be mounted because it is not"
-                                      " of type proc", said, where);
+                return gk_error_plain(err, EPERM,
+                                      "%s\"%s\" cannot be mounted because it is not"
+                                      " of type proc",
+                                      said, where);
         }
         for (size_t i = 0; i < ARRAY_SIZE(allowed_in_proc); i++)
                 if (!strcmp(where, allowed_in_proc[i]))

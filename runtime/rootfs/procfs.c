@@ -132,14 +132,18 @@ int gk_procfs_open_at(int procfd, const char *path, int flags, gk_error **err)
         int r;
 
         if (procfd < 0)
-                return gk_error_make(err, ENOENT, "open /proc/%s: no procfs gkrun can trust"
-                                     " (fsopen refused and gkrun's own /proc is not procfs)", path);
+                return gk_error_make(err, ENOENT,
+                                     "open /proc/%s: no procfs gkrun can trust"
+                                     " (fsopen refused and gkrun's own /proc is not procfs)",
+                                     path);
         if ((r = expand_self(procfd, path, real, sizeof(real), err)) < 0)
                 return r;
-        fd = gk_open_resolved(procfd, real, how_flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-                              RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+        fd = gk_open_resolved(procfd, real, how_flags,
+                              RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+                                      RESOLVE_NO_XDEV);
         if (fd == -EXDEV)
-                return gk_error_make(err, EXDEV, "open /proc/%s: something is mounted on its path", path);
+                return gk_error_make(err, EXDEV, "open /proc/%s: something is mounted on its path",
+                                     path);
         if (fd < 0)
                 return gk_error_resolve(err, fd, "open /proc/%s", path);
         if (fstatfs(fd, &sf) < 0)

@@ -61,8 +61,8 @@ static int make_path(int rootfd, const char *path, bool mkfile, int links, gk_er
  * it is the LAST one and MKFILE; a dangling symlink is followed instead
  * (REST: what comes after the component), which makes the rest of the
  * path too and returns 1. */
-static int make_component(int rootfd, int parent, char *p, char *base, const char *rest,
-                          bool last, bool mkfile, int links, const char *path, gk_error **err)
+static int make_component(int rootfd, int parent, char *p, char *base, const char *rest, bool last,
+                          bool mkfile, int links, const char *path, gk_error **err)
 {
         _cleanup_free_ char *next = NULL;
         const char *name = base ? base + 1 : p;
@@ -82,7 +82,8 @@ static int make_component(int rootfd, int parent, char *p, char *base, const cha
                 return r < 0 ? r : 1;
         }
         if (last && mkfile) {
-                fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+                fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+                            0644);
                 if (fd < 0 && errno != EEXIST)
                         return gk_error_errno(err, "create `%s` in rootfs", p);
                 if (fd >= 0)
@@ -204,8 +205,9 @@ static unsigned long kept_flags(const char *target, unsigned long clear)
         return f & ~clear;
 }
 
-#define REMOUNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | \
-                       MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK)
+#define REMOUNT_FLAGS                                                                \
+        (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | \
+         MS_RELATIME | MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK)
 
 int gk_remount_at(int rootfd, const char *dest, unsigned long flags, unsigned long clear,
                   gk_error **err)
@@ -251,7 +253,8 @@ static int mount_bind(gk_container *c, int rootfd, const gk_mount *m, gk_error *
         if (mount(src, target, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0)
                 return gk_error_errno(err, "bind mount `%s` on `%s`", src, m->destination);
         if (m->flags & REMOUNT_FLAGS &&
-            gk_remount_at(rootfd, m->destination, m->flags & REMOUNT_FLAGS, m->clear_flags, err) < 0)
+            gk_remount_at(rootfd, m->destination, m->flags & REMOUNT_FLAGS, m->clear_flags, err) <
+                    0)
                 return gk_error_code(*err);
         return 0;
 }
@@ -273,7 +276,8 @@ static int mount_fs(gk_container *c, int rootfd, const gk_mount *m, gk_error **e
          * the network namespace: take the host's, read-only. */
         if (errno == EPERM && !strcmp(m->type, "sysfs")) {
                 if (mount("/sys", target, NULL, MS_BIND | MS_REC, NULL) == 0)
-                        return gk_remount_at(rootfd, m->destination, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, err);
+                        return gk_remount_at(rootfd, m->destination,
+                                             MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, err);
         }
         return gk_error_errno(err, "mount %s on `%s`", m->type, m->destination);
 }
@@ -291,7 +295,8 @@ static int apply_mount(gk_container *c, int rootfd, const gk_mount *m, gk_error 
         if (r < 0)
                 return r;
         if (m->propagation || m->attr_set || m->attr_clr) {
-                _cleanup_close_ int fd = gk_open_in_root(rootfd, m->destination, O_PATH, false, false, err);
+                _cleanup_close_ int fd = gk_open_in_root(rootfd, m->destination, O_PATH, false,
+                                                         false, err);
                 char target[32];
 
                 if (fd < 0)
@@ -332,8 +337,10 @@ static int open_rootfs(const gk_container *c, int flags, gk_error **err)
         int fd = gk_open_resolved(AT_FDCWD, c->rootfs, flags | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
 
         if (fd == -ELOOP)
-                return gk_error_plain(err, ELOOP, "open rootfs `%s`: a symlink was put in its"
-                                      " path since create resolved it", c->rootfs);
+                return gk_error_plain(err, ELOOP,
+                                      "open rootfs `%s`: a symlink was put in its"
+                                      " path since create resolved it",
+                                      c->rootfs);
         if (fd < 0)
                 return gk_error_make(err, -fd, "open rootfs `%s`", c->rootfs);
         return fd;
@@ -352,8 +359,10 @@ static int check_rootfs_mount(const gk_container *c, int before, int top, bool o
         if (fstat(before, &b) < 0 || fstat(top, &t) < 0)
                 return gk_error_errno(err, "stat rootfs `%s`", c->rootfs);
         if (overlay ? t.st_dev == b.st_dev : (t.st_dev != b.st_dev || t.st_ino != b.st_ino))
-                return gk_error_plain(err, EXDEV, "rootfs `%s` was replaced while the container"
-                                      " was being created", c->rootfs);
+                return gk_error_plain(err, EXDEV,
+                                      "rootfs `%s` was replaced while the container"
+                                      " was being created",
+                                      c->rootfs);
         return 0;
 }
 
@@ -437,7 +446,8 @@ static int open_dev_null(int rootfd, gk_error **err)
         if (fstat(fd, &st) < 0)
                 return gk_error_errno(err, "config.json: linux.maskedPaths: stat /dev/null");
         if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
-                return gk_error_plain(err, EPERM, "config.json: linux.maskedPaths: /dev/null in the"
+                return gk_error_plain(err, EPERM,
+                                      "config.json: linux.maskedPaths: /dev/null in the"
                                       " container is not the null device (%s)",
                                       S_ISLNK(st.st_mode) ? "a symlink" : "another file");
         return TAKE_FD(fd);
@@ -501,7 +511,8 @@ static int write_sysctls(int procfd, const gk_linux *l, gk_error **err)
                         if (*p == '.')
                                 *p = '/';
                 if (gk_procfs_write(procfd, path, l->sysctl[i].value, err) < 0)
-                        return gk_error_wrap(err, "config.json: linux.sysctl: \"%s\"", l->sysctl[i].key);
+                        return gk_error_wrap(err, "config.json: linux.sysctl: \"%s\"",
+                                             l->sysctl[i].key);
         }
         return 0;
 }
@@ -559,7 +570,8 @@ int gk_rootfs_finalize(gk_container *c, gk_error **err)
             protect_paths_from_own_procfs(c, rootfd, err) < 0)
                 return gk_error_code(*err);
         if (s->root.readonly &&
-            mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags("/", 0), NULL) < 0)
+            mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags("/", 0), NULL) <
+                    0)
                 return gk_error_errno(err, "config.json: root.readonly: remount / read-only");
         /* Without a mount namespace the rootfs bind is in the caller's
          * peer groups; leaving them would keep delete's unmount from

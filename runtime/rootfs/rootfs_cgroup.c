@@ -101,7 +101,8 @@ static int mount_fresh(const cg_hier *h, const char *dst, unsigned long ro, gk_e
         snprintf(opts, sizeof(opts), "%s%s", named ? "none," : "", h->ctrls);
         if (mount("cgroup", dst, h->ctrls[0] ? "cgroup" : "cgroup2", CG_FLAGS | ro,
                   h->ctrls[0] ? opts : NULL) < 0)
-                return gk_error_errno(err, "mount cgroup `%s`", h->ctrls[0] ? h->ctrls : "cgroup2");
+                return gk_error_errno(err, "mount cgroup `%s`",
+                                      h->ctrls[0] ? h->ctrls : "cgroup2");
         return 0;
 }
 
@@ -159,7 +160,9 @@ static int mount_point(int dfd, const char *name, gk_error **err)
         int fd;
 
         if (mkdirat(dfd, name, 0755) < 0)
-                return errno == EEXIST ? -ENOENT : gk_error_errno(err, "create cgroup mount point `%s`", name);
+                return errno == EEXIST
+                               ? -ENOENT
+                               : gk_error_errno(err, "create cgroup mount point `%s`", name);
         fd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return gk_error_errno(err, "open cgroup mount point `%s`", name);
@@ -264,8 +267,10 @@ static int bind_all(gk_container *c, int dfd, unsigned long ro, gk_error **err)
         if (r < 0)
                 return err && *err ? r : gk_error_make(err, -r, "cgroup mount");
         /* the tmpfs and every bind below it in one call */
-        r = gk_mount_setattr(dfd, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
-                                          (ro ? MOUNT_ATTR_RDONLY : 0), 0, err);
+        r = gk_mount_setattr(dfd,
+                             MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+                                     (ro ? MOUNT_ATTR_RDONLY : 0),
+                             0, err);
         if (r != -ENOSYS)
                 return r;
         gk_error_freep(err);
@@ -328,7 +333,8 @@ static int mount_v2(gk_container *c, const char *target, const gk_mount *m, bool
                 return 0;
         }
         if (!c->cg || gk_cgroup_each_dir(c->cg, v2_dir, dir) < 0 || !dir[0])
-                return gk_error_make(err, ENOENT, "cgroup mount: the container has no cgroup2 "
+                return gk_error_make(err, ENOENT,
+                                     "cgroup mount: the container has no cgroup2 "
                                      "directory");
         if (mount(dir, target, NULL, MS_BIND, NULL) < 0)
                 return gk_error_errno(err, "bind cgroup `%s`", dir);

@@ -20,8 +20,8 @@ int gk_mount_setattr(int fd, uint64_t set, uint64_t clr, gk_error **err)
 {
         struct mount_attr attr = { .attr_set = set, .attr_clr = clr };
 
-        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-                    sizeof(attr)) < 0)
+        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) <
+            0)
                 return gk_error_errno(err, "mount_setattr");
         return 0;
 }
@@ -36,7 +36,8 @@ static int mount_overlay(gk_container *c, const char *value, int target_fd, gk_e
         if (bundle_fd < 0)
                 return gk_error_errno(err, "open bundle `%s`", c->bundle);
         if (gk_overlay_mount_from_annotation(value, bundle_fd, target_fd, err) < 0)
-                return gk_error_wrap(err, "config.json: annotations[\"%s\"]", GK_OVERLAY_ANNOTATION);
+                return gk_error_wrap(err, "config.json: annotations[\"%s\"]",
+                                     GK_OVERLAY_ANNOTATION);
         return 0;
 }
 

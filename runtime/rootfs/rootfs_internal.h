@@ -24,8 +24,7 @@ int gk_rootfs_mount_root(gk_container *c, int fd, gk_error **err);
 
 /* A "cgroup" mount: cgroup2 on a unified host; on v1 a tmpfs with the
  * container's cgroup of each hierarchy bound in. */
-int gk_mount_cgroupfs(gk_container *c, const char *target, const gk_mount *m,
-                      gk_error **err);
+int gk_mount_cgroupfs(gk_container *c, const char *target, const gk_mount *m, gk_error **err);
 
 /* /dev: the default devices and links (on a /dev tmpfs), and
  * linux.devices. */

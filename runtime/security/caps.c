@@ -68,7 +68,8 @@ static int drop_bounding(const gk_capset *keep, gk_error **err)
                         if (cap_get_bound(cap) == 0)
                                 continue;
                         errno = e;
-                        return gk_error_errno(err, "capabilities: bounding: drop %s", cap_label(cap));
+                        return gk_error_errno(err, "capabilities: bounding: drop %s",
+                                              cap_label(cap));
                 }
         }
         return 0;
@@ -105,15 +106,19 @@ static int check_reachable(const gk_capabilities *caps, gk_error **err)
 
                         if (kernel_knows(v) && cap_get_flag(cur, v, CAP_PERMITTED, &have) == 0 &&
                             have != CAP_SET)
-                                return gk_error_make(err, EPERM, "capabilities: %s: %s is not in gkrun's permitted set",
-                                                     sets[s].what, cap_label(v));
+                                return gk_error_make(
+                                        err, EPERM,
+                                        "capabilities: %s: %s is not in gkrun's permitted set",
+                                        sets[s].what, cap_label(v));
                 }
         for (size_t i = 0; i < caps->inheritable.n; i++) {
                 cap_value_t v = caps->inheritable.caps[i];
 
                 if (kernel_knows(v) && cap_get_bound(v) == 0)
-                        return gk_error_make(err, EPERM, "capabilities: inheritable: %s is not in the bounding set",
-                                             cap_label(v));
+                        return gk_error_make(
+                                err, EPERM,
+                                "capabilities: inheritable: %s is not in the bounding set",
+                                cap_label(v));
         }
         return 0;
 }
@@ -131,7 +136,8 @@ static int set_sets(const gk_capabilities *caps, gk_error **err)
             set_flag(c, CAP_INHERITABLE, &caps->inheritable, err) < 0)
                 return gk_error_code(*err);
         if (cap_set_proc(c) < 0)
-                return gk_error_errno(err, "capabilities: set effective, permitted and inheritable");
+                return gk_error_errno(err,
+                                      "capabilities: set effective, permitted and inheritable");
         return 0;
 }
 
@@ -149,7 +155,8 @@ static int raise_ambient(const gk_capset *set, gk_error **err)
                 if (!kernel_knows(v))
                         continue;
                 if (cap_set_ambient(v, CAP_SET) < 0 && errno != EPERM && errno != EINVAL)
-                        return gk_error_errno(err, "capabilities: ambient: raise %s", cap_label(v));
+                        return gk_error_errno(err, "capabilities: ambient: raise %s",
+                                              cap_label(v));
         }
         return 0;
 }

@@ -88,11 +88,15 @@ static int apply_selinux(int procfd, const char *label, gk_error **err)
 int gk_lsm_validate(const char *apparmor_profile, const char *selinux_label, gk_error **err)
 {
         if (apparmor_profile && *apparmor_profile && !apparmor_enabled())
-                return gk_error_make(err, 0, "apparmor profile \"%s\" requested but AppArmor is not enabled on this host",
-                                     apparmor_profile);
+                return gk_error_make(
+                        err, 0,
+                        "apparmor profile \"%s\" requested but AppArmor is not enabled on this host",
+                        apparmor_profile);
         if (selinux_label && *selinux_label && !selinux_enabled())
-                return gk_error_make(err, 0, "selinux label \"%s\" requested but SELinux is not enabled on this host",
-                                     selinux_label);
+                return gk_error_make(
+                        err, 0,
+                        "selinux label \"%s\" requested but SELinux is not enabled on this host",
+                        selinux_label);
         return 0;
 }
 
@@ -101,7 +105,8 @@ int gk_lsm_apply(int procfd, const char *apparmor_profile, const char *selinux_l
 {
         if (gk_lsm_validate(apparmor_profile, selinux_label, err) < 0)
                 return gk_error_code(*err);
-        if (apparmor_profile && *apparmor_profile && apply_apparmor(procfd, apparmor_profile, err) < 0)
+        if (apparmor_profile && *apparmor_profile &&
+            apply_apparmor(procfd, apparmor_profile, err) < 0)
                 return gk_error_code(*err);
         if (selinux_label && *selinux_label && apply_selinux(procfd, selinux_label, err) < 0)
                 return gk_error_code(*err);

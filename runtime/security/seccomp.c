@@ -101,8 +101,10 @@ static int add_archs(scmp_filter_ctx ctx, const gk_seccomp *sc, gk_error **err)
                 int r;
 
                 if (!tok)
-                        return gk_error_make(err, 0, "architectures[%zu]: \"%s\" is not supported by libseccomp %u.%u.%u",
-                                             i, sc->architectures[i], v->major, v->minor, v->micro);
+                        return gk_error_make(
+                                err, 0,
+                                "architectures[%zu]: \"%s\" is not supported by libseccomp %u.%u.%u",
+                                i, sc->architectures[i], v->major, v->minor, v->micro);
                 r = seccomp_arch_add(ctx, tok);
                 if (r < 0 && r != -EEXIST)
                         return gk_error_make(err, -r, "architectures[%zu]: add \"%s\"", i,
@@ -137,12 +139,16 @@ static int set_flag(scmp_filter_ctx ctx, size_t idx, const char *name, gk_error 
                 if (strcmp(flag_attrs[i].name, name) != 0)
                         continue;
                 if (!flag_attrs[i].attr)
-                        return gk_error_make(err, EOPNOTSUPP, "flags[%zu]: \"%s\" is not supported by libseccomp %u.%u.%u",
-                                             idx, name, v->major, v->minor, v->micro);
+                        return gk_error_make(
+                                err, EOPNOTSUPP,
+                                "flags[%zu]: \"%s\" is not supported by libseccomp %u.%u.%u", idx,
+                                name, v->major, v->minor, v->micro);
                 r = seccomp_attr_set(ctx, (enum scmp_filter_attr) flag_attrs[i].attr, 1);
                 if (r < 0)
-                        return gk_error_make(err, -r, "flags[%zu]: \"%s\" is not supported by this kernel or libseccomp %u.%u.%u",
-                                             idx, name, v->major, v->minor, v->micro);
+                        return gk_error_make(
+                                err, -r,
+                                "flags[%zu]: \"%s\" is not supported by this kernel or libseccomp %u.%u.%u",
+                                idx, name, v->major, v->minor, v->micro);
                 return 0;
         }
         return gk_error_make(err, 0, "flags[%zu]: unknown flag \"%s\"", idx, name);
@@ -167,8 +173,10 @@ static int add_rule(scmp_filter_ctx ctx, const gk_seccomp_rule *rule, uint32_t a
         }
         for (size_t i = 0; i < rule->n_args; i++) {
                 const gk_seccomp_arg *a = &rule->args[i];
-                struct scmp_arg_cmp c = { .arg = a->index, .op = compare_op(a->op),
-                                          .datum_a = a->value, .datum_b = a->value_two };
+                struct scmp_arg_cmp c = { .arg = a->index,
+                                          .op = compare_op(a->op),
+                                          .datum_a = a->value,
+                                          .datum_b = a->value_two };
 
                 if (split) {
                         r = seccomp_rule_add_array(ctx, act, nr, 1, &c);
@@ -191,8 +199,9 @@ static int add_rules(scmp_filter_ctx ctx, const gk_seccomp *sc, uint32_t def, gk
 
                 for (size_t j = 0; j < rule->n_args; j++)
                         if (rule->args[j].index > 5)
-                                return gk_error_make(err, 0, "syscalls[%zu].args[%zu].index: must be 0 to 5",
-                                                     i, j);
+                                return gk_error_make(
+                                        err, 0, "syscalls[%zu].args[%zu].index: must be 0 to 5", i,
+                                        j);
 
                 /* libseccomp refuses a rule that only repeats the default. */
                 if (act == def)
@@ -231,8 +240,10 @@ int gk_seccomp_build(const gk_seccomp *sc, scmp_filter_ctx *out, gk_error **err)
 
         ctx = seccomp_init(def);
         if (!ctx)
-                return gk_error_make(err, 0, "defaultAction: \"%s\" is not supported by this kernel or libseccomp",
-                                     action_name(sc->default_action));
+                return gk_error_make(
+                        err, 0,
+                        "defaultAction: \"%s\" is not supported by this kernel or libseccomp",
+                        action_name(sc->default_action));
         /* no_new_privs is process.noNewPrivileges' business, not the
          * filter's: without it the filter is loaded with CAP_SYS_ADMIN. */
         r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);

@@ -40,7 +40,8 @@ int gk_seccomp_listener_connect(const gk_seccomp *sc, gk_error **err)
                                      sc->listener_path);
         memcpy(sa.sun_path, sc->listener_path, len);
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return gk_error_errno(err, "config.json: linux.seccomp.listenerPath: connect to `%s`",
+                return gk_error_errno(err,
+                                      "config.json: linux.seccomp.listenerPath: connect to `%s`",
                                       sc->listener_path);
         return TAKE_FD(fd);
 }
@@ -98,12 +99,13 @@ int gk_seccomp_listener_state(const gk_spec *spec, const char *id, const char *b
         return gk_json_gen_finish(g, out, NULL, err);
 }
 
-int gk_seccomp_listener_send(int sock, int notify_fd, const char *state_json,
-                             gk_error **err)
+int gk_seccomp_listener_send(int sock, int notify_fd, const char *state_json, gk_error **err)
 {
         char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
         struct iovec iov = { .iov_base = (void *) state_json, .iov_len = strlen(state_json) };
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+        struct msghdr msg = { .msg_iov = &iov,
+                              .msg_iovlen = 1,
+                              .msg_control = cbuf,
                               .msg_controllen = sizeof(cbuf) };
         struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
         ssize_t n;

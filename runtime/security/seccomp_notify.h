@@ -30,7 +30,6 @@ int gk_seccomp_listener_state(const gk_spec *spec, const char *id, const char *b
                               gk_error **err);
 
 /* Sends STATE_JSON and NOTIFY_FD over SOCK in one message. */
-int gk_seccomp_listener_send(int sock, int notify_fd, const char *state_json,
-                             gk_error **err);
+int gk_seccomp_listener_send(int sock, int notify_fd, const char *state_json, gk_error **err);
 
 #endif

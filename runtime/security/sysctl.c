@@ -73,23 +73,32 @@ static int check_key(const gk_spec *s, const char *key, gk_error **err)
         if (is_ipc_key(key)) {
                 if ((own = owns_namespace(s, GK_NS_IPC, err)) < 0)
                         return own;
-                return own ? 0 : gk_error_plain(err, EPERM, "sysctl \"%s\" is not allowed in the"
-                                                " hosts ipc namespace", key);
+                return own ? 0
+                           : gk_error_plain(err, EPERM,
+                                            "sysctl \"%s\" is not allowed in the"
+                                            " hosts ipc namespace",
+                                            key);
         }
         if (!strncmp(key, "net.", 4)) {
                 if ((own = owns_namespace(s, GK_NS_NETWORK, err)) < 0)
                         return own;
-                return own ? 0 : gk_error_plain(err, EPERM, "sysctl \"%s\" not allowed in host"
-                                                " network namespace", key);
+                return own ? 0
+                           : gk_error_plain(err, EPERM,
+                                            "sysctl \"%s\" not allowed in host"
+                                            " network namespace",
+                                            key);
         }
         if ((own = owns_namespace(s, GK_NS_UTS, err)) < 0)
                 return own;
         if (own && !strcmp(key, "kernel.domainname"))
                 return 0;
         if (own && !strcmp(key, "kernel.hostname"))
-                return gk_error_plain(err, EPERM, "sysctl \"%s\" is not allowed as it conflicts"
-                                      " with the OCI \"hostname\" field", key);
-        return gk_error_plain(err, EPERM, "sysctl \"%s\" is not in a separate kernel namespace", key);
+                return gk_error_plain(err, EPERM,
+                                      "sysctl \"%s\" is not allowed as it conflicts"
+                                      " with the OCI \"hostname\" field",
+                                      key);
+        return gk_error_plain(err, EPERM, "sysctl \"%s\" is not in a separate kernel namespace",
+                              key);
 }
 
 int gk_sysctl_validate(const gk_spec *s, gk_error **err)

@@ -30,7 +30,9 @@ static int send_fd(int sock, int fd, gk_error **err)
 {
         char byte = 0, cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
         struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+        struct msghdr msg = { .msg_iov = &iov,
+                              .msg_iovlen = 1,
+                              .msg_control = cbuf,
                               .msg_controllen = sizeof(cbuf) };
         struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 
@@ -47,7 +49,9 @@ int gk_console_recv_master(int sock, gk_error **err)
 {
         char byte, cbuf[CMSG_SPACE(sizeof(int))];
         struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+        struct msghdr msg = { .msg_iov = &iov,
+                              .msg_iovlen = 1,
+                              .msg_control = cbuf,
                               .msg_controllen = sizeof(cbuf) };
         struct cmsghdr *cm;
         int fd;
@@ -83,7 +87,8 @@ static int open_console_target(gk_error **err)
         if (fd < 0 || fstat(fd, &st) < 0)
                 return gk_error_errno(err, "/dev/console: open");
         if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
-                return gk_error_plain(err, EPERM, "/dev/console in the container is %s, not a"
+                return gk_error_plain(err, EPERM,
+                                      "/dev/console in the container is %s, not a"
                                       " file or a device: the terminal is not mounted there",
                                       S_ISLNK(st.st_mode) ? "a symlink" : "another kind of file");
         return TAKE_FD(fd);
@@ -103,7 +108,8 @@ static int bind_console(int slave, gk_error **err)
         tree = open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
         if (tree < 0)
                 return gk_error_errno(err, "/dev/console: open_tree of the pty");
-        if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+            0)
                 return gk_error_errno(err, "/dev/console: mount the pty");
         return 0;
 }
@@ -205,7 +211,8 @@ int gk_tty_proxy(int master, pid_t child, gk_error **err)
                 sync_winsize(master);
         }
         while (out_open) {
-                struct pollfd p[3] = { { master, POLLIN, 0 }, { sfd, POLLIN, 0 },
+                struct pollfd p[3] = { { master, POLLIN, 0 },
+                                       { sfd, POLLIN, 0 },
                                        { in_open ? STDIN_FILENO : -1, POLLIN, 0 } };
 
                 if (poll(p, 3, -1) < 0 && errno != EINTR)

@@ -60,8 +60,10 @@ static int unshare_late(gk_container *c, gk_error **err)
                 if (unshare(CLONE_NEWTIME) < 0)
                         return gk_error_errno(err, "create time namespace");
                 snprintf(buf, sizeof(buf), "monotonic %lld %u\nboottime %lld %u\n",
-                         (long long) l->time_offsets_monotonic.secs, l->time_offsets_monotonic.nanosecs,
-                         (long long) l->time_offsets_boottime.secs, l->time_offsets_boottime.nanosecs);
+                         (long long) l->time_offsets_monotonic.secs,
+                         l->time_offsets_monotonic.nanosecs,
+                         (long long) l->time_offsets_boottime.secs,
+                         l->time_offsets_boottime.nanosecs);
                 if (gk_procfs_write(c->proc_fd, "self/timens_offsets", buf, err) < 0)
                         return gk_error_wrap(err, "config.json: linux.timeOffsets");
         }
@@ -134,7 +136,8 @@ static int wait_for_start(gk_container *c, int *fd_dir, int *fifo, gk_error **er
         char name[16];
 
         if (c->run_mode)
-                return c->start_at_ready ? 0 : gk_sync_expect(c->spawn.sync_child, GK_SYNC_START, err);
+                return c->start_at_ready ? 0
+                                         : gk_sync_expect(c->spawn.sync_child, GK_SYNC_START, err);
         snprintf(name, sizeof(name), "%d", c->fifo_fd);
         *fifo = openat(*fd_dir, name, O_WRONLY | O_CLOEXEC);
         close(TAKE_FD(*fd_dir));
@@ -248,8 +251,8 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
                 return gk_error_code(*err);
         /* first: with the caller's credentials, before any namespace is
          * joined */
-        if (gk_spawn_join_cgroups(&c->spawn, err) < 0 || receive_hook_state(c, hook_state, err) < 0 ||
-            receive_listener_state(c, x, err) < 0)
+        if (gk_spawn_join_cgroups(&c->spawn, err) < 0 ||
+            receive_hook_state(c, hook_state, err) < 0 || receive_listener_state(c, x, err) < 0)
                 return gk_error_code(*err);
         /* Our /proc is still the caller's: no mount of the container
          * exists yet, and none joined (procfs.c). */
@@ -284,7 +287,8 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
                 return gk_error_code(*err);
         if (c->console_fd >= 0)
                 close(TAKE_FD(c->console_fd));
-        if (gk_rootfs_finalize(c, err) < 0 || set_personality(&c->spec->linux.personality, err) < 0)
+        if (gk_rootfs_finalize(c, err) < 0 ||
+            set_personality(&c->spec->linux.personality, err) < 0)
                 return gk_error_code(*err);
         x->process = p;
         x->seccomp = c->spec->linux.seccomp.present ? &c->spec->linux.seccomp : NULL;

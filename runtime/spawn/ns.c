@@ -14,8 +14,7 @@
 #include "gk/util.h"
 #include "spawn/ns.h"
 
-int gk_write_id_map(pid_t pid, const char *file, const gk_idmap *maps, size_t n,
-                    gk_error **err)
+int gk_write_id_map(pid_t pid, const char *file, const gk_idmap *maps, size_t n, gk_error **err)
 {
         _cleanup_free_ char *buf = NULL;
         char path[64];
@@ -29,7 +28,8 @@ int gk_write_id_map(pid_t pid, const char *file, const gk_idmap *maps, size_t n,
                                          maps[i].host_id, maps[i].size);
         snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, file);
         if (gk_write_file_at(AT_FDCWD, path, buf, len, err) < 0)
-                return gk_error_wrap(err, "config.json: linux.%s", strcmp(file, "uid_map") ? "gidMappings" : "uidMappings");
+                return gk_error_wrap(err, "config.json: linux.%s",
+                                     strcmp(file, "uid_map") ? "gidMappings" : "uidMappings");
         return 0;
 }
 

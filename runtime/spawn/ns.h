@@ -10,8 +10,7 @@
 
 /* Writes /proc/PID/{uid,gid}_map; sets `lo` up in a new network namespace
  * (the init, in it). */
-int gk_write_id_map(pid_t pid, const char *file, const gk_idmap *maps, size_t n,
-                    gk_error **err);
+int gk_write_id_map(pid_t pid, const char *file, const gk_idmap *maps, size_t n, gk_error **err);
 int gk_ns_loopback_up(gk_error **err);
 
 #endif

@@ -31,12 +31,15 @@
 static int set_rlimits(const gk_process *p, gk_error **err)
 {
         for (size_t i = 0; i < p->n_rlimits; i++) {
-                struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
+                struct rlimit rl = { .rlim_cur = p->rlimits[i].soft,
+                                     .rlim_max = p->rlimits[i].hard };
 
                 if (setrlimit(p->rlimits[i].resource, &rl) < 0)
-                        return gk_error_errno(err, "config.json: process.rlimits[%zu]: setrlimit %s soft %llu hard %llu",
-                                              i, p->rlimits[i].type, (unsigned long long) rl.rlim_cur,
-                                              (unsigned long long) rl.rlim_max);
+                        return gk_error_errno(
+                                err,
+                                "config.json: process.rlimits[%zu]: setrlimit %s soft %llu hard %llu",
+                                i, p->rlimits[i].type, (unsigned long long) rl.rlim_cur,
+                                (unsigned long long) rl.rlim_max);
         }
         return 0;
 }
@@ -105,12 +108,15 @@ static int build_env(gk_exec_ctx *x, gk_error **err)
                 ssize_t at;
 
                 if (!strchr(e, '='))
-                        return gk_error_plain(err, EINVAL, "config.json: process.env[%zu]: "
-                                             "invalid environment variable: \"%s\"", i, e);
+                        return gk_error_plain(err, EINVAL,
+                                              "config.json: process.env[%zu]: "
+                                              "invalid environment variable: \"%s\"",
+                                              i, e);
                 if (e[0] == '=')
-                        return gk_error_plain(err, EINVAL, "config.json: process.env[%zu]: "
-                                             "environment variable name can't be empty: \"%s\"",
-                                             i, e);
+                        return gk_error_plain(err, EINVAL,
+                                              "config.json: process.env[%zu]: "
+                                              "environment variable name can't be empty: \"%s\"",
+                                              i, e);
                 at = env_find(env, n, e);
                 if (at >= 0)
                         env[at] = p->env[i];
@@ -197,10 +203,13 @@ static int lookup(gk_exec_ctx *x, gk_error **err)
         if (search_path(env_get(x->envp, "PATH"), name, &found) < 0)
                 return gk_error_make(err, ENOMEM, "exec");
         if (!found)
-                return gk_error_plain(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+                return gk_error_plain(err, ENOENT,
+                                      "exec: \"%s\": executable file not found in $PATH", name);
         if (found[0] != '/')
-                return gk_error_plain(err, ENOENT, "exec: \"%s\": cannot run executable found relative"
-                                      " to current directory", name);
+                return gk_error_plain(err, ENOENT,
+                                      "exec: \"%s\": cannot run executable found relative"
+                                      " to current directory",
+                                      name);
         x->path = TAKE_PTR(found);
         return 0;
 }
@@ -242,19 +251,26 @@ static int enter_cwd(const char *cwd, gk_error **err)
                 return gk_error_errno(err, "open /");
         fd = open_dir_in_root(root, cwd);
         if (fd >= 0)
-                return fchdir(fd) == 0 ? 0 :
-                       gk_error_errno(err, "chdir to cwd (\"%s\") set in config.json failed", cwd);
+                return fchdir(fd) == 0
+                               ? 0
+                               : gk_error_errno(err,
+                                                "chdir to cwd (\"%s\") set in config.json failed",
+                                                cwd);
         if (fd == -ELOOP)
-                return gk_error_plain(err, ELOOP, "chdir to cwd (\"%s\") set in config.json failed:"
-                                      " a /proc magic link or a symlink loop", cwd);
+                return gk_error_plain(err, ELOOP,
+                                      "chdir to cwd (\"%s\") set in config.json failed:"
+                                      " a /proc magic link or a symlink loop",
+                                      cwd);
         /* Any other failure may be the seccomp filter, loaded already when
          * no_new_privs is off, refusing openat2 (Docker's older profiles
          * lack it): chdir then tells the real reason, getcwd the escape. */
         if (chdir(cwd) < 0)
                 return gk_error_errno(err, "chdir to cwd (\"%s\") set in config.json failed", cwd);
         if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
-                return gk_error_plain(err, EXDEV, "chdir to cwd (\"%s\") set in config.json failed:"
-                                      " it is outside the container's root", cwd);
+                return gk_error_plain(err, EXDEV,
+                                      "chdir to cwd (\"%s\") set in config.json failed:"
+                                      " it is outside the container's root",
+                                      cwd);
         return 0;
 }
 

@@ -33,8 +33,8 @@
 /* Our own copy of the kernel's struct clone_args (v2 layout, with cgroup):
  * <linux/sched.h> clashes with glibc's <sched.h>. */
 struct gk_clone_args {
-        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
-                set_tid, set_tid_size, cgroup;
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+                set_tid_size, cgroup;
 };
 
 pid_t gk_clone(uint64_t flags, int cgroup_fd, int *pidfd)
@@ -59,7 +59,8 @@ pid_t gk_clone(uint64_t flags, int cgroup_fd, int *pidfd)
          * the pid of a child of ours not yet reaped, which cannot be
          * reused before we reap it. */
         if (pid < 0 && (errno == ENOSYS || errno == E2BIG) && cgroup_fd < 0)
-                pid = syscall(SYS_clone, (unsigned long) flags | a.exit_signal, NULL, NULL, NULL, 0);
+                pid = syscall(SYS_clone, (unsigned long) flags | a.exit_signal, NULL, NULL, NULL,
+                              0);
         return (pid_t) pid;
 }
 

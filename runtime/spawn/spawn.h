@@ -44,12 +44,11 @@ typedef struct gk_spawn {
         pid_t pid;      /* as gkrun sees it */
         int pidfd;      /* holds the child: signals go here, not to pid */
         /* The cgroup hand-over (the cgroup section of spawn.c) */
-        struct gk_cgroup *cg;     /* not owned; NULL: none to join */
+        struct gk_cgroup *cg;           /* not owned; NULL: none to join */
         struct gk_cgroup_join *cg_join; /* until GO is sent */
 } gk_spawn;
 
-#define GK_SPAWN_INIT                                                                  \
-        ((gk_spawn){ .sync = -1, .sync_child = -1, .pidfd = -1 })
+#define GK_SPAWN_INIT ((gk_spawn){ .sync = -1, .sync_child = -1, .pidfd = -1 })
 
 /* The process CG's cgroups are to hold: the container's (BESIDE 0, an init)
  * or, for a process exec'd beside the init BESIDE, the sub-cgroup it may

@@ -19,15 +19,24 @@ struct gk_sync_msg {
 static const char *type_name(uint32_t t)
 {
         switch (t) {
-        case GK_SYNC_GO: return "go";
-        case GK_SYNC_HOOKS: return "hooks";
-        case GK_SYNC_HOOKS_DONE: return "hooks-done";
-        case GK_SYNC_READY: return "ready";
-        case GK_SYNC_START: return "start";
-        case GK_SYNC_ERROR: return "error";
-        case GK_SYNC_PID: return "pid";
-        case GK_SYNC_STATE: return "state";
-        case GK_SYNC_EXEC: return "exec";
+        case GK_SYNC_GO:
+                return "go";
+        case GK_SYNC_HOOKS:
+                return "hooks";
+        case GK_SYNC_HOOKS_DONE:
+                return "hooks-done";
+        case GK_SYNC_READY:
+                return "ready";
+        case GK_SYNC_START:
+                return "start";
+        case GK_SYNC_ERROR:
+                return "error";
+        case GK_SYNC_PID:
+                return "pid";
+        case GK_SYNC_STATE:
+                return "state";
+        case GK_SYNC_EXEC:
+                return "exec";
         }
         return "unknown";
 }

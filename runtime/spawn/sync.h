@@ -35,7 +35,7 @@ enum gk_sync_type {
         GK_SYNC_READY,
         GK_SYNC_START,
         GK_SYNC_ERROR,
-        GK_SYNC_PID,        /* exec: the process that will exec, as gkrun sees it */
+        GK_SYNC_PID,   /* exec: the process that will exec, as gkrun sees it */
         GK_SYNC_STATE, /* state JSON the child needs: its hooks', its seccomp listener's */
         GK_SYNC_EXEC,  /* the child execs next: end of file from here on is the execve */
 };

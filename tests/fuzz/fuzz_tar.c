@@ -38,9 +38,9 @@ static void check_clean(const char *name)
                 return;
         }
         if (clean[0] == '/' || strstr(clean, "//") ||
-            (strcmp(clean, ".") && (!strcmp(clean, "..") || !strncmp(clean, "../", 3) ||
-                                    strstr(clean, "/../") || strstr(clean, "/./") ||
-                                    !strncmp(clean, "./", 2))))
+            (strcmp(clean, ".") &&
+             (!strcmp(clean, "..") || !strncmp(clean, "../", 3) || strstr(clean, "/../") ||
+              strstr(clean, "/./") || !strncmp(clean, "./", 2))))
                 abort();
         if (gk_whiteout_classify(clean, &kind, &hidden, &err) == 0) {
                 if (kind == GK_WH_FILE && (!hidden || !*hidden || strchr(hidden, '/')))
