@@ -11,8 +11,8 @@
 #   make fuzz            run every fuzzer for FUZZ_SECONDS each
 #   make bench           benchmarks against runc/crun and skopeo+umoci
 #                        (GK_BENCH_BASELINE=DIR: DIR/gkrun too, as "gkrun-before")
-#   make lint            banned calls, cppcheck, shellcheck, clang-format once LINT_FORMAT
-#                        is on (tests/lint.sh; run by .ci/run)
+#   make lint            banned calls, cppcheck, shellcheck, clang-format (tests/lint.sh;
+#                        LINT_FORMAT=0 skips the format check; run by .ci/run)
 #   make install         install to $(DESTDIR)$(PREFIX)
 
 PREFIX ?= /usr/local
