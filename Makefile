@@ -11,8 +11,8 @@
 #   make fuzz            run every fuzzer for FUZZ_SECONDS each
 #   make bench           benchmarks against runc/crun and skopeo+umoci
 #                        (GK_BENCH_BASELINE=DIR: DIR/gkrun too, as "gkrun-before")
-#   make lint            banned calls, cppcheck, shellcheck, clang-format once LINT_FORMAT
-#                        is on (tests/lint.sh; run by .ci/run)
+#   make lint            banned calls, cppcheck, shellcheck, clang-format (tests/lint.sh;
+#                        LINT_FORMAT=0 skips the format check; run by .ci/run)
 #   make install         install to $(DESTDIR)$(PREFIX)
 
 PREFIX ?= /usr/local
@@ -32,13 +32,13 @@ WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 OPT ?= -O2 -g
 CFLAGS ?= $(OPT)
-override CFLAGS += -DGK_VERSION=\"$(VERSION)\" -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -Iinclude \
+override CFLAGS += -DGK_VERSION=\"$(VERSION)\" -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -Iinclude -Iruntime \
                    $(if $(DEVELOPER),-Werror) $(if $(FAULT),-DGK_FAULT_INJECTION) \
                    $(if $(SAN),$(SANFLAGS) -U_FORTIFY_SOURCE)
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed \
                     $(if $(SAN),$(SANFLAGS))
 
-# libsystemd is not linked: runtime/sdbus_dl.c dlopen()s it (-ldl).
+# libsystemd is not linked: runtime/cgroup/sdbus_dl.c dlopen()s it (-ldl).
 RUN_PKGS = yajl libseccomp libcap
 NET_PKGS = yajl libmnl libnftnl
 IMG_PKGS = yajl libcurl libarchive libcrypto
@@ -48,11 +48,14 @@ IMG_LIBS := $(shell $(PKG_CONFIG) --libs $(IMG_PKGS) 2>/dev/null)
 ALL_LIBS := $(shell $(PKG_CONFIG) --libs $(sort $(RUN_PKGS) $(NET_PKGS) $(IMG_PKGS)) 2>/dev/null) -ldl
 
 LIB_SRC := $(wildcard lib/*.c)
-RUN_SRC := $(filter-out runtime/main.c,$(wildcard runtime/*.c))
+# runtime/: one folder per concern (README.md, "Layout"); runtime/net/ is
+# gkrun-net, a program of its own.
+RUN_DIRS := $(filter-out runtime/net,$(patsubst %/,%,$(wildcard runtime/*/)))
+RUN_SRC := $(filter-out runtime/cmd/main.c,$(wildcard $(addsuffix /*.c,$(RUN_DIRS))))
 NET_SRC := $(filter-out runtime/net/main.c,$(wildcard runtime/net/*.c))
 IMG_SRC := $(filter-out imgtool/main.c,$(wildcard imgtool/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
-HEADERS := $(wildcard include/gk/*.h runtime/*.h runtime/net/*.h imgtool/*.h)
+HEADERS := $(wildcard include/gk/*.h $(addsuffix /*.h,$(RUN_DIRS)) runtime/net/*.h imgtool/*.h)
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 
@@ -82,7 +85,7 @@ $(LIBIMG): $(call obj,$(IMG_SRC))
 # shared library and touches only the parts of libc it uses (README,
 # "Performance").  Otherwise (or with SAN) it is linked dynamically, taking
 # what static archives there are.  --systemd-cgroup needs no other build:
-# runtime/sdbus_dl.c dlopen()s libsystemd.so.0 at the first sd-bus call.
+# runtime/cgroup/sdbus_dl.c dlopen()s libsystemd.so.0 at the first sd-bus call.
 # A static-pie gkrun can dlopen only a libsystemd (and its libc) of the
 # same glibc version it was linked with: build it on the host it runs on,
 # or where the two glibcs match (the linker's dlopen warning says this).
@@ -95,17 +98,17 @@ RUN_STATIC := $(foreach l,seccomp cap yajl_s,\
 
 # Where gkrun looks for gkrun-net when it is not beside gkrun itself; the
 # stamp rebuilds netcall.o when another PREFIX or LIBEXECDIR is given.
-$(O)/runtime/netcall.o: override CFLAGS += -DGK_LIBEXECDIR=\"$(LIBEXECDIR)\"
-$(O)/runtime/netcall.o: $(O)/libexecdir.stamp
+$(O)/runtime/container/netcall.o: override CFLAGS += -DGK_LIBEXECDIR=\"$(LIBEXECDIR)\"
+$(O)/runtime/container/netcall.o: $(O)/libexecdir.stamp
 $(O)/libexecdir.stamp: FORCE
 	@mkdir -p $(dir $@); echo '$(LIBEXECDIR)' | cmp -s - $@ || echo '$(LIBEXECDIR)' > $@
 FORCE:
 
 ifeq ($(STATIC),1)
-$(O)/gkrun: $(O)/runtime/main.o $(LIBRUN) $(LIBGK)
+$(O)/gkrun: $(O)/runtime/cmd/main.o $(LIBRUN) $(LIBGK)
 	$(CC) $(LDFLAGS) -static-pie -o $@ $^ $(STATIC_ARCHIVES)
 else
-$(O)/gkrun: $(O)/runtime/main.o $(LIBRUN) $(LIBGK)
+$(O)/gkrun: $(O)/runtime/cmd/main.o $(LIBRUN) $(LIBGK)
 	$(CC) $(LDFLAGS) -o $@ $^ $(RUN_STATIC) $(RUN_LIBS)
 endif
 

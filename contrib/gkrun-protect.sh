@@ -1,7 +1,7 @@
 #!/bin/sh
 # Binds an installed gkrun read-only over itself, so that it runs protected
 # from the containers (CVE-2019-5736) without re-executing itself from a
-# read-only clone at every create, run and exec (runtime/selfclone.c):
+# read-only clone at every create, run and exec (runtime/container/selfclone.c):
 #
 #   contrib/gkrun-protect.sh on|off|status [PATH]     (as root; PATH: gkrun's)
 #

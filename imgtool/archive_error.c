@@ -38,7 +38,6 @@ int gk_archive_error(gk_error **err, struct archive *a, const char *fmt, ...)
         if (e > 0)
                 return gk_error_make(err, e, "%s%s%s", prefix && *prefix ? prefix : "",
                                      prefix && *prefix ? ": " : "", msg);
-        return gk_error_plain(err, e < 0 ? -e : EINVAL, "%s%s%s",
-                              prefix && *prefix ? prefix : "", prefix && *prefix ? ": " : "",
-                              msg);
+        return gk_error_plain(err, e < 0 ? -e : EINVAL, "%s%s%s", prefix && *prefix ? prefix : "",
+                              prefix && *prefix ? ": " : "", msg);
 }

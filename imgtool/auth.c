@@ -165,17 +165,22 @@ int gk_auth_parse_challenge(const char *header, gk_challenge *out, gk_error **er
 {
         *out = (gk_challenge){ 0 };
         if (!header || !*header)
-                return gk_error_make(err, 0, "registry answered 401 without a WWW-Authenticate "
+                return gk_error_make(err, 0,
+                                     "registry answered 401 without a WWW-Authenticate "
                                      "challenge");
         if (parse_all(header, out) < 0 || out->scheme == GK_AUTH_NONE) {
                 gk_challenge_clear(out);
-                return gk_error_make(err, 0, "registry's WWW-Authenticate `%.200s` has no Bearer "
-                                     "or Basic challenge gkimg understands", header);
+                return gk_error_make(err, 0,
+                                     "registry's WWW-Authenticate `%.200s` has no Bearer "
+                                     "or Basic challenge gkimg understands",
+                                     header);
         }
-        if (out->scheme == GK_AUTH_BEARER &&
-            strncmp(out->realm, "https://", 8) && strncmp(out->realm, "http://", 7)) {
-                int r = gk_error_make(err, 0, "registry's Bearer realm `%.200s` is not an http(s) "
-                                      "URL", out->realm);
+        if (out->scheme == GK_AUTH_BEARER && strncmp(out->realm, "https://", 8) &&
+            strncmp(out->realm, "http://", 7)) {
+                int r = gk_error_make(err, 0,
+                                      "registry's Bearer realm `%.200s` is not an http(s) "
+                                      "URL",
+                                      out->realm);
 
                 gk_challenge_clear(out);
                 return r;
@@ -183,8 +188,8 @@ int gk_auth_parse_challenge(const char *header, gk_challenge *out, gk_error **er
         return 0;
 }
 
-int gk_auth_parse_token(const char *json, size_t len, int64_t now, char **token,
-                        int64_t *expires, gk_error **err)
+int gk_auth_parse_token(const char *json, size_t len, int64_t now, char **token, int64_t *expires,
+                        gk_error **err)
 {
         _cleanup_(gk_json_freep) yajl_val v = NULL;
         const char *t;
@@ -200,7 +205,8 @@ int gk_auth_parse_token(const char *json, size_t len, int64_t now, char **token,
                 return gk_error_make(err, 0, "token server answer: no `token` or `access_token`");
         e = gk_json_get(v, "expires_in");
         if (e && (!gk_json_int64(e, &lifetime) || lifetime < 0))
-                return gk_error_make(err, 0, "token server answer: expires_in: must be a "
+                return gk_error_make(err, 0,
+                                     "token server answer: expires_in: must be a "
                                      "non-negative integer");
         /* The spec's minimum: shorter lifetimes are treated as 60 s. */
         if (lifetime < DEFAULT_TOKEN_LIFETIME)

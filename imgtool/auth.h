@@ -36,8 +36,8 @@ void gk_challenge_clear(gk_challenge *c);
  * "issued_at"}.  *expires is when to stop using it (seconds since the
  * epoch), from expires_in (60 when absent, as the spec says) counted from
  * NOW (issued_at is the server's clock, not ours). */
-int gk_auth_parse_token(const char *json, size_t len, int64_t now, char **token,
-                        int64_t *expires, gk_error **err);
+int gk_auth_parse_token(const char *json, size_t len, int64_t now, char **token, int64_t *expires,
+                        gk_error **err);
 
 typedef struct gk_credentials {
         char *username;
@@ -54,8 +54,7 @@ int gk_auth_lookup(const char *domain, gk_credentials *out, bool *found, gk_erro
 
 /* Saves/forgets credentials for DOMAIN (through the helper when one is
  * configured, else base64 in `auths`). */
-int gk_auth_save(const char *domain, const char *username, const char *password,
-                 gk_error **err);
+int gk_auth_save(const char *domain, const char *username, const char *password, gk_error **err);
 int gk_auth_erase(const char *domain, bool *was_there, gk_error **err);
 
 /* The key docker uses in `auths` for DOMAIN ("https://index.docker.io/v1/"

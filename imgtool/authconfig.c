@@ -105,8 +105,7 @@ static int run_helper(const char *helper, const char *verb, const char *input, c
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_adddup2(&fa, in[0], 0);
         posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-        r = posix_spawnp(&pid, prog, &fa, NULL, (char *[]){ prog, (char *) verb, NULL },
-                         environ);
+        r = posix_spawnp(&pid, prog, &fa, NULL, (char *[]){ prog, (char *) verb, NULL }, environ);
         posix_spawn_file_actions_destroy(&fa);
         close(in[0]);
         close(out[1]);
@@ -146,16 +145,20 @@ static int helper_get(const char *helper, const char *domain, gk_credentials *c,
                 /* The helpers' protocol: this text means "none stored". */
                 if (output && strstr(output, "credentials not found"))
                         return 0;
-                return gk_error_make(err, 0, "credential helper docker-credential-%s get: exit "
-                                     "status %d: %.200s", helper, status, output ? output : "");
+                return gk_error_make(err, 0,
+                                     "credential helper docker-credential-%s get: exit "
+                                     "status %d: %.200s",
+                                     helper, status, output ? output : "");
         }
         if (gk_json_parse(output, strlen(output), "credential helper answer", &v, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
         user = gk_json_get_str(v, "Username");
         secret = gk_json_get_str(v, "Secret");
         if (!user || !secret)
-                return gk_error_make(err, 0, "credential helper docker-credential-%s: Username "
-                                     "and Secret wanted", helper);
+                return gk_error_make(err, 0,
+                                     "credential helper docker-credential-%s: Username "
+                                     "and Secret wanted",
+                                     helper);
         if (!strcmp(user, "<token>"))
                 c->identity_token = strdup(secret);
         else
@@ -177,14 +180,17 @@ static int from_auths_entry(yajl_val e, const char *path, gk_credentials *c, boo
                 c->identity_token = strdup(tok);
                 c->username = strdup(gk_json_get_str(e, "username") ?: "<token>");
                 *found = true;
-                return c->identity_token && c->username ? 0
-                                                        : gk_error_make(err, ENOMEM, "credentials");
+                return c->identity_token && c->username
+                               ? 0
+                               : gk_error_make(err, ENOMEM, "credentials");
         }
         if (!auth || !*auth)
                 return 0;
         if (gk_base64_decode(auth, &plain, &len) < 0 || !(colon = memchr(plain, ':', len)))
-                return gk_error_make(err, 0, "`%s`: auths: `auth` must be base64 of "
-                                     "USER:PASSWORD", path);
+                return gk_error_make(err, 0,
+                                     "`%s`: auths: `auth` must be base64 of "
+                                     "USER:PASSWORD",
+                                     path);
         *colon = '\0';
         c->username = strdup(plain);
         c->password = strdup(colon + 1);
@@ -227,15 +233,14 @@ int gk_auth_lookup(const char *domain, gk_credentials *out, bool *found, gk_erro
         auths = gk_json_get(config, "auths");
         for (size_t i = 0; auths && YAJL_IS_OBJECT(auths) && i < auths->u.object.len; i++)
                 if (key_matches(auths->u.object.keys[i], domain))
-                        return from_auths_entry(auths->u.object.values[i], path, out, found,
-                                                err);
+                        return from_auths_entry(auths->u.object.values[i], path, out, found, err);
         return 0;
 }
 
 /* Writes CONFIG back with `auths` replaced by what EDIT leaves: the entry
  * for DOMAIN dropped, and a new one {"auth": AUTH} when AUTH is set. */
-static int write_config(const char *path, yajl_val config, const char *domain,
-                        const char *auth, gk_error **err)
+static int write_config(const char *path, yajl_val config, const char *domain, const char *auth,
+                        gk_error **err)
 {
         _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(true);
         _cleanup_free_ char *text = NULL, *dir = strdup(path);
@@ -275,8 +280,7 @@ static int write_config(const char *path, yajl_val config, const char *domain,
         return gk_write_file_atomic(path, text, len, 0600, true, err);
 }
 
-int gk_auth_save(const char *domain, const char *username, const char *password,
-                 gk_error **err)
+int gk_auth_save(const char *domain, const char *username, const char *password, gk_error **err)
 {
         _cleanup_(gk_json_freep) yajl_val config = NULL;
         _cleanup_free_ char *path = NULL, *pair = NULL, *auth = NULL, *output = NULL;
@@ -301,9 +305,10 @@ int gk_auth_save(const char *domain, const char *username, const char *password,
                     run_helper(helper, "store", input, &output, &status, err) < 0)
                         return gk_error_code_or(err, -EIO);
                 if (status != 0)
-                        return gk_error_make(err, 0, "credential helper docker-credential-%s "
-                                             "store: exit status %d: %.200s", helper, status,
-                                             output ? output : "");
+                        return gk_error_make(err, 0,
+                                             "credential helper docker-credential-%s "
+                                             "store: exit status %d: %.200s",
+                                             helper, status, output ? output : "");
                 return 0;
         }
         if (asprintf(&pair, "%s:%s", username, password) < 0 ||

@@ -26,8 +26,10 @@ int gk_bundle_check_port(const char *spec, gk_error **err)
         gk_port_map p;
 
         if (gk_parse_port_map(spec, strlen(spec), &p) < 0)
-                return gk_error_make(err, 0, "-p `%s`: expected HOST:CONTAINER[/tcp|udp] "
-                                     "with ports 1-65535", spec);
+                return gk_error_make(err, 0,
+                                     "-p `%s`: expected HOST:CONTAINER[/tcp|udp] "
+                                     "with ports 1-65535",
+                                     spec);
         return 0;
 }
 
@@ -281,8 +283,8 @@ static int register_bundle(const char *root, const char *abs, const gk_bundle_im
 
 static void undo_bundle(const char *abs, int bfd, bool created)
 {
-        static const char *const made[] = { "config.json", GK_BUNDLE_MARKER, "rootfs", "upper",
-                                            "work", GK_BUNDLE_VOLUMES };
+        static const char *const made[] = { "config.json", GK_BUNDLE_MARKER, "rootfs",
+                                            "upper",       "work",           GK_BUNDLE_VOLUMES };
 
         if (created) {
                 gk_rm_rf_at(AT_FDCWD, abs, NULL);
@@ -342,8 +344,8 @@ static int check_marker(int bfd, const char *dir, gk_error **err)
                                      GK_BUNDLE_MARKER);
         if (gk_json_parse(text, len, GK_BUNDLE_MARKER, &v, err) < 0 ||
             !gk_json_int64(gk_json_get(v, "gkBundle"), &ver) || ver != 1)
-                return gk_error_make(err, 0, "`%s` is not a gk bundle (bad %s): not removed",
-                                     dir, GK_BUNDLE_MARKER);
+                return gk_error_make(err, 0, "`%s` is not a gk bundle (bad %s): not removed", dir,
+                                     GK_BUNDLE_MARKER);
         return 0;
 }
 

@@ -26,33 +26,33 @@
 #define GK_BUNDLE_MARKER "gk-bundle.json"
 
 typedef struct gk_bundle_opts {
-        bool copy;           /* a plain rootfs directory instead of an overlay */
+        bool copy; /* a plain rootfs directory instead of an overlay */
         bool has_mem, has_cpus, has_pids;
         int64_t mem;         /* bytes */
         uint64_t cpu_millis; /* --cpus 1.5 = 1500 */
         int64_t pids;
-        const char *net;     /* NULL, "none", "host" or "bridge" */
-        char **ports;        /* -p HOST:CTR[/proto], checked */
-        char **env;          /* --env K=V */
+        const char *net; /* NULL, "none", "host" or "bridge" */
+        char **ports;    /* -p HOST:CTR[/proto], checked */
+        char **env;      /* --env K=V */
         const char *workdir, *user, *hostname;
         bool tty;
-        char **cmd;          /* after --: replaces the image's Cmd */
+        char **cmd;                 /* after --: replaces the image's Cmd */
         char **cap_add, **cap_drop; /* names with or without CAP_, or ALL */
-        const char *seccomp; /* NULL: the default profile; "unconfined"; a file */
+        const char *seccomp;        /* NULL: the default profile; "unconfined"; a file */
         bool no_new_privs;
-        bool read_only;      /* the rootfs */
-        char **tmpfs;        /* --tmpfs PATH[:OPTS] */
-        char **binds;        /* -v HOST:CTR[:OPTS] */
+        bool read_only; /* the rootfs */
+        char **tmpfs;   /* --tmpfs PATH[:OPTS] */
+        char **binds;   /* -v HOST:CTR[:OPTS] */
 } gk_bundle_opts;
 
 typedef struct gk_bundle_image {
-        const char *ref;        /* as the user wrote it */
-        const char *id;         /* the config's digest */
-        const char *config;     /* the image config JSON */
+        const char *ref;    /* as the user wrote it */
+        const char *id;     /* the config's digest */
+        const char *config; /* the image config JSON */
         size_t config_len;
-        char **layer_dirs;      /* unpacked layers, bottom first (manifest order) */
+        char **layer_dirs; /* unpacked layers, bottom first (manifest order) */
         char **diff_ids;
-        char **chain_ids;       /* their keys in the layer store (recorded for gc) */
+        char **chain_ids; /* their keys in the layer store (recorded for gc) */
         size_t n_layers;
 } gk_bundle_image;
 

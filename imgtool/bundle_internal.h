@@ -44,8 +44,7 @@ int gk_bundle_volume_paths(yajl_val cfg, const gk_bundle_opts *o, char ***out, g
 
 /* bundle_volumes.c: BFD/volumes/N for PATHS[N], filled from the layers
  * (TOP first). */
-int gk_bundle_make_volumes(int bfd, char *const *paths, const int *top, size_t n,
-                           gk_error **err);
+int gk_bundle_make_volumes(int bfd, char *const *paths, const int *top, size_t n, gk_error **err);
 
 /* Copies the merged view of the layers (FDS bottom first) into DST_FD,
  * applying whiteouts and opaque directories, keeping owners, modes,

@@ -16,15 +16,16 @@
 /* Options --tmpfs passes on: the kernel's tmpfs data and the generic
  * mount flags. */
 static const char *const tmpfs_flags[] = {
-        "rw", "ro", "exec", "noexec", "suid", "nosuid", "dev", "nodev", "atime", "noatime",
-        "relatime", "norelatime", "strictatime", "nostrictatime", "diratime", "nodiratime",
-        "tmpcopyup",
+        "rw",         "ro",         "exec",        "noexec",        "suid",
+        "nosuid",     "dev",        "nodev",       "atime",         "noatime",
+        "relatime",   "norelatime", "strictatime", "nostrictatime", "diratime",
+        "nodiratime", "tmpcopyup",
 };
-static const char *const tmpfs_data[] = { "size=", "mode=", "uid=", "gid=", "nr_inodes=",
-                                          "nr_blocks=" };
+static const char *const tmpfs_data[] = { "size=", "mode=",      "uid=",
+                                          "gid=",  "nr_inodes=", "nr_blocks=" };
 
-static const char *const bind_opts[] = { "ro", "rw", "private", "rprivate", "shared", "rshared",
-                                         "slave", "rslave" };
+static const char *const bind_opts[] = { "ro",     "rw",      "private", "rprivate",
+                                         "shared", "rshared", "slave",   "rslave" };
 
 static bool in_list(const char *s, const char *const *list, size_t n, bool prefix)
 {
@@ -69,8 +70,10 @@ static int clean_dest(const char *flag, const char *spec, const char *path, char
         *out = TAKE_PTR(clean);
         return 0;
 bad:
-        return gk_error_make(err, 0, "%s `%s`: `%s` must be an absolute path in the container "
-                             "(not / and without . or ..)", flag, spec, path);
+        return gk_error_make(err, 0,
+                             "%s `%s`: `%s` must be an absolute path in the container "
+                             "(not / and without . or ..)",
+                             flag, spec, path);
 }
 
 static int strv_add(char ***v, size_t *n, const char *s, size_t len)
@@ -114,7 +117,8 @@ static bool strv_contains(char *const *v, const char *s)
  * given up when OPTS says the opposite. */
 static int parse_tmpfs(const char *spec, gk_mount *m, gk_error **err)
 {
-        static const char *const defaults[][2] = { { "noexec", "exec" }, { "nosuid", "suid" },
+        static const char *const defaults[][2] = { { "noexec", "exec" },
+                                                   { "nosuid", "suid" },
                                                    { "nodev", "dev" } };
         size_t plen = strcspn(spec, ":"), n = 0;
         _cleanup_free_ char *path = strndup(spec, plen);
@@ -131,8 +135,8 @@ static int parse_tmpfs(const char *spec, gk_mount *m, gk_error **err)
                                              *o);
         for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
                 if (!strv_contains(opts, defaults[i][1]) &&
-                    strv_add(&m->options, &m->n_options, defaults[i][0],
-                             strlen(defaults[i][0])) < 0)
+                    strv_add(&m->options, &m->n_options, defaults[i][0], strlen(defaults[i][0])) <
+                            0)
                         return gk_error_make(err, ENOMEM, "--tmpfs");
         for (char **o = opts; *o; o++)
                 if (strv_add(&m->options, &m->n_options, *o, strlen(*o)) < 0)
@@ -157,18 +161,22 @@ static int parse_bind(const char *spec, gk_mount *m, gk_error **err)
                 return gk_error_make(err, 0, "-v `%s`: expected HOST:CONTAINER[:ro|rw]", spec);
         clen = strcspn(spec + hlen + 1, ":");
         ctr = strndup(spec + hlen + 1, clen);
-        if (!ctr || split_opts(spec[hlen + 1 + clen] ? spec + hlen + 2 + clen : NULL, &opts,
-                               &n) < 0)
+        if (!ctr ||
+            split_opts(spec[hlen + 1 + clen] ? spec + hlen + 2 + clen : NULL, &opts, &n) < 0)
                 return gk_error_make(err, ENOMEM, "-v");
         if (host[0] != '/')
-                return gk_error_make(err, 0, "-v `%s`: `%s` must be an absolute host path "
-                                     "(named volumes are not supported)", spec, host);
+                return gk_error_make(err, 0,
+                                     "-v `%s`: `%s` must be an absolute host path "
+                                     "(named volumes are not supported)",
+                                     spec, host);
         if (clean_dest("-v", spec, ctr, &m->destination, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
         for (char **o = opts; *o; o++) {
                 if (!in_list(*o, bind_opts, ARRAY_SIZE(bind_opts), false))
-                        return gk_error_make(err, 0, "-v `%s`: unknown option `%s` (expected "
-                                             "ro, rw or a propagation)", spec, *o);
+                        return gk_error_make(err, 0,
+                                             "-v `%s`: unknown option `%s` (expected "
+                                             "ro, rw or a propagation)",
+                                             spec, *o);
                 ro = !strcmp(*o, "ro") || (ro && strcmp(*o, "rw"));
         }
         if (!realpath(host, real))

@@ -17,9 +17,9 @@
 /* podman's containers.conf default_capabilities (Docker's set less
  * AUDIT_WRITE, MKNOD and NET_RAW). */
 static const char *const default_caps[] = {
-        "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FOWNER",  "CAP_FSETID",
-        "CAP_KILL",   "CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID",
-        "CAP_SETPCAP", "CAP_SETUID",      "CAP_SYS_CHROOT",
+        "CAP_CHOWN",   "CAP_DAC_OVERRIDE",     "CAP_FOWNER",     "CAP_FSETID",
+        "CAP_KILL",    "CAP_NET_BIND_SERVICE", "CAP_SETFCAP",    "CAP_SETGID",
+        "CAP_SETPCAP", "CAP_SETUID",           "CAP_SYS_CHROOT",
 };
 
 /* "chown", "CAP_CHOWN", "cap_chown" -> CAP_CHOWN's number; -1 unknown. */
@@ -107,8 +107,8 @@ static int set_caps(gk_process *p, const gk_bundle_opts *o, gk_error **err)
         if (compute_caps(o, want, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
         c->present = true;
-        if (set_capset(&c->bounding, want, last) < 0 || set_capset(&c->effective, want, last) < 0 ||
-            set_capset(&c->permitted, want, last) < 0)
+        if (set_capset(&c->bounding, want, last) < 0 ||
+            set_capset(&c->effective, want, last) < 0 || set_capset(&c->permitted, want, last) < 0)
                 return gk_error_make(err, ENOMEM, "capabilities");
         free(c->inheritable.caps);
         free(c->ambient.caps);
@@ -135,9 +135,11 @@ static int check_oci_profile(const char *file, const char *text, size_t len, gk_
                         goto docker;
         return 0;
 docker:
-        return gk_error_make(err, 0, "seccomp profile `%s`: Docker's format (archMap, "
+        return gk_error_make(err, 0,
+                             "seccomp profile `%s`: Docker's format (archMap, "
                              "includes, excludes) is not supported: give an OCI "
-                             "linux.seccomp object", file);
+                             "linux.seccomp object",
+                             file);
 }
 
 static int load_profile(const char *file, gk_seccomp *sc, gk_error **err)
@@ -189,6 +191,8 @@ int gk_bundle_security_opt(const char *opt, gk_bundle_opts *o, gk_error **err)
                 return 0;
         }
 bad:
-        return gk_error_make(err, 0, "--security-opt `%s`: expected seccomp=unconfined, "
-                             "seccomp=FILE or no-new-privileges[=true|false]", opt);
+        return gk_error_make(err, 0,
+                             "--security-opt `%s`: expected seccomp=unconfined, "
+                             "seccomp=FILE or no-new-privileges[=true|false]",
+                             opt);
 }

@@ -31,13 +31,13 @@ static int strv_push(char ***v, size_t *n, const char *s)
 }
 
 /* Appends the strings of a JSON array (null or absent: nothing). */
-static int push_json_strings(yajl_val arr, const char *what, char ***v, size_t *n,
-                             gk_error **err)
+static int push_json_strings(yajl_val arr, const char *what, char ***v, size_t *n, gk_error **err)
 {
         if (!arr || YAJL_IS_NULL(arr))
                 return 0;
         if (!YAJL_IS_ARRAY(arr))
-                return gk_error_make(err, 0, "image config: %s: must be an array of strings", what);
+                return gk_error_make(err, 0, "image config: %s: must be an array of strings",
+                                     what);
         for (size_t i = 0; i < arr->u.array.len; i++) {
                 const char *s = YAJL_GET_STRING(arr->u.array.values[i]);
 
@@ -75,7 +75,8 @@ static int set_args(gk_process *p, yajl_val cfg, const gk_bundle_opts *o, gk_err
                 goto fail;
         }
         if (n == 0) {
-                gk_error_make(err, 0, "the image has no Entrypoint or Cmd: give a command after --");
+                gk_error_make(err, 0,
+                              "the image has no Entrypoint or Cmd: give a command after --");
                 goto fail;
         }
         gk_strvfree(p->args);
@@ -108,8 +109,9 @@ static int set_env(gk_process *p, yajl_val cfg, const gk_bundle_opts *o, const c
         if (r >= 0 && !env_has(env, n, "HOME")) {
                 _cleanup_free_ char *h = NULL;
 
-                r = asprintf(&h, "HOME=%s", home && *home ? home : "/") < 0 ? -ENOMEM
-                                                                            : strv_push(&env, &n, h);
+                r = asprintf(&h, "HOME=%s", home && *home ? home : "/") < 0
+                            ? -ENOMEM
+                            : strv_push(&env, &n, h);
         }
         if (r >= 0 && o->tty && !env_has(env, n, "TERM"))
                 r = strv_push(&env, &n, "TERM=xterm");
@@ -270,7 +272,8 @@ static int image_annotations(gk_spec *s, yajl_val root, yajl_val cfg)
                         return -ENOMEM;
         }
         if (exposed_ports(cfg, &ports) < 0 ||
-            (ports && gk_spec_set_annotation(s, "org.opencontainers.image.exposedPorts", ports) < 0))
+            (ports &&
+             gk_spec_set_annotation(s, "org.opencontainers.image.exposedPorts", ports) < 0))
                 return -ENOMEM;
         return 0;
 }

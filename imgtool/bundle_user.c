@@ -44,8 +44,8 @@ static size_t fields(char *line, char **f, size_t max)
 
 /* Finds the passwd entry of NAME, or of uid ID when NAME is not a user
  * name; fills uid, gid, home.  Returns 1 found, 0 not found. */
-static int find_passwd(char *text, const char *name, bool numeric, uint32_t id,
-                       gk_bundle_user *u, char **user_name)
+static int find_passwd(char *text, const char *name, bool numeric, uint32_t id, gk_bundle_user *u,
+                       char **user_name)
 {
         char *save = NULL, *by_id_name = NULL, *by_id_home = NULL;
         uint32_t by_id_gid = 0;
@@ -157,8 +157,8 @@ int gk_bundle_resolve_user(const int *fds, size_t n, const char *spec, gk_bundle
                 found = find_passwd(passwd, copy, numeric, id, u, &user_name);
         if (!found) {
                 if (!numeric)
-                        return gk_error_make(err, 0,
-                                             "user `%s` is not in the image's /etc/passwd", copy);
+                        return gk_error_make(err, 0, "user `%s` is not in the image's /etc/passwd",
+                                             copy);
                 u->uid = id; /* docker: an unknown uid runs with gid 0 */
         }
         if (group)

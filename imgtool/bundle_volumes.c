@@ -112,8 +112,7 @@ static int copy_up(int vol_fd, const char *path, const int *top, size_t n, gk_er
         return r;
 }
 
-int gk_bundle_make_volumes(int bfd, char *const *paths, const int *top, size_t n,
-                           gk_error **err)
+int gk_bundle_make_volumes(int bfd, char *const *paths, const int *top, size_t n, gk_error **err)
 {
         _cleanup_close_ int vfd = -1;
 

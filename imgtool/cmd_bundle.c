@@ -20,8 +20,10 @@
 static int parse_bytes(const char *s, int64_t *out, gk_error **err)
 {
         if (gk_parse_size(s, out) < 0 || *out < 1)
-                return gk_error_make(err, 0, "bundle: --mem `%s`: expected BYTES (a number, "
-                                     "optionally with k, m, g or t)", s);
+                return gk_error_make(err, 0,
+                                     "bundle: --mem `%s`: expected BYTES (a number, "
+                                     "optionally with k, m, g or t)",
+                                     s);
         return 0;
 }
 
@@ -33,8 +35,10 @@ static int parse_cpus(const char *s, uint64_t *millis, gk_error **err)
         errno = 0;
         v = strtod(s, &end);
         if (end == s || *end || errno || !(v >= 0.01) || v > 4096)
-                return gk_error_make(err, 0, "bundle: --cpus `%s`: expected a number of CPUs "
-                                     "like 1 or 0.5", s);
+                return gk_error_make(err, 0,
+                                     "bundle: --cpus `%s`: expected a number of CPUs "
+                                     "like 1 or 0.5",
+                                     s);
         *millis = (uint64_t) (v * 1000 + 0.5);
         return 0;
 }
@@ -57,8 +61,10 @@ static int check_args(const bundle_args *a, gk_bundle_opts *o, gk_error **err)
         o->has_cpus = a->cpus != NULL;
         if (a->pids) {
                 if (!gk_parse_u64(a->pids, &pids) || pids == 0 || pids > INT64_MAX)
-                        return gk_error_make(err, 0, "bundle: --pids `%s`: expected a positive "
-                                             "number", a->pids);
+                        return gk_error_make(err, 0,
+                                             "bundle: --pids `%s`: expected a positive "
+                                             "number",
+                                             a->pids);
                 o->pids = (int64_t) pids;
                 o->has_pids = true;
         }
@@ -90,7 +96,8 @@ int cmd_bundle(int argc, char **argv, const gk_img_global *g, gk_error **err)
                 { "memory", 0, GK_OPT_STRING, &a.mem, "BYTES", "the same as --mem" },
                 { "cpus", 0, GK_OPT_STRING, &a.cpus, "N",
                   "CPU limit, in CPUs (0.5 is half of one)" },
-                { "pids", 0, GK_OPT_STRING, &a.pids, "N", "most processes the container may have" },
+                { "pids", 0, GK_OPT_STRING, &a.pids, "N",
+                  "most processes the container may have" },
                 { "net", 0, GK_OPT_STRING, &o.net, "none|host|bridge", "network" },
                 { "publish", 'p', GK_OPT_STRV, &ports, "HOST:CTR[/tcp|udp]",
                   "publish a port (bridge network; repeatable)" },
@@ -121,7 +128,8 @@ int cmd_bundle(int argc, char **argv, const gk_img_global *g, gk_error **err)
         if (gk_opts_parse(argc, argv, "bundle", opts, &first, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
         if (argc - first < 2)
-                return gk_error_make(err, 0, "usage: gkimg bundle [FLAGS] REF DIR [-- CMD [ARG...]]");
+                return gk_error_make(err, 0,
+                                     "usage: gkimg bundle [FLAGS] REF DIR [-- CMD [ARG...]]");
         a.ports = ports;
         a.env = env;
         a.security_opts = sec;

@@ -22,8 +22,7 @@ static void print_result(const gk_store_check *res)
         fflush(stdout);
 }
 
-static int repair(gk_store *s, gk_store_check *res, const gk_registry_opts *reg,
-                  gk_error **err)
+static int repair(gk_store *s, gk_store_check *res, const gk_registry_opts *reg, gk_error **err)
 {
         _cleanup_strv_ char **log = NULL;
         size_t n = 0;
@@ -59,7 +58,8 @@ int cmd_check(int argc, char **argv, const gk_img_global *g, gk_error **err)
                 return gk_error_code_or(err, -EINVAL);
         if (first < argc)
                 return gk_error_make(err, 0, "check: unexpected argument `%s`", argv[first]);
-        reg = (gk_registry_opts){ .insecure = !tls_verify, .cert_dir = cert_dir,
+        reg = (gk_registry_opts){ .insecure = !tls_verify,
+                                  .cert_dir = cert_dir,
                                   .debug = g->debug };
         if (gk_store_open(g->root, &s, err) < 0 || gk_store_check_run(s, &res, err) < 0)
                 return gk_error_code_or(err, -EIO);

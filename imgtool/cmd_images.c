@@ -200,11 +200,14 @@ static int check_format(const char *format, gk_error **err)
         if (!strcmp(format, "table") || !strcmp(format, "json"))
                 return 0;
         if (!strncmp(format, "table ", 6))
-                return gk_error_make(err, 0, "images: --format: `table TEMPLATE` is not "
+                return gk_error_make(err, 0,
+                                     "images: --format: `table TEMPLATE` is not "
                                      "supported: give TEMPLATE alone");
         if (!strstr(format, "{{"))
-                return gk_error_make(err, 0, "images: --format: `%s` is not table, json or a "
-                                     "template", format);
+                return gk_error_make(err, 0,
+                                     "images: --format: `%s` is not table, json or a "
+                                     "template",
+                                     format);
         return gk_images_format_check(format, err);
 }
 
@@ -309,7 +312,8 @@ int cmd_rmi(int argc, char **argv, const gk_img_global *g, gk_error **err)
         _cleanup_(gk_store_freep) gk_store *s = NULL;
         bool force = false;
         const gk_opt opts[] = { { "force", 'f', GK_OPT_BOOL, &force, NULL,
-                  "by ID: remove every name, however many" }, { 0 } };
+                                  "by ID: remove every name, however many" },
+                                { 0 } };
         int first;
 
         if (gk_opts_parse(argc, argv, "rmi", opts, &first, err) < 0)
@@ -353,7 +357,7 @@ int cmd_gc(int argc, char **argv, const gk_img_global *g, gk_error **err)
         if (gk_store_open(g->root, &s, err) < 0 || gk_store_gc(s, &st, err) < 0)
                 return gk_error_code_or(err, -EIO);
         human_size(size, sizeof(size), (int64_t) st.bytes);
-        printf("removed %llu blobs and %llu layers, %s reclaimed\n",
-               (unsigned long long) st.blobs, (unsigned long long) st.layers, size);
+        printf("removed %llu blobs and %llu layers, %s reclaimed\n", (unsigned long long) st.blobs,
+               (unsigned long long) st.layers, size);
         return 0;
 }

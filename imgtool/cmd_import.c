@@ -26,7 +26,6 @@
 #include "store.h"
 #include "import_source.h"
 
-
 /* The store has the image; its layers get unpacked before it is named, so
  * a hostile or broken layer leaves no name behind. */
 static int finish_image(gk_store *s, const char *manifest_digest, const char *name,
@@ -63,8 +62,8 @@ static int need_manifest(gk_import_source *src, const char *digest, const char *
                 if (r >= 0)
                         r = gk_manifest_select(&m, &host, &idx, err);
                 if (r >= 0)
-                        r = need_manifest(src, m.manifests[idx].digest, m.manifests[idx].media_type,
-                                          manifest_digest, err);
+                        r = need_manifest(src, m.manifests[idx].digest,
+                                          m.manifests[idx].media_type, manifest_digest, err);
                 gk_platform_clear(&host);
                 gk_manifest_clear(&m);
                 return r;
@@ -85,8 +84,8 @@ static int need_manifest(gk_import_source *src, const char *digest, const char *
  * names images that come without a registry. */
 static char *default_repo(const char *file)
 {
-        static const char *const exts[] = { ".tar.gz", ".tar.zst", ".tar.xz", ".tgz", ".tar",
-                                            ".oci" };
+        static const char *const exts[] = { ".tar.gz", ".tar.zst", ".tar.xz",
+                                            ".tgz",    ".tar",     ".oci" };
         _cleanup_free_ char *copy = strdup(file);
         char *base, *out;
         size_t len, k = 0;
@@ -172,8 +171,10 @@ static int import_oci(gk_import_source *s, const char *ref, const char *tag, boo
         if (picked == 0)
                 return gk_error_make(err, 0, "`%s` has no image tagged `%s`", s->file, tag);
         if (ref && picked > 1)
-                return gk_error_make(err, 0, "`%s` holds %zu images: REF can name only one "
-                                     "(pick one with %s:TAG)", s->file, picked, s->file);
+                return gk_error_make(err, 0,
+                                     "`%s` holds %zu images: REF can name only one "
+                                     "(pick one with %s:TAG)",
+                                     s->file, picked, s->file);
         for (size_t i = 0; i < ms->u.array.len; i++) {
                 _cleanup_free_ char *md = NULL, *name = NULL;
                 yajl_val d = ms->u.array.values[i];
@@ -182,8 +183,10 @@ static int import_oci(gk_import_source *s, const char *ref, const char *tag, boo
                         continue;
                 name = entry_name(d, ref, repo);
                 if (!name)
-                        return gk_error_make(err, 0, "`%s`: index.json names no image "
-                                             "(give REF)", s->file);
+                        return gk_error_make(err, 0,
+                                             "`%s`: index.json names no image "
+                                             "(give REF)",
+                                             s->file);
                 if (need_manifest(s, gk_json_get_str(d, "digest"), gk_json_get_str(d, "mediaType"),
                                   &md, err) < 0 ||
                     finish_image(s->store, md, name, allow_devices, err) < 0)
@@ -229,8 +232,10 @@ static int docker_entry_manifest(gk_import_source *s, yajl_val entry, char **dig
         size_t len;
 
         if (!cfg || !layers || !YAJL_IS_ARRAY(layers))
-                return gk_error_make(err, 0, "`%s`: manifest.json: entry without Config or Layers "
-                                     "in the archive", s->file);
+                return gk_error_make(err, 0,
+                                     "`%s`: manifest.json: entry without Config or Layers "
+                                     "in the archive",
+                                     s->file);
         sniff_layer_type(s->store, cfg, &size);
         yajl_gen_map_open(g);
         gk_json_kint(g, "schemaVersion", 2);
@@ -245,8 +250,10 @@ static int docker_entry_manifest(gk_import_source *s, yajl_val entry, char **dig
                 const char *mt;
 
                 if (!d)
-                        return gk_error_make(err, 0, "`%s`: manifest.json: layer `%s` is not in "
-                                             "the archive", s->file, name ?: "?");
+                        return gk_error_make(err, 0,
+                                             "`%s`: manifest.json: layer `%s` is not in "
+                                             "the archive",
+                                             s->file, name ?: "?");
                 mt = sniff_layer_type(s->store, d, &size);
                 gen_descriptor(g, mt, d, size);
         }
@@ -257,8 +264,7 @@ static int docker_entry_manifest(gk_import_source *s, yajl_val entry, char **dig
         return gk_store_put_blob(s->store, text, len, NULL, digest, err);
 }
 
-static int import_docker(gk_import_source *s, const char *ref, bool allow_devices,
-                         gk_error **err)
+static int import_docker(gk_import_source *s, const char *ref, bool allow_devices, gk_error **err)
 {
         _cleanup_(gk_json_freep) yajl_val m = NULL;
 
@@ -273,7 +279,9 @@ static int import_docker(gk_import_source *s, const char *ref, bool allow_device
                 _cleanup_free_ char *md = NULL;
                 yajl_val e = m->u.array.values[i], tags = gk_json_get(e, "RepoTags");
                 size_t ntags = tags && YAJL_IS_ARRAY(tags) ? tags->u.array.len : 0;
-                const char *first = ref ? ref : ntags ? YAJL_GET_STRING(tags->u.array.values[0]) : NULL;
+                const char *first = ref     ? ref
+                                    : ntags ? YAJL_GET_STRING(tags->u.array.values[0])
+                                            : NULL;
 
                 if (!first)
                         return gk_error_make(err, 0, "`%s`: the image has no RepoTags (give REF)",
@@ -325,7 +333,8 @@ int cmd_import(int argc, char **argv, const gk_img_global *g, gk_error **err)
         if (gk_opts_parse(argc, argv, "import", opts, &first, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
         if (argc - first < 1 || argc - first > 2)
-                return gk_error_make(err, 0, "usage: gkimg import [--allow-devices] FILE[:TAG] "
+                return gk_error_make(err, 0,
+                                     "usage: gkimg import [--allow-devices] FILE[:TAG] "
                                      "[REF]");
         ref = argc - first == 2 ? argv[first + 1] : NULL;
         if (split_source(argv[first], &file, &tag, err) < 0)
@@ -337,12 +346,16 @@ int cmd_import(int argc, char **argv, const gk_img_global *g, gk_error **err)
         if (s.index_json)
                 return import_oci(&s, ref, tag, allow_devices, err);
         if (tag)
-                return gk_error_make(err, 0, "`%s`: :TAG picks an image of an OCI layout or "
-                                     "archive, and this is a docker-archive", file);
+                return gk_error_make(err, 0,
+                                     "`%s`: :TAG picks an image of an OCI layout or "
+                                     "archive, and this is a docker-archive",
+                                     file);
         if (s.manifest_json)
                 return import_docker(&s, ref, allow_devices, err);
-        return gk_error_make(err, 0, "`%s` is neither a docker-archive (manifest.json) nor an "
-                             "OCI archive or layout (index.json)", file);
+        return gk_error_make(err, 0,
+                             "`%s` is neither a docker-archive (manifest.json) nor an "
+                             "OCI archive or layout (index.json)",
+                             file);
 }
 
 int cmd_export(int argc, char **argv, const gk_img_global *g, gk_error **err)
@@ -360,11 +373,14 @@ int cmd_export(int argc, char **argv, const gk_img_global *g, gk_error **err)
         if (gk_opts_parse(argc, argv, "export", opts, &first, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
         if (argc - first != 2)
-                return gk_error_make(err, 0, "usage: gkimg export [--format oci-archive|"
+                return gk_error_make(err, 0,
+                                     "usage: gkimg export [--format oci-archive|"
                                      "docker-archive] REF FILE");
         if (strcmp(format, "oci-archive") && strcmp(format, "docker-archive"))
-                return gk_error_make(err, 0, "export: --format `%s`: expected oci-archive or "
-                                     "docker-archive", format);
+                return gk_error_make(err, 0,
+                                     "export: --format `%s`: expected oci-archive or "
+                                     "docker-archive",
+                                     format);
         if (gk_store_open(g->root, &s, err) < 0 || gk_image_load(s, argv[first], &img, err) < 0)
                 return gk_error_code_or(err, -ENOENT);
         if (!strcmp(format, "docker-archive"))

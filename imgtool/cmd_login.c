@@ -64,7 +64,8 @@ static int read_line(FILE *f, bool secret, char **out, gk_error **err)
         if (n < 0) {
                 free(*out);
                 *out = NULL;
-                return gk_error_make(err, 0, "login: no %s given", secret ? "password" : "username");
+                return gk_error_make(err, 0, "login: no %s given",
+                                     secret ? "password" : "username");
         }
         while (n > 0 && ((*out)[n - 1] == '\n' || (*out)[n - 1] == '\r'))
                 (*out)[--n] = '\0';
@@ -122,7 +123,8 @@ int cmd_login(int argc, char **argv, const gk_img_global *g, gk_error **err)
                 return r;
         if (!*user || !*pass)
                 return gk_error_make(err, 0, "login: empty username or password");
-        ro = (gk_registry_opts){ .insecure = !tls_verify, .cert_dir = cert_dir,
+        ro = (gk_registry_opts){ .insecure = !tls_verify,
+                                 .cert_dir = cert_dir,
                                  .debug = g->debug };
         r = gk_registry_check_login(domain, &ro, user, pass, err);
         if (r == 0)

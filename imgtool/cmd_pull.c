@@ -39,8 +39,10 @@ int cmd_pull(int argc, char **argv, const gk_img_global *g, gk_error **err)
         if (parallel < 0 || parallel > 32)
                 return gk_error_make(err, 0, "pull: --parallel: must be between 1 and 32");
         o = (gk_pull_opts){ .platform = platform,
-                            .reg = { .insecure = !tls_verify, .cert_dir = cert_dir,
-                                     .parallel = parallel, .debug = g->debug } };
+                            .reg = { .insecure = !tls_verify,
+                                     .cert_dir = cert_dir,
+                                     .parallel = parallel,
+                                     .debug = g->debug } };
         p = gk_progress_new(stdout, quiet ? GK_PROGRESS_QUIET : GK_PROGRESS_AUTO);
         if (!p)
                 return gk_error_make(err, ENOMEM, "pull");

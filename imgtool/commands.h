@@ -13,8 +13,7 @@ typedef struct gk_img_global {
         bool debug;
 } gk_img_global;
 
-typedef int (*gk_img_command_fn)(int argc, char **argv, const gk_img_global *g,
-                                 gk_error **err);
+typedef int (*gk_img_command_fn)(int argc, char **argv, const gk_img_global *g, gk_error **err);
 
 /* issue: pull into the store */
 int cmd_pull(int argc, char **argv, const gk_img_global *g, gk_error **err);

@@ -33,8 +33,10 @@ int gk_digest_check(const char *digest, const char *what, gk_error **err)
                 return gk_error_make(err, 0, "%s: `%.*s` digests are not supported (sha256 only)",
                                      what, (int) (colon - digest), digest);
         if (strlen(colon + 1) != 64 || !is_lower_hex(colon + 1, 64))
-                return gk_error_make(err, 0, "%s: `%s` is not a sha256 digest (64 lower-case hex "
-                                     "digits wanted)", what, digest);
+                return gk_error_make(err, 0,
+                                     "%s: `%s` is not a sha256 digest (64 lower-case hex "
+                                     "digits wanted)",
+                                     what, digest);
         return 0;
 }
 

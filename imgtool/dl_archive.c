@@ -80,17 +80,16 @@ typedef struct archive_entry E;
           (E * e, const char **name, const void **value, size_t *n), (e, name, value, n))
 
 /* X(NAME, PARAMS, ARGS): the calls that return nothing. */
-#define VOID_CALLS(X)                                                                 \
-        X(archive_entry_free, (E * e), (e))                                           \
-        X(archive_entry_set_filetype, (E * e, unsigned int t), (e, t))                \
-        X(archive_entry_set_mtime, (E * e, time_t t, long ns), (e, t, ns))            \
-        X(archive_entry_set_pathname, (E * e, const char *p), (e, p))                 \
-        X(archive_entry_set_perm, (E * e, mode_t m), (e, m))                          \
+#define VOID_CALLS(X)                                                      \
+        X(archive_entry_free, (E * e), (e))                                \
+        X(archive_entry_set_filetype, (E * e, unsigned int t), (e, t))     \
+        X(archive_entry_set_mtime, (E * e, time_t t, long ns), (e, t, ns)) \
+        X(archive_entry_set_pathname, (E * e, const char *p), (e, p))      \
+        X(archive_entry_set_perm, (E * e, mode_t m), (e, m))               \
         X(archive_entry_set_size, (E * e, la_int64_t n), (e, n))
 
 /* The variadic call, written out below. */
 #define VARIADIC(X) X(archive_set_error)
-
 
 GK_DL_LIBRARY(GK_ARCHIVE_SONAME, "to unpack layers and read or write archives")
 

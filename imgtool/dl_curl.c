@@ -19,38 +19,37 @@
 
 /* X(RET, FAIL, NAME, PARAMS, ARGS): NAME's forwarding definition returns
  * FAIL when libcurl cannot be loaded. */
-#define CALLS(X)                                                                           \
-        X(CURLcode, CURLE_FAILED_INIT, curl_global_init, (long flags), (flags))            \
-        X(CURL *, NULL, curl_easy_init, (void), ())                                        \
-        X(CURLcode, CURLE_FAILED_INIT, curl_easy_perform, (CURL * c), (c))                 \
-        X(const char *, "libcurl is not loaded", curl_easy_strerror, (CURLcode e), (e))    \
-        X(char *, NULL, curl_easy_escape, (CURL * c, const char *s, int len), (c, s, len)) \
-        X(CURLM *, NULL, curl_multi_init, (void), ())                                      \
-        X(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_add_handle, (CURLM * m, CURL * c),   \
-          (m, c))                                                                          \
-        X(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_remove_handle, (CURLM * m, CURL * c), \
-          (m, c))                                                                          \
-        X(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_cleanup, (CURLM * m), (m))           \
-        X(CURLMsg *, NULL, curl_multi_info_read, (CURLM * m, int *left), (m, left))        \
-        X(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_perform, (CURLM * m, int *running),  \
-          (m, running))                                                                    \
-        X(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_poll,                                \
-          (CURLM * m, struct curl_waitfd fds[], unsigned int nfds, int ms, int *numfds),   \
-          (m, fds, nfds, ms, numfds))                                                      \
-        X(CURLSH *, NULL, curl_share_init, (void), ())                                     \
-        X(CURLSHcode, CURLSHE_NOT_BUILT_IN, curl_share_cleanup, (CURLSH * s), (s))         \
-        X(struct curl_slist *, NULL, curl_slist_append,                                    \
-          (struct curl_slist * l, const char *s), (l, s))
+#define CALLS(X)                                                                                 \
+        X(CURLcode, CURLE_FAILED_INIT, curl_global_init, (long flags), (flags))                  \
+        X(CURL *, NULL, curl_easy_init, (void), ())                                              \
+        X(CURLcode, CURLE_FAILED_INIT, curl_easy_perform, (CURL * c), (c))                       \
+        X(const char *, "libcurl is not loaded", curl_easy_strerror, (CURLcode e), (e))          \
+        X(char *, NULL, curl_easy_escape, (CURL * c, const char *s, int len), (c, s, len))       \
+        X(CURLM *, NULL, curl_multi_init, (void), ())                                            \
+        X(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_add_handle, (CURLM * m, CURL * c), (m, c)) \
+        X(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_remove_handle, (CURLM * m, CURL * c),      \
+          (m, c))                                                                                \
+        X(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_cleanup, (CURLM * m), (m))                 \
+        X(CURLMsg *, NULL, curl_multi_info_read, (CURLM * m, int *left), (m, left))              \
+        X(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_perform, (CURLM * m, int *running),        \
+          (m, running))                                                                          \
+        X(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_poll,                                      \
+          (CURLM * m, struct curl_waitfd fds[], unsigned int nfds, int ms, int *numfds),         \
+          (m, fds, nfds, ms, numfds))                                                            \
+        X(CURLSH *, NULL, curl_share_init, (void), ())                                           \
+        X(CURLSHcode, CURLSHE_NOT_BUILT_IN, curl_share_cleanup, (CURLSH * s), (s))               \
+        X(struct curl_slist *, NULL, curl_slist_append, (struct curl_slist * l, const char *s),  \
+          (l, s))
 
 /* X(NAME, PARAMS, ARGS): the calls that return nothing. */
-#define VOID_CALLS(X)                                                      \
-        X(curl_easy_cleanup, (CURL * c), (c))                              \
-        X(curl_free, (void *p), (p))                                       \
+#define VOID_CALLS(X)                         \
+        X(curl_easy_cleanup, (CURL * c), (c)) \
+        X(curl_free, (void *p), (p))          \
         X(curl_slist_free_all, (struct curl_slist * l), (l))
 
 /* The variadic calls, written out below. */
-#define VARIADIC(X) X(curl_easy_setopt) X(curl_easy_getinfo) X(curl_multi_setopt) X(curl_share_setopt)
-
+#define VARIADIC(X) \
+        X(curl_easy_setopt) X(curl_easy_getinfo) X(curl_multi_setopt) X(curl_share_setopt)
 
 GK_DL_LIBRARY(GK_CURL_SONAME, "to talk to registries")
 
@@ -66,12 +65,12 @@ GK_DL_FORWARDERS
  * with that type, as va_arg needs.  The multi options use the same
  * numbering. */
 typedef void (*any_fn)(void);
-#define SETOPT(fn, h, opt, ap)                                                         \
-        ((opt) < CURLOPTTYPE_OBJECTPOINT     ? (fn)((h), (opt), va_arg((ap), long))    \
-         : (opt) < CURLOPTTYPE_FUNCTIONPOINT ? (fn)((h), (opt), va_arg((ap), void *))  \
-         : (opt) < CURLOPTTYPE_OFF_T         ? (fn)((h), (opt), va_arg((ap), any_fn))  \
-         : (opt) < CURLOPTTYPE_BLOB ? (fn)((h), (opt), va_arg((ap), curl_off_t))       \
-                                    : (fn)((h), (opt), va_arg((ap), void *)))
+#define SETOPT(fn, h, opt, ap)                                                             \
+        ((opt) < CURLOPTTYPE_OBJECTPOINT     ? (fn) ((h), (opt), va_arg((ap), long))       \
+         : (opt) < CURLOPTTYPE_FUNCTIONPOINT ? (fn) ((h), (opt), va_arg((ap), void *))     \
+         : (opt) < CURLOPTTYPE_OFF_T         ? (fn) ((h), (opt), va_arg((ap), any_fn))     \
+         : (opt) < CURLOPTTYPE_BLOB          ? (fn) ((h), (opt), va_arg((ap), curl_off_t)) \
+                                             : (fn) ((h), (opt), va_arg((ap), void *)))
 
 CURLcode(curl_easy_setopt)(CURL *c, CURLoption opt, ...)
 {

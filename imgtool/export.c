@@ -52,8 +52,7 @@ int gk_export_add_mem(struct archive *a, const char *name, const char *data, siz
         return 0;
 }
 
-int gk_export_add_fd(struct archive *a, const char *name, int fd, int64_t size,
-                     gk_error **err)
+int gk_export_add_fd(struct archive *a, const char *name, int fd, int64_t size, gk_error **err)
 {
         char buf[1 << 16];
         ssize_t n;
@@ -90,7 +89,8 @@ static int add_blob(struct archive *a, gk_store *s, const char *digest, int64_t 
                 return gk_error_make(err, ENOMEM, "export");
         if (size >= 0 && have != size)
                 return gk_store_verify_blob(s, digest, size, err) < 0
-                               ? gk_error_wrap(err, "export") : -EIO;
+                               ? gk_error_wrap(err, "export")
+                               : -EIO;
         if (add_header(a, name, AE_IFREG, have, err) < 0)
                 return gk_error_code_or(err, -EIO);
         if (gk_store_copy_blob(s, digest, have, write_block, a, err) < 0)
@@ -133,8 +133,8 @@ static int index_json(const gk_image *img, char **out, size_t *len, gk_error **e
         return gk_json_gen_finish(g, out, len, err);
 }
 
-static int write_all_entries(struct archive *a, gk_store *s, const gk_image *img,
-                             const char *dir, gk_error **err)
+static int write_all_entries(struct archive *a, gk_store *s, const gk_image *img, const char *dir,
+                             gk_error **err)
 {
         static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
         _cleanup_free_ char *index = NULL;
@@ -183,8 +183,7 @@ int gk_export_write_archive(gk_store *s, const gk_image *img, const char *file,
         return r;
 }
 
-int gk_export_oci_archive(gk_store *s, const gk_image *img, const char *file,
-                          gk_error **err)
+int gk_export_oci_archive(gk_store *s, const gk_image *img, const char *file, gk_error **err)
 {
         return gk_export_write_archive(s, img, file, write_all_entries, err);
 }

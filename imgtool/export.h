@@ -8,12 +8,10 @@
 #include "store.h"
 
 /* Writes IMG (named img->ref) to FILE through a temporary file + rename. */
-int gk_export_oci_archive(gk_store *s, const gk_image *img, const char *file,
-                          gk_error **err);
+int gk_export_oci_archive(gk_store *s, const gk_image *img, const char *file, gk_error **err);
 
 /* Writes IMG as a docker-archive (what `docker save` wrote before Docker
  * 25; `docker load` and `podman load` read it), layers uncompressed. */
-int gk_export_docker_archive(gk_store *s, const gk_image *img, const char *file,
-                             gk_error **err);
+int gk_export_docker_archive(gk_store *s, const gk_image *img, const char *file, gk_error **err);
 
 #endif

@@ -167,8 +167,7 @@ static int write_docker_entries(struct archive *a, gk_store *s, const gk_image *
         return 0;
 }
 
-int gk_export_docker_archive(gk_store *s, const gk_image *img, const char *file,
-                             gk_error **err)
+int gk_export_docker_archive(gk_store *s, const gk_image *img, const char *file, gk_error **err)
 {
         return gk_export_write_archive(s, img, file, write_docker_entries, err);
 }

@@ -14,8 +14,7 @@
 /* A regular member NAME holding DATA, or SIZE bytes read from FD. */
 int gk_export_add_mem(struct archive *a, const char *name, const char *data, size_t len,
                       gk_error **err);
-int gk_export_add_fd(struct archive *a, const char *name, int fd, int64_t size,
-                     gk_error **err);
+int gk_export_add_fd(struct archive *a, const char *name, int fd, int64_t size, gk_error **err);
 
 /* Writes FILE (through a temporary file renamed at the end, removed on
  * failure) as a pax archive whose members ENTRIES adds; DIR is FILE's

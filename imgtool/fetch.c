@@ -25,22 +25,22 @@ typedef struct fetch fetch;
 typedef struct job {
         fetch *f;
         gk_blob_fetch *b;
-        size_t slot;             /* progress line */
+        size_t slot; /* progress line */
         job_state state;
         int attempts;
-        int64_t not_before;      /* ms: retry backoff or lock wait */
+        int64_t not_before;        /* ms: retry backoff or lock wait */
         gk_http_deadline deadline; /* over all attempts, from the first */
-        bool restarted;          /* a resumed download failed its digest once */
+        bool restarted;            /* a resumed download failed its digest once */
         gk_blob_writer *w;
         CURL *easy;
         struct curl_slist *hdrs;
         gk_http_headers h;
-        bool checked;            /* status looked at by the first write */
-        bool discard;            /* error answer: body kept in errbody */
+        bool checked; /* status looked at by the first write */
+        bool discard; /* error answer: body kept in errbody */
         char errbody[2048];
         char curl_err[CURL_ERROR_SIZE];
         size_t errlen;
-        gk_error *werr;          /* a write failure (disk full) */
+        gk_error *werr; /* a write failure (disk full) */
         char *url;
 } job;
 
@@ -103,8 +103,10 @@ static size_t write_cb(char *ptr, size_t size, size_t n, void *userdata)
                 return len;
         }
         if (j->b->size >= 0 && gk_blob_writer_offset(j->w) + len > (uint64_t) j->b->size) {
-                gk_error_plain(&j->werr, EBADMSG, "blob %s: the registry sent more than the %lld "
-                              "bytes the manifest says", j->b->digest, (long long) j->b->size);
+                gk_error_plain(&j->werr, EBADMSG,
+                               "blob %s: the registry sent more than the %lld "
+                               "bytes the manifest says",
+                               j->b->digest, (long long) j->b->size);
                 return 0;
         }
         if (gk_blob_writer_write(j->w, ptr, len, &j->werr) < 0)
@@ -127,8 +129,8 @@ static int start_transfer(fetch *f, job *j, gk_error **err)
 {
         char range[64];
 
-        if (!j->url && asprintf(&j->url, "%s/v2/%s/blobs/%s", f->r->base, f->r->path,
-                                j->b->digest) < 0)
+        if (!j->url &&
+            asprintf(&j->url, "%s/v2/%s/blobs/%s", f->r->base, f->r->path, j->b->digest) < 0)
                 return gk_error_make(err, ENOMEM, "fetch");
         j->checked = j->discard = false;
         j->errlen = 0;
@@ -160,7 +162,8 @@ static int start_transfer(fetch *f, job *j, gk_error **err)
         return 0;
 }
 
-static void set_state(fetch *f, job *j, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_state(fetch *f, job *j, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 static void set_state(fetch *f, job *j, const char *fmt, ...)
 {
         char buf[256];
@@ -248,9 +251,10 @@ static int check_present(fetch *f, job *j, int64_t have, gk_error **err)
          * manifest is wrong, as it would be for a download. */
         r = gk_store_verify_blob(f->s, j->b->digest, -1, &e);
         if (r == 0 && j->b->size >= 0 && have != j->b->size)
-                return gk_error_plain(err, EBADMSG, "blob %s: the manifest says %lld bytes, the "
-                                      "content has %lld", j->b->digest, (long long) j->b->size,
-                                      (long long) have);
+                return gk_error_plain(err, EBADMSG,
+                                      "blob %s: the manifest says %lld bytes, the "
+                                      "content has %lld",
+                                      j->b->digest, (long long) j->b->size, (long long) have);
         if (r == 0) {
                 /* Another process may have written it while we waited. */
                 gk_blob_writer_abort(TAKE_PTR(j->w));
@@ -305,8 +309,8 @@ static const char *retry_reason(const job *j, CURLcode rc, long status, char *bu
         if (rc == CURLE_OPERATION_TIMEDOUT) {
                 char why[200];
 
-                gk_http_timeout_reason(&j->deadline, j->w ? gk_blob_writer_offset(j->w) : 0,
-                                       why, sizeof(why));
+                gk_http_timeout_reason(&j->deadline, j->w ? gk_blob_writer_offset(j->w) : 0, why,
+                                       sizeof(why));
                 snprintf(buf, n, "registry %s %s", j->f->r->domain, why);
                 return buf;
         }
@@ -322,7 +326,7 @@ static int schedule_retry(fetch *f, job *j, const char *reason, gk_error **err)
 
         if (j->attempts >= GK_MAX_ATTEMPTS)
                 return gk_error_plain(err, EIO, "blob %s: giving up after %d attempts: %s",
-                                     j->b->digest, j->attempts, reason);
+                                      j->b->digest, j->attempts, reason);
         wait = gk_http_backoff_ms(j->attempts, &j->h);
         j->not_before = gk_now_ms() + wait;
         j->state = JOB_PENDING;
@@ -492,8 +496,9 @@ int gk_registry_fetch_blobs(gk_registry *r, gk_store *s, gk_blob_fetch *blobs, s
         curl_multi_setopt(f.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) r->o.parallel);
         for (size_t i = 0; i < n; i++) {
                 f.jobs[i] = (job){ .f = &f, .b = &blobs[i] };
-                f.jobs[i].slot = blobs[i].hidden ? (size_t) -1
-                                                  : gk_progress_add(p, blobs[i].digest, blobs[i].size);
+                f.jobs[i].slot = blobs[i].hidden
+                                         ? (size_t) -1
+                                         : gk_progress_add(p, blobs[i].digest, blobs[i].size);
         }
         rr = run(&f, err);
         stop_all(&f);

@@ -24,7 +24,7 @@
 
 typedef struct hardlink {
         ino_t ino;
-        int dfd;   /* dup of the directory the first copy went to */
+        int dfd; /* dup of the directory the first copy went to */
         char *name;
 } hardlink;
 
@@ -185,7 +185,7 @@ static int copy_data(int sfd, int dfd, off_t size, gk_error **err)
                 off_t data = lseek(sfd, pos, SEEK_DATA), hole;
 
                 if (data < 0 && errno == ENXIO)
-                        break; /* only a hole is left */
+                        break;  /* only a hole is left */
                 if (data < 0) { /* no SEEK_DATA here: the rest is data */
                         data = pos;
                         hole = size;
@@ -275,7 +275,8 @@ static int apply_dir(flat *f, int sdir, int ddir, gk_error **err);
 static int apply_subdir(flat *f, int sdir, int ddir, const char *name, const struct stat *st,
                         gk_error **err)
 {
-        _cleanup_close_ int s = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int s = openat(sdir, name,
+                                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         _cleanup_close_ int d = -1;
         struct stat dst;
 

@@ -78,8 +78,9 @@ size_t gk_http_header_cb(char *buf, size_t size, size_t n, void *userdata)
 static int debug_cb(CURL *c, curl_infotype type, char *data, size_t size, void *userp)
 {
         if (type == CURLINFO_HEADER_OUT || type == CURLINFO_HEADER_IN || type == CURLINFO_TEXT) {
-                const char *tag = type == CURLINFO_HEADER_OUT ? "> " :
-                                  type == CURLINFO_HEADER_IN ? "< " : "* ";
+                const char *tag = type == CURLINFO_HEADER_OUT  ? "> "
+                                  : type == CURLINFO_HEADER_IN ? "< "
+                                                               : "* ";
                 /* Credentials stay out of debug logs. */
                 if (size > 14 && !strncasecmp(data, "Authorization:", 14))
                         fprintf(stderr, "%sAuthorization: [redacted]\n", tag);
@@ -163,8 +164,10 @@ static int rate_limit_error(const char *what, const gk_http_headers *h, gk_error
         else if (h->ratelimit_reset)
                 snprintf(reset, sizeof(reset), "; the limit resets in %s seconds",
                          h->ratelimit_reset);
-        return gk_error_plain(err, EAGAIN, "%s: the registry's rate limit is reached (HTTP 429 "
-                             "Too Many Requests)%s%s", what, limit, reset);
+        return gk_error_plain(err, EAGAIN,
+                              "%s: the registry's rate limit is reached (HTTP 429 "
+                              "Too Many Requests)%s%s",
+                              what, limit, reset);
 }
 
 int gk_http_status_error(gk_registry *r, const char *what, const gk_http_headers *h,
@@ -177,14 +180,15 @@ int gk_http_status_error(gk_registry *r, const char *what, const gk_http_headers
                 return rate_limit_error(what, h, err);
         registry_error_text(body, len, detail, sizeof(detail));
         if (st == 401 || st == 403)
-                return gk_error_plain(err, EACCES, "%s: access denied by %s: repository `%s` does "
-                                     "not exist or needs a login (`gkimg login %s`) (HTTP %ld)%s",
-                                     what, r->domain, r->path, r->domain, st, detail);
+                return gk_error_plain(err, EACCES,
+                                      "%s: access denied by %s: repository `%s` does "
+                                      "not exist or needs a login (`gkimg login %s`) (HTTP %ld)%s",
+                                      what, r->domain, r->path, r->domain, st, detail);
         if (st == 404)
                 return gk_error_plain(err, ENOENT, "%s: not found in %s/%s (HTTP 404)%s", what,
-                                     r->domain, r->path, detail);
+                                      r->domain, r->path, detail);
         return gk_error_plain(err, st >= 500 ? EIO : EPROTO, "%s: registry %s answered HTTP %ld%s",
-                             what, r->domain, st, detail);
+                              what, r->domain, st, detail);
 }
 
 bool gk_http_retryable(CURLcode rc, long status)

@@ -48,7 +48,8 @@ void gk_http_deadline_start(gk_http_deadline *d, int64_t size)
 
         if (ms > (uint64_t) INT64_MAX / 2)
                 ms = (uint64_t) INT64_MAX / 2;
-        *d = (gk_http_deadline){ .budget = (int64_t) ms, .at = gk_now_ms() + (int64_t) ms,
+        *d = (gk_http_deadline){ .budget = (int64_t) ms,
+                                 .at = gk_now_ms() + (int64_t) ms,
                                  .size = size };
 }
 
@@ -77,9 +78,10 @@ void gk_http_timeout_reason(const gk_http_deadline *d, uint64_t got, char *buf, 
                          gk_http_stall_seconds());
                 return;
         }
-        snprintf(buf, n, "too slow: %llu of %s%lld bytes in %llds (the limit: %ds plus 1s per "
-                 "%llu bytes; GKIMG_TIMEOUT_BASE, GKIMG_MIN_RATE)", (unsigned long long) got,
-                 d->size < 0 || d->size_is_max ? "at most " : "",
+        snprintf(buf, n,
+                 "too slow: %llu of %s%lld bytes in %llds (the limit: %ds plus 1s per "
+                 "%llu bytes; GKIMG_TIMEOUT_BASE, GKIMG_MIN_RATE)",
+                 (unsigned long long) got, d->size < 0 || d->size_is_max ? "at most " : "",
                  (long long) (d->size >= 0 ? d->size : UNKNOWN_SIZE),
                  (long long) (d->budget + 500) / 1000, base_seconds(),
                  (unsigned long long) min_rate());

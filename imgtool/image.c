@@ -60,8 +60,10 @@ static int parse_diff_ids(gk_image *img, gk_error **err)
                 return gk_error_code_or(err, -EINVAL);
         ids = gk_json_get(gk_json_get(c, "rootfs"), "diff_ids");
         if (!ids || !YAJL_IS_ARRAY(ids) || ids->u.array.len != n)
-                return gk_error_make(err, 0, "image config: rootfs.diff_ids: must list one "
-                                     "diff_id per layer of the manifest (%zu)", n);
+                return gk_error_make(err, 0,
+                                     "image config: rootfs.diff_ids: must list one "
+                                     "diff_id per layer of the manifest (%zu)",
+                                     n);
         img->diff_ids = calloc(n + 1, sizeof(char *));
         if (!img->diff_ids)
                 return gk_error_make(err, ENOMEM, "image");
@@ -69,8 +71,10 @@ static int parse_diff_ids(gk_image *img, gk_error **err)
                 const char *d = YAJL_GET_STRING(ids->u.array.values[i]);
 
                 if (!gk_digest_valid(d))
-                        return gk_error_make(err, 0, "image config: rootfs.diff_ids[%zu]: must be "
-                                             "a sha256 digest", i);
+                        return gk_error_make(err, 0,
+                                             "image config: rootfs.diff_ids[%zu]: must be "
+                                             "a sha256 digest",
+                                             i);
                 if (!(img->diff_ids[i] = strdup(d)))
                         return gk_error_make(err, ENOMEM, "image");
         }
@@ -94,14 +98,15 @@ int gk_image_load(gk_store *s, const char *ref, gk_image **out, gk_error **err)
         return 0;
 }
 
-static int unpack_one(gk_store *s, gk_image *img, size_t i, const int *lower,
-                      bool allow_devices, gk_error **err)
+static int unpack_one(gk_store *s, gk_image *img, size_t i, const int *lower, bool allow_devices,
+                      gk_error **err)
 {
         const gk_store_layer *l = &img->si->layers[i];
         _cleanup_close_ int fd = -1;
         char what[128];
-        gk_unpack_opts o = { .what = what, .allow_devices = allow_devices, .lower = lower,
-                             .n_lower = i };
+        gk_unpack_opts o = {
+                .what = what, .allow_devices = allow_devices, .lower = lower, .n_lower = i
+        };
         struct stat st;
 
         if (gk_layer_present(gk_store_root(s), img->chain_ids[i]))
@@ -159,9 +164,12 @@ int gk_image_unpack_layers(gk_store *s, gk_image *img, bool allow_devices, gk_er
         _cleanup_free_ int *fds = calloc(n + 1, sizeof(int));
         int r = 0;
 
-        img->b = (gk_bundle_image){ .ref = img->ref, .id = img->si->config_digest,
-                                    .config = img->si->config, .config_len = img->si->config_len,
-                                    .diff_ids = img->diff_ids, .chain_ids = img->chain_ids };
+        img->b = (gk_bundle_image){ .ref = img->ref,
+                                    .id = img->si->config_digest,
+                                    .config = img->si->config,
+                                    .config_len = img->si->config_len,
+                                    .diff_ids = img->diff_ids,
+                                    .chain_ids = img->chain_ids };
         img->b.layer_dirs = calloc(n + 1, sizeof(char *));
         if (!img->b.layer_dirs || !fds)
                 return gk_error_make(err, ENOMEM, "image");

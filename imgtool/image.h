@@ -13,10 +13,10 @@
 
 typedef struct gk_image {
         gk_store_image *si;
-        char *ref;          /* canonical name, else REF as given */
-        char **diff_ids;    /* one per layer, from the config */
-        char **chain_ids;   /* one per layer: its key in the layer store */
-        gk_bundle_image b;  /* filled by gk_image_unpack_layers */
+        char *ref;         /* canonical name, else REF as given */
+        char **diff_ids;   /* one per layer, from the config */
+        char **chain_ids;  /* one per layer: its key in the layer store */
+        gk_bundle_image b; /* filled by gk_image_unpack_layers */
 } gk_image;
 
 /* Looks REF up in the store; checks that the config lists one valid

@@ -51,9 +51,11 @@ int gk_images_format_check(const char *tmpl, gk_error **err)
 
                 if (action_field(s, &end) < 0) {
                         if (!end)
-                                return gk_error_make(err, 0, "images: --format: `{{` without "
+                                return gk_error_make(err, 0,
+                                                     "images: --format: `{{` without "
                                                      "`}}`");
-                        return gk_error_make(err, 0, "images: --format: `%.*s` is not one of "
+                        return gk_error_make(err, 0,
+                                             "images: --format: `%.*s` is not one of "
                                              "{{.Repository}} {{.Tag}} {{.ID}} {{.Digest}} "
                                              "{{.Size}} {{.CreatedAt}} {{.CreatedSince}}",
                                              (int) (end - s), s);
@@ -73,8 +75,7 @@ void gk_images_format_row(FILE *f, const char *tmpl, const gk_images_row *row)
                         fputc(s[1] == 't' ? '\t' : '\n', f);
                         s += 2;
                 } else if (s[0] == '{' && s[1] == '{' && (i = action_field(s, &end)) >= 0) {
-                        fputs(*(const char *const *) ((const char *) row + fields[i].offset),
-                              f);
+                        fputs(*(const char *const *) ((const char *) row + fields[i].offset), f);
                         s = end;
                 } else {
                         fputc(*s++, f);

@@ -77,8 +77,7 @@ static int read_doc(struct archive *a, const char *name, char **out, size_t *len
 }
 
 /* A regular member into the store; "blobs/sha256/HEX" must hash to HEX. */
-static int store_member(gk_import_source *s, struct archive *a, const char *name,
-                        gk_error **err)
+static int store_member(gk_import_source *s, struct archive *a, const char *name, gk_error **err)
 {
         gk_blob_writer *w;
         char expect[GK_DIGEST_MAX], *digest = NULL;
@@ -118,14 +117,12 @@ static int store_member(gk_import_source *s, struct archive *a, const char *name
 
 /* A symlink member (docker save links repeated layers): its target made
  * archive-relative. */
-static int link_member(gk_import_source *s, const char *name, const char *target,
-                       gk_error **err)
+static int link_member(gk_import_source *s, const char *name, const char *target, gk_error **err)
 {
         _cleanup_free_ char *dir = NULL, *joined = NULL, *clean = NULL;
         const char *base;
 
-        if (gk_path_split(name, &dir, &base) < 0 ||
-            asprintf(&joined, "%s/%s", dir, target) < 0)
+        if (gk_path_split(name, &dir, &base) < 0 || asprintf(&joined, "%s/%s", dir, target) < 0)
                 return gk_error_make(err, ENOMEM, "import");
         if (target[0] == '/' || gk_entry_path_clean(joined, &clean, NULL) < 0)
                 return 0; /* points outside the archive: ignored */

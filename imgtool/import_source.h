@@ -21,10 +21,10 @@ typedef struct gk_import_member {
 typedef struct gk_import_source {
         gk_store *store;
         const char *file;
-        int layout_fd;        /* an OCI layout directory, or -1 */
+        int layout_fd; /* an OCI layout directory, or -1 */
         gk_import_member *members;
         size_t n_members;
-        char *index_json;     /* top-level documents, NULL when absent */
+        char *index_json; /* top-level documents, NULL when absent */
         size_t index_len;
         char *manifest_json;
         size_t manifest_len;

@@ -28,11 +28,18 @@ static bool parse_size(const char *s, uint64_t *out)
         if (errno)
                 return false;
         switch (*end | 0x20) {
-        case 't': mult <<= 10; /* fall through */
-        case 'g': mult <<= 10; /* fall through */
-        case 'm': mult <<= 10; /* fall through */
-        case 'k': mult <<= 10; end++; break;
-        default: break;
+        case 't':
+                mult <<= 10; /* fall through */
+        case 'g':
+                mult <<= 10; /* fall through */
+        case 'm':
+                mult <<= 10; /* fall through */
+        case 'k':
+                mult <<= 10;
+                end++;
+                break;
+        default:
+                break;
         }
         if (mult > 1 && (*end | 0x20) == 'b')
                 end++;
@@ -49,15 +56,18 @@ int gk_layer_limit_get(int64_t compressed, gk_layer_limit *out, gk_error **err)
 
         if (e && *e) {
                 if (!parse_size(e, &v))
-                        return gk_error_make(err, 0, "GKIMG_LAYER_MAX_SIZE `%s`: expected BYTES "
+                        return gk_error_make(err, 0,
+                                             "GKIMG_LAYER_MAX_SIZE `%s`: expected BYTES "
                                              "(a number, optionally with k, m, g or t; 0: no "
-                                             "limit)", e);
+                                             "limit)",
+                                             e);
                 *out = (gk_layer_limit){ .max_bytes = v, .from_env = true };
                 return 0;
         }
         v = compressed <= 0 ? 0
-            : (uint64_t) compressed > UINT64_MAX / DEFAULT_RATIO ? UINT64_MAX
-                                                                  : (uint64_t) compressed * DEFAULT_RATIO;
+            : (uint64_t) compressed > UINT64_MAX / DEFAULT_RATIO
+                    ? UINT64_MAX
+                    : (uint64_t) compressed * DEFAULT_RATIO;
         *out = (gk_layer_limit){ .max_bytes = v > DEFAULT_FLOOR ? v : DEFAULT_FLOOR };
         return 0;
 }

@@ -1,11 +1,11 @@
 /* The store of unpacked layers: ROOT/layers/chains/HEX, one per chain id
  * (a layer as its parents see it, see unpack.h), holding fs/ (the tree,
  * an overlayfs lower directory) and manifest (treemanifest.h), created only
- * by renaming a finished unpack from ROOT/layers/tmp/ into place.  A temporary directory is flock'ed by the process filling it,
- * so a cleanup can tell a crashed unpack's leftovers from a live one; and
- * layers/tmp itself is flock'ed shared while a temporary directory is
- * created and locked, exclusive (without waiting) by a cleanup, so a
- * cleanup never sees a live directory in the instant before its lock. */
+ * by renaming a finished unpack from ROOT/layers/tmp/ into place.  A temporary directory is
+ * flock'ed by the process filling it, so a cleanup can tell a crashed unpack's leftovers from a
+ * live one; and layers/tmp itself is flock'ed shared while a temporary directory is created and
+ * locked, exclusive (without waiting) by a cleanup, so a cleanup never sees a live directory in
+ * the instant before its lock. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

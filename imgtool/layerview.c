@@ -173,8 +173,8 @@ static int walk_open(walk *w, const char *path_in)
         }
 }
 
-int gk_layers_read_file(const int *layer_fds, size_t n, const char *path, char **out,
-                        size_t *len, gk_error **err)
+int gk_layers_read_file(const int *layer_fds, size_t n, const char *path, char **out, size_t *len,
+                        gk_error **err)
 {
         walk w = { .roots = layer_fds, .n_roots = n };
         _cleanup_close_ int fd = walk_open(&w, path);

@@ -12,7 +12,7 @@
 /* Reads PATH (absolute or relative to the image root) through LAYER_FDS,
  * directory fds of the layers, top layer first.  Returns -ENOENT (with
  * *err set) when the image has no such regular file. */
-int gk_layers_read_file(const int *layer_fds, size_t n, const char *path, char **out,
-                        size_t *len, gk_error **err);
+int gk_layers_read_file(const int *layer_fds, size_t n, const char *path, char **out, size_t *len,
+                        gk_error **err);
 
 #endif

@@ -104,8 +104,7 @@ static int parse_array(yajl_val arr, const char *field, bool need_size, gk_descr
 
                 snprintf(what, sizeof(what), "manifest: %s[%zu]", field, i);
                 (*n)++;
-                if (parse_descriptor(arr->u.array.values[i], what, need_size, &(*out)[i],
-                                     err) < 0)
+                if (parse_descriptor(arr->u.array.values[i], what, need_size, &(*out)[i], err) < 0)
                         return gk_error_code_or(err, -EINVAL);
         }
         return 0;
@@ -127,8 +126,10 @@ static int parse_image(yajl_val root, gk_manifest *m, gk_error **err)
                         return gk_error_make(err, 0, "manifest: layers[%zu].mediaType: missing",
                                              i);
                 if (!gk_layer_media_type_ok(mt))
-                        return gk_error_make(err, 0, "manifest: layers[%zu].mediaType: `%s` is "
-                                             "not a layer type gkimg can unpack", i, mt);
+                        return gk_error_make(err, 0,
+                                             "manifest: layers[%zu].mediaType: `%s` is "
+                                             "not a layer type gkimg can unpack",
+                                             i, mt);
         }
         return 0;
 }
@@ -145,7 +146,8 @@ static int kind_of(const char *mt, yajl_val root, gk_manifest_kind *kind, gk_err
                         *kind = GK_MANIFEST_IMAGE;
                         return 0;
                 }
-                return gk_error_make(err, 0, "manifest: mediaType: missing, and neither an image "
+                return gk_error_make(err, 0,
+                                     "manifest: mediaType: missing, and neither an image "
                                      "manifest nor an index");
         }
         if (!strcmp(mt, GK_MT_DOCKER_MANIFEST) || !strcmp(mt, GK_MT_OCI_MANIFEST))
@@ -154,12 +156,15 @@ static int kind_of(const char *mt, yajl_val root, gk_manifest_kind *kind, gk_err
                 *kind = GK_MANIFEST_INDEX;
         else if (!strcmp(mt, GK_MT_DOCKER_V1) || !strcmp(mt, GK_MT_DOCKER_V1_SIGNED) ||
                  !strcmp(mt, "application/json"))
-                return gk_error_plain(err, ENOTSUP, "manifest: Docker schema1 manifests are not "
-                                     "supported (deprecated by Docker; push the image again with "
-                                     "a current client)");
+                return gk_error_plain(err, ENOTSUP,
+                                      "manifest: Docker schema1 manifests are not "
+                                      "supported (deprecated by Docker; push the image again with "
+                                      "a current client)");
         else
-                return gk_error_make(err, 0, "manifest: mediaType: `%s` is not an image manifest "
-                                     "or index", mt);
+                return gk_error_make(err, 0,
+                                     "manifest: mediaType: `%s` is not an image manifest "
+                                     "or index",
+                                     mt);
         return 0;
 }
 
@@ -181,8 +186,9 @@ static int parse_tree(yajl_val root, const char *content_type, gk_manifest *m, g
                 mt = content_type;
         if (kind_of(mt, root, &m->kind, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
-        m->media_type = strdup(mt ? mt : m->kind == GK_MANIFEST_INDEX ? GK_MT_OCI_INDEX
-                                                                       : GK_MT_OCI_MANIFEST);
+        m->media_type = strdup(mt                             ? mt
+                               : m->kind == GK_MANIFEST_INDEX ? GK_MT_OCI_INDEX
+                                                              : GK_MT_OCI_MANIFEST);
         if (!m->media_type)
                 return gk_error_make(err, ENOMEM, "manifest");
         if (m->kind == GK_MANIFEST_INDEX)
@@ -191,8 +197,8 @@ static int parse_tree(yajl_val root, const char *content_type, gk_manifest *m, g
         return parse_image(root, m, err);
 }
 
-int gk_manifest_parse(const char *data, size_t len, const char *content_type,
-                      gk_manifest *out, gk_error **err)
+int gk_manifest_parse(const char *data, size_t len, const char *content_type, gk_manifest *out,
+                      gk_error **err)
 {
         _cleanup_(gk_json_freep) yajl_val root = NULL;
         _cleanup_free_ char *ct = NULL;
@@ -216,8 +222,11 @@ int gk_manifest_parse(const char *data, size_t len, const char *content_type,
 bool gk_layer_media_type_ok(const char *mt)
 {
         static const char *const ok[] = {
-                GK_MT_DOCKER_LAYER_GZIP, GK_MT_OCI_LAYER, GK_MT_OCI_LAYER_GZIP,
-                GK_MT_OCI_LAYER_ZSTD, "application/vnd.docker.image.rootfs.diff.tar",
+                GK_MT_DOCKER_LAYER_GZIP,
+                GK_MT_OCI_LAYER,
+                GK_MT_OCI_LAYER_GZIP,
+                GK_MT_OCI_LAYER_ZSTD,
+                "application/vnd.docker.image.rootfs.diff.tar",
                 "application/vnd.docker.image.rootfs.diff.tar.zstd",
                 "application/vnd.oci.image.layer.nondistributable.v1.tar",
                 "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",

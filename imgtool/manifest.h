@@ -26,7 +26,7 @@
 
 /* What a manifest GET accepts (schema1 included so it can be refused by
  * name instead of a registry's 404). */
-#define GK_MANIFEST_ACCEPT                                                     \
+#define GK_MANIFEST_ACCEPT                                                        \
         "Accept: " GK_MT_OCI_INDEX ", " GK_MT_DOCKER_LIST ", " GK_MT_OCI_MANIFEST \
         ", " GK_MT_DOCKER_MANIFEST ", " GK_MT_DOCKER_V1_SIGNED ";q=0.1"
 
@@ -42,10 +42,10 @@ typedef struct gk_platform {
 typedef struct gk_descriptor {
         char *media_type;
         char *digest;
-        int64_t size;          /* -1 when absent (only tolerated in an index) */
+        int64_t size; /* -1 when absent (only tolerated in an index) */
         bool has_platform;
-        gk_platform platform;  /* index entries */
-        bool attestation;      /* unknown/unknown or a docker attestation entry */
+        gk_platform platform; /* index entries */
+        bool attestation;     /* unknown/unknown or a docker attestation entry */
 } gk_descriptor;
 
 typedef struct gk_manifest {
@@ -61,8 +61,8 @@ typedef struct gk_manifest {
 /* Parses DATA (LEN bytes).  CONTENT_TYPE (the response's, may be NULL) is
  * used when the document has no mediaType.  Schema1 and unknown types get
  * an error saying so. */
-int gk_manifest_parse(const char *data, size_t len, const char *content_type,
-                      gk_manifest *out, gk_error **err);
+int gk_manifest_parse(const char *data, size_t len, const char *content_type, gk_manifest *out,
+                      gk_error **err);
 void gk_manifest_clear(gk_manifest *m);
 
 /* True for the layer media types gkimg can unpack (tar, gzip, zstd). */
@@ -79,7 +79,6 @@ void gk_platform_clear(gk_platform *p);
 /* Picks the entry of index M for WANT: same os and architecture, and the
  * variant when WANT has one (arm64 treats no variant as v8).  Attestation
  * entries are skipped.  No match: an error listing the platforms there are. */
-int gk_manifest_select(const gk_manifest *m, const gk_platform *want, size_t *idx,
-                       gk_error **err);
+int gk_manifest_select(const gk_manifest *m, const gk_platform *want, size_t *idx, gk_error **err);
 
 #endif

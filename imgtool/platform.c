@@ -50,8 +50,10 @@ int gk_platform_parse(const char *s, gk_platform *out, gk_error **err)
         extra = variant ? strchr(variant, '/') : NULL;
         if (!arch || extra || !valid_part(os, strlen(os)) || !valid_part(arch, strlen(arch)) ||
             (variant && !valid_part(variant, strlen(variant))))
-                return gk_error_make(err, 0, "--platform: `%s` is not OS/ARCH[/VARIANT] "
-                                     "(e.g. linux/arm64/v8)", s);
+                return gk_error_make(err, 0,
+                                     "--platform: `%s` is not OS/ARCH[/VARIANT] "
+                                     "(e.g. linux/arm64/v8)",
+                                     s);
         if (set_platform(out, os, arch, variant) < 0)
                 return gk_error_make(err, ENOMEM, "platform");
         return 0;
@@ -62,12 +64,12 @@ int gk_platform_host(gk_platform *out, gk_error **err)
         static const struct {
                 const char *machine, *arch, *variant;
         } map[] = {
-                { "x86_64", "amd64", NULL },   { "aarch64", "arm64", "v8" },
-                { "armv7l", "arm", "v7" },     { "armv6l", "arm", "v6" },
-                { "armv5tel", "arm", "v5" },   { "i686", "386", NULL },
-                { "i386", "386", NULL },       { "ppc64le", "ppc64le", NULL },
-                { "s390x", "s390x", NULL },    { "riscv64", "riscv64", NULL },
-                { "mips64", "mips64", NULL },  { "loongarch64", "loong64", NULL },
+                { "x86_64", "amd64", NULL },  { "aarch64", "arm64", "v8" },
+                { "armv7l", "arm", "v7" },    { "armv6l", "arm", "v6" },
+                { "armv5tel", "arm", "v5" },  { "i686", "386", NULL },
+                { "i386", "386", NULL },      { "ppc64le", "ppc64le", NULL },
+                { "s390x", "s390x", NULL },   { "riscv64", "riscv64", NULL },
+                { "mips64", "mips64", NULL }, { "loongarch64", "loong64", NULL },
         };
         struct utsname u;
 
@@ -77,9 +79,11 @@ int gk_platform_host(gk_platform *out, gk_error **err)
         for (size_t i = 0; i < ARRAY_SIZE(map); i++)
                 if (!strcmp(u.machine, map[i].machine))
                         return set_platform(out, "linux", map[i].arch, map[i].variant) < 0
-                                       ? gk_error_make(err, ENOMEM, "platform") : 0;
+                                       ? gk_error_make(err, ENOMEM, "platform")
+                                       : 0;
         return set_platform(out, "linux", u.machine, NULL) < 0
-                       ? gk_error_make(err, ENOMEM, "platform") : 0;
+                       ? gk_error_make(err, ENOMEM, "platform")
+                       : 0;
 }
 
 char *gk_platform_string(const gk_platform *p)
@@ -130,11 +134,10 @@ static int no_match(const gk_manifest *m, const gk_platform *want, gk_error **er
                 used += (size_t) n;
         }
         return gk_error_plain(err, ENOENT, "no image for platform %s in the index (it has: %s)",
-                             w ? w : "?", used ? list : "no platforms");
+                              w ? w : "?", used ? list : "no platforms");
 }
 
-int gk_manifest_select(const gk_manifest *m, const gk_platform *want, size_t *idx,
-                       gk_error **err)
+int gk_manifest_select(const gk_manifest *m, const gk_platform *want, size_t *idx, gk_error **err)
 {
         ssize_t loose = -1;
 

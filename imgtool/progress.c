@@ -14,8 +14,8 @@ typedef struct line {
         char state[160];
         uint64_t done;
         int64_t total;
-        int64_t t0_ms;   /* first byte seen */
-        uint64_t done0;  /* bytes at t0 (a resume starts above zero) */
+        int64_t t0_ms;  /* first byte seen */
+        uint64_t done0; /* bytes at t0 (a resume starts above zero) */
 } line;
 
 struct gk_progress {
@@ -23,7 +23,7 @@ struct gk_progress {
         gk_progress_mode mode;
         line *v;
         size_t n;
-        size_t drawn;     /* lines on the terminal below the cursor's line */
+        size_t drawn; /* lines on the terminal below the cursor's line */
         int64_t last_draw;
 };
 
@@ -150,8 +150,8 @@ void gk_progress_state(gk_progress *p, size_t slot, const char *state)
         if (p->mode == GK_PROGRESS_PLAIN) {
                 char size[16] = "";
 
-                if (l->total >= 0 && (!strcmp(state, "Download complete") ||
-                                      !strcmp(state, "Downloading")))
+                if (l->total >= 0 &&
+                    (!strcmp(state, "Download complete") || !strcmp(state, "Downloading")))
                         human(size, sizeof(size), (double) l->total);
                 fprintf(p->out, "%s: %s%s%s%s\n", l->id, state, *size ? " (" : "", size,
                         *size ? ")" : "");

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 typedef enum gk_progress_mode {
-        GK_PROGRESS_AUTO,  /* TTY when the stream is a terminal, else plain */
+        GK_PROGRESS_AUTO, /* TTY when the stream is a terminal, else plain */
         GK_PROGRESS_TTY,
         GK_PROGRESS_PLAIN,
         GK_PROGRESS_QUIET,

@@ -160,7 +160,8 @@ static int fetch_blobs(pull *pl, const gk_manifest *m, gk_error **err)
 
         if (!b)
                 return gk_error_make(err, ENOMEM, "pull");
-        b[0] = (gk_blob_fetch){ .digest = m->config.digest, .size = m->config.size,
+        b[0] = (gk_blob_fetch){ .digest = m->config.digest,
+                                .size = m->config.size,
                                 .hidden = true };
         for (size_t i = 0; i < m->n_layers; i++)
                 b[i + 1] = (gk_blob_fetch){ .digest = m->layers[i].digest,
@@ -187,8 +188,10 @@ static int check_config(pull *pl, const gk_manifest *m, const char *platform, gk
                 return gk_error_code_or(err, -EINVAL);
         ids = gk_json_get(gk_json_get(c, "rootfs"), "diff_ids");
         if (!ids || !YAJL_IS_ARRAY(ids) || ids->u.array.len != m->n_layers)
-                return gk_error_make(err, 0, "image config %s: rootfs.diff_ids: must list one "
-                                     "entry per layer (%zu)", m->config.digest, m->n_layers);
+                return gk_error_make(err, 0,
+                                     "image config %s: rootfs.diff_ids: must list one "
+                                     "entry per layer (%zu)",
+                                     m->config.digest, m->n_layers);
         if (!platform)
                 return 0;
         os = gk_json_get_str(c, "os");
@@ -208,8 +211,8 @@ static int save(pull *pl, const doc *top, const doc *img, gk_pull_result *res, g
 
         if (!name)
                 return gk_error_make(err, ENOMEM, "pull");
-        if ((!top->local && gk_store_put_blob(pl->s, top->body, top->len, top->digest, NULL,
-                                              err) < 0) ||
+        if ((!top->local &&
+             gk_store_put_blob(pl->s, top->body, top->len, top->digest, NULL, err) < 0) ||
             (img->digest && !img->local &&
              gk_store_put_blob(pl->s, img->body, img->len, img->digest, NULL, err) < 0))
                 return gk_error_code_or(err, -EIO);
@@ -232,8 +235,9 @@ static int run(pull *pl, const gk_pull_opts *o, gk_pull_result *res, gk_error **
 
         if (gk_registry_new(pl->ref.domain, pl->ref.path, &o->reg, &pl->reg, err) < 0)
                 return gk_error_code_or(err, -EIO);
-        gk_progress_line(pl->p, "%s: Pulling from %s", pl->ref.tag && !pl->ref.digest
-                                 ? pl->ref.tag : pl->ref.digest, familiar ? familiar : "");
+        gk_progress_line(pl->p, "%s: Pulling from %s",
+                         pl->ref.tag && !pl->ref.digest ? pl->ref.tag : pl->ref.digest,
+                         familiar ? familiar : "");
         if (resolve(pl, o->platform, &top, &img, err) < 0)
                 return gk_error_code_or(err, -EIO);
         m = img.digest ? &img.m : &top.m;

@@ -9,15 +9,15 @@
 #include "store.h"
 
 typedef struct gk_pull_opts {
-        const char *platform;   /* "os/arch[/variant]" or NULL: the host's */
+        const char *platform; /* "os/arch[/variant]" or NULL: the host's */
         gk_registry_opts reg;
 } gk_pull_opts;
 
 typedef struct gk_pull_result {
-        char *name;             /* canonical name recorded in the store */
-        char *digest;           /* what the registry calls it (index or manifest) */
-        char *manifest_digest;  /* the image manifest for the platform */
-        bool downloaded;        /* anything new was fetched */
+        char *name;            /* canonical name recorded in the store */
+        char *digest;          /* what the registry calls it (index or manifest) */
+        char *manifest_digest; /* the image manifest for the platform */
+        bool downloaded;       /* anything new was fetched */
 } gk_pull_result;
 
 void gk_pull_result_clear(gk_pull_result *res);

@@ -161,11 +161,14 @@ static int parse_path(const char *ref, const char *path, gk_error **err)
                 if (!valid_path_component(p, n)) {
                         for (size_t i = 0; i < n; i++)
                                 if (isupper((unsigned char) p[i]))
-                                        return gk_error_make(err, 0, "invalid reference `%s`: "
+                                        return gk_error_make(err, 0,
+                                                             "invalid reference `%s`: "
                                                              "repository name must be lowercase",
                                                              ref);
-                        return gk_error_make(err, 0, "invalid reference `%s`: `%.*s` is not a "
-                                             "valid repository name component", ref, (int) n, p);
+                        return gk_error_make(err, 0,
+                                             "invalid reference `%s`: `%.*s` is not a "
+                                             "valid repository name component",
+                                             ref, (int) n, p);
                 }
                 if (!slash)
                         return 0;
@@ -180,9 +183,10 @@ static int split_domain(const char *ref, char *name, gk_reference *out, gk_error
 
         if (slash && looks_like_domain(name, (size_t) (slash - name))) {
                 if (!valid_domain(name, (size_t) (slash - name)))
-                        return gk_error_make(err, 0, "invalid reference `%s`: `%.*s` is not a "
-                                             "valid registry host", ref, (int) (slash - name),
-                                             name);
+                        return gk_error_make(err, 0,
+                                             "invalid reference `%s`: `%.*s` is not a "
+                                             "valid registry host",
+                                             ref, (int) (slash - name), name);
                 out->domain = strndup(name, (size_t) (slash - name));
                 path = slash + 1;
         } else {
@@ -199,7 +203,8 @@ static int split_domain(const char *ref, char *name, gk_reference *out, gk_error
                 return gk_error_code_or(err, -EINVAL);
         if (!strcmp(out->domain, GK_DOCKER_DOMAIN) && !strchr(path, '/'))
                 return asprintf(&out->path, "library/%s", path) < 0
-                               ? gk_error_make(err, ENOMEM, "reference") : 0;
+                               ? gk_error_make(err, ENOMEM, "reference")
+                               : 0;
         out->path = strdup(path);
         return out->path ? 0 : gk_error_make(err, ENOMEM, "reference");
 }
@@ -223,8 +228,10 @@ static int parse_into(const char *s, gk_reference *out, gk_error **err)
                 return gk_error_make(err, 0, "invalid reference: empty image name");
         for (const char *p = s; *p; p++)
                 if ((unsigned char) *p <= ' ' || (unsigned char) *p >= 0x7f)
-                        return gk_error_make(err, 0, "invalid reference `%s`: contains a space "
-                                             "or a control character", s);
+                        return gk_error_make(err, 0,
+                                             "invalid reference `%s`: contains a space "
+                                             "or a control character",
+                                             s);
         if (!(buf = strdup(s)))
                 return gk_error_make(err, ENOMEM, "reference");
         at = strchr(buf, '@');
@@ -236,14 +243,18 @@ static int parse_into(const char *s, gk_reference *out, gk_error **err)
         name = buf;
         tag = split_tag(name);
         if (tag && !valid_tag(tag))
-                return gk_error_make(err, 0, "invalid reference `%s`: `%s` is not a valid tag "
-                                     "(letters, digits, '_', '.', '-', at most 128)", s, tag);
+                return gk_error_make(err, 0,
+                                     "invalid reference `%s`: `%s` is not a valid tag "
+                                     "(letters, digits, '_', '.', '-', at most 128)",
+                                     s, tag);
         if (split_domain(s, name, out, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
         /* Counted on the normalized name, as distribution does. */
         if (strlen(out->domain) + 1 + strlen(out->path) > NAME_MAX_LEN)
-                return gk_error_make(err, 0, "invalid reference `%.40s...`: repository name "
-                                     "is longer than %d characters", s, NAME_MAX_LEN);
+                return gk_error_make(err, 0,
+                                     "invalid reference `%.40s...`: repository name "
+                                     "is longer than %d characters",
+                                     s, NAME_MAX_LEN);
         if (tag || !out->digest)
                 out->tag = strdup(tag ? tag : "latest");
         if ((tag || !out->digest) && !out->tag)

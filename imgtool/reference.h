@@ -19,10 +19,10 @@
 #define GK_DOCKER_REGISTRY "registry-1.docker.io"
 
 typedef struct gk_reference {
-        char *domain;     /* "docker.io", "localhost:5000", "[::1]:5000" */
-        char *path;       /* "library/alpine" */
-        char *tag;        /* NULL when not given and a digest is; else "latest" by default */
-        char *digest;     /* "sha256:HEX" or NULL */
+        char *domain; /* "docker.io", "localhost:5000", "[::1]:5000" */
+        char *path;   /* "library/alpine" */
+        char *tag;    /* NULL when not given and a digest is; else "latest" by default */
+        char *digest; /* "sha256:HEX" or NULL */
 } gk_reference;
 
 /* Parses S; *out is filled (free with gk_reference_clear). Errors name the

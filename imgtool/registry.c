@@ -189,13 +189,13 @@ static size_t body_cb(char *ptr, size_t size, size_t n, void *userdata)
 }
 
 typedef struct request {
-        const char *url;      /* absolute, or NULL: base + path */
-        const char *path;     /* "/v2/..." */
+        const char *url;  /* absolute, or NULL: base + path */
+        const char *path; /* "/v2/..." */
         bool head;
-        const char *extra;    /* one more header line, may be NULL */
-        const char *post;     /* form body for POST, may be NULL */
-        bool no_auth;         /* token server requests carry their own */
-        const char *auth;     /* explicit Authorization line */
+        const char *extra; /* one more header line, may be NULL */
+        const char *post;  /* form body for POST, may be NULL */
+        bool no_auth;      /* token server requests carry their own */
+        const char *auth;  /* explicit Authorization line */
         size_t max;
 } request;
 
@@ -256,9 +256,9 @@ static void fall_back_to_http(gk_registry *r)
 static int transport_error(gk_registry *r, const request *q, CURLcode rc, const char *detail,
                            gk_error **err)
 {
-        return gk_error_plain(err, gk_http_curl_errno(rc),
-                             "%s%s: %s", q->url ? "" : r->base, q->url ? q->url : q->path,
-                             *detail ? detail : curl_easy_strerror(rc));
+        return gk_error_plain(err, gk_http_curl_errno(rc), "%s%s: %s", q->url ? "" : r->base,
+                              q->url ? q->url : q->path,
+                              *detail ? detail : curl_easy_strerror(rc));
 }
 
 /* A stall or the deadline: named by the registry (or the token server's
@@ -306,7 +306,7 @@ static int perform(gk_registry *r, const request *q, gk_http_headers *h, body_bu
                 }
                 if (b->too_big)
                         return gk_error_plain(err, EFBIG, "%s: the answer is larger than %u bytes",
-                                             q->url ? q->url : q->path, (unsigned) b->max);
+                                              q->url ? q->url : q->path, (unsigned) b->max);
                 if (rc == CURLE_OPERATION_TIMEDOUT &&
                     (gk_http_deadline_passed(&dl) || attempt >= GK_MAX_ATTEMPTS))
                         return timeout_error(r, q, &dl, b, err);
@@ -320,8 +320,8 @@ static int perform(gk_registry *r, const request *q, gk_http_headers *h, body_bu
 }
 
 /* A registry request answering 401 once with authentication. */
-static int registry_request(gk_registry *r, const request *q, gk_http_headers *h,
-                            body_buf *b, gk_error **err)
+static int registry_request(gk_registry *r, const request *q, gk_http_headers *h, body_buf *b,
+                            gk_error **err)
 {
         for (int round = 0; round < 3; round++) {
                 if (perform(r, q, h, b, err) < 0)
@@ -342,12 +342,15 @@ static int check_manifest_digest(const char *ref, const gk_response *out, gk_err
                 return 0;
         gk_digest_buf(out->body, out->len, got);
         if (!strncmp(ref, "sha256:", 7) && strcmp(got, ref))
-                return gk_error_plain(err, EBADMSG, "manifest %s: digest mismatch: the registry "
-                                     "sent content with digest %s", ref, got);
+                return gk_error_plain(err, EBADMSG,
+                                      "manifest %s: digest mismatch: the registry "
+                                      "sent content with digest %s",
+                                      ref, got);
         if (out->digest && strcmp(got, out->digest))
-                return gk_error_plain(err, EBADMSG, "manifest `%s`: digest mismatch: "
-                                     "Docker-Content-Digest says %s, the content has %s", ref,
-                                     out->digest, got);
+                return gk_error_plain(err, EBADMSG,
+                                      "manifest `%s`: digest mismatch: "
+                                      "Docker-Content-Digest says %s, the content has %s",
+                                      ref, out->digest, got);
         return 0;
 }
 
@@ -403,8 +406,8 @@ static int basic_header(gk_registry *r, char **out, gk_error **err)
 {
         _cleanup_free_ char *pair = NULL, *b64 = NULL;
 
-        if (asprintf(&pair, "%s:%s", r->creds.username, r->creds.password ? r->creds.password
-                                                                          : "") < 0 ||
+        if (asprintf(&pair, "%s:%s", r->creds.username,
+                     r->creds.password ? r->creds.password : "") < 0 ||
             !(b64 = gk_base64_encode(pair, strlen(pair))) ||
             asprintf(out, "Authorization: Basic %s", b64) < 0)
                 return gk_error_make(err, ENOMEM, "auth");
@@ -449,8 +452,10 @@ static int token_request(gk_registry *r, const char *url, body_buf *b, gk_http_h
                 char *tok = e ? curl_easy_escape(e, r->creds.identity_token, 0) : NULL;
                 const char *qm = strchr(url, '?');
 
-                if (!tok || asprintf(&form, "grant_type=refresh_token&client_id=gkimg&"
-                                     "refresh_token=%s&%s", tok, qm ? qm + 1 : "") < 0) {
+                if (!tok || asprintf(&form,
+                                     "grant_type=refresh_token&client_id=gkimg&"
+                                     "refresh_token=%s&%s",
+                                     tok, qm ? qm + 1 : "") < 0) {
                         curl_free(tok);
                         curl_easy_cleanup(e);
                         return gk_error_make(err, ENOMEM, "auth");
@@ -478,20 +483,22 @@ static int fetch_token(gk_registry *r, const gk_challenge *c, gk_error **err)
         rr = token_request(r, url, &b, &h, err);
         if (rr == 0 && (h.status == 401 || h.status == 403))
                 rr = r->have_creds
-                             ? gk_error_plain(err, EACCES, "token server `%s` refused the login "
-                                             "for `%s` (HTTP %ld): wrong username or password?",
-                                             c->realm, r->creds.username, h.status)
-                             : gk_error_plain(err, EACCES, "token server `%s` refused anonymous "
-                                             "access (HTTP %ld): log in with `gkimg login %s`",
-                                             c->realm, h.status, r->domain);
+                             ? gk_error_plain(err, EACCES,
+                                              "token server `%s` refused the login "
+                                              "for `%s` (HTTP %ld): wrong username or password?",
+                                              c->realm, r->creds.username, h.status)
+                             : gk_error_plain(err, EACCES,
+                                              "token server `%s` refused anonymous "
+                                              "access (HTTP %ld): log in with `gkimg login %s`",
+                                              c->realm, h.status, r->domain);
         else if (rr == 0 && h.status == 429)
                 rr = gk_http_status_error(r, "token", &h, b.data, b.len, err);
         else if (rr == 0 && (h.status < 200 || h.status > 299))
                 rr = gk_error_plain(err, EPROTO, "token server `%s` answered HTTP %ld", c->realm,
-                                   h.status);
+                                    h.status);
         if (rr == 0)
-                rr = gk_auth_parse_token(b.data ? b.data : "", b.len, (int64_t) time(NULL),
-                                         &token, &expires, err);
+                rr = gk_auth_parse_token(b.data ? b.data : "", b.len, (int64_t) time(NULL), &token,
+                                         &expires, err);
         free(b.data);
         if (rr < 0)
                 return rr;
@@ -520,16 +527,18 @@ int gk_registry_authenticate(gk_registry *r, const gk_http_headers *h, bool retr
         /* The token we got was for this request's scope: a second 401
          * means no access, asking again would not change that. */
         if (retried)
-                return gk_error_plain(err, EACCES, "access denied by %s: repository `%s` does not "
-                                     "exist or needs a login (`gkimg login %s`) (HTTP 401)",
-                                     r->domain, r->path, r->domain);
+                return gk_error_plain(err, EACCES,
+                                      "access denied by %s: repository `%s` does not "
+                                      "exist or needs a login (`gkimg login %s`) (HTTP 401)",
+                                      r->domain, r->path, r->domain);
         free(r->auth_header);
         r->auth_header = NULL;
         r->auth_expires = 0;
         if (c.scheme == GK_AUTH_BEARER)
                 return fetch_token(r, &r->challenge, err);
         if (!r->have_creds || !r->creds.password)
-                return gk_error_plain(err, EACCES, "access denied by %s: repository `%s` does not "
+                return gk_error_plain(err, EACCES,
+                                      "access denied by %s: repository `%s` does not "
                                       "exist or needs a login (`gkimg login %s`) (HTTP 401)",
                                       r->domain, r->path, r->domain);
         return basic_header(r, &r->auth_header, err);
@@ -578,8 +587,10 @@ int gk_registry_check_login(const char *domain, const gk_registry_opts *o, const
         if (rr < 0)
                 return rr;
         if (h.status == 401 || h.status == 403)
-                return gk_error_plain(err, EACCES, "%s refused the login for `%s` (HTTP %ld): "
-                                      "wrong username or password?", domain, username, h.status);
+                return gk_error_plain(err, EACCES,
+                                      "%s refused the login for `%s` (HTTP %ld): "
+                                      "wrong username or password?",
+                                      domain, username, h.status);
         if (h.status < 200 || h.status > 299)
                 return gk_error_plain(err, EPROTO, "%s/v2/: answered HTTP %ld: not a registry?",
                                       domain, h.status);

@@ -29,23 +29,23 @@ size_t gk_http_header_cb(char *buf, size_t size, size_t n, void *userdata);
 
 struct gk_registry {
         char *domain, *path, *host;
-        char *base;           /* "https://host" or "http://host", once known */
+        char *base; /* "https://host" or "http://host", once known */
         bool scheme_known;
-        bool allow_http;      /* loopback or insecure */
-        bool verify_tls;      /* off with --tls-verify=false, and for loopback
-                               * without a cert dir (docker's insecure default) */
+        bool allow_http; /* loopback or insecure */
+        bool verify_tls; /* off with --tls-verify=false, and for loopback
+                          * without a cert dir (docker's insecure default) */
         bool have_cert_dir;
         gk_registry_opts o;
         CURLSH *share;
-        struct curl_blob ca;  /* system CAs + cert dir, when a cert dir has any */
+        struct curl_blob ca; /* system CAs + cert dir, when a cert dir has any */
         char *ca_data;
         char *client_cert, *client_key;
         /* auth */
-        gk_challenge challenge;   /* the last one seen */
+        gk_challenge challenge; /* the last one seen */
         bool have_creds, creds_loaded;
         gk_credentials creds;
-        char *auth_header;        /* "Authorization: Bearer ..." or Basic */
-        int64_t auth_expires;     /* seconds since the epoch; 0: no expiry */
+        char *auth_header;    /* "Authorization: Bearer ..." or Basic */
+        int64_t auth_expires; /* seconds since the epoch; 0: no expiry */
 };
 
 /* A new easy handle with everything common set (share, TLS, timeouts,
@@ -76,10 +76,10 @@ int64_t gk_now_ms(void);
  * gk_http_easy); the whole transfer, over all its attempts, must end by a
  * deadline scaled to its expected size. */
 typedef struct gk_http_deadline {
-        int64_t at;        /* gk_now_ms() at which it is over */
-        int64_t budget;    /* ms it was given */
-        int64_t size;      /* bytes it was scaled to */
-        bool size_is_max;  /* SIZE is a cap (a manifest by tag), not the size */
+        int64_t at;       /* gk_now_ms() at which it is over */
+        int64_t budget;   /* ms it was given */
+        int64_t size;     /* bytes it was scaled to */
+        bool size_is_max; /* SIZE is a cap (a manifest by tag), not the size */
 } gk_http_deadline;
 
 int gk_http_stall_seconds(void);

@@ -131,8 +131,10 @@ int gk_store_open_blob(gk_store *s, const char *digest, gk_error **err)
 
 static int damaged(gk_error **err, const char *digest, const char *why)
 {
-        return gk_error_plain(err, EBADMSG, "blob %s: the store's copy is damaged: %s "
-                              "(`gkimg check --repair` fetches it again)", digest, why);
+        return gk_error_plain(err, EBADMSG,
+                              "blob %s: the store's copy is damaged: %s "
+                              "(`gkimg check --repair` fetches it again)",
+                              digest, why);
 }
 
 int gk_store_copy_blob(gk_store *s, const char *digest, int64_t size,
@@ -196,8 +198,7 @@ static int have_good_blob(gk_store *s, const char *digest)
         return r == 0;
 }
 
-int gk_store_read_blob(gk_store *s, const char *digest, char **out, size_t *len,
-                       gk_error **err)
+int gk_store_read_blob(gk_store *s, const char *digest, char **out, size_t *len, gk_error **err)
 {
         _cleanup_close_ int fd = gk_store_open_blob(s, digest, err);
         struct stat st;
@@ -207,8 +208,10 @@ int gk_store_read_blob(gk_store *s, const char *digest, char **out, size_t *len,
         if (fstat(fd, &st) < 0)
                 return gk_error_errno(err, "blob %s", digest);
         if ((uint64_t) st.st_size > BLOB_READ_MAX)
-                return gk_error_make(err, EFBIG, "blob %s: %lld bytes is too big for a JSON "
-                                     "document", digest, (long long) st.st_size);
+                return gk_error_make(err, EFBIG,
+                                     "blob %s: %lld bytes is too big for a JSON "
+                                     "document",
+                                     digest, (long long) st.st_size);
         return gk_read_fd(fd, digest, out, len, err);
 }
 
@@ -218,10 +221,10 @@ int gk_store_read_blob(gk_store *s, const char *digest, char **out, size_t *len,
 
 struct gk_blob_writer {
         gk_store *s;
-        uint64_t flushed;  /* writeback started up to here */
-        int dir_fd;     /* partial_fd or tmp_fd (not owned) */
-        char *name;     /* in dir_fd */
-        char *expect;   /* NULL: computed */
+        uint64_t flushed; /* writeback started up to here */
+        int dir_fd;       /* partial_fd or tmp_fd (not owned) */
+        char *name;       /* in dir_fd */
+        char *expect;     /* NULL: computed */
         int fd;
         uint64_t offset;
         gk_hasher *h;
@@ -270,10 +273,13 @@ static int open_partial(gk_blob_writer *w, gk_error **err)
                         return gk_error_errno(err, "blob %s: create partial file", w->expect);
                 if (flock(fd, LOCK_EX | LOCK_NB) < 0)
                         return errno == EWOULDBLOCK
-                                       ? gk_error_make(err, EBUSY, "blob %s: another process "
-                                                       "is writing it", w->expect)
+                                       ? gk_error_make(err, EBUSY,
+                                                       "blob %s: another process "
+                                                       "is writing it",
+                                                       w->expect)
                                        : gk_error_errno(err, "blob %s: lock", w->expect);
-                if (fstat(fd, &a) == 0 && fstatat(w->dir_fd, w->name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+                if (fstat(fd, &a) == 0 &&
+                    fstatat(w->dir_fd, w->name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
                     a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
                         w->fd = TAKE_FD(fd);
                         return 0;
@@ -309,8 +315,8 @@ int gk_store_blob_begin(gk_store *s, const char *expect, bool resume, gk_blob_wr
         }
         if (expect) {
                 r = gk_digest_check(expect, "blob", err);
-                if (r == 0 && (!(w->expect = strdup(expect)) ||
-                               !(w->name = strdup(gk_digest_hex(expect)))))
+                if (r == 0 &&
+                    (!(w->expect = strdup(expect)) || !(w->name = strdup(gk_digest_hex(expect)))))
                         r = gk_error_make(err, ENOMEM, "blob");
                 w->dir_fd = s->partial_fd;
                 if (r == 0)
@@ -379,8 +385,10 @@ int gk_blob_writer_commit(gk_blob_writer *w, char **out_digest, gk_error **err)
 
         gk_hasher_final(w->h, got);
         if (w->expect && strcmp(got, w->expect))
-                r = gk_error_plain(err, EBADMSG, "blob %s: digest mismatch: the content has "
-                                  "digest %s (discarded)", w->expect, got);
+                r = gk_error_plain(err, EBADMSG,
+                                   "blob %s: digest mismatch: the content has "
+                                   "digest %s (discarded)",
+                                   w->expect, got);
         /* The data must be on disk before the name says it is complete. */
         else if (fdatasync(w->fd) < 0)
                 r = gk_error_errno(err, "blob %s: sync", got);
@@ -422,7 +430,8 @@ int gk_store_put_blob_fd(gk_store *s, int fd, const char *expect, char **out_dig
 
         if (expect && have_good_blob(s, expect))
                 return out_digest && !(*out_digest = strdup(expect))
-                               ? gk_error_make(err, ENOMEM, "blob") : 0;
+                               ? gk_error_make(err, ENOMEM, "blob")
+                               : 0;
         if (gk_store_blob_begin(s, NULL, false, &w, err) < 0)
                 return gk_error_code_or(err, -EIO);
         if (expect && !(w->expect = strdup(expect))) {
@@ -450,8 +459,10 @@ int gk_store_put_blob(gk_store *s, const void *data, size_t len, const char *exp
 
         gk_digest_buf(data, len, got);
         if (expect && strcmp(expect, got))
-                return gk_error_plain(err, EBADMSG, "blob %s: digest mismatch: the content has "
-                                     "digest %s", expect, got);
+                return gk_error_plain(err, EBADMSG,
+                                      "blob %s: digest mismatch: the content has "
+                                      "digest %s",
+                                      expect, got);
         if (!have_good_blob(s, got)) {
                 if (gk_store_blob_begin(s, NULL, false, &w, err) < 0)
                         return gk_error_code_or(err, -EIO);
@@ -462,6 +473,5 @@ int gk_store_put_blob(gk_store *s, const void *data, size_t len, const char *exp
                 if (gk_blob_writer_commit(w, NULL, err) < 0)
                         return gk_error_code_or(err, -EIO);
         }
-        return out_digest && !(*out_digest = strdup(got)) ? gk_error_make(err, ENOMEM, "blob")
-                                                          : 0;
+        return out_digest && !(*out_digest = strdup(got)) ? gk_error_make(err, ENOMEM, "blob") : 0;
 }

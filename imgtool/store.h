@@ -59,8 +59,7 @@ int gk_store_verify_blob(gk_store *s, const char *digest, int64_t size, gk_error
  * Missing is fine. */
 int gk_store_drop_blob(gk_store *s, const char *digest, gk_error **err);
 /* A whole blob in memory (JSON documents: at most 16 MiB), NUL-terminated. */
-int gk_store_read_blob(gk_store *s, const char *digest, char **out, size_t *len,
-                       gk_error **err);
+int gk_store_read_blob(gk_store *s, const char *digest, char **out, size_t *len, gk_error **err);
 /* Adds a blob from memory; with EXPECT (may be NULL) its digest must match.
  * *out_digest (may be NULL) gets the digest.  A copy already in the store
  * is checked first and replaced when damaged (so are the fd variant's). */
@@ -107,8 +106,8 @@ typedef struct gk_store_image {
         char *manifest;        /* raw JSON, NUL-terminated */
         size_t manifest_len;
         char *manifest_media_type;
-        char *config_digest;   /* = image ID */
-        char *config;          /* raw JSON, NUL-terminated */
+        char *config_digest; /* = image ID */
+        char *config;        /* raw JSON, NUL-terminated */
         size_t config_len;
         gk_store_layer *layers; /* bottom first */
         size_t n_layers;
@@ -134,14 +133,14 @@ int gk_store_tag(gk_store *s, const char *ref, const char *manifest_digest,
 
 /* One line of `gkimg images`. */
 typedef struct gk_store_entry {
-        char *name;            /* canonical */
+        char *name; /* canonical */
         char *manifest_digest;
-        char *repo_digest;     /* may be NULL */
-        char *id;              /* config digest */
-        char *created;         /* from the config (RFC 3339), may be NULL */
-        char *platform;        /* "linux/amd64", may be NULL */
-        int64_t size;          /* config + layers as stored (compressed) */
-        int64_t pulled;        /* seconds since the epoch */
+        char *repo_digest; /* may be NULL */
+        char *id;          /* config digest */
+        char *created;     /* from the config (RFC 3339), may be NULL */
+        char *platform;    /* "linux/amd64", may be NULL */
+        int64_t size;      /* config + layers as stored (compressed) */
+        int64_t pulled;    /* seconds since the epoch */
 } gk_store_entry;
 
 int gk_store_list(gk_store *s, gk_store_entry **out, size_t *n, gk_error **err);

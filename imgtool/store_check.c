@@ -167,8 +167,10 @@ static void layer_entry(int dfd, const char *name, const char *dir, gk_store_che
 
 static void legacy_layer(int dfd, const char *name, const char *dir, gk_store_check *res)
 {
-        LEFTOVER(res, "%s/%s (unpacked by an older gkimg, not used; gc removes it once no "
-                 "bundle names it)", dir, name);
+        LEFTOVER(res,
+                 "%s/%s (unpacked by an older gkimg, not used; gc removes it once no "
+                 "bundle names it)",
+                 dir, name);
 }
 
 /* images.json.tmp.PID and the like: an atomic rewrite killed halfway. */
@@ -221,8 +223,8 @@ static void check_images(gk_store *s, gk_store_check *res)
                 }
                 for (size_t l = 0; l < img->n_layers; l++)
                         if (!gk_store_has_blob(s, img->layers[l].digest)) {
-                                PROBLEM(res, "image %s: layer %s is not in the store",
-                                        es[i].name, img->layers[l].digest);
+                                PROBLEM(res, "image %s: layer %s is not in the store", es[i].name,
+                                        img->layers[l].digest);
                                 BAD_BLOB(res, "%s", img->layers[l].digest);
                         }
         }

@@ -10,17 +10,17 @@
 #include "store.h"
 
 typedef struct gk_store_check {
-        size_t blobs, images, layers;  /* checked */
-        char **problems;               /* NULL-terminated, may be NULL */
+        size_t blobs, images, layers; /* checked */
+        char **problems;              /* NULL-terminated, may be NULL */
         size_t n_problems;
-        char **leftovers;              /* paths relative to the store root */
+        char **leftovers; /* paths relative to the store root */
         size_t n_leftovers;
         /* what --repair mends: */
-        char **bad_blobs;              /* damaged or missing, "sha256:HEX" */
+        char **bad_blobs; /* damaged or missing, "sha256:HEX" */
         size_t n_bad_blobs;
-        char **bad_layers;             /* unpacked layers unlike their manifest (chain ids) */
+        char **bad_layers; /* unpacked layers unlike their manifest (chain ids) */
         size_t n_bad_layers;
-        const char *root;              /* the store's, while it runs */
+        const char *root; /* the store's, while it runs */
 } gk_store_check;
 
 /* Fails only when the store cannot be read at all; what is wrong with it

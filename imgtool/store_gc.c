@@ -137,8 +137,8 @@ static int keep_bundles(gk_store *s, keep *chains, keep *legacy)
                 size_t len = 0;
                 yajl_val ids;
 
-                if (de->d_name[0] == '.' || gk_read_file_at(dirfd(d), de->d_name, &text, &len,
-                                                            NULL) < 0 ||
+                if (de->d_name[0] == '.' ||
+                    gk_read_file_at(dirfd(d), de->d_name, &text, &len, NULL) < 0 ||
                     gk_json_parse(text, len, "bundle", &rec, NULL) < 0)
                         continue;
                 if (bundle_gone(rec)) {

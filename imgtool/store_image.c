@@ -31,8 +31,8 @@ void gk_store_image_freep(gk_store_image **img)
         gk_store_image_free(*img);
 }
 
-static int read_manifest(gk_store *s, const char *digest, char **text, size_t *len,
-                         gk_manifest *m, gk_error **err)
+static int read_manifest(gk_store *s, const char *digest, char **text, size_t *len, gk_manifest *m,
+                         gk_error **err)
 {
         if (gk_store_read_blob(s, digest, text, len, err) < 0)
                 return gk_error_code_or(err, -EIO);
@@ -42,8 +42,7 @@ static int read_manifest(gk_store *s, const char *digest, char **text, size_t *l
 }
 
 /* The host platform's manifest of index M. */
-static int pick_for_host(const gk_manifest *m, const char *digest, char **chosen,
-                         gk_error **err)
+static int pick_for_host(const gk_manifest *m, const char *digest, char **chosen, gk_error **err)
 {
         _cleanup_(gk_platform_clear) gk_platform host = { 0 };
         size_t i;
@@ -72,8 +71,8 @@ static int fill_layers(gk_store_image *img, const gk_manifest *m, gk_error **err
         return 0;
 }
 
-int gk_store_load_image(gk_store *s, const char *digest, const char *name,
-                        gk_store_image **out, gk_error **err)
+int gk_store_load_image(gk_store *s, const char *digest, const char *name, gk_store_image **out,
+                        gk_error **err)
 {
         _cleanup_(gk_store_image_freep) gk_store_image *img = calloc(1, sizeof(*img));
         _cleanup_(gk_manifest_clear) gk_manifest m = { 0 };
@@ -92,12 +91,14 @@ int gk_store_load_image(gk_store *s, const char *digest, const char *name,
                 img->manifest = NULL;
                 free(img->manifest_digest);
                 img->manifest_digest = TAKE_PTR(chosen);
-                if (read_manifest(s, img->manifest_digest, &img->manifest, &img->manifest_len,
-                                  &m, err) < 0)
+                if (read_manifest(s, img->manifest_digest, &img->manifest, &img->manifest_len, &m,
+                                  err) < 0)
                         return gk_error_code_or(err, -EIO);
                 if (m.kind != GK_MANIFEST_IMAGE)
-                        return gk_error_make(err, 0, "index %s: entry %s is not an image "
-                                             "manifest", digest, img->manifest_digest);
+                        return gk_error_make(err, 0,
+                                             "index %s: entry %s is not an image "
+                                             "manifest",
+                                             digest, img->manifest_digest);
         }
         if (!(img->manifest_media_type = strdup(m.media_type)) ||
             !(img->config_digest = strdup(m.config.digest)))

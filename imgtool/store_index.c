@@ -71,8 +71,10 @@ static int load_entry(yajl_val o, gk_store_entry *e, size_t i, gk_error **err)
                 e->pulled = 0;
         if (!e->name || gk_digest_check(e->manifest_digest, "manifest", NULL) < 0 ||
             gk_digest_check(e->id, "id", NULL) < 0)
-                return gk_error_make(err, 0, "store: " INDEX_FILE ": images[%zu]: name, manifest "
-                                     "and id wanted", i);
+                return gk_error_make(err, 0,
+                                     "store: " INDEX_FILE ": images[%zu]: name, manifest "
+                                     "and id wanted",
+                                     i);
         return 0;
 }
 
@@ -244,8 +246,8 @@ int gk_store_tag(gk_store *s, const char *ref, const char *manifest_digest,
         lock = gk_store_lock(s, "images.lock", LOCK_EX, err);
         if (lock < 0)
                 return lock;
-        if (load_entries(s, &es, err) < 0 || set_entry(&es, &e, changed ? changed : &dummy,
-                                                       err) < 0)
+        if (load_entries(s, &es, err) < 0 ||
+            set_entry(&es, &e, changed ? changed : &dummy, err) < 0)
                 return gk_error_code_or(err, -EIO);
         return save_entries(s, &es, err);
 }
@@ -442,7 +444,8 @@ int gk_store_untag(gk_store *s, const char *ref, bool force, char ***removed, ch
         /* A name removes that name; an ID removes every name of the image. */
         by_id = hex && !strncmp(gk_digest_hex(es.v[i].id), hex, strlen(hex));
         if (by_id && !force && !names_are_one_reference(&es, es.v[i].id))
-                return gk_error_plain(err, EBUSY, "conflict: unable to delete %.12s (must be "
+                return gk_error_plain(err, EBUSY,
+                                      "conflict: unable to delete %.12s (must be "
                                       "forced) - image is referenced in multiple repositories",
                                       gk_digest_hex(es.v[i].id));
         if (!(id = strdup(es.v[i].id)) || !(names = calloc(es.n + 1, sizeof(char *))))

@@ -23,7 +23,7 @@ void gk_store_sync_blobs(gk_store *s);
 /* Loads image manifest DIGEST (an index: the host platform's entry,
  * which must be in the store) with its config and layers.  NAME (may be
  * NULL) is recorded in the result. */
-int gk_store_load_image(gk_store *s, const char *digest, const char *name,
-                        gk_store_image **out, gk_error **err);
+int gk_store_load_image(gk_store *s, const char *digest, const char *name, gk_store_image **out,
+                        gk_error **err);
 
 #endif

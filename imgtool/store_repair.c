@@ -74,8 +74,8 @@ static const char *blob_user(repair *rp, const char *digest, char *kind, int64_t
         return NULL;
 }
 
-static int fetch_again(repair *rp, const char *name, const char *digest, char kind,
-                       int64_t size, gk_error **err)
+static int fetch_again(repair *rp, const char *name, const char *digest, char kind, int64_t size,
+                       gk_error **err)
 {
         _cleanup_(gk_reference_clear) gk_reference ref = { 0 };
         _cleanup_(gk_registry_freep) gk_registry *r = NULL;

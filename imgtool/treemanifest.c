@@ -159,7 +159,7 @@ static int hash_file(mwalk *w, int fd, const struct stat *st, char *hex)
                 gk_hasher_update(w->h, mark, strlen(mark));
                 for (off_t off = data; off < hole;) {
                         size_t want = hole - off < (off_t) sizeof(w->buf) ? (size_t) (hole - off)
-                                                                         : sizeof(w->buf);
+                                                                          : sizeof(w->buf);
                         ssize_t n = pread(fd, w->buf, want, off);
 
                         if (n < 0 && errno == EINTR)
@@ -195,7 +195,8 @@ static int hash_xattrs(mwalk *w, int fd, int dfd, const char *name, char out[17]
                 snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dfd, name);
         else if (fd < 0)
                 return -EINVAL;
-        n = fd >= 0 ? flistxattr(fd, names, sizeof(names)) : llistxattr(path, names, sizeof(names));
+        n = fd >= 0 ? flistxattr(fd, names, sizeof(names))
+                    : llistxattr(path, names, sizeof(names));
         if (n < 0 && errno != ENOTSUP && errno != ENODATA)
                 return -errno;
         if (n <= 0) {
@@ -225,13 +226,20 @@ static int hash_xattrs(mwalk *w, int fd, int dfd, const char *name, char out[17]
 static char type_char(mode_t m)
 {
         switch (m & S_IFMT) {
-        case S_IFREG: return 'f';
-        case S_IFDIR: return 'd';
-        case S_IFLNK: return 'l';
-        case S_IFCHR: return 'c';
-        case S_IFBLK: return 'b';
-        case S_IFIFO: return 'p';
-        default: return 's';
+        case S_IFREG:
+                return 'f';
+        case S_IFDIR:
+                return 'd';
+        case S_IFLNK:
+                return 'l';
+        case S_IFCHR:
+                return 'c';
+        case S_IFBLK:
+                return 'b';
+        case S_IFIFO:
+                return 'p';
+        default:
+                return 's';
         }
 }
 
@@ -278,7 +286,8 @@ static int other_what(int dfd, const char *name, const struct stat *st, char **w
                 *what = escape(target);
         } else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
                 return asprintf(what, "%u:%u", major(st->st_rdev), minor(st->st_rdev)) < 0
-                               ? -ENOMEM : 0;
+                               ? -ENOMEM
+                               : 0;
         } else {
                 *what = strdup("-");
         }
@@ -303,9 +312,9 @@ static int add_entry(mwalk *w, int dfd, const char *name, const char *rel, const
         if (r == 0)
                 r = hash_xattrs(w, fd, dfd, name, xh);
         if (r == 0)
-                r = S_ISREG(st->st_mode) ? file_what(w, fd, st, epath, &what)
-                                         : S_ISDIR(st->st_mode) ? ((what = strdup("-")) ? 0 : -ENOMEM)
-                                                                : other_what(dfd, name, st, &what);
+                r = S_ISREG(st->st_mode)   ? file_what(w, fd, st, epath, &what)
+                    : S_ISDIR(st->st_mode) ? ((what = strdup("-")) ? 0 : -ENOMEM)
+                                           : other_what(dfd, name, st, &what);
         if (r == 0 && asprintf(&rest, "%c %o %u:%u %lld %lld.%09ld %s %s", type_char(st->st_mode),
                                (unsigned) (st->st_mode & 07777), st->st_uid, st->st_gid, size,
                                (long long) st->st_mtim.tv_sec, st->st_mtim.tv_nsec, xh, what) < 0)
@@ -488,8 +497,7 @@ static int parse(const char *text, size_t len, mlines *out)
 /* Which fields of two lines of one path differ, for the message. */
 static void what_changed(const char *was, const char *now, char *buf, size_t size)
 {
-        static const char *const names[] = { "type", "mode", "owner", "size", "mtime",
-                                              "xattrs" };
+        static const char *const names[] = { "type", "mode", "owner", "size", "mtime", "xattrs" };
         const char *a = was, *b = now;
         size_t used = 0;
 
@@ -497,9 +505,10 @@ static void what_changed(const char *was, const char *now, char *buf, size_t siz
         for (size_t i = 0; i < 7 && *a && *b; i++) {
                 size_t la = strcspn(a, " "), lb = strcspn(b, " ");
                 const char *name = i < 6 ? names[i]
-                                   : was[0] == 'f' ? (a[0] == '=' || b[0] == '=' ? "hardlinks"
-                                                                                 : "content")
-                                   : was[0] == 'l' ? "link target" : "device";
+                                   : was[0] == 'f'
+                                           ? (a[0] == '=' || b[0] == '=' ? "hardlinks" : "content")
+                                   : was[0] == 'l' ? "link target"
+                                                   : "device";
 
                 if (i == 6) /* the last field takes the rest (a target has spaces escaped) */
                         la = strlen(a), lb = strlen(b);

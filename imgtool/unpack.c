@@ -32,16 +32,16 @@ typedef struct dir_time {
 } dir_time;
 
 typedef struct unpack_ctx {
-        int root;                /* the layer directory */
+        int root; /* the layer directory */
         const gk_unpack_opts *o;
-        struct archive *a;       /* the tar reader */
-        char *cached_dir;        /* parent directory of the last entry ... */
-        int cached_fd;           /* ... its fd ... */
-        char *cached_resolved;   /* ... and where it is in the layer */
-        gk_parent_walk pw;       /* parents as the layers below show them */
-        dir_time *dirs;          /* directory times, set once all is written */
+        struct archive *a;     /* the tar reader */
+        char *cached_dir;      /* parent directory of the last entry ... */
+        int cached_fd;         /* ... its fd ... */
+        char *cached_resolved; /* ... and where it is in the layer */
+        gk_parent_walk pw;     /* parents as the layers below show them */
+        dir_time *dirs;        /* directory times, set once all is written */
         size_t n_dirs, cap_dirs;
-        uint64_t written;        /* data bytes so far, against o->limit */
+        uint64_t written; /* data bytes so far, against o->limit */
         bool have_openat2;
 } unpack_ctx;
 
@@ -97,7 +97,8 @@ static int open_resolved(unpack_ctx *c, const char *path)
                 return -1;
         }
         for (char *comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-                int next = strcmp(comp, ".") ? open_component(cur, comp) : fcntl(cur, F_DUPFD_CLOEXEC, 3);
+                int next = strcmp(comp, ".") ? open_component(cur, comp)
+                                             : fcntl(cur, F_DUPFD_CLOEXEC, 3);
 
                 close(cur);
                 if (next < 0)
@@ -249,8 +250,7 @@ static int entry_owner(struct archive_entry *e, uid_t *uid, gid_t *gid, gk_error
 /* xattrs from the entry: on FD when it is set, else on NAME under PFD
  * without following it (symlinks, fifos, devices cannot be opened for
  * fsetxattr; the /proc/self/fd path reaches the parent by its fd). */
-static int apply_xattrs(struct archive_entry *e, int fd, int pfd, const char *name,
-                        gk_error **err)
+static int apply_xattrs(struct archive_entry *e, int fd, int pfd, const char *name, gk_error **err)
 {
         const char *key;
         const void *value;
@@ -328,8 +328,10 @@ static int charge(unpack_ctx *c, size_t size, gk_error **err)
         c->written += size;
         if (!l->max_bytes || c->written <= l->max_bytes)
                 return 0;
-        return gk_error_plain(err, EFBIG, "the layer writes more than its limit of %llu bytes "
-                              "(%s)", (unsigned long long) l->max_bytes,
+        return gk_error_plain(err, EFBIG,
+                              "the layer writes more than its limit of %llu bytes "
+                              "(%s)",
+                              (unsigned long long) l->max_bytes,
                               l->from_env ? "set by GKIMG_LAYER_MAX_SIZE"
                                           : "100 times its compressed size, at least 1 GiB; "
                                             "GKIMG_LAYER_MAX_SIZE changes it");
@@ -379,8 +381,8 @@ static int write_data(unpack_ctx *c, struct archive_entry *e, int fd, gk_error *
  * new entry is a directory too (tar semantics: metadata is updated);
  * anything else is removed.  *was_whiteout says NAME was deleted from lower
  * layers, so a directory re-created here must be opaque. */
-static int clear_slot(unpack_ctx *c, int pfd, const char *name, bool want_dir,
-                      bool *keep_dir, bool *was_whiteout, gk_error **err)
+static int clear_slot(unpack_ctx *c, int pfd, const char *name, bool want_dir, bool *keep_dir,
+                      bool *was_whiteout, gk_error **err)
 {
         struct stat st;
 
@@ -573,8 +575,7 @@ static const char *entry_name(struct archive_entry *e)
         return n ? n : archive_entry_pathname_utf8(e);
 }
 
-static int apply_node(unpack_ctx *c, struct archive_entry *e, const char *path,
-                      gk_error **err)
+static int apply_node(unpack_ctx *c, struct archive_entry *e, const char *path, gk_error **err)
 {
         _cleanup_free_ char *dir = NULL;
         const char *base, *link = archive_entry_hardlink(e);
@@ -674,7 +675,7 @@ static int finish_digest(gk_unpack_stream *s, gk_unpack_stats *stats, const gk_u
                 return gk_error_code_or(err, -EIO);
         if (o->diff_id && strcmp(o->diff_id, stats->diff_id))
                 return gk_error_plain(err, EBADMSG, "content is %s, not the diff_id %s",
-                                     stats->diff_id, o->diff_id);
+                                      stats->diff_id, o->diff_id);
         return 0;
 }
 
@@ -699,8 +700,11 @@ int gk_unpack_fd(int blob_fd, int dirfd, const gk_unpack_opts *o, gk_unpack_stat
 
         o = o ? o : &none;
         c.o = o;
-        c.pw = (gk_parent_walk){ .root = dirfd, .lower = o->lower, .n_lower = o->n_lower,
-                                 .copied = copied_dir, .ctx = &c };
+        c.pw = (gk_parent_walk){ .root = dirfd,
+                                 .lower = o->lower,
+                                 .n_lower = o->n_lower,
+                                 .copied = copied_dir,
+                                 .ctx = &c };
         stats = stats ? stats : &local;
         memset(stats, 0, sizeof(*stats));
         r = gk_parent_copy_root(&c.pw, err);

@@ -34,9 +34,10 @@ typedef struct gk_layer_limit {
 int gk_layer_limit_get(int64_t compressed, gk_layer_limit *out, gk_error **err);
 
 typedef struct gk_unpack_opts {
-        const char *what;    /* names the layer in errors ("layer sha256:..."); may be NULL */
-        const char *diff_id; /* "sha256:HEX" the uncompressed tar must hash to; NULL: not checked */
-        bool allow_devices;  /* keep block/character device entries (else refused) */
+        const char *what; /* names the layer in errors ("layer sha256:..."); may be NULL */
+        const char
+                *diff_id;   /* "sha256:HEX" the uncompressed tar must hash to; NULL: not checked */
+        bool allow_devices; /* keep block/character device entries (else refused) */
         gk_layer_limit limit; /* zero: no limit */
         /* The unpacked layers below this one, top first (their fs/
          * directories): what they have decides the directories this layer
@@ -47,9 +48,9 @@ typedef struct gk_unpack_opts {
 
 typedef struct gk_unpack_stats {
         uint64_t entries;
-        uint64_t bytes;                /* uncompressed tar bytes */
-        uint64_t written;              /* data bytes written to files (holes left out) */
-        char diff_id[GK_DIGEST_MAX];   /* sha256 of the uncompressed tar */
+        uint64_t bytes;              /* uncompressed tar bytes */
+        uint64_t written;            /* data bytes written to files (holes left out) */
+        char diff_id[GK_DIGEST_MAX]; /* sha256 of the uncompressed tar */
 } gk_unpack_stats;
 
 /* Unpacks the layer read from BLOB_FD (a file or a pipe; compression is
@@ -58,8 +59,8 @@ typedef struct gk_unpack_stats {
  * DIRFD: the caller unpacks into a temporary directory).  Data beyond
  * o->limit fails with EFBIG, naming the limit.  Holes of sparse entries
  * are seeked over, never written.  STATS may be NULL. */
-int gk_unpack_fd(int blob_fd, int dirfd, const gk_unpack_opts *o,
-                 gk_unpack_stats *stats, gk_error **err);
+int gk_unpack_fd(int blob_fd, int dirfd, const gk_unpack_opts *o, gk_unpack_stats *stats,
+                 gk_error **err);
 
 /* "sha256:" + 64 lower-case hex digits? */
 bool gk_digest_valid(const char *digest);

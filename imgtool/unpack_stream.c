@@ -26,18 +26,18 @@
 #define SLOT_SIZE (256 * 1024)
 
 struct gk_unpack_stream {
-        struct archive *outer;   /* producer's, once it runs */
-        EVP_MD_CTX *md;          /* producer's */
-        uint64_t bytes;          /* producer's; read after the join */
-        char *mem;               /* SLOTS * SLOT_SIZE */
+        struct archive *outer; /* producer's, once it runs */
+        EVP_MD_CTX *md;        /* producer's */
+        uint64_t bytes;        /* producer's; read after the join */
+        char *mem;             /* SLOTS * SLOT_SIZE */
         size_t len[SLOTS];
         pthread_t thread;
         bool started;
         /* under lock: */
         pthread_mutex_t lock;
         pthread_cond_t filled, freed;
-        size_t head, count;      /* the oldest filled slot; filled slots */
-        bool held;               /* the consumer has slot head */
+        size_t head, count; /* the oldest filled slot; filled slots */
+        bool held;          /* the consumer has slot head */
         bool done, failed, cancel;
         int err_no;
         char errmsg[256];
@@ -193,8 +193,7 @@ int gk_unpack_stream_open(int blob_fd, gk_unpack_stream **out, gk_error **err)
         return 0;
 }
 
-int gk_unpack_stream_finish(gk_unpack_stream *s, uint64_t *bytes, char *digest,
-                            gk_error **err)
+int gk_unpack_stream_finish(gk_unpack_stream *s, uint64_t *bytes, char *digest, gk_error **err)
 {
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int len = 0;

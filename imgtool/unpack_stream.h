@@ -26,8 +26,7 @@ la_ssize_t gk_unpack_stream_read(struct archive *a, void *stream, const void **b
 /* Reads what is left (bytes after the tar's end-of-archive blocks are part
  * of the diff_id too) and gives the count of decompressed bytes and their
  * "sha256:HEX" in DIGEST (GK_DIGEST_MAX bytes). */
-int gk_unpack_stream_finish(gk_unpack_stream *s, uint64_t *bytes, char *digest,
-                            gk_error **err);
+int gk_unpack_stream_finish(gk_unpack_stream *s, uint64_t *bytes, char *digest, gk_error **err);
 
 /* Stops the decompression (wherever it is) and frees everything. */
 void gk_unpack_stream_free(gk_unpack_stream *s);

@@ -66,8 +66,7 @@ static int mdir_roots(const gk_parent_walk *w, mdir *out)
 /* NAME in merged directory CUR: 1 with *sub for a directory (*st: the top
  * one's), 0 for anything else (*holder: the borrowed fd of the directory
  * holding it), -ENOENT when the layers below have nothing there. */
-static int lower_lookup(const mdir *cur, const char *name, mdir *sub, int *holder,
-                        struct stat *st)
+static int lower_lookup(const mdir *cur, const char *name, mdir *sub, int *holder, struct stat *st)
 {
         *sub = (mdir){ .fds = calloc(cur->n + 1, sizeof(int)) };
         if (!sub->fds)
@@ -170,9 +169,9 @@ static int join_in_root(const char *a, const char *b, const char *c, char **out)
 typedef struct walk {
         const gk_parent_walk *w;
         bool create;
-        int cur;      /* owned; this layer's directory at `done` */
-        mdir lower;   /* the layers below at `done` */
-        char *done;   /* resolved so far ("" at the root) */
+        int cur;    /* owned; this layer's directory at `done` */
+        mdir lower; /* the layers below at `done` */
+        char *done; /* resolved so far ("" at the root) */
 } walk;
 
 static void walk_clear(walk *k)
@@ -201,7 +200,7 @@ static int touched(walk *k)
         if (!k->w->copied)
                 return 0;
         return k->w->copied(k->w->ctx, *k->done ? k->done : ".", NULL) < 0 ? (errno = ENOMEM, -1)
-                                                                       : 0;
+                                                                           : 0;
 }
 
 /* Makes NAME here as a copy of the lower directory whose top is TOP. */
@@ -279,7 +278,8 @@ static int step_here(walk *k, const char *name, const struct stat *st, int *out,
                 fd = openat(k->cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (fd < 0)
                         return gk_error_errno(err, "open `%s`", name);
-                if (!is_opaque(fd) && lower_lookup(&k->lower, name, below, &holder, &lst) == -ENOMEM) {
+                if (!is_opaque(fd) &&
+                    lower_lookup(&k->lower, name, below, &holder, &lst) == -ENOMEM) {
                         close(fd);
                         return gk_error_make(err, ENOMEM, "walk");
                 }
@@ -322,7 +322,8 @@ static int step(walk *k, const char *name, const char *rest, char **restart, gk_
                 r = step_lower(k, name, &next, &below, &target, err);
         if (r == 1)
                 return join_in_root(k->done, target, rest, restart) < 0
-                               ? gk_error_make(err, ENOMEM, "walk") : 1;
+                               ? gk_error_make(err, ENOMEM, "walk")
+                               : 1;
         if (r < 0) {
                 mdir_clear(&below);
                 return r;
@@ -391,7 +392,7 @@ int gk_parent_copy_root(const gk_parent_walk *w, gk_error **err)
         if (gk_copy_dir_meta(w->lower[0], w->root, &st, err) < 0)
                 return gk_error_wrap(err, "the root as the layers below have it");
         return w->copied && w->copied(w->ctx, ".", &st) < 0 ? gk_error_make(err, ENOMEM, "root")
-                                                              : 0;
+                                                            : 0;
 }
 
 /* The bytes of SFD into DFD, in the kernel where it can. */
@@ -403,8 +404,8 @@ static int copy_bytes(int sfd, int dfd, off_t size, gk_error **err)
         while (done < size) {
                 ssize_t n = copy_file_range(sfd, NULL, dfd, NULL, (size_t) (size - done), 0);
 
-                if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-                              errno == EOPNOTSUPP))
+                if (n < 0 &&
+                    (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
                         break;
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -432,8 +433,7 @@ static int copy_bytes(int sfd, int dfd, off_t size, gk_error **err)
 
 /* The lower layers' file NAME of directory DIR (resolved: real
  * directories all the way), opened for reading. */
-static int lower_file(const gk_parent_walk *w, const char *dir, const char *name,
-                      struct stat *st)
+static int lower_file(const gk_parent_walk *w, const char *dir, const char *name, struct stat *st)
 {
         _cleanup_free_ char *copy = strdup(dir);
         mdir cur = { 0 }, sub;
@@ -455,7 +455,8 @@ static int lower_file(const gk_parent_walk *w, const char *dir, const char *name
         if (r == 1)
                 mdir_clear(&sub);
         fd = r == 0 && S_ISREG(st->st_mode)
-                     ? openat(holder, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+                     ? openat(holder, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+                     : -1;
         if (r == 0 && fd < 0)
                 r = S_ISREG(st->st_mode) ? -errno : -EPERM;
         mdir_clear(&cur);
@@ -475,8 +476,10 @@ int gk_parent_copy_up(const gk_parent_walk *w, int dfd, const char *dir, const c
         if (sfd == -ENOENT || sfd == -ENOTDIR)
                 return 0; /* not in the image at all: the caller says so */
         if (sfd < 0)
-                return gk_error_make(err, -sfd, "a hardlink to a lower layer's `%s` must name a "
-                                     "regular file", name);
+                return gk_error_make(err, -sfd,
+                                     "a hardlink to a lower layer's `%s` must name a "
+                                     "regular file",
+                                     name);
         fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return gk_error_errno(err, "copy up `%s`", name);

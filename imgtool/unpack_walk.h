@@ -19,8 +19,8 @@
 #include "gk/error.h"
 
 typedef struct gk_parent_walk {
-        int root;              /* the layer directory being written */
-        const int *lower;      /* the roots of the layers below, top first */
+        int root;         /* the layer directory being written */
+        const int *lower; /* the roots of the layers below, top first */
         size_t n_lower;
         /* Called for each directory made here as a copy of a lower one,
          * with its path in the layer and the lower one's stat: its times

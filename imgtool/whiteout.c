@@ -15,8 +15,7 @@ int gk_entry_path_clean(const char *name, char **out, gk_error **err)
         if (!name || !*name)
                 return gk_error_make(err, 0, "entry with an empty name");
         if (name[0] == '/')
-                return gk_error_make(err, 0, "entry `%s`: absolute names are not allowed",
-                                     name);
+                return gk_error_make(err, 0, "entry `%s`: absolute names are not allowed", name);
         len = strlen(name);
         if (len >= PATH_MAX)
                 return gk_error_make(err, ENAMETOOLONG, "entry `%.64s...`", name);
@@ -63,8 +62,8 @@ static const char *last_component(const char *path)
         return slash ? slash + 1 : path;
 }
 
-int gk_whiteout_classify(const char *path, enum gk_wh_kind *kind,
-                         const char **hidden, gk_error **err)
+int gk_whiteout_classify(const char *path, enum gk_wh_kind *kind, const char **hidden,
+                         gk_error **err)
 {
         const char *base = last_component(path);
         const char *h;
@@ -84,8 +83,7 @@ int gk_whiteout_classify(const char *path, enum gk_wh_kind *kind,
         }
         h = base + strlen(GK_WH_PREFIX);
         if (!*h || !strcmp(h, ".") || !strcmp(h, ".."))
-                return gk_error_make(err, 0, "entry `%s`: whiteout of `%s` is not valid",
-                                     path, h);
+                return gk_error_make(err, 0, "entry `%s`: whiteout of `%s` is not valid", path, h);
         *kind = GK_WH_FILE;
         if (hidden)
                 *hidden = h;

@@ -32,8 +32,8 @@ enum gk_wh_kind {
 /* Classifies a clean path by its last component.  For GK_WH_FILE,
  * *hidden points into PATH at the hidden name's last component.  A whiteout
  * whose hidden name is empty, "." or ".." is refused with an error. */
-int gk_whiteout_classify(const char *path, enum gk_wh_kind *kind,
-                         const char **hidden, gk_error **err);
+int gk_whiteout_classify(const char *path, enum gk_wh_kind *kind, const char **hidden,
+                         gk_error **err);
 
 /* Splits a clean path into its directory (malloc'd; "." for the root) and
  * a pointer to its last component inside PATH.  The root itself (".") has

@@ -1,5 +1,5 @@
 /* The loader behind the forwarders of gk/dlfwd.h (imgtool/dl_*.c,
- * runtime/sdbus_dl.c). */
+ * runtime/cgroup/sdbus_dl.c). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>

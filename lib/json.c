@@ -37,8 +37,7 @@ static bool too_deep(const char *text, size_t len)
         return false;
 }
 
-int gk_json_parse(const char *text, size_t len, const char *what, yajl_val *out,
-                  gk_error **err)
+int gk_json_parse(const char *text, size_t len, const char *what, yajl_val *out, gk_error **err)
 {
         _cleanup_free_ char *copy = NULL;
         char ebuf[256] = "";
@@ -48,7 +47,7 @@ int gk_json_parse(const char *text, size_t len, const char *what, yajl_val *out,
         copy = malloc(len + 1);
         if (!copy)
                 return gk_error_make(err, ENOMEM, "%s", what);
-        if (len)  /* an empty body may come with text == NULL */
+        if (len) /* an empty body may come with text == NULL */
                 memcpy(copy, text, len);
         copy[len] = '\0';
         if (strlen(copy) != len)
@@ -210,8 +209,10 @@ int gk_json_gen_finish(yajl_gen g, char **out, size_t *len, gk_error **err)
          * field that is not UTF-8 would give a file no reader accepts (a
          * state.json gkrun could never load again). */
         if ((bad = bad_utf8_at(buf, n)) < n)
-                return gk_error_make(err, EILSEQ, "JSON generation: a string is not valid UTF-8 "
-                                     "(byte 0x%02x)", buf[bad]);
+                return gk_error_make(err, EILSEQ,
+                                     "JSON generation: a string is not valid UTF-8 "
+                                     "(byte 0x%02x)",
+                                     buf[bad]);
         s = malloc(n + 1);
         if (!s)
                 return gk_error_make(err, ENOMEM, "JSON generation");

@@ -48,8 +48,7 @@ static int strv_append(char ***v, const char *s)
 /* "VERB: " before a message, nothing for the program's own flags (NULL). */
 #define VERB(verb) (verb) ? (verb) : "", (verb) ? ": " : ""
 
-static int set_value(const gk_opt *o, const char *verb, const char *value,
-                     gk_error **err)
+static int set_value(const gk_opt *o, const char *verb, const char *value, gk_error **err)
 {
         switch (o->type) {
         case GK_OPT_BOOL:
@@ -64,8 +63,9 @@ static int set_value(const gk_opt *o, const char *verb, const char *value,
                 int64_t v;
 
                 if (!gk_parse_i64(value, &v) || v < -2147483647 || v > 2147483647)
-                        return gk_error_make(err, 0, "%s%sinvalid value \"%s\" for -%s: must be an integer",
-                                             VERB(verb), value, o->name);
+                        return gk_error_make(
+                                err, 0, "%s%sinvalid value \"%s\" for -%s: must be an integer",
+                                VERB(verb), value, o->name);
                 *(int *) o->target = (int) v;
                 return 0;
         }
@@ -88,8 +88,10 @@ void gk_opts_set_help(bool on)
 static void flag_words(const gk_opt *o, char *buf, size_t n)
 {
         static const char *const kinds[] = {
-                [GK_OPT_BOOL] = NULL, [GK_OPT_STRING] = "string",
-                [GK_OPT_INT] = "int", [GK_OPT_STRV] = "list",
+                [GK_OPT_BOOL] = NULL,
+                [GK_OPT_STRING] = "string",
+                [GK_OPT_INT] = "int",
+                [GK_OPT_STRV] = "list",
         };
         const char *arg = o->arg ? o->arg : kinds[o->type];
         char shortf[8] = "    ";
@@ -140,8 +142,8 @@ static int help_requested(const gk_opt *opts, const char *verb, gk_error **err)
         return gk_error_plain(err, GK_OPTS_HELP, "%s", text);
 }
 
-int gk_opts_parse(int argc, char **argv, const char *verb, const gk_opt *opts,
-                  int *first_arg, gk_error **err)
+int gk_opts_parse(int argc, char **argv, const char *verb, const gk_opt *opts, int *first_arg,
+                  gk_error **err)
 {
         int i;
 

@@ -27,8 +27,7 @@ void gk_overlay_freep(gk_overlay **ov)
         gk_overlay_free(*ov);
 }
 
-static int parse_dir(yajl_val root, const char *key, const char *what, char **out,
-                     gk_error **err)
+static int parse_dir(yajl_val root, const char *key, const char *what, char **out, gk_error **err)
 {
         yajl_val v = gk_json_get(root, key);
         const char *s = YAJL_GET_STRING(v);
@@ -166,8 +165,7 @@ static int ovl_fds_open(const gk_overlay *ov, int bundle_fd, ovl_fds *f, gk_erro
 /* A short name for an open directory: with /proc, "/proc/self/fd/N" (which
  * is how many layers fit in one page of mount options on old kernels),
  * else the path itself. */
-static const char *fd_name(const ovl_fds *f, int fd, const char *path, char *buf,
-                           size_t size)
+static const char *fd_name(const ovl_fds *f, int fd, const char *path, char *buf, size_t size)
 {
         if (!f->proc)
                 return path;
@@ -199,8 +197,7 @@ static int set_dir(int fsfd, const char *key, enum how how, const ovl_fds *f, in
 
         if (how == BY_FD)
                 return fsconfig(fsfd, FSCONFIG_SET_FD, key, NULL, fd);
-        return fsconfig(fsfd, FSCONFIG_SET_STRING, key, fd_name(f, fd, path, buf, sizeof(buf)),
-                        0);
+        return fsconfig(fsfd, FSCONFIG_SET_STRING, key, fd_name(f, fd, path, buf, sizeof(buf)), 0);
 }
 
 /* 1: this kernel does not take layers this way (try the next way). */
@@ -233,7 +230,8 @@ static int mount_new_api(const gk_overlay *ov, const ovl_fds *f, int target_fd, 
         mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
         if (mfd < 0)
                 return fs_fail(fsfd, errno, "fsmount", err);
-        if (move_mount(mfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        if (move_mount(mfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+            0)
                 return gk_error_errno(err, "mount overlay: move_mount onto the root");
         return 0;
 }
@@ -271,7 +269,8 @@ static int mount_legacy(const gk_overlay *ov, const ovl_fds *f, int target_fd, g
                 const char *w = fd_name(f, f->work, ov->workdir, wbuf, sizeof(wbuf));
 
                 if (!opt_safe(u) || !opt_safe(w))
-                        return gk_error_make(err, 0, "mount overlay: `,` `:` `\\` in upperdir or workdir");
+                        return gk_error_make(err, 0,
+                                             "mount overlay: `,` `:` `\\` in upperdir or workdir");
                 n = snprintf(data + len, cap - len, ",upperdir=%s,workdir=%s", u, w);
                 if (n < 0 || (size_t) n >= cap - len)
                         goto too_long;
@@ -281,8 +280,8 @@ static int mount_legacy(const gk_overlay *ov, const ovl_fds *f, int target_fd, g
                 return gk_error_errno(err, "mount overlay (%zu layers)", f->n);
         return 0;
 too_long:
-        return gk_error_make(err, E2BIG, "mount overlay: %zu layers do not fit in the mount options",
-                             f->n);
+        return gk_error_make(err, E2BIG,
+                             "mount overlay: %zu layers do not fit in the mount options", f->n);
 }
 
 int gk_overlay_mount(const gk_overlay *ov, int bundle_fd, int target_fd, unsigned flags,

@@ -138,7 +138,9 @@ int gk_error_resolve(gk_error **err, int r, const char *fmt, ...)
         if (n < 0)
                 return gk_error_make(err, ENOMEM, "resolve");
         if (r == -ENOSYS)
-                return gk_error_plain(err, ENOSYS, "%s: openat2 is not available (gk needs Linux "
-                                      "5.6 or later, and a seccomp filter that allows it)", what);
+                return gk_error_plain(err, ENOSYS,
+                                      "%s: openat2 is not available (gk needs Linux "
+                                      "5.6 or later, and a seccomp filter that allows it)",
+                                      what);
         return gk_error_make(err, -r, "%s", what);
 }

@@ -130,11 +130,15 @@ static const uint64_t personas[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
 
 static const char *const archs[] = {
 #if defined(__x86_64__)
-        "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
+        "SCMP_ARCH_X86_64",
+        "SCMP_ARCH_X86",
+        "SCMP_ARCH_X32",
 #elif defined(__aarch64__)
-        "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM",
+        "SCMP_ARCH_AARCH64",
+        "SCMP_ARCH_ARM",
 #elif defined(__s390x__)
-        "SCMP_ARCH_S390X", "SCMP_ARCH_S390",
+        "SCMP_ARCH_S390X",
+        "SCMP_ARCH_S390",
 #endif
         NULL,
 };
@@ -171,8 +175,7 @@ static char **split_names(const char *list, size_t *n)
         return v;
 }
 
-static gk_seccomp_rule *new_rule(gk_seccomp *sc, const char *names,
-                                 enum gk_seccomp_action action)
+static gk_seccomp_rule *new_rule(gk_seccomp *sc, const char *names, enum gk_seccomp_action action)
 {
         gk_seccomp_rule *r = &sc->syscalls[sc->n_syscalls];
 
@@ -203,8 +206,9 @@ static int arg_rule(gk_seccomp *sc, const char *name, unsigned idx, uint64_t val
         if (!r || !(r->args = calloc(1, sizeof(gk_seccomp_arg))))
                 return -ENOMEM;
         r->n_args = 1;
-        r->args[0] = (gk_seccomp_arg){ .index = idx, .value = value, .value_two = value_two,
-                                       .op = op };
+        r->args[0] = (gk_seccomp_arg){
+                .index = idx, .value = value, .value_two = value_two, .op = op
+        };
         return 0;
 }
 
@@ -257,7 +261,9 @@ static int fill(gk_seccomp *sc, const gk_capset *caps)
 
 int gk_seccomp_default(gk_seccomp *sc, const gk_capset *caps)
 {
-        *sc = (gk_seccomp){ .present = true, .default_action = GK_SCMP_ERRNO,
-                            .has_default_errno_ret = true, .default_errno_ret = ENOSYS };
+        *sc = (gk_seccomp){ .present = true,
+                            .default_action = GK_SCMP_ERRNO,
+                            .has_default_errno_ret = true,
+                            .default_errno_ret = ENOSYS };
         return fill(sc, caps);
 }

@@ -20,9 +20,9 @@ static const char *const default_caps[] = { "CAP_AUDIT_WRITE", "CAP_KILL",
                                             "CAP_NET_BIND_SERVICE" };
 
 static const char *const default_masked[] = {
-        "/proc/acpi",        "/proc/asound",    "/proc/kcore",       "/proc/keys",
+        "/proc/acpi",          "/proc/asound",     "/proc/kcore",       "/proc/keys",
         "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-        "/sys/firmware",     "/proc/scsi",
+        "/sys/firmware",       "/proc/scsi",
 };
 
 static const char *const default_readonly[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
@@ -38,10 +38,16 @@ static const struct {
           "devpts",
           "devpts",
           { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5" } },
-        { "/dev/shm", "tmpfs", "shm", { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k" } },
+        { "/dev/shm",
+          "tmpfs",
+          "shm",
+          { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k" } },
         { "/dev/mqueue", "mqueue", "mqueue", { "nosuid", "noexec", "nodev" } },
         { "/sys", "sysfs", "sysfs", { "nosuid", "noexec", "nodev", "ro" } },
-        { "/sys/fs/cgroup", "cgroup", "cgroup", { "nosuid", "noexec", "nodev", "relatime", "ro" } },
+        { "/sys/fs/cgroup",
+          "cgroup",
+          "cgroup",
+          { "nosuid", "noexec", "nodev", "relatime", "ro" } },
 };
 
 static const struct {
@@ -59,7 +65,8 @@ static char **strv_from(const char *const *v, size_t n, bool rootless)
         for (size_t i = 0; i < n; i++) {
                 /* Ids other than the one mapped do not exist in a rootless
                  * container's user namespace. */
-                if (rootless && (gk_str_has_prefix(v[i], "gid=") || gk_str_has_prefix(v[i], "uid=")))
+                if (rootless &&
+                    (gk_str_has_prefix(v[i], "gid=") || gk_str_has_prefix(v[i], "uid=")))
                         continue;
                 out[k] = strdup(v[i]);
                 if (!out[k++]) {
@@ -153,8 +160,9 @@ static int default_mounts_fill(gk_spec *s, bool rootless)
                 int r;
 
                 if (sys)
-                        r = default_mount(&s->mounts[i], rootless_sys.destination, rootless_sys.type,
-                                          rootless_sys.source, rootless_sys.options, true);
+                        r = default_mount(&s->mounts[i], rootless_sys.destination,
+                                          rootless_sys.type, rootless_sys.source,
+                                          rootless_sys.options, true);
                 else
                         r = default_mount(&s->mounts[i], default_mounts[i].destination,
                                           default_mounts[i].type, default_mounts[i].source,
@@ -193,8 +201,7 @@ static int default_linux(gk_linux *l, bool rootless)
                 if (!l->resources.devices)
                         return -ENOMEM;
                 l->resources.n_devices = 1;
-                l->resources.devices[0] =
-                        (gk_device_rule){ false, 'a', -1, -1, strdup("rwm") };
+                l->resources.devices[0] = (gk_device_rule){ false, 'a', -1, -1, strdup("rwm") };
                 if (!l->resources.devices[0].access)
                         return -ENOMEM;
         }

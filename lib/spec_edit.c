@@ -11,7 +11,8 @@
 int gk_spec_add_annotation(gk_spec *s, const char *key, const char *value)
 {
         char *k = strdup(key), *v = strdup(value);
-        gk_kv *na = k && v ? realloc(s->annotations, (s->n_annotations + 1) * sizeof(gk_kv)) : NULL;
+        gk_kv *na = k && v ? realloc(s->annotations, (s->n_annotations + 1) * sizeof(gk_kv))
+                           : NULL;
 
         if (!na) {
                 free(k);

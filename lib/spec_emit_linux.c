@@ -7,20 +7,20 @@
 #include "spec_internal.h"
 
 /* Optional numbers: written only when has_X. */
-#define EMIT_OPT_I64(g, key, s, f)                                             \
-        do {                                                                   \
-                if ((s)->has_##f)                                              \
-                        spec_emit_i64(g, key, (s)->f);                         \
+#define EMIT_OPT_I64(g, key, s, f)                     \
+        do {                                           \
+                if ((s)->has_##f)                      \
+                        spec_emit_i64(g, key, (s)->f); \
         } while (0)
-#define EMIT_OPT_U64(g, key, s, f)                                             \
-        do {                                                                   \
-                if ((s)->has_##f)                                              \
-                        spec_emit_u64(g, key, (s)->f);                         \
+#define EMIT_OPT_U64(g, key, s, f)                     \
+        do {                                           \
+                if ((s)->has_##f)                      \
+                        spec_emit_u64(g, key, (s)->f); \
         } while (0)
-#define EMIT_OPT_BOOL(g, key, s, f)                                            \
-        do {                                                                   \
-                if ((s)->has_##f)                                              \
-                        gk_json_kbool(g, key, (s)->f);                         \
+#define EMIT_OPT_BOOL(g, key, s, f)                    \
+        do {                                           \
+                if ((s)->has_##f)                      \
+                        gk_json_kbool(g, key, (s)->f); \
         } while (0)
 
 static void emit_device_rules(yajl_gen g, const gk_resources *r)

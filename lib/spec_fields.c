@@ -101,10 +101,18 @@ int sp_f_uint(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
         if (r < 0)
                 return r;
         switch (f->width) {
-        case 1: *(uint8_t *) p = (uint8_t) n; break;
-        case 2: *(uint16_t *) p = (uint16_t) n; break;
-        case 4: *(uint32_t *) p = (uint32_t) n; break;
-        default: *(uint64_t *) p = n; break;
+        case 1:
+                *(uint8_t *) p = (uint8_t) n;
+                break;
+        case 2:
+                *(uint16_t *) p = (uint16_t) n;
+                break;
+        case 4:
+                *(uint32_t *) p = (uint32_t) n;
+                break;
+        default:
+                *(uint64_t *) p = n;
+                break;
         }
         return 0;
 }

@@ -22,8 +22,8 @@ typedef struct sp_ctx {
 
 void sp_init(sp_ctx *c, const char *what, gk_error **err);
 /* Each push returns the previous length, to hand to sp_pop. */
-size_t sp_push(sp_ctx *c, const char *key);       /* .key */
-size_t sp_push_idx(sp_ctx *c, size_t i);          /* [i] */
+size_t sp_push(sp_ctx *c, const char *key);        /* .key */
+size_t sp_push_idx(sp_ctx *c, size_t i);           /* [i] */
 size_t sp_push_mapkey(sp_ctx *c, const char *key); /* ["key"] */
 void sp_pop(sp_ctx *c, size_t len);
 /* "WHAT: PATH: MSG"; returns -EINVAL. */
@@ -67,11 +67,11 @@ enum {
 struct sp_field {
         const char *key;
         sp_parse_fn parse;
-        size_t offset;   /* of the value in BASE */
-        size_t width;    /* sizeof the value: numbers are stored at their width */
-        size_t has;      /* offset + 1 of a bool set when the member is there; 0: none */
-        size_t aux;      /* offset of a related member: an array's count, ... */
-        int64_t min;     /* range of a number (max 0: the width's maximum) */
+        size_t offset; /* of the value in BASE */
+        size_t width;  /* sizeof the value: numbers are stored at their width */
+        size_t has;    /* offset + 1 of a bool set when the member is there; 0: none */
+        size_t aux;    /* offset of a related member: an array's count, ... */
+        int64_t min;   /* range of a number (max 0: the width's maximum) */
         uint64_t max;
         unsigned flags;  /* SP_* */
         const void *sub; /* sp_field[] of an object, sp_array of an array */
@@ -88,7 +88,10 @@ typedef struct sp_array {
 #define SP_AT(T, m) .offset = offsetof(T, m), .width = sizeof(((T *) 0)->m)
 #define SP_HAS(T, m) .has = offsetof(T, m) + 1
 #define SP_AUX(T, m) .aux = offsetof(T, m)
-#define SP_END { NULL, NULL }
+#define SP_END             \
+        {                  \
+                NULL, NULL \
+        }
 
 /* Reads the members of object OBJ (refused unless an object) by TABLE
  * (ended by SP_END) into BASE. */

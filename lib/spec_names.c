@@ -33,20 +33,47 @@
 
 /* Index = capability number. */
 static const char *const cap_names[] = {
-        "CAP_CHOWN",            "CAP_DAC_OVERRIDE",    "CAP_DAC_READ_SEARCH",
-        "CAP_FOWNER",           "CAP_FSETID",          "CAP_KILL",
-        "CAP_SETGID",           "CAP_SETUID",          "CAP_SETPCAP",
-        "CAP_LINUX_IMMUTABLE",  "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-        "CAP_NET_ADMIN",        "CAP_NET_RAW",         "CAP_IPC_LOCK",
-        "CAP_IPC_OWNER",        "CAP_SYS_MODULE",      "CAP_SYS_RAWIO",
-        "CAP_SYS_CHROOT",       "CAP_SYS_PTRACE",      "CAP_SYS_PACCT",
-        "CAP_SYS_ADMIN",        "CAP_SYS_BOOT",        "CAP_SYS_NICE",
-        "CAP_SYS_RESOURCE",     "CAP_SYS_TIME",        "CAP_SYS_TTY_CONFIG",
-        "CAP_MKNOD",            "CAP_LEASE",           "CAP_AUDIT_WRITE",
-        "CAP_AUDIT_CONTROL",    "CAP_SETFCAP",         "CAP_MAC_OVERRIDE",
-        "CAP_MAC_ADMIN",        "CAP_SYSLOG",          "CAP_WAKE_ALARM",
-        "CAP_BLOCK_SUSPEND",    "CAP_AUDIT_READ",      "CAP_PERFMON",
-        "CAP_BPF",              "CAP_CHECKPOINT_RESTORE",
+        "CAP_CHOWN",
+        "CAP_DAC_OVERRIDE",
+        "CAP_DAC_READ_SEARCH",
+        "CAP_FOWNER",
+        "CAP_FSETID",
+        "CAP_KILL",
+        "CAP_SETGID",
+        "CAP_SETUID",
+        "CAP_SETPCAP",
+        "CAP_LINUX_IMMUTABLE",
+        "CAP_NET_BIND_SERVICE",
+        "CAP_NET_BROADCAST",
+        "CAP_NET_ADMIN",
+        "CAP_NET_RAW",
+        "CAP_IPC_LOCK",
+        "CAP_IPC_OWNER",
+        "CAP_SYS_MODULE",
+        "CAP_SYS_RAWIO",
+        "CAP_SYS_CHROOT",
+        "CAP_SYS_PTRACE",
+        "CAP_SYS_PACCT",
+        "CAP_SYS_ADMIN",
+        "CAP_SYS_BOOT",
+        "CAP_SYS_NICE",
+        "CAP_SYS_RESOURCE",
+        "CAP_SYS_TIME",
+        "CAP_SYS_TTY_CONFIG",
+        "CAP_MKNOD",
+        "CAP_LEASE",
+        "CAP_AUDIT_WRITE",
+        "CAP_AUDIT_CONTROL",
+        "CAP_SETFCAP",
+        "CAP_MAC_OVERRIDE",
+        "CAP_MAC_ADMIN",
+        "CAP_SYSLOG",
+        "CAP_WAKE_ALARM",
+        "CAP_BLOCK_SUSPEND",
+        "CAP_AUDIT_READ",
+        "CAP_PERFMON",
+        "CAP_BPF",
+        "CAP_CHECKPOINT_RESTORE",
 };
 
 int gk_cap_from_name(const char *name)
@@ -75,14 +102,22 @@ static const struct {
         const char *name;
         int resource;
 } rlimits[] = {
-        { "RLIMIT_AS", RLIMIT_AS },           { "RLIMIT_CORE", RLIMIT_CORE },
-        { "RLIMIT_CPU", RLIMIT_CPU },         { "RLIMIT_DATA", RLIMIT_DATA },
-        { "RLIMIT_FSIZE", RLIMIT_FSIZE },     { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-        { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
-        { "RLIMIT_NICE", RLIMIT_NICE },       { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-        { "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_RSS", RLIMIT_RSS },
-        { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },   { "RLIMIT_RTTIME", RLIMIT_RTTIME },
-        { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
+        { "RLIMIT_AS", RLIMIT_AS },
+        { "RLIMIT_CORE", RLIMIT_CORE },
+        { "RLIMIT_CPU", RLIMIT_CPU },
+        { "RLIMIT_DATA", RLIMIT_DATA },
+        { "RLIMIT_FSIZE", RLIMIT_FSIZE },
+        { "RLIMIT_LOCKS", RLIMIT_LOCKS },
+        { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
+        { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
+        { "RLIMIT_NICE", RLIMIT_NICE },
+        { "RLIMIT_NOFILE", RLIMIT_NOFILE },
+        { "RLIMIT_NPROC", RLIMIT_NPROC },
+        { "RLIMIT_RSS", RLIMIT_RSS },
+        { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
+        { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+        { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+        { "RLIMIT_STACK", RLIMIT_STACK },
 };
 
 int gk_rlimit_from_name(const char *name)
@@ -110,8 +145,8 @@ static const struct {
 };
 
 const int spec_ns_emit_order[GK_NS_COUNT] = {
-        GK_NS_PID,  GK_NS_NETWORK, GK_NS_IPC,    GK_NS_UTS,
-        GK_NS_MOUNT, GK_NS_USER,   GK_NS_CGROUP, GK_NS_TIME,
+        GK_NS_PID,   GK_NS_NETWORK, GK_NS_IPC,    GK_NS_UTS,
+        GK_NS_MOUNT, GK_NS_USER,    GK_NS_CGROUP, GK_NS_TIME,
 };
 
 int gk_ns_type_from_name(const char *name)
@@ -145,22 +180,22 @@ static const struct {
         bool clear;
         unsigned long flag;
 } mount_flags[] = {
-        { "acl", false, MS_POSIXACL },        { "async", true, MS_SYNCHRONOUS },
-        { "atime", true, MS_NOATIME },        { "defaults", false, 0 },
-        { "dev", true, MS_NODEV },            { "diratime", true, MS_NODIRATIME },
-        { "dirsync", false, MS_DIRSYNC },     { "exec", true, MS_NOEXEC },
-        { "iversion", false, MS_I_VERSION },  { "lazytime", false, MS_LAZYTIME },
-        { "loud", true, MS_SILENT },          { "mand", false, MS_MANDLOCK },
-        { "noacl", true, MS_POSIXACL },       { "noatime", false, MS_NOATIME },
-        { "nodev", false, MS_NODEV },         { "nodiratime", false, MS_NODIRATIME },
-        { "noexec", false, MS_NOEXEC },       { "noiversion", true, MS_I_VERSION },
-        { "nolazytime", true, MS_LAZYTIME },  { "nomand", true, MS_MANDLOCK },
-        { "norelatime", true, MS_RELATIME },  { "nostrictatime", true, MS_STRICTATIME },
-        { "nosuid", false, MS_NOSUID },       { "nosymfollow", false, MS_NOSYMFOLLOW },
-        { "relatime", false, MS_RELATIME },   { "remount", false, MS_REMOUNT },
-        { "ro", false, MS_RDONLY },           { "rw", true, MS_RDONLY },
-        { "silent", false, MS_SILENT },       { "strictatime", false, MS_STRICTATIME },
-        { "suid", true, MS_NOSUID },          { "symfollow", true, MS_NOSYMFOLLOW },
+        { "acl", false, MS_POSIXACL },       { "async", true, MS_SYNCHRONOUS },
+        { "atime", true, MS_NOATIME },       { "defaults", false, 0 },
+        { "dev", true, MS_NODEV },           { "diratime", true, MS_NODIRATIME },
+        { "dirsync", false, MS_DIRSYNC },    { "exec", true, MS_NOEXEC },
+        { "iversion", false, MS_I_VERSION }, { "lazytime", false, MS_LAZYTIME },
+        { "loud", true, MS_SILENT },         { "mand", false, MS_MANDLOCK },
+        { "noacl", true, MS_POSIXACL },      { "noatime", false, MS_NOATIME },
+        { "nodev", false, MS_NODEV },        { "nodiratime", false, MS_NODIRATIME },
+        { "noexec", false, MS_NOEXEC },      { "noiversion", true, MS_I_VERSION },
+        { "nolazytime", true, MS_LAZYTIME }, { "nomand", true, MS_MANDLOCK },
+        { "norelatime", true, MS_RELATIME }, { "nostrictatime", true, MS_STRICTATIME },
+        { "nosuid", false, MS_NOSUID },      { "nosymfollow", false, MS_NOSYMFOLLOW },
+        { "relatime", false, MS_RELATIME },  { "remount", false, MS_REMOUNT },
+        { "ro", false, MS_RDONLY },          { "rw", true, MS_RDONLY },
+        { "silent", false, MS_SILENT },      { "strictatime", false, MS_STRICTATIME },
+        { "suid", true, MS_NOSUID },         { "symfollow", true, MS_NOSYMFOLLOW },
         { "sync", false, MS_SYNCHRONOUS },
 };
 
@@ -200,8 +235,8 @@ static const struct {
         const char *name;
         uint64_t mode;
 } rec_atime[] = {
-        { "rrelatime", MOUNT_ATTR_RELATIME },    { "rnorelatime", MOUNT_ATTR_RELATIME },
-        { "rnoatime", MOUNT_ATTR_NOATIME },      { "ratime", MOUNT_ATTR_RELATIME },
+        { "rrelatime", MOUNT_ATTR_RELATIME },       { "rnorelatime", MOUNT_ATTR_RELATIME },
+        { "rnoatime", MOUNT_ATTR_NOATIME },         { "ratime", MOUNT_ATTR_RELATIME },
         { "rstrictatime", MOUNT_ATTR_STRICTATIME }, { "rnostrictatime", MOUNT_ATTR_RELATIME },
 };
 
@@ -297,21 +332,24 @@ static const char *const scmp_actions[] = {
 };
 
 static const char *const scmp_ops[] = {
-        [GK_SCMP_CMP_NE] = "SCMP_CMP_NE", [GK_SCMP_CMP_LT] = "SCMP_CMP_LT",
-        [GK_SCMP_CMP_LE] = "SCMP_CMP_LE", [GK_SCMP_CMP_EQ] = "SCMP_CMP_EQ",
-        [GK_SCMP_CMP_GE] = "SCMP_CMP_GE", [GK_SCMP_CMP_GT] = "SCMP_CMP_GT",
+        [GK_SCMP_CMP_NE] = "SCMP_CMP_NE",
+        [GK_SCMP_CMP_LT] = "SCMP_CMP_LT",
+        [GK_SCMP_CMP_LE] = "SCMP_CMP_LE",
+        [GK_SCMP_CMP_EQ] = "SCMP_CMP_EQ",
+        [GK_SCMP_CMP_GE] = "SCMP_CMP_GE",
+        [GK_SCMP_CMP_GT] = "SCMP_CMP_GT",
         [GK_SCMP_CMP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
 };
 
 static const char *const scmp_archs[] = {
-        "SCMP_ARCH_X86",       "SCMP_ARCH_X86_64",    "SCMP_ARCH_X32",
-        "SCMP_ARCH_ARM",       "SCMP_ARCH_AARCH64",   "SCMP_ARCH_MIPS",
-        "SCMP_ARCH_MIPS64",    "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL",
-        "SCMP_ARCH_MIPSEL64",  "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-        "SCMP_ARCH_PPC64",     "SCMP_ARCH_PPC64LE",   "SCMP_ARCH_S390",
-        "SCMP_ARCH_S390X",     "SCMP_ARCH_PARISC",    "SCMP_ARCH_PARISC64",
-        "SCMP_ARCH_RISCV64",   "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",
-        "SCMP_ARCH_SH",        "SCMP_ARCH_SHEB",
+        "SCMP_ARCH_X86",      "SCMP_ARCH_X86_64",      "SCMP_ARCH_X32",
+        "SCMP_ARCH_ARM",      "SCMP_ARCH_AARCH64",     "SCMP_ARCH_MIPS",
+        "SCMP_ARCH_MIPS64",   "SCMP_ARCH_MIPS64N32",   "SCMP_ARCH_MIPSEL",
+        "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+        "SCMP_ARCH_PPC64",    "SCMP_ARCH_PPC64LE",     "SCMP_ARCH_S390",
+        "SCMP_ARCH_S390X",    "SCMP_ARCH_PARISC",      "SCMP_ARCH_PARISC64",
+        "SCMP_ARCH_RISCV64",  "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",
+        "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB",
 };
 
 static const char *const scmp_flags[] = {
@@ -337,7 +375,7 @@ int spec_seccomp_action_from_name(const char *name)
 const char *gk_seccomp_action_name(int action)
 {
         return action >= 0 && (size_t) action < ARRAY_SIZE(scmp_actions) ? scmp_actions[action]
-                                                                        : NULL;
+                                                                         : NULL;
 }
 
 int spec_seccomp_op_from_name(const char *name)
@@ -376,4 +414,3 @@ const char *spec_ioprio_class_name(int cls)
 {
         return cls >= 0 && (size_t) cls < ARRAY_SIZE(ioprio_classes) ? ioprio_classes[cls] : NULL;
 }
-

@@ -13,11 +13,11 @@
 #include "spec_internal.h"
 
 /* Runs a sp_* reader and leaves the calling function on failure. */
-#define TRY(expr)                                                              \
-        do {                                                                   \
-                int _r = (expr);                                               \
-                if (_r < 0)                                                    \
-                        return _r;                                             \
+#define TRY(expr)                  \
+        do {                       \
+                int _r = (expr);   \
+                if (_r < 0)        \
+                        return _r; \
         } while (0)
 
 static int additional_gid(sp_ctx *c, yajl_val e, size_t i, void *p)
@@ -280,7 +280,8 @@ static int mount_idmap(sp_ctx *c, yajl_val obj, const sp_field *f, void *base)
 
         if (!m->uid_mappings != !m->gid_mappings) {
                 sp_push(c, m->uid_mappings ? "gidMappings" : "uidMappings");
-                return sp_fail(c, "required with %s", m->uid_mappings ? "uidMappings" : "gidMappings");
+                return sp_fail(c, "required with %s",
+                               m->uid_mappings ? "uidMappings" : "gidMappings");
         }
         if (m->uid_mappings)
                 m->idmap = true;
@@ -324,9 +325,11 @@ static const sp_field hook_fields[] = {
 
 static const sp_array hook_array = { sizeof(gk_hook), hook_fields, NULL };
 
-#define HOOK_LIST(key, m)                                                      \
-        { key, sp_f_array, SP_AT(gk_hooks, m.hooks), SP_AUX(gk_hooks, m.n),    \
-          .sub = &hook_array }
+#define HOOK_LIST(key, m)                                                         \
+        {                                                                         \
+                key, sp_f_array, SP_AT(gk_hooks, m.hooks), SP_AUX(gk_hooks, m.n), \
+                        .sub = &hook_array                                        \
+        }
 
 static const sp_field hooks_fields[] = {
         HOOK_LIST("prestart", prestart),
@@ -374,8 +377,7 @@ static int parse_top(sp_ctx *c, yajl_val top, gk_spec *s)
         return sp_fields(c, top, spec_fields, s);
 }
 
-int gk_spec_parse(const char *text, size_t len, const char *what, gk_spec **out,
-                  gk_error **err)
+int gk_spec_parse(const char *text, size_t len, const char *what, gk_spec **out, gk_error **err)
 {
         _cleanup_(gk_json_freep) yajl_val top = NULL;
         _cleanup_(gk_spec_freep) gk_spec *s = NULL;

@@ -11,11 +11,11 @@
 #include "gk/json.h"
 #include "spec_internal.h"
 
-#define TRY(expr)                                                              \
-        do {                                                                   \
-                int _r = (expr);                                               \
-                if (_r < 0)                                                    \
-                        return _r;                                             \
+#define TRY(expr)                  \
+        do {                       \
+                int _r = (expr);   \
+                if (_r < 0)        \
+                        return _r; \
         } while (0)
 
 static int parse_namespace(sp_ctx *c, yajl_val v, size_t i, void *p)
@@ -64,9 +64,11 @@ static int check_userns(sp_ctx *c, yajl_val obj, const sp_field *f, void *base)
 
         if (!u->present) {
                 if (l->n_uid_mappings)
-                        return sp_fail_at(c, "uidMappings", "given but linux.namespaces has no user namespace");
+                        return sp_fail_at(c, "uidMappings",
+                                          "given but linux.namespaces has no user namespace");
                 if (l->n_gid_mappings)
-                        return sp_fail_at(c, "gidMappings", "given but linux.namespaces has no user namespace");
+                        return sp_fail_at(c, "gidMappings",
+                                          "given but linux.namespaces has no user namespace");
                 return 0;
         }
         if (u->path)
@@ -94,9 +96,11 @@ static int check_timens(sp_ctx *c, yajl_val obj, const sp_field *f, void *base)
         return 0;
 }
 
-#define TIME_OFFSET(key, m)                                                    \
-        { key, sp_f_object, SP_AT(gk_linux, m), SP_HAS(gk_linux, m.present),   \
-          .sub = time_offset_fields }
+#define TIME_OFFSET(key, m)                                                        \
+        {                                                                          \
+                key, sp_f_object, SP_AT(gk_linux, m), SP_HAS(gk_linux, m.present), \
+                        .sub = time_offset_fields                                  \
+        }
 
 /* Read into gk_linux itself: the offsets are two of its members. */
 static const sp_field time_offsets_fields[] = {
@@ -357,10 +361,10 @@ static const sp_field intel_rdt_fields[] = {
 
 const sp_field spec_linux_fields[] = {
         { "namespaces", namespaces },
-        { "uidMappings", sp_f_array, SP_AT(gk_linux, uid_mappings), SP_AUX(gk_linux, n_uid_mappings),
-          .sub = &spec_idmap_array },
-        { "gidMappings", sp_f_array, SP_AT(gk_linux, gid_mappings), SP_AUX(gk_linux, n_gid_mappings),
-          .sub = &spec_idmap_array },
+        { "uidMappings", sp_f_array, SP_AT(gk_linux, uid_mappings),
+          SP_AUX(gk_linux, n_uid_mappings), .sub = &spec_idmap_array },
+        { "gidMappings", sp_f_array, SP_AT(gk_linux, gid_mappings),
+          SP_AUX(gk_linux, n_gid_mappings), .sub = &spec_idmap_array },
         { NULL, check_userns },
         { "timeOffsets", sp_f_object, .sub = time_offsets_fields },
         { "devices", sp_f_array, SP_AT(gk_linux, devices), SP_AUX(gk_linux, n_devices),

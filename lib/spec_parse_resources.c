@@ -8,19 +8,26 @@
 #include "gk/json.h"
 #include "spec_internal.h"
 
-#define TRY(expr)                                                              \
-        do {                                                                   \
-                int _r = (expr);                                               \
-                if (_r < 0)                                                    \
-                        return _r;                                             \
+#define TRY(expr)                  \
+        do {                       \
+                int _r = (expr);   \
+                if (_r < 0)        \
+                        return _r; \
         } while (0)
 
 /* Optional numbers, each with its has_ flag. */
-#define OPT_I64(T, key, m, lo)                                                 \
-        { key, sp_f_int, SP_AT(T, m), SP_HAS(T, has_##m), .min = (lo), .max = INT64_MAX }
-#define OPT_U(T, key, m, hi)                                                   \
-        { key, sp_f_uint, SP_AT(T, m), SP_HAS(T, has_##m), .max = (hi) }
-#define OPT_BOOL(T, key, m) { key, sp_f_bool, SP_AT(T, m), SP_HAS(T, has_##m) }
+#define OPT_I64(T, key, m, lo)                                                                \
+        {                                                                                     \
+                key, sp_f_int, SP_AT(T, m), SP_HAS(T, has_##m), .min = (lo), .max = INT64_MAX \
+        }
+#define OPT_U(T, key, m, hi)                                                 \
+        {                                                                    \
+                key, sp_f_uint, SP_AT(T, m), SP_HAS(T, has_##m), .max = (hi) \
+        }
+#define OPT_BOOL(T, key, m)                                     \
+        {                                                       \
+                key, sp_f_bool, SP_AT(T, m), SP_HAS(T, has_##m) \
+        }
 
 static int device_rule_type(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 {
@@ -93,11 +100,13 @@ static const sp_field cpu_fields[] = {
         SP_END,
 };
 
-#define BLKIO_MAJOR_MINOR                                                              \
-        { "major", sp_f_int, SP_AT(gk_blkio_device, major), .min = 0, .max = INT64_MAX, \
-          .flags = SP_KEY_REQUIRED },                                                  \
-        { "minor", sp_f_int, SP_AT(gk_blkio_device, minor), .min = 0, .max = INT64_MAX, \
-          .flags = SP_KEY_REQUIRED }
+#define BLKIO_MAJOR_MINOR                                                                     \
+        { "major",  sp_f_int,         SP_AT(gk_blkio_device, major),                          \
+          .min = 0, .max = INT64_MAX, .flags = SP_KEY_REQUIRED },                             \
+        {                                                                                     \
+                "minor", sp_f_int, SP_AT(gk_blkio_device, minor), .min = 0, .max = INT64_MAX, \
+                                                                  .flags = SP_KEY_REQUIRED    \
+        }
 
 static const sp_field weight_device_fields[] = {
         BLKIO_MAJOR_MINOR,
@@ -114,12 +123,14 @@ static const sp_field throttle_device_fields[] = {
 
 static const sp_array weight_device_array = { sizeof(gk_blkio_device), weight_device_fields,
                                               NULL };
-static const sp_array throttle_device_array = { sizeof(gk_blkio_device),
-                                                throttle_device_fields, NULL };
+static const sp_array throttle_device_array = { sizeof(gk_blkio_device), throttle_device_fields,
+                                                NULL };
 
-#define THROTTLE(key, m)                                                       \
-        { key, sp_f_array, SP_AT(gk_blkio, m), SP_AUX(gk_blkio, n_##m),        \
-          .sub = &throttle_device_array }
+#define THROTTLE(key, m)                                                      \
+        {                                                                     \
+                key, sp_f_array, SP_AT(gk_blkio, m), SP_AUX(gk_blkio, n_##m), \
+                        .sub = &throttle_device_array                         \
+        }
 
 static const sp_field blkio_fields[] = {
         OPT_U(gk_blkio, "weight", weight, UINT16_MAX),
@@ -147,8 +158,7 @@ static const sp_field net_priority_fields[] = {
 
 static const sp_array device_rule_array = { sizeof(gk_device_rule), device_rule_fields, NULL };
 static const sp_array hugepage_array = { sizeof(gk_hugepage_limit), hugepage_fields, NULL };
-static const sp_array net_priority_array = { sizeof(gk_net_priority), net_priority_fields,
-                                             NULL };
+static const sp_array net_priority_array = { sizeof(gk_net_priority), net_priority_fields, NULL };
 
 /* Read into gk_resources itself: the network limits are its members. */
 static const sp_field network_fields[] = {

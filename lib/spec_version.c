@@ -81,8 +81,8 @@ static int spec_version(const gk_spec *s)
 
         AT_LEAST(v, seccomp_version(&s->linux.seccomp));
         AT_LEAST(v, resources_version(&s->linux.resources));
-        if (s->linux.personality.present || h->create_runtime.hooks ||
-            h->create_container.hooks || h->start_container.hooks)
+        if (s->linux.personality.present || h->create_runtime.hooks || h->create_container.hooks ||
+            h->start_container.hooks)
                 AT_LEAST(v, V102);
         if (s->domainname)
                 AT_LEAST(v, V110);

@@ -53,8 +53,7 @@ int gk_read_fd(int fd, const char *what, char **out, size_t *len, gk_error **err
         return 0;
 }
 
-int gk_read_file_at(int dirfd, const char *path, char **out, size_t *len,
-                    gk_error **err)
+int gk_read_file_at(int dirfd, const char *path, char **out, size_t *len, gk_error **err)
 {
         _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 
@@ -106,8 +105,8 @@ ssize_t gk_read_all(int fd, void *buf, size_t len)
         return (ssize_t) got;
 }
 
-int gk_write_file_atomic(const char *path, const void *data, size_t len,
-                         mode_t mode, bool durable, gk_error **err)
+int gk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool durable,
+                         gk_error **err)
 {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -1;
@@ -137,16 +136,14 @@ int gk_write_file_atomic(const char *path, const void *data, size_t len,
 
                 if (slash)
                         *slash = '\0';
-                dfd = open(slash ? (dir[0] ? dir : "/") : ".",
-                           O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                dfd = open(slash ? (dir[0] ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (dfd >= 0)
                         fsync(dfd);
         }
         return 0;
 }
 
-int gk_write_file_at(int dirfd, const char *path, const char *data, size_t len,
-                     gk_error **err)
+int gk_write_file_at(int dirfd, const char *path, const char *data, size_t len, gk_error **err)
 {
         _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
         ssize_t n;
@@ -155,8 +152,8 @@ int gk_write_file_at(int dirfd, const char *path, const char *data, size_t len,
                 return gk_error_errno(err, "open `%s`", path);
         n = write(fd, data, len);
         if (n < 0)
-                return gk_error_errno(err, "write `%.*s` to `%s`",
-                                      (int) (len > 64 ? 64 : len), data, path);
+                return gk_error_errno(err, "write `%.*s` to `%s`", (int) (len > 64 ? 64 : len),
+                                      data, path);
         if ((size_t) n != len)
                 return gk_error_make(err, EIO, "short write to `%s`", path);
         return 0;

@@ -58,18 +58,18 @@ static inline void gk_strvfreep(char ***v)
 #define _cleanup_closedir_ _cleanup_(gk_closedirp)
 #define _cleanup_strv_ _cleanup_(gk_strvfreep)
 
-#define TAKE_PTR(p)                                                            \
-        ({                                                                     \
-                __typeof__(p) _taken = (p);                                    \
-                (p) = NULL;                                                    \
-                _taken;                                                        \
+#define TAKE_PTR(p)                         \
+        ({                                  \
+                __typeof__(p) _taken = (p); \
+                (p) = NULL;                 \
+                _taken;                     \
         })
 
-#define TAKE_FD(fd)                                                            \
-        ({                                                                     \
-                int _taken = (fd);                                             \
-                (fd) = -1;                                                     \
-                _taken;                                                        \
+#define TAKE_FD(fd)                \
+        ({                         \
+                int _taken = (fd); \
+                (fd) = -1;         \
+                _taken;            \
         })
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -15,7 +15,7 @@
 #include <stdarg.h>
 
 typedef struct gk_error {
-        int errnum;  /* positive errno, or 0 when the reason is in msg alone */
+        int errnum; /* positive errno, or 0 when the reason is in msg alone */
         char *msg;
 } gk_error;
 
@@ -34,8 +34,7 @@ int gk_error_plain(gk_error **err, int errnum, const char *fmt, ...)
 
 /* Prefixes the message in *err with "FMT: " and returns the error's
  * negative errno (or -EINVAL).  Does nothing to a NULL *err. */
-int gk_error_wrap(gk_error **err, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+int gk_error_wrap(gk_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The negative errno of *err, as the failing function returned it. */
 int gk_error_code(const gk_error *err);

@@ -16,8 +16,7 @@
  * objects nested deeper than GK_JSON_MAX_DEPTH are refused (yajl's tree
  * recurses per level; its generator stops at 128 too). */
 #define GK_JSON_MAX_DEPTH 128
-int gk_json_parse(const char *text, size_t len, const char *what, yajl_val *out,
-                  gk_error **err);
+int gk_json_parse(const char *text, size_t len, const char *what, yajl_val *out, gk_error **err);
 
 void gk_json_freep(yajl_val *v);
 

@@ -17,8 +17,8 @@ enum gk_opt_type {
 };
 
 typedef struct gk_opt {
-        const char *name;  /* long name without dashes: "pid-file" */
-        char short_name;   /* 'b' or 0 */
+        const char *name; /* long name without dashes: "pid-file" */
+        char short_name;  /* 'b' or 0 */
         enum gk_opt_type type;
         void *target;
         /* For --help (optional): what the value is ("BYTES"; by default
@@ -31,8 +31,8 @@ typedef struct gk_opt {
  * positional argument or after "--"; *first_arg is its index.  Unknown flags
  * are an error naming the flag: "create: flag provided but not defined: -x"
  * (without "VERB: " when verb is NULL, for the program's global flags). */
-int gk_opts_parse(int argc, char **argv, const char *verb, const gk_opt *opts,
-                  int *first_arg, gk_error **err);
+int gk_opts_parse(int argc, char **argv, const char *verb, const gk_opt *opts, int *first_arg,
+                  gk_error **err);
 
 /* With help on (a program's main turns it on once), --help and -h, where
  * the table does not define them, make gk_opts_parse fail with

@@ -24,8 +24,8 @@
 typedef struct gk_overlay {
         char **lowerdirs; /* top first, absolute, NULL-terminated */
         size_t n_lowerdirs;
-        char *upperdir;   /* NULL: a read-only overlay of the lowerdirs */
-        char *workdir;    /* set exactly when upperdir is */
+        char *upperdir; /* NULL: a read-only overlay of the lowerdirs */
+        char *workdir;  /* set exactly when upperdir is */
 } gk_overlay;
 
 /* Parses and checks an annotation value; `what` names it in errors. */

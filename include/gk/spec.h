@@ -71,7 +71,7 @@ typedef struct gk_process {
         gk_user user;
         char **args; /* NULL-terminated, n_args >= 1 */
         size_t n_args;
-        char **env;  /* NULL-terminated "K=V" */
+        char **env; /* NULL-terminated "K=V" */
         size_t n_env;
         char *cwd;
         gk_capabilities capabilities;
@@ -97,16 +97,16 @@ typedef struct gk_mount {
         char **options; /* as written, NULL-terminated */
         size_t n_options;
         /* Derived from options by the parser: */
-        unsigned long flags;        /* MS_* to set */
-        unsigned long clear_flags;  /* MS_* explicitly cleared ("rw", "suid"...) */
-        unsigned long propagation;  /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC) */
+        unsigned long flags;         /* MS_* to set */
+        unsigned long clear_flags;   /* MS_* explicitly cleared ("rw", "suid"...) */
+        unsigned long propagation;   /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC) */
         uint64_t attr_set, attr_clr; /* MOUNT_ATTR_* for mount_setattr (idmap aside) */
-        bool bind;                  /* "bind" or "rbind" */
-        bool recursive;             /* "rbind" */
+        bool bind;                   /* "bind" or "rbind" */
+        bool recursive;              /* "rbind" */
         bool tmpcopyup;
-        bool idmap;                 /* "idmap" or "ridmap": an idmapped mount */
-        bool idmap_recursive;       /* "ridmap" */
-        char *data;                 /* the remaining, filesystem-specific options, comma-joined */
+        bool idmap;           /* "idmap" or "ridmap": an idmapped mount */
+        bool idmap_recursive; /* "ridmap" */
+        char *data;           /* the remaining, filesystem-specific options, comma-joined */
         /* idmapped mounts */
         struct gk_idmap *uid_mappings, *gid_mappings;
         size_t n_uid_mappings, n_gid_mappings;
@@ -116,7 +116,7 @@ typedef struct gk_hook {
         char *path;
         char **args; /* NULL-terminated, may be NULL */
         size_t n_args;
-        char **env;  /* NULL-terminated, may be NULL */
+        char **env; /* NULL-terminated, may be NULL */
         size_t n_env;
         bool has_timeout;
         int timeout; /* seconds, > 0 */
@@ -128,8 +128,8 @@ typedef struct gk_hook_list {
 } gk_hook_list;
 
 typedef struct gk_hooks {
-        gk_hook_list prestart, create_runtime, create_container, start_container,
-                poststart, poststop;
+        gk_hook_list prestart, create_runtime, create_container, start_container, poststart,
+                poststop;
 } gk_hooks;
 
 typedef struct gk_idmap {
@@ -174,8 +174,8 @@ typedef struct gk_device_rule {
 } gk_device_rule;
 
 /* Optional numbers in linux.resources: has_X says whether X was given. */
-#define GK_OPT(type, name)                                                     \
-        bool has_##name;                                                       \
+#define GK_OPT(type, name) \
+        bool has_##name;   \
         type name
 
 typedef struct gk_memory {
@@ -214,8 +214,8 @@ typedef struct gk_blkio {
         GK_OPT(uint16_t, leaf_weight);
         gk_blkio_device *weight_device;
         size_t n_weight_device;
-        gk_blkio_device *throttle_read_bps, *throttle_write_bps,
-                *throttle_read_iops, *throttle_write_iops;
+        gk_blkio_device *throttle_read_bps, *throttle_write_bps, *throttle_read_iops,
+                *throttle_write_iops;
         size_t n_throttle_read_bps, n_throttle_write_bps, n_throttle_read_iops,
                 n_throttle_write_iops;
 } gk_blkio;
@@ -348,7 +348,8 @@ typedef struct gk_linux {
 
 typedef struct gk_spec {
         char *oci_version;
-        gk_process *process; /* NULL when absent (allowed for create only by spec; gkrun refuses) */
+        gk_process
+                *process; /* NULL when absent (allowed for create only by spec; gkrun refuses) */
         gk_root root;
         char *hostname;
         char *domainname;
@@ -362,20 +363,19 @@ typedef struct gk_spec {
 
 /* Parses and validates a config.json text.  `what` names the source in
  * messages ("config.json").  On success *out owns a new spec. */
-int gk_spec_parse(const char *text, size_t len, const char *what, gk_spec **out,
-                  gk_error **err);
+int gk_spec_parse(const char *text, size_t len, const char *what, gk_spec **out, gk_error **err);
 
 /* Reads and parses BUNDLE/config.json (bundle may be NULL for the cwd). */
 int gk_spec_load(const char *bundle, gk_spec **out, gk_error **err);
 
 /* Parses a process.json (gkrun exec --process): the "process" object alone. */
-int gk_process_parse(const char *text, size_t len, const char *what,
-                     gk_process **out, gk_error **err);
+int gk_process_parse(const char *text, size_t len, const char *what, gk_process **out,
+                     gk_error **err);
 
 /* Parses a linux.resources object alone (gkrun update --resources FILE);
  * `what` names the source.  *out is filled; free with gk_resources_clear. */
-int gk_resources_parse(const char *text, size_t len, const char *what,
-                       gk_resources *out, gk_error **err);
+int gk_resources_parse(const char *text, size_t len, const char *what, gk_resources *out,
+                       gk_error **err);
 void gk_resources_clear(gk_resources *r);
 
 /* The default spec of `gkrun spec` (rootless: user namespace with the

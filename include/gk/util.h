@@ -12,20 +12,18 @@
 
 /* Reads a whole file (at most 64 MiB); *out is NUL-terminated. */
 int gk_read_file(const char *path, char **out, size_t *len, gk_error **err);
-int gk_read_file_at(int dirfd, const char *path, char **out, size_t *len,
-                    gk_error **err);
+int gk_read_file_at(int dirfd, const char *path, char **out, size_t *len, gk_error **err);
 int gk_read_fd(int fd, const char *what, char **out, size_t *len, gk_error **err);
 
 /* Writes DATA to PATH through a temporary file in the same directory and a
  * rename, so readers see the old or the new content, never a part.  With
  * durable, the file and the directory are fsync'd. */
-int gk_write_file_atomic(const char *path, const void *data, size_t len,
-                         mode_t mode, bool durable, gk_error **err);
+int gk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool durable,
+                         gk_error **err);
 
 /* Writes DATA to an existing file (cgroup, /proc and /sys knobs): one
  * write(2), so the kernel's error for the value is reported. */
-int gk_write_file_at(int dirfd, const char *path, const char *data, size_t len,
-                     gk_error **err);
+int gk_write_file_at(int dirfd, const char *path, const char *data, size_t len, gk_error **err);
 int gk_write_file(const char *path, const char *data, gk_error **err);
 
 /* Loops over short writes/reads and EINTR. */

@@ -20,7 +20,7 @@
 #include "gk/cleanup.h"
 #include "gk/json.h"
 #include "gk/util.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 /* Requests are a few hundred bytes; this is far beyond any. */
 #define MAX_REQUEST (1 << 20)
@@ -51,7 +51,8 @@ static int read_annotations(yajl_val obj, gk_net_req *req, gk_error **err)
                 if (!gk_str_has_prefix(k, GK_ANN_NET_PREFIX))
                         continue;
                 if (!YAJL_IS_STRING(v))
-                        return gk_error_make(err, 0, "request: annotations: `%s`: must be a string", k);
+                        return gk_error_make(err, 0,
+                                             "request: annotations: `%s`: must be a string", k);
                 req->ann[req->n_ann].key = strdup(k);
                 req->ann[req->n_ann].value = strdup(v->u.string);
                 if (!req->ann[req->n_ann++].value || !req->ann[req->n_ann - 1].key)
@@ -67,8 +68,10 @@ static int check_version(yajl_val v, gk_error **err)
         if (!theirs)
                 return gk_error_make(err, 0, "request: no gkrunVersion");
         if (strcmp(theirs, GK_VERSION))
-                return gk_error_make(err, 0, "version " GK_VERSION " does not match gkrun %s: "
-                                     "install gkrun and gkrun-net from the same build", theirs);
+                return gk_error_make(err, 0,
+                                     "version " GK_VERSION " does not match gkrun %s: "
+                                     "install gkrun and gkrun-net from the same build",
+                                     theirs);
         return 0;
 }
 

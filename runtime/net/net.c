@@ -14,7 +14,7 @@
 #include "gk/cleanup.h"
 #include "gk/units.h"
 #include "gk/util.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 static const char *annotation(const gk_kv *ann, size_t n, const char *key)
 {
@@ -35,17 +35,21 @@ int gk_net_parse_ports(const char *s, gk_net_conf *conf, gk_error **err)
                         return gk_error_make(err, 0, "annotation `%s`: more than %d ports",
                                              GK_ANN_NET_PORTS, GK_NET_MAX_PORTS);
                 if (gk_parse_port_map(s, len, &p) < 0)
-                        return gk_error_make(err, 0, "annotation `%s`: `%.*s`: want HOST:CONTAINER[/tcp|udp] with ports 1-65535",
-                                             GK_ANN_NET_PORTS, (int) len, s);
+                        return gk_error_make(
+                                err, 0,
+                                "annotation `%s`: `%.*s`: want HOST:CONTAINER[/tcp|udp] with ports 1-65535",
+                                GK_ANN_NET_PORTS, (int) len, s);
                 for (size_t i = 0; i < conf->n_ports; i++)
                         if (conf->ports[i].host == p.host && conf->ports[i].proto == p.proto)
-                                return gk_error_make(err, 0, "annotation `%s`: host port %u/%s published twice",
-                                                     GK_ANN_NET_PORTS, p.host,
-                                                     p.proto == IPPROTO_TCP ? "tcp" : "udp");
+                                return gk_error_make(
+                                        err, 0, "annotation `%s`: host port %u/%s published twice",
+                                        GK_ANN_NET_PORTS, p.host,
+                                        p.proto == IPPROTO_TCP ? "tcp" : "udp");
                 conf->ports[conf->n_ports++] = p;
                 s += len;
                 if (*s == ',' && *++s == '\0')
-                        return gk_error_make(err, 0, "annotation `%s`: empty item", GK_ANN_NET_PORTS);
+                        return gk_error_make(err, 0, "annotation `%s`: empty item",
+                                             GK_ANN_NET_PORTS);
         }
         return 0;
 }
@@ -64,16 +68,19 @@ int gk_net_parse_subnet(const char *s, struct in_addr *net, unsigned *prefix, gk
         if (inet_pton(AF_INET, addr, net) != 1 || !gk_parse_u64(slash + 1, &p))
                 goto bad;
         if (p < 8 || p > 30)
-                return gk_error_make(err, 0, "annotation `%s`: `%s`: prefix length must be 8 to 30",
+                return gk_error_make(err, 0,
+                                     "annotation `%s`: `%s`: prefix length must be 8 to 30",
                                      GK_ANN_NET_SUBNET, s);
         mask = htonl(~((1U << (32 - p)) - 1));
         if (net->s_addr & ~mask)
-                return gk_error_make(err, 0, "annotation `%s`: `%s`: host bits set (network address expected)",
-                                     GK_ANN_NET_SUBNET, s);
+                return gk_error_make(
+                        err, 0, "annotation `%s`: `%s`: host bits set (network address expected)",
+                        GK_ANN_NET_SUBNET, s);
         *prefix = (unsigned) p;
         return 0;
 bad:
-        return gk_error_make(err, 0, "annotation `%s`: `%s`: want an IPv4 subnet like 10.88.0.0/16",
+        return gk_error_make(err, 0,
+                             "annotation `%s`: `%s`: want an IPv4 subnet like 10.88.0.0/16",
                              GK_ANN_NET_SUBNET, s);
 }
 
@@ -112,7 +119,7 @@ static int parse_dns(const char *s, gk_net_conf *conf, gk_error **err)
                 if (*s == ',')
                         s++;
                 continue;
-bad:
+        bad:
                 return gk_error_make(err, 0, "annotation `%s`: `%.*s`: not an IPv4 address",
                                      GK_ANN_NET_DNS, (int) len, s);
         }
@@ -144,19 +151,24 @@ int gk_net_conf_parse(const gk_kv *ann, size_t n, gk_net_conf *conf, gk_error **
         *conf = (gk_net_conf){ .mode = GK_NET_UNSET };
         if (!mode) {
                 if (ports || bridge || subnet || dns)
-                        return gk_error_make(err, 0, "annotation `%s`: org.gk.net.* annotations given without it",
-                                             GK_ANN_NET_MODE);
+                        return gk_error_make(
+                                err, 0,
+                                "annotation `%s`: org.gk.net.* annotations given without it",
+                                GK_ANN_NET_MODE);
                 return 0;
         }
         if (parse_mode(mode, conf, err) < 0)
                 return gk_error_code(*err);
         if (conf->mode != GK_NET_BRIDGE && (ports || bridge || subnet))
-                return gk_error_make(err, 0, "annotation `%s`: `%s` takes no ports, bridge or subnet",
+                return gk_error_make(err, 0,
+                                     "annotation `%s`: `%s` takes no ports, bridge or subnet",
                                      GK_ANN_NET_MODE, mode);
         bridge = bridge ? bridge : GK_NET_DEFAULT_BRIDGE;
         if (!gk_net_valid_ifname(bridge))
-                return gk_error_make(err, 0, "annotation `%s`: `%s`: not a valid interface name (1-15 of A-Z a-z 0-9 - _ .)",
-                                     GK_ANN_NET_BRIDGE, bridge);
+                return gk_error_make(
+                        err, 0,
+                        "annotation `%s`: `%s`: not a valid interface name (1-15 of A-Z a-z 0-9 - _ .)",
+                        GK_ANN_NET_BRIDGE, bridge);
         snprintf(conf->bridge, sizeof(conf->bridge), "%s", bridge);
         if (gk_net_parse_subnet(subnet ? subnet : GK_NET_DEFAULT_SUBNET, &conf->subnet,
                                 &conf->prefix, err) < 0)

@@ -17,7 +17,7 @@
 #include "gk/fault.h"
 #include "gk/json.h"
 #include "gk/util.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 static bool valid_tag(const char *s)
 {
@@ -142,8 +142,10 @@ static int result_json(const gk_net_rec *r, char **out, gk_error **err)
         if (!g)
                 return gk_error_make(err, ENOMEM, "result");
         yajl_gen_map_open(g);
-        gk_json_kstr(g, "mode", r->conf.mode == GK_NET_BRIDGE ? "bridge" :
-                                r->conf.mode == GK_NET_NONE ? "none" : "host");
+        gk_json_kstr(g, "mode",
+                     r->conf.mode == GK_NET_BRIDGE ? "bridge"
+                     : r->conf.mode == GK_NET_NONE ? "none"
+                                                   : "host");
         if (r->conf.mode != GK_NET_HOST) {
                 snprintf(files, sizeof(files), "%s/%s", GK_NET_FILES_DIR, r->tag);
                 gk_json_kstr(g, "tag", r->tag);

@@ -1,6 +1,6 @@
 /* The container's /etc/hosts, /etc/hostname and (bridge mode)
  * /etc/resolv.conf: written into GK_NET_FILES_DIR/TAG, which gkrun
- * bind-mounts over the rootfs's files (runtime/netcall.c, where a mount the
+ * bind-mounts over the rootfs's files (runtime/container/netcall.c, where a mount the
  * config already has for one of these paths wins). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,7 +13,7 @@
 
 #include "gk/cleanup.h"
 #include "gk/util.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 /* Docker's fallback when the host has no usable resolver. */
 static const char *const fallback_dns[] = { "8.8.8.8", "8.8.4.4" };
@@ -61,7 +61,8 @@ char *gk_net_resolv_conf(const char *host_text, const gk_net_conf *conf)
         for (size_t i = 0; i < conf->n_dns; i++) {
                 char addr[INET_ADDRSTRLEN];
 
-                fprintf(f, "nameserver %s\n", inet_ntop(AF_INET, &conf->dns[i], addr, sizeof(addr)));
+                fprintf(f, "nameserver %s\n",
+                        inet_ntop(AF_INET, &conf->dns[i], addr, sizeof(addr)));
                 n_ns++;
         }
         host_lines(f, host_text, conf, &n_ns);
@@ -118,11 +119,15 @@ static char *hosts_text(const gk_net_rec *r, const char *hostname)
         int n;
 
         if (r->conf.mode == GK_NET_BRIDGE)
-                n = asprintf(&text, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n",
-                             inet_ntop(AF_INET, &r->ip, ip, sizeof(ip)), hostname);
+                n = asprintf(
+                        &text,
+                        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n",
+                        inet_ntop(AF_INET, &r->ip, ip, sizeof(ip)), hostname);
         else
-                n = asprintf(&text, "127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
-                             hostname);
+                n = asprintf(
+                        &text,
+                        "127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+                        hostname);
         return n < 0 ? NULL : text;
 }
 

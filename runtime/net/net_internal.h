@@ -19,7 +19,6 @@
 #include "gk/spec.h"
 #include "gk/units.h"
 
-
 #define GK_NET_DEFAULT_BRIDGE "gk0"
 #define GK_NET_DEFAULT_SUBNET "172.29.0.0/16"
 
@@ -40,9 +39,9 @@
 #define GK_NET_MAX_DNS 3
 
 enum gk_net_mode {
-        GK_NET_UNSET,  /* no annotation: gkrun touches no network */
-        GK_NET_NONE,   /* own namespace with lo only */
-        GK_NET_HOST,   /* the host's network (no network namespace) */
+        GK_NET_UNSET, /* no annotation: gkrun touches no network */
+        GK_NET_NONE,  /* own namespace with lo only */
+        GK_NET_HOST,  /* the host's network (no network namespace) */
         GK_NET_BRIDGE,
 };
 
@@ -66,7 +65,7 @@ typedef struct gk_net_conf {
 typedef struct gk_net_rec {
         gk_net_conf conf;
         char tag[GK_NET_TAG_LEN + 1]; /* names the veth, rules, lease and files */
-        struct in_addr ip, gw; /* ip 0 until the lease is taken */
+        struct in_addr ip, gw;        /* ip 0 until the lease is taken */
 } gk_net_rec;
 
 /* What gkrun tells gkrun-net (include/gk/net_contract.h). */

@@ -23,7 +23,7 @@
 
 #include "gk/cleanup.h"
 #include "gk/util.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 struct in_addr gk_ipam_gateway(struct in_addr subnet)
 {
@@ -179,8 +179,7 @@ static int open_lease_dir(gk_error **err)
 }
 
 /* Takes the lowest free address after the gateway. */
-static int scan(int dfd, const char *tmp, const gk_net_rec *r, struct in_addr *out,
-                gk_error **err)
+static int scan(int dfd, const char *tmp, const gk_net_rec *r, struct in_addr *out, gk_error **err)
 {
         uint32_t base = ntohl(r->conf.subnet.s_addr), hosts = 1U << (32 - r->conf.prefix);
 

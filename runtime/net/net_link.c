@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "gk/cleanup.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 #define NL_BUF 16384
 
@@ -138,7 +138,7 @@ typedef struct link_info {
         int index;
         unsigned master;
         char alias[64];
-        char kind[16];  /* IFLA_INFO_KIND: "bridge", "veth"... */
+        char kind[16];   /* IFLA_INFO_KIND: "bridge", "veth"... */
         int want_master; /* dumps: count ports of this bridge */
         int ports;
 } link_info;
@@ -160,7 +160,8 @@ static int link_attr_cb(const struct nlattr *a, void *data)
                 mnl_attr_parse_nested(a, linkinfo_cb, li);
         else if (mnl_attr_get_type(a) == IFLA_MASTER && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
                 li->master = mnl_attr_get_u32(a);
-        else if (mnl_attr_get_type(a) == IFLA_IFALIAS && mnl_attr_validate(a, MNL_TYPE_STRING) >= 0)
+        else if (mnl_attr_get_type(a) == IFLA_IFALIAS &&
+                 mnl_attr_validate(a, MNL_TYPE_STRING) >= 0)
                 snprintf(li->alias, sizeof(li->alias), "%s", mnl_attr_get_str(a));
         return MNL_CB_OK;
 }
@@ -194,7 +195,8 @@ static int link_up(nl_t *nl, int index)
 {
         char buf[NL_BUF];
 
-        return nl_talk(nl, put_link_msg(buf, RTM_NEWLINK, 0, AF_UNSPEC, index, IFF_UP), NULL, NULL);
+        return nl_talk(nl, put_link_msg(buf, RTM_NEWLINK, 0, AF_UNSPEC, index, IFF_UP), NULL,
+                       NULL);
 }
 
 static int addr_add(nl_t *nl, int index, struct in_addr ip, unsigned prefix)
@@ -248,8 +250,8 @@ static int set_alias(nl_t *nl, int index, const char *alias)
 static int bridge_create(nl_t *nl, const char *name)
 {
         char buf[NL_BUF];
-        struct nlmsghdr *nlh = put_link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
-                                            AF_UNSPEC, 0, 0);
+        struct nlmsghdr *nlh = put_link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC,
+                                            0, 0);
         struct nlattr *info;
 
         mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
@@ -293,8 +295,8 @@ int gk_link_bridge_ensure(const char *name, struct in_addr gw, unsigned prefix, 
 static int veth_create(nl_t *nl, const char *host_name, int bridge, int netns)
 {
         char buf[NL_BUF];
-        struct nlmsghdr *nlh = put_link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
-                                            AF_UNSPEC, 0, IFF_UP);
+        struct nlmsghdr *nlh = put_link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC,
+                                            0, IFF_UP);
         struct nlattr *info, *data, *peer;
         struct ifinfomsg *pifm;
 

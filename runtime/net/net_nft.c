@@ -39,7 +39,7 @@
 #include <time.h>
 
 #include "gk/cleanup.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 #define BATCH_SIZE (192 * 1024) /* below the default netlink send buffer */
 #define COMMENT_PREFIX "gkrun:"
@@ -487,13 +487,15 @@ int gk_nft_add(const gk_net_rec *rec, const char *id, gk_error **err)
         int r;
 
         snprintf(comment, sizeof(comment), COMMENT_PREFIX "%s %s", rec->tag, id);
-        if ((r = batch_start(&nb)) < 0 || (r = put_table(&nb, NFT_MSG_NEWTABLE, NLM_F_CREATE)) < 0 ||
+        if ((r = batch_start(&nb)) < 0 ||
+            (r = put_table(&nb, NFT_MSG_NEWTABLE, NLM_F_CREATE)) < 0 ||
             (r = put_chains(&nb)) < 0 || (r = put_postrouting(&nb, rec, comment)) < 0 ||
             (r = put_ports(&nb, rec, comment)) < 0 || (r = put_forward(&nb, rec, comment)) < 0 ||
             (r = put_input(&nb, rec, comment)) < 0)
                 return gk_error_make(err, -r, "nftables: table `ip %s`", GK_NET_TABLE);
         if ((r = batch_send(&nb)) < 0)
-                return gk_error_make(err, -r, "nftables: add rules to table `ip %s`", GK_NET_TABLE);
+                return gk_error_make(err, -r, "nftables: add rules to table `ip %s`",
+                                     GK_NET_TABLE);
         return 0;
 }
 
@@ -684,6 +686,7 @@ int gk_nft_remove(const char *tag, gk_error **err)
         if (r == 0)
                 r = batch_send(&nb);
         if (r < 0 && r != -ENOENT)
-                return gk_error_make(err, -r, "nftables: remove rules from table `ip %s`", GK_NET_TABLE);
+                return gk_error_make(err, -r, "nftables: remove rules from table `ip %s`",
+                                     GK_NET_TABLE);
         return 0;
 }

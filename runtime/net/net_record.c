@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "gk/cleanup.h"
-#include "net_internal.h"
+#include "net/net_internal.h"
 
 static const char *proto_name(uint8_t proto)
 {

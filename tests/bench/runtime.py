@@ -193,7 +193,7 @@ class Bench:
     def bind_readonly(self, src, dst):
         """gkrun-ro: the same binary on a read-only bind mount, as
         contrib/gkrun-protect leaves an installed gkrun: protected from the
-        containers without a re-execution per command (runtime/selfclone.c).
+        containers without a re-execution per command (runtime/container/selfclone.c).
         In our private mount namespace, gone with it."""
         MS_BIND, MS_RDONLY, MS_REMOUNT = 4096, 1, 32
         open(dst, "w").close()

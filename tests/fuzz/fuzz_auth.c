@@ -40,8 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 gk_error_free(err);
         }
         b64 = gk_base64_encode(data, size);
-        if (!b64 || gk_base64_decode(b64, &back, &n) < 0 || n != size ||
-            memcmp(back, data, size))
+        if (!b64 || gk_base64_decode(b64, &back, &n) < 0 || n != size || memcmp(back, data, size))
                 abort();
         free(b64);
         free(back);

@@ -1,4 +1,5 @@
-/* fuzz-sources: imgtool/bundle_spec.c imgtool/bundle_security.c imgtool/bundle_mounts.c imgtool/bundle_user.c imgtool/layerview.c imgtool/whiteout.c */
+/* fuzz-sources: imgtool/bundle_spec.c imgtool/bundle_security.c imgtool/bundle_mounts.c */
+/* fuzz-sources: imgtool/bundle_user.c imgtool/layerview.c imgtool/whiteout.c */
 /* fuzz-libs: yajl */
 /* The image config (from a registry or an imported archive) turned into a
  * bundle's config.json by `gkimg bundle`, with the User resolved through

@@ -50,7 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 check_desc(&m.config);
                 for (size_t i = 0; i < m.n_layers; i++) {
                         check_desc(&m.layers[i]);
-                        if (!gk_layer_media_type_ok(m.layers[i].media_type) || m.layers[i].size < 0)
+                        if (!gk_layer_media_type_ok(m.layers[i].media_type) ||
+                            m.layers[i].size < 0)
                                 abort();
                 }
         } else {

@@ -1,4 +1,4 @@
-/* fuzz-sources: runtime/state.c */
+/* fuzz-sources: runtime/container/state.c */
 /* fuzz-libs: yajl */
 /* state.json as gkrun reads it back (create, start, kill, delete, state,
  * list all load it): whatever is on disk, the reader either refuses it with
@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgroup.h"
+#include "cgroup/cgroup.h"
+#include "container/state.h"
 #include "gk/json.h"
-#include "state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,5 @@
-/* fuzz-sources: imgtool/unpack.c imgtool/unpack_stream.c imgtool/whiteout.c imgtool/dl_archive.c imgtool/unpack_walk.c imgtool/archive_error.c */
+/* fuzz-sources: imgtool/unpack.c imgtool/unpack_stream.c imgtool/whiteout.c */
+/* fuzz-sources: imgtool/dl_archive.c imgtool/unpack_walk.c imgtool/archive_error.c */
 /* fuzz-libs: yajl libarchive libcrypto */
 /* Layer tars: every entry name through the cleaning and whiteout rules
  * (their invariants asserted), then the whole input unpacked for real into
@@ -37,9 +38,9 @@ static void check_clean(const char *name)
                 return;
         }
         if (clean[0] == '/' || strstr(clean, "//") ||
-            (strcmp(clean, ".") && (!strcmp(clean, "..") || !strncmp(clean, "../", 3) ||
-                                    strstr(clean, "/../") || strstr(clean, "/./") ||
-                                    !strncmp(clean, "./", 2))))
+            (strcmp(clean, ".") &&
+             (!strcmp(clean, "..") || !strncmp(clean, "../", 3) || strstr(clean, "/../") ||
+              strstr(clean, "/./") || !strncmp(clean, "./", 2))))
                 abort();
         if (gk_whiteout_classify(clean, &kind, &hidden, &err) == 0) {
                 if (kind == GK_WH_FILE && (!hidden || !*hidden || strchr(hidden, '/')))

@@ -15,8 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_clean_path(const char *clean)
 {
-        if (!*clean || clean[0] == '/' || strstr(clean, "//") ||
-            (clean[strlen(clean) - 1] == '/'))
+        if (!*clean || clean[0] == '/' || strstr(clean, "//") || (clean[strlen(clean) - 1] == '/'))
                 abort();
         if (!strcmp(clean, "."))
                 return;

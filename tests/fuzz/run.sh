@@ -5,6 +5,8 @@
 # A target names what it needs in its first lines:
 #   /* fuzz-sources: imgtool/reference.c */   (lib/*.c is always linked)
 #   /* fuzz-libs: yajl libcrypto */          (pkg-config names)
+# each on one line (clang-format's column limit): a long list is split into
+# several fuzz-sources lines, all of them taken.
 # A dictionary tests/fuzz/NAME.dict is used when there is one.
 # Crashes are saved in build-fuzz/NAME/ and fail the run.
 # SECONDS=0 only replays the committed seeds once through each target (make
@@ -20,7 +22,7 @@ for src in "$@"; do
         name=${name#fuzz_}
         out=build-fuzz/$name
         mkdir -p "$out/corpus"
-        extra=$(sed -n 's|.*fuzz-sources: *\(.*\) *\*/.*|\1|p' "$src" | head -1)
+        extra=$(sed -n 's|.*fuzz-sources: *\(.*\) *\*/.*|\1|p' "$src" | tr '\n' ' ')
         libs=$(sed -n 's|.*fuzz-libs: *\(.*\) *\*/.*|\1|p' "$src" | head -1)
         # shellcheck disable=SC2086
         if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

@@ -27,14 +27,22 @@ const char *errno_name(int err)
 }
 
 const struct probe_rlimit probe_rlimits[] = {
-        { "AS", RLIMIT_AS },           { "CORE", RLIMIT_CORE },
-        { "CPU", RLIMIT_CPU },         { "DATA", RLIMIT_DATA },
-        { "FSIZE", RLIMIT_FSIZE },     { "LOCKS", RLIMIT_LOCKS },
-        { "MEMLOCK", RLIMIT_MEMLOCK }, { "MSGQUEUE", RLIMIT_MSGQUEUE },
-        { "NICE", RLIMIT_NICE },       { "NOFILE", RLIMIT_NOFILE },
-        { "NPROC", RLIMIT_NPROC },     { "RSS", RLIMIT_RSS },
-        { "RTPRIO", RLIMIT_RTPRIO },   { "RTTIME", RLIMIT_RTTIME },
-        { "SIGPENDING", RLIMIT_SIGPENDING }, { "STACK", RLIMIT_STACK },
+        { "AS", RLIMIT_AS },
+        { "CORE", RLIMIT_CORE },
+        { "CPU", RLIMIT_CPU },
+        { "DATA", RLIMIT_DATA },
+        { "FSIZE", RLIMIT_FSIZE },
+        { "LOCKS", RLIMIT_LOCKS },
+        { "MEMLOCK", RLIMIT_MEMLOCK },
+        { "MSGQUEUE", RLIMIT_MSGQUEUE },
+        { "NICE", RLIMIT_NICE },
+        { "NOFILE", RLIMIT_NOFILE },
+        { "NPROC", RLIMIT_NPROC },
+        { "RSS", RLIMIT_RSS },
+        { "RTPRIO", RLIMIT_RTPRIO },
+        { "RTTIME", RLIMIT_RTTIME },
+        { "SIGPENDING", RLIMIT_SIGPENDING },
+        { "STACK", RLIMIT_STACK },
 };
 const size_t probe_nrlimits = N(probe_rlimits);
 

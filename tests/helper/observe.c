@@ -162,7 +162,7 @@ static void o_ids(void)
 /* Capability sets, seccomp mode and the like from /proc/self/status. */
 static void o_status(void)
 {
-        static const char *const keys[] = { "CapInh", "CapPrm", "CapEff", "CapBnd",
+        static const char *const keys[] = { "CapInh", "CapPrm",  "CapEff",    "CapBnd",
                                             "CapAmb", "Seccomp", "NoNewPrivs" };
         char line[512];
         FILE *f = fopen("/proc/self/status", "re");
@@ -253,10 +253,14 @@ static const char *const proc_files[] = {
 };
 
 static const char *const sysctls[] = {
-        "/proc/sys/net/ipv4/ip_forward",       "/proc/sys/net/ipv4/ip_unprivileged_port_start",
-        "/proc/sys/net/ipv4/ping_group_range", "/proc/sys/net/core/somaxconn",
-        "/proc/sys/kernel/shmmax",             "/proc/sys/kernel/msgmax",
-        "/proc/sys/kernel/shm_rmid_forced",    "/proc/sys/fs/mqueue/msg_max",
+        "/proc/sys/net/ipv4/ip_forward",
+        "/proc/sys/net/ipv4/ip_unprivileged_port_start",
+        "/proc/sys/net/ipv4/ping_group_range",
+        "/proc/sys/net/core/somaxconn",
+        "/proc/sys/kernel/shmmax",
+        "/proc/sys/kernel/msgmax",
+        "/proc/sys/kernel/shm_rmid_forced",
+        "/proc/sys/fs/mqueue/msg_max",
         "/proc/sys/net/ipv4/tcp_syncookies",
 };
 
@@ -275,8 +279,8 @@ static const char *const cgroup_files[] = {
 
 static void o_namespaces(void)
 {
-        static const char *const ns[] = { "cgroup", "ipc", "mnt", "net", "pid",
-                                          "time", "user", "uts" };
+        static const char *const ns[] = { "cgroup", "ipc",  "mnt",  "net",
+                                          "pid",    "time", "user", "uts" };
 
         key("ns");
         open_('{');
@@ -378,12 +382,13 @@ static void stat_entry(const char *path)
         }
         open_('{');
         snprintf(buf, sizeof(buf), "%c%04o",
-                 S_ISDIR(st.st_mode)   ? 'd' :
-                 S_ISCHR(st.st_mode)   ? 'c' :
-                 S_ISBLK(st.st_mode)   ? 'b' :
-                 S_ISLNK(st.st_mode)   ? 'l' :
-                 S_ISFIFO(st.st_mode)  ? 'p' :
-                 S_ISSOCK(st.st_mode)  ? 's' : '-',
+                 S_ISDIR(st.st_mode)    ? 'd'
+                 : S_ISCHR(st.st_mode)  ? 'c'
+                 : S_ISBLK(st.st_mode)  ? 'b'
+                 : S_ISLNK(st.st_mode)  ? 'l'
+                 : S_ISFIFO(st.st_mode) ? 'p'
+                 : S_ISSOCK(st.st_mode) ? 's'
+                                        : '-',
                  (unsigned) (st.st_mode & 07777));
         kv_str("mode", buf);
         kv_num("uid", st.st_uid);
@@ -427,9 +432,16 @@ static void walk(const char *dir, int depth)
 
 static void o_paths(void)
 {
-        static const char *const dirs[] = { "/", "/dev", "/tmp", "/proc", "/sys", "/run",
-                                            "/etc/hostname", "/etc/hosts",
-                                            "/etc/resolv.conf", "/sys/fs/cgroup" };
+        static const char *const dirs[] = { "/",
+                                            "/dev",
+                                            "/tmp",
+                                            "/proc",
+                                            "/sys",
+                                            "/run",
+                                            "/etc/hostname",
+                                            "/etc/hosts",
+                                            "/etc/resolv.conf",
+                                            "/sys/fs/cgroup" };
 
         key("paths");
         open_('{');
@@ -467,13 +479,15 @@ static void o_net(void)
                 key(i->if_name);
                 open_('{');
                 if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-                        snprintf(buf, sizeof(buf), "0x%x", (unsigned) (unsigned short) ifr.ifr_flags);
+                        snprintf(buf, sizeof(buf), "0x%x",
+                                 (unsigned) (unsigned short) ifr.ifr_flags);
                         kv_str("flags", buf);
                 }
                 if (ioctl(fd, SIOCGIFMTU, &ifr) == 0)
                         kv_num("mtu", ifr.ifr_mtu);
                 if (ioctl(fd, SIOCGIFADDR, &ifr) == 0)
-                        kv_str("addr", inet_ntoa(((struct sockaddr_in *) &ifr.ifr_addr)->sin_addr));
+                        kv_str("addr",
+                               inet_ntoa(((struct sockaddr_in *) &ifr.ifr_addr)->sin_addr));
                 close_('}');
         }
         close_('}');

@@ -79,16 +79,46 @@ static unsigned long num(const char *s, unsigned long dflt)
 /* --- caps --------------------------------------------------------------- */
 
 static const char *const cap_names[] = {
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-        "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
-        "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-        "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-        "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-        "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-        "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
-        "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
-        "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-        "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+        "CAP_CHOWN",
+        "CAP_DAC_OVERRIDE",
+        "CAP_DAC_READ_SEARCH",
+        "CAP_FOWNER",
+        "CAP_FSETID",
+        "CAP_KILL",
+        "CAP_SETGID",
+        "CAP_SETUID",
+        "CAP_SETPCAP",
+        "CAP_LINUX_IMMUTABLE",
+        "CAP_NET_BIND_SERVICE",
+        "CAP_NET_BROADCAST",
+        "CAP_NET_ADMIN",
+        "CAP_NET_RAW",
+        "CAP_IPC_LOCK",
+        "CAP_IPC_OWNER",
+        "CAP_SYS_MODULE",
+        "CAP_SYS_RAWIO",
+        "CAP_SYS_CHROOT",
+        "CAP_SYS_PTRACE",
+        "CAP_SYS_PACCT",
+        "CAP_SYS_ADMIN",
+        "CAP_SYS_BOOT",
+        "CAP_SYS_NICE",
+        "CAP_SYS_RESOURCE",
+        "CAP_SYS_TIME",
+        "CAP_SYS_TTY_CONFIG",
+        "CAP_MKNOD",
+        "CAP_LEASE",
+        "CAP_AUDIT_WRITE",
+        "CAP_AUDIT_CONTROL",
+        "CAP_SETFCAP",
+        "CAP_MAC_OVERRIDE",
+        "CAP_MAC_ADMIN",
+        "CAP_SYSLOG",
+        "CAP_WAKE_ALARM",
+        "CAP_BLOCK_SUSPEND",
+        "CAP_AUDIT_READ",
+        "CAP_PERFMON",
+        "CAP_BPF",
         "CAP_CHECKPOINT_RESTORE",
 };
 
@@ -139,7 +169,10 @@ static int p_caps(int argc, char **argv)
 
 /* --- syscall ------------------------------------------------------------ */
 
-static long sc_getpid(char **a) { return syscall(SYS_getpid); }
+static long sc_getpid(char **a)
+{
+        return syscall(SYS_getpid);
+}
 
 static long sc_mkdir(char **a)
 {
@@ -169,8 +202,9 @@ static const struct {
         const char *name;
         int flag;
 } ns_flags[] = {
-        { "user", CLONE_NEWUSER }, { "net", CLONE_NEWNET },   { "mount", CLONE_NEWNS },
-        { "uts", CLONE_NEWUTS },   { "ipc", CLONE_NEWIPC },   { "pid", CLONE_NEWPID },
+        { "user", CLONE_NEWUSER },     { "net", CLONE_NEWNET },
+        { "mount", CLONE_NEWNS },      { "uts", CLONE_NEWUTS },
+        { "ipc", CLONE_NEWIPC },       { "pid", CLONE_NEWPID },
         { "cgroup", CLONE_NEWCGROUP }, { "time", 0x80 /* CLONE_NEWTIME */ },
 };
 
@@ -232,15 +266,19 @@ static long sc_socket(char **a)
         return r;
 }
 
-static long sc_chdir(char **a) { return syscall(SYS_chdir, a[0] ? a[0] : "/"); }
+static long sc_chdir(char **a)
+{
+        return syscall(SYS_chdir, a[0] ? a[0] : "/");
+}
 
 static const struct {
         const char *name;
         long (*call)(char **args);
 } syscalls[] = {
-        { "getpid", sc_getpid },   { "mkdir", sc_mkdir },   { "chmod", sc_chmod },
-        { "personality", sc_personality }, { "unshare", sc_unshare },
-        { "mount", sc_mount },     { "keyctl", sc_keyctl }, { "ptrace", sc_ptrace },
+        { "getpid", sc_getpid },   { "mkdir", sc_mkdir },
+        { "chmod", sc_chmod },     { "personality", sc_personality },
+        { "unshare", sc_unshare }, { "mount", sc_mount },
+        { "keyctl", sc_keyctl },   { "ptrace", sc_ptrace },
         { "socket", sc_socket },   { "chdir", sc_chdir },
 };
 
@@ -295,8 +333,8 @@ static int p_ids(int argc, char **argv)
         struct probe_ids ids;
 
         probe_ids(&ids);
-        printf("uid=%u\ngid=%u\neuid=%u\negid=%u\ngroups=", (unsigned) ids.uid,
-               (unsigned) ids.gid, (unsigned) ids.euid, (unsigned) ids.egid);
+        printf("uid=%u\ngid=%u\neuid=%u\negid=%u\ngroups=", (unsigned) ids.uid, (unsigned) ids.gid,
+               (unsigned) ids.euid, (unsigned) ids.egid);
         for (int i = 0; i < ids.ngroups; i++)
                 printf("%s%u", i ? "," : "", (unsigned) ids.groups[i]);
         printf("\numask=%04o\n", (unsigned) ids.umask);
@@ -478,11 +516,19 @@ static const struct {
         int min_args;
         int (*run)(int argc, char **argv);
 } probes[] = {
-        { "caps", 0, p_caps },       { "syscall", 1, p_syscall }, { "nnp", 0, p_nnp },
-        { "seccomp", 0, p_seccomp }, { "fds", 0, p_fds },         { "ids", 0, p_ids },
-        { "rlimit", 1, p_rlimit },   { "cwd", 0, p_cwd },         { "open", 1, p_open },
-        { "write-exe", 1, p_write_exe }, { "oom-score-adj", 0, p_oom_score_adj },
-        { "notify", 1, p_notify },   { "grab-exe", 1, p_grab_exe },
+        { "caps", 0, p_caps },
+        { "syscall", 1, p_syscall },
+        { "nnp", 0, p_nnp },
+        { "seccomp", 0, p_seccomp },
+        { "fds", 0, p_fds },
+        { "ids", 0, p_ids },
+        { "rlimit", 1, p_rlimit },
+        { "cwd", 0, p_cwd },
+        { "open", 1, p_open },
+        { "write-exe", 1, p_write_exe },
+        { "oom-score-adj", 0, p_oom_score_adj },
+        { "notify", 1, p_notify },
+        { "grab-exe", 1, p_grab_exe },
         { "observe", 0, p_observe },
 };
 

@@ -81,7 +81,9 @@ static void test_error_param(void **state)
         _cleanup_(gk_challenge_clear) gk_challenge c = { 0 };
 
         assert_int_equal(gk_auth_parse_challenge("Bearer realm=\"https://r/t\",error=\"insufficie"
-                                                 "nt_scope\"", &c, NULL), 0);
+                                                 "nt_scope\"",
+                                                 &c, NULL),
+                         0);
         assert_string_equal(c.error, "insufficient_scope");
 }
 
@@ -90,7 +92,7 @@ static void test_refused(void **state)
         expect_bad(NULL, "without a WWW-Authenticate");
         expect_bad("", "without a WWW-Authenticate");
         expect_bad("Negotiate", "no Bearer or Basic");
-        expect_bad("Bearer service=\"x\"", "no Bearer or Basic");       /* no realm */
+        expect_bad("Bearer service=\"x\"", "no Bearer or Basic"); /* no realm */
         expect_bad("Bearer realm=\"unterminated", "no Bearer or Basic");
         expect_bad("Bearer realm=\"file:///etc/passwd\"", "not an http(s) URL");
         expect_bad("Bearer realm=", "no Bearer or Basic");
@@ -101,7 +103,8 @@ static void test_token(void **state)
         char *tok = NULL;
         int64_t exp = 0;
         gk_error *err = NULL;
-        const char *j1 = "{\"token\":\"abc\",\"expires_in\":300,\"issued_at\":\"2024-01-01T00:00:00Z\"}";
+        const char *j1 =
+                "{\"token\":\"abc\",\"expires_in\":300,\"issued_at\":\"2024-01-01T00:00:00Z\"}";
         const char *j2 = "{\"access_token\":\"xyz\"}";
         const char *j3 = "{\"token\":\"t\",\"expires_in\":5}";
         const char *j4 = "{\"token\":\"a\",\"expires_in\":-1}";
@@ -115,7 +118,7 @@ static void test_token(void **state)
         assert_int_equal(exp, 1060); /* default lifetime */
         free(tok);
         assert_int_equal(gk_auth_parse_token(j3, strlen(j3), 0, &tok, &exp, NULL), 0);
-        assert_int_equal(exp, 60);   /* never below the spec's minimum */
+        assert_int_equal(exp, 60); /* never below the spec's minimum */
         free(tok);
         assert_true(gk_auth_parse_token("{}", 2, 0, &tok, &exp, &err) < 0);
         assert_non_null(strstr(err->msg, "no `token`"));

@@ -19,9 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../runtime/cgroup_internal.h"
-#include "../../runtime/sync.h"
+#include "cgroup/cgroup_internal.h"
 #include "gk/cleanup.h"
+#include "spawn/sync.h"
 
 static char *resolve(const char *path, bool *def)
 {
@@ -37,13 +37,16 @@ static char *resolve(const char *path, bool *def)
 
 static void test_paths(void **state)
 {
-        struct { const char *in, *want; bool def; } cases[] = {
+        struct {
+                const char *in, *want;
+                bool def;
+        } cases[] = {
                 { NULL, "/gkrun/c1", true },
                 { "", "/gkrun/c1", true },
                 { "/a/b", "/a/b", false },
-                { "a/b", "/a/b", false },           /* relative: from the root too */
+                { "a/b", "/a/b", false }, /* relative: from the root too */
                 { "//a/./b//", "/a/b", false },
-                { "/a/../../../b", "/b", false },   /* never above the root */
+                { "/a/../../../b", "/b", false }, /* never above the root */
                 { "../x", "/x", false },
         };
 
@@ -106,7 +109,8 @@ static void test_layout_v1_v2_and_none(void **state)
         gk_error *err = NULL;
 
         assert_int_equal(gk_cg_layout_parse("1 0 0:1 / /cg/pids rw - cgroup c rw,pids\n", &lay,
-                                            &err), 0);
+                                            &err),
+                         0);
         assert_int_equal(lay.mode, GK_CG_V1);
         assert_null(lay.v2_mnt);
         gk_cg_layout_clear(&lay);
@@ -114,7 +118,8 @@ static void test_layout_v1_v2_and_none(void **state)
         assert_int_equal(gk_cg_layout_parse("1 0 0:1 / /cg rw - cgroup2 c rw\n"
                                             "2 0 0:2 / /n rw - cgroup c rw,name=systemd\n"
                                             "3 0 0:3 / /o rw - cgroup c rw,name=other\n",
-                                            &lay, &err), 0);
+                                            &lay, &err),
+                         0);
         assert_int_equal(lay.mode, GK_CG_V2);
         assert_string_equal(lay.v2_mnt, "/cg");
         gk_cg_layout_clear(&lay);
@@ -133,7 +138,8 @@ static void test_ctrl_lists(void **state)
         assert_true(bits & GK_CTRL_BIT(GK_CTRL_MISC));
         assert_false(bits & GK_CTRL_BIT(GK_CTRL_FREEZER));
         gk_cg_ctrl_list(GK_CTRL_BIT(GK_CTRL_CPU) | GK_CTRL_BIT(GK_CTRL_BLKIO) |
-                                GK_CTRL_BIT(GK_CTRL_MEMORY), buf, sizeof(buf));
+                                GK_CTRL_BIT(GK_CTRL_MEMORY),
+                        buf, sizeof(buf));
         assert_string_equal(buf, "+cpu +memory +io");
 }
 
@@ -232,14 +238,17 @@ static void test_validate(void **state)
         gk_error *err = NULL;
 
         check_refused(&r, &gk_cg_v2_driver, "linux.resources.memory.limit");
-        r = (gk_resources){ .has_memory = true,
-                            .memory = { .has_limit = true, .limit = 100, .has_swap = true, .swap = 50 } };
+        r = (gk_resources){
+                .has_memory = true,
+                .memory = { .has_limit = true, .limit = 100, .has_swap = true, .swap = 50 }
+        };
         check_refused(&r, &gk_cg_v1_driver, "linux.resources.memory.swap");
         r = (gk_resources){ .has_cpu = true, .cpu = { .has_shares = true, .shares = 1 } };
         check_refused(&r, &gk_cg_v1_driver, "linux.resources.cpu.shares");
         r = (gk_resources){ .has_cpu = true, .cpu = { .cpus = "0-3,x" } };
         check_refused(&r, &gk_cg_v1_driver, "not a CPU list");
-        r = (gk_resources){ .has_cpu = true, .cpu = { .has_realtime_runtime = true, .realtime_runtime = 5 } };
+        r = (gk_resources){ .has_cpu = true,
+                            .cpu = { .has_realtime_runtime = true, .realtime_runtime = 5 } };
         check_refused(&r, &gk_cg_v2_driver, "real-time");
         assert_int_equal(gk_cg_validate(&r, (&gk_cg_v1_driver)->caps, &err), 0);
         r = (gk_resources){ .unified = &kv, .n_unified = 1 };
@@ -305,10 +314,11 @@ static void test_driver_hybrid(void **state)
         assert_false(cg->drv->caps & GK_CG_CAN_UNIFIED);
         cg->path = strdup("/gkrun/x");
         assert_int_equal(gk_cgroup_each_dir(cg, collect_dir, dirs), 0);
-        assert_string_equal(dirs, "/sys/fs/cgroup/systemd/gkrun/x;/sys/fs/cgroup/cpu,cpuacct/gkrun/x;"
-                                  "/sys/fs/cgroup/memory/gkrun/x;"
-                                  "/sys/fs/cgroup/net_cls,net_prio/gkrun/x;"
-                                  "/sys/fs/cgroup/unified/gkrun/x;");
+        assert_string_equal(dirs,
+                            "/sys/fs/cgroup/systemd/gkrun/x;/sys/fs/cgroup/cpu,cpuacct/gkrun/x;"
+                            "/sys/fs/cgroup/memory/gkrun/x;"
+                            "/sys/fs/cgroup/net_cls,net_prio/gkrun/x;"
+                            "/sys/fs/cgroup/unified/gkrun/x;");
         gk_cgroup_free(cg);
         gk_cg_layout_clear(&lay);
 }
@@ -322,7 +332,8 @@ static void test_driver_v1_and_v2(void **state)
 
         (void) state;
         assert_int_equal(gk_cg_layout_parse("1 0 0:1 / /cg/pids rw - cgroup c rw,pids\n", &lay,
-                                            &err), 0);
+                                            &err),
+                         0);
         cg = gk_cg_new(&lay);
         assert_ptr_equal(cg->drv, &gk_cg_v1_driver);
         assert_ptr_equal(cg->drv->ctrl_files(cg, GK_CTRL_PIDS), &gk_cg_v1_files);
@@ -412,7 +423,8 @@ static void make_cg_dir(const char *mnt, const char *path, char *out, size_t siz
         snprintf(out, size, "%s%s", mnt, path);
         assert_int_equal(mkdir(mnt, 0755), 0);
         assert_int_equal(mkdir(out, 0755), 0);
-        for (const char *const *f = (const char *const[]){ "tasks", "cgroup.procs", NULL }; *f; f++) {
+        for (const char *const *f = (const char *const[]){ "tasks", "cgroup.procs", NULL }; *f;
+             f++) {
                 char p[512];
                 int fd;
 
@@ -438,8 +450,10 @@ static void test_join_v1_passes_tasks_files(void **state)
         assert_non_null(mkdtemp(tmp));
         snprintf(a, sizeof(a), "%s/pids", tmp);
         snprintf(b, sizeof(b), "%s/memory", tmp);
-        snprintf(mi, sizeof(mi), "1 0 0:1 / %s rw - cgroup c rw,pids\n"
-                                 "2 0 0:2 / %s rw - cgroup c rw,memory\n", a, b);
+        snprintf(mi, sizeof(mi),
+                 "1 0 0:1 / %s rw - cgroup c rw,pids\n"
+                 "2 0 0:2 / %s rw - cgroup c rw,memory\n",
+                 a, b);
         assert_int_equal(gk_cg_layout_parse(mi, &lay, &err), 0);
         cg = gk_cg_new(&lay);
         cg->path = strdup("/c1");
@@ -531,8 +545,9 @@ static void test_join_v2_clone_fd_or_move(void **state)
 
 static void test_needed_controllers(void **state)
 {
-        gk_resources r = { .has_memory = true, .has_cpu = true, .has_pids = true,
-                           .cpu = { .cpus = "0" } };
+        gk_resources r = {
+                .has_memory = true, .has_cpu = true, .has_pids = true, .cpu = { .cpus = "0" }
+        };
 
         /* a memory object with no field in it needs nothing */
         assert_int_equal(gk_cg_needed(&r),
@@ -560,14 +575,18 @@ static int64_t run_bpf(const struct bpf_insn *p, size_t n, uint32_t ctx[3])
                         assert_int_equal(i->src_reg, 1);
                         r[i->dst_reg] = ctx[i->off / 4];
                         break;
-                case BPF_ALU | BPF_MOV | BPF_X: r[i->dst_reg] = (uint32_t) r[i->src_reg]; break;
+                case BPF_ALU | BPF_MOV | BPF_X:
+                        r[i->dst_reg] = (uint32_t) r[i->src_reg];
+                        break;
                 case BPF_ALU | BPF_AND | BPF_K:
                         r[i->dst_reg] = (uint32_t) (r[i->dst_reg] & (uint32_t) i->imm);
                         break;
                 case BPF_ALU | BPF_RSH | BPF_K:
                         r[i->dst_reg] = (uint32_t) r[i->dst_reg] >> i->imm;
                         break;
-                case BPF_ALU64 | BPF_MOV | BPF_K: r[i->dst_reg] = imm; break;
+                case BPF_ALU64 | BPF_MOV | BPF_K:
+                        r[i->dst_reg] = imm;
+                        break;
                 case BPF_JMP | BPF_JNE | BPF_K:
                         if (r[i->dst_reg] != imm)
                                 pc += (size_t) i->off;
@@ -576,8 +595,10 @@ static int64_t run_bpf(const struct bpf_insn *p, size_t n, uint32_t ctx[3])
                         if (r[i->dst_reg] == imm)
                                 pc += (size_t) i->off;
                         break;
-                case BPF_JMP | BPF_EXIT: return (int64_t) r[0];
-                default: fail_msg("unexpected instruction %#x at %zu", i->code, pc);
+                case BPF_JMP | BPF_EXIT:
+                        return (int64_t) r[0];
+                default:
+                        fail_msg("unexpected instruction %#x at %zu", i->code, pc);
                 }
                 assert_true(pc + 1 <= n);
         }
@@ -585,10 +606,13 @@ static int64_t run_bpf(const struct bpf_insn *p, size_t n, uint32_t ctx[3])
         return -1;
 }
 
-#define R(al, t, ma, mi, a) { .allow = (al), .type = (t), .major = (ma), .minor = (mi), .access = (a) }
+#define R(al, t, ma, mi, a)                                                             \
+        {                                                                               \
+                .allow = (al), .type = (t), .major = (ma), .minor = (mi), .access = (a) \
+        }
 
-static int allowed(const gk_device_rule *rules, size_t n, char type, uint32_t maj,
-                   uint32_t min, const char *access)
+static int allowed(const gk_device_rule *rules, size_t n, char type, uint32_t maj, uint32_t min,
+                   const char *access)
 {
         struct bpf_insn *p = NULL;
         size_t len;
@@ -597,8 +621,9 @@ static int allowed(const gk_device_rule *rules, size_t n, char type, uint32_t ma
         int64_t v;
 
         for (const char *a = access; *a; a++)
-                acc |= *a == 'r' ? BPF_DEVCG_ACC_READ : *a == 'w' ? BPF_DEVCG_ACC_WRITE
-                                                                  : BPF_DEVCG_ACC_MKNOD;
+                acc |= *a == 'r'   ? BPF_DEVCG_ACC_READ
+                       : *a == 'w' ? BPF_DEVCG_ACC_WRITE
+                                   : BPF_DEVCG_ACC_MKNOD;
         ctx[0] = acc << 16 | (type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR);
         ctx[1] = maj;
         ctx[2] = min;
@@ -614,12 +639,12 @@ static void test_bpf_defaults(void **state)
         gk_device_rule deny_all[] = { R(false, 'a', -1, -1, "rwm") };
 
         /* no rules at all: only the default allow-list */
-        assert_true(allowed(NULL, 0, 'c', 1, 3, "rw"));      /* /dev/null */
-        assert_true(allowed(NULL, 0, 'c', 136, 7, "rw"));    /* a pty */
-        assert_true(allowed(NULL, 0, 'c', 5, 2, "rw"));      /* ptmx */
-        assert_false(allowed(NULL, 0, 'c', 1, 11, "r"));     /* kmsg */
-        assert_false(allowed(NULL, 0, 'b', 8, 0, "r"));      /* a disk */
-        assert_true(allowed(NULL, 0, 'b', 8, 0, "m"));       /* mknod of anything */
+        assert_true(allowed(NULL, 0, 'c', 1, 3, "rw"));   /* /dev/null */
+        assert_true(allowed(NULL, 0, 'c', 136, 7, "rw")); /* a pty */
+        assert_true(allowed(NULL, 0, 'c', 5, 2, "rw"));   /* ptmx */
+        assert_false(allowed(NULL, 0, 'c', 1, 11, "r"));  /* kmsg */
+        assert_false(allowed(NULL, 0, 'b', 8, 0, "r"));   /* a disk */
+        assert_true(allowed(NULL, 0, 'b', 8, 0, "m"));    /* mknod of anything */
         assert_false(allowed(NULL, 0, 'b', 8, 0, "rm"));
         /* the defaults come last: they win over the spec's rules */
         assert_true(allowed(deny_all, 1, 'c', 1, 3, "w"));

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "../../runtime/state.h"
+#include "container/state.h"
 #include "gk/cleanup.h"
 #include "gk/json.h"
 #include "gk/spec.h"

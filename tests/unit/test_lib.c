@@ -28,18 +28,45 @@
 
 static void test_size(void **state)
 {
-        struct { const char *s; int64_t want; } ok[] = {
-                { "512", 512 }, { "64k", 64 << 10 }, { "32m", 32 << 20 }, { "1g", 1 << 30 },
-                { "1.5g", 3ll << 29 }, { "2GiB", 2ll << 30 }, { "100b", 100 }, { "-1", -1 },
-                { "10 MB", 10 << 20 }, { "1T", 1ll << 40 }, { "1p", 1ll << 50 }, { "0", 0 },
-                { "8191p", 8191ll << 50 }, { "9223372036854775807", INT64_MAX },
-                { "0.5k", 512 }, { "1.0000000001k", 1024 },
+        struct {
+                const char *s;
+                int64_t want;
+        } ok[] = {
+                { "512", 512 },
+                { "64k", 64 << 10 },
+                { "32m", 32 << 20 },
+                { "1g", 1 << 30 },
+                { "1.5g", 3ll << 29 },
+                { "2GiB", 2ll << 30 },
+                { "100b", 100 },
+                { "-1", -1 },
+                { "10 MB", 10 << 20 },
+                { "1T", 1ll << 40 },
+                { "1p", 1ll << 50 },
+                { "0", 0 },
+                { "8191p", 8191ll << 50 },
+                { "9223372036854775807", INT64_MAX },
+                { "0.5k", 512 },
+                { "1.0000000001k", 1024 },
         };
-        struct { const char *s; int err; } bad[] = {
-                { "", EINVAL }, { "m", EINVAL }, { "-5", EINVAL }, { "-1k", EINVAL },
-                { "1.g", EINVAL }, { "12x", EINVAL }, { "1mm", EINVAL }, { "0x10", EINVAL },
-                { " 1", EINVAL }, { "1  m", EINVAL }, { "+1", EINVAL }, { "1e3", EINVAL },
-                { "99999999999999999999", ERANGE }, { "8192p", ERANGE },
+        struct {
+                const char *s;
+                int err;
+        } bad[] = {
+                { "", EINVAL },
+                { "m", EINVAL },
+                { "-5", EINVAL },
+                { "-1k", EINVAL },
+                { "1.g", EINVAL },
+                { "12x", EINVAL },
+                { "1mm", EINVAL },
+                { "0x10", EINVAL },
+                { " 1", EINVAL },
+                { "1  m", EINVAL },
+                { "+1", EINVAL },
+                { "1e3", EINVAL },
+                { "99999999999999999999", ERANGE },
+                { "8192p", ERANGE },
                 { "9223372036854775808", ERANGE },
         };
         int64_t v;
@@ -56,10 +83,27 @@ static void test_size(void **state)
 
 static void test_port_map(void **state)
 {
-        const char *bad[] = { "", ":", "80", "80:", ":80", "0:80", "80:0", "65536:80",
-                              "80:65536", "-1:80", "+80:80", " 80:80", "80:80/", "80:80/sctp",
-                              "80:80/tcpx", "80/tcp:80", "80:80:80", "0x50:80", "00000080:80",
-                              "80:80/TCP", "184467440737095516160:80" };
+        const char *bad[] = { "",
+                              ":",
+                              "80",
+                              "80:",
+                              ":80",
+                              "0:80",
+                              "80:0",
+                              "65536:80",
+                              "80:65536",
+                              "-1:80",
+                              "+80:80",
+                              " 80:80",
+                              "80:80/",
+                              "80:80/sctp",
+                              "80:80/tcpx",
+                              "80/tcp:80",
+                              "80:80:80",
+                              "0x50:80",
+                              "00000080:80",
+                              "80:80/TCP",
+                              "184467440737095516160:80" };
         gk_port_map p;
 
         assert_int_equal(gk_parse_port_map("8080:80", 7, &p), 0);
@@ -113,7 +157,12 @@ static void remove_tree(char *top)
 static int check_resolutions(int root)
 {
         const uint64_t nosym = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
-        struct { const char *path; int flags; uint64_t resolve; int want; } c[] = {
+        struct {
+                const char *path;
+                int flags;
+                uint64_t resolve;
+                int want;
+        } c[] = {
                 { "a/b", O_PATH | O_DIRECTORY, nosym, 0 },
                 { "a//b/", O_PATH | O_DIRECTORY, nosym, 0 },
                 { "./a/./b", O_RDONLY | O_DIRECTORY, nosym, 0 },
@@ -177,7 +226,9 @@ static int without_openat2(const char *top, int err)
                         _exit(r);
                 if (gk_open_resolved(root, "a/b", O_PATH, RESOLVE_IN_ROOT) != -ENOSYS)
                         _exit(101);
-                if (gk_open_resolved(root, "a/b", O_PATH, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV) != -ENOSYS)
+                if (gk_open_resolved(root, "a/b", O_PATH,
+                                     RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV) !=
+                    -ENOSYS)
                         _exit(102);
                 _exit(0);
         }

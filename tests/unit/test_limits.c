@@ -42,8 +42,8 @@ static void test_layer_limit_env(void **state)
                 const char *v;
                 uint64_t want;
         } ok[] = {
-                { "0", 0 }, { "5", 5 }, { "64m", 64 * MIB }, { "2G", 2 * GIB },
-                { "1kb", 1024 }, { "3t", 3ULL << 40 },
+                { "0", 0 },        { "5", 5 },      { "64m", 64 * MIB },
+                { "2G", 2 * GIB }, { "1kb", 1024 }, { "3t", 3ULL << 40 },
         };
         static const char *const bad[] = { "", "x", "1x", "-1", "1mm", "99999999999t", " 1" };
 

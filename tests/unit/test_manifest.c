@@ -13,27 +13,35 @@
 #include "../../imgtool/manifest.h"
 #include "gk/cleanup.h"
 
-#define D(c) "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
-             c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define D(c)                                                                                      \
+        "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
+                c c c c c c c c c c c c c c c c c c c c c c c c
 
 static const char docker_manifest[] =
         "{\"schemaVersion\":2,\"mediaType\":\"" GK_MT_DOCKER_MANIFEST "\","
-        "\"config\":{\"mediaType\":\"" GK_MT_DOCKER_CONFIG "\",\"digest\":\"" D("a") "\","
-        "\"size\":100},\"layers\":[{\"mediaType\":\"" GK_MT_DOCKER_LAYER_GZIP "\","
-        "\"digest\":\"" D("b") "\",\"size\":2000},{\"mediaType\":\"" GK_MT_OCI_LAYER_ZSTD "\","
-        "\"digest\":\"" D("c") "\",\"size\":3}]}";
+        "\"config\":{\"mediaType\":\"" GK_MT_DOCKER_CONFIG "\",\"digest\":\"" D(
+                "a") "\","
+                     "\"size\":100},\"layers\":[{\"mediaType\":\"" GK_MT_DOCKER_LAYER_GZIP "\","
+                     "\"digest\":\"" D(
+                             "b") "\",\"size\":2000},{\"mediaType\":\"" GK_MT_OCI_LAYER_ZSTD "\","
+                                  "\"digest\":\"" D("c") "\",\"size\":3}]}";
 
 static const char oci_index[] =
         "{\"schemaVersion\":2,\"mediaType\":\"" GK_MT_OCI_INDEX "\",\"manifests\":["
-        "{\"mediaType\":\"" GK_MT_OCI_MANIFEST "\",\"digest\":\"" D("1") "\",\"size\":10,"
-        "\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
-        "{\"mediaType\":\"" GK_MT_OCI_MANIFEST "\",\"digest\":\"" D("2") "\",\"size\":10,"
-        "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}},"
-        "{\"mediaType\":\"" GK_MT_OCI_MANIFEST "\",\"digest\":\"" D("3") "\",\"size\":10,"
-        "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v7\"}},"
-        "{\"mediaType\":\"" GK_MT_OCI_MANIFEST "\",\"digest\":\"" D("4") "\",\"size\":10,"
-        "\"platform\":{\"os\":\"unknown\",\"architecture\":\"unknown\"},"
-        "\"annotations\":{\"vnd.docker.reference.type\":\"attestation-manifest\"}}]}";
+        "{\"mediaType\":\"" GK_MT_OCI_MANIFEST "\",\"digest\":\"" D(
+                "1") "\",\"size\":10,"
+                     "\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
+                     "{\"mediaType\":\"" GK_MT_OCI_MANIFEST "\",\"digest\":\"" D(
+                             "2") "\",\"size\":10,"
+                                  "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}},"
+                                  "{\"mediaType\":\"" GK_MT_OCI_MANIFEST "\",\"digest\":\"" D(
+                                          "3") "\",\"size\":10,"
+                                               "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v7\"}},"
+                                               "{\"mediaType\":\"" GK_MT_OCI_MANIFEST
+                                               "\",\"digest\":\"" D(
+                                                       "4") "\",\"size\":10,"
+                                                            "\"platform\":{\"os\":\"unknown\",\"architecture\":\"unknown\"},"
+                                                            "\"annotations\":{\"vnd.docker.reference.type\":\"attestation-manifest\"}}]}";
 
 static int parse(const char *text, const char *ct, gk_manifest *m, gk_error **err)
 {
@@ -72,8 +80,8 @@ static void test_docker_manifest(void **state)
 static void test_oci_without_media_type(void **state)
 {
         _cleanup_(gk_manifest_clear) gk_manifest m = { 0 };
-        const char *t = "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":\"" D("a")
-                        "\",\"size\":1},\"layers\":[]}";
+        const char *t = "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":\"" D(
+                "a") "\",\"size\":1},\"layers\":[]}";
 
         assert_int_equal(parse(t, NULL, &m, NULL), 0);
         assert_int_equal(m.kind, GK_MANIFEST_IMAGE);
@@ -148,10 +156,11 @@ static void test_select(void **state)
 static void test_arm64_without_variant(void **state)
 {
         _cleanup_(gk_manifest_clear) gk_manifest m = { 0 };
-        const char *t = "{\"schemaVersion\":2,\"mediaType\":\"" GK_MT_DOCKER_LIST "\","
-                        "\"manifests\":[{\"mediaType\":\"" GK_MT_DOCKER_MANIFEST "\",\"digest\":\""
-                        D("5") "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":"
-                        "\"arm64\"}}]}";
+        const char *t =
+                "{\"schemaVersion\":2,\"mediaType\":\"" GK_MT_DOCKER_LIST "\","
+                "\"manifests\":[{\"mediaType\":\"" GK_MT_DOCKER_MANIFEST "\",\"digest\":\"" D(
+                        "5") "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":"
+                             "\"arm64\"}}]}";
 
         assert_int_equal(parse(t, NULL, &m, NULL), 0);
         select_expect(&m, "linux/arm64/v8", D("5"));
@@ -175,24 +184,29 @@ static void test_refused(void **state)
         expect_bad("{\"schemaVersion\":2,\"mediaType\":\"" GK_MT_OCI_MANIFEST "\"}",
                    "manifest: config: must be an object");
         expect_bad("{\"schemaVersion\":2,\"mediaType\":\"" GK_MT_OCI_MANIFEST "\",\"config\":"
-                   "{\"digest\":\"" D("a") "\",\"size\":1}}", "layers: must be an array");
+                   "{\"digest\":\"" D("a") "\",\"size\":1}}",
+                   "layers: must be an array");
         expect_bad("{\"schemaVersion\":2,\"mediaType\":\"" GK_MT_OCI_MANIFEST "\",\"config\":"
                    "{\"digest\":\"sha256:12\",\"size\":1},\"layers\":[]}",
                    "manifest: config: `sha256:12` is not a sha256 digest");
         expect_bad("{\"schemaVersion\":2,\"mediaType\":\"" GK_MT_OCI_MANIFEST "\",\"config\":"
-                   "{\"digest\":\"" D("a") "\"},\"layers\":[]}", "config.size: missing");
+                   "{\"digest\":\"" D("a") "\"},\"layers\":[]}",
+                   "config.size: missing");
         expect_bad("{\"schemaVersion\":2,\"mediaType\":\"" GK_MT_OCI_MANIFEST "\",\"config\":"
                    "{\"digest\":\"" D("a") "\",\"size\":-4},\"layers\":[]}",
                    "size: must be a non-negative integer");
         expect_bad("{\"schemaVersion\":2,\"mediaType\":\"" GK_MT_OCI_MANIFEST "\",\"config\":"
                    "{\"digest\":\"" D("a") "\",\"size\":1},\"layers\":[{\"mediaType\":"
-                   "\"application/x-foo\",\"digest\":\"" D("b") "\",\"size\":1}]}",
+                                           "\"application/x-foo\",\"digest\":\"" D(
+                                                   "b") "\",\"size\":1}]}",
                    "layers[0].mediaType: `application/x-foo` is not a layer type");
         expect_bad("{\"schemaVersion\":2,\"mediaType\":\"" GK_MT_OCI_MANIFEST "\",\"config\":"
-                   "{\"digest\":\"" D("a") "\",\"size\":1},\"layers\":[{\"digest\":\"" D("b")
-                   "\",\"size\":1}]}", "layers[0].mediaType: missing");
+                   "{\"digest\":\"" D("a") "\",\"size\":1},\"layers\":[{\"digest\":\"" D(
+                           "b") "\",\"size\":1}]}",
+                   "layers[0].mediaType: missing");
         expect_bad("{\"schemaVersion\":2,\"mediaType\":\"" GK_MT_OCI_INDEX "\",\"manifests\":"
-                   "[{\"digest\":\"sha512:ab\"}]}", "`sha512` digests are not supported");
+                   "[{\"digest\":\"sha512:ab\"}]}",
+                   "`sha512` digests are not supported");
         expect_bad("{\"schemaVersion\":2,\"mediaType\":\"" GK_MT_OCI_INDEX "\",\"manifests\":"
                    "[{\"digest\":\"" D("a") "\",\"platform\":{\"os\":\"linux\"}}]}",
                    "manifests[0].platform: os and architecture wanted");
@@ -201,8 +215,9 @@ static void test_refused(void **state)
 static void test_platform_parse(void **state)
 {
         _cleanup_(gk_platform_clear) gk_platform p = { 0 };
-        static const char *const bad[] = { "linux", "linux/", "/amd64", "linux/amd64/v8/x",
-                                           "Linux/amd64", "linux/amd 64", "" };
+        static const char *const bad[] = {
+                "linux", "linux/", "/amd64", "linux/amd64/v8/x", "Linux/amd64", "linux/amd 64", ""
+        };
         char *s;
 
         assert_int_equal(gk_platform_parse("linux/arm/v7", &p, NULL), 0);

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../runtime/net/net_internal.h"
 #include "gk/cleanup.h"
+#include "net/net_internal.h"
 
 static int parse(const char *mode, const char *ports, const char *bridge, const char *subnet,
                  const char *dns, gk_net_conf *conf, gk_error **err)
@@ -18,9 +18,9 @@ static int parse(const char *mode, const char *ports, const char *bridge, const 
         gk_kv kv[5] = { 0 };
         size_t n = 0;
 
-#define ADD(k, v)                                                              \
-        if (v)                                                                 \
-                kv[n++] = (gk_kv){ (char *) (k), (char *) (v) }
+#define ADD(k, v) \
+        if (v)    \
+        kv[n++] = (gk_kv){ (char *) (k), (char *) (v) }
         ADD(GK_ANN_NET_MODE, mode);
         ADD(GK_ANN_NET_PORTS, ports);
         ADD(GK_ANN_NET_BRIDGE, bridge);
@@ -70,7 +70,8 @@ static void test_ports(void **state)
         gk_error *err = NULL;
 
         assert_int_equal(parse("bridge", "8080:80,53:5353/udp,1:65535/tcp", "br-x", "10.1.2.0/24",
-                               "1.1.1.1,9.9.9.9", &conf, &err), 0);
+                               "1.1.1.1,9.9.9.9", &conf, &err),
+                         0);
         assert_int_equal(conf.n_ports, 3);
         assert_int_equal(conf.ports[0].host, 8080);
         assert_int_equal(conf.ports[0].ctr, 80);
@@ -88,17 +89,20 @@ static void test_ports(void **state)
 
 static void test_bad_annotations(void **state)
 {
-        expect_error("bogus", NULL, NULL, NULL, NULL, "org.gk.net.mode`: `bogus`: must be none, host or bridge");
+        expect_error("bogus", NULL, NULL, NULL, NULL,
+                     "org.gk.net.mode`: `bogus`: must be none, host or bridge");
         expect_error(NULL, "80:80", NULL, NULL, NULL, "org.gk.net.mode");
         expect_error("none", "80:80", NULL, NULL, NULL, "takes no ports");
-        expect_error("bridge", "80", NULL, NULL, NULL, "org.gk.net.ports`: `80`: want HOST:CONTAINER");
+        expect_error("bridge", "80", NULL, NULL, NULL,
+                     "org.gk.net.ports`: `80`: want HOST:CONTAINER");
         expect_error("bridge", "0:80", NULL, NULL, NULL, "`0:80`");
         expect_error("bridge", "80:65536", NULL, NULL, NULL, "`80:65536`");
         expect_error("bridge", "80:80/sctp", NULL, NULL, NULL, "`80:80/sctp`");
         expect_error("bridge", "80:80,", NULL, NULL, NULL, "empty item");
         expect_error("bridge", "80:80,,81:81", NULL, NULL, NULL, "``");
         expect_error("bridge", "-1:80", NULL, NULL, NULL, "`-1:80`");
-        expect_error("bridge", "80:80,80:81", NULL, NULL, NULL, "host port 80/tcp published twice");
+        expect_error("bridge", "80:80,80:81", NULL, NULL, NULL,
+                     "host port 80/tcp published twice");
         expect_error("bridge", NULL, "this-name-is-too-long", NULL, NULL, "org.gk.net.bridge");
         expect_error("bridge", NULL, "a/b", NULL, NULL, "org.gk.net.bridge");
         expect_error("bridge", NULL, "", NULL, NULL, "org.gk.net.bridge");
@@ -117,7 +121,8 @@ static void test_record_round_trip(void **state)
         _cleanup_free_ char *text = NULL;
 
         assert_int_equal(parse("bridge", "8080:80,53:53/udp", "gkt1", "10.9.0.0/16", NULL, &r.conf,
-                               &err), 0);
+                               &err),
+                         0);
         memcpy(r.tag, "0123456789", 11);
         inet_pton(AF_INET, "10.9.3.4", &r.ip);
         assert_int_equal(gk_net_rec_format(&r, &text), 0);
@@ -192,12 +197,9 @@ static void test_resolv_conf(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_defaults),
-                cmocka_unit_test(test_ports),
-                cmocka_unit_test(test_bad_annotations),
-                cmocka_unit_test(test_record_round_trip),
-                cmocka_unit_test(test_bad_records),
-                cmocka_unit_test(test_resolv_conf),
+                cmocka_unit_test(test_defaults),        cmocka_unit_test(test_ports),
+                cmocka_unit_test(test_bad_annotations), cmocka_unit_test(test_record_round_trip),
+                cmocka_unit_test(test_bad_records),     cmocka_unit_test(test_resolv_conf),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,12 +57,11 @@ static void test_docker_hub_defaults(void **state)
                    "docker.io/library/alpine:latest");
         expect_ref("alpine:3.19", "docker.io", "library/alpine", "3.19", NULL,
                    "docker.io/library/alpine:3.19");
-        expect_ref("user/app:tag", "docker.io", "user/app", "tag", NULL,
-                   "docker.io/user/app:tag");
+        expect_ref("user/app:tag", "docker.io", "user/app", "tag", NULL, "docker.io/user/app:tag");
         expect_ref("docker.io/library/alpine", "docker.io", "library/alpine", "latest", NULL,
                    "docker.io/library/alpine:latest");
-        expect_ref("index.docker.io/library/busybox:1", "docker.io", "library/busybox", "1",
-                   NULL, "docker.io/library/busybox:1");
+        expect_ref("index.docker.io/library/busybox:1", "docker.io", "library/busybox", "1", NULL,
+                   "docker.io/library/busybox:1");
         expect_ref("docker.io/alpine", "docker.io", "library/alpine", "latest", NULL,
                    "docker.io/library/alpine:latest");
 }

@@ -9,11 +9,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../runtime/runtime.h"
-#include "../../runtime/state.h"
+#include "container/state.h"
 #include "gk/cleanup.h"
 #include "gk/opts.h"
 #include "gk/util.h"
+#include "spawn/signals.h"
 
 static void test_flag_spellings(void **state)
 {
@@ -23,13 +23,19 @@ static void test_flag_spellings(void **state)
         int n = 0, first;
         gk_error *err = NULL;
         const gk_opt opts[] = {
-                { "bundle", 'b', GK_OPT_STRING, &bundle }, { "pid-file", 0, GK_OPT_STRING, &pid },
-                { "detach", 'd', GK_OPT_BOOL, &detach },   { "rootless", 0, GK_OPT_BOOL, &rootless },
-                { "env", 'e', GK_OPT_STRV, &env },         { "n", 0, GK_OPT_INT, &n },
+                { "bundle", 'b', GK_OPT_STRING, &bundle },
+                { "pid-file", 0, GK_OPT_STRING, &pid },
+                { "detach", 'd', GK_OPT_BOOL, &detach },
+                { "rootless", 0, GK_OPT_BOOL, &rootless },
+                { "env", 'e', GK_OPT_STRV, &env },
+                { "n", 0, GK_OPT_INT, &n },
                 { 0 },
         };
-        char *argv[] = { "run", "-bundle", "/b", "--pid-file=/p", "-d", "--rootless=false",
-                         "-e", "A=1", "--env=B=2", "--n", "7", "ID", "--not-a-flag", NULL };
+        char *argv[] = {
+                "run",          "-bundle", "/b",        "--pid-file=/p", "-d", "--rootless=false",
+                "-e",           "A=1",     "--env=B=2", "--n",           "7",  "ID",
+                "--not-a-flag", NULL
+        };
 
         assert_int_equal(gk_opts_parse(13, argv, "run", opts, &first, &err), 0);
         assert_string_equal(bundle, "/b");
@@ -48,7 +54,9 @@ static void test_flag_errors(void **state)
 {
         bool d = false;
         int n = 0, first;
-        const gk_opt opts[] = { { "detach", 'd', GK_OPT_BOOL, &d }, { "n", 0, GK_OPT_INT, &n }, { 0 } };
+        const gk_opt opts[] = { { "detach", 'd', GK_OPT_BOOL, &d },
+                                { "n", 0, GK_OPT_INT, &n },
+                                { 0 } };
         char *unknown[] = { "create", "--nope", "x", NULL };
         char *missing[] = { "create", "--n", NULL };
         char *notint[] = { "create", "--n", "x1", NULL };
@@ -146,7 +154,8 @@ static void test_error_wrap(void **state)
         assert_string_equal(err->msg, "open `x`: No such file or directory");
         assert_int_equal(gk_error_wrap(&err, "mounts[%d]", 2), -ENOENT);
         assert_string_equal(err->msg, "mounts[2]: open `x`: No such file or directory");
-        assert_int_equal(gk_error_plain(&err, EEXIST, "container with id exists: %s", "a"), -EEXIST);
+        assert_int_equal(gk_error_plain(&err, EEXIST, "container with id exists: %s", "a"),
+                         -EEXIST);
         assert_string_equal(err->msg, "container with id exists: a");
         assert_int_equal(gk_error_code(err), -EEXIST);
         gk_error_freep(&err);
@@ -163,9 +172,9 @@ static void test_mountinfo_unescape(void **state)
         } cases[] = {
                 { "/plain", "/plain" },
                 { "/a\\040b\\011c\\012d\\134e", "/a b\tc\nd\\e" },
-                { "/end\\04", "/end\\04" },   /* short: kept as is */
-                { "/hi\\400", "/hi\\400" },   /* not a byte: kept */
-                { "/x\\08", "/x\\08" },       /* not octal: kept */
+                { "/end\\04", "/end\\04" }, /* short: kept as is */
+                { "/hi\\400", "/hi\\400" }, /* not a byte: kept */
+                { "/x\\08", "/x\\08" },     /* not octal: kept */
                 { "", "" },
         };
 
@@ -182,10 +191,9 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_flag_spellings), cmocka_unit_test(test_flag_errors),
-                cmocka_unit_test(test_flag_help),
-                cmocka_unit_test(test_container_ids),  cmocka_unit_test(test_signals),
-                cmocka_unit_test(test_exit_status),    cmocka_unit_test(test_error_wrap),
-                cmocka_unit_test(test_mountinfo_unescape),
+                cmocka_unit_test(test_flag_help),      cmocka_unit_test(test_container_ids),
+                cmocka_unit_test(test_signals),        cmocka_unit_test(test_exit_status),
+                cmocka_unit_test(test_error_wrap),     cmocka_unit_test(test_mountinfo_unescape),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,10 +13,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../runtime/seccomp_internal.h"
-#include "../../runtime/security.h"
 #include "gk/cleanup.h"
 #include "gk/util.h"
+#include "security/seccomp_internal.h"
+#include "security/security.h"
 
 static char *names_mkdir[] = { "mkdir", NULL };
 static char *names_chmod[] = { "chmod", NULL };
@@ -24,12 +24,16 @@ static char *names_personality[] = { "personality", NULL };
 
 static gk_seccomp_rule rule(char **names, enum gk_seccomp_action action)
 {
-        return (gk_seccomp_rule){ .names = names, .n_names = gk_strv_len(names), .action = action };
+        return (gk_seccomp_rule){ .names = names,
+                                  .n_names = gk_strv_len(names),
+                                  .action = action };
 }
 
 static gk_seccomp allow_all(gk_seccomp_rule *rules, size_t n)
 {
-        return (gk_seccomp){ .present = true, .default_action = GK_SCMP_ALLOW, .syscalls = rules,
+        return (gk_seccomp){ .present = true,
+                             .default_action = GK_SCMP_ALLOW,
+                             .syscalls = rules,
                              .n_syscalls = n };
 }
 
@@ -92,7 +96,8 @@ static void assert_block_has(const char *pfc, const char *name, const char *what
 
 static void test_errno_default_is_eperm(void **state)
 {
-        gk_seccomp_rule r[] = { rule(names_mkdir, GK_SCMP_ERRNO), rule(names_chmod, GK_SCMP_ERRNO) };
+        gk_seccomp_rule r[] = { rule(names_mkdir, GK_SCMP_ERRNO),
+                                rule(names_chmod, GK_SCMP_ERRNO) };
         gk_seccomp sc = allow_all(r, 2);
         _cleanup_free_ char *pfc = NULL;
 
@@ -106,13 +111,13 @@ static void test_errno_default_is_eperm(void **state)
 
 static void test_every_action(void **state)
 {
-        static char *n[][2] = { { "mkdir" }, { "chmod" }, { "getpid" }, { "keyctl" },
-                                { "ptrace" }, { "unshare" }, { "mount" }, { "personality" } };
+        static char *n[][2] = { { "mkdir" },  { "chmod" },   { "getpid" }, { "keyctl" },
+                                { "ptrace" }, { "unshare" }, { "mount" },  { "personality" } };
         gk_seccomp_rule r[] = {
-                rule(n[0], GK_SCMP_KILL),  rule(n[1], GK_SCMP_KILL_PROCESS),
+                rule(n[0], GK_SCMP_KILL),        rule(n[1], GK_SCMP_KILL_PROCESS),
                 rule(n[2], GK_SCMP_KILL_THREAD), rule(n[3], GK_SCMP_TRAP),
-                rule(n[4], GK_SCMP_TRACE), rule(n[5], GK_SCMP_LOG),
-                rule(n[6], GK_SCMP_NOTIFY), rule(n[7], GK_SCMP_TRACE),
+                rule(n[4], GK_SCMP_TRACE),       rule(n[5], GK_SCMP_LOG),
+                rule(n[6], GK_SCMP_NOTIFY),      rule(n[7], GK_SCMP_TRACE),
         };
         gk_seccomp sc = allow_all(r, ARRAY_SIZE(r));
         _cleanup_free_ char *pfc = NULL, *notify = NULL;
@@ -136,9 +141,12 @@ static void test_default_action_with_errno(void **state)
 {
         static char *allowed[] = { "getpid", "exit_group", NULL };
         gk_seccomp_rule r[] = { rule(allowed, GK_SCMP_ALLOW) };
-        gk_seccomp sc = { .present = true, .default_action = GK_SCMP_ERRNO,
-                          .has_default_errno_ret = true, .default_errno_ret = ENOSYS,
-                          .syscalls = r, .n_syscalls = 1 };
+        gk_seccomp sc = { .present = true,
+                          .default_action = GK_SCMP_ERRNO,
+                          .has_default_errno_ret = true,
+                          .default_errno_ret = ENOSYS,
+                          .syscalls = r,
+                          .n_syscalls = 1 };
         _cleanup_free_ char *pfc = pfc_of(&sc);
 
         assert_block_has(pfc, "getpid", "action ALLOW;");
@@ -148,8 +156,8 @@ static void test_default_action_with_errno(void **state)
 
 static void test_argument_ops(void **state)
 {
-        static char *n[][2] = { { "personality" }, { "chmod" }, { "socket" }, { "mkdir" },
-                                { "keyctl" }, { "unshare" }, { "mount" } };
+        static char *n[][2] = { { "personality" }, { "chmod" },   { "socket" }, { "mkdir" },
+                                { "keyctl" },      { "unshare" }, { "mount" } };
         static gk_seccomp_arg a[] = {
                 { .index = 0, .value = 8, .op = GK_SCMP_CMP_EQ },
                 /* value is the mask, valueTwo the datum: (mode & 07000) == 04000 */
@@ -193,7 +201,8 @@ static void test_multiple_args(void **state)
                 { .index = 0, .value = 8, .op = GK_SCMP_CMP_EQ },
                 { .index = 0, .value = 9, .op = GK_SCMP_CMP_EQ },
         };
-        gk_seccomp_rule r[] = { rule(names_chmod, GK_SCMP_ERRNO), rule(names_personality, GK_SCMP_ERRNO) };
+        gk_seccomp_rule r[] = { rule(names_chmod, GK_SCMP_ERRNO),
+                                rule(names_personality, GK_SCMP_ERRNO) };
         gk_seccomp sc = allow_all(r, 2);
         _cleanup_free_ char *pfc = NULL, *and_block = NULL;
         const char *a0, *a1;
@@ -216,7 +225,8 @@ static void test_multiple_args(void **state)
 
 static void test_bad_arg_index(void **state)
 {
-        static gk_seccomp_arg a[] = { { .index = 1, .op = GK_SCMP_CMP_EQ }, { .index = 6, .op = GK_SCMP_CMP_EQ } };
+        static gk_seccomp_arg a[] = { { .index = 1, .op = GK_SCMP_CMP_EQ },
+                                      { .index = 6, .op = GK_SCMP_CMP_EQ } };
         gk_seccomp_rule r[] = { rule(names_mkdir, GK_SCMP_ERRNO) };
         gk_seccomp sc = allow_all(r, 1);
         gk_error *err = NULL;
@@ -254,7 +264,9 @@ static void test_bad_architecture(void **state)
         sc.architectures = archs;
         sc.n_architectures = 2;
         assert_true(gk_seccomp_validate(&sc, &err) < 0);
-        assert_non_null(strstr(err->msg, "architectures[1]: \"SCMP_ARCH_PDP11\" is not supported by libseccomp "));
+        assert_non_null(
+                strstr(err->msg,
+                       "architectures[1]: \"SCMP_ARCH_PDP11\" is not supported by libseccomp "));
         gk_error_free(err);
 }
 
@@ -299,7 +311,9 @@ static void test_unsupported_and_unknown_flags(void **state)
         sc.flags = waitkill;
         sc.n_flags = 1;
         assert_int_equal(gk_seccomp_validate(&sc, &err), -EOPNOTSUPP);
-        assert_non_null(strstr(err->msg, "flags[0]: \"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\" is not supported by libseccomp 2."));
+        assert_non_null(strstr(
+                err->msg,
+                "flags[0]: \"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\" is not supported by libseccomp 2."));
         gk_error_freep(&err);
 #else
         (void) waitkill;
@@ -357,13 +371,17 @@ static void test_default_profile_builds(void **state)
                 for (size_t i = 0; i < spec.linux.seccomp.n_syscalls; i++)
                         for (size_t j = 0; j < i; j++)
                                 for (size_t a = 0; a < spec.linux.seccomp.syscalls[i].n_names; a++)
-                                        for (size_t b = 0; b < spec.linux.seccomp.syscalls[j].n_names; b++)
+                                        for (size_t b = 0;
+                                             b < spec.linux.seccomp.syscalls[j].n_names; b++)
                                                 if (!spec.linux.seccomp.syscalls[i].n_args &&
                                                     !spec.linux.seccomp.syscalls[j].n_args &&
-                                                    !strcmp(spec.linux.seccomp.syscalls[i].names[a],
-                                                            spec.linux.seccomp.syscalls[j].names[b]))
+                                                    !strcmp(spec.linux.seccomp.syscalls[i]
+                                                                    .names[a],
+                                                            spec.linux.seccomp.syscalls[j]
+                                                                    .names[b]))
                                                         fail_msg("`%s` twice",
-                                                                 spec.linux.seccomp.syscalls[i].names[a]);
+                                                                 spec.linux.seccomp.syscalls[i]
+                                                                         .names[a]);
                 if (gk_seccomp_build(&spec.linux.seccomp, &ctx, &err) < 0)
                         fail_msg("build: %s", err->msg);
                 seccomp_release(ctx);

@@ -1,4 +1,4 @@
-/* Unit tests of the spawner's sync discipline (runtime/spawn.c): the
+/* Unit tests of the spawner's sync discipline (runtime/spawn/spawn.c): the
  * parent learns "exec'd" only from the GK_SYNC_EXEC marker followed by
  * the end of file, "failed" from the child's error, and a child that dies
  * without a word is neither; the pid guard leaves nothing.  No namespaces:
@@ -15,9 +15,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../runtime/spawn.h"
-#include "../../runtime/sync.h"
 #include "gk/cleanup.h"
+#include "spawn/spawn.h"
+#include "spawn/sync.h"
 
 enum child_does { EXECS, FAILS_AFTER_MARKER, DIES_BEFORE_MARKER, SLEEPS };
 

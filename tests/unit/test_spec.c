@@ -314,7 +314,8 @@ static const struct {
         { BASE("'process':{'args':'sh','cwd':'/'}"), P "process.args: must be a non-empty array" },
         { BASE("'process':{'args':['sh',1],'cwd':'/'}"), P "process.args[1]: must be a string" },
         { BASE("'process':{'args':['sh']}"), P "process.cwd: required" },
-        { BASE("'process':{'args':['sh'],'cwd':'tmp'}"), P "process.cwd: must be an absolute path" },
+        { BASE("'process':{'args':['sh'],'cwd':'tmp'}"),
+          P "process.cwd: must be an absolute path" },
         { PROC("'terminal':1"), P "process.terminal: must be a boolean" },
         { PROC("'env':'A=1'"), P "process.env: must be an array of strings" },
         { PROC("'env':['A=1',null]"), P "process.env[1]: must be a string" },
@@ -344,7 +345,8 @@ static const struct {
           P "process.rlimits[0].soft: must be a non-negative integer" },
         { PROC("'rlimits':[{'type':'RLIMIT_NOFILE','soft':18446744073709551616,'hard':1}]"),
           P "process.rlimits[0].soft: must be a non-negative integer" },
-        { PROC("'rlimits':[{'type':'RLIMIT_NOFILE','soft':1}]"), P "process.rlimits[0].hard: required" },
+        { PROC("'rlimits':[{'type':'RLIMIT_NOFILE','soft':1}]"),
+          P "process.rlimits[0].hard: required" },
         { PROC("'rlimits':[{'type':'RLIMIT_NOFILE','soft':2,'hard':1}]"),
           P "process.rlimits[0]: soft limit is above the hard limit" },
         { PROC("'noNewPrivileges':'true'"), P "process.noNewPrivileges: must be a boolean" },
@@ -361,7 +363,8 @@ static const struct {
         { BASE("'mounts':{}"), P "mounts: must be an array" },
         { BASE("'mounts':[{'destination':'/a'},'x']"), P "mounts[1]: must be an object" },
         { BASE("'mounts':[{'type':'tmpfs'}]"), P "mounts[0].destination: required" },
-        { BASE("'mounts':[{'destination':'a'}]"), P "mounts[0].destination: must be an absolute path" },
+        { BASE("'mounts':[{'destination':'a'}]"),
+          P "mounts[0].destination: must be an absolute path" },
         { BASE("'mounts':[{'destination':'/a','type':1}]"), P "mounts[0].type: must be a string" },
         { BASE("'mounts':[{},{},{},{'destination':'/a','options':['ro',7]}]"),
           P "mounts[0].destination: required" },
@@ -397,7 +400,8 @@ static const struct {
         { LNX("'namespaces':[{'path':'/x'}]"), P "linux.namespaces[0].type: required" },
         { LNX("'namespaces':[{'type':'network','path':'x'}]"),
           P "linux.namespaces[0].path: must be an absolute path" },
-        { LNX("'namespaces':[{'type':'user'}]"), P "linux.uidMappings: required with a new user namespace" },
+        { LNX("'namespaces':[{'type':'user'}]"),
+          P "linux.uidMappings: required with a new user namespace" },
         { LNX("'namespaces':[{'type':'user'}],'uidMappings':[{'containerID':0,'hostID':1,'size':1}]"),
           P "linux.gidMappings: required with a new user namespace" },
         { LNX("'uidMappings':[{'containerID':0,'hostID':1,'size':1}]"),
@@ -405,8 +409,9 @@ static const struct {
         { LNX("'namespaces':[{'type':'user'}],'uidMappings':[{'containerID':0,'hostID':1}]"),
           P "linux.uidMappings[0].size: required" },
         { LNX("'namespaces':[{'type':'user'}],'uidMappings':[{'containerID':4294967295,'hostID':1,'size':2}]"),
-          P "linux.uidMappings[0]: range out of bounds (size must be positive and the range within "
-            "32 bits)" },
+          P
+          "linux.uidMappings[0]: range out of bounds (size must be positive and the range within "
+          "32 bits)" },
         { LNX("'devices':[{'path':'/dev/x','type':'x','major':1,'minor':1}]"),
           P "linux.devices[0].type: unknown device type \"x\" (want c, b, u or p)" },
         { LNX("'devices':[{'path':'dev/x','type':'c','major':1,'minor':1}]"),
@@ -429,7 +434,8 @@ static const struct {
         { LNX("'sysctl':{'a':1}"), P "linux.sysctl[\"a\"]: must be a string" },
         { LNX("'maskedPaths':['/a','b']"), P "linux.maskedPaths[1]: must be an absolute path" },
         { LNX("'readonlyPaths':'/a'"), P "linux.readonlyPaths: must be an array of strings" },
-        { LNX("'rootfsPropagation':'foo'"), P "linux.rootfsPropagation: unknown propagation \"foo\"" },
+        { LNX("'rootfsPropagation':'foo'"),
+          P "linux.rootfsPropagation: unknown propagation \"foo\"" },
         { LNX("'cgroupsPath':1"), P "linux.cgroupsPath: must be a string" },
         { LNX("'personality':{'domain':'FOO'}"),
           P "linux.personality.domain: unknown domain \"FOO\" (want LINUX or LINUX32)" },
@@ -453,9 +459,10 @@ static const struct {
         { SCMP("'syscalls':{}"), P "linux.seccomp.syscalls: must be an array" },
         { SCMP("'syscalls':[{'names':[],'action':'SCMP_ACT_ALLOW'}]"),
           P "linux.seccomp.syscalls[0].names: must be a non-empty array" },
-        { SYSCALL("'action':'SCMP_ACT_BAR'"), P "linux.seccomp.syscalls[0].action: unknown action \"SCMP_ACT_BAR\"" },
-        { SYSCALL("'action':'SCMP_ACT_ALLOW','errnoRet':1"),
-          P "linux.seccomp.syscalls[0].errnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE" },
+        { SYSCALL("'action':'SCMP_ACT_BAR'"),
+          P "linux.seccomp.syscalls[0].action: unknown action \"SCMP_ACT_BAR\"" },
+        { SYSCALL("'action':'SCMP_ACT_ALLOW','errnoRet':1"), P
+          "linux.seccomp.syscalls[0].errnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE" },
         { SYSCALL("'action':'SCMP_ACT_NOTIFY'"),
           P "linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath" },
         { SYSCALL("'action':'SCMP_ACT_ALLOW','args':[{'index':6,'value':1,'op':'SCMP_CMP_EQ'}]"),
@@ -469,28 +476,33 @@ static const struct {
         { RES("'memory':{'limit':'1G'}"), P "linux.resources.memory.limit: must be an integer" },
         { RES("'memory':{'limit':-2}"),
           P "linux.resources.memory.limit: must be between -1 and 9223372036854775807" },
-        { RES("'memory':{'swappiness':101}"), P "linux.resources.memory.swappiness: must be at most 100" },
+        { RES("'memory':{'swappiness':101}"),
+          P "linux.resources.memory.swappiness: must be at most 100" },
         { RES("'memory':{'disableOOMKiller':1}"),
           P "linux.resources.memory.disableOOMKiller: must be a boolean" },
-        { RES("'cpu':{'shares':-1}"), P "linux.resources.cpu.shares: must be a non-negative integer" },
+        { RES("'cpu':{'shares':-1}"),
+          P "linux.resources.cpu.shares: must be a non-negative integer" },
         { RES("'cpu':{'cpus':1}"), P "linux.resources.cpu.cpus: must be a string" },
         { RES("'pids':{}"), P "linux.resources.pids.limit: required" },
         { RES("'devices':[{'access':'rwm'}]"), P "linux.resources.devices[0].allow: required" },
-        { RES("'devices':[{'allow':true,'access':'rwx'}]"),
-          P "linux.resources.devices[0].access: invalid access \"rwx\" (want a combination of r, w and m)" },
+        { RES("'devices':[{'allow':true,'access':'rwx'}]"), P
+          "linux.resources.devices[0].access: invalid access \"rwx\" (want a combination of r, w and m)" },
         { RES("'devices':[{'allow':true,'type':'u'}]"),
           P "linux.resources.devices[0].type: unknown device type \"u\" (want a, b or c)" },
-        { RES("'blockIO':{'weight':65536}"), P "linux.resources.blockIO.weight: must be at most 65535" },
+        { RES("'blockIO':{'weight':65536}"),
+          P "linux.resources.blockIO.weight: must be at most 65535" },
         { RES("'blockIO':{'weightDevice':[{'minor':0}]}"),
           P "linux.resources.blockIO.weightDevice[0].major: required" },
         { RES("'blockIO':{'throttleReadBpsDevice':[{'major':8,'minor':0}]}"),
           P "linux.resources.blockIO.throttleReadBpsDevice[0].rate: required" },
-        { RES("'hugepageLimits':[{'limit':1}]"), P "linux.resources.hugepageLimits[0].pageSize: required" },
+        { RES("'hugepageLimits':[{'limit':1}]"),
+          P "linux.resources.hugepageLimits[0].pageSize: required" },
         { RES("'network':{'priorities':[{'name':'eth0','priority':-1}]}"),
           P "linux.resources.network.priorities[0].priority: must be a non-negative integer" },
         { RES("'rdma':{'mlx':{'hcaHandles':-1}}"),
           P "linux.resources.rdma[\"mlx\"].hcaHandles: must be a non-negative integer" },
-        { RES("'unified':{'memory.max':100}"), P "linux.resources.unified[\"memory.max\"]: must be a string" },
+        { RES("'unified':{'memory.max':100}"),
+          P "linux.resources.unified[\"memory.max\"]: must be a string" },
 };
 
 static void test_bad_inputs(void **state)
@@ -506,7 +518,8 @@ static void test_bad_inputs(void **state)
                 assert_int_equal(r, -EINVAL);
                 assert_null(s);
                 if (strcmp(err->msg, bad[i].msg) != 0)
-                        fail_msg("case %zu: %s\n  got:  %s\n  want: %s", i, text, err->msg, bad[i].msg);
+                        fail_msg("case %zu: %s\n  got:  %s\n  want: %s", i, text, err->msg,
+                                 bad[i].msg);
                 gk_error_free(err);
         }
 }
@@ -558,12 +571,12 @@ static void test_good_inputs(void **state)
 /* podman writes fileMode with the file-type bits, as runc and crun accept */
 static void test_device_file_mode_type_bits(void **state)
 {
-        _cleanup_free_ char *text = dq(LNX(
-                "'devices':[{'path':'/dev/c','type':'c','major':1,'minor':3,'fileMode':8630},"
-                "{'path':'/dev/u','type':'u','major':1,'minor':3,'fileMode':8624},"
-                "{'path':'/dev/b','type':'b','major':7,'minor':0,'fileMode':25008},"
-                "{'path':'/dev/p','type':'p','fileMode':4516},"
-                "{'path':'/dev/s','type':'c','major':1,'minor':3,'fileMode':3565}]"));
+        _cleanup_free_ char *text = dq(
+                LNX("'devices':[{'path':'/dev/c','type':'c','major':1,'minor':3,'fileMode':8630},"
+                    "{'path':'/dev/u','type':'u','major':1,'minor':3,'fileMode':8624},"
+                    "{'path':'/dev/b','type':'b','major':7,'minor':0,'fileMode':25008},"
+                    "{'path':'/dev/p','type':'p','fileMode':4516},"
+                    "{'path':'/dev/s','type':'c','major':1,'minor':3,'fileMode':3565}]"));
         gk_spec *s = parse_ok(text);
         const gk_device *d = s->linux.devices;
 
@@ -652,30 +665,35 @@ static const struct {
         bool bind, recursive, tmpcopyup, idmap;
         const char *data;
 } mopts[] = {
-        { "'ro','nosuid','nodev','noexec'", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, 0, 0, 0,
+        { "'ro','nosuid','nodev','noexec'", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, 0, 0,
+          0, false, false, false, false, NULL },
+        { "'rw','suid','dev','exec'", 0, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, 0, 0,
           false, false, false, false, NULL },
-        { "'rw','suid','dev','exec'", 0, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, 0, 0, false,
-          false, false, false, NULL },
         { "'ro','rw'", 0, MS_RDONLY, 0, 0, 0, false, false, false, false, NULL },
         { "'rw','ro'", MS_RDONLY, 0, 0, 0, 0, false, false, false, false, NULL },
-        { "'bind','rprivate'", MS_BIND, 0, MS_PRIVATE | MS_REC, 0, 0, true, false, false, false, NULL },
-        { "'rbind','shared'", MS_BIND | MS_REC, 0, MS_SHARED, 0, 0, true, true, false, false, NULL },
+        { "'bind','rprivate'", MS_BIND, 0, MS_PRIVATE | MS_REC, 0, 0, true, false, false, false,
+          NULL },
+        { "'rbind','shared'", MS_BIND | MS_REC, 0, MS_SHARED, 0, 0, true, true, false, false,
+          NULL },
         { "'rslave','unbindable'", 0, 0, MS_UNBINDABLE, 0, 0, false, false, false, false, NULL },
         { "'mode=755','size=65536k','nosuid'", MS_NOSUID, 0, 0, 0, 0, false, false, false, false,
           "mode=755,size=65536k" },
         { "'rro','rnosuid','rw'", 0, MS_RDONLY, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0, false,
           false, false, false, NULL },
         { "'rro','rrw'", 0, 0, 0, 0, MOUNT_ATTR_RDONLY, false, false, false, false, NULL },
-        { "'rnoatime'", 0, 0, 0, MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME, false, false, false, false, NULL },
-        { "'rnoatime','rrelatime'", 0, 0, 0, 0, MOUNT_ATTR__ATIME, false, false, false, false, NULL },
+        { "'rnoatime'", 0, 0, 0, MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME, false, false, false, false,
+          NULL },
+        { "'rnoatime','rrelatime'", 0, 0, 0, 0, MOUNT_ATTR__ATIME, false, false, false, false,
+          NULL },
         { "'tmpcopyup','mode=1777'", 0, 0, 0, 0, 0, false, false, true, false, "mode=1777" },
         { "'bind','idmap'", MS_BIND, 0, 0, 0, 0, true, false, false, true, NULL },
-        { "'relatime','strictatime','nosymfollow','defaults'", MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW,
-          0, 0, 0, 0, false, false, false, false, NULL },
-        { "'noatime','atime','remount','sync','async'", MS_REMOUNT, MS_NOATIME | MS_SYNCHRONOUS, 0, 0, 0,
-          false, false, false, false, NULL },
-        { "'newinstance','ptmxmode=0666','gid=5','lowerdir=/a:/b'", 0, 0, 0, 0, 0, false, false, false,
-          false, "newinstance,ptmxmode=0666,gid=5,lowerdir=/a:/b" },
+        { "'relatime','strictatime','nosymfollow','defaults'",
+          MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW, 0, 0, 0, 0, false, false, false, false,
+          NULL },
+        { "'noatime','atime','remount','sync','async'", MS_REMOUNT, MS_NOATIME | MS_SYNCHRONOUS, 0,
+          0, 0, false, false, false, false, NULL },
+        { "'newinstance','ptmxmode=0666','gid=5','lowerdir=/a:/b'", 0, 0, 0, 0, 0, false, false,
+          false, false, "newinstance,ptmxmode=0666,gid=5,lowerdir=/a:/b" },
 };
 
 static void test_mount_options(void **state)
@@ -696,10 +714,12 @@ static void test_mount_options(void **state)
                     m->attr_clr != mopts[i].attr_clr || m->bind != mopts[i].bind ||
                     m->recursive != mopts[i].recursive || m->tmpcopyup != mopts[i].tmpcopyup ||
                     m->idmap != mopts[i].idmap)
-                        fail_msg("case %zu (%s): flags %#lx clear %#lx prop %#lx set %#llx clr %#llx "
-                                 "bind %d rec %d", i, mopts[i].options, m->flags, m->clear_flags,
-                                 m->propagation, (unsigned long long) m->attr_set,
-                                 (unsigned long long) m->attr_clr, m->bind, m->recursive);
+                        fail_msg(
+                                "case %zu (%s): flags %#lx clear %#lx prop %#lx set %#llx clr %#llx "
+                                "bind %d rec %d",
+                                i, mopts[i].options, m->flags, m->clear_flags, m->propagation,
+                                (unsigned long long) m->attr_set, (unsigned long long) m->attr_clr,
+                                m->bind, m->recursive);
                 if (mopts[i].data)
                         assert_string_equal(m->data, mopts[i].data);
                 else
@@ -710,8 +730,9 @@ static void test_mount_options(void **state)
 
 static void test_rlimit_big_values(void **state)
 {
-        _cleanup_free_ char *text = dq(PROC("'rlimits':[{'type':'RLIMIT_MEMLOCK',"
-                                            "'soft':9223372036854775808,'hard':18446744073709551615}]"));
+        _cleanup_free_ char *text = dq(
+                PROC("'rlimits':[{'type':'RLIMIT_MEMLOCK',"
+                     "'soft':9223372036854775808,'hard':18446744073709551615}]"));
         gk_spec *s = parse_ok(text), *back;
         char *out;
 
@@ -826,12 +847,18 @@ static void test_names(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_full_round_trip),   cmocka_unit_test(test_bad_inputs),
-                cmocka_unit_test(test_invalid_json),      cmocka_unit_test(test_good_inputs),
-                cmocka_unit_test(test_null_process),      cmocka_unit_test(test_default_spec),
-                cmocka_unit_test(test_default_rootless),  cmocka_unit_test(test_mount_options),
-                cmocka_unit_test(test_rlimit_big_values), cmocka_unit_test(test_process_parse),
-                cmocka_unit_test(test_resources_parse),   cmocka_unit_test(test_spec_load),
+                cmocka_unit_test(test_full_round_trip),
+                cmocka_unit_test(test_bad_inputs),
+                cmocka_unit_test(test_invalid_json),
+                cmocka_unit_test(test_good_inputs),
+                cmocka_unit_test(test_null_process),
+                cmocka_unit_test(test_default_spec),
+                cmocka_unit_test(test_default_rootless),
+                cmocka_unit_test(test_mount_options),
+                cmocka_unit_test(test_rlimit_big_values),
+                cmocka_unit_test(test_process_parse),
+                cmocka_unit_test(test_resources_parse),
+                cmocka_unit_test(test_spec_load),
                 cmocka_unit_test(test_names),
                 cmocka_unit_test(test_device_file_mode_type_bits),
         };

@@ -116,7 +116,9 @@ static void test_split(void **state)
         struct {
                 const char *path, *dir, *base;
         } cases[] = {
-                { "a/b/c", "a/b", "c" }, { "c", ".", "c" }, { ".", ".", NULL },
+                { "a/b/c", "a/b", "c" },
+                { "c", ".", "c" },
+                { ".", ".", NULL },
         };
 
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -174,7 +176,8 @@ static void test_overlay_errors(void **state)
                 { "{\"lowerdir\":[]}", "ann: lowerdir: must be a non-empty array" },
                 { "{\"lowerdir\":[\"rel\"]}", "ann: lowerdir[0]: must be an absolute path" },
                 { "{\"lowerdir\":[\"/a\", 3]}", "ann: lowerdir[1]: must be an absolute path" },
-                { "{\"lowerdir\":[\"/a\"],\"upperdir\":\"u\"}", "upperdir and workdir go together" },
+                { "{\"lowerdir\":[\"/a\"],\"upperdir\":\"u\"}",
+                  "upperdir and workdir go together" },
                 { "{\"lowerdir\":[\"/a\"],\"upperdir\":\"\",\"workdir\":\"w\"}",
                   "ann: upperdir: must be a non-empty string" },
                 { "{\"lowerdir\":", "ann" },

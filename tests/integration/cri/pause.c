@@ -11,13 +11,13 @@
 
 static void quit(int sig)
 {
-        (void)sig;
+        (void) sig;
         _exit(0);
 }
 
 static void reap(int sig)
 {
-        (void)sig;
+        (void) sig;
         while (waitpid(-1, NULL, WNOHANG) > 0)
                 ;
 }
