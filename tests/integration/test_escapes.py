@@ -962,6 +962,10 @@ def test_mount_on_a_symlink_into_proc_is_refused(gk, runtime):
     os.symlink("/canary/target", os.path.join(vol, "ipv4", "ip_unprivileged_port_start"))
     b = gk.bundle(["/bin/cat", PORT_START], copy_rootfs=True)
     rootfs = os.path.join(b.path, "rootfs")
+    # the shared rootfs it copies may hold a /data mount point another
+    # test's runtime made
+    if os.path.isdir(os.path.join(rootfs, "data")) and not os.path.islink(os.path.join(rootfs, "data")):
+        os.rmdir(os.path.join(rootfs, "data"))
     os.symlink("/proc/sys/net", os.path.join(rootfs, "data"))
     b.config["mounts"].append({"destination": "/canary", "type": "bind", "source": vol,
                                "options": ["rbind"]})
