@@ -12,6 +12,19 @@ banned='\b(strcpy|strcat|sprintf|vsprintf|strtok|gets)\s*\('
 if grep -rnE --include='*.[ch]' "$banned" lib runtime imgtool include/gk; then
         echo "lint: banned function above (use snprintf/asprintf/strtok_r)"; rc=1
 fi
+# runtime/'s folders include each other without a cycle (README, Layout):
+# every "folder/x.h" include is an edge for tsort, which refuses a loop.
+for d in runtime/*/; do
+        d=${d%/}
+        d=${d#runtime/}
+        grep -ho '^#include "[a-z]*/' runtime/"$d"/*.[ch] | sed 's/#include "//; s|/||' |
+                sort -u | grep -vx -e "$d" -e gk | sed "s|^|$d |"
+done >"${TMPDIR:-/tmp}/gk-lint-graph.$$"
+if ! tsort "${TMPDIR:-/tmp}/gk-lint-graph.$$" >/dev/null 2>&1; then
+        tsort "${TMPDIR:-/tmp}/gk-lint-graph.$$" 2>&1 >/dev/null | head -5
+        echo "lint: runtime/ folders include each other in a cycle (above)"; rc=1
+fi
+rm -f "${TMPDIR:-/tmp}/gk-lint-graph.$$"
 if command -v cppcheck >/dev/null; then
         # cleanup attributes free what cppcheck thinks leaks: LeakSanitizer checks that.
         cppcheck -q --error-exitcode=1 --enable=warning,portability --inline-suppr \

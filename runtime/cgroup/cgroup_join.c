@@ -7,7 +7,7 @@
 
 #include "cgroup/cgroup_internal.h"
 #include "gk/cleanup.h"
-#include "spawn/sync.h"
+#include "sync/sync.h"
 
 struct gk_cgroup_join {
         gk_cgroup *cg; /* NULL: no cgroup */

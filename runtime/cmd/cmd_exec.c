@@ -20,14 +20,14 @@
 #include "gk/fault.h"
 #include "gk/opts.h"
 #include "gk/util.h"
-#include "rootfs/procfs.h"
+#include "security/procfs.h"
 #include "security/seccomp_notify.h"
 #include "spawn/console.h"
 #include "spawn/fds.h"
 #include "spawn/process.h"
 #include "spawn/signals.h"
 #include "spawn/spawn.h"
-#include "spawn/sync.h"
+#include "sync/sync.h"
 
 typedef struct exec_flags {
         const char *console_socket, *cwd, *user, *process, *pid_file, *apparmor, *label;

@@ -3,7 +3,7 @@
  * events), one cmd_*.c per verb parsing its own flags.  It owns no
  * mechanism: a command calls container/, spawn/, cgroup/ and prints what
  * they return; nothing below cmd/ includes this header (the global flags
- * every command passes down, gk_global, are container/global.h's).
+ * every command passes down, gk_global, are model/global.h's).
  *
  * The command table's contract: one function per gkrun verb, one file each
  * (cmd_*.c).  A command parses its own flags from argv (argv[0] is the verb),
@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 
-#include "container/global.h"
+#include "model/global.h"
 #include "gk/error.h"
 
 typedef int (*gk_command_fn)(int argc, char **argv, const gk_global *g, gk_error **err);

@@ -24,7 +24,7 @@
 #include "security/seccomp_notify.h"
 #include "security/security.h"
 #include "spawn/ns.h"
-#include "spawn/sync.h"
+#include "sync/sync.h"
 
 static int check_spec(gk_container *c, gk_error **err)
 {

@@ -2,7 +2,7 @@
 #ifndef GK_RUNTIME_DESTROY_H
 #define GK_RUNTIME_DESTROY_H
 
-#include "container/global.h"
+#include "model/global.h"
 #include "container/state.h"
 
 /* delete [--force]: a created or stopped container is removed; a running

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "container/global.h"
+#include "model/global.h"
 #include "gk/error.h"
 #include "gk/spec.h"
 

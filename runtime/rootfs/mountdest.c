@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "gk/cleanup.h"
-#include "rootfs/procfs.h"
+#include "security/procfs.h"
 #include "rootfs/rootfs_internal.h"
 
 static const char *const allowed_in_proc[] = {

@@ -22,7 +22,7 @@
 #include "gk/overlay.h"
 #include "gk/resolve.h"
 #include "gk/util.h"
-#include "rootfs/procfs.h"
+#include "security/procfs.h"
 #include "rootfs/rootfs.h"
 #include "rootfs/rootfs_internal.h"
 

@@ -1,9 +1,8 @@
 /* rootfs/: the container's root filesystem, built by the init in its own
  * mount namespace: mounts, /dev, pivot_root (or chroot), masked and
- * read-only paths, and the procfs gkrun writes through (procfs.h).
- * It owns every path resolution inside the rootfs (dir fds, openat2
- * RESOLVE_IN_ROOT).  It never talks to the parent (no sync messages: the
- * init in spawn/ does), never prints, and changes no cgroup (its cgroup
+ * read-only paths (written through security/procfs.h).  It owns every path resolution inside the
+ * rootfs (dir fds, openat2 RESOLVE_IN_ROOT).  It never talks to the parent (no sync messages: the
+ * init in container/ does), never prints, and changes no cgroup (its cgroup
  * mount only shows the container's own, rootfs_cgroup.c). */
 #ifndef GK_RUNTIME_ROOTFS_ROOTFS_H
 #define GK_RUNTIME_ROOTFS_ROOTFS_H

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "container/container.h"
+#include "model/container.h"
 
 /* "/proc/self/fd/N" of FD, the target form mount(2) accepts for an fd. */
 void gk_fd_path(char buf[static 32], int fd);

@@ -11,7 +11,7 @@
 
 #include "gk/cleanup.h"
 #include "gk/util.h"
-#include "rootfs/procfs.h"
+#include "security/procfs.h"
 #include "security/security.h"
 
 #define APPARMOR_ENABLED "/sys/module/apparmor/parameters/enabled"

@@ -1,8 +1,9 @@
 /* security/: capabilities, seccomp (and its notify listener), LSM labels,
  * which sysctls may be set: what is checked and applied to a process from
- * a gk_spec's fields.  It knows nothing of containers, state or the
- * parent/init protocol (LSM labels are written through a procfs fd the
- * caller gets from rootfs/procfs.h), and never prints.
+ * a gk_spec's fields; and the verified procfs every write to /proc goes
+ * through (procfs.h: LSM labels, sysctls, rootfs/'s masked paths).  It
+ * knows nothing of containers, state or the parent/init protocol, includes
+ * nothing of runtime/'s other folders, and never prints.
  *
  * Process security settings applied in the container's init (and exec'd
  * processes) just before execve: capabilities, seccomp, LSM labels.

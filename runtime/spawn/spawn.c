@@ -18,7 +18,7 @@
 #include "gk/util.h"
 #include "spawn/process.h"
 #include "spawn/spawn.h"
-#include "spawn/sync.h"
+#include "sync/sync.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL

@@ -1,8 +1,8 @@
-/* spawn/: starting processes: the parent side of the clone (spawn.c),
- * the container's init (init.c), the sync protocol between the two
- * (sync.h), namespaces, fds, console, signals, waiting, and the exec of the
- * user process (process.c).  It runs rootfs/ and security/ in the child;
- * it knows a container only through what container/ passes it, keeps no
+/* spawn/: starting processes: the clone with its pid guard and the
+ * hand-over of cgroups (spawn.c), namespaces, fds, console, signals,
+ * waiting, and the exec of the user process (process.c), over the sync
+ * protocol (sync/).  It applies security/ to the process; it knows nothing
+ * of containers (container/init.c is the init that uses it), keeps no
  * state on disk and never prints.
  *
  * The one spawner of gkrun: how the process that becomes a container's is

@@ -21,7 +21,7 @@
 
 #include "cgroup/cgroup_internal.h"
 #include "gk/cleanup.h"
-#include "spawn/sync.h"
+#include "sync/sync.h"
 
 static char *resolve(const char *path, bool *def)
 {

@@ -17,7 +17,7 @@
 
 #include "gk/cleanup.h"
 #include "spawn/spawn.h"
-#include "spawn/sync.h"
+#include "sync/sync.h"
 
 enum child_does { EXECS, FAILS_AFTER_MARKER, DIES_BEFORE_MARKER, SLEEPS };
 

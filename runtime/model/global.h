@@ -2,8 +2,8 @@
  * command passes them down to container/: where the state directories are,
  * how cgroups are made, and main's printer for warnings.  Parsed by
  * cmd/main.c; here so that container/ needs nothing of cmd/. */
-#ifndef GK_RUNTIME_CONTAINER_GLOBAL_H
-#define GK_RUNTIME_CONTAINER_GLOBAL_H
+#ifndef GK_RUNTIME_MODEL_GLOBAL_H
+#define GK_RUNTIME_MODEL_GLOBAL_H
 
 #include <stdbool.h>
 

@@ -1,7 +1,8 @@
-/* The typed protocol between gkrun (parent) and the container's init
+/* sync/: the typed protocol between gkrun (parent) and the container's init
  * (child) over a SOCK_SEQPACKET socketpair.  One message per datagram; an
  * error carries the child's errno and message so the parent reports
- * "exec: ..." instead of a silent exit.
+ * "exec: ..." instead of a silent exit.  Used by spawn/ and by cgroup/ (its join
+ * handle rides on GO); it includes nothing of runtime/.
  *
  *   parent                          child (init)
  *   clone ------------------------> makes its namespaces, waits for GO

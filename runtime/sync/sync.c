@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "gk/cleanup.h"
-#include "spawn/sync.h"
+#include "sync/sync.h"
 
 struct gk_sync_msg {
         uint32_t type;

@@ -20,7 +20,7 @@
 #include "gk/cleanup.h"
 #include "gk/fault.h"
 #include "gk/util.h"
-#include "rootfs/procfs.h"
+#include "security/procfs.h"
 #include "rootfs/rootfs.h"
 #include "security/seccomp_notify.h"
 #include "spawn/console.h"
@@ -28,7 +28,7 @@
 #include "spawn/ns.h"
 #include "spawn/process.h"
 #include "spawn/spawn.h"
-#include "spawn/sync.h"
+#include "sync/sync.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
 #define KEYCTL_JOIN_SESSION_KEYRING 1

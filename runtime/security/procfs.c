@@ -34,7 +34,7 @@
 #include "gk/cleanup.h"
 #include "gk/resolve.h"
 #include "gk/util.h"
-#include "rootfs/procfs.h"
+#include "security/procfs.h"
 
 /* The root directory of every procfs (PROC_ROOT_INO). */
 #define PROC_ROOT_INO 1
