@@ -315,7 +315,7 @@ static const char *retry_reason(const job *j, CURLcode rc, long status, char *bu
                 return buf;
         }
         if (rc != CURLE_OK)
-                return j->curl_err[0] ? j->curl_err : curl_easy_strerror(rc);
+                return gk_http_transport_text(rc, j->curl_err, j->f->r->domain, buf, n);
         snprintf(buf, n, "HTTP %ld", status);
         return buf;
 }
@@ -337,7 +337,7 @@ static int schedule_retry(fetch *f, job *j, const char *reason, gk_error **err)
 
 static int transfer_failed(fetch *f, job *j, CURLcode rc, long status, gk_error **err)
 {
-        char buf[320], what[96];
+        char buf[512], what[96];
 
         if (rc == CURLE_OK && status == 401) {
                 if (gk_registry_authenticate(f->r, &j->h, false, err) < 0)

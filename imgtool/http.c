@@ -249,6 +249,42 @@ int gk_http_curl_errno(CURLcode rc)
         }
 }
 
+bool gk_http_spoke_plain(CURLcode rc, const char *curl_err)
+{
+        static const char *const signs[] = { "wrong version number", "packet length too long",
+                                             "record layer failure" };
+
+        if (rc != CURLE_SSL_CONNECT_ERROR || !curl_err)
+                return false;
+        for (size_t i = 0; i < sizeof(signs) / sizeof(signs[0]); i++)
+                if (strcasestr(curl_err, signs[i]))
+                        return true;
+        return false;
+}
+
+const char *gk_http_transport_text(CURLcode rc, const char *curl_err, const char *domain,
+                                   char *buf, size_t n)
+{
+        const char *curl_text = curl_err && *curl_err ? curl_err : curl_easy_strerror(rc);
+
+        if (gk_http_spoke_plain(rc, curl_err)) {
+                snprintf(buf, n,
+                         "server gave HTTP response to HTTPS client (registry %s speaks plain "
+                         "HTTP: --tls-verify=false allows it)",
+                         domain);
+                return buf;
+        }
+        if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+                snprintf(buf, n,
+                         "%s: the certificate of registry %s is not trusted: put its CA "
+                         "certificate in /etc/gk/certs.d/%s/ca.crt or in a directory given "
+                         "with --cert-dir DIR, or skip the check with --tls-verify=false",
+                         curl_text, domain, domain);
+                return buf;
+        }
+        return curl_text;
+}
+
 bool gk_http_tls_failure(CURLcode rc)
 {
         return rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_GOT_NOTHING ||

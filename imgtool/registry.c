@@ -256,9 +256,11 @@ static void fall_back_to_http(gk_registry *r)
 static int transport_error(gk_registry *r, const request *q, CURLcode rc, const char *detail,
                            gk_error **err)
 {
+        char text[512];
+
         return gk_error_plain(err, gk_http_curl_errno(rc), "%s%s: %s", q->url ? "" : r->base,
                               q->url ? q->url : q->path,
-                              *detail ? detail : curl_easy_strerror(rc));
+                              gk_http_transport_text(rc, detail, r->domain, text, sizeof(text)));
 }
 
 /* A stall or the deadline: named by the registry (or the token server's
@@ -310,7 +312,8 @@ static int perform(gk_registry *r, const request *q, gk_http_headers *h, body_bu
                 if (rc == CURLE_OPERATION_TIMEDOUT &&
                     (gk_http_deadline_passed(&dl) || attempt >= GK_MAX_ATTEMPTS))
                         return timeout_error(r, q, &dl, b, err);
-                if (!gk_http_retryable(rc, h->status) || attempt >= GK_MAX_ATTEMPTS) {
+                if (!gk_http_retryable(rc, h->status) || gk_http_spoke_plain(rc, errbuf) ||
+                    attempt >= GK_MAX_ATTEMPTS) {
                         if (rc != CURLE_OK)
                                 return transport_error(r, q, rc, errbuf, err);
                         return 0;

@@ -105,4 +105,16 @@ bool gk_http_tls_failure(CURLcode rc);
  * the gk_error whose message carries curl's own words. */
 int gk_http_curl_errno(CURLcode rc);
 
+/* True when a TLS handshake failed because the server answered in plain
+ * HTTP (OpenSSL reads "HTTP/1.1 ..." as a record of a bad version or
+ * length): no retry will change that. */
+bool gk_http_spoke_plain(CURLcode rc, const char *curl_err);
+
+/* A failed transfer's reason in the user's terms: a plain-HTTP server as
+ * Docker words it, an untrusted certificate with the ways to trust it
+ * (certs.d of DOMAIN, --cert-dir, --tls-verify=false), else curl's own
+ * words (CURL_ERR when set).  Returns BUF or a static string. */
+const char *gk_http_transport_text(CURLcode rc, const char *curl_err, const char *domain,
+                                   char *buf, size_t n);
+
 #endif

@@ -837,6 +837,42 @@ def test_tls_with_etc_gk_certs_d(tls_registry, root):
             os.rmdir(p)
 
 
+def mapped(host):
+    """127.0.0.1:PORT under a name gkimg does not take for loopback (the
+    IPv4-mapped IPv6 address): the traffic stays on lo, the registry is
+    treated as a remote one (HTTPS only, certificates verified)."""
+    return "[::ffff:%s]:%s" % tuple(host.rsplit(":", 1))
+
+
+def test_plain_http_registry_under_a_remote_name(registry, root):
+    repo = unique("plain")
+    img = small_image(b"plain")
+    registry.push_image(repo, "v1", img)
+    ref = "%s/%s:v1" % (mapped(registry.host), repo)
+    r = gkimg(root, "pull", ref)
+    assert r.returncode == 1
+    assert "server gave HTTP response to HTTPS client" in r.stderr, r.stderr
+    assert "--tls-verify=false" in r.stderr and "SSL" not in r.stderr, r.stderr
+    # the advice works
+    gkimg(root, "pull", "--tls-verify=false", ref, check=True)
+    assert_blobs_of(root, img)
+
+
+def test_untrusted_certificate_says_how_to_trust_it(tls_registry, root):
+    reg, good, bad = tls_registry
+    repo = unique("untrusted")
+    img = small_image(b"untrusted")
+    reg.push_image(repo, "v1", img)
+    host = mapped(reg.host)
+    r = gkimg(root, "pull", "%s/%s:v1" % (host, repo))
+    assert r.returncode == 1
+    assert "SSL certificate problem" in r.stderr, r.stderr
+    for hint in ("--cert-dir", "/etc/gk/certs.d/%s/" % host, "--tls-verify=false"):
+        assert hint in r.stderr, (hint, r.stderr)
+    gkimg(root, "pull", "--tls-verify=false", "%s/%s:v1" % (host, repo), check=True)
+    assert_blobs_of(root, img)
+
+
 # ---- Basic auth (htpasswd) ----
 
 def test_basic_auth_registry(root, docker_config):
