@@ -318,7 +318,7 @@ static int apply_dir(flat *f, int sdir, int ddir, gk_error **err)
                 else if ((r = gk_rm_rf_at(ddir, name, err)) >= 0)
                         r = copy_node(f, sdir, ddir, name, &st, err);
                 if (r < 0)
-                        return gk_error_wrap(err, "`%s`", name);
+                        return gk_error_wrap_dir(err, name);
         }
         return 0;
 }

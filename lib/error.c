@@ -84,6 +84,26 @@ int gk_error_wrap(gk_error **err, const char *fmt, ...)
         return gk_error_code(*err);
 }
 
+int gk_error_wrap_dir(gk_error **err, const char *dir)
+{
+        char *full = NULL, *msg;
+        const char *tick;
+        size_t head;
+
+        if (!err || !*err)
+                return -EINVAL;
+        msg = (*err)->msg;
+        tick = strchr(msg, '`');
+        head = tick ? (size_t) (tick - msg) : 0;
+        if (!tick || memchr(msg, ':', head))
+                return gk_error_wrap(err, "`%s`", dir);
+        if (asprintf(&full, "%.*s`%s/%s", (int) head, msg, dir, tick + 1) >= 0) {
+                free(msg);
+                (*err)->msg = full;
+        }
+        return gk_error_code(*err);
+}
+
 int gk_error_code(const gk_error *err)
 {
         return err ? code_of(err->errnum) : 0;

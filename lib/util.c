@@ -213,7 +213,7 @@ static int rm_rf_children(int dfd, dev_t dev, gk_error **err)
                                 if (cfd < 0)
                                         return gk_error_errno(err, "open `%s`", de->d_name);
                                 if (rm_rf_children(cfd, dev, err) < 0)
-                                        return gk_error_wrap(err, "%s", de->d_name);
+                                        return gk_error_wrap_dir(err, de->d_name);
                                 if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 &&
                                     errno != ENOENT)
                                         return gk_error_errno(err, "rmdir `%s`", de->d_name);

@@ -36,6 +36,14 @@ int gk_error_plain(gk_error **err, int errnum, const char *fmt, ...)
  * negative errno (or -EINVAL).  Does nothing to a NULL *err. */
 int gk_error_wrap(gk_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* For a recursive walk: puts directory DIR in front of the path the
+ * message names, so that an error deep in a tree reads "stat `usr/lib/x`:
+ * ..." rather than "`usr`: `lib`: stat `x`: ...".  The named path is the
+ * first backquoted one when nothing but a verb precedes it (no ':');
+ * without one the message is wrapped as "`DIR`: ...".  Returns the
+ * error's negative errno (or -EINVAL). */
+int gk_error_wrap_dir(gk_error **err, const char *dir);
+
 /* The negative errno of *err, as the failing function returned it. */
 int gk_error_code(const gk_error *err);
 

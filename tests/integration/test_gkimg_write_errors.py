@@ -69,3 +69,19 @@ def test_import_into_a_store_on_a_full_filesystem_says_no_space(work):
     assert p.returncode == 1
     assert p.stderr.endswith(": No space left on device\n"), p.stderr
     assert "Input/output error" not in p.stderr
+
+
+def test_copy_onto_a_full_filesystem_names_the_whole_path(work):
+    """A file deep in the tree that does not fit is named as one path, not
+    one backquoted component per directory level."""
+    d, small = work
+    root = os.path.join(d, "store")
+    img = Image([[dict(name="usr/lib/x/big.bin", data=os.urandom(3 << 20))]],
+                config={"Cmd": ["/x"]})
+    p = gkimg(root, "import", img.oci_layout(os.path.join(d, "layout"), "x"), "gktest/deep:1")
+    assert p.returncode == 0, p.stderr
+    p = gkimg(root, "bundle", "--copy", "gktest/deep:1", os.path.join(small, "b"))
+    assert p.returncode == 1
+    assert "`usr/lib/x/big.bin`" in p.stderr, p.stderr
+    assert "`usr`:" not in p.stderr and "`lib`:" not in p.stderr, p.stderr
+    assert p.stderr.endswith(": No space left on device\n"), p.stderr
