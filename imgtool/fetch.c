@@ -27,7 +27,9 @@ typedef struct job {
         gk_blob_fetch *b;
         size_t slot; /* progress line */
         job_state state;
-        int attempts;
+        int attempts;              /* every transfer started */
+        int fruitless;             /* transfers since the last one that got bytes */
+        uint64_t start_off;        /* the writer's offset when this transfer began */
         int64_t not_before;        /* ms: retry backoff or lock wait */
         gk_http_deadline deadline; /* over all attempts, from the first */
         bool restarted;            /* a resumed download failed its digest once */
@@ -300,6 +302,8 @@ static int start_job(fetch *f, job *j, gk_error **err)
         if (gk_http_deadline_passed(&j->deadline))
                 return too_slow(f, j, err);
         j->attempts++;
+        j->fruitless++;
+        j->start_off = gk_blob_writer_offset(j->w);
         set_state(f, j, gk_blob_writer_offset(j->w) ? "Resuming" : "Downloading");
         return start_transfer(f, j, err);
 }
@@ -324,13 +328,17 @@ static int schedule_retry(fetch *f, job *j, const char *reason, gk_error **err)
 {
         int64_t wait;
 
-        if (j->attempts >= GK_MAX_ATTEMPTS)
+        /* A connection that drops every few MB still gets the blob through
+         * Range resumes: only transfers that added nothing count. */
+        if (j->w && gk_blob_writer_offset(j->w) > j->start_off)
+                j->fruitless = 0;
+        if (j->fruitless >= GK_MAX_ATTEMPTS)
                 return gk_error_plain(err, EIO, "blob %s: giving up after %d attempts: %s",
-                                      j->b->digest, j->attempts, reason);
-        wait = gk_http_backoff_ms(j->attempts, &j->h);
+                                      j->b->digest, j->fruitless, reason);
+        wait = gk_http_backoff_ms(j->fruitless ? j->fruitless : 1, &j->h);
         j->not_before = gk_now_ms() + wait;
         j->state = JOB_PENDING;
-        set_state(f, j, "Retrying in %.1fs (%d/%d): %s", (double) wait / 1000, j->attempts + 1,
+        set_state(f, j, "Retrying in %.1fs (%d/%d): %s", (double) wait / 1000, j->fruitless + 1,
                   GK_MAX_ATTEMPTS, reason);
         return 0;
 }

@@ -429,6 +429,23 @@ def test_truncated_blob_is_resumed_with_range(proxy, registry, root):
     assert_store_consistent(root)
 
 
+def test_connection_dropping_every_n_bytes_still_finishes(proxy, registry, root):
+    """Every transfer of the layer is cut after 100 kB, far more drops than
+    the retry limit: each resume gets further, so none counts against it."""
+    repo = unique()
+    img = small_image(b"drops", big=1200000)
+    registry.push_image(repo, "v1", img)
+    d = img.layers[2][0]
+    proxy.fault(method="GET", path=d, truncate=100000)
+    r = gkimg(root, "pull", "%s/%s:v1" % (proxy.host, repo))
+    assert r.returncode == 0, r.stderr
+    gets = proxy.seen("GET", d)
+    assert len(gets) > 10
+    assert gets[-1]["headers"].get("Range") == "bytes=%d-" % (100000 * (len(gets) - 1))
+    assert_blobs_of(root, img)
+    assert_store_consistent(root)
+
+
 def test_server_errors_are_retried(proxy, registry, root):
     repo = unique()
     img = small_image(b"retry")
