@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -33,8 +34,14 @@ gk_progress *gk_progress_new(FILE *out, gk_progress_mode mode)
 
         if (!p)
                 return NULL;
-        if (mode == GK_PROGRESS_AUTO)
-                mode = isatty(fileno(out)) ? GK_PROGRESS_TTY : GK_PROGRESS_PLAIN;
+        if (mode == GK_PROGRESS_AUTO) {
+                const char *term = getenv("TERM");
+
+                /* A terminal that cannot move the cursor gets plain lines. */
+                mode = isatty(fileno(out)) && term && *term && strcmp(term, "dumb")
+                               ? GK_PROGRESS_TTY
+                               : GK_PROGRESS_PLAIN;
+        }
         p->out = out;
         p->mode = mode;
         return p;
@@ -65,41 +72,74 @@ static void human(char *buf, size_t n, double v)
         snprintf(buf, n, u ? "%.3g%s" : "%.0f%s", v, units[u]);
 }
 
-static void draw_line(gk_progress *p, const line *l)
+/* The terminal's width, asked at every redraw so that a resize takes
+ * effect at the next one (no SIGWINCH handler needed at ten draws a
+ * second). */
+static size_t term_width(gk_progress *p)
 {
-        char done[16], total[16], rate[16], bar[52];
+        struct winsize ws;
+
+        if (ioctl(fileno(p->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+                return ws.ws_col;
+        return 80;
+}
+
+/* One layer line that fits in WIDTH - 1 columns: a line filling the last
+ * column wraps on some terminals, and a wrapped line breaks the cursor-up
+ * count of the next redraw.  The bar shrinks first, then the line is cut. */
+static void draw_line(gk_progress *p, const line *l, size_t width)
+{
+        char done[16], total[16], rate[24] = "", bar[52], text[512];
         int64_t el = gk_now_ms() - l->t0_ms;
+        size_t fit = width > 1 ? width - 1 : 1, fixed, bw = 0;
+        int n;
 
-        fprintf(p->out, "\x1b[2K%s: %s", l->id, l->state);
-        if (strcmp(l->state, "Downloading") && strcmp(l->state, "Resuming")) {
-                fputc('\n', p->out);
-                return;
-        }
-        human(done, sizeof(done), (double) l->done);
-        if (l->total > 0) {
-                size_t w = (size_t) (50.0 * (double) l->done / (double) l->total);
+        n = snprintf(text, sizeof(text), "%s: %s", l->id, l->state);
+        if (!strcmp(l->state, "Downloading") || !strcmp(l->state, "Resuming")) {
+                human(done, sizeof(done), (double) l->done);
+                if (l->t0_ms && el > 200) {
+                        char r[16];
 
-                for (size_t i = 0; i < 50; i++)
-                        bar[i] = i < w ? '=' : i == w ? '>' : ' ';
-                bar[50] = '\0';
-                human(total, sizeof(total), (double) l->total);
-                fprintf(p->out, " [%s] %s/%s", bar, done, total);
-        } else {
-                fprintf(p->out, " %s", done);
+                        human(r, sizeof(r), (double) (l->done - l->done0) * 1000.0 / (double) el);
+                        snprintf(rate, sizeof(rate), "%s/s", r);
+                }
+                if (l->total > 0) {
+                        human(total, sizeof(total), (double) l->total);
+                        fixed = (size_t) n + 4 + strlen(done) + 1 + strlen(total) +
+                                (*rate ? 1 + strlen(rate) : 0);
+                        bw = fixed + 10 <= fit ? fit - fixed : 0;
+                        if (bw > 50)
+                                bw = 50;
+                }
+                if (bw) {
+                        size_t w = (size_t) ((double) bw * (double) l->done / (double) l->total);
+
+                        for (size_t i = 0; i < bw; i++)
+                                bar[i] = i < w ? '=' : i == w ? '>' : ' ';
+                        bar[bw] = '\0';
+                        snprintf(text + n, sizeof(text) - (size_t) n, " [%s] %s/%s%s%s", bar, done,
+                                 total, *rate ? " " : "", rate);
+                } else if (l->total > 0) {
+                        snprintf(text + n, sizeof(text) - (size_t) n, " %s/%s%s%s", done, total,
+                                 *rate ? " " : "", rate);
+                } else {
+                        snprintf(text + n, sizeof(text) - (size_t) n, " %s%s%s", done,
+                                 *rate ? " " : "", rate);
+                }
         }
-        if (l->t0_ms && el > 200) {
-                human(rate, sizeof(rate), (double) (l->done - l->done0) * 1000.0 / (double) el);
-                fprintf(p->out, " %s/s", rate);
-        }
-        fputc('\n', p->out);
+        if (strlen(text) > fit)
+                text[fit] = '\0';
+        fprintf(p->out, "\x1b[2K%s\n", text);
 }
 
 static void redraw(gk_progress *p)
 {
+        size_t width = term_width(p);
+
         if (p->drawn)
                 fprintf(p->out, "\x1b[%zuA", p->drawn);
         for (size_t i = 0; i < p->n; i++)
-                draw_line(p, &p->v[i]);
+                draw_line(p, &p->v[i], width);
         p->drawn = p->n;
         p->last_draw = gk_now_ms();
         fflush(p->out);
@@ -111,16 +151,17 @@ void gk_progress_line(gk_progress *p, const char *fmt, ...)
 
         if (!p || p->mode == GK_PROGRESS_QUIET)
                 return;
-        if (p->mode == GK_PROGRESS_TTY && p->drawn) {
-                fprintf(p->out, "\x1b[%zuA\x1b[2K", p->drawn);
+        if (p->mode == GK_PROGRESS_TTY && p->n) {
+                /* A line after the layers (Digest:, Status:) goes below
+                 * them: they are drawn a last time and left as they are. */
+                redraw(p);
                 p->drawn = 0;
+                p->n = 0;
         }
         va_start(ap, fmt);
         vfprintf(p->out, fmt, ap);
         va_end(ap);
         fputc('\n', p->out);
-        if (p->mode == GK_PROGRESS_TTY && p->n)
-                redraw(p);
         fflush(p->out);
 }
 

@@ -5,16 +5,20 @@ the Docker Hub flow; and images, inspect, rmi, gc, login, logout.
 Every bad case checks the message the user sees and that the store is
 intact: no blob that looks complete but is not, no name pointing at a
 missing image."""
+import fcntl
 import hashlib
 import json
 import os
 import pty
+import re
 import select
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import tempfile
+import termios
 import threading
 import time
 
@@ -303,6 +307,70 @@ def test_progress_on_a_terminal(registry, root):
     assert "\x1b[" in text          # lines redrawn in place
     assert "Download complete" in text
     assert "Status: Downloaded newer image" in text
+
+
+ESC_SEQ = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def pull_through_a_pty(root, ref, cols, term="xterm"):
+    """gkimg pull on a pty COLS wide (set by the child before exec);
+    returns everything it wrote."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
+        os.environ["DOCKER_CONFIG"] = "/nonexistent-gk-docker-config"
+        os.environ["TERM"] = term
+        os.execv(GKIMG, [GKIMG, "--root", root, "pull", ref])
+    out = b""
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        rl, _, _ = select.select([fd], [], [], 1)
+        if rl:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, out
+    return out.decode()
+
+
+@pytest.mark.parametrize("cols", [80, 200])
+def test_progress_fits_the_terminal(proxy, registry, root, cols):
+    """At any width no line wraps (a wrapped line leaves fragments at the
+    next redraw), and Digest/Status come after the layer lines."""
+    repo = unique()
+    img = small_image(b"w%d" % cols, big=1000000)
+    registry.push_image(repo, "tty", img)
+    # slow enough for the bars to be drawn a few times
+    proxy.fault(method="GET", path=img.layers[2][0], slow=1000000)
+    text = pull_through_a_pty(root, "%s/%s:tty" % (proxy.host, repo), cols)
+    assert "\x1b[" in text and "] " in text and "/s" in text, text
+    for line in re.split(r"[\r\n]+", ESC_SEQ.sub("", text)):
+        assert len(line) < cols, line
+    digest_at = text.index("Digest: ")
+    assert text.index("Status: Downloaded newer image") > digest_at
+    # nothing is drawn after Digest: the layer lines stay above it
+    assert "\x1b" not in text[digest_at:], text[digest_at:]
+    for d in (layer[0] for layer in img.layers):
+        assert text.rindex(d[7:19]) < digest_at
+
+
+def test_progress_on_a_dumb_terminal_is_plain(registry, root):
+    repo = unique()
+    img = small_image(b"dumb", big=400000)
+    registry.push_image(repo, "tty", img)
+    text = pull_through_a_pty(root, "%s/%s:tty" % (registry.host, repo), 80, term="dumb")
+    assert "\x1b" not in text, repr(text)
+    assert "Download complete" in text
+    lines = [ln for ln in text.splitlines() if ln]
+    # the layer lines, then Digest, Status and the name pulled, as docker prints them
+    assert lines[-3].startswith("Digest: ") and lines[-2].startswith("Status: "), lines[-4:]
+    assert not any(ln.startswith(("Digest", "Status")) for ln in lines[:-3]), lines
 
 
 # ---- references ----
