@@ -17,6 +17,7 @@ typedef struct line {
         int64_t total;
         int64_t t0_ms;  /* first byte seen */
         uint64_t done0; /* bytes at t0 (a resume starts above zero) */
+        size_t len;     /* columns the line took when last drawn */
 } line;
 
 struct gk_progress {
@@ -25,6 +26,7 @@ struct gk_progress {
         line *v;
         size_t n;
         size_t drawn; /* lines on the terminal below the cursor's line */
+        size_t width; /* the terminal's width at the last redraw */
         int64_t last_draw;
 };
 
@@ -87,7 +89,7 @@ static size_t term_width(gk_progress *p)
 /* One layer line that fits in WIDTH - 1 columns: a line filling the last
  * column wraps on some terminals, and a wrapped line breaks the cursor-up
  * count of the next redraw.  The bar shrinks first, then the line is cut. */
-static void draw_line(gk_progress *p, const line *l, size_t width)
+static void draw_line(gk_progress *p, line *l, size_t width)
 {
         char done[16], total[16], rate[24] = "", bar[52], text[512];
         int64_t el = gk_now_ms() - l->t0_ms;
@@ -129,18 +131,39 @@ static void draw_line(gk_progress *p, const line *l, size_t width)
         }
         if (strlen(text) > fit)
                 text[fit] = '\0';
+        l->len = strlen(text);
         fprintf(p->out, "\x1b[2K%s\n", text);
+}
+
+/* The rows the lines drawn last take now.  A terminal made narrower
+ * rewraps the lines on its screen (tmux, VTE, konsole, kitty, alacritty,
+ * iTerm2 and Windows Terminal do; xterm and the Linux console cut them
+ * instead, and there the block is redrawn a few rows higher): a line
+ * drawn N columns long takes ceil(N / WIDTH) rows. */
+static size_t rows_drawn(const gk_progress *p, size_t width)
+{
+        size_t rows = 0;
+
+        for (size_t i = 0; i < p->drawn && i < p->n; i++) {
+                size_t len = p->v[i].len;
+
+                rows += width < p->width && len > width ? (len + width - 1) / width : 1;
+        }
+        return rows;
 }
 
 static void redraw(gk_progress *p)
 {
-        size_t width = term_width(p);
+        size_t width = term_width(p), rows = rows_drawn(p, width);
 
-        if (p->drawn)
-                fprintf(p->out, "\x1b[%zuA", p->drawn);
+        /* Up to the block's first row; what is below is cleared, so that a
+         * block rewrapped into more rows leaves no fragments. */
+        if (rows)
+                fprintf(p->out, "\x1b[%zuA\x1b[J", rows);
         for (size_t i = 0; i < p->n; i++)
                 draw_line(p, &p->v[i], width);
         p->drawn = p->n;
+        p->width = width;
         p->last_draw = gk_now_ms();
         fflush(p->out);
 }

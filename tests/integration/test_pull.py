@@ -354,6 +354,55 @@ def test_progress_on_a_dumb_terminal_is_plain(registry, root):
     assert not any(ln.startswith(("Digest", "Status")) for ln in lines[:-3]), lines
 
 
+def pull_in_tmux(root, ref, cols, resize_to=None):
+    """gkimg pull in a tmux pane COLS wide (a private tmux server), made
+    RESIZE_TO wide while a layer downloads; returns the pane's visible
+    screen once the pull has ended."""
+    t = ["tmux", "-L", "gk-test-%d-%d" % (os.getpid(), cols), "-f", "/dev/null"]
+    cmd = "DOCKER_CONFIG=/nonexistent-gk-docker-config %s --root %s pull %s; echo EXIT=$?; " \
+          "sleep 120" % (GKIMG, root, ref)
+    subprocess.run(t + ["new-session", "-d", "-x", str(cols), "-y", "30", cmd], check=True,
+                   env=dict(os.environ, TERM="xterm"))
+    try:
+        deadline = time.time() + 60
+        screen = ""
+        while time.time() < deadline and "EXIT=" not in screen:
+            time.sleep(0.1)
+            screen = subprocess.run(t + ["capture-pane", "-p"], capture_output=True,
+                                    text=True, check=True).stdout
+            if resize_to and "/s" in screen:
+                subprocess.run(t + ["resize-window", "-x", str(resize_to)], check=True)
+                resize_to = None
+        assert "EXIT=0" in screen, screen
+        assert resize_to is None, "the pull ended before the resize"
+        return [ln for ln in screen.splitlines() if ln.strip()]
+    finally:
+        subprocess.run(t + ["kill-server"], capture_output=True)
+
+
+@pytest.mark.parametrize("cols,resize_to", [(80, None), (200, None), (100, 50), (60, 200)])
+def test_progress_on_screen(proxy, registry, root, cols, resize_to):
+    """What the user sees in a real terminal (tmux) at the end: each layer
+    once, complete, with no fragment of an earlier draw, at any width and
+    after a resize during the download; Digest and Status below."""
+    if not shutil.which("tmux"):
+        pytest.skip("tmux is not installed (contrib/install-deps.sh --test installs it)")
+    repo = unique()
+    img = small_image(b"s%d-%s" % (cols, str(resize_to).encode()), big=3000000)
+    registry.push_image(repo, "tty", img)
+    proxy.fault(method="GET", path=img.layers[2][0], slow=1000000)
+    screen = pull_in_tmux(root, "%s/%s:tty" % (proxy.host, repo), cols, resize_to)
+    ids = [d[7:19] for d in (layer[0] for layer in img.layers)]
+    layer_lines = [ln for ln in screen if re.match(r"[0-9a-f]{12}: ", ln)]
+    assert sorted(ln[:12] for ln in layer_lines) == sorted(ids), screen
+    assert all(ln.endswith(": Download complete") for ln in layer_lines), screen
+    assert not any("Downloading" in ln or "Waiting" in ln for ln in screen), screen
+    digest_at = next(i for i, ln in enumerate(screen) if ln.startswith("Digest: "))
+    assert all(screen.index(ln) < digest_at for ln in layer_lines), screen
+    assert any(ln.startswith("Status: Downloaded newer image") for ln in screen[digest_at:]), \
+        screen
+
+
 # ---- references ----
 
 @pytest.mark.parametrize("ref,msg", [
