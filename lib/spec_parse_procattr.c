@@ -77,14 +77,23 @@ const char *spec_name_of(const spec_names *t, uint64_t value)
         return NULL;
 }
 
-const char *gk_mpol_mode_name(size_t n)
+static const char *nth(const spec_names *t, size_t n, int *value)
 {
-        return n < spec_mpol_modes.n ? spec_mpol_modes.v[n].name : NULL;
+        if (n >= t->n)
+                return NULL;
+        if (value)
+                *value = (int) t->v[n].value;
+        return t->v[n].name;
 }
 
-const char *gk_mpol_flag_name(size_t n)
+const char *gk_mpol_mode_name(size_t n, int *value)
 {
-        return n < spec_mpol_flags.n ? spec_mpol_flags.v[n].name : NULL;
+        return nth(&spec_mpol_modes, n, value);
+}
+
+const char *gk_mpol_flag_name(size_t n, int *value)
+{
+        return nth(&spec_mpol_flags, n, value);
 }
 
 static void store(void *p, size_t width, uint64_t v)

@@ -443,10 +443,11 @@ int gk_cap_last(void);
 const char *gk_seccomp_action_name(int action);
 const char *gk_seccomp_op_name(int op);
 
-/* The spec's names of linux.memoryPolicy modes and flags, the Nth; NULL
- * past the last (for `gkrun features`). */
-const char *gk_mpol_mode_name(size_t n);
-const char *gk_mpol_flag_name(size_t n);
+/* The spec's names of linux.memoryPolicy modes and flags, the Nth, and
+ * its number in *value (may be NULL); NULL past the last (for `gkrun
+ * features`). */
+const char *gk_mpol_mode_name(size_t n, int *value);
+const char *gk_mpol_flag_name(size_t n, int *value);
 
 /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE; -1 when unknown. */
 int gk_rlimit_from_name(const char *name);

@@ -72,6 +72,17 @@ int gk_attrs_mempolicy(const gk_memory_policy *m, gk_error **err)
         return gk_error_errno(err, "config.json: linux.memoryPolicy: set_mempolicy");
 }
 
+bool gk_attrs_mempolicy_works(int mode)
+{
+        unsigned long node0[GK_BITMAP_LONGS(GK_MAX_NUMA_NODES)] = { 1 };
+        bool ok;
+
+        ok = syscall(SYS_set_mempolicy, mode, node0, GK_MAX_NUMA_NODES + 1) == 0 ||
+             syscall(SYS_set_mempolicy, mode, NULL, 0) == 0;
+        (void) syscall(SYS_set_mempolicy, 0 /* MPOL_DEFAULT */, NULL, 0);
+        return ok;
+}
+
 int gk_attrs_ioprio(const gk_io_priority *io, gk_error **err)
 {
         int value;

@@ -4,6 +4,8 @@
 #ifndef GK_RUNTIME_SPAWN_ATTRS_H
 #define GK_RUNTIME_SPAWN_ATTRS_H
 
+#include <stdbool.h>
+
 #include "gk/error.h"
 #include "gk/spec.h"
 
@@ -11,6 +13,10 @@
 int gk_attrs_personality(const gk_personality *p, gk_error **err);
 /* linux.memoryPolicy with set_mempolicy(2). */
 int gk_attrs_mempolicy(const gk_memory_policy *m, gk_error **err);
+/* Whether this kernel takes memory policy MODE (MPOL_*, with flags) on
+ * node 0 (or without nodes): tried on the caller, then undone. */
+bool gk_attrs_mempolicy_works(int mode);
+
 /* process.ioPriority with ioprio_set(2), process.scheduler with
  * sched_setattr(2): both need the privileges the process drops later
  * (CAP_SYS_NICE, CAP_SYS_ADMIN for the real-time classes). */

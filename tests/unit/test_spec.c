@@ -935,6 +935,7 @@ static void test_process_attrs(void **state)
         gk_spec *s = parse_ok(t1), *s2;
         const gk_scheduler *sc = &s->process->scheduler;
         char *out, *out2;
+        int v;
 
         assert_true(sc->present);
         assert_int_equal(sc->policy, 6);
@@ -978,11 +979,13 @@ static void test_process_attrs(void **state)
         s = parse_ok(t4);
         assert_int_equal(s->linux.memory_policy.mode, 4);
         gk_spec_free(s);
-        assert_string_equal(gk_mpol_mode_name(0), "MPOL_DEFAULT");
-        assert_string_equal(gk_mpol_mode_name(6), "MPOL_LOCAL");
-        assert_null(gk_mpol_mode_name(7));
-        assert_string_equal(gk_mpol_flag_name(2), "MPOL_F_STATIC_NODES");
-        assert_null(gk_mpol_flag_name(3));
+        assert_string_equal(gk_mpol_mode_name(0, NULL), "MPOL_DEFAULT");
+        assert_string_equal(gk_mpol_mode_name(6, &v), "MPOL_LOCAL");
+        assert_int_equal(v, 4);
+        assert_null(gk_mpol_mode_name(7, &v));
+        assert_string_equal(gk_mpol_flag_name(2, &v), "MPOL_F_STATIC_NODES");
+        assert_int_equal(v, 1 << 15);
+        assert_null(gk_mpol_flag_name(3, NULL));
 }
 
 int main(void)
