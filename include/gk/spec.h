@@ -415,7 +415,8 @@ int gk_spec_default(bool rootless, gk_spec **out, gk_error **err);
 /* Writes the spec as pretty-printed JSON; *out is malloc'd, NUL-terminated. */
 int gk_spec_emit(const gk_spec *spec, char **out, size_t *len, gk_error **err);
 
-/* The oldest runtime-spec version ("1.0.0", "1.0.2", "1.1.0", "1.2.0")
+/* The oldest runtime-spec version ("1.0.0", "1.0.2", "1.1.0", "1.2.0",
+ * "1.2.1", "1.3.0")
  * whose fields cover SPEC: what a writer puts in ociVersion so that every
  * runtime able to run the bundle accepts it. */
 const char *gk_spec_min_version(const gk_spec *spec);

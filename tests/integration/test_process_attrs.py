@@ -247,6 +247,7 @@ def test_exec_cpu_affinity_refused(gk):
 
 # --- linux.memoryPolicy -------------------------------------------------------
 
+@pytest.mark.numa
 def test_memory_policy_node0_run_and_exec(gk):
     lnx = {"memoryPolicy": {"mode": "MPOL_BIND", "nodes": "0",
                             "flags": ["MPOL_F_STATIC_NODES"]}}
@@ -261,6 +262,7 @@ def test_memory_policy_node0_run_and_exec(gk):
     assert f["mode"] == "MPOL_DEFAULT"
 
 
+@pytest.mark.numa
 def test_memory_policy_impossible_node(gk):
     """A node the host lacks: create fails naming the field."""
     missing = max(numa_nodes()) + 1
