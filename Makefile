@@ -8,6 +8,7 @@
 #   make check           unit tests (no root) + integration tests (root, or sudo)
 #   make check-cgv1      cgroup, lifecycle, crash tests on cgroup v1 alone (cgroup2 hidden)
 #   make check-cgv2      the cgroup tests again inside a pure cgroup-v2 VM
+#   make check-numa      the tests that need two NUMA nodes, inside a two-node VM
 #   make fuzz            run every fuzzer for FUZZ_SECONDS each
 #   make bench           benchmarks against runc/crun and skopeo+umoci
 #                        (GK_BENCH_BASELINE=DIR: DIR/gkrun too, as "gkrun-before")
@@ -122,6 +123,7 @@ $(O)/gkimg: $(O)/imgtool/main.o $(LIBIMG) $(LIBGK)
 
 # A static helper put inside test rootfses to report what the container sees.
 $(O)/gk-probe: tests/helper/probe.c tests/helper/observe.c tests/helper/facts.c \
+		tests/helper/procattr.c \
 		tests/helper/probe.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -static -Wall -Wextra -o $@ $(filter %.c,$^)
@@ -153,6 +155,14 @@ check-cgv1: all
 CGV2VM ?= ../shared/tools/cgv2-vm
 check-cgv2: all
 	$(CGV2VM) --timeout 1800 -- tests/run-tests.sh --cgroup-only $(O)
+
+# Two NUMA nodes of 1 GiB and one CPU each: the VM's 2048 MiB, split.
+NUMA_QEMU_ARGS := -object memory-backend-ram,id=gkn0,size=1024M \
+	-object memory-backend-ram,id=gkn1,size=1024M \
+	-numa node,nodeid=0,cpus=0,memdev=gkn0 -numa node,nodeid=1,cpus=1,memdev=gkn1
+check-numa: all
+	CGV2VM_QEMU_ARGS="$(NUMA_QEMU_ARGS)" $(CGV2VM) --timeout 1800 --mem 2048 --cpus 2 -- \
+		tests/run-tests.sh --numa-only $(O)
 
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -195,5 +205,5 @@ install: all man
 clean:
 	rm -rf build build-san build-bench build-fuzz
 
-.PHONY: FORCE man demo all units fault check check-unit check-cgv2 fuzz bench lint install clean
+.PHONY: FORCE man demo all units fault check check-unit check-cgv2 check-numa fuzz bench lint install clean
 .DELETE_ON_ERROR:

@@ -138,6 +138,7 @@ static void emit_process_extra(yajl_gen g, const gk_process *p)
                 gk_json_kint(g, "priority", p->io_priority.priority);
                 yajl_gen_map_close(g);
         }
+        spec_emit_process_attrs(g, p);
 }
 
 static void emit_process(yajl_gen g, const gk_process *p)

@@ -317,8 +317,10 @@ static void emit_linux_tail(yajl_gen g, const gk_linux *l)
                 gk_json_str(g, "personality");
                 yajl_gen_map_open(g);
                 gk_json_kstr(g, "domain", l->personality.domain);
+                spec_emit_flag_names(g, "flags", &spec_personality_flags, l->personality.flags);
                 yajl_gen_map_close(g);
         }
+        spec_emit_memory_policy(g, &l->memory_policy);
         if (l->time_offsets_monotonic.present || l->time_offsets_boottime.present) {
                 gk_json_str(g, "timeOffsets");
                 yajl_gen_map_open(g);

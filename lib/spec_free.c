@@ -44,6 +44,8 @@ void gk_process_free(gk_process *p)
         free(p->rlimits);
         free(p->apparmor_profile);
         free(p->selinux_label);
+        free(p->exec_cpu_affinity.initial);
+        free(p->exec_cpu_affinity.final);
         free(p);
 }
 
@@ -139,6 +141,7 @@ void spec_free_linux(gk_linux *l)
         gk_strvfree(l->readonly_paths);
         free(l->mount_label);
         free(l->personality.domain);
+        free(l->memory_policy.nodes);
         free(l->intel_rdt_clos_id);
 }
 

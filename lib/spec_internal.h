@@ -125,6 +125,32 @@ extern const sp_field spec_resources_fields[];
 extern const sp_field spec_seccomp_fields[];
 int spec_parse_process(sp_ctx *c, yajl_val v, gk_process **out);
 
+/* The per-task process attributes (spec_parse_procattr.c): the tables of
+ * process.scheduler, process.execCPUAffinity and linux.memoryPolicy, and
+ * a row parser of an array of flag names (F->sub a spec_names) OR'ed
+ * into a number of F->width. */
+typedef struct spec_name {
+        const char *name;
+        uint64_t value;
+} spec_name;
+typedef struct spec_names {
+        const spec_name *v;
+        size_t n;
+} spec_names;
+extern const spec_names spec_sched_policies, spec_sched_flags, spec_mpol_modes, spec_mpol_flags,
+        spec_personality_flags;
+extern const sp_field spec_scheduler_fields[];
+extern const sp_field spec_cpu_affinity_fields[];
+extern const sp_field spec_memory_policy_fields[];
+int spec_f_flag_names(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
+/* The name of VALUE in T; NULL when it has none. */
+const char *spec_name_of(const spec_names *t, uint64_t value);
+/* KEY: [the names of the bits of FLAGS], in T's order; nothing when 0. */
+void spec_emit_flag_names(yajl_gen g, const char *key, const spec_names *t, uint64_t flags);
+/* process.scheduler and process.execCPUAffinity; linux.memoryPolicy. */
+void spec_emit_process_attrs(yajl_gen g, const gk_process *p);
+void spec_emit_memory_policy(yajl_gen g, const gk_memory_policy *m);
+
 /* Mount options: applies OPT to M's derived fields; returns false when OPT
  * is filesystem data (goes to m->data). */
 bool spec_mount_option(const char *opt, gk_mount *m);

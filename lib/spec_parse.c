@@ -186,6 +186,10 @@ static const sp_field process_fields[] = {
         { "oomScoreAdj", sp_f_int, SP_AT(gk_process, oom_score_adj),
           SP_HAS(gk_process, has_oom_score_adj), .min = -1000, .max = 1000 },
         { "selinuxLabel", sp_f_str, SP_AT(gk_process, selinux_label) },
+        { "scheduler", sp_f_object, SP_AT(gk_process, scheduler),
+          SP_HAS(gk_process, scheduler.present), .sub = spec_scheduler_fields },
+        { "execCPUAffinity", sp_f_object, SP_AT(gk_process, exec_cpu_affinity),
+          SP_HAS(gk_process, exec_cpu_affinity.present), .sub = spec_cpu_affinity_fields },
         SP_END,
 };
 

@@ -339,6 +339,8 @@ static int domain(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 
 static const sp_field personality_fields[] = {
         { "domain", domain, SP_AT(gk_personality, domain), .flags = SP_REQUIRED },
+        { "flags", spec_f_flag_names, SP_AT(gk_personality, flags),
+          .sub = &spec_personality_flags },
         SP_END,
 };
 
@@ -384,5 +386,7 @@ const sp_field spec_linux_fields[] = {
           .sub = spec_seccomp_fields },
         { "personality", sp_f_object, SP_AT(gk_linux, personality),
           SP_HAS(gk_linux, personality.present), .sub = personality_fields },
+        { "memoryPolicy", sp_f_object, SP_AT(gk_linux, memory_policy),
+          SP_HAS(gk_linux, memory_policy.present), .sub = spec_memory_policy_fields },
         SP_END,
 };

@@ -11,15 +11,19 @@
  *          KILL_THREAD / NOTIFY and the listener, resources.unified,
  *          cpu.idle and burst, memory.checkBeforeUpdate, domainname,
  *          idmapped mounts
- *   1.2.0  the time namespace and timeOffsets, process.ioPriority */
+ *   1.1.0  process.scheduler
+ *   1.2.0  the time namespace and timeOffsets, process.ioPriority
+ *   1.2.1  process.execCPUAffinity
+ *   1.3.0  linux.memoryPolicy
+ * (personality's flags came with personality, in 1.0.2.) */
 #include <string.h>
 
 #include "gk/cleanup.h"
 #include "gk/spec.h"
 
-enum { V100, V102, V110, V120 };
+enum { V100, V102, V110, V120, V121, V130 };
 
-static const char *const names[] = { "1.0.0", "1.0.2", "1.1.0", "1.2.0" };
+static const char *const names[] = { "1.0.0", "1.0.2", "1.1.0", "1.2.0", "1.2.1", "1.3.0" };
 
 #define AT_LEAST(v, w) ((v) = (v) > (w) ? (v) : (w))
 
@@ -69,8 +73,12 @@ static int process_version(const gk_process *p)
                 return v;
         if (p->user.has_umask)
                 AT_LEAST(v, V102);
+        if (p->scheduler.present)
+                AT_LEAST(v, V110);
         if (p->io_priority.present)
                 AT_LEAST(v, V120);
+        if (p->exec_cpu_affinity.present)
+                AT_LEAST(v, V121);
         return v;
 }
 
@@ -92,6 +100,8 @@ static int spec_version(const gk_spec *s)
         if (s->linux.namespaces[GK_NS_TIME].present || s->linux.time_offsets_monotonic.present ||
             s->linux.time_offsets_boottime.present)
                 AT_LEAST(v, V120);
+        if (s->linux.memory_policy.present)
+                AT_LEAST(v, V130);
         return v;
 }
 

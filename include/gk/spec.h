@@ -65,6 +65,24 @@ typedef struct gk_io_priority {
         int priority;
 } gk_io_priority;
 
+/* process.scheduler, for sched_setattr(2): numbers as the kernel takes
+ * them (SCHED_*, SCHED_FLAG_*); unset members are 0, as the spec says. */
+typedef struct gk_scheduler {
+        bool present;
+        int policy;
+        int32_t nice, priority;
+        uint64_t flags;
+        uint64_t runtime, deadline, period; /* ns, SCHED_DEADLINE only */
+} gk_scheduler;
+
+/* process.execCPUAffinity: CPU lists ("0-3,7") as written, checked; NULL
+ * or empty when not set. */
+typedef struct gk_cpu_affinity {
+        bool present;
+        char *initial; /* gkrun's own, before it joins the container's cgroup */
+        char *final;   /* the process's, after */
+} gk_cpu_affinity;
+
 typedef struct gk_process {
         bool terminal;
         gk_console_size console_size;
@@ -83,6 +101,8 @@ typedef struct gk_process {
         int oom_score_adj;
         char *selinux_label;
         gk_io_priority io_priority;
+        gk_scheduler scheduler;
+        gk_cpu_affinity exec_cpu_affinity;
 } gk_process;
 
 typedef struct gk_root {
@@ -314,8 +334,17 @@ typedef struct gk_seccomp {
 
 typedef struct gk_personality {
         bool present;
-        char *domain; /* "LINUX" or "LINUX32" */
+        char *domain;        /* "LINUX" or "LINUX32" */
+        unsigned long flags; /* personality(2) flags (ADDR_NO_RANDOMIZE ...) */
 } gk_personality;
+
+/* linux.memoryPolicy, for set_mempolicy(2) (runtime-spec 1.3). */
+typedef struct gk_memory_policy {
+        bool present;
+        int mode;       /* MPOL_* */
+        char *nodes;    /* node list as written ("0-1"), checked; NULL when absent */
+        unsigned flags; /* MPOL_F_* */
+} gk_memory_policy;
 
 typedef struct gk_time_offset {
         bool present;
@@ -343,6 +372,7 @@ typedef struct gk_linux {
         size_t n_readonly_paths;
         char *mount_label;
         gk_personality personality;
+        gk_memory_policy memory_policy;
         char *intel_rdt_clos_id;
 } gk_linux;
 
@@ -385,7 +415,8 @@ int gk_spec_default(bool rootless, gk_spec **out, gk_error **err);
 /* Writes the spec as pretty-printed JSON; *out is malloc'd, NUL-terminated. */
 int gk_spec_emit(const gk_spec *spec, char **out, size_t *len, gk_error **err);
 
-/* The oldest runtime-spec version ("1.0.0", "1.0.2", "1.1.0", "1.2.0")
+/* The oldest runtime-spec version ("1.0.0", "1.0.2", "1.1.0", "1.2.0",
+ * "1.2.1", "1.3.0")
  * whose fields cover SPEC: what a writer puts in ociVersion so that every
  * runtime able to run the bundle accepts it. */
 const char *gk_spec_min_version(const gk_spec *spec);
@@ -412,6 +443,12 @@ int gk_cap_last(void);
  * past the last one (so callers can list them all). */
 const char *gk_seccomp_action_name(int action);
 const char *gk_seccomp_op_name(int op);
+
+/* The spec's names of linux.memoryPolicy modes and flags, the Nth, and
+ * its number in *value (may be NULL); NULL past the last (for `gkrun
+ * features`). */
+const char *gk_mpol_mode_name(size_t n, int *value);
+const char *gk_mpol_flag_name(size_t n, int *value);
 
 /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE; -1 when unknown. */
 int gk_rlimit_from_name(const char *name);

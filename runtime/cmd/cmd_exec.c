@@ -22,6 +22,7 @@
 #include "gk/util.h"
 #include "security/procfs.h"
 #include "security/seccomp_notify.h"
+#include "spawn/attrs.h"
 #include "spawn/console.h"
 #include "spawn/fds.h"
 #include "spawn/process.h"
@@ -263,7 +264,12 @@ fail:
 static _Noreturn void exec_stage1(exec_job *j)
 {
         _cleanup_(gk_error_freep) gk_error *err = NULL;
-        gk_exec_ctx x = { .process = j->proc, .preserve_fds = j->f.preserve_fds, .proc_fd = -1 };
+        gk_exec_ctx x = { .process = j->proc,
+                          .preserve_fds = j->f.preserve_fds,
+                          .proc_fd = -1,
+                          .personality = &j->spec->linux.personality,
+                          .memory_policy = &j->spec->linux.memory_policy,
+                          .final_cpus = j->proc->exec_cpu_affinity.final };
         int keep[4];
         size_t n_keep = 0;
 
@@ -316,6 +322,13 @@ static int send_listener_state(exec_job *j, gk_error **err)
  * reaped by the caller's guard. */
 static int spawn_steps(exec_job *j, gk_error **err)
 {
+        const char *initial = j->proc->exec_cpu_affinity.initial;
+
+        /* ours, inherited by both stages until the process, in the
+         * container's cgroup, takes the final one (or the cpuset's) */
+        if (initial && initial[0] &&
+            gk_attrs_cpus(initial, "process.execCPUAffinity.initial", err) < 0)
+                return gk_error_code(*err);
         if (gk_spawn_cgroups(&j->spawn, j->cg, j->st->pid, err) < 0)
                 return gk_error_code(*err);
         switch (gk_spawn_clone(&j->spawn, 0, -1, err)) {

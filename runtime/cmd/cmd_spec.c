@@ -13,6 +13,7 @@
 #include "gk/opts.h"
 #include "gk/spec.h"
 #include "gk/util.h"
+#include "spawn/attrs.h"
 
 int cmd_spec(int argc, char **argv, const gk_global *g, gk_error **err)
 {
@@ -101,6 +102,53 @@ static void caps(yajl_gen gen)
         yajl_gen_array_close(gen);
 }
 
+/* linux.memoryPolicy: the modes and flags gkrun knows (the spec's, some
+ * of which a kernel may lack). */
+static void memory_policy(yajl_gen gen)
+{
+        const char *name;
+
+        gk_json_str(gen, "memoryPolicy");
+        yajl_gen_map_open(gen);
+        gk_json_str(gen, "modes");
+        yajl_gen_array_open(gen);
+        for (size_t i = 0; (name = gk_mpol_mode_name(i, NULL)); i++)
+                gk_json_str(gen, name);
+        yajl_gen_array_close(gen);
+        gk_json_str(gen, "flags");
+        yajl_gen_array_open(gen);
+        for (size_t i = 0; (name = gk_mpol_flag_name(i, NULL)); i++)
+                gk_json_str(gen, name);
+        yajl_gen_array_close(gen);
+        yajl_gen_map_close(gen);
+}
+
+/* What of it this host allows, as annotations (the features document has
+ * no place for it): the modes and the flags (with MPOL_BIND) its kernel
+ * takes, and its nodes with memory. */
+static void memory_policy_host(yajl_gen gen)
+{
+        _cleanup_free_ char *nodes = NULL;
+        char modes[256] = "", flags[128] = "";
+        const char *name;
+        int v;
+
+        for (size_t i = 0; (name = gk_mpol_mode_name(i, &v)); i++)
+                if (gk_attrs_mempolicy_works(v))
+                        snprintf(modes + strlen(modes), sizeof(modes) - strlen(modes), "%s%s",
+                                 modes[0] ? "," : "", name);
+        for (size_t i = 0; (name = gk_mpol_flag_name(i, &v)); i++)
+                if (gk_attrs_mempolicy_works(2 /* MPOL_BIND */ | v))
+                        snprintf(flags + strlen(flags), sizeof(flags) - strlen(flags), "%s%s",
+                                 flags[0] ? "," : "", name);
+        gk_json_kstr(gen, "io.github.gk.memoryPolicy.hostModes", modes);
+        gk_json_kstr(gen, "io.github.gk.memoryPolicy.hostFlags", flags);
+        if (gk_read_file("/sys/devices/system/node/has_memory", &nodes, NULL, NULL) == 0) {
+                nodes[strcspn(nodes, "\n")] = '\0';
+                gk_json_kstr(gen, "io.github.gk.memoryPolicy.hostNodes", nodes);
+        }
+}
+
 static bool lsm_enabled(const char *path)
 {
         _cleanup_free_ char *s = NULL;
@@ -151,6 +199,7 @@ int cmd_features(int argc, char **argv, const gk_global *g, gk_error **err)
         yajl_gen_map_open(gen);
         gk_json_kbool(gen, "enabled", false);
         yajl_gen_map_close(gen);
+        memory_policy(gen);
         gk_json_str(gen, "mountExtensions");
         yajl_gen_map_open(gen);
         gk_json_str(gen, "idmap");
@@ -165,6 +214,7 @@ int cmd_features(int argc, char **argv, const gk_global *g, gk_error **err)
                  v ? v->micro : 0);
         gk_json_kstr(gen, "io.github.seccomp.libseccomp.version", ver);
         gk_json_kstr(gen, "org.opencontainers.runc.checkpoint.enabled", "false");
+        memory_policy_host(gen);
         yajl_gen_map_close(gen);
         yajl_gen_map_close(gen);
         if (gk_json_gen_finish(gen, &out, NULL, err) < 0)

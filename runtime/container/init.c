@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -80,15 +79,6 @@ static int set_names(gk_container *c, gk_error **err)
             setdomainname(s->domainname, strlen(s->domainname)) < 0)
                 return gk_error_errno(err, "config.json: domainname: setdomainname `%s`",
                                       s->domainname);
-        return 0;
-}
-
-static int set_personality(const gk_personality *p, gk_error **err)
-{
-        if (!p->present || !p->domain)
-                return 0;
-        if (personality(strcmp(p->domain, "LINUX32") ? PER_LINUX : PER_LINUX32) < 0)
-                return gk_error_errno(err, "config.json: linux.personality");
         return 0;
 }
 
@@ -287,10 +277,11 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
                 return gk_error_code(*err);
         if (c->console_fd >= 0)
                 close(TAKE_FD(c->console_fd));
-        if (gk_rootfs_finalize(c, err) < 0 ||
-            set_personality(&c->spec->linux.personality, err) < 0)
+        if (gk_rootfs_finalize(c, err) < 0)
                 return gk_error_code(*err);
         x->process = p;
+        x->personality = &c->spec->linux.personality;
+        x->memory_policy = &c->spec->linux.memory_policy;
         x->seccomp = c->spec->linux.seccomp.present ? &c->spec->linux.seccomp : NULL;
         x->preserve_fds = c->preserve_fds;
         x->listen_fds = c->listen_fds;

@@ -22,6 +22,7 @@
 #include "gk/util.h"
 #include "security/seccomp_notify.h"
 #include "security/security.h"
+#include "spawn/attrs.h"
 #include "spawn/process.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -274,6 +275,27 @@ static int enter_cwd(const char *cwd, gk_error **err)
         return 0;
 }
 
+/* While still privileged (a real-time scheduler or I/O class needs
+ * CAP_SYS_NICE or CAP_SYS_ADMIN, as runc applies them) and before any
+ * seccomp filter.  The affinity before the scheduler: SCHED_DEADLINE
+ * wants a task allowed on every CPU of its root domain. */
+static int apply_attrs(const gk_exec_ctx *x, gk_error **err)
+{
+        const gk_process *p = x->process;
+
+        if ((x->personality && gk_attrs_personality(x->personality, err) < 0) ||
+            (x->memory_policy && gk_attrs_mempolicy(x->memory_policy, err) < 0) ||
+            gk_attrs_ioprio(&p->io_priority, err) < 0)
+                return gk_error_code(*err);
+        if (x->final_cpus && x->final_cpus[0]) {
+                if (gk_attrs_cpus(x->final_cpus, "process.execCPUAffinity.final", err) < 0)
+                        return gk_error_code(*err);
+        } else {
+                gk_attrs_reset_cpus();
+        }
+        return gk_attrs_scheduler(&p->scheduler, err);
+}
+
 int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
 {
         const gk_process *p = x->process;
@@ -284,7 +306,7 @@ int gk_process_prepare(gk_exec_ctx *x, gk_error **err)
         if (p->apparmor_profile || p->selinux_label)
                 if (gk_lsm_apply(x->proc_fd, p->apparmor_profile, p->selinux_label, err) < 0)
                         return gk_error_code(*err);
-        if (build_env(x, err) < 0)
+        if (build_env(x, err) < 0 || apply_attrs(x, err) < 0)
                 return gk_error_code(*err);
         /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which
          * the switch to a non-root user and the capability drop take away:

@@ -15,6 +15,8 @@
  *                                 the container runs: "grabbed PID"..., "wrote"/"no write"
  *   gk-probe observe [STATUS]     everything at once as one JSON document (observe.c),
  *                                 then exits STATUS
+ *   gk-probe sched | ioprio | cpus | mempolicy | personality
+ *                                 the process's attributes (procattr.c)
  *
  * Adding a probe: write `static int p_NAME(int argc, char **argv)` and add a
  * line to `probes[]` (and, for a syscall, to `syscalls[]`).  libc only: it
@@ -530,6 +532,11 @@ static const struct {
         { "notify", 1, p_notify },
         { "grab-exe", 1, p_grab_exe },
         { "observe", 0, p_observe },
+        { "sched", 0, p_sched },
+        { "ioprio", 0, p_ioprio },
+        { "cpus", 0, p_cpus },
+        { "mempolicy", 0, p_mempolicy },
+        { "personality", 0, p_personality },
 };
 
 int main(int argc, char **argv)

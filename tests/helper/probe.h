@@ -12,6 +12,14 @@
 /* observe.c: the container's whole view as one JSON document. */
 int p_observe(int argc, char **argv);
 
+/* procattr.c: scheduler, I/O priority, CPU affinity, memory policy and
+ * personality of the probe's own process. */
+int p_sched(int argc, char **argv);
+int p_ioprio(int argc, char **argv);
+int p_cpus(int argc, char **argv);
+int p_mempolicy(int argc, char **argv);
+int p_personality(int argc, char **argv);
+
 /* "errno=ENAME" (or "errno=NUMBER"), in a static buffer. */
 const char *errno_name(int err);
 

@@ -844,6 +844,150 @@ static void test_names(void **state)
         assert_null(gk_ns_type_name(GK_NS_COUNT));
 }
 
+/* process.scheduler, process.execCPUAffinity, linux.memoryPolicy and
+ * personality flags (lib/spec_parse_procattr.c): refusals name the field. */
+static const struct {
+        const char *json;
+        const char *msg;
+} bad_procattr[] = {
+        { PROC("'scheduler':{'nice':1}"), P "process.scheduler.policy: required" },
+        { PROC("'scheduler':{'policy':'X'}"), P "process.scheduler.policy: unknown policy \"X\"" },
+        { PROC("'scheduler':{'policy':'SCHED_OTHER','nice':20}"),
+          P "process.scheduler.nice: must be between -20 and 19" },
+        { PROC("'scheduler':{'policy':'SCHED_OTHER','priority':5}"),
+          P "process.scheduler.priority: only valid with SCHED_FIFO or SCHED_RR" },
+        { PROC("'scheduler':{'policy':'SCHED_RR'}"),
+          P "process.scheduler.priority: must be between 1 and 99 with SCHED_RR" },
+        { PROC("'scheduler':{'policy':'SCHED_FIFO','priority':100}"),
+          P "process.scheduler.priority: must be between 1 and 99 with SCHED_FIFO" },
+        { PROC("'scheduler':{'policy':'SCHED_BATCH','deadline':1000}"),
+          P "process.scheduler.deadline: only valid with SCHED_DEADLINE" },
+        { PROC("'scheduler':{'policy':'SCHED_IDLE','flags':['SCHED_FLAG_RECLAIM','SCHED_FLAG_X']}"),
+          P "process.scheduler.flags[1]: unknown flag \"SCHED_FLAG_X\"" },
+        { PROC("'scheduler':{'policy':'SCHED_OTHER','runtime':-1}"),
+          P "process.scheduler.runtime: must be a non-negative integer" },
+        { PROC("'execCPUAffinity':{'initial':'0-'}"),
+          P "process.execCPUAffinity.initial: invalid CPU list \"0-\" (want a list like "
+            "\"0-3,7\")" },
+        { PROC("'execCPUAffinity':{'final':'3-1'}"),
+          P "process.execCPUAffinity.final: invalid CPU list \"3-1\" (want a list like "
+            "\"0-3,7\")" },
+        { PROC("'execCPUAffinity':{'final':'1,8192'}"),
+          P "process.execCPUAffinity.final: CPU list \"1,8192\": numbers go up to 8191" },
+        { PROC("'execCPUAffinity':{'initial':1}"),
+          P "process.execCPUAffinity.initial: must be a string" },
+        { LNX("'memoryPolicy':{'nodes':'0'}"), P "linux.memoryPolicy.mode: required" },
+        { LNX("'memoryPolicy':{'mode':'MPOL_FOO','nodes':'0'}"),
+          P "linux.memoryPolicy.mode: unknown mode \"MPOL_FOO\"" },
+        { LNX("'memoryPolicy':{'mode':'MPOL_BIND'}"),
+          P "linux.memoryPolicy.nodes: required with MPOL_BIND" },
+        { LNX("'memoryPolicy':{'mode':'MPOL_PREFERRED','nodes':' '}"),
+          P "linux.memoryPolicy.nodes: required with MPOL_PREFERRED" },
+        { LNX("'memoryPolicy':{'mode':'MPOL_LOCAL','nodes':'0'}"),
+          P "linux.memoryPolicy.nodes: must be empty with MPOL_LOCAL" },
+        { LNX("'memoryPolicy':{'mode':'MPOL_INTERLEAVE','nodes':'0,,1'}"),
+          P "linux.memoryPolicy.nodes: invalid node list \"0,,1\" (want a list like "
+            "\"0-3,7\")" },
+        { LNX("'memoryPolicy':{'mode':'MPOL_BIND','nodes':'1024'}"),
+          P "linux.memoryPolicy.nodes: node list \"1024\": numbers go up to 1023" },
+        { LNX("'memoryPolicy':{'mode':'MPOL_BIND','nodes':'0','flags':['MPOL_F_STATIC']}"),
+          P "linux.memoryPolicy.flags[0]: unknown flag \"MPOL_F_STATIC\"" },
+        { LNX("'memoryPolicy':{'mode':'MPOL_BIND','nodes':'0','flags':"
+              "['MPOL_F_STATIC_NODES','MPOL_F_RELATIVE_NODES']}"),
+          P "linux.memoryPolicy.flags: MPOL_F_RELATIVE_NODES and MPOL_F_STATIC_NODES exclude "
+            "each other" },
+        { LNX("'personality':{'domain':'LINUX','flags':['ADDR_NO_RANDOMIZE','PER_BSD']}"),
+          P "linux.personality.flags[1]: unknown flag \"PER_BSD\"" },
+        { LNX("'personality':{'domain':'LINUX','flags':'ADDR_NO_RANDOMIZE'}"),
+          P "linux.personality.flags: must be an array of strings" },
+};
+
+static void test_bad_process_attrs(void **state)
+{
+        for (size_t i = 0; i < sizeof(bad_procattr) / sizeof(bad_procattr[0]); i++) {
+                _cleanup_free_ char *text = dq(bad_procattr[i].json);
+                gk_spec *s = NULL;
+                gk_error *err = NULL;
+
+                if (gk_spec_parse(text, strlen(text), "config.json", &s, &err) >= 0)
+                        fail_msg("case %zu accepted: %s", i, text);
+                if (strcmp(err->msg, bad_procattr[i].msg) != 0)
+                        fail_msg("case %zu: %s\n  got:  %s\n  want: %s", i, text, err->msg,
+                                 bad_procattr[i].msg);
+                gk_error_free(err);
+        }
+}
+
+/* What is read, how it is written back, and the version that covers it. */
+static void test_process_attrs(void **state)
+{
+        _cleanup_free_ char *t1 = dq(
+                PROC("'scheduler':{'policy':'SCHED_DEADLINE','flags':['SCHED_FLAG_DL_OVERRUN',"
+                     "'SCHED_FLAG_RESET_ON_FORK'],'runtime':10000000,'deadline':20000000,"
+                     "'period':30000000},'execCPUAffinity':{'initial':'0','final':'0-3,7'}"));
+        _cleanup_free_ char *t2 = dq(
+                LNX("'memoryPolicy':{'mode':'MPOL_INTERLEAVE','nodes':'2-3','flags':"
+                    "['MPOL_F_STATIC_NODES']},'personality':{'domain':'LINUX32','flags':"
+                    "['READ_IMPLIES_EXEC','ADDR_NO_RANDOMIZE']}"));
+        _cleanup_free_ char *t3 = dq(PROC("'scheduler':{'policy':'SCHED_RR','priority':99,"
+                                          "'nice':-20}"));
+        _cleanup_free_ char *t4 = dq(LNX("'memoryPolicy':{'mode':'MPOL_LOCAL','nodes':''}"));
+        gk_spec *s = parse_ok(t1), *s2;
+        const gk_scheduler *sc = &s->process->scheduler;
+        char *out, *out2;
+        int v;
+
+        assert_true(sc->present);
+        assert_int_equal(sc->policy, 6);
+        assert_int_equal(sc->flags, 0x05);
+        assert_int_equal(sc->runtime, 10000000);
+        assert_int_equal(sc->period, 30000000);
+        assert_string_equal(s->process->exec_cpu_affinity.final, "0-3,7");
+        assert_string_equal(gk_spec_min_version(s), "1.2.1");
+        out = emit_ok(s);
+        assert_non_null(strstr(out, "\"SCHED_FLAG_RESET_ON_FORK\""));
+        assert_non_null(strstr(out, "\"initial\": \"0\""));
+        s2 = parse_ok(out);
+        out2 = emit_ok(s2);
+        assert_string_equal(out, out2);
+        gk_spec_free(s);
+        gk_spec_free(s2);
+        free(out);
+        free(out2);
+
+        s = parse_ok(t2);
+        assert_true(s->linux.memory_policy.present);
+        assert_int_equal(s->linux.memory_policy.mode, 3);
+        assert_int_equal(s->linux.memory_policy.flags, 1 << 15);
+        assert_int_equal(s->linux.personality.flags, 0x0440000);
+        assert_string_equal(gk_spec_min_version(s), "1.3.0");
+        out = emit_ok(s);
+        assert_non_null(strstr(out, "\"nodes\": \"2-3\""));
+        s2 = parse_ok(out);
+        out2 = emit_ok(s2);
+        assert_string_equal(out, out2);
+        gk_spec_free(s);
+        gk_spec_free(s2);
+        free(out);
+        free(out2);
+
+        s = parse_ok(t3);
+        assert_int_equal(s->process->scheduler.priority, 99);
+        assert_int_equal(s->process->scheduler.nice, -20);
+        assert_string_equal(gk_spec_min_version(s), "1.1.0");
+        gk_spec_free(s);
+        s = parse_ok(t4);
+        assert_int_equal(s->linux.memory_policy.mode, 4);
+        gk_spec_free(s);
+        assert_string_equal(gk_mpol_mode_name(0, NULL), "MPOL_DEFAULT");
+        assert_string_equal(gk_mpol_mode_name(6, &v), "MPOL_LOCAL");
+        assert_int_equal(v, 4);
+        assert_null(gk_mpol_mode_name(7, &v));
+        assert_string_equal(gk_mpol_flag_name(2, &v), "MPOL_F_STATIC_NODES");
+        assert_int_equal(v, 1 << 15);
+        assert_null(gk_mpol_flag_name(3, NULL));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -861,6 +1005,8 @@ int main(void)
                 cmocka_unit_test(test_spec_load),
                 cmocka_unit_test(test_names),
                 cmocka_unit_test(test_device_file_mode_type_bits),
+                cmocka_unit_test(test_bad_process_attrs),
+                cmocka_unit_test(test_process_attrs),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
