@@ -41,6 +41,7 @@ typedef struct job {
         uint64_t offset;                       /* bytes the session holds */
         uint64_t body_off, body_len, body_pos; /* the request body: a range of the blob */
         bool whole;                            /* this SEND is a monolithic PUT */
+        bool resumed;                          /* the session was asked where it stands */
         int fd;
         CURL *easy;
         struct curl_slist *hdrs;
@@ -218,6 +219,12 @@ static void set_method(job *j, CURL *c)
                 j->body_len = j->whole || left < j->u->chunk ? left : j->u->chunk;
                 curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
                 curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t) j->body_len);
+                /* On a reused connection that dies, libcurl sends the
+                 * request again by itself, from byte 0, into a session
+                 * that may hold part of it: a body goes on a connection of
+                 * its own, so a drop comes back to us and the session is
+                 * asked where it stands. */
+                curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
                 j->hdrs = curl_slist_append(j->hdrs, "Content-Type: application/octet-stream");
                 if (!j->whole) {
                         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PATCH");
@@ -288,8 +295,10 @@ static int start_job(upload *u, job *j, gk_error **err)
                 return gk_error_code_or(err, -EIO);
         if (j->step == STEP_SEND) {
                 j->whole = j->offset == 0 && (uint64_t) j->b->size <= u->chunk;
-                set_state(j, j->offset ? "Resuming at %llu" : "Pushing",
-                          (unsigned long long) j->offset);
+                if (j->resumed || !j->offset)
+                        set_state(j, j->resumed ? "Resuming at byte %llu" : "Pushing",
+                                  (unsigned long long) j->offset);
+                j->resumed = false;
         }
         return start_request(u, j, err);
 }
@@ -342,10 +351,14 @@ static int request_failed(upload *u, job *j, CURLcode rc, long st, gk_error **er
                         return gk_error_wrap(err, "blob %s", j->b->digest);
                 return retry(u, j, j->step, "token expired", err);
         }
-        /* The session is gone (or never took the bytes): start over. */
-        if (rc == CURLE_OK && j->step == STEP_STATUS && (st == 404 || st == 400 || st == 416)) {
+        /* The session is gone: it may have completed with a request
+         * whose answer was lost (or libcurl sent again on a new
+         * connection), or been dropped.  Does the registry have the blob
+         * now?  If not, a new session starts from zero. */
+        if (rc == CURLE_OK && (mid_body || j->step == STEP_STATUS) &&
+            (st == 404 || (j->step == STEP_STATUS && (st == 400 || st == 416)))) {
                 j->offset = 0;
-                return retry(u, j, STEP_START, "the registry forgot the upload", err);
+                return retry(u, j, STEP_HEAD, "the upload session is gone", err);
         }
         if (rc == CURLE_OK && mid_body && st == 416)
                 return retry(u, j, STEP_STATUS, "range not accepted", err);
@@ -446,6 +459,7 @@ static int advance(upload *u, job *j, long st, gk_error **err)
                 if (take_range(j, 0, err) < 0 ||
                     set_location(j, j->h.location ? j->h.location : j->location, err) < 0)
                         return gk_error_code_or(err, -EPROTO);
+                j->resumed = true;
                 j->step = j->offset >= (uint64_t) j->b->size ? STEP_FINISH : STEP_SEND;
                 return 0;
         case STEP_DONE:

@@ -8,10 +8,17 @@ docker-registry 2.8 does not, or faults:
   refuse_mounts     POST ?mount=&from= forwarded without them: the registry
                     opens a plain upload session (202), as one that does
                     not mount does
-  drop_after=N      the next upload request with a body (PATCH or PUT)
-                    forwards its first N bytes to the registry and then
-                    cuts both connections without an answer: the registry
-                    keeps what it got, the client sees a dropped connection
+  drop_after=N      the next upload request with a longer body (PATCH, PUT)
+                    has its first N bytes stored in the session (forwarded
+                    as a PATCH of N bytes) and then its connection cut
+                    without an answer, as a registry that keeps what it
+                    received (zot, quay) is seen by a client whose network
+                    drops.  docker-registry 2.8 itself cannot: its session
+                    URLs carry the offset in a signed _state, and a status
+                    request with a stale one fails (BLOB_UPLOAD_INVALID);
+                    so with drop_after the proxy gives the client stable
+                    session URLs (/v2/NAME/blobs/uploads/UUID, as the OCI
+                    spec's registries do) and keeps the latest _state.
 """
 import http.client
 import json
@@ -56,10 +63,11 @@ class PushProxyHandler(http.server.BaseHTTPRequestHandler):
             path = path.split("?", 1)[0]
         if srv.tag_page and self.command == "GET" and path.split("?")[0].endswith("/tags/list"):
             return self.paginate(path)
+        path = self.session_path(path)
         drop = None
         with srv.lock:
-            if srv.drop_after is not None and body and self.command in ("PATCH", "PUT") \
-                    and "/blobs/uploads/" in path:
+            if srv.drop_after is not None and len(body) > srv.drop_after \
+                    and self.command in ("PATCH", "PUT") and "/blobs/uploads/" in path:
                 drop, srv.drop_after = srv.drop_after, None
                 srv.dropped += 1
         if drop is not None:
@@ -67,13 +75,17 @@ class PushProxyHandler(http.server.BaseHTTPRequestHandler):
         status, headers, data = self.forward(self.command, path, body)
         self.reply(status, headers, data)
 
-    def forward(self, method, path, body, headers=None):
+    def forward(self, method, path, body):
         srv = self.server_obj
         conn = http.client.HTTPConnection("127.0.0.1", srv.upstream_port, timeout=60)
-        hdrs = headers or {k: v for k, v in self.headers.items()
-                           if k.lower() not in ("host", "content-length", "expect")}
-        conn.request(method, path, body=body if method not in ("GET", "HEAD") else None,
-                     headers=hdrs)
+        # every header line as sent: skopeo sends one Accept per media type
+        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for k, v in self.headers.items():
+            if k.lower() not in ("content-length", "expect", "connection"):
+                conn.putheader(k, v)
+        if method not in ("GET", "HEAD"):
+            conn.putheader("Content-Length", str(len(body or b"")))
+        conn.endheaders(body if method not in ("GET", "HEAD") else None)
         resp = conn.getresponse()
         data = resp.read()
         conn.close()
@@ -82,24 +94,54 @@ class PushProxyHandler(http.server.BaseHTTPRequestHandler):
         up = "http://127.0.0.1:%d" % srv.upstream_port
         if loc and loc.startswith(up):
             headers["Location"] = "http://127.0.0.1:%d" % srv.port + loc[len(up):]
+        self.stable_location(headers)
         return resp.status, headers, data
 
-    def forward_cut(self, path, body, n):
-        """Sends the request with its full Content-Length but only N bytes
-        of the body, then closes: the registry keeps N bytes."""
+    def session_path(self, path):
+        """A stable session URL the client holds -> the registry's latest
+        one for it (with its _state), query parameters kept."""
         srv = self.server_obj
-        s = socket.create_connection(("127.0.0.1", srv.upstream_port), timeout=30)
-        lines = ["%s %s HTTP/1.1" % (self.command, path), "Host: 127.0.0.1:%d" % srv.upstream_port,
-                 "Content-Length: %d" % len(body), "Connection: close"]
-        lines += ["%s: %s" % (k, v) for k, v in self.headers.items()
-                  if k.lower() not in ("host", "content-length", "expect", "connection")]
-        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body[:n])
-        s.shutdown(socket.SHUT_WR)
-        try:
-            s.recv(65536)  # the registry's answer (an error), dropped
-        except OSError:
-            pass
-        s.close()
+        u = urllib.parse.urlparse(path)
+        uuid = u.path.rsplit("/", 1)[1] if "/blobs/uploads/" in u.path else ""
+        with srv.lock:
+            latest = srv.sessions.get(uuid)
+        if not latest or "_state=" in u.query:
+            return path
+        return latest + ("&" + u.query if u.query else "")
+
+    def stable_location(self, headers):
+        """Records the registry's session Location and hands the client a
+        stable one instead (only once a drop is armed or has happened)."""
+        srv = self.server_obj
+        loc = headers.get("Location")
+        if not loc or "/blobs/uploads/" not in loc or "_state=" not in loc:
+            return
+        if srv.drop_after is None and not srv.dropped:
+            return
+        u = urllib.parse.urlparse(loc)
+        uuid = u.path.rsplit("/", 1)[1]
+        with srv.lock:
+            srv.sessions[uuid] = u.path + "?" + u.query
+        headers["Location"] = "http://127.0.0.1:%d%s" % (srv.port, u.path)
+
+    def forward_cut(self, path, body, n):
+        """Stores the first N bytes of BODY in the session (a PATCH of its
+        own), then cuts the client's connection without an answer."""
+        srv = self.server_obj
+        start = int((self.headers.get("Content-Range") or "0-").split("-")[0])
+        up = path.split("?", 1)[0] + "?" + "&".join(
+            p for p in path.split("?", 1)[1].split("&") if not p.startswith("digest="))
+        conn = http.client.HTTPConnection("127.0.0.1", srv.upstream_port, timeout=60)
+        conn.request("PATCH", up, body=body[:n],
+                     headers={"Content-Type": "application/octet-stream",
+                              "Content-Range": "%d-%d" % (start, start + n - 1),
+                              "Authorization": self.headers.get("Authorization", "")})
+        resp = conn.getresponse()
+        resp.read()
+        headers = dict(resp.getheaders())
+        conn.close()
+        assert resp.status == 202, resp.status
+        self.stable_location(headers)
         self.close_connection = True
         self.connection.shutdown(socket.SHUT_RDWR)
 
@@ -142,6 +184,7 @@ class PushProxy(ThreadServer):
         self.refuse_mounts = refuse_mounts
         self.drop_after = None
         self.dropped = 0
+        self.sessions = {}  # upload UUID -> the registry's latest session path
         super().__init__(PushProxyHandler)
         self.lock = threading.Lock()
 

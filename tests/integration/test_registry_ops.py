@@ -196,3 +196,224 @@ def test_tags_errors(registry, root):
     assert r.returncode == 1 and "without a tag" in r.stderr
     r = gkimg(root, "tags", "%s/gktest/x" % registry.host)
     assert r.returncode == 1 and "docker://" in r.stderr
+
+
+# ---- push ----
+
+@pytest.fixture(scope="module")
+def registry2():
+    reg = gr.Registry()
+    yield reg
+    reg.stop()
+
+
+def blob_writes(px):
+    """The requests that send or create blobs (anything but a HEAD/GET)."""
+    return [q for q in px.requests
+            if "/blobs/" in q["path"] and q["method"] in ("POST", "PUT", "PATCH")]
+
+
+def pull_via(root, host, repo, tag="v1", *extra):
+    r = gkimg(root, "pull", *extra, "%s/%s:%s" % (host, repo, tag))
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+def skopeo_raw(ref):
+    return skopeo("inspect", "--tls-verify=false", "--raw", "docker://" + ref).stdout
+
+
+def assert_copyable(ref, img, tmp):
+    """skopeo copies what was pushed into an OCI layout: every blob there,
+    each verified by skopeo against its digest."""
+    out = os.path.join(tmp, "layout")
+    skopeo("copy", "--src-tls-verify=false", "docker://" + ref, "oci:" + out)
+    with open(os.path.join(out, "index.json")) as f:
+        idx = json.load(f)
+    blobs = set(os.listdir(os.path.join(out, "blobs", "sha256")))
+    for ly in img.layers:
+        assert ly[0][7:] in blobs
+    # (a Docker schema2 config is rewritten to OCI's by skopeo: only an
+    # OCI image keeps its config digest in an OCI layout)
+    if json.loads(skopeo_raw(ref)).get("mediaType") != gr.MT_DOCKER_MANIFEST:
+        assert img.id[7:] in blobs
+    return idx
+
+
+def test_push_to_another_repository_mounts(registry, proxy, root, tmp_path):
+    repo = unique("src")
+    img = small_image(b"mount", big=200000)
+    digest = registry.push_image(repo, "v1", img, docker=True)
+    pull_via(root, proxy.host, repo)
+    proxy.clear()
+    dest = "%s/%s:pushed" % (proxy.host, unique("dst"))
+    r = gkimg(root, "push", "%s/%s:v1" % (proxy.host, repo), dest)
+    assert r.returncode == 0, r.stderr
+    assert "digest: %s" % digest in r.stdout
+    # the same manifest, byte for byte: nothing was converted
+    assert gr.sha(skopeo_raw(dest)) == digest
+    # every blob mounted from the source repository, none sent
+    posts = [q for q in blob_writes(proxy) if q["method"] == "POST"]
+    assert len(posts) == len(img.layers) + 1
+    assert all("mount=" in q["path"] and "from=" + repo in q["path"] for q in posts)
+    assert [q for q in blob_writes(proxy) if q["method"] != "POST"] == []
+    assert r.stdout.count("Mounted from " + repo) == len(img.layers)
+    assert_copyable(dest, img, str(tmp_path))
+    # a second push sends nothing: every blob is there already
+    proxy.clear()
+    r = gkimg(root, "push", "%s/%s:v1" % (proxy.host, repo), dest, check=True)
+    assert blob_writes(proxy) == []
+    assert len(proxy.seen("HEAD", "/blobs/")) >= len(img.layers) + 1
+    assert r.stdout.count("Layer already exists") == len(img.layers)
+    assert len(proxy.seen("PUT", "/manifests/")) == 1
+
+
+def test_push_registry_refusing_mounts_uploads(registry, proxy, root, tmp_path):
+    repo = unique("src")
+    img = small_image(b"nomount")
+    digest = registry.push_image(repo, "v1", img)
+    pull_via(root, proxy.host, repo)
+    proxy.refuse_mounts = True
+    proxy.clear()
+    dest = "%s/%s:v2" % (proxy.host, unique("dst"))
+    r = gkimg(root, "push", "%s/%s:v1" % (proxy.host, repo), dest)
+    assert r.returncode == 0, r.stderr
+    # asked to mount, got a session (202), uploaded into it
+    assert len([q for q in blob_writes(proxy) if q["method"] == "POST"]) == len(img.layers) + 1
+    puts = [q for q in blob_writes(proxy) if q["method"] == "PUT"]
+    assert len(puts) == len(img.layers) + 1 and all("digest=sha256" in q["path"] for q in puts)
+    assert "Mounted" not in r.stdout
+    assert gr.sha(skopeo_raw(dest)) == digest
+    assert_copyable(dest, img, str(tmp_path))
+
+
+def test_push_to_another_registry(registry, registry2, root, tmp_path):
+    repo = unique("src")
+    img = small_image(b"reg2", big=300000, compression="zstd")
+    digest = registry.push_image(repo, "v1", img)
+    pull_via(root, registry.host, repo)
+    image_id = json.loads(gkimg(root, "inspect", "%s/%s:v1" % (registry.host, repo),
+                                check=True).stdout)[0]["id"]
+    dest = "%s/%s:copy" % (registry2.host, unique("dst"))
+    # by image ID, as docker push takes it too
+    r = gkimg(root, "push", image_id[7:19], dest)
+    assert r.returncode == 0, r.stderr
+    assert "Mounted" not in r.stdout
+    assert gr.sha(skopeo_raw(dest)) == digest
+    assert_copyable(dest, img, str(tmp_path))
+    # and gkimg pulls it back into a fresh store, the same image
+    other = tempfile.mkdtemp(prefix="gk-store-")
+    try:
+        gkimg(other, "pull", "-q", dest, check=True)
+        got = json.loads(gkimg(other, "inspect", dest, check=True).stdout)[0]
+        assert got["id"] == image_id and got["manifest"] == digest
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+
+
+@pytest.mark.parametrize("chunk,cut", [(None, 100000), (65536, 30000)],
+                         ids=["monolithic", "chunked"])
+def test_push_resumes_a_dropped_upload(registry, proxy, root, tmp_path, chunk, cut):
+    """The connection drops after CUT bytes of the big layer, which the
+    registry keeps: gkimg asks the session where it stands (GET: Range)
+    and sends the rest from there, not from byte 0."""
+    repo = unique("src")
+    img = small_image(b"drop" + str(chunk).encode(), big=400000)
+    digest = registry.push_image(repo, "v1", img)
+    pull_via(root, registry.host, repo)
+    big = max(img.layers, key=lambda ly: ly[1])
+    proxy.clear()
+    proxy.drop_after = cut
+    env = {"GKIMG_PUSH_CHUNK": str(chunk)} if chunk else {}
+    dest = "%s/%s:v1" % (proxy.host, unique("dst"))
+    r = gkimg(root, "push", "--parallel", "1", "%s/%s:v1" % (registry.host, repo), dest, env=env)
+    assert r.returncode == 0, r.stderr
+    assert proxy.dropped == 1
+    assert "Resuming at byte %d" % cut in r.stdout
+    # the session was asked where it stands, and the rest went from there
+    reqs = proxy.requests
+    status = [i for i, q in enumerate(reqs) if q["method"] == "GET" and "/uploads/" in q["path"]]
+    assert len(status) == 1, reqs
+    after = [q for q in reqs[status[0]:] if q["method"] in ("PATCH", "PUT")
+             and "/blobs/uploads/" in q["path"]]
+    assert (after[0]["content_range"] or "").startswith("%d-" % cut), after
+    assert sum(q["body_len"] for q in after) == big[1] - cut
+    if chunk:
+        assert all(q["body_len"] <= chunk for q in reqs if q["method"] == "PATCH")
+    assert gr.sha(skopeo_raw(dest)) == digest
+    assert_copyable(dest, img, str(tmp_path))
+
+
+def test_push_with_token_auth(hub, root, tmp_path):
+    ts, reg = hub
+    repo = unique("tok")
+    img = small_image(b"tokpush")
+    digest = reg.push_image(repo, "v1", img)
+    gkimg(root, "pull", "-q", "%s/%s:v1" % (reg.host, repo), check=True)
+    before = len(ts.requests)
+    dest_repo = unique("tokdst")
+    dest = "%s/%s:v1" % (reg.host, dest_repo)
+    r = gkimg(root, "push", "--creds", "alice:s3cret", "%s/%s:v1" % (reg.host, repo), dest)
+    assert r.returncode == 0, r.stderr
+    toks = ts.requests[before:]
+    # one token, for push and pull on the destination (and pull on the
+    # source, to mount from it), with alice's login
+    assert len(toks) == 1, toks
+    path = toks[0]["path"]
+    assert "scope=repository%3A" + dest_repo.replace("/", "%2F") + "%3Apush%2Cpull" in path
+    assert "scope=repository%3A" + repo.replace("/", "%2F") + "%3Apull" in path
+    assert toks[0]["headers"]["Authorization"].startswith("Basic ")
+    assert "Mounted from " + repo in r.stdout
+    assert gr.sha(skopeo_raw(dest)) == digest
+
+
+def test_push_errors(registry, hub, root):
+    repo = unique("err")
+    img = small_image(b"errs")
+    registry.push_image(repo, "v1", img)
+    pull_via(root, registry.host, repo)
+    src = "%s/%s:v1" % (registry.host, repo)
+    # an image the store does not have
+    r = gkimg(root, "push", "nosuch:tag", "%s/x/y:z" % registry.host)
+    assert r.returncode == 1
+    assert "push `nosuch:tag` to %s/x/y:z" % registry.host in r.stderr
+    assert "not in the store" in r.stderr
+    # a registry that is down
+    down = "127.0.0.1:%d" % gr.free_port()
+    r = gkimg(root, "push", src, "%s/x/y:z" % down)
+    assert r.returncode == 1
+    assert src in r.stderr and down in r.stderr
+    assert "connect" in r.stderr.lower(), r.stderr
+    # a token server that refuses the login
+    ts, hreg = hub
+    r = gkimg(root, "push", "--creds", "alice:wrong", src, "%s/x/y:z" % hreg.host)
+    assert r.returncode == 1
+    assert src in r.stderr and hreg.host in r.stderr
+    assert "refused the login for `alice`" in r.stderr, r.stderr
+    # a digest as the destination
+    r = gkimg(root, "push", src, "%s/x/y@sha256:%s" % (registry.host, "0" * 64))
+    assert r.returncode == 1 and "name a tag, not a digest" in r.stderr
+
+
+def test_push_multi_platform_image(registry, registry2, root):
+    """A pull keeps one platform: push sends that image's manifest.  With
+    every platform in the store (two pulls), the index goes, after them."""
+    repo = unique("idx")
+    a, b = small_image(b"pa", arch=HOST_ARCH), small_image(b"pb", arch=OTHER_ARCH)
+    index = registry.push_index(repo, "multi", [(a, {"os": "linux", "architecture": HOST_ARCH},
+                                                 {}),
+                                                (b, {"os": "linux",
+                                                     "architecture": OTHER_ARCH}, {})])
+    src = "%s/%s:multi" % (registry.host, repo)
+    gkimg(root, "pull", "-q", src, check=True)
+    dest = "%s/%s:one" % (registry2.host, unique("dst"))
+    gkimg(root, "push", src, dest, check=True)
+    assert gr.sha(skopeo_raw(dest)) == gr.sha(a.manifest)
+    gkimg(root, "pull", "-q", "--platform", "linux/" + OTHER_ARCH, src, check=True)
+    dest = "%s/%s:all" % (registry2.host, unique("dst"))
+    r = gkimg(root, "push", src, dest, check=True)
+    assert "digest: " + index in r.stdout
+    assert gr.sha(skopeo_raw(dest)) == index
+    for img in (a, b):
+        ref = dest.rsplit(":", 1)[0] + "@" + gr.sha(img.manifest)
+        assert skopeo_raw(ref) == img.manifest
