@@ -417,3 +417,45 @@ def test_push_multi_platform_image(registry, registry2, root):
     for img in (a, b):
         ref = dest.rsplit(":", 1)[0] + "@" + gr.sha(img.manifest)
         assert skopeo_raw(ref) == img.manifest
+
+
+@pytest.fixture
+def podman_dir():
+    """Short: podman wants its runroot under 50 characters."""
+    d = tempfile.mkdtemp(prefix="gk-pod-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_podman_pulls_what_gkimg_pushed(registry, root, podman_dir):
+    """podman (private vfs storage and configuration under tmp_path, nothing
+    of the host's) pulls the pushed image: same manifest digest, same ID."""
+    if not shutil.which("podman"):
+        pytest.skip("podman is not installed")
+    repo = unique("pod")
+    img = small_image(b"podman", compression="zstd")
+    digest = registry.push_image(repo, "v1", img)
+    pull_via(root, registry.host, repo)
+    dest = "%s/%s:v1" % (registry.host, unique("poddst"))
+    gkimg(root, "push", "%s/%s:v1" % (registry.host, repo), dest, check=True)
+    d = podman_dir
+    files = {"storage.conf": '[storage]\ndriver = "vfs"\ngraphroot = "%s/root"\n'
+                             'runroot = "%s/run"\n' % (d, d),
+             "registries.conf": "unqualified-search-registries = []\n",
+             "policy.json": '{"default":[{"type":"insecureAcceptAnything"}]}\n',
+             "containers.conf": '[engine]\nevents_logger = "file"\ntmp_dir = "%s/tmp"\n' % d}
+    for name, text in files.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    env = dict(os.environ, CONTAINERS_CONF=d + "/containers.conf",
+               CONTAINERS_STORAGE_CONF=d + "/storage.conf",
+               CONTAINERS_REGISTRIES_CONF=d + "/registries.conf")
+    podman = ["podman", "--root", d + "/root", "--runroot", d + "/run", "--storage-driver", "vfs"]
+    p = subprocess.run(podman + ["pull", "--signature-policy", d + "/policy.json",
+                                 "--tls-verify=false", "-q", dest],
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == img.id[7:]
+    p = subprocess.run(podman + ["images", "--digests", "--format", "{{.Digest}}"],
+                       capture_output=True, text=True, timeout=60, env=env, check=True)
+    assert p.stdout.split() == [digest]
