@@ -219,6 +219,8 @@ static void set_method(job *j, CURL *c)
                 j->body_len = j->whole || left < j->u->chunk ? left : j->u->chunk;
                 curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
                 curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t) j->body_len);
+                /* 64 kB reads by default: a few per MB is enough */
+                curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 2L << 20);
                 /* On a reused connection that dies, libcurl sends the
                  * request again by itself, from byte 0, into a session
                  * that may hold part of it: a body goes on a connection of
