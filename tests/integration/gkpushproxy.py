@@ -3,6 +3,9 @@ and tags tests (gkregistry.Proxy forwards only GET and HEAD).  Every
 method is forwarded; on top, what real registries do that Debian's
 docker-registry 2.8 does not, or faults:
 
+  answer_once=(METHOD, PATH_PART, STATUS, HEADERS)
+                    the next matching request is answered so instead of
+                    forwarded (a 401 of an expired token, a 500)
   tag_page=N        tag lists paginated as distribution 3 and Docker Hub
                     do: ?n= (default N) and ?last=, a Link rel="next"
   refuse_mounts     POST ?mount=&from= forwarded without them: the registry
@@ -59,6 +62,14 @@ class PushProxyHandler(http.server.BaseHTTPRequestHandler):
             srv.requests[-1]["body_len"] = len(body)
             srv.requests[-1]["content_range"] = self.headers.get("Content-Range")
         path = self.path
+        with srv.lock:
+            once = srv.answer_once
+            if once and once[0] == self.command and once[1] in path:
+                srv.answer_once = None
+            else:
+                once = None
+        if once:
+            return self.reply(once[2], once[3], b'{"errors":[{"code":"UNAUTHORIZED"}]}')
         if srv.refuse_mounts and self.command == "POST" and "mount=" in path:
             path = path.split("?", 1)[0]
         if srv.tag_page and self.command == "GET" and path.split("?")[0].endswith("/tags/list"):
@@ -184,6 +195,7 @@ class PushProxy(ThreadServer):
         self.refuse_mounts = refuse_mounts
         self.drop_after = None
         self.dropped = 0
+        self.answer_once = None
         self.sessions = {}  # upload UUID -> the registry's latest session path
         super().__init__(PushProxyHandler)
         self.lock = threading.Lock()

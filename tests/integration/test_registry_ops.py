@@ -367,6 +367,32 @@ def test_push_with_token_auth(hub, root, tmp_path):
     assert gr.sha(skopeo_raw(dest)) == digest
 
 
+def test_push_renews_an_expired_token(hub, root):
+    """The registry stops taking the token in the middle of the push (a
+    401 with a new challenge to a blob upload): a new token, and on."""
+    ts, reg = hub
+    px = PushProxy(reg.port)
+    try:
+        repo = unique("tokexp")
+        img = small_image(b"tokexp")
+        digest = reg.push_image(repo, "v1", img)
+        gkimg(root, "pull", "-q", "%s/%s:v1" % (reg.host, repo), check=True)
+        dest_repo = unique("tokexpdst")
+        challenge = ('Bearer realm="%s",service="gk-registry",scope="repository:%s:push,pull"'
+                     % (ts.realm, dest_repo))
+        px.answer_once = ("PUT", "digest=" + img.layers[1][0], 401,
+                          {"WWW-Authenticate": challenge})
+        before = ts.issued
+        r = gkimg(root, "push", "--parallel", "1", "%s/%s:v1" % (reg.host, repo),
+                  "%s/%s:v1" % (px.host, dest_repo))
+        assert r.returncode == 0, r.stderr
+        assert "token expired" in r.stdout
+        assert ts.issued - before == 2
+        assert gr.sha(skopeo_raw("%s/%s:v1" % (reg.host, dest_repo))) == digest
+    finally:
+        px.stop()
+
+
 def test_push_errors(registry, hub, root):
     repo = unique("err")
     img = small_image(b"errs")
