@@ -14,7 +14,7 @@ import pytest
 import gkregistry as gr
 from gkpushproxy import PushProxy
 from gkcli import GKIMG, NO_DOCKER_CONFIG, gkimg
-from test_pull import HOST_ARCH, OTHER_ARCH, small_image, unique
+from test_pull import HOST_ARCH, OTHER_ARCH, small_image, tls_registry, unique  # noqa: F401
 
 SKOPEO = "/usr/bin/skopeo"
 
@@ -485,3 +485,29 @@ def test_podman_pulls_what_gkimg_pushed(registry, root, podman_dir):
     p = subprocess.run(podman + ["images", "--digests", "--format", "{{.Digest}}"],
                        capture_output=True, text=True, timeout=60, env=env, check=True)
     assert p.stdout.split() == [digest]
+
+
+def test_push_inspect_tags_over_tls(tls_registry, root):
+    """--cert-dir and --tls-verify work for push, inspect and tags as for
+    pull: the CA verifies the registry, another CA fails naming the fix."""
+    reg, good, bad = tls_registry
+    repo = unique("tlssrc")
+    img = small_image(b"tlspush")
+    digest = reg.push_image(repo, "v1", img)
+    src = "%s/%s:v1" % (reg.host, repo)
+    gkimg(root, "pull", "-q", "--cert-dir", good, src, check=True)
+    dest = "%s/%s:v1" % (reg.host, unique("tlsdst"))
+    r = gkimg(root, "push", "--cert-dir", bad, src, dest)
+    assert r.returncode == 1
+    assert src in r.stderr and reg.host in r.stderr
+    assert "not trusted" in r.stderr and "--cert-dir" in r.stderr, r.stderr
+    gkimg(root, "push", "--cert-dir", good, src, dest, check=True)
+    gkimg(root, "push", "--tls-verify=false", "--cert-dir", bad, src, dest, check=True)
+    got = json.loads(gkimg(root, "inspect", "--cert-dir", good, "docker://" + dest,
+                           check=True).stdout)
+    assert got["Digest"] == digest
+    r = gkimg(root, "inspect", "--cert-dir", bad, "docker://" + dest)
+    assert r.returncode == 1 and "not trusted" in r.stderr
+    r = gkimg(root, "tags", "--cert-dir", good, "docker://" + dest.rsplit(":", 1)[0],
+              check=True)
+    assert json.loads(r.stdout)["Tags"] == ["v1"]
