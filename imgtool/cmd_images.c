@@ -13,6 +13,7 @@
 #include "images_format.h"
 #include "json_tree.h"
 #include "reference.h"
+#include "remote.h"
 #include "store.h"
 
 /* Docker's style: 1000-based, three significant digits ("7.8MB"). */
@@ -290,6 +291,10 @@ int cmd_inspect(int argc, char **argv, const gk_img_global *g, gk_error **err)
         const gk_opt opts[] = { { 0 } };
         int first;
 
+        /* docker://REF: the image at its registry, with its own flags. */
+        for (int i = 1; i < argc; i++)
+                if (gk_remote_strip(argv[i]))
+                        return cmd_inspect_remote(argc, argv, g, err);
         if (gk_opts_parse(argc, argv, "inspect", opts, &first, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
         if (first >= argc)

@@ -29,5 +29,9 @@ int cmd_bundle(int argc, char **argv, const gk_img_global *g, gk_error **err);
 int cmd_unbundle(int argc, char **argv, const gk_img_global *g, gk_error **err);
 int cmd_import(int argc, char **argv, const gk_img_global *g, gk_error **err);
 int cmd_export(int argc, char **argv, const gk_img_global *g, gk_error **err);
+/* issue 19: the registry without pulling */
+int cmd_inspect_remote(int argc, char **argv, const gk_img_global *g, gk_error **err);
+int cmd_tags(int argc, char **argv, const gk_img_global *g, gk_error **err);
+int cmd_push(int argc, char **argv, const gk_img_global *g, gk_error **err);
 
 #endif

@@ -24,6 +24,9 @@ void gk_http_headers_clear(gk_http_headers *h)
         free(h->ratelimit_remaining);
         free(h->ratelimit_reset);
         free(h->content_range);
+        free(h->location);
+        free(h->range);
+        free(h->link);
         *h = (gk_http_headers){ 0 };
 }
 
@@ -49,6 +52,9 @@ size_t gk_http_header_cb(char *buf, size_t size, size_t n, void *userdata)
                 { "ratelimit-remaining", offsetof(gk_http_headers, ratelimit_remaining) },
                 { "ratelimit-reset", offsetof(gk_http_headers, ratelimit_reset) },
                 { "content-range", offsetof(gk_http_headers, content_range) },
+                { "location", offsetof(gk_http_headers, location) },
+                { "range", offsetof(gk_http_headers, range) },
+                { "link", offsetof(gk_http_headers, link) },
         };
         gk_http_headers *h = userdata;
         size_t len = size * n;

@@ -15,7 +15,8 @@ static const struct {
 } commands[] = {
         { "pull", cmd_pull, "REF", "pull an image from a registry into the store" },
         { "images", cmd_images, "", "list the images in the store" },
-        { "inspect", cmd_inspect, "REF...", "show an image's manifest and config" },
+        { "inspect", cmd_inspect, "REF... | docker://REF",
+          "show an image's manifest and config (docker://: at its registry)" },
         { "rmi", cmd_rmi, "REF|ID...", "remove image names" },
         { "gc", cmd_gc, "", "delete what no image references" },
         { "check", cmd_check, "", "verify every blob and image; list leftovers" },
@@ -26,6 +27,8 @@ static const struct {
         { "unbundle", cmd_unbundle, "DIR", "remove a bundle and whatever it holds" },
         { "import", cmd_import, "FILE[:TAG] [REF]", "import a docker-archive or oci-archive" },
         { "export", cmd_export, "REF FILE", "export an image as an oci-archive" },
+        { "push", cmd_push, "REF|ID DEST", "push an image from the store to a registry" },
+        { "tags", cmd_tags, "docker://REPO", "list the tags of a repository at its registry" },
 };
 
 static void usage(FILE *f)

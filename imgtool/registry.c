@@ -148,6 +148,7 @@ void gk_registry_free(gk_registry *r)
         free(r->ca_data);
         free(r->client_cert);
         free(r->client_key);
+        free(r->scope);
         free(r->base);
         free(r->domain);
         free(r->path);
@@ -158,6 +159,17 @@ void gk_registry_free(gk_registry *r)
 void gk_registry_freep(gk_registry **r)
 {
         gk_registry_free(*r);
+}
+
+int gk_registry_set_scope(gk_registry *r, const char *scopes, gk_error **err)
+{
+        char *s = strdup(scopes);
+
+        if (!s)
+                return gk_error_make(err, ENOMEM, "registry");
+        free(r->scope);
+        r->scope = s;
+        return 0;
 }
 
 /* ---- one synchronous request ---- */
@@ -197,7 +209,27 @@ typedef struct request {
         bool no_auth;      /* token server requests carry their own */
         const char *auth;  /* explicit Authorization line */
         size_t max;
+        const gk_call *call; /* gk_registry_call: method, headers, body */
 } request;
+
+/* A gk_call's method, its headers and its body (a body-less POST or PUT
+ * sends an empty one, with Content-Length: 0). */
+static void set_call(CURL *c, const gk_call *k, struct curl_slist **hdrs)
+{
+        bool with_body = k->body || !strcmp(k->method, "POST") || !strcmp(k->method, "PUT") ||
+                         !strcmp(k->method, "PATCH");
+
+        for (size_t i = 0; i < ARRAY_SIZE(k->headers) && k->headers[i]; i++)
+                *hdrs = curl_slist_append(*hdrs, k->headers[i]);
+        /* no 100-continue round trip: registries answer at once anyway */
+        *hdrs = curl_slist_append(*hdrs, "Expect:");
+        if (with_body) {
+                curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) k->body_len);
+                curl_easy_setopt(c, CURLOPT_POSTFIELDS, k->body ? k->body : "");
+        }
+        if (strcmp(k->method, "POST") && strcmp(k->method, "GET") && strcmp(k->method, "HEAD"))
+                curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, k->method);
+}
 
 static CURLcode perform_once(gk_registry *r, const request *q, const gk_http_deadline *dl,
                              gk_http_headers *h, body_buf *b, char *errbuf, gk_error **err)
@@ -222,6 +254,8 @@ static CURLcode perform_once(gk_registry *r, const request *q, const gk_http_dea
                 curl_slist_free_all(hdrs);
                 return CURLE_OUT_OF_MEMORY;
         }
+        if (q->call)
+                set_call(c, q->call, &hdrs);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(c, CURLOPT_NOBODY, q->head ? 1L : 0L);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
@@ -337,6 +371,35 @@ static int registry_request(gk_registry *r, const request *q, gk_http_headers *h
         return 0;
 }
 
+int gk_registry_call(gk_registry *r, const gk_call *k, gk_http_headers *h, char **body,
+                     size_t *len, gk_error **err)
+{
+        _cleanup_free_ char *url = NULL;
+        body_buf b = { 0 };
+        request q = { .head = !strcmp(k->method, "HEAD"), .max = k->max, .call = k };
+        int rr;
+
+        /* A Location the registry gave: relative to it, or absolute. */
+        if (k->path[0] != '/') {
+                q.url = k->path;
+        } else if (!strncmp(k->path, "/v2/", 4)) {
+                q.path = k->path;
+        } else {
+                if (asprintf(&url, "%s%s", r->base, k->path) < 0)
+                        return gk_error_make(err, ENOMEM, "registry");
+                q.url = url;
+        }
+        rr = registry_request(r, &q, h, &b, err);
+        if (rr < 0 || !body) {
+                free(b.data);
+                return rr;
+        }
+        *body = b.data;
+        if (len)
+                *len = b.len;
+        return 0;
+}
+
 static int check_manifest_digest(const char *ref, const gk_response *out, gk_error **err)
 {
         char got[GK_SHA256_BUF];
@@ -402,6 +465,17 @@ static int load_creds(gk_registry *r, gk_error **err)
         if (r->creds_loaded)
                 return 0;
         r->creds_loaded = true;
+        if (r->o.creds) {
+                const char *colon = strchr(r->o.creds, ':');
+
+                r->creds.username = colon ? strndup(r->o.creds, (size_t) (colon - r->o.creds))
+                                          : strdup(r->o.creds);
+                r->creds.password = strdup(colon ? colon + 1 : "");
+                if (!r->creds.username || !r->creds.password)
+                        return gk_error_make(err, ENOMEM, "--creds");
+                r->have_creds = true;
+                return 0;
+        }
         return gk_auth_lookup(r->domain, &r->creds, &r->have_creds, err);
 }
 
@@ -418,6 +492,31 @@ static int basic_header(gk_registry *r, char **out, gk_error **err)
         return 0;
 }
 
+/* "a b" -> "a&scope=b", each escaped: the token server takes one scope
+ * parameter per repository. */
+static char *scope_params(CURL *e, const char *scopes)
+{
+        _cleanup_free_ char *copy = strdup(scopes);
+        char *out = NULL, *save = NULL;
+
+        if (!copy)
+                return NULL;
+        for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+                char *esc = curl_easy_escape(e, w, 0), *n = NULL;
+
+                if (!esc ||
+                    asprintf(&n, "%s%s%s", out ? out : "", out ? "&scope=" : "", esc) < 0) {
+                        curl_free(esc);
+                        free(out);
+                        return NULL;
+                }
+                curl_free(esc);
+                free(out);
+                out = n;
+        }
+        return out;
+}
+
 static char *token_url(gk_registry *r, const gk_challenge *c)
 {
         _cleanup_free_ char *scope = NULL;
@@ -428,12 +527,24 @@ static char *token_url(gk_registry *r, const gk_challenge *c)
         if (!e)
                 return NULL;
         /* A login check (no repository) asks for a token without a scope. */
-        if (!c->scope && *r->path && asprintf(&scope, "repository:%s:pull", r->path) < 0) {
+        if (!c->scope && !r->scope && *r->path &&
+            asprintf(&scope, "repository:%s:pull", r->path) < 0) {
                 curl_easy_cleanup(e);
                 return NULL;
         }
+        if (r->scope) {
+                /* A push asks for its own scopes, whatever the challenge of
+                 * the request that met the 401 said (a HEAD's is pull). */
+                free(scope);
+                if (!(scope = scope_params(e, r->scope))) {
+                        curl_easy_cleanup(e);
+                        return NULL;
+                }
+        }
         svc = c->service ? curl_easy_escape(e, c->service, 0) : NULL;
-        sc = c->scope || scope ? curl_easy_escape(e, c->scope ? c->scope : scope, 0) : NULL;
+        sc = r->scope            ? strdup(scope)
+             : c->scope || scope ? curl_easy_escape(e, c->scope ? c->scope : scope, 0)
+                                 : NULL;
         n = asprintf(&url, "%s%s%s%s%s%s", c->realm, strchr(c->realm, '?') ? "&" : "?",
                      sc ? "scope=" : "", sc ? sc : "", svc ? (sc ? "&service=" : "service=") : "",
                      svc ? svc : "");

@@ -30,6 +30,7 @@ typedef struct gk_registry_opts {
         const char *cert_dir; /* NULL: /etc/gk/certs.d/DOMAIN when it exists */
         int parallel;         /* concurrent blob downloads (0: 4) */
         bool debug;           /* requests and answers on stderr */
+        const char *creds;    /* --creds USER:PASS instead of the stored ones */
 } gk_registry_opts;
 
 typedef struct gk_registry gk_registry;
@@ -38,6 +39,9 @@ typedef struct gk_registry gk_registry;
 int gk_registry_new(const char *domain, const char *path, const gk_registry_opts *o,
                     gk_registry **out, gk_error **err);
 void gk_registry_free(gk_registry *r);
+/* Token scopes to ask for instead of the challenge's, space-separated
+ * ("repository:a:push,pull repository:b:pull" for a push that mounts). */
+int gk_registry_set_scope(gk_registry *r, const char *scopes, gk_error **err);
 void gk_registry_freep(gk_registry **r);
 
 typedef struct gk_response {

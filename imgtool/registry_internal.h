@@ -21,6 +21,7 @@ typedef struct gk_http_headers {
         char *retry_after;
         char *ratelimit_limit, *ratelimit_remaining, *ratelimit_reset;
         char *content_range;
+        char *location, *range, *link; /* uploads, tag list pages */
 } gk_http_headers;
 
 void gk_http_headers_clear(gk_http_headers *h);
@@ -46,7 +47,24 @@ struct gk_registry {
         gk_credentials creds;
         char *auth_header;    /* "Authorization: Bearer ..." or Basic */
         int64_t auth_expires; /* seconds since the epoch; 0: no expiry */
+        char *scope;          /* token scopes asked for instead of the challenge's */
 };
+
+/* One request of any method with retries and auth (registry.c).  PATH is
+ * "/v2/...", a path on the registry or an absolute URL (a Location). */
+typedef struct gk_call {
+        const char *method; /* "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE" */
+        const char *path;
+        const char *headers[3]; /* extra header lines, NULL-terminated early */
+        const void *body;       /* sent as is, BODY_LEN bytes */
+        size_t body_len;
+        size_t max; /* answer size limit (0: GK_MANIFEST_MAX) */
+} gk_call;
+
+/* Performs K; H gets the final answer's headers (any status: the caller
+ * decides), *BODY (BODY may be NULL) the answer. */
+int gk_registry_call(gk_registry *r, const gk_call *k, gk_http_headers *h, char **body,
+                     size_t *len, gk_error **err);
 
 /* A new easy handle with everything common set (share, TLS, timeouts,
  * redirects, proxy from the environment). */

@@ -21,7 +21,7 @@ _gkimg()
         local cur prev words cword
         _init_completion -s || return
 
-        local commands="pull images inspect rmi gc check login logout bundle unbundle import export"
+        local commands="pull images inspect rmi gc check login logout bundle unbundle import export push tags"
         local cmd="" i nargs=0
         for ((i = 1; i < cword; i++)); do
                 case ${words[i]} in
@@ -61,7 +61,8 @@ _gkimg()
                                          linux/ppc64le linux/s390x" -- "$cur"))
                 return ;;
         --mem | -m | --memory | --cpus | --pids | --publish | -p | --env | -e | --workdir | \
-        -w | --user | -u | --hostname | --username | --password | --parallel)
+        -w | --user | -u | --hostname | --username | --password | --parallel | --creds | \
+        --page-size)
                 return ;;
         esac
 
@@ -84,13 +85,16 @@ _gkimg()
                        --hostname --tty --allow-devices" ;;
         import) flags="--allow-devices" ;;
         check) flags="--repair --tls-verify --cert-dir" ;;
+        push) flags="--tls-verify --cert-dir --creds --parallel --quiet" ;;
+        tags) flags="--page-size --tls-verify --cert-dir --creds" ;;
+        inspect) flags="--raw --config --tls-verify --cert-dir --creds" ;;
         esac
         if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$flags" -- "$cur"))
                 return
         fi
         case $cmd:$nargs in
-        inspect:* | rmi:* | bundle:0 | export:0)
+        inspect:* | rmi:* | bundle:0 | export:0 | push:0)
                 COMPREPLY=($(compgen -W "$(_gkimg_images)" -- "$cur")) ;;
         bundle:1 | unbundle:0)
                 _filedir -d ;;

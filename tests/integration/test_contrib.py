@@ -110,6 +110,9 @@ def test_gkimg_completion(completion):
     assert complete(script, "gkimg", "bundle", "--net", "") == ["bridge", "host", "none"]
     assert complete(script, "gkimg", "pull", "--q") == ["--quiet"]
     assert complete(script, "gkimg", "--d") == ["--debug"]
+    assert complete(script, "gkimg", "pu") == ["pull", "push"]
+    assert complete(script, "gkimg", "push", "--cr") == ["--creds"]
+    assert complete(script, "gkimg", "tags", "--pa") == ["--page-size"]
 
 
 def test_bash_syntax_of_completions():

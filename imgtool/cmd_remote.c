@@ -1,0 +1,146 @@
+/* gkimg inspect [--raw | --config] [REGISTRY FLAGS] docker://REF
+ * gkimg tags [--page-size N] [REGISTRY FLAGS] docker://REPO
+ * The registry, asked without pulling (remote.h); output as skopeo's
+ * inspect and list-tags print it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "gk/cleanup.h"
+#include "gk/json.h"
+#include "gk/opts.h"
+#include "reference.h"
+#include "remote.h"
+
+/* One positional docker:// argument after the flags. */
+static int one_remote_arg(int argc, char **argv, int first, const char *verb, const char **out,
+                          gk_error **err)
+{
+        if (first >= argc)
+                return gk_error_make(err, 0, "%s: missing docker://REFERENCE", verb);
+        if (first + 1 < argc)
+                return gk_error_make(err, 0, "%s: unexpected argument `%s`", verb,
+                                     argv[first + 1]);
+        *out = gk_remote_strip(argv[first]);
+        if (!*out)
+                return gk_error_make(err, 0, "%s: `%s`: must start with docker://", verb,
+                                     argv[first]);
+        return 0;
+}
+
+int cmd_inspect_remote(int argc, char **argv, const gk_img_global *g, gk_error **err)
+{
+        _cleanup_free_ char *out = NULL;
+        const char *cert_dir = NULL, *creds = NULL, *ref;
+        bool tls_verify = true, raw = false, config = false;
+        const gk_opt opts[] = {
+                { "raw", 0, GK_OPT_BOOL, &raw, NULL, "the manifest or index, byte for byte" },
+                { "config", 0, GK_OPT_BOOL, &config, NULL, "the image's config blob" },
+                { "tls-verify", 0, GK_OPT_BOOL, &tls_verify, NULL,
+                  "verify the registry's certificate (--tls-verify=false: do not)" },
+                { "cert-dir", 0, GK_OPT_STRING, &cert_dir, "DIR",
+                  "CA certificates (*.crt) for the registry" },
+                { "creds", 0, GK_OPT_STRING, &creds, "USER[:PASS]",
+                  "credentials instead of the saved ones" },
+                { 0 },
+        };
+        gk_registry_opts o;
+        size_t len = 0;
+        int first;
+
+        if (gk_opts_parse(argc, argv, "inspect", opts, &first, err) < 0 ||
+            one_remote_arg(argc, argv, first, "inspect", &ref, err) < 0)
+                return gk_error_code_or(err, -EINVAL);
+        if (raw && config)
+                return gk_error_make(err, 0, "inspect: --raw and --config exclude each other");
+        o = (gk_registry_opts){
+                .insecure = !tls_verify, .cert_dir = cert_dir, .creds = creds, .debug = g->debug
+        };
+        if (gk_remote_inspect(ref, &o,
+                              raw      ? GK_REMOTE_RAW
+                              : config ? GK_REMOTE_CONFIG
+                                       : GK_REMOTE_SUMMARY,
+                              &out, &len, err) < 0)
+                return gk_error_code_or(err, -EIO);
+        fwrite(out, 1, len, stdout);
+        return 0;
+}
+
+static int print_tags(const char *name, char **tags, gk_error **err)
+{
+        _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(true);
+        _cleanup_free_ char *out = NULL;
+
+        if (!g)
+                return gk_error_make(err, ENOMEM, "tags");
+        yajl_gen_config(g, yajl_gen_indent_string, "    ");
+        yajl_gen_map_open(g);
+        gk_json_kstr(g, "Repository", name);
+        gk_json_str(g, "Tags");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; tags[i]; i++)
+                gk_json_str(g, tags[i]);
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+        if (gk_json_gen_finish(g, &out, NULL, err) < 0)
+                return gk_error_code_or(err, -ENOMEM);
+        printf("%s", out);
+        return 0;
+}
+
+static int list_tags(const gk_reference *ref, const gk_registry_opts *o, int page_size,
+                     gk_error **err)
+{
+        _cleanup_(gk_registry_freep) gk_registry *r = NULL;
+        _cleanup_(gk_strvfreep) char **tags = NULL;
+        _cleanup_free_ char *name = gk_reference_name(ref);
+        size_t n = 0;
+
+        if (!name)
+                return gk_error_make(err, ENOMEM, "tags");
+        if (gk_registry_new(ref->domain, ref->path, o, &r, err) < 0 ||
+            gk_registry_tags(r, page_size, &tags, &n, err) < 0)
+                return gk_error_code_or(err, -EIO);
+        return print_tags(name, tags, err);
+}
+
+int cmd_tags(int argc, char **argv, const gk_img_global *g, gk_error **err)
+{
+        _cleanup_(gk_reference_clear) gk_reference ref = { 0 };
+        const char *cert_dir = NULL, *creds = NULL, *repo;
+        bool tls_verify = true;
+        int page_size = 0, first;
+        const gk_opt opts[] = {
+                { "page-size", 0, GK_OPT_INT, &page_size, "N",
+                  "tags asked for a page (default: the registry's choice)" },
+                { "tls-verify", 0, GK_OPT_BOOL, &tls_verify, NULL,
+                  "verify the registry's certificate (--tls-verify=false: do not)" },
+                { "cert-dir", 0, GK_OPT_STRING, &cert_dir, "DIR",
+                  "CA certificates (*.crt) for the registry" },
+                { "creds", 0, GK_OPT_STRING, &creds, "USER[:PASS]",
+                  "credentials instead of the saved ones" },
+                { 0 },
+        };
+        gk_registry_opts o;
+
+        if (gk_opts_parse(argc, argv, "tags", opts, &first, err) < 0 ||
+            one_remote_arg(argc, argv, first, "tags", &repo, err) < 0)
+                return gk_error_code_or(err, -EINVAL);
+        if (page_size < 0)
+                return gk_error_make(err, 0, "tags: --page-size: must be positive");
+        if (gk_reference_parse(repo, &ref, err) < 0)
+                return gk_error_code_or(err, -EINVAL);
+        /* skopeo refuses a tag or digest here: a repository has the tags. */
+        if (strchr(repo + strcspn(repo, "/"), ':') || ref.digest)
+                return gk_error_make(err, 0,
+                                     "tags: `%s`: name a repository, without a tag or digest",
+                                     repo);
+        o = (gk_registry_opts){
+                .insecure = !tls_verify, .cert_dir = cert_dir, .creds = creds, .debug = g->debug
+        };
+        if (list_tags(&ref, &o, page_size, err) < 0)
+                return gk_error_wrap(err, "tags of `%s`", repo);
+        return 0;
+}

@@ -1,0 +1,36 @@
+/* gkimg push: an image of the store sent to a registry as it is stored:
+ * the layer blobs are the compressed ones the pull verified (or the
+ * import wrote), so the manifest goes byte for byte and keeps its digest.
+ * A multi-platform image goes as its index when the store holds every
+ * platform of it (an import of a full oci layout), else as the one image
+ * manifest the store has (a pull keeps only its platform's). */
+#ifndef GK_IMGTOOL_PUSH_H
+#define GK_IMGTOOL_PUSH_H
+
+#include <stddef.h>
+
+#include "gk/error.h"
+#include "progress.h"
+#include "registry.h"
+#include "store.h"
+
+typedef struct gk_push_opts {
+        gk_registry_opts reg;
+} gk_push_opts;
+
+typedef struct gk_push_result {
+        char *name; /* canonical destination "domain/path:tag" */
+        char *tag;
+        char *digest;                      /* of the manifest (or index) pushed */
+        size_t size;                       /* its bytes */
+        size_t uploaded, existed, mounted; /* blobs */
+} gk_push_result;
+
+void gk_push_result_clear(gk_push_result *res);
+
+/* SRC: what gk_store_resolve takes; DEST: "host/repo[:tag]" (docker://
+ * allowed). */
+int gk_push(gk_store *s, const char *src, const char *dest, const gk_push_opts *o, gk_progress *p,
+            gk_push_result *res, gk_error **err);
+
+#endif

@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""Times `gkimg push` from its store against `skopeo copy` from an OCI
+layout, of the same images to the same local registry (docker-registry on
+loopback), side by side, and prints the medians and their ratio.
+
+    tests/bench/push.py [BUILD_DIR] [--runs N]
+
+Images as in pull.py (busybox, and five layers of about 60 MB).  Each run
+pushes to a new repository (cold: every blob is sent; the source is another
+registry, so no mount).  A second push of the same image, where every blob
+is skipped, is timed for gkimg alone.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from pull import REPO, big_image, busybox_image, gr, timed  # noqa: E402,F401
+
+
+def bench(gkimg, root, src, layout, dest, runs):
+    gk, sk = [], []
+    warm = 0.0
+    for i in range(runs):
+        to = "%s/bench/gk-%d:v1" % (dest.host, i)
+        gk.append(timed([gkimg, "--root", root, "push", "-q", src, to]))
+        sk.append(timed(["skopeo", "copy", "-q", "--dest-tls-verify=false",
+                         "oci:%s:bench" % layout, "docker://%s/bench/sk-%d:v1" % (dest.host, i)]))
+        warm = timed([gkimg, "--root", root, "push", "-q", src, to])
+    return statistics.median(gk), statistics.median(sk), warm
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build", nargs="?", default=os.path.join(REPO, "build"))
+    ap.add_argument("--runs", type=int, default=5)
+    a = ap.parse_args()
+    gkimg = os.path.join(os.path.abspath(a.build), "gkimg")
+    tmp = tempfile.mkdtemp(prefix="gk-bench-push-")
+    src, dest = gr.Registry(), None
+    try:
+        dest = gr.Registry()
+        images = {"busybox": busybox_image(tmp), "big-5-layers": big_image()}
+        print("%-14s %8s %10s %10s %8s %10s" % ("image", "size", "gkimg", "skopeo", "ratio",
+                                                "gk again"))
+        for name, img in images.items():
+            ref = "%s/bench/%s:v1" % (src.host, name)
+            src.push_image("bench/" + name, "v1", img)
+            root = os.path.join(tmp, "root-" + name)
+            layout = os.path.join(tmp, "oci-" + name)
+            subprocess.run([gkimg, "--root", root, "pull", "-q", ref], check=True,
+                           stdout=subprocess.DEVNULL)
+            subprocess.run(["skopeo", "copy", "-q", "--src-tls-verify=false", "docker://" + ref,
+                            "oci:%s:bench" % layout], check=True)
+            size = sum(s for _, s, _, _ in img.layers)
+            g, s, w = bench(gkimg, root, ref, layout, dest, a.runs)
+            print("%-14s %7.1fM %9.3fs %9.3fs %7.2fx %9.3fs" % (name, size / 1e6, g, s, s / g,
+                                                              w))
+        print("(medians of %d cold pushes; ratio = skopeo / gkimg, above 1 means gkimg is "
+              "faster)" % a.runs)
+    finally:
+        src.stop()
+        if dest:
+            dest.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
