@@ -313,6 +313,7 @@ static void emit_linux_tail(yajl_gen g, const gk_linux *l)
                 gk_json_kstr(g, "closID", l->intel_rdt_clos_id);
                 yajl_gen_map_close(g);
         }
+        spec_emit_net_devices(g, l);
         if (l->personality.present) {
                 gk_json_str(g, "personality");
                 yajl_gen_map_open(g);

@@ -378,6 +378,7 @@ const sp_field spec_linux_fields[] = {
           SP_AUX(gk_linux, n_readonly_paths) },
         { "mountLabel", sp_f_str, SP_AT(gk_linux, mount_label) },
         { "intelRdt", sp_f_object, .sub = intel_rdt_fields },
+        { "netDevices", spec_parse_net_devices },
         { "resources", sp_f_object, SP_AT(gk_linux, resources),
           SP_HAS(gk_linux, resources.present), .sub = spec_resources_fields },
         { "seccomp", sp_f_object, SP_AT(gk_linux, seccomp), SP_HAS(gk_linux, seccomp.present),

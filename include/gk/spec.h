@@ -323,6 +323,13 @@ typedef struct gk_time_offset {
         uint32_t nanosecs;
 } gk_time_offset;
 
+/* linux.netDevices: a host interface moved into the container's network
+ * namespace at create (lib/spec_parse_netdev.c, bundle-spec/netdevices.md). */
+typedef struct gk_net_device {
+        char *host_name; /* the map's key: its name on the host */
+        char *name;      /* its name in the container (may end a template "%d"); NULL: the same */
+} gk_net_device;
+
 typedef struct gk_linux {
         gk_namespace namespaces[GK_NS_COUNT];
         gk_idmap *uid_mappings, *gid_mappings;
@@ -344,6 +351,8 @@ typedef struct gk_linux {
         char *mount_label;
         gk_personality personality;
         char *intel_rdt_clos_id;
+        gk_net_device *net_devices;
+        size_t n_net_devices;
 } gk_linux;
 
 typedef struct gk_spec {

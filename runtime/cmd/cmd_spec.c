@@ -151,6 +151,11 @@ int cmd_features(int argc, char **argv, const gk_global *g, gk_error **err)
         yajl_gen_map_open(gen);
         gk_json_kbool(gen, "enabled", false);
         yajl_gen_map_close(gen);
+        /* moved by gkrun-net at create (bundle-spec/netdevices.md) */
+        gk_json_str(gen, "netDevices");
+        yajl_gen_map_open(gen);
+        gk_json_kbool(gen, "enabled", true);
+        yajl_gen_map_close(gen);
         gk_json_str(gen, "mountExtensions");
         yajl_gen_map_open(gen);
         gk_json_str(gen, "idmap");

@@ -65,6 +65,8 @@ static int check_spec(gk_container *c, gk_error **err)
                 return gk_error_code(*err);
         if (s->linux.seccomp.present && gk_seccomp_validate(&s->linux.seccomp, err) < 0)
                 return gk_error_wrap(err, "config.json: linux.seccomp");
+        if (s->linux.n_net_devices && gk_netcall_netdev_check(c, err) < 0)
+                return gk_error_code(*err);
         return 0;
 }
 
@@ -260,9 +262,10 @@ static int spawn_init(gk_container *c, gk_error **err)
          * all) then overlaps with our cgroup work.  The pid namespace can
          * only be had at the clone, and a new user namespace must own the
          * others.  Attaching a network needs the init's one at once. */
-        c->unshare_flags = c->netcall ? 0
-                                      : c->clone_flags & (CLONE_NEWNS | CLONE_NEWNET |
-                                                          CLONE_NEWUTS | CLONE_NEWIPC);
+        c->unshare_flags = c->netcall || c->spec->linux.n_net_devices
+                                   ? 0
+                                   : c->clone_flags & (CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS |
+                                                       CLONE_NEWIPC);
         /* Not when the clone puts the init in the container's memory
          * cgroup (v2): made by the clone they are charged to ours, as
          * crun's and runc's are, not against the container's memory limit
@@ -325,6 +328,8 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
          * namespace exists, and it mounts /etc files add writes only
          * once released */
         if (c->netcall && gk_netcall_add(c, err) < 0)
+                return gk_error_code(*err);
+        if (c->spec->linux.n_net_devices && gk_netcall_netdev(c, err) < 0)
                 return gk_error_code(*err);
         st->net = c->net;
         GK_FAULT("create.after-net-attach");
