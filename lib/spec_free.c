@@ -139,7 +139,7 @@ void spec_free_linux(gk_linux *l)
         gk_strvfree(l->readonly_paths);
         free(l->mount_label);
         free(l->personality.domain);
-        free(l->intel_rdt_clos_id);
+        spec_free_intel_rdt(&l->intel_rdt);
         spec_free_net_devices(l);
 }
 

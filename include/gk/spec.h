@@ -323,6 +323,16 @@ typedef struct gk_time_offset {
         uint32_t nanosecs;
 } gk_time_offset;
 
+/* linux.intelRdt (runtime/rdt/, bundle-spec/intelrdt.md) */
+typedef struct gk_intel_rdt {
+        bool present;
+        char *clos_id; /* NULL: a group named after the container; "/": the default one */
+        char *l3_cache_schema, *mem_bw_schema;
+        char **schemata; /* lines, written after the two above */
+        size_t n_schemata;
+        bool enable_monitoring;
+} gk_intel_rdt;
+
 /* linux.netDevices: a host interface moved into the container's network
  * namespace at create (lib/spec_parse_netdev.c, bundle-spec/netdevices.md). */
 typedef struct gk_net_device {
@@ -350,7 +360,7 @@ typedef struct gk_linux {
         size_t n_readonly_paths;
         char *mount_label;
         gk_personality personality;
-        char *intel_rdt_clos_id;
+        gk_intel_rdt intel_rdt;
         gk_net_device *net_devices;
         size_t n_net_devices;
 } gk_linux;

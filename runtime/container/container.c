@@ -15,7 +15,9 @@
 
 #include "container/container.h"
 #include "container/hostmounts.h"
+#include "container/destroy.h"
 #include "container/netcall.h"
+#include "rdt/rdt.h"
 #include "container/notify.h"
 #include "container/state.h"
 #include "gk/cleanup.h"
@@ -25,6 +27,24 @@
 #include "security/security.h"
 #include "spawn/ns.h"
 #include "sync/sync.h"
+
+/* Not applied yet, only checked: nothing of resctrl is touched before the
+ * init exists. */
+static int check_rdt(const gk_intel_rdt *r, gk_error **err)
+{
+        _cleanup_close_ int root = gk_rdt_open_root(err);
+
+        return root < 0 ? root : gk_rdt_check(root, r, err);
+}
+
+static int apply_rdt(const gk_container *c, gk_error **err)
+{
+        _cleanup_close_ int root = gk_rdt_open_root(err);
+
+        if (root < 0 || gk_rdt_apply(root, &c->spec->linux.intel_rdt, c->id, c->pid, err) < 0)
+                return gk_error_wrap(err, "config.json: linux.intelRdt");
+        return 0;
+}
 
 static int check_spec(gk_container *c, gk_error **err)
 {
@@ -67,6 +87,8 @@ static int check_spec(gk_container *c, gk_error **err)
                 return gk_error_wrap(err, "config.json: linux.seccomp");
         if (s->linux.n_net_devices && gk_netcall_netdev_check(c, err) < 0)
                 return gk_error_code(*err);
+        if (s->linux.intel_rdt.present && check_rdt(&s->linux.intel_rdt, err) < 0)
+                return gk_error_wrap(err, "config.json: linux.intelRdt");
         return 0;
 }
 
@@ -331,6 +353,8 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
                 return gk_error_code(*err);
         if (c->spec->linux.n_net_devices && gk_netcall_netdev(c, err) < 0)
                 return gk_error_code(*err);
+        if (c->spec->linux.intel_rdt.present && apply_rdt(c, err) < 0)
+                return gk_error_code(*err);
         st->net = c->net;
         GK_FAULT("create.after-net-attach");
         /* what changed since the save after the cgroup: the attached
@@ -375,6 +399,8 @@ static void create_rollback(gk_container *c)
                 gk_cgroup_destroy(c->cg, NULL);
         if (c->netcall)
                 gk_netcall_del(c->g->root, c->id, NULL, NULL);
+        if (c->spec && c->spec->linux.intel_rdt.present)
+                gk_container_rdt_remove(&c->spec->linux.intel_rdt, c->id, NULL);
         gk_hostmounts_release(c->g->root, c->id, c->rootfs, NULL);
         gk_state_remove(c->g->root, c->id, NULL);
 }
