@@ -22,6 +22,7 @@
 #include "gk/util.h"
 #include "security/procfs.h"
 #include "security/seccomp_notify.h"
+#include "security/security.h"
 #include "spawn/console.h"
 #include "spawn/fds.h"
 #include "spawn/process.h"
@@ -125,6 +126,27 @@ static int apply_user(gk_process *p, const char *user, gk_error **err)
         return 0;
 }
 
+/* --apparmor, --process-label: over --process's too (runc ignores every
+ * flag then); refused at once, naming the flag, where the LSM is off. */
+static int apply_lsm_flags(const exec_flags *f, gk_process *p, gk_error **err)
+{
+        if (f->apparmor) {
+                if (gk_lsm_validate(f->apparmor, NULL, err) < 0)
+                        return gk_error_wrap(err, "exec: --apparmor");
+                free(p->apparmor_profile);
+                if (!(p->apparmor_profile = strdup(f->apparmor)))
+                        return gk_error_make(err, ENOMEM, "exec");
+        }
+        if (f->label) {
+                if (gk_lsm_validate(NULL, f->label, err) < 0)
+                        return gk_error_wrap(err, "exec: --process-label");
+                free(p->selinux_label);
+                if (!(p->selinux_label = strdup(f->label)))
+                        return gk_error_make(err, ENOMEM, "exec");
+        }
+        return 0;
+}
+
 /* The container's process with exec's flags applied over it. */
 static int build_process(exec_job *j, char **args, gk_error **err)
 {
@@ -169,15 +191,9 @@ static int build_process(exec_job *j, char **args, gk_error **err)
                 }
                 if (f->no_new_privs)
                         p->no_new_privileges = true;
-                if (f->apparmor) {
-                        free(p->apparmor_profile);
-                        p->apparmor_profile = strdup(f->apparmor);
-                }
-                if (f->label) {
-                        free(p->selinux_label);
-                        p->selinux_label = strdup(f->label);
-                }
         }
+        if (apply_lsm_flags(f, p, err) < 0)
+                return gk_error_code(*err);
         j->proc = p;
         if (p->terminal && !f->console_socket && f->detach)
                 return gk_error_make(

@@ -80,9 +80,11 @@ static int check_spec(gk_container *c, gk_error **err)
         if (!s->linux.namespaces[GK_NS_MOUNT].present && !strcmp(c->rootfs, "/"))
                 return gk_error_make(err, 0,
                                      "config.json: root.path: `/` needs a mount namespace");
-        if ((s->process->apparmor_profile || s->process->selinux_label) &&
-            gk_lsm_validate(s->process->apparmor_profile, s->process->selinux_label, err) < 0)
-                return gk_error_code(*err);
+        if (s->process->apparmor_profile &&
+            gk_lsm_validate(s->process->apparmor_profile, NULL, err) < 0)
+                return gk_error_wrap(err, "config.json: process.apparmorProfile");
+        if (s->process->selinux_label && gk_lsm_validate(NULL, s->process->selinux_label, err) < 0)
+                return gk_error_wrap(err, "config.json: process.selinuxLabel");
         if (s->linux.seccomp.present && gk_seccomp_validate(&s->linux.seccomp, err) < 0)
                 return gk_error_wrap(err, "config.json: linux.seccomp");
         if (s->linux.n_net_devices && gk_netcall_netdev_check(c, err) < 0)
