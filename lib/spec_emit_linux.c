@@ -307,12 +307,8 @@ static void emit_linux_tail(yajl_gen g, const gk_linux *l)
                 spec_emit_strv(g, "readonlyPaths", l->readonly_paths, l->n_readonly_paths);
         if (l->mount_label)
                 gk_json_kstr(g, "mountLabel", l->mount_label);
-        if (l->intel_rdt_clos_id) {
-                gk_json_str(g, "intelRdt");
-                yajl_gen_map_open(g);
-                gk_json_kstr(g, "closID", l->intel_rdt_clos_id);
-                yajl_gen_map_close(g);
-        }
+        spec_emit_intel_rdt(g, &l->intel_rdt);
+        spec_emit_net_devices(g, l);
         if (l->personality.present) {
                 gk_json_str(g, "personality");
                 yajl_gen_map_open(g);

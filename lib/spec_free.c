@@ -142,7 +142,8 @@ void spec_free_linux(gk_linux *l)
         free(l->mount_label);
         free(l->personality.domain);
         free(l->memory_policy.nodes);
-        free(l->intel_rdt_clos_id);
+        spec_free_intel_rdt(&l->intel_rdt);
+        spec_free_net_devices(l);
 }
 
 void gk_spec_free(gk_spec *s)

@@ -168,6 +168,15 @@ const char *spec_ioprio_class_name(int cls);
 extern const int spec_ns_emit_order[GK_NS_COUNT];
 
 void spec_free_linux(gk_linux *l);
+/* linux.netDevices (spec_parse_netdev.c): the row's parser, its emitter
+ * and its free */
+int spec_parse_net_devices(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
+void spec_emit_net_devices(yajl_gen g, const gk_linux *l);
+/* linux.intelRdt (spec_parse_rdt.c) */
+extern const sp_field spec_intel_rdt_fields[];
+void spec_emit_intel_rdt(yajl_gen g, const gk_intel_rdt *r);
+void spec_free_intel_rdt(gk_intel_rdt *r);
+void spec_free_net_devices(gk_linux *l);
 void spec_free_idmaps(gk_idmap *m);
 void spec_kv_free(gk_kv *kv, size_t n);
 

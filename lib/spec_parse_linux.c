@@ -355,12 +355,6 @@ static int propagation(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
         return 0;
 }
 
-/* Read into gk_linux itself: closID is its only member. */
-static const sp_field intel_rdt_fields[] = {
-        { "closID", sp_f_str, SP_AT(gk_linux, intel_rdt_clos_id) },
-        SP_END,
-};
-
 const sp_field spec_linux_fields[] = {
         { "namespaces", namespaces },
         { "uidMappings", sp_f_array, SP_AT(gk_linux, uid_mappings),
@@ -379,7 +373,9 @@ const sp_field spec_linux_fields[] = {
         { "readonlyPaths", abs_paths, SP_AT(gk_linux, readonly_paths),
           SP_AUX(gk_linux, n_readonly_paths) },
         { "mountLabel", sp_f_str, SP_AT(gk_linux, mount_label) },
-        { "intelRdt", sp_f_object, .sub = intel_rdt_fields },
+        { "intelRdt", sp_f_object, SP_AT(gk_linux, intel_rdt), SP_HAS(gk_linux, intel_rdt.present),
+          .sub = spec_intel_rdt_fields },
+        { "netDevices", spec_parse_net_devices },
         { "resources", sp_f_object, SP_AT(gk_linux, resources),
           SP_HAS(gk_linux, resources.present), .sub = spec_resources_fields },
         { "seccomp", sp_f_object, SP_AT(gk_linux, seccomp), SP_HAS(gk_linux, seccomp.present),

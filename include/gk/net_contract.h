@@ -2,7 +2,7 @@
  * (runtime/net/, bundle-spec/networking.md "gkrun-net"): what both sides
  * must spell the same.
  *
- *   gkrun-net add|del     request on stdin, one answer on stdout
+ *   gkrun-net add|del|netdev   request on stdin, one answer on stdout
  *
  * The request is a JSON object:
  *   "gkrunVersion"  gkrun's version: gkrun-net refuses any other than its own
@@ -17,6 +17,10 @@
  *   "record"        del, optional: the networking record a gkrun from
  *                   before gkrun-net kept in state.json, used when the
  *                   state directory has no record of gkrun-net's
+ * netdev (linux.netDevices, bundle-spec/netdevices.md) is asked with
+ *   "gkrunVersion", "netns" (the path of the container's network namespace)
+ *   "devices"       {HOST_NAME: NAME_IN_THE_CONTAINER, or "" to keep it}
+ * and answers {"devices": {HOST_NAME: NAME_IT_GOT}}.
  * The answer is a JSON object: on success (exit 0) add's result (mode,
  * tag, interface, ip, gateway, bridge, files), del's {}; on failure (exit
  * 1) {"error": MESSAGE}. */

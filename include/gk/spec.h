@@ -352,6 +352,23 @@ typedef struct gk_time_offset {
         uint32_t nanosecs;
 } gk_time_offset;
 
+/* linux.intelRdt (runtime/rdt/, bundle-spec/intelrdt.md) */
+typedef struct gk_intel_rdt {
+        bool present;
+        char *clos_id; /* NULL: a group named after the container; "/": the default one */
+        char *l3_cache_schema, *mem_bw_schema;
+        char **schemata; /* lines, written after the two above */
+        size_t n_schemata;
+        bool enable_monitoring;
+} gk_intel_rdt;
+
+/* linux.netDevices: a host interface moved into the container's network
+ * namespace at create (lib/spec_parse_netdev.c, bundle-spec/netdevices.md). */
+typedef struct gk_net_device {
+        char *host_name; /* the map's key: its name on the host */
+        char *name;      /* its name in the container (may end a template "%d"); NULL: the same */
+} gk_net_device;
+
 typedef struct gk_linux {
         gk_namespace namespaces[GK_NS_COUNT];
         gk_idmap *uid_mappings, *gid_mappings;
@@ -373,7 +390,9 @@ typedef struct gk_linux {
         char *mount_label;
         gk_personality personality;
         gk_memory_policy memory_policy;
-        char *intel_rdt_clos_id;
+        gk_intel_rdt intel_rdt;
+        gk_net_device *net_devices;
+        size_t n_net_devices;
 } gk_linux;
 
 typedef struct gk_spec {

@@ -108,6 +108,12 @@ int gk_cgroup_join_recv(gk_cgroup *cg, int sync_fd, gk_error **err);
 void gk_cgroup_join_free(gk_cgroup_join *j);
 void gk_cgroup_join_freep(gk_cgroup_join **j);
 
+/* gkrun exec --cgroup ARGS (N of them, [CONTROLLER[,...]:]PATH): the joins
+ * of CG go to those existing sub-cgroups of the container's (cgroup_sub.c);
+ * errors name the bad argument or the missing directory.  Prepare the join
+ * with no leader afterwards: the sub-cgroup is where the process goes. */
+int gk_cgroup_use_sub(gk_cgroup *cg, char *const *args, size_t n, gk_error **err);
+
 /* Serialised form kept in the container's state, and back. */
 int gk_cgroup_to_string(const gk_cgroup *cg, char **out, gk_error **err);
 int gk_cgroup_open(const char *saved, gk_cgroup **out, gk_error **err);

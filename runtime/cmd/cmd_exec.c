@@ -22,6 +22,7 @@
 #include "gk/util.h"
 #include "security/procfs.h"
 #include "security/seccomp_notify.h"
+#include "security/security.h"
 #include "spawn/attrs.h"
 #include "spawn/console.h"
 #include "spawn/fds.h"
@@ -32,7 +33,7 @@
 
 typedef struct exec_flags {
         const char *console_socket, *cwd, *user, *process, *pid_file, *apparmor, *label;
-        char **env, **caps, **gids;
+        char **env, **caps, **gids, **cgroups;
         bool tty, detach, no_new_privs, ignore_paused;
         int preserve_fds;
 } exec_flags;
@@ -69,7 +70,7 @@ static int parse_flags(int argc, char **argv, exec_flags *f, int *first, gk_erro
                 { "cap", 'c', GK_OPT_STRV, &f->caps },
                 { "preserve-fds", 0, GK_OPT_INT, &f->preserve_fds },
                 { "ignore-paused", 0, GK_OPT_BOOL, &f->ignore_paused },
-                { "cgroup", 0, GK_OPT_STRING, &(const char *){ NULL } },
+                { "cgroup", 0, GK_OPT_STRV, &f->cgroups },
                 { 0 },
         };
 
@@ -126,6 +127,27 @@ static int apply_user(gk_process *p, const char *user, gk_error **err)
         return 0;
 }
 
+/* --apparmor, --process-label: over --process's too (runc ignores every
+ * flag then); refused at once, naming the flag, where the LSM is off. */
+static int apply_lsm_flags(const exec_flags *f, gk_process *p, gk_error **err)
+{
+        if (f->apparmor) {
+                if (gk_lsm_validate(f->apparmor, NULL, err) < 0)
+                        return gk_error_wrap(err, "exec: --apparmor");
+                free(p->apparmor_profile);
+                if (!(p->apparmor_profile = strdup(f->apparmor)))
+                        return gk_error_make(err, ENOMEM, "exec");
+        }
+        if (f->label) {
+                if (gk_lsm_validate(NULL, f->label, err) < 0)
+                        return gk_error_wrap(err, "exec: --process-label");
+                free(p->selinux_label);
+                if (!(p->selinux_label = strdup(f->label)))
+                        return gk_error_make(err, ENOMEM, "exec");
+        }
+        return 0;
+}
+
 /* The container's process with exec's flags applied over it. */
 static int build_process(exec_job *j, char **args, gk_error **err)
 {
@@ -170,11 +192,9 @@ static int build_process(exec_job *j, char **args, gk_error **err)
                 }
                 if (f->no_new_privs)
                         p->no_new_privileges = true;
-                if (f->apparmor) {
-                        free(p->apparmor_profile);
-                        p->apparmor_profile = strdup(f->apparmor);
-                }
         }
+        if (apply_lsm_flags(f, p, err) < 0)
+                return gk_error_code(*err);
         j->proc = p;
         if (p->terminal && !f->console_socket && f->detach)
                 return gk_error_make(
@@ -329,7 +349,8 @@ static int spawn_steps(exec_job *j, gk_error **err)
         if (initial && initial[0] &&
             gk_attrs_cpus(initial, "process.execCPUAffinity.initial", err) < 0)
                 return gk_error_code(*err);
-        if (gk_spawn_cgroups(&j->spawn, j->cg, j->st->pid, err) < 0)
+        /* --cgroup: the sub-cgroup named, not the one the init sits in */
+        if (gk_spawn_cgroups(&j->spawn, j->cg, j->f.cgroups ? 0 : j->st->pid, err) < 0)
                 return gk_error_code(*err);
         switch (gk_spawn_clone(&j->spawn, 0, -1, err)) {
         case 0:
@@ -441,6 +462,15 @@ int cmd_exec(int argc, char **argv, const gk_global *g, gk_error **err)
                 goto out;
         if (j.st->cgroup && j.st->cgroup[0] && gk_cgroup_open(j.st->cgroup, &j.cg, err) < 0)
                 goto out;
+        if (j.f.cgroups && !j.cg) {
+                gk_error_make(err, 0, "exec: --cgroup: the container has no cgroup");
+                goto out;
+        }
+        if (j.f.cgroups &&
+            gk_cgroup_use_sub(j.cg, j.f.cgroups, gk_strv_len(j.f.cgroups), err) < 0) {
+                gk_error_wrap(err, "exec");
+                goto out;
+        }
         if (gk_seccomp_wants_listener(&j.spec->linux.seccomp) &&
             (j.seccomp_listener = gk_seccomp_listener_connect(&j.spec->linux.seccomp, err)) < 0)
                 goto out;
@@ -460,6 +490,7 @@ done:
         gk_strvfree(j.f.env);
         gk_strvfree(j.f.caps);
         gk_strvfree(j.f.gids);
+        gk_strvfree(j.f.cgroups);
         gk_cgroup_freep(&j.cg);
         gk_process_freep(&j.own);
         gk_spec_freep(&j.spec);

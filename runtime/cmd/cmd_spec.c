@@ -13,6 +13,7 @@
 #include "gk/opts.h"
 #include "gk/spec.h"
 #include "gk/util.h"
+#include "rdt/rdt.h"
 #include "spawn/attrs.h"
 
 int cmd_spec(int argc, char **argv, const gk_global *g, gk_error **err)
@@ -156,6 +157,21 @@ static bool lsm_enabled(const char *path)
         return gk_read_file(path, &s, NULL, NULL) == 0 && s[0] == 'Y';
 }
 
+/* linux.intelRdt: applied where resctrl is mounted (runtime/rdt/) */
+static void rdt_feature(yajl_gen gen)
+{
+        _cleanup_(gk_error_freep) gk_error *no = NULL;
+        _cleanup_close_ int root = gk_rdt_open_root(&no);
+
+        gk_json_str(gen, "intelRdt");
+        yajl_gen_map_open(gen);
+        gk_json_kbool(gen, "enabled", root >= 0);
+        gk_json_kbool(gen, "schemata", root >= 0);
+        gk_json_kbool(gen, "monitoring",
+                      root >= 0 && faccessat(root, "info/L3_MON", F_OK, 0) == 0);
+        yajl_gen_map_close(gen);
+}
+
 int cmd_features(int argc, char **argv, const gk_global *g, gk_error **err)
 {
         _cleanup_(gk_json_genp) yajl_gen gen = gk_json_gen_new(true);
@@ -195,9 +211,11 @@ int cmd_features(int argc, char **argv, const gk_global *g, gk_error **err)
         yajl_gen_map_open(gen);
         gk_json_kbool(gen, "enabled", access("/sys/fs/selinux/enforce", F_OK) == 0);
         yajl_gen_map_close(gen);
-        gk_json_str(gen, "intelRdt");
+        rdt_feature(gen);
+        /* moved by gkrun-net at create (bundle-spec/netdevices.md) */
+        gk_json_str(gen, "netDevices");
         yajl_gen_map_open(gen);
-        gk_json_kbool(gen, "enabled", false);
+        gk_json_kbool(gen, "enabled", true);
         yajl_gen_map_close(gen);
         memory_policy(gen);
         gk_json_str(gen, "mountExtensions");

@@ -15,7 +15,9 @@
 
 #include "container/container.h"
 #include "container/hostmounts.h"
+#include "container/destroy.h"
 #include "container/netcall.h"
+#include "rdt/rdt.h"
 #include "container/notify.h"
 #include "container/state.h"
 #include "gk/cleanup.h"
@@ -25,6 +27,24 @@
 #include "security/security.h"
 #include "spawn/ns.h"
 #include "sync/sync.h"
+
+/* Not applied yet, only checked: nothing of resctrl is touched before the
+ * init exists. */
+static int check_rdt(const gk_intel_rdt *r, gk_error **err)
+{
+        _cleanup_close_ int root = gk_rdt_open_root(err);
+
+        return root < 0 ? root : gk_rdt_check(root, r, err);
+}
+
+static int apply_rdt(const gk_container *c, gk_error **err)
+{
+        _cleanup_close_ int root = gk_rdt_open_root(err);
+
+        if (root < 0 || gk_rdt_apply(root, &c->spec->linux.intel_rdt, c->id, c->pid, err) < 0)
+                return gk_error_wrap(err, "config.json: linux.intelRdt");
+        return 0;
+}
 
 static int check_spec(gk_container *c, gk_error **err)
 {
@@ -60,11 +80,17 @@ static int check_spec(gk_container *c, gk_error **err)
         if (!s->linux.namespaces[GK_NS_MOUNT].present && !strcmp(c->rootfs, "/"))
                 return gk_error_make(err, 0,
                                      "config.json: root.path: `/` needs a mount namespace");
-        if ((s->process->apparmor_profile || s->process->selinux_label) &&
-            gk_lsm_validate(s->process->apparmor_profile, s->process->selinux_label, err) < 0)
-                return gk_error_code(*err);
+        if (s->process->apparmor_profile &&
+            gk_lsm_validate(s->process->apparmor_profile, NULL, err) < 0)
+                return gk_error_wrap(err, "config.json: process.apparmorProfile");
+        if (s->process->selinux_label && gk_lsm_validate(NULL, s->process->selinux_label, err) < 0)
+                return gk_error_wrap(err, "config.json: process.selinuxLabel");
         if (s->linux.seccomp.present && gk_seccomp_validate(&s->linux.seccomp, err) < 0)
                 return gk_error_wrap(err, "config.json: linux.seccomp");
+        if (s->linux.n_net_devices && gk_netcall_netdev_check(c, err) < 0)
+                return gk_error_code(*err);
+        if (s->linux.intel_rdt.present && check_rdt(&s->linux.intel_rdt, err) < 0)
+                return gk_error_wrap(err, "config.json: linux.intelRdt");
         return 0;
 }
 
@@ -260,9 +286,10 @@ static int spawn_init(gk_container *c, gk_error **err)
          * all) then overlaps with our cgroup work.  The pid namespace can
          * only be had at the clone, and a new user namespace must own the
          * others.  Attaching a network needs the init's one at once. */
-        c->unshare_flags = c->netcall ? 0
-                                      : c->clone_flags & (CLONE_NEWNS | CLONE_NEWNET |
-                                                          CLONE_NEWUTS | CLONE_NEWIPC);
+        c->unshare_flags = c->netcall || c->spec->linux.n_net_devices
+                                   ? 0
+                                   : c->clone_flags & (CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS |
+                                                       CLONE_NEWIPC);
         /* Not when the clone puts the init in the container's memory
          * cgroup (v2): made by the clone they are charged to ours, as
          * crun's and runc's are, not against the container's memory limit
@@ -326,6 +353,10 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
          * once released */
         if (c->netcall && gk_netcall_add(c, err) < 0)
                 return gk_error_code(*err);
+        if (c->spec->linux.n_net_devices && gk_netcall_netdev(c, err) < 0)
+                return gk_error_code(*err);
+        if (c->spec->linux.intel_rdt.present && apply_rdt(c, err) < 0)
+                return gk_error_code(*err);
         st->net = c->net;
         GK_FAULT("create.after-net-attach");
         /* what changed since the save after the cgroup: the attached
@@ -370,6 +401,8 @@ static void create_rollback(gk_container *c)
                 gk_cgroup_destroy(c->cg, NULL);
         if (c->netcall)
                 gk_netcall_del(c->g->root, c->id, NULL, NULL);
+        if (c->spec && c->spec->linux.intel_rdt.present)
+                gk_container_rdt_remove(&c->spec->linux.intel_rdt, c->id, NULL);
         gk_hostmounts_release(c->g->root, c->id, c->rootfs, NULL);
         gk_state_remove(c->g->root, c->id, NULL);
 }

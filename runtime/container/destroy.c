@@ -16,6 +16,7 @@
 #include "gk/cleanup.h"
 #include "gk/fault.h"
 #include "gk/util.h"
+#include "rdt/rdt.h"
 #include "spawn/wait.h"
 
 int gk_state_load_spec(const char *root, const char *id, gk_spec **out, gk_error **err)
@@ -31,6 +32,20 @@ int gk_state_load_spec(const char *root, const char *id, gk_spec **out, gk_error
 }
 
 /* Without pidfd_open (kernels before 5.3): look again every 5 ms. */
+int gk_container_rdt_remove(const gk_intel_rdt *r, const char *id, gk_error **err)
+{
+        _cleanup_(gk_error_freep) gk_error *ignored = NULL;
+        _cleanup_close_ int root = gk_rdt_open_root(err ? err : &ignored);
+
+        /* not mounted (any more): nothing of ours can be there */
+        if (root < 0) {
+                if (err)
+                        gk_error_freep(err);
+                return 0;
+        }
+        return gk_rdt_remove(root, r, id, err ? err : &ignored);
+}
+
 static void wait_gone_polling(const gk_state *st, int64_t deadline)
 {
         while (gk_state_init_alive(st) && gk_now_ns() < deadline) {
@@ -180,6 +195,9 @@ int gk_container_delete(const gk_global *g, const char *id, bool force, const gk
         GK_FAULT("delete.after-network");
         if (st->rootfs && gk_hostmounts_release(g->root, id, st->rootfs, err) < 0)
                 return gk_error_wrap(err, "delete %s: mounts", id);
+        if (spec && spec->linux.intel_rdt.present &&
+            gk_container_rdt_remove(&spec->linux.intel_rdt, id, err) < 0)
+                return gk_error_wrap(err, "delete %s: config.json: linux.intelRdt", id);
         run_poststop(g, st, spec);
         GK_FAULT("delete.after-poststop");
         return gk_state_remove(g->root, id, err);

@@ -7,6 +7,7 @@
  * version; a gkrun-net of another version refuses. */
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -294,4 +296,88 @@ int gk_netcall_del(const char *root, const char *id, const char *net, gk_error *
         _cleanup_(gk_error_freep) gk_error *ignored = NULL;
 
         return call(NULL, root, id, net, NULL, err ? err : &ignored);
+}
+
+/* --- linux.netDevices: gkrun-net netdev --- */
+
+/* Whether PATH is our own network namespace (the host's). */
+static bool same_netns(const char *path)
+{
+        struct stat a, b;
+
+        return stat(path, &a) == 0 && stat("/proc/self/ns/net", &b) == 0 && a.st_dev == b.st_dev &&
+               a.st_ino == b.st_ino;
+}
+
+int gk_netcall_netdev_check(const gk_container *c, gk_error **err)
+{
+        const gk_linux *l = &c->spec->linux;
+        char prog[PATH_MAX];
+
+        if (!l->namespaces[GK_NS_NETWORK].present)
+                return gk_error_make(err, 0,
+                                     "config.json: linux.netDevices: needs a network namespace of "
+                                     "the container's own: linux.namespaces has none");
+        if (l->namespaces[GK_NS_NETWORK].path && same_netns(l->namespaces[GK_NS_NETWORK].path))
+                return gk_error_make(err, 0,
+                                     "config.json: linux.netDevices: the network namespace `%s` "
+                                     "is the host's",
+                                     l->namespaces[GK_NS_NETWORK].path);
+        for (size_t i = 0; i < l->n_net_devices; i++)
+                if (!if_nametoindex(l->net_devices[i].host_name))
+                        return gk_error_make(err, errno == ENODEV ? 0 : errno,
+                                             "config.json: linux.netDevices: %s: no such "
+                                             "interface on the host",
+                                             l->net_devices[i].host_name);
+        if (find_program(prog, err) < 0)
+                return gk_error_wrap(err, "config.json: linux.netDevices");
+        return 0;
+}
+
+static int netdev_request(const gk_container *c, char **out, gk_error **err)
+{
+        _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(false);
+        const gk_linux *l = &c->spec->linux;
+        const char *path = l->namespaces[GK_NS_NETWORK].path;
+        char netns[64];
+        size_t len;
+
+        if (!g)
+                return gk_error_make(err, ENOMEM, "request");
+        /* a namespace joined by path: the init may not be in it yet */
+        snprintf(netns, sizeof(netns), "/proc/%d/ns/net", (int) c->pid);
+        yajl_gen_map_open(g);
+        gk_json_kstr(g, "gkrunVersion", GK_VERSION);
+        gk_json_kstr(g, "netns", path ? path : netns);
+        gk_json_str(g, "devices");
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < l->n_net_devices; i++)
+                gk_json_kstr(g, l->net_devices[i].host_name,
+                             l->net_devices[i].name ? l->net_devices[i].name : "");
+        yajl_gen_map_close(g);
+        yajl_gen_map_close(g);
+        return gk_json_gen_finish(g, out, &len, err);
+}
+
+int gk_netcall_netdev(gk_container *c, gk_error **err)
+{
+        _cleanup_free_ char *req = NULL, *out = NULL;
+        _cleanup_(gk_json_freep) yajl_val v = NULL;
+        _cleanup_(gk_error_freep) gk_error *bad = NULL;
+        char prog[PATH_MAX];
+        const char *msg;
+        int status = 0;
+
+        if (find_program(prog, err) < 0 || netdev_request(c, &req, err) < 0 ||
+            spawn_program(prog, "netdev", req, &out, &status, err) < 0)
+                return gk_error_wrap(err, "config.json: linux.netDevices");
+        /* its own error names the device: said without the program */
+        if (out && gk_json_parse(out, strlen(out), GK_NETCALL_PROGRAM, &v, &bad) == 0 &&
+            (msg = gk_json_get_str(v, "error")))
+                return gk_error_make(err, 0, "config.json: linux.netDevices: %s", msg);
+        if (out)
+                out[strcspn(out, "\n")] = '\0';
+        if (answer("netdev", out, status, NULL, err) < 0)
+                return gk_error_wrap(err, "config.json: linux.netDevices");
+        return 0;
 }

@@ -30,4 +30,16 @@ int gk_netcall_add(gk_container *c, gk_error **err);
  * gkrun-net has its networking record there, which del is given. */
 int gk_netcall_del(const char *root, const char *id, const char *net, gk_error **err);
 
+/* linux.netDevices, before the clone: the container has a network
+ * namespace (new or joined), each host interface exists, gkrun-net is
+ * there.  Makes nothing. */
+int gk_netcall_netdev_check(const gk_container *c, gk_error **err);
+
+/* After the clone, before the init is released: gkrun-net netdev moves
+ * the devices into the container's network namespace (and, failing, gives
+ * back those it moved).  Nothing is done at delete: the namespace's end
+ * returns physical devices to the host, and ends virtual ones
+ * (bundle-spec/netdevices.md). */
+int gk_netcall_netdev(gk_container *c, gk_error **err);
+
 #endif

@@ -3,6 +3,7 @@
  *
  *   gkrun-net add    after the container's init is cloned, before it runs
  *   gkrun-net del    at delete, and on the rollback of a failed create
+ *   gkrun-net netdev at create, for linux.netDevices (net_netdev.c)
  *   gkrun-net --version
  *
  * gkrun runs it with the request on stdin; the answer is one JSON object
@@ -96,23 +97,61 @@ static int read_request(yajl_val v, bool add, gk_net_req *req, gk_error **err)
         return add ? read_annotations(gk_json_get(v, "annotations"), req, err) : 0;
 }
 
+/* netdev: {"gkrunVersion", "netns", "devices": {HOST: NEW_NAME or ""}} */
+static int read_netdev_request(yajl_val v, gk_net_req *req, gk_error **err)
+{
+        yajl_val d = gk_json_get(v, "devices");
+
+        if (check_version(v, err) < 0)
+                return gk_error_code(*err);
+        if (!(req->netns = gk_json_get_str(v, "netns")))
+                return gk_error_make(err, 0, "request: no `netns`");
+        if (!d || !YAJL_IS_OBJECT(d))
+                return gk_error_make(err, 0, "request: devices: must be an object");
+        req->devices = calloc(d->u.object.len + 1, sizeof(gk_kv));
+        if (!req->devices)
+                return gk_error_make(err, ENOMEM, "request");
+        for (size_t i = 0; i < d->u.object.len; i++) {
+                const char *name = YAJL_IS_STRING(d->u.object.values[i])
+                                           ? d->u.object.values[i]->u.string
+                                           : NULL;
+
+                if (!name)
+                        return gk_error_make(err, 0, "request: devices: `%s`: must be a string",
+                                             d->u.object.keys[i]);
+                req->devices[i].key = strdup(d->u.object.keys[i]);
+                req->devices[i].value = strdup(name);
+                if (!req->devices[req->n_devices++].value || !req->devices[i].key)
+                        return gk_error_make(err, ENOMEM, "request");
+        }
+        return 0;
+}
+
 static int run(const char *cmd, char **out, gk_error **err)
 {
         _cleanup_free_ char *text = NULL;
         _cleanup_(gk_json_freep) yajl_val v = NULL;
         gk_net_req req = { 0 };
-        bool add = !strcmp(cmd, "add");
+        bool add = !strcmp(cmd, "add"), netdev = !strcmp(cmd, "netdev");
         size_t len;
         int r;
 
-        if (!add && strcmp(cmd, "del"))
-                return gk_error_make(err, EINVAL, "unknown command `%s`: want add or del", cmd);
+        if (!add && !netdev && strcmp(cmd, "del"))
+                return gk_error_make(err, EINVAL, "unknown command `%s`: want add, del or netdev",
+                                     cmd);
         if (gk_read_fd(0, "request", &text, &len, err) < 0)
                 return gk_error_code(*err);
         if (len > MAX_REQUEST)
                 return gk_error_make(err, E2BIG, "request: larger than %d bytes", MAX_REQUEST);
         if (gk_json_parse(text, len, "request", &v, err) < 0)
                 return gk_error_code(*err);
+        if (netdev) {
+                r = read_netdev_request(v, &req, err);
+                if (r == 0)
+                        r = gk_net_netdev(&req, out, err);
+                kv_free(req.devices, req.n_devices);
+                return r;
+        }
         r = read_request(v, add, &req, err);
         if (r == 0)
                 r = add ? gk_net_add(&req, out, err) : gk_net_del(&req, err);
@@ -153,7 +192,7 @@ int main(int argc, char **argv)
          * then removes what the record names, with no add racing it */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (argc != 2) {
-                fprintf(stderr, "usage: gkrun-net add|del < REQUEST\n"
+                fprintf(stderr, "usage: gkrun-net add|del|netdev < REQUEST\n"
                                 "  run by gkrun; include/gk/net_contract.h describes REQUEST\n");
                 return 2;
         }

@@ -74,6 +74,8 @@ typedef struct gk_net_req {
         const char *old_record; /* del: an older gkrun's in-state record */
         gk_kv *ann;
         size_t n_ann;
+        gk_kv *devices; /* netdev: host name -> name in the container ("": the same) */
+        size_t n_devices;
 } gk_net_req;
 
 /* net_add.c: the two commands.  add prints its result into *RESULT
@@ -81,6 +83,11 @@ typedef struct gk_net_req {
  * every piece the record names; a missing piece is not an error. */
 int gk_net_add(const gk_net_req *req, char **result, gk_error **err);
 int gk_net_del(const gk_net_req *req, gk_error **err);
+
+/* net_netdev.c: the netdev command (linux.netDevices): moves each of
+ * REQ's devices into REQ->netns; on failure gives back those it moved.
+ * *RESULT: {"devices": {HOST_NAME: NAME_IN_THE_CONTAINER}}. */
+int gk_net_netdev(const gk_net_req *req, char **result, gk_error **err);
 
 /* net.c: annotations and the record */
 int gk_net_conf_parse(const gk_kv *ann, size_t n, gk_net_conf *conf, gk_error **err);

@@ -20,22 +20,16 @@
 
 #include "gk/cleanup.h"
 #include "net/net_internal.h"
+#include "net/nl.h"
 
-#define NL_BUF 16384
-
-typedef struct nl {
-        struct mnl_socket *sock;
-        unsigned seq, portid;
-} nl_t;
-
-static void nl_close(nl_t *nl)
+void nl_close(nl_t *nl)
 {
         if (nl->sock)
                 mnl_socket_close(nl->sock);
         nl->sock = NULL;
 }
 
-static int nl_open(nl_t *nl, gk_error **err)
+int nl_open(nl_t *nl, gk_error **err)
 {
         nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
         if (!nl->sock)
@@ -52,7 +46,7 @@ static int nl_open(nl_t *nl, gk_error **err)
 
 /* A socket belongs to the network namespace it was created in: enter
  * NETNS just for socket(2), then come back (gkrun-net is single-threaded). */
-static int nl_open_netns(nl_t *nl, int netns, gk_error **err)
+int nl_open_netns(nl_t *nl, int netns, gk_error **err)
 {
         _cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
         int r;
@@ -89,7 +83,7 @@ static bool take_dump_intr(char *buf, ssize_t n)
 
 /* Sends NLH and reads the answer up to its ack (or the end of a dump),
  * passing data messages to CB.  Returns 0 or a negative errno. */
-static int nl_talk(nl_t *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+int nl_talk(nl_t *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
         char buf[NL_BUF];
         bool intr = false;
@@ -98,7 +92,7 @@ static int nl_talk(nl_t *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 
         /* Dumps end with NLMSG_DONE, everything else with an ack.  (The
          * test needs the type: NLM_F_EXCL is NLM_F_DUMP's MATCH bit.) */
-        bool dump = nlh->nlmsg_type == RTM_GETLINK &&
+        bool dump = (nlh->nlmsg_type == RTM_GETLINK || nlh->nlmsg_type == RTM_GETADDR) &&
                     (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 
         nlh->nlmsg_seq = ++nl->seq;

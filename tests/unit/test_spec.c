@@ -256,7 +256,7 @@ static void check_full(const gk_spec *s)
         assert_string_equal(l->sysctl[0].key, "net.ipv4.ip_forward");
         assert_int_equal(l->n_masked_paths, 2);
         assert_string_equal(l->readonly_paths[0], "/proc/sys");
-        assert_string_equal(l->intel_rdt_clos_id, "guaranteed_group");
+        assert_string_equal(l->intel_rdt.clos_id, "guaranteed_group");
         assert_string_equal(l->personality.domain, "LINUX32");
 }
 
