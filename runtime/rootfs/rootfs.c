@@ -235,23 +235,40 @@ static int bind_source(const gk_container *c, const gk_mount *m, char **out, gk_
         return *out ? 0 : gk_error_make(err, ENOMEM, "mount");
 }
 
+/* The bind mount's source, made by gkrun already (idmount.c): its fd,
+ * taken, or -1. */
+static int take_idmapped_tree(gk_container *c, const gk_mount *m)
+{
+        size_t i = (size_t) (m - c->spec->mounts);
+
+        if (!c->idmount_fds || i >= c->spec->n_mounts)
+                return -1;
+        return TAKE_FD(c->idmount_fds[i]);
+}
+
 static int mount_bind(gk_container *c, int rootfd, const gk_mount *m, gk_error **err)
 {
         _cleanup_free_ char *src = NULL;
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int fd = -1, tree = take_idmapped_tree(c, m);
         struct stat st;
         char target[32];
 
-        if (bind_source(c, m, &src, err) < 0)
-                return gk_error_code(*err);
-        if (stat(src, &st) < 0)
-                return gk_error_errno(err, "bind mount source `%s`", src);
-        fd = gk_open_in_root(rootfd, m->destination, O_PATH, true, !S_ISDIR(st.st_mode), err);
-        if (fd < 0 || gk_mount_dest_check(c, rootfd, fd, m, src, err) < 0)
-                return gk_error_code(*err);
-        gk_fd_path(target, fd);
-        if (mount(src, target, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0)
-                return gk_error_errno(err, "bind mount `%s` on `%s`", src, m->destination);
+        if (tree >= 0) {
+                if (gk_idmount_attach(c, rootfd, m, tree, err) < 0)
+                        return gk_error_code(*err);
+        } else {
+                if (bind_source(c, m, &src, err) < 0)
+                        return gk_error_code(*err);
+                if (stat(src, &st) < 0)
+                        return gk_error_errno(err, "bind mount source `%s`", src);
+                fd = gk_open_in_root(rootfd, m->destination, O_PATH, true, !S_ISDIR(st.st_mode),
+                                     err);
+                if (fd < 0 || gk_mount_dest_check(c, rootfd, fd, m, src, err) < 0)
+                        return gk_error_code(*err);
+                gk_fd_path(target, fd);
+                if (mount(src, target, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0)
+                        return gk_error_errno(err, "bind mount `%s` on `%s`", src, m->destination);
+        }
         if (m->flags & REMOUNT_FLAGS &&
             gk_remount_at(rootfd, m->destination, m->flags & REMOUNT_FLAGS, m->clear_flags, err) <
                     0)

@@ -15,6 +15,7 @@
  *                                 the container runs: "grabbed PID"..., "wrote"/"no write"
  *   gk-probe observe [STATUS]     everything at once as one JSON document (observe.c),
  *                                 then exits STATUS
+ *   gk-probe stat PATH | tree DIR owner, mode; a whole tree (tree.c)
  *
  * Adding a probe: write `static int p_NAME(int argc, char **argv)` and add a
  * line to `probes[]` (and, for a syscall, to `syscalls[]`).  libc only: it
@@ -530,6 +531,8 @@ static const struct {
         { "notify", 1, p_notify },
         { "grab-exe", 1, p_grab_exe },
         { "observe", 0, p_observe },
+        { "stat", 1, p_stat },
+        { "tree", 1, p_tree },
 };
 
 int main(int argc, char **argv)

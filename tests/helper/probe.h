@@ -12,6 +12,10 @@
 /* observe.c: the container's whole view as one JSON document. */
 int p_observe(int argc, char **argv);
 
+/* tree.c: stat of one path, listing of a tree. */
+int p_stat(int argc, char **argv);
+int p_tree(int argc, char **argv);
+
 /* "errno=ENAME" (or "errno=NUMBER"), in a static buffer. */
 const char *errno_name(int err);
 

@@ -1,0 +1,169 @@
+"""Mount settings that change what the container gets (issue 17): idmapped
+bind mounts ("idmap", "ridmap", a mount's own uidMappings/gidMappings),
+observed by gk-probe inside and by stat on the host."""
+import os
+import subprocess
+
+import pytest
+
+USERNS = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+
+
+def userns_bundle(gk, args):
+    """A bundle with a user namespace (0 -> host 100000) and its own copy of
+    the rootfs, owned by the container's root."""
+    b = gk.bundle(args, copy_rootfs=True)
+    subprocess.run(["chown", "-R", "100000:100000", os.path.join(b.path, "rootfs")], check=True)
+    b.linux["namespaces"].append({"type": "user"})
+    b.linux["uidMappings"] = list(USERNS)
+    b.linux["gidMappings"] = list(USERNS)
+    return b
+
+
+def host_dir(gk, name, uid=0, gid=0):
+    d = os.path.join(gk.workdir, name)
+    os.makedirs(d)
+    os.chown(d, uid, gid)
+    os.chmod(d, 0o777)
+    return d
+
+
+def idmap_mount(src, dest, options=("bind", "idmap"), **extra):
+    m = {"destination": dest, "type": "bind", "source": src, "options": list(options)}
+    m.update(extra)
+    return m
+
+
+def test_idmap_shows_host_root_as_container_root(gk):
+    src = host_dir(gk, "vol")
+    b = userns_bundle(gk, ["/bin/sh", "-c", "gk-probe stat /tmp/vol; touch /tmp/vol/new"])
+    b.config["mounts"].append(idmap_mount(src, "/tmp/vol"))
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    uid, gid, mode = p.stdout.split()
+    assert (uid, gid) == ("0", "0")
+    st = os.stat(os.path.join(src, "new"))
+    # made by the container's root (host 100000), owned by host root on disk
+    assert (st.st_uid, st.st_gid) == (0, 0)
+
+
+def test_without_idmap_the_same_directory_is_nobodys(gk):
+    """The control: the same bind without idmap shows the overflow id."""
+    src = host_dir(gk, "vol")
+    b = userns_bundle(gk, ["/bin/sh", "-c", "gk-probe stat /tmp/vol"])
+    b.config["mounts"].append(idmap_mount(src, "/tmp/vol", options=("bind",)))
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split()[:2] == ["65534", "65534"]
+
+
+def test_mount_mappings_are_its_own(gk):
+    """Mappings on the mount: disk id 0 is host 100005, container uid 5;
+    disk 7 (gid) is host 100009, container gid 9."""
+    src = host_dir(gk, "vol", uid=0, gid=7)
+    b = userns_bundle(gk, ["/bin/sh", "-c", "gk-probe stat /tmp/vol; touch /tmp/vol/new"])
+    b.config["mounts"].append(idmap_mount(
+        src, "/tmp/vol",
+        uidMappings=[{"containerID": 0, "hostID": 100005, "size": 10}],
+        gidMappings=[{"containerID": 7, "hostID": 100009, "size": 1},
+                     {"containerID": 0, "hostID": 100000, "size": 1}]))
+    p = gk.run(b)
+    assert p.stdout.split()[:2] == ["5", "9"], p.stderr
+    # the container's root (host 100000) has no disk id through these
+    # mappings: it cannot create a file there
+    assert "Value too large" in p.stderr
+    assert not os.path.exists(os.path.join(src, "new"))
+
+
+def test_mappings_without_idmap_option_idmap_the_mount(gk):
+    """runc: uidMappings/gidMappings alone make the mount idmapped."""
+    src = host_dir(gk, "vol", uid=3, gid=4)
+    b = userns_bundle(gk, ["/bin/sh", "-c", "gk-probe stat /tmp/vol"])
+    b.config["mounts"].append(idmap_mount(
+        src, "/tmp/vol", options=("bind",),
+        uidMappings=[{"containerID": 0, "hostID": 100000, "size": 100}],
+        gidMappings=[{"containerID": 0, "hostID": 100000, "size": 100}]))
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split()[:2] == ["3", "4"]
+
+
+@pytest.fixture
+def submount(gk):
+    """A host directory with a tmpfs (owned by root) mounted on sub/."""
+    src = host_dir(gk, "vol")
+    sub = os.path.join(src, "sub")
+    os.mkdir(sub)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755", "gkt-sub", sub], check=True)
+    yield src
+    subprocess.run(["umount", "-l", sub])
+
+
+@pytest.mark.parametrize("option,want", [("ridmap", "0"), ("idmap", "65534")])
+def test_ridmap_covers_submounts(gk, submount, option, want):
+    b = userns_bundle(gk, ["/bin/sh", "-c", "gk-probe stat /tmp/vol; gk-probe stat /tmp/vol/sub"])
+    b.config["mounts"].append(idmap_mount(submount, "/tmp/vol", options=("rbind", option)))
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    top, sub = p.stdout.splitlines()
+    assert top.split()[0] == "0"
+    assert sub.split()[0] == want
+
+
+def mounts_under(path):
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4] for line in f if line.split()[4].startswith(path)]
+
+
+def test_idmap_of_a_filesystem_that_cannot_is_refused(gk):
+    """sysfs has no FS_ALLOW_IDMAP: the mount is named, with the reason, and
+    create leaves no state, process or mount behind."""
+    b = userns_bundle(gk, ["/bin/true"])
+    b.config["mounts"].append(idmap_mount("/sys/kernel", "/tmp/k"))
+    before = mounts_under("/")
+    p = gk.gkrun("create", "--bundle", b.write(), gk.new_id())
+    assert p.returncode != 0
+    msg = p.stderr.strip()
+    assert msg.startswith("gkrun: config.json: mounts[%d]: `/tmp/k`: cannot idmap `/sys/kernel`"
+                          % (len(b.config["mounts"]) - 1)), msg
+    assert "does not support idmapped mounts" in msg, msg
+    assert gk.gkrun("list", "-q").stdout.split() == []
+    assert mounts_under("/") == before
+
+
+@pytest.mark.parametrize("change,words", [
+    (lambda m, b: m.update(type="tmpfs", source="tmpfs", options=["idmap"]),
+     "only supported for bind mounts"),
+    (lambda m, b: [b.linux.pop("uidMappings"), b.linux.pop("gidMappings"), b.linux.update(
+        namespaces=[n for n in b.linux["namespaces"] if n["type"] != "user"])],
+     "there is no user namespace"),
+])
+def test_idmap_refusals_name_the_mount(gk, change, words):
+    src = host_dir(gk, "vol")
+    b = userns_bundle(gk, ["/bin/true"])
+    m = idmap_mount(src, "/tmp/vol")
+    b.config["mounts"].append(m)
+    change(m, b)
+    p = gk.run(b)
+    assert p.returncode != 0
+    assert "config.json: mounts[%d]: `/tmp/vol`: " % (len(b.config["mounts"]) - 1) in p.stderr
+    assert words in p.stderr, p.stderr
+
+
+def kernel_has_idmap():
+    """mount_setattr(MOUNT_ATTR_IDMAP) with a closed userns fd: EBADF when the
+    kernel knows the attribute (asked here through ctypes, not gkrun)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = (ctypes.c_uint64 * 4)(0x00100000, 0, 0, 2**31 - 1)  # set, clr, propagation, userns
+    r = libc.syscall(442, -1, b"", 0x1000, ctypes.byref(attr), ctypes.sizeof(attr))
+    return r < 0 and ctypes.get_errno() == 9
+
+
+def test_features_lists_idmap_when_the_kernel_has_it(gk):
+    import json
+    f = json.loads(gk.gkrun("features", check=True).stdout)
+    has = kernel_has_idmap()
+    assert f["linux"]["mountExtensions"]["idmap"]["enabled"] is has
+    assert ("idmap" in f["mountOptions"]) is has
+    assert ("ridmap" in f["mountOptions"]) is has
