@@ -276,6 +276,27 @@ static int mount_bind(gk_container *c, int rootfd, const gk_mount *m, gk_error *
         return 0;
 }
 
+/* "tmpcopyup": the tmpfs just mounted on DEST gets a copy of what BELOW
+ * (the destination's directory, opened before the mount) holds. */
+static int copy_up(int rootfd, int below, const gk_mount *m, gk_error **err)
+{
+        _cleanup_close_ int top = gk_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY,
+                                                  false, false, err);
+        struct stat b, t;
+
+        if (top < 0)
+                return gk_error_wrap(err, "tmpcopyup");
+        /* the same path must now lead to the new tmpfs, not elsewhere */
+        if (fstat(below, &b) < 0 || fstat(top, &t) < 0)
+                return gk_error_errno(err, "tmpcopyup: stat `%s`", m->destination);
+        if (b.st_dev == t.st_dev)
+                return gk_error_make(err, EXDEV, "tmpcopyup: `%s` is not the new tmpfs",
+                                     m->destination);
+        if (gk_copyup(below, top, err) < 0)
+                return gk_error_wrap(err, "tmpcopyup of `%s`", m->destination);
+        return 0;
+}
+
 static int mount_fs(gk_container *c, int rootfd, const gk_mount *m, gk_error **err)
 {
         _cleanup_close_ int fd = gk_open_in_root(rootfd, m->destination, O_PATH, true, false, err);
@@ -288,7 +309,7 @@ static int mount_fs(gk_container *c, int rootfd, const gk_mount *m, gk_error **e
                 return gk_mount_cgroupfs(c, target, m, err);
         if (mount(m->source ? m->source : m->type, target, m->type, m->flags & ~(MS_BIND | MS_REC),
                   m->data) == 0)
-                return 0;
+                return m->tmpcopyup ? copy_up(rootfd, fd, m, err) : 0;
         /* sysfs cannot be mounted from a user namespace that does not own
          * the network namespace: take the host's, read-only. */
         if (errno == EPERM && !strcmp(m->type, "sysfs")) {
@@ -303,6 +324,9 @@ static int apply_mount(gk_container *c, int rootfd, const gk_mount *m, gk_error 
 {
         int r;
 
+        if (m->tmpcopyup && (m->bind || !m->type || strcmp(m->type, "tmpfs") != 0))
+                return gk_error_make(err, 0, "`%s`: tmpcopyup is only for tmpfs mounts",
+                                     m->destination);
         if (m->bind || (m->type && !strcmp(m->type, "bind")))
                 r = mount_bind(c, rootfd, m, err);
         else if (m->type)

@@ -41,4 +41,9 @@ int gk_mount_dest_check(const gk_container *c, int rootfd, int fd, const gk_moun
  * onto M's destination inside ROOTFD. */
 int gk_idmount_attach(gk_container *c, int rootfd, const gk_mount *m, int tree, gk_error **err);
 
+/* copyup.c: copies the tree under the directory FROM into the directory
+ * TO (a new tmpfs), nothing followed, owners, modes, links and xattrs
+ * kept. */
+int gk_copyup(int from, int to, gk_error **err);
+
 #endif

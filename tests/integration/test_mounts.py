@@ -1,6 +1,7 @@
 """Mount settings that change what the container gets (issue 17): idmapped
 bind mounts ("idmap", "ridmap", a mount's own uidMappings/gidMappings),
 observed by gk-probe inside and by stat on the host."""
+import json
 import os
 import subprocess
 
@@ -167,3 +168,119 @@ def test_features_lists_idmap_when_the_kernel_has_it(gk):
     assert f["linux"]["mountExtensions"]["idmap"]["enabled"] is has
     assert ("idmap" in f["mountOptions"]) is has
     assert ("ridmap" in f["mountOptions"]) is has
+
+
+# --- tmpcopyup ------------------------------------------------------------------
+
+def populate(rootfs):
+    """rootfs/data: what a tmpcopyup tmpfs on /data must start with."""
+    d = os.path.join(rootfs, "data")
+    os.makedirs(os.path.join(d, "sub", "deeper"))
+    with open(os.path.join(d, "a"), "w") as f:
+        f.write("hello\n")
+    os.chmod(os.path.join(d, "a"), 0o640)
+    os.chown(os.path.join(d, "a"), 1000, 1001)
+    os.setxattr(os.path.join(d, "a"), "user.gk", b"kept")
+    os.link(os.path.join(d, "a"), os.path.join(d, "hard"))
+    with open(os.path.join(d, "sub", "deeper", "b"), "w") as f:
+        f.write("x" * 100000)
+    os.chmod(os.path.join(d, "sub", "deeper", "b"), 0o4755)
+    os.chown(os.path.join(d, "sub"), 2, 3)
+    os.chmod(os.path.join(d, "sub"), 0o750)
+    os.chmod(os.path.join(d, "sub", "deeper"), 0o500)  # filled before its mode is set
+    os.symlink("/etc/passwd", os.path.join(d, "abs"))
+    os.symlink("../../etc", os.path.join(d, "sub", "rel"))
+    os.lchown(os.path.join(d, "abs"), 7, 8)
+    os.mkfifo(os.path.join(d, "fifo"))
+    os.chmod(os.path.join(d, "fifo"), 0o620)
+    os.chmod(d, 0o711)
+    os.chown(d, 5, 6)
+
+
+def copyup_config(cfg):
+    cfg["mounts"].append({"destination": "/data", "type": "tmpfs", "source": "tmpfs",
+                          "options": ["tmpcopyup", "nosuid"]})
+    cfg["mounts"].append({"destination": "/nodir", "type": "tmpfs", "source": "tmpfs",
+                          "options": ["tmpcopyup"]})
+    cfg["process"]["args"] = ["/bin/sh", "-c",
+                              "gk-probe stat /data; gk-probe tree /data; echo --;"
+                              " gk-probe tree /nodir; gk-probe stat /nodir;"
+                              " grep -c ' /data tmpfs' /proc/self/mounts"]
+    cfg["root"]["readonly"] = False
+    return cfg
+
+
+def run_crun(workdir, bundle):
+    from orch import remove_cgroup_tree
+    from test_differential import crun_command
+    import uuid
+    cmd = crun_command(workdir)
+    if not cmd:
+        pytest.skip("no crun")
+    cid = "gkm-" + uuid.uuid4().hex[:10]
+    parent = "/gkt-mounts-" + uuid.uuid4().hex[:8]
+    root = os.path.join(workdir, "crun-state")
+    with open(os.path.join(bundle, "config.json")) as f:
+        cfg = json.load(f)
+    cfg["linux"]["cgroupsPath"] = parent + "/" + cid
+    with open(os.path.join(bundle, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    try:
+        return subprocess.run(cmd + ["--root", root, "run", "--bundle", bundle, cid],
+                              capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+    finally:
+        subprocess.run(cmd + ["--root", root, "delete", "--force", cid], capture_output=True)
+        remove_cgroup_tree(parent)
+
+
+# The tmpfs's own root keeps its mount options' mode and owner, as crun's.
+EXPECTED_TREE = """\
+0 0 41777
+a f 0640 1000:1001 size=6 xattr user.gk=kept
+abs l 0777 7:8 -> /etc/passwd
+fifo o 0620 0:0
+hard f 0640 1000:1001 size=6 link=a xattr user.gk=kept
+sub d 0750 2:3
+sub/deeper d 0500 0:0
+sub/deeper/b f 4755 0:0 size=100000
+sub/rel l 0777 0:0 -> ../../etc
+--
+0 0 41777
+1
+"""
+
+
+def test_tmpcopyup_copies_the_directory_under_it(gk):
+    b = gk.bundle(copy_rootfs=True)
+    populate(os.path.join(b.path, "rootfs"))
+    copyup_config(b.config)
+    p = gk.run(b)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == EXPECTED_TREE
+    # the rootfs itself is unchanged
+    assert sorted(os.listdir(os.path.join(b.path, "rootfs", "data"))) == \
+        ["a", "abs", "fifo", "hard", "sub"]
+
+
+def test_tmpcopyup_sees_what_crun_sees(gk):
+    """Against crun 1.8: the same listing, but for the hard link, which
+    crun copies as a second file (gkrun keeps the link)."""
+    b = gk.bundle(copy_rootfs=True)
+    populate(os.path.join(b.path, "rootfs"))
+    copyup_config(b.config)
+    b.write()
+    ours = gk.run(b)
+    theirs = run_crun(gk.workdir, b.path)
+    assert theirs.returncode == 0, theirs.stderr
+    assert ours.stdout.replace(" link=a", "") == theirs.stdout.replace(" link=a", "")
+
+
+def test_tmpcopyup_only_on_tmpfs(gk):
+    b = gk.bundle()
+    b.config["mounts"].append({"destination": "/tmp/x", "type": "bind", "source": gk.workdir,
+                               "options": ["bind", "tmpcopyup"]})
+    p = gk.run(b)
+    assert p.returncode != 0
+    assert "config.json: mounts[%d]: `/tmp/x`: tmpcopyup is only for tmpfs mounts" % (
+        len(b.config["mounts"]) - 1) in p.stderr, p.stderr
