@@ -63,12 +63,31 @@ static int check_spec(gk_container *c, gk_error **err)
         if (!s->linux.namespaces[GK_NS_MOUNT].present && !strcmp(c->rootfs, "/"))
                 return gk_error_make(err, 0,
                                      "config.json: root.path: `/` needs a mount namespace");
+        if (gk_lsm_validate_mount_label(s->linux.mount_label, err) < 0)
+                return gk_error_code(*err);
         if ((s->process->apparmor_profile || s->process->selinux_label) &&
             gk_lsm_validate(s->process->apparmor_profile, s->process->selinux_label, err) < 0)
                 return gk_error_code(*err);
         if (s->linux.seccomp.present && gk_seccomp_validate(&s->linux.seccomp, err) < 0)
                 return gk_error_wrap(err, "config.json: linux.seccomp");
         return 0;
+}
+
+/* runc 1.1 takes a relative mount destination from / and warns; so do we. */
+static void warn_relative_destinations(const gk_container *c)
+{
+        for (size_t i = 0; c->g->warn && i < c->spec->n_mounts; i++) {
+                _cleanup_free_ char *msg = NULL;
+
+                if (!c->spec->mounts[i].relative_destination)
+                        continue;
+                if (asprintf(&msg,
+                             "config.json: mounts[%zu].destination: `%s` is not absolute;"
+                             " taken as `%s` (relative destinations may be refused in future)",
+                             i, c->spec->mounts[i].destination + 1,
+                             c->spec->mounts[i].destination) >= 0)
+                        c->g->warn(c->g, msg);
+        }
 }
 
 static int load_config(gk_container *c, gk_error **err)
@@ -500,6 +519,7 @@ int gk_container_create(gk_container *c, gk_error **err)
                 return gk_error_code(*err);
         if (check_spec(c, err) < 0)
                 return gk_error_code(*err);
+        warn_relative_destinations(c);
         if (gk_state_dir_create(c->g->root, c->id, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-state-dir");

@@ -297,9 +297,30 @@ static int copy_up(int rootfd, int below, const gk_mount *m, gk_error **err)
         return 0;
 }
 
+/* linux.mountLabel as a context= option, where runc puts it: every
+ * filesystem mount but proc, sysfs, mqueue and cgroup (create checked that
+ * SELinux is enabled).  *OUT: the data to mount with, to free. */
+static int labelled_data(const gk_container *c, const gk_mount *m, char **out, gk_error **err)
+{
+        static const char *const unlabelled[] = { "proc", "sysfs", "mqueue", "cgroup", "cgroup2" };
+        const char *label = c->spec->linux.mount_label;
+
+        *out = NULL;
+        if (!label || !*label)
+                return 0;
+        for (size_t i = 0; i < ARRAY_SIZE(unlabelled); i++)
+                if (!strcmp(m->type, unlabelled[i]))
+                        return 0;
+        if (asprintf(out, "%s%scontext=\"%s\"", m->data ? m->data : "", m->data ? "," : "",
+                     label) < 0)
+                return gk_error_make(err, ENOMEM, "linux.mountLabel");
+        return 0;
+}
+
 static int mount_fs(gk_container *c, int rootfd, const gk_mount *m, gk_error **err)
 {
         _cleanup_close_ int fd = gk_open_in_root(rootfd, m->destination, O_PATH, true, false, err);
+        _cleanup_free_ char *labelled = NULL;
         char target[32];
 
         if (fd < 0 || gk_mount_dest_check(c, rootfd, fd, m, NULL, err) < 0)
@@ -307,8 +328,10 @@ static int mount_fs(gk_container *c, int rootfd, const gk_mount *m, gk_error **e
         gk_fd_path(target, fd);
         if (!strcmp(m->type, "cgroup") || !strcmp(m->type, "cgroup2"))
                 return gk_mount_cgroupfs(c, target, m, err);
+        if (labelled_data(c, m, &labelled, err) < 0)
+                return gk_error_code(*err);
         if (mount(m->source ? m->source : m->type, target, m->type, m->flags & ~(MS_BIND | MS_REC),
-                  m->data) == 0)
+                  labelled ? labelled : m->data) == 0)
                 return m->tmpcopyup ? copy_up(rootfd, fd, m, err) : 0;
         /* sysfs cannot be mounted from a user namespace that does not own
          * the network namespace: take the host's, read-only. */

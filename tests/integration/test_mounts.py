@@ -284,3 +284,61 @@ def test_tmpcopyup_only_on_tmpfs(gk):
     assert p.returncode != 0
     assert "config.json: mounts[%d]: `/tmp/x`: tmpcopyup is only for tmpfs mounts" % (
         len(b.config["mounts"]) - 1) in p.stderr, p.stderr
+
+
+# --- relative destinations ---------------------------------------------------------
+
+RUNC = "/usr/sbin/runc"
+
+
+@pytest.mark.parametrize("runtime", ["gkrun", "runc"])
+def test_relative_destination_is_taken_from_root_with_a_warning(gk, tmp_path, runtime):
+    """runc 1.1 mounts a relative destination from / and logs a warning; so
+    does gkrun (stderr and the --log file, level warning)."""
+    from conftest import GKRUN
+    log = tmp_path / "rt.log"
+    b = gk.bundle(["/bin/sh", "-c", "grep ' /scratch ' /proc/self/mounts | cut -d' ' -f3"])
+    b.config["mounts"].append({"destination": "scratch", "type": "tmpfs", "source": "tmpfs",
+                               "options": ["size=1m"]})
+    p = gk.gkrun("--log", str(log), "--log-format", "json", "run", "--bundle", b.write(),
+                 gk.new_id(), binary=GKRUN if runtime == "gkrun" else RUNC)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["tmpfs"]
+    warned = [e["msg"] for e in map(json.loads, log.read_text().splitlines())
+              if e.get("level") == "warning"]
+    assert any("scratch" in w and "not absolute" in w for w in warned), warned
+    if runtime == "gkrun":  # runc's warnings go to its log alone
+        assert p.stderr.splitlines() == [
+            "gkrun: warning: config.json: mounts[%d].destination: `scratch` is not absolute;"
+            " taken as `/scratch` (relative destinations may be refused in future)"
+            % (len(b.config["mounts"]) - 1)]
+
+
+# --- linux.mountLabel --------------------------------------------------------------
+
+SELINUX = os.path.exists("/sys/fs/selinux/enforce")
+
+
+@pytest.mark.skipif(SELINUX, reason="the host has SELinux: the label is applied")
+@pytest.mark.parametrize("runtime", ["gkrun", "runc"])
+def test_mount_label_without_selinux_is_refused(gk, runtime):
+    """The label would go into the mounts' context= option, which a kernel
+    without SELinux refuses: runc fails at that mount, gkrun at create,
+    naming the field."""
+    from conftest import GKRUN
+    b = gk.bundle(["/bin/true"])
+    b.linux["mountLabel"] = "system_u:object_r:container_file_t:s0:c1,c2"
+    cid = gk.new_id()
+    p = gk.gkrun("run", "--bundle", b.write(), cid,
+                 binary=GKRUN if runtime == "gkrun" else RUNC)
+    assert p.returncode != 0
+    if runtime == "gkrun":
+        assert p.stderr == (
+            'gkrun: config.json: linux.mountLabel: "system_u:object_r:container_file_t:s0:c1,c2"'
+            " requested but SELinux is not enabled on this host (it would be the mounts'"
+            " context= option)\n")
+        assert gk.gkrun("list", "-q").stdout.split() == []
+    b.linux["mountLabel"] = ""  # empty: no label, as runc
+    p = gk.gkrun("run", "--bundle", b.write(), gk.new_id(),
+                 binary=GKRUN if runtime == "gkrun" else RUNC)
+    assert p.returncode == 0, p.stderr
