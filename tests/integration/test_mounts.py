@@ -48,6 +48,18 @@ def test_idmap_shows_host_root_as_container_root(gk):
     assert (st.st_uid, st.st_gid) == (0, 0)
 
 
+def test_idmap_with_ro_is_read_only(gk):
+    """The bind's other options still apply to the idmapped tree."""
+    src = host_dir(gk, "vol")
+    b = userns_bundle(gk, ["/bin/sh", "-c",
+                           "gk-probe stat /tmp/vol; touch /tmp/vol/new 2>&1 | grep -c Read-only"])
+    b.config["mounts"].append(idmap_mount(src, "/tmp/vol", options=("bind", "idmap", "ro")))
+    p = gk.run(b)
+    assert p.stdout.split()[:2] == ["0", "0"], p.stderr
+    assert p.stdout.split()[3] == "1", p.stdout
+    assert not os.path.exists(os.path.join(src, "new"))
+
+
 def test_without_idmap_the_same_directory_is_nobodys(gk):
     """The control: the same bind without idmap shows the overflow id."""
     src = host_dir(gk, "vol")
