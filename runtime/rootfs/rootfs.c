@@ -330,9 +330,19 @@ static int mount_fs(gk_container *c, int rootfd, const gk_mount *m, gk_error **e
                 return gk_mount_cgroupfs(c, target, m, err);
         if (labelled_data(c, m, &labelled, err) < 0)
                 return gk_error_code(*err);
-        if (mount(m->source ? m->source : m->type, target, m->type, m->flags & ~(MS_BIND | MS_REC),
-                  labelled ? labelled : m->data) == 0)
-                return m->tmpcopyup ? copy_up(rootfd, fd, m, err) : 0;
+        /* a read-only tmpcopyup tmpfs is filled first, then made read-only */
+        if (mount(m->source ? m->source : m->type, target, m->type,
+                  m->flags & ~(MS_BIND | MS_REC | (m->tmpcopyup ? MS_RDONLY : 0)),
+                  labelled ? labelled : m->data) == 0) {
+                if (!m->tmpcopyup)
+                        return 0;
+                if (copy_up(rootfd, fd, m, err) < 0)
+                        return gk_error_code(*err);
+                if (m->flags & MS_RDONLY)
+                        return gk_remount_at(rootfd, m->destination, m->flags & REMOUNT_FLAGS, 0,
+                                             err);
+                return 0;
+        }
         /* sysfs cannot be mounted from a user namespace that does not own
          * the network namespace: take the host's, read-only. */
         if (errno == EPERM && !strcmp(m->type, "sysfs")) {

@@ -288,6 +288,17 @@ def test_tmpcopyup_sees_what_crun_sees(gk):
     assert ours.stdout.replace(" link=a", "") == theirs.stdout.replace(" link=a", "")
 
 
+def test_tmpcopyup_read_only(gk):
+    """ro: filled first, then read-only."""
+    b = gk.bundle(["/bin/sh", "-c", "cat /data/a; touch /data/new 2>&1 | grep -c Read-only"],
+                  copy_rootfs=True)
+    populate(os.path.join(b.path, "rootfs"))
+    b.config["mounts"].append({"destination": "/data", "type": "tmpfs", "source": "tmpfs",
+                               "options": ["tmpcopyup", "ro"]})
+    p = gk.run(b)
+    assert p.stdout.split() == ["hello", "1"], p.stderr
+
+
 def test_tmpcopyup_only_on_tmpfs(gk):
     b = gk.bundle()
     b.config["mounts"].append({"destination": "/tmp/x", "type": "bind", "source": gk.workdir,
