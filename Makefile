@@ -122,7 +122,7 @@ $(O)/gkimg: $(O)/imgtool/main.o $(LIBIMG) $(LIBGK)
 	$(CC) $(LDFLAGS) -o $@ $^ $(IMG_LIBS)
 
 # A static helper put inside test rootfses to report what the container sees.
-$(O)/gk-probe: tests/helper/probe.c tests/helper/observe.c tests/helper/facts.c \
+$(O)/gk-probe: tests/helper/probe.c tests/helper/observe.c tests/helper/facts.c tests/helper/tree.c \
 		tests/helper/procattr.c \
 		tests/helper/probe.h
 	@mkdir -p $(dir $@)

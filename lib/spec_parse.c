@@ -4,6 +4,7 @@
  * spec_fields.c; every failure names the field ("config.json: process.args:
  * must be a non-empty array"). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,8 +293,26 @@ static int mount_idmap(sp_ctx *c, yajl_val obj, const sp_field *f, void *base)
         return 0;
 }
 
+/* A relative destination is taken from / (runc 1.1 does so for old
+ * configs, with a warning: gkrun warns at create, from the flag). */
+static int mount_dest(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
+{
+        gk_mount *m = base;
+        char *abs;
+        int r = sp_f_str(c, v, f, base);
+
+        if (r < 0 || m->destination[0] == '/')
+                return r;
+        if (asprintf(&abs, "/%s", m->destination) < 0)
+                return sp_fail(c, "out of memory");
+        free(m->destination);
+        m->destination = abs;
+        m->relative_destination = true;
+        return 0;
+}
+
 static const sp_field mount_fields[] = {
-        { "destination", sp_f_abs, SP_AT(gk_mount, destination), .flags = SP_REQUIRED },
+        { "destination", mount_dest, SP_AT(gk_mount, destination), .flags = SP_REQUIRED },
         { "type", sp_f_str, SP_AT(gk_mount, type) },
         { "source", sp_f_str, SP_AT(gk_mount, source) },
         { "options", sp_f_strv, SP_AT(gk_mount, options), SP_AUX(gk_mount, n_options) },

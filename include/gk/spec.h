@@ -124,9 +124,10 @@ typedef struct gk_mount {
         bool bind;                   /* "bind" or "rbind" */
         bool recursive;              /* "rbind" */
         bool tmpcopyup;
-        bool idmap;           /* "idmap" or "ridmap": an idmapped mount */
-        bool idmap_recursive; /* "ridmap" */
-        char *data;           /* the remaining, filesystem-specific options, comma-joined */
+        bool idmap;                /* "idmap" or "ridmap": an idmapped mount */
+        bool idmap_recursive;      /* "ridmap" */
+        bool relative_destination; /* destination was given relative (taken from /) */
+        char *data;                /* the remaining, filesystem-specific options, comma-joined */
         /* idmapped mounts */
         struct gk_idmap *uid_mappings, *gid_mappings;
         size_t n_uid_mappings, n_gid_mappings;

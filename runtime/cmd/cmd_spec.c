@@ -1,10 +1,13 @@
 /* gkrun spec (a default config.json) and gkrun features. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/mount.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cmd/commands.h"
@@ -78,6 +81,34 @@ static const char *const mount_options[] = {
         "strictatime",  "suid",        "symfollow",      "sync",
         "tmpcopyup",    "unbindable",
 };
+/* Whether the kernel knows MOUNT_ATTR_IDMAP: asked with a user namespace
+ * fd that cannot be open (INT_MAX), it says EBADF; a kernel without it
+ * EINVAL (unknown attribute), one without mount_setattr ENOSYS. */
+static bool idmap_supported(void)
+{
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = INT_MAX };
+
+        return syscall(SYS_mount_setattr, -1, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 &&
+               errno == EBADF;
+}
+
+/* mount_options, with "idmap" and "ridmap" in their places when they work. */
+static void mount_opts(yajl_gen gen, bool idmap)
+{
+        static const char *const idmap_opts[] = { "idmap", "ridmap" };
+        size_t k = idmap ? 0 : ARRAY_SIZE(idmap_opts);
+
+        gk_json_str(gen, "mountOptions");
+        yajl_gen_array_open(gen);
+        for (size_t i = 0; i < ARRAY_SIZE(mount_options); i++) {
+                for (; k < ARRAY_SIZE(idmap_opts) && strcmp(idmap_opts[k], mount_options[i]) < 0;
+                     k++)
+                        gk_json_str(gen, idmap_opts[k]);
+                gk_json_str(gen, mount_options[i]);
+        }
+        yajl_gen_array_close(gen);
+}
+
 static const char *const namespaces[] = { "cgroup", "ipc",  "mount", "network",
                                           "pid",    "time", "user",  "uts" };
 static const char *const archs[] = { "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_X86_64",
@@ -183,7 +214,7 @@ int cmd_features(int argc, char **argv, const gk_global *g, gk_error **err)
         gk_json_kstr(gen, "ociVersionMin", "1.0.0");
         gk_json_kstr(gen, "ociVersionMax", "1.2.0");
         strs(gen, "hooks", hooks, ARRAY_SIZE(hooks));
-        strs(gen, "mountOptions", mount_options, ARRAY_SIZE(mount_options));
+        mount_opts(gen, idmap_supported());
         gk_json_str(gen, "linux");
         yajl_gen_map_open(gen);
         strs(gen, "namespaces", namespaces, ARRAY_SIZE(namespaces));
@@ -222,7 +253,7 @@ int cmd_features(int argc, char **argv, const gk_global *g, gk_error **err)
         yajl_gen_map_open(gen);
         gk_json_str(gen, "idmap");
         yajl_gen_map_open(gen);
-        gk_json_kbool(gen, "enabled", false);
+        gk_json_kbool(gen, "enabled", idmap_supported());
         yajl_gen_map_close(gen);
         yajl_gen_map_close(gen);
         yajl_gen_map_close(gen);

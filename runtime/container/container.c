@@ -23,6 +23,7 @@
 #include "gk/cleanup.h"
 #include "gk/fault.h"
 #include "gk/util.h"
+#include "rootfs/rootfs.h"
 #include "security/seccomp_notify.h"
 #include "security/security.h"
 #include "spawn/ns.h"
@@ -68,6 +69,8 @@ static int check_spec(gk_container *c, gk_error **err)
                         "config.json: domainname: unable to set domainname without a private UTS namespace");
         if (gk_sysctl_validate(s, err) < 0)
                 return gk_error_code(*err);
+        if (gk_idmount_validate(s, err) < 0)
+                return gk_error_code(*err);
         if (s->process->terminal && !c->console_socket && !c->run_mode)
                 return gk_error_make(
                         err, 0,
@@ -80,6 +83,8 @@ static int check_spec(gk_container *c, gk_error **err)
         if (!s->linux.namespaces[GK_NS_MOUNT].present && !strcmp(c->rootfs, "/"))
                 return gk_error_make(err, 0,
                                      "config.json: root.path: `/` needs a mount namespace");
+        if (gk_lsm_validate_mount_label(s->linux.mount_label, err) < 0)
+                return gk_error_code(*err);
         if (s->process->apparmor_profile &&
             gk_lsm_validate(s->process->apparmor_profile, NULL, err) < 0)
                 return gk_error_wrap(err, "config.json: process.apparmorProfile");
@@ -92,6 +97,23 @@ static int check_spec(gk_container *c, gk_error **err)
         if (s->linux.intel_rdt.present && check_rdt(&s->linux.intel_rdt, err) < 0)
                 return gk_error_wrap(err, "config.json: linux.intelRdt");
         return 0;
+}
+
+/* runc 1.1 takes a relative mount destination from / and warns; so do we. */
+static void warn_relative_destinations(const gk_container *c)
+{
+        for (size_t i = 0; c->g->warn && i < c->spec->n_mounts; i++) {
+                _cleanup_free_ char *msg = NULL;
+
+                if (!c->spec->mounts[i].relative_destination)
+                        continue;
+                if (asprintf(&msg,
+                             "config.json: mounts[%zu].destination: `%s` is not absolute;"
+                             " taken as `%s` (relative destinations may be refused in future)",
+                             i, c->spec->mounts[i].destination + 1,
+                             c->spec->mounts[i].destination) >= 0)
+                        c->g->warn(c->g, msg);
+        }
 }
 
 static int load_config(gk_container *c, gk_error **err)
@@ -327,6 +349,49 @@ static int write_id_maps(const gk_container *c, gk_error **err)
         return 0;
 }
 
+/* The idmapped mounts' trees, made here on the host once the init's user
+ * namespace has its mappings (rootfs/idmount.c), kept until sent. */
+static int make_idmounts(gk_container *c, gk_error **err)
+{
+        _cleanup_close_ int own = -1;
+        int userns = c->ns_fds[GK_NS_USER];
+        char path[64];
+
+        if (!gk_idmount_count(c->spec))
+                return 0;
+        if (userns < 0 && (c->clone_flags & CLONE_NEWUSER)) {
+                snprintf(path, sizeof(path), "/proc/%d/ns/user", (int) c->pid);
+                userns = own = open(path, O_RDONLY | O_CLOEXEC);
+                if (own < 0)
+                        return gk_error_errno(err, "open `%s`", path);
+        }
+        c->idmount_fds = gk_idmount_fds_new(c->spec->n_mounts);
+        if (!c->idmount_fds)
+                return gk_error_make(err, ENOMEM, "idmapped mounts");
+        return gk_idmount_open(c, userns, c->idmount_fds, err);
+}
+
+/* After GO: the trees, in the config's order, GK_SYNC_MAX_FDS a message. */
+static int send_idmounts(gk_container *c, gk_error **err)
+{
+        int batch[GK_SYNC_MAX_FDS];
+        size_t n = 0;
+        int r = 0;
+
+        for (size_t i = 0; c->idmount_fds && i <= c->spec->n_mounts && r == 0; i++) {
+                if (i < c->spec->n_mounts && c->idmount_fds[i] >= 0)
+                        batch[n++] = c->idmount_fds[i];
+                if (n && (n == GK_SYNC_MAX_FDS || i == c->spec->n_mounts)) {
+                        r = gk_sync_send_fds(c->spawn.sync, GK_SYNC_MOUNTS, batch, n);
+                        n = 0;
+                }
+        }
+        gk_idmount_fds_free(&c->idmount_fds, c->spec->n_mounts);
+        if (r < 0)
+                return gk_error_make(err, -r, "send idmapped mounts to the init");
+        return 0;
+}
+
 static int write_pid_file(const char *path, pid_t pid, gk_error **err)
 {
         char buf[32];
@@ -339,7 +404,7 @@ static int setup_parent_side(gk_container *c, gk_state *st, gk_error **err)
 {
         const gk_process *p = c->spec->process;
 
-        if (write_id_maps(c, err) < 0)
+        if (write_id_maps(c, err) < 0 || make_idmounts(c, err) < 0)
                 return gk_error_code(*err);
         if (p->has_oom_score_adj) {
                 char path[64], val[16];
@@ -460,7 +525,7 @@ static int create_steps(gk_container *c, gk_error **err)
         /* GO carries the v1 cgroup files the init joins through, opened
          * while it was still making its namespaces */
         if (gk_spawn_go(&c->spawn, err) < 0 || send_hook_state(c, &st, err) < 0 ||
-            send_listener_state(c, err) < 0)
+            send_listener_state(c, err) < 0 || send_idmounts(c, err) < 0)
                 return gk_error_code(*err);
         if (save_config(c, err) < 0)
                 return gk_error_code(*err);
@@ -487,6 +552,7 @@ int gk_container_create(gk_container *c, gk_error **err)
                 return gk_error_code(*err);
         if (check_spec(c, err) < 0)
                 return gk_error_code(*err);
+        warn_relative_destinations(c);
         if (gk_state_dir_create(c->g->root, c->id, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-state-dir");
@@ -501,6 +567,7 @@ int gk_container_create(gk_container *c, gk_error **err)
                 close(TAKE_FD(c->fifo_fd));
         if (c->seccomp_listener >= 0)
                 close(TAKE_FD(c->seccomp_listener));
+        gk_idmount_fds_free(&c->idmount_fds, c->spec->n_mounts);
         return r;
 }
 

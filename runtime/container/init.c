@@ -202,6 +202,39 @@ static int receive_listener_state(gk_container *c, gk_exec_ctx *x, gk_error **er
         return 0;
 }
 
+/* The idmapped mounts' trees gkrun made (GK_SYNC_MOUNTS after GO), put
+ * at their mounts' places for rootfs/. */
+static int receive_idmounts(gk_container *c, gk_error **err)
+{
+        size_t want = gk_idmount_count(c->spec), got = 0, i = 0;
+
+        if (!want)
+                return 0;
+        c->idmount_fds = gk_idmount_fds_new(c->spec->n_mounts);
+        if (!c->idmount_fds)
+                return gk_error_make(err, ENOMEM, "idmapped mounts");
+        while (got < want) {
+                int fds[GK_SYNC_MAX_FDS];
+                size_t n = 0;
+
+                if (gk_sync_expect_fds(c->spawn.sync_child, GK_SYNC_MOUNTS, fds, &n, err) < 0)
+                        return gk_error_code(*err);
+                for (size_t k = 0; k < n; k++) {
+                        while (i < c->spec->n_mounts && !gk_idmount_wanted(&c->spec->mounts[i]))
+                                i++;
+                        if (i == c->spec->n_mounts) {
+                                close(fds[k]);
+                                continue;
+                        }
+                        c->idmount_fds[i++] = fds[k];
+                }
+                if (!n)
+                        return gk_error_make(err, EPROTO, "idmapped mounts: none sent");
+                got += n;
+        }
+        return 0;
+}
+
 /* What the clone left us of gkrun's fds, less what the init needs: the
  * sync socket, the console socket, the seccomp listener, the exec fifo,
  * the namespaces to join, and the preserved fds.  Closed before anything
@@ -242,7 +275,8 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
         /* first: with the caller's credentials, before any namespace is
          * joined */
         if (gk_spawn_join_cgroups(&c->spawn, err) < 0 ||
-            receive_hook_state(c, hook_state, err) < 0 || receive_listener_state(c, x, err) < 0)
+            receive_hook_state(c, hook_state, err) < 0 || receive_listener_state(c, x, err) < 0 ||
+            receive_idmounts(c, err) < 0)
                 return gk_error_code(*err);
         /* Our /proc is still the caller's: no mount of the container
          * exists yet, and none joined (procfs.c). */

@@ -59,6 +59,9 @@ typedef struct gk_container {
         char *net;                            /* gkrun-net add's result, or NULL */
         int proc_fd;                          /* the init's: the procfs it writes /proc through
                                                * (procfs.h), or -1 */
+        int *idmount_fds; /* per config mount: its idmapped source tree, made by
+                           * gkrun and sent to the init (rootfs/idmount.c), or -1;
+                           * NULL when there is none */
 } gk_container;
 
 #endif

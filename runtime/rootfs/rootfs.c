@@ -235,23 +235,40 @@ static int bind_source(const gk_container *c, const gk_mount *m, char **out, gk_
         return *out ? 0 : gk_error_make(err, ENOMEM, "mount");
 }
 
+/* The bind mount's source, made by gkrun already (idmount.c): its fd,
+ * taken, or -1. */
+static int take_idmapped_tree(gk_container *c, const gk_mount *m)
+{
+        size_t i = (size_t) (m - c->spec->mounts);
+
+        if (!c->idmount_fds || i >= c->spec->n_mounts)
+                return -1;
+        return TAKE_FD(c->idmount_fds[i]);
+}
+
 static int mount_bind(gk_container *c, int rootfd, const gk_mount *m, gk_error **err)
 {
         _cleanup_free_ char *src = NULL;
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int fd = -1, tree = take_idmapped_tree(c, m);
         struct stat st;
         char target[32];
 
-        if (bind_source(c, m, &src, err) < 0)
-                return gk_error_code(*err);
-        if (stat(src, &st) < 0)
-                return gk_error_errno(err, "bind mount source `%s`", src);
-        fd = gk_open_in_root(rootfd, m->destination, O_PATH, true, !S_ISDIR(st.st_mode), err);
-        if (fd < 0 || gk_mount_dest_check(c, rootfd, fd, m, src, err) < 0)
-                return gk_error_code(*err);
-        gk_fd_path(target, fd);
-        if (mount(src, target, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0)
-                return gk_error_errno(err, "bind mount `%s` on `%s`", src, m->destination);
+        if (tree >= 0) {
+                if (gk_idmount_attach(c, rootfd, m, tree, err) < 0)
+                        return gk_error_code(*err);
+        } else {
+                if (bind_source(c, m, &src, err) < 0)
+                        return gk_error_code(*err);
+                if (stat(src, &st) < 0)
+                        return gk_error_errno(err, "bind mount source `%s`", src);
+                fd = gk_open_in_root(rootfd, m->destination, O_PATH, true, !S_ISDIR(st.st_mode),
+                                     err);
+                if (fd < 0 || gk_mount_dest_check(c, rootfd, fd, m, src, err) < 0)
+                        return gk_error_code(*err);
+                gk_fd_path(target, fd);
+                if (mount(src, target, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0)
+                        return gk_error_errno(err, "bind mount `%s` on `%s`", src, m->destination);
+        }
         if (m->flags & REMOUNT_FLAGS &&
             gk_remount_at(rootfd, m->destination, m->flags & REMOUNT_FLAGS, m->clear_flags, err) <
                     0)
@@ -259,9 +276,51 @@ static int mount_bind(gk_container *c, int rootfd, const gk_mount *m, gk_error *
         return 0;
 }
 
+/* "tmpcopyup": the tmpfs just mounted on DEST gets a copy of what BELOW
+ * (the destination's directory, opened before the mount) holds. */
+static int copy_up(int rootfd, int below, const gk_mount *m, gk_error **err)
+{
+        _cleanup_close_ int top = gk_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY,
+                                                  false, false, err);
+        struct stat b, t;
+
+        if (top < 0)
+                return gk_error_wrap(err, "tmpcopyup");
+        /* the same path must now lead to the new tmpfs, not elsewhere */
+        if (fstat(below, &b) < 0 || fstat(top, &t) < 0)
+                return gk_error_errno(err, "tmpcopyup: stat `%s`", m->destination);
+        if (b.st_dev == t.st_dev)
+                return gk_error_make(err, EXDEV, "tmpcopyup: `%s` is not the new tmpfs",
+                                     m->destination);
+        if (gk_copyup(below, top, err) < 0)
+                return gk_error_wrap(err, "tmpcopyup of `%s`", m->destination);
+        return 0;
+}
+
+/* linux.mountLabel as a context= option, where runc puts it: every
+ * filesystem mount but proc, sysfs, mqueue and cgroup (create checked that
+ * SELinux is enabled).  *OUT: the data to mount with, to free. */
+static int labelled_data(const gk_container *c, const gk_mount *m, char **out, gk_error **err)
+{
+        static const char *const unlabelled[] = { "proc", "sysfs", "mqueue", "cgroup", "cgroup2" };
+        const char *label = c->spec->linux.mount_label;
+
+        *out = NULL;
+        if (!label || !*label)
+                return 0;
+        for (size_t i = 0; i < ARRAY_SIZE(unlabelled); i++)
+                if (!strcmp(m->type, unlabelled[i]))
+                        return 0;
+        if (asprintf(out, "%s%scontext=\"%s\"", m->data ? m->data : "", m->data ? "," : "",
+                     label) < 0)
+                return gk_error_make(err, ENOMEM, "linux.mountLabel");
+        return 0;
+}
+
 static int mount_fs(gk_container *c, int rootfd, const gk_mount *m, gk_error **err)
 {
         _cleanup_close_ int fd = gk_open_in_root(rootfd, m->destination, O_PATH, true, false, err);
+        _cleanup_free_ char *labelled = NULL;
         char target[32];
 
         if (fd < 0 || gk_mount_dest_check(c, rootfd, fd, m, NULL, err) < 0)
@@ -269,9 +328,21 @@ static int mount_fs(gk_container *c, int rootfd, const gk_mount *m, gk_error **e
         gk_fd_path(target, fd);
         if (!strcmp(m->type, "cgroup") || !strcmp(m->type, "cgroup2"))
                 return gk_mount_cgroupfs(c, target, m, err);
-        if (mount(m->source ? m->source : m->type, target, m->type, m->flags & ~(MS_BIND | MS_REC),
-                  m->data) == 0)
+        if (labelled_data(c, m, &labelled, err) < 0)
+                return gk_error_code(*err);
+        /* a read-only tmpcopyup tmpfs is filled first, then made read-only */
+        if (mount(m->source ? m->source : m->type, target, m->type,
+                  m->flags & ~(MS_BIND | MS_REC | (m->tmpcopyup ? MS_RDONLY : 0)),
+                  labelled ? labelled : m->data) == 0) {
+                if (!m->tmpcopyup)
+                        return 0;
+                if (copy_up(rootfd, fd, m, err) < 0)
+                        return gk_error_code(*err);
+                if (m->flags & MS_RDONLY)
+                        return gk_remount_at(rootfd, m->destination, m->flags & REMOUNT_FLAGS, 0,
+                                             err);
                 return 0;
+        }
         /* sysfs cannot be mounted from a user namespace that does not own
          * the network namespace: take the host's, read-only. */
         if (errno == EPERM && !strcmp(m->type, "sysfs")) {
@@ -286,6 +357,9 @@ static int apply_mount(gk_container *c, int rootfd, const gk_mount *m, gk_error 
 {
         int r;
 
+        if (m->tmpcopyup && (m->bind || !m->type || strcmp(m->type, "tmpfs") != 0))
+                return gk_error_make(err, 0, "`%s`: tmpcopyup is only for tmpfs mounts",
+                                     m->destination);
         if (m->bind || (m->type && !strcmp(m->type, "bind")))
                 r = mount_bind(c, rootfd, m, err);
         else if (m->type)

@@ -8,10 +8,13 @@
 #define GK_RUNTIME_ROOTFS_ROOTFS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "gk/error.h"
 
 struct gk_container;
+struct gk_mount;
+struct gk_spec;
 
 /* Run by the init in its mount namespace. */
 int gk_rootfs_prepare(struct gk_container *c, gk_error **err); /* mounts, /dev */
@@ -29,5 +32,20 @@ int gk_open_in_root(int rootfd, const char *path, int flags, bool mkdirs, bool m
  * ROOTFD, as runc does at create: after the mounts, before the root is
  * read-only. */
 int gk_rootfs_make_cwd(int rootfd, const char *cwd, gk_error **err);
+
+/* idmount.c: idmapped bind mounts ("idmap", "ridmap", a mount's own
+ * uidMappings/gidMappings).  Whether M is one, and how many C has. */
+bool gk_idmount_wanted(const struct gk_mount *m);
+size_t gk_idmount_count(const struct gk_spec *s);
+/* Refuses what runc refuses: idmap on other than a bind mount, one kind of
+ * mappings alone, no mappings and no user namespace to take them from. */
+int gk_idmount_validate(const struct gk_spec *s, gk_error **err);
+/* Run by gkrun on the host, once the init's user namespace (USERNS, or -1
+ * without one) has its mappings: the idmapped trees, detached, into FDS
+ * (one per config mount, -1 for the others). */
+int gk_idmount_open(const struct gk_container *c, int userns, int *fds, gk_error **err);
+/* An array of N fds, all -1; closes those still open, frees it. */
+int *gk_idmount_fds_new(size_t n);
+void gk_idmount_fds_free(int **fds, size_t n);
 
 #endif

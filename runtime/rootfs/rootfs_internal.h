@@ -37,4 +37,13 @@ int gk_dev_create_devices(gk_container *c, int rootfd, gk_error **err);
 int gk_mount_dest_check(const gk_container *c, int rootfd, int fd, const gk_mount *m,
                         const char *bind_src, gk_error **err);
 
+/* idmount.c, in the init: moves TREE, M's idmapped source made by gkrun,
+ * onto M's destination inside ROOTFD. */
+int gk_idmount_attach(gk_container *c, int rootfd, const gk_mount *m, int tree, gk_error **err);
+
+/* copyup.c: copies the tree under the directory FROM into the directory
+ * TO (a new tmpfs), nothing followed, owners, modes, links and xattrs
+ * kept. */
+int gk_copyup(int from, int to, gk_error **err);
+
 #endif

@@ -100,6 +100,17 @@ int gk_lsm_validate(const char *apparmor_profile, const char *selinux_label, gk_
         return 0;
 }
 
+int gk_lsm_validate_mount_label(const char *label, gk_error **err)
+{
+        if (label && *label && !selinux_enabled())
+                return gk_error_make(err, 0,
+                                     "config.json: linux.mountLabel: \"%s\" requested but SELinux"
+                                     " is not enabled on this host (it would be the mounts'"
+                                     " context= option)",
+                                     label);
+        return 0;
+}
+
 int gk_lsm_apply(int procfd, const char *apparmor_profile, const char *selinux_label,
                  gk_error **err)
 {

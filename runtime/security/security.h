@@ -39,6 +39,8 @@ int gk_lsm_apply(int procfd, const char *apparmor_profile, const char *selinux_l
 /* The "LSM not enabled" check of gk_lsm_apply alone, for create time on
  * the host (before anything exists). */
 int gk_lsm_validate(const char *apparmor_profile, const char *selinux_label, gk_error **err);
+/* linux.mountLabel: a context= option needs SELinux (rootfs/ adds it). */
+int gk_lsm_validate_mount_label(const char *label, gk_error **err);
 
 /* linux.sysctl: each key only in a namespace the container owns
  * (sysctl.c), checked at create before anything exists. */

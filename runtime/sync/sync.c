@@ -37,6 +37,8 @@ static const char *type_name(uint32_t t)
                 return "state";
         case GK_SYNC_EXEC:
                 return "exec";
+        case GK_SYNC_MOUNTS:
+                return "mounts";
         }
         return "unknown";
 }

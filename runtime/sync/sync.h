@@ -20,6 +20,8 @@
  *              <------------------- [run, exec] GK_SYNC_EXEC, then end
  *                                   of file at the execve (the socket is
  *                                   close-on-exec; spawn.h)
+ * GO is followed, when the config has idmapped mounts, by GK_SYNC_MOUNTS
+ * messages carrying their detached trees (at most GK_SYNC_MAX_FDS each).
  * Any step may instead get GK_SYNC_ERROR. */
 #ifndef GK_RUNTIME_SYNC_H
 #define GK_RUNTIME_SYNC_H
@@ -36,9 +38,10 @@ enum gk_sync_type {
         GK_SYNC_READY,
         GK_SYNC_START,
         GK_SYNC_ERROR,
-        GK_SYNC_PID,   /* exec: the process that will exec, as gkrun sees it */
-        GK_SYNC_STATE, /* state JSON the child needs: its hooks', its seccomp listener's */
-        GK_SYNC_EXEC,  /* the child execs next: end of file from here on is the execve */
+        GK_SYNC_PID,    /* exec: the process that will exec, as gkrun sees it */
+        GK_SYNC_STATE,  /* state JSON the child needs: its hooks', its seccomp listener's */
+        GK_SYNC_EXEC,   /* the child execs next: end of file from here on is the execve */
+        GK_SYNC_MOUNTS, /* after GO: idmapped mount trees, made on the host, in order */
 };
 
 /* Sends a message without payload. */

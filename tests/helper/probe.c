@@ -17,6 +17,7 @@
  *                                 then exits STATUS
  *   gk-probe sched | ioprio | cpus | mempolicy | personality
  *                                 the process's attributes (procattr.c)
+ *   gk-probe stat PATH | tree DIR owner, mode; a whole tree (tree.c)
  *
  * Adding a probe: write `static int p_NAME(int argc, char **argv)` and add a
  * line to `probes[]` (and, for a syscall, to `syscalls[]`).  libc only: it
@@ -537,6 +538,8 @@ static const struct {
         { "cpus", 0, p_cpus },
         { "mempolicy", 0, p_mempolicy },
         { "personality", 0, p_personality },
+        { "stat", 1, p_stat },
+        { "tree", 1, p_tree },
 };
 
 int main(int argc, char **argv)

@@ -19,6 +19,9 @@ int p_ioprio(int argc, char **argv);
 int p_cpus(int argc, char **argv);
 int p_mempolicy(int argc, char **argv);
 int p_personality(int argc, char **argv);
+/* tree.c: stat of one path, listing of a tree. */
+int p_stat(int argc, char **argv);
+int p_tree(int argc, char **argv);
 
 /* "errno=ENAME" (or "errno=NUMBER"), in a static buffer. */
 const char *errno_name(int err);

@@ -51,9 +51,4 @@ ALLOW = [
                 "runc 1.1.5 warns and ignores it"),
     dict(bundle="caps-unknown", key="failed", runc="<absent>", gkrun="unknown capability",
          reason="as above"),
-    dict(bundle="mount-relative-dest", key="exit", runc="0", gkrun="1",
-         reason="a relative mounts[].destination is refused (bundle-spec/README.md, mounts[]); "
-                "runc 1.1.5 takes it from / with a warning"),
-    dict(bundle="mount-relative-dest", key="failed", runc="<absent>", gkrun="absolute path",
-         reason="as above"),
 ]

@@ -69,7 +69,6 @@ FIELDS = [
     ("mounts", {}, "mounts: must be an array"),
     ("mounts[0]", "proc", "mounts[0]: must be an object"),
     ("mounts[0].destination", 5, "mounts[0].destination: must be a string"),
-    ("mounts[0].destination", "relative", "mounts[0].destination: must be an absolute path"),
     ("mounts[0].options", "ro", "mounts[0].options: must be an array of strings"),
     ("mounts[0].type", [], "mounts[0].type: must be a string"),
     ("hooks", [], "hooks: must be an object"),
