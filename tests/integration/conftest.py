@@ -43,6 +43,7 @@ ALL_CAPS_5_9 = ALL_CAPS + ["CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"]
 def pytest_configure(config):
     config.addinivalue_line("markers", "cgroup: cgroup tests, also run in the cgroup-v2 VM")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    config.addinivalue_line("markers", "criu: checkpoint/restore, run in the cgroup-v2 VM")
 
 
 def base_config(args=None, rootfs="rootfs", terminal=False):
