@@ -144,26 +144,35 @@ void gk_criu_req_common(gk_criu_req *q, const gk_criu_flags *f, bool terminal)
         criu_local_set_manage_cgroups_mode(q->opts, f->cg_mode < 0 ? GK_CRIU_CG_SOFT : f->cg_mode);
 }
 
-/* The last "Error (file:line): REASON" of the log, as REASON. */
-static char *log_reason(gk_criu_req *q)
+/* CRIU's reason in its log: the first "Error (file:line): REASON" (the
+ * cause; "Dumping FAILED" follows it), or, when CRIU failed before it
+ * looked at any process, while it probed the kernel as `criu check`
+ * does (kerndat), that error, and *EARLY set. */
+static char *log_reason(gk_criu_req *q, bool *early)
 {
         _cleanup_free_ char *text = NULL;
-        char *last = NULL, *p, *end;
+        char *first = NULL, *kerndat = NULL, *p, *end;
         size_t len;
         int dfd = q->work_fd >= 0 ? q->work_fd : q->image_fd;
 
         if (gk_read_file_at(dfd, q->log_name, &text, &len, NULL) < 0)
                 return NULL;
         /* "(00.012345) Error (criu/x.c:1): ..." at the debug level */
-        for (p = text; (p = strstr(p, "Error (")); p++)
-                last = p;
-        if (!last)
+        for (p = strstr(text, "Error ("); p; p = end ? strstr(end + 1, "Error (") : NULL) {
+                end = strchr(p, '\n');
+                if (end)
+                        *end = '\0';
+                if (!first)
+                        first = p;
+                if (!kerndat && strstr(p, "kerndat"))
+                        kerndat = p;
+        }
+        *early = kerndat != NULL;
+        p = kerndat ? kerndat : first;
+        if (!p)
                 return NULL;
-        end = strchr(last, '\n');
-        if (end)
-                *end = '\0';
-        p = strstr(last, "): ");
-        p = p ? p + 3 : last;
+        end = strstr(p, "): ");
+        p = end ? end + 3 : p;
         len = strlen(p);
         while (len && (p[len - 1] == '.' || p[len - 1] == ' '))
                 p[--len] = '\0';
@@ -172,7 +181,8 @@ static char *log_reason(gk_criu_req *q)
 
 int gk_criu_fail(gk_criu_req *q, const char *what, int r, gk_error **err)
 {
-        _cleanup_free_ char *reason = log_reason(q);
+        bool early = false;
+        _cleanup_free_ char *reason = log_reason(q, &early);
         struct utsname u;
         int errnum = r < 0 && r != -EBADE ? -r : 0;
 
@@ -180,14 +190,15 @@ int gk_criu_fail(gk_criu_req *q, const char *what, int r, gk_error **err)
                 return gk_error_code(*err);
         if (!reason)
                 reason = strdup(errnum ? strerror(errnum) : "no reason in its log");
-        /* CRIU that cannot start (its kernel feature detection failing)
-         * fails every request: say so rather than "dump failed". */
-        if (gk_criu_call(q, criu_local_check, NULL) < 0) {
+        /* CRIU that cannot start (its kernel feature detection failing,
+         * as `criu check` does) fails every request: say so rather than
+         * "dump failed". */
+        if (early) {
                 if (uname(&u) < 0)
                         snprintf(u.release, sizeof(u.release), "?");
                 return gk_error_make(err, errnum,
-                                     "%s: CRIU cannot run on this host (`criu check` fails on "
-                                     "kernel %s): %s (log: %s/%s)",
+                                     "%s: CRIU cannot run on this host (its kernel probe, as in "
+                                     "`criu check`, fails on kernel %s): %s (log: %s/%s)",
                                      q->verb, u.release, reason ? reason : "?", q->log_dir,
                                      q->log_name);
         }

@@ -147,7 +147,7 @@ def test_where_criu_cannot_run_both_commands_say_why(gk):
     img = images(gk, "img")
     p = rt("checkpoint", "--image-path", img, cid)
     assert p.returncode == 1
-    assert "gkrun: checkpoint: CRIU cannot run on this host (`criu check` fails on kernel %s)"\
+    assert "gkrun: checkpoint: CRIU cannot run on this host (its kernel probe, as in `criu check`, fails on kernel %s)"\
         % os.uname().release in p.stderr, p.stderr
     # CRIU's reason, from its log, and where the log is
     assert "kerndat" in p.stderr and "(log: %s/dump.log)" % img in p.stderr, p.stderr
