@@ -103,6 +103,18 @@ def counter_bundle(gk, args=None, netns=True):
     return b, data
 
 
+def json_docs(path):
+    """The JSON documents written one after the other in PATH."""
+    with open(path) as f:
+        text, docs, i = f.read(), [], 0
+    dec = json.JSONDecoder()
+    while text[i:].strip():
+        i += len(text[i:]) - len(text[i:].lstrip())
+        doc, i = dec.raw_decode(text, i)
+        docs.append(doc)
+    return docs
+
+
 def numbers(data, name="log"):
     try:
         with open(os.path.join(data, name)) as f:
@@ -147,8 +159,8 @@ def test_where_criu_cannot_run_both_commands_say_why(gk):
     img = images(gk, "img")
     p = rt("checkpoint", "--image-path", img, cid)
     assert p.returncode == 1
-    assert "gkrun: checkpoint: CRIU cannot run on this host (its kernel probe, as in `criu check`, fails on kernel %s)"\
-        % os.uname().release in p.stderr, p.stderr
+    assert ("gkrun: checkpoint: CRIU cannot run on this host (its kernel probe, as in "
+            "`criu check`, fails on kernel %s)" % os.uname().release) in p.stderr, p.stderr
     # CRIU's reason, from its log, and where the log is
     assert "kerndat" in p.stderr and "(log: %s/dump.log)" % img in p.stderr, p.stderr
     assert rt.state(cid)["status"] == "running"
@@ -191,6 +203,7 @@ def test_checkpoint_then_restore_counts_on(gk, rt):
     then restored under its id: it counts on from where it stopped, in
     a container that is running with a new pid."""
     b, data = counter_bundle(gk)
+    b.linux["resources"] = {"pids": {"limit": 77}, "memory": {"limit": 64 << 20}}
     cid = gk.new_id()
     rt.run_detached(b, cid)
     wait_for(lambda: len(numbers(data)) >= 5, what="the counter")
@@ -207,14 +220,28 @@ def test_checkpoint_then_restore_counts_on(gk, rt):
     wait_for(lambda: len(numbers(data)) > len(before) + 5, what="the restored counter")
     after = numbers(data)
     assert consecutive(after), "restarted, not restored: %s" % after[len(before) - 2:][:10]
+    # in a cgroup with the config's limits
+    assert cgroup_file(st["pid"], "pids.max") == "77"
+    assert cgroup_file(st["pid"], "memory.max") == str(64 << 20)
+
+
+def cgroup_file(pid, name):
+    """NAME in PID's cgroup2 directory (the VM is pure cgroup v2)."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        rel = [ln.split(":", 2)[2].strip() for ln in f if ln.startswith("0::")][0]
+    with open(os.path.join("/sys/fs/cgroup", rel.lstrip("/"), name)) as f:
+        return f.read().strip()
 
 
 @needs_criu
 def test_leave_running_then_restore_under_a_new_id(gk, rt):
     """--leave-running: the container goes on counting; its images
     restored under another id (the first one deleted) count on from the
-    checkpoint, not from 1."""
+    checkpoint, not from 1; the prestart hook runs at the restore too."""
     b, data = counter_bundle(gk)
+    hooked = os.path.join(gk.workdir, "prestart")
+    b.config["hooks"] = {"prestart": [{"path": "/bin/sh", "args": [
+        "sh", "-c", 'cat >> "$0"; echo >> "$0"', hooked]}]}
     cid = gk.new_id()
     rt.run_detached(b, cid)
     wait_for(lambda: len(numbers(data)) >= 5, what="the counter")
@@ -227,7 +254,12 @@ def test_leave_running_then_restore_under_a_new_id(gk, rt):
     before = settled(data)
     new = gk.new_id()
     restore(rt, b, new, img)
-    assert rt.state(new)["status"] == "running"
+    st = rt.state(new)
+    assert st["status"] == "running"
+    # the prestart hook ran again, for the restored container
+    runs = json_docs(hooked)
+    assert [r["id"] for r in runs] == [cid, new]
+    assert runs[1]["pid"] == st["pid"]
     wait_for(lambda: len(numbers(data)) > len(before) + 3, what="the restored counter")
     resumed = numbers(data)[len(before):]
     # from the count at the checkpoint (at or before `at`), then on by one
@@ -257,15 +289,20 @@ def test_pre_dump_then_dump(gk, rt):
 
 # A TCP listener and a client of it on the container's loopback: the
 # client sends 1, 2, 3... over the connection, the listener appends them.
-TCP = ("nc -l -p 7000 >> /data/log & sleep 1; "
+# (The listener's stdin never ends: busybox nc closes on its EOF.)
+TCP = ("sleep 100000 | nc -l -p 7000 >> /data/log & sleep 1; "
        "i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done | nc 127.0.0.1 7000")
 
 
 @needs_criu
-def test_tcp_established(gk, rt):
+def test_tcp_established(gk, rt, request):
     """An established connection on the container's own loopback:
     refused without --tcp-established (the container goes on), dumped and
     restored with it, the numbers going on over the same connection."""
+    if rt.name == "runc":
+        request.node.add_marker(pytest.mark.xfail(
+            reason="runc 1.1.5's restore of it fails in its notify step "
+                   "(`criu failed: type NOTIFY errno 0`)"))
     b, data = counter_bundle(gk, TCP)
     cid = gk.new_id()
     rt.run_detached(b, cid)
