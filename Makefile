@@ -9,6 +9,7 @@
 #   make check-cgv1      cgroup, lifecycle, crash tests on cgroup v1 alone (cgroup2 hidden)
 #   make check-cgv2      the cgroup tests again inside a pure cgroup-v2 VM
 #   make check-numa      the tests that need two NUMA nodes, inside a two-node VM
+#   make check-criu      the checkpoint/restore tests inside that VM (CRIU runs there)
 #   make fuzz            run every fuzzer for FUZZ_SECONDS each
 #   make bench           benchmarks against runc/crun and skopeo+umoci
 #                        (GK_BENCH_BASELINE=DIR: DIR/gkrun too, as "gkrun-before")
@@ -163,6 +164,9 @@ NUMA_QEMU_ARGS := -object memory-backend-ram,id=gkn0,size=1024M \
 check-numa: all
 	CGV2VM_QEMU_ARGS="$(NUMA_QEMU_ARGS)" $(CGV2VM) --timeout 1800 --mem 2048 --cpus 2 -- \
 		tests/run-tests.sh --numa-only $(O)
+# checkpoint/restore: CRIU 3.17 runs in the VM's kernel (6.1), not on 6.18
+check-criu: all
+	$(CGV2VM) --timeout 1200 -- tests/run-tests.sh --criu-only $(O)
 
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -205,5 +209,5 @@ install: all man
 clean:
 	rm -rf build build-san build-bench build-fuzz
 
-.PHONY: FORCE man demo all units fault check check-unit check-cgv2 check-numa fuzz bench lint install clean
+.PHONY: FORCE man demo all units fault check check-unit check-cgv2 check-numa check-criu fuzz bench lint install clean
 .DELETE_ON_ERROR:

@@ -2,7 +2,8 @@
 # Installs the Debian/Ubuntu packages gk needs, only those missing: as root,
 # or as a user through sudo.
 #   contrib/install-deps.sh          build dependencies + busybox-static
-#   contrib/install-deps.sh --test   ... and what `make check` uses
+#   contrib/install-deps.sh --test   ... and what `make check` uses (criu: libcriu, loaded
+#                                    at run time by checkpoint/restore; no headers needed)
 set -eu
 optional=""
 pkgs="build-essential pkg-config libyajl-dev libseccomp-dev libcap-dev libmnl-dev
@@ -12,7 +13,8 @@ if [ "${1:-}" = --test ]; then
         pkgs="$pkgs python3 python3-pytest libcmocka-dev jq skopeo umoci docker-registry
 openssl qemu-system-x86 xz-utils runc crun iproute2 procps nftables iputils-ping
 podman netavark iptables containerd conmon bash-completion mmdebstrap clang
-python3-grpcio python3-grpc-tools containernetworking-plugins cppcheck shellcheck clang-format tmux"
+python3-grpcio python3-grpc-tools containernetworking-plugins cppcheck shellcheck clang-format tmux
+criu"
         # libFuzzer (tests/fuzz): its package is only recommended by clang's
         optional="libclang-rt-dev"
 fi

@@ -34,6 +34,8 @@ int cmd_update(int argc, char **argv, const gk_global *g, gk_error **err);
 int cmd_pause(int argc, char **argv, const gk_global *g, gk_error **err);
 int cmd_resume(int argc, char **argv, const gk_global *g, gk_error **err);
 int cmd_events(int argc, char **argv, const gk_global *g, gk_error **err);
+int cmd_checkpoint(int argc, char **argv, const gk_global *g, gk_error **err);
+int cmd_restore(int argc, char **argv, const gk_global *g, gk_error **err);
 
 /* Parses a command that takes no flags and exactly one container id. */
 int gk_cmd_one_id(int argc, char **argv, const char **id, gk_error **err);

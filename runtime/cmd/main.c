@@ -34,6 +34,8 @@ static const struct {
         { "pause", cmd_pause, "freeze every process of a container" },
         { "resume", cmd_resume, "thaw a paused container" },
         { "events", cmd_events, "show a container's events and statistics" },
+        { "checkpoint", cmd_checkpoint, "checkpoint a running container (CRIU)" },
+        { "restore", cmd_restore, "restore a container from a checkpoint (CRIU)" },
 };
 
 static void usage(FILE *f)
@@ -42,7 +44,7 @@ static void usage(FILE *f)
                 "usage: gkrun [--root DIR] [--log FILE] [--log-format text|json] [--debug]\n"
                 "             [--systemd-cgroup] [--rootless BOOL] COMMAND [ARG...]\n\ncommands:\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-                fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 }
 
 /* LEVEL is "error" or "warning": the line on stderr is "gkrun: MSG" or

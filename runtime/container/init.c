@@ -309,6 +309,10 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
         if (p->terminal &&
             gk_console_setup(c->console_fd, &p->console_size, p->user.uid, true, err) < 0)
                 return gk_error_code(*err);
+        /* A session of its own without a terminal too, as runc's init:
+         * CRIU dumps only a process tree whose session leader is in it. */
+        if (!p->terminal)
+                setsid();
         if (c->console_fd >= 0)
                 close(TAKE_FD(c->console_fd));
         if (gk_rootfs_finalize(c, err) < 0)

@@ -45,6 +45,11 @@ static int send_fd(int sock, int fd, gk_error **err)
         return 0;
 }
 
+int gk_console_send_master(int sock, int master, gk_error **err)
+{
+        return send_fd(sock, master, err);
+}
+
 int gk_console_recv_master(int sock, gk_error **err)
 {
         char byte, cbuf[CMSG_SPACE(sizeof(int))];

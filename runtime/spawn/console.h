@@ -10,6 +10,8 @@
 
 int gk_console_setup(int console_sock, const gk_console_size *size, uid_t uid,
                      bool bind_dev_console, gk_error **err);
+/* Sends a pty master over a unix socket (restore: the one CRIU kept). */
+int gk_console_send_master(int sock, int master, gk_error **err);
 /* Receives the pty master sent by an init over a unix socket. */
 int gk_console_recv_master(int sock, gk_error **err);
 /* A listening socket for run/exec with -t in the foreground: path in *path. */

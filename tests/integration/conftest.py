@@ -44,6 +44,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "cgroup: cgroup tests, also run in the cgroup-v2 VM")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
     config.addinivalue_line("markers", "numa: needs two NUMA nodes, also run in a two-node VM")
+    config.addinivalue_line("markers", "criu: checkpoint/restore, run in the cgroup-v2 VM")
 
 
 def base_config(args=None, rootfs="rootfs", terminal=False):
