@@ -105,8 +105,8 @@ static int run_poststart(gk_container *c, gk_error **err)
         if (gk_state_load(c->g->root, c->id, &st, err) < 0 ||
             gk_state_to_oci_json(c->g->root, st, &json, err) < 0)
                 return gk_error_code(*err);
-        gk_hooks_run_warn(c->g, &c->spec->hooks.poststart, "poststart", json);
-        return 0;
+        /* runtime-spec 1.3: the run fails; the caller removes the container */
+        return gk_hooks_run(&c->spec->hooks.poststart, "poststart", json, err);
 }
 
 static int wait_foreground(gk_container *c, int console_listener, gk_error **err)

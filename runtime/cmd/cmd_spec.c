@@ -117,7 +117,7 @@ int cmd_features(int argc, char **argv, const gk_global *g, gk_error **err)
 
         yajl_gen_map_open(gen);
         gk_json_kstr(gen, "ociVersionMin", "1.0.0");
-        gk_json_kstr(gen, "ociVersionMax", "1.2.0");
+        gk_json_kstr(gen, "ociVersionMax", "1.3.0");
         strs(gen, "hooks", hooks, ARRAY_SIZE(hooks));
         strs(gen, "mountOptions", mount_options, ARRAY_SIZE(mount_options));
         gk_json_str(gen, "linux");

@@ -130,7 +130,7 @@ int main(int argc, char **argv)
                 g.rootless = b;
         }
         if (version) {
-                printf("gkrun version " GK_VERSION "\nspec: 1.2.0\n");
+                printf("gkrun version " GK_VERSION "\nspec: 1.3.0\n");
                 return 0;
         }
         if (help || first >= argc) {

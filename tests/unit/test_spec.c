@@ -483,7 +483,6 @@ static const struct {
         { RES("'cpu':{'shares':-1}"),
           P "linux.resources.cpu.shares: must be a non-negative integer" },
         { RES("'cpu':{'cpus':1}"), P "linux.resources.cpu.cpus: must be a string" },
-        { RES("'pids':{}"), P "linux.resources.pids.limit: required" },
         { RES("'devices':[{'access':'rwm'}]"), P "linux.resources.devices[0].allow: required" },
         { RES("'devices':[{'allow':true,'access':'rwx'}]"), P
           "linux.resources.devices[0].access: invalid access \"rwx\" (want a combination of r, w and m)" },
@@ -543,6 +542,8 @@ static const char *const good[] = {
         LNX("'namespaces':[{'type':'user','path':'/proc/1/ns/user'}]"),
         LNX("'namespaces':[{'type':'time'}],'timeOffsets':{'monotonic':{'secs':-5}}"),
         RES("'memory':{'limit':-1},'pids':{'limit':-1},'devices':[{'allow':true,'major':null}]"),
+        /* runtime-spec 1.3: pids.limit is optional */
+        RES("'pids':{}"),
         PROC("'rlimits':[{'type':'RLIMIT_AS','soft':0,'hard':0}],'oomScoreAdj':-1000"),
         BASE("'mounts':[{'destination':'/x','options':[]}]"),
 };
