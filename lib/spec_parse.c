@@ -186,6 +186,10 @@ static const sp_field process_fields[] = {
         { "oomScoreAdj", sp_f_int, SP_AT(gk_process, oom_score_adj),
           SP_HAS(gk_process, has_oom_score_adj), .min = -1000, .max = 1000 },
         { "selinuxLabel", sp_f_str, SP_AT(gk_process, selinux_label) },
+        /* runtime-spec fields gkrun does not apply: refused, never skipped */
+        { "ioPriority", sp_f_unsupported },
+        { "scheduler", sp_f_unsupported },
+        { "execCPUAffinity", sp_f_unsupported },
         SP_END,
 };
 
@@ -288,6 +292,20 @@ static int mount_idmap(sp_ctx *c, yajl_val obj, const sp_field *f, void *base)
         return 0;
 }
 
+/* Mount options gkrun does not apply (spec_mount_option knows them). */
+static int mount_options_unsupported(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
+{
+        const gk_mount *m = base;
+        const char *opt = m->tmpcopyup ? "tmpcopyup" : m->idmap_recursive ? "ridmap" : "idmap";
+
+        (void) v;
+        (void) f;
+        if (!m->tmpcopyup && !m->idmap)
+                return 0;
+        sp_push(c, "options");
+        return sp_fail(c, "\"%s\": not supported by gkrun", opt);
+}
+
 static const sp_field mount_fields[] = {
         { "destination", sp_f_abs, SP_AT(gk_mount, destination), .flags = SP_REQUIRED },
         { "type", sp_f_str, SP_AT(gk_mount, type) },
@@ -299,6 +317,10 @@ static const sp_field mount_fields[] = {
         { "gidMappings", sp_f_array, SP_AT(gk_mount, gid_mappings),
           SP_AUX(gk_mount, n_gid_mappings), .sub = &spec_idmap_array },
         { NULL, mount_idmap },
+        /* runtime-spec fields gkrun does not apply: refused, never skipped */
+        { "uidMappings", sp_f_unsupported },
+        { "gidMappings", sp_f_unsupported },
+        { NULL, mount_options_unsupported },
         SP_END,
 };
 

@@ -339,6 +339,8 @@ static int domain(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 
 static const sp_field personality_fields[] = {
         { "domain", domain, SP_AT(gk_personality, domain), .flags = SP_REQUIRED },
+        /* runtime-spec fields gkrun does not apply: refused, never skipped */
+        { "flags", sp_f_unsupported },
         SP_END,
 };
 
@@ -356,6 +358,14 @@ static int propagation(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
 /* Read into gk_linux itself: closID is its only member. */
 static const sp_field intel_rdt_fields[] = {
         { "closID", sp_f_str, SP_AT(gk_linux, intel_rdt_clos_id) },
+        /* runtime-spec fields gkrun does not apply: refused, never skipped */
+        { "closID", sp_f_unsupported },
+        { "l3CacheSchema", sp_f_unsupported },
+        { "memBwSchema", sp_f_unsupported },
+        { "schemata", sp_f_unsupported },
+        { "enableCMT", sp_f_unsupported },
+        { "enableMBM", sp_f_unsupported },
+        { "enableMonitoring", sp_f_unsupported },
         SP_END,
 };
 
@@ -384,5 +394,9 @@ const sp_field spec_linux_fields[] = {
           .sub = spec_seccomp_fields },
         { "personality", sp_f_object, SP_AT(gk_linux, personality),
           SP_HAS(gk_linux, personality.present), .sub = personality_fields },
+        /* runtime-spec fields gkrun does not apply: refused, never skipped */
+        { "mountLabel", sp_f_unsupported },
+        { "memoryPolicy", sp_f_unsupported },
+        { "netDevices", sp_f_unsupported },
         SP_END,
 };
