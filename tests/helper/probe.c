@@ -15,6 +15,8 @@
  *                                 the container runs: "grabbed PID"..., "wrote"/"no write"
  *   gk-probe observe [STATUS]     everything at once as one JSON document (observe.c),
  *                                 then exits STATUS
+ *   gk-probe snapshot             observe plus scheduling, I/O priority, memory policy,
+ *                                 timens offsets, cgroupfs and sysctl files (snapshot.c)
  *
  * Adding a probe: write `static int p_NAME(int argc, char **argv)` and add a
  * line to `probes[]` (and, for a syscall, to `syscalls[]`).  libc only: it
@@ -530,6 +532,7 @@ static const struct {
         { "notify", 1, p_notify },
         { "grab-exe", 1, p_grab_exe },
         { "observe", 0, p_observe },
+        { "snapshot", 0, p_snapshot },
 };
 
 int main(int argc, char **argv)

@@ -11,6 +11,8 @@
 
 /* observe.c: the container's whole view as one JSON document. */
 int p_observe(int argc, char **argv);
+/* snapshot.c: observe plus every other reading test_spec_fields.py needs. */
+int p_snapshot(int argc, char **argv);
 
 /* "errno=ENAME" (or "errno=NUMBER"), in a static buffer. */
 const char *errno_name(int err);
