@@ -21,8 +21,10 @@ int cmd_spec(int argc, char **argv, const gk_global *g, gk_error **err)
         const char *bundle = NULL;
         bool rootless = false;
         const gk_opt opts[] = {
-                { "bundle", 'b', GK_OPT_STRING, &bundle },
-                { "rootless", 0, GK_OPT_BOOL, &rootless },
+                { "bundle", 'b', GK_OPT_STRING, &bundle, "DIR",
+                  "where to write config.json (default: the current directory)" },
+                { "rootless", 0, GK_OPT_BOOL, &rootless, NULL,
+                  "a config for running without root (user namespace, no cgroup limits)" },
                 { 0 },
         };
         size_t len;
@@ -113,7 +115,14 @@ int cmd_features(int argc, char **argv, const gk_global *g, gk_error **err)
         _cleanup_(gk_json_genp) yajl_gen gen = gk_json_gen_new(true);
         _cleanup_free_ char *out = NULL;
         const struct scmp_version *v = seccomp_version();
+        const gk_opt opts[] = { { 0 } };
         char ver[32];
+        int first;
+
+        if (gk_opts_parse(argc, argv, "features", opts, &first, err) < 0)
+                return gk_error_code(*err);
+        if (first != argc)
+                return gk_error_make(err, 0, "features: takes no arguments");
 
         yajl_gen_map_open(gen);
         gk_json_kstr(gen, "ociVersionMin", "1.0.0");

@@ -82,8 +82,8 @@ int cmd_list(int argc, char **argv, const gk_global *g, gk_error **err)
         bool quiet = false;
         const char *format = "table";
         const gk_opt opts[] = {
-                { "quiet", 'q', GK_OPT_BOOL, &quiet },
-                { "format", 'f', GK_OPT_STRING, &format },
+                { "quiet", 'q', GK_OPT_BOOL, &quiet, NULL, "print the container ids only" },
+                { "format", 'f', GK_OPT_STRING, &format, "table|json", "output format" },
                 { 0 },
         };
         _cleanup_closedir_ DIR *d = NULL;
