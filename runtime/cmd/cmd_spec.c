@@ -1,10 +1,14 @@
 /* gkrun spec (a default config.json) and gkrun features. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "cmd/commands.h"
@@ -13,6 +17,7 @@
 #include "gk/opts.h"
 #include "gk/spec.h"
 #include "gk/util.h"
+#include "security/security.h"
 
 int cmd_spec(int argc, char **argv, const gk_global *g, gk_error **err)
 {
@@ -60,28 +65,67 @@ static void strs(yajl_gen gen, const char *key, const char *const *v, size_t n)
 
 static const char *const hooks[] = { "prestart",       "createRuntime", "createContainer",
                                      "startContainer", "poststart",     "poststop" };
+/* Mount options any kernel gkrun runs on has: MS_* flags, propagation,
+ * and what is passed on as filesystem data. */
 static const char *const mount_options[] = {
-        "acl",          "async",       "atime",          "bind",
-        "defaults",     "dev",         "diratime",       "dirsync",
-        "exec",         "iversion",    "lazytime",       "loud",
-        "mand",         "noacl",       "noatime",        "nodev",
-        "nodiratime",   "noexec",      "noiversion",     "nolazytime",
-        "nomand",       "norelatime",  "nostrictatime",  "nosuid",
-        "nosymfollow",  "private",     "ratime",         "rbind",
-        "rdev",         "rdiratime",   "relatime",       "remount",
-        "rexec",        "rnoatime",    "rnodev",         "rnodiratime",
-        "rnoexec",      "rnorelatime", "rnostrictatime", "rnosuid",
-        "rnosymfollow", "ro",          "rprivate",       "rrelatime",
-        "rro",          "rrw",         "rshared",        "rslave",
-        "rstrictatime", "rsuid",       "rsymfollow",     "runbindable",
-        "rw",           "shared",      "silent",         "slave",
-        "strictatime",  "suid",        "symfollow",      "sync",
-        "tmpcopyup",    "unbindable",
+        "acl",        "async",      "atime",         "bind",       "defaults",
+        "dev",        "diratime",   "dirsync",       "exec",       "iversion",
+        "lazytime",   "loud",       "mand",          "noacl",      "noatime",
+        "nodev",      "nodiratime", "noexec",        "noiversion", "nolazytime",
+        "nomand",     "norelatime", "nostrictatime", "nosuid",     "private",
+        "rbind",      "relatime",   "remount",       "ro",         "rprivate",
+        "rshared",    "rslave",     "runbindable",   "rw",         "shared",
+        "silent",     "slave",      "strictatime",   "suid",       "sync",
+        "unbindable",
+};
+/* Recursive attributes: mount_setattr(2), Linux 5.12. */
+static const char *const mount_setattr_options[] = {
+        "ratime",      "rdev",    "rdiratime",   "rexec",          "rnoatime", "rnodev",
+        "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid",  "rnosymfollow",
+        "rrelatime",   "rro",     "rrw",         "rstrictatime",   "rsuid",    "rsymfollow",
 };
 static const char *const namespaces[] = { "cgroup", "ipc",  "mount", "network",
                                           "pid",    "time", "user",  "uts" };
-static const char *const archs[] = { "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_X86_64",
-                                     "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM" };
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static bool has_mount_setattr(void)
+{
+        /* an fd of -1: EBADF where the call exists */
+        return syscall(SYS_mount_setattr, -1, "", 0, NULL, 0) < 0 && errno != ENOSYS;
+}
+
+/* MS_NOSYMFOLLOW came with Linux 5.10: older kernels refuse the flag. */
+static bool has_nosymfollow(void)
+{
+        struct utsname u;
+        unsigned major = 0, minor = 0;
+
+        return uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+               (major > 5 || (major == 5 && minor >= 10));
+}
+
+/* The options this kernel has, sorted as runc lists them.  tmpcopyup,
+ * idmap and ridmap are refused today (config.json: not supported by gkrun). */
+static void mount_opts(yajl_gen gen)
+{
+        const char *v[ARRAY_SIZE(mount_options) + ARRAY_SIZE(mount_setattr_options) + 2];
+        size_t n = 0;
+
+        for (size_t i = 0; i < ARRAY_SIZE(mount_options); i++)
+                v[n++] = mount_options[i];
+        if (has_nosymfollow()) {
+                v[n++] = "nosymfollow";
+                v[n++] = "symfollow";
+        }
+        for (size_t i = 0; has_mount_setattr() && i < ARRAY_SIZE(mount_setattr_options); i++)
+                v[n++] = mount_setattr_options[i];
+        qsort(v, n, sizeof(v[0]), cmp_str);
+        strs(gen, "mountOptions", v, n);
+}
 
 /* A list from one of the spec's name tables, in enum order. */
 static void names(yajl_gen gen, const char *key, const char *(*name)(int) )
@@ -93,21 +137,117 @@ static void names(yajl_gen gen, const char *key, const char *(*name)(int) )
         yajl_gen_array_close(gen);
 }
 
+/* The capabilities this libcap knows (cap_max_bits: its own list, or the
+ * running kernel's when that is longer and it asks), by their spec names. */
 static void caps(yajl_gen gen)
 {
+        int last = (int) cap_max_bits() - 1;
+
         gk_json_str(gen, "capabilities");
         yajl_gen_array_open(gen);
-        for (int c = 0; c <= gk_cap_last(); c++)
+        for (int c = 0; c <= last && c <= gk_cap_last(); c++)
                 if (gk_cap_name(c))
                         gk_json_str(gen, gk_cap_name(c));
         yajl_gen_array_close(gen);
 }
 
-static bool lsm_enabled(const char *path)
+/* Actions by libseccomp's API level: KILL_PROCESS and LOG need level 3,
+ * NOTIFY level 5 (seccomp_api_get(3)). */
+static void seccomp_actions(yajl_gen gen)
 {
-        _cleanup_free_ char *s = NULL;
+        unsigned api = seccomp_api_get();
 
-        return gk_read_file(path, &s, NULL, NULL) == 0 && s[0] == 'Y';
+        gk_json_str(gen, "actions");
+        yajl_gen_array_open(gen);
+        for (int i = 0; gk_seccomp_action_name(i); i++) {
+                const char *a = gk_seccomp_action_name(i);
+
+                if ((!strcmp(a, "SCMP_ACT_KILL_PROCESS") || !strcmp(a, "SCMP_ACT_LOG")) && api < 3)
+                        continue;
+                if (!strcmp(a, "SCMP_ACT_NOTIFY") && api < 5)
+                        continue;
+                gk_json_str(gen, a);
+        }
+        yajl_gen_array_close(gen);
+}
+
+/* Every architecture of the spec's list that this libseccomp resolves. */
+static void seccomp_archs(yajl_gen gen)
+{
+        gk_json_str(gen, "archs");
+        yajl_gen_array_open(gen);
+        for (size_t i = 0; gk_seccomp_arch_name(i); i++) {
+                char lower[32];
+                const char *a = gk_seccomp_arch_name(i) + strlen("SCMP_ARCH_");
+                size_t k = 0;
+
+                for (; a[k] && k < sizeof(lower) - 1; k++)
+                        lower[k] = (char) tolower((unsigned char) a[k]);
+                lower[k] = '\0';
+                if (seccomp_arch_resolve_name(lower))
+                        gk_json_str(gen, gk_seccomp_arch_name(i));
+        }
+        yajl_gen_array_close(gen);
+}
+
+static void seccomp_flags(yajl_gen gen)
+{
+        gk_json_str(gen, "knownFlags");
+        yajl_gen_array_open(gen);
+        for (size_t i = 0; gk_seccomp_flag_name(i); i++)
+                gk_json_str(gen, gk_seccomp_flag_name(i));
+        yajl_gen_array_close(gen);
+        gk_json_str(gen, "supportedFlags");
+        yajl_gen_array_open(gen);
+        for (size_t i = 0; gk_seccomp_flag_name(i); i++)
+                if (gk_seccomp_flag_supported(gk_seccomp_flag_name(i)))
+                        gk_json_str(gen, gk_seccomp_flag_name(i));
+        yajl_gen_array_close(gen);
+}
+
+static void seccomp_features(yajl_gen gen)
+{
+        gk_json_str(gen, "seccomp");
+        yajl_gen_map_open(gen);
+        gk_json_kbool(gen, "enabled", true);
+        seccomp_actions(gen);
+        names(gen, "operators", gk_seccomp_op_name);
+        seccomp_archs(gen);
+        seccomp_flags(gen);
+        yajl_gen_map_close(gen);
+}
+
+/* The cgroup drivers built in: cgroupfs v1 and v2, and systemd (a
+ * transient scope over D-Bus; libsystemd is opened when asked for).  No
+ * systemd --user manager (rootless) yet. */
+static void cgroup_features(yajl_gen gen)
+{
+        gk_json_str(gen, "cgroup");
+        yajl_gen_map_open(gen);
+        gk_json_kbool(gen, "v1", true);
+        gk_json_kbool(gen, "v2", true);
+        gk_json_kbool(gen, "systemd", true);
+        gk_json_kbool(gen, "systemdUser", false);
+        gk_json_kbool(gen, "rdma", true);
+        yajl_gen_map_close(gen);
+}
+
+/* The fields other work adds its features to, each in its own function:
+ * linux.intelRdt, linux.memoryPolicy, mountExtensions.idmap,
+ * linux.netDevices.  Until then: not enabled (refused in config.json). */
+static void not_yet_features(yajl_gen gen)
+{
+        gk_json_str(gen, "intelRdt");
+        yajl_gen_map_open(gen);
+        gk_json_kbool(gen, "enabled", false);
+        yajl_gen_map_close(gen);
+        gk_json_str(gen, "mountExtensions");
+        yajl_gen_map_open(gen);
+        gk_json_str(gen, "idmap");
+        yajl_gen_map_open(gen);
+        gk_json_kbool(gen, "enabled", false);
+        yajl_gen_map_close(gen);
+        yajl_gen_map_close(gen);
 }
 
 int cmd_features(int argc, char **argv, const gk_global *g, gk_error **err)
@@ -128,45 +268,25 @@ int cmd_features(int argc, char **argv, const gk_global *g, gk_error **err)
         gk_json_kstr(gen, "ociVersionMin", "1.0.0");
         gk_json_kstr(gen, "ociVersionMax", "1.3.0");
         strs(gen, "hooks", hooks, ARRAY_SIZE(hooks));
-        strs(gen, "mountOptions", mount_options, ARRAY_SIZE(mount_options));
+        mount_opts(gen);
         gk_json_str(gen, "linux");
         yajl_gen_map_open(gen);
         strs(gen, "namespaces", namespaces, ARRAY_SIZE(namespaces));
         caps(gen);
-        gk_json_str(gen, "cgroup");
-        yajl_gen_map_open(gen);
-        gk_json_kbool(gen, "v1", true);
-        gk_json_kbool(gen, "v2", true);
-        gk_json_kbool(gen, "systemd", false);
-        gk_json_kbool(gen, "systemdUser", false);
-        gk_json_kbool(gen, "rdma", true);
-        yajl_gen_map_close(gen);
-        gk_json_str(gen, "seccomp");
-        yajl_gen_map_open(gen);
-        gk_json_kbool(gen, "enabled", true);
-        names(gen, "actions", gk_seccomp_action_name);
-        names(gen, "operators", gk_seccomp_op_name);
-        strs(gen, "archs", archs, ARRAY_SIZE(archs));
-        yajl_gen_map_close(gen);
+        cgroup_features(gen);
+        seccomp_features(gen);
+        /* features-linux.md: "enabled" is whether the runtime supports the
+         * LSM (security/lsm.c), not whether this host has it on; a label
+         * for an LSM the host lacks is refused at create */
         gk_json_str(gen, "apparmor");
         yajl_gen_map_open(gen);
-        gk_json_kbool(gen, "enabled", lsm_enabled("/sys/module/apparmor/parameters/enabled"));
+        gk_json_kbool(gen, "enabled", true);
         yajl_gen_map_close(gen);
         gk_json_str(gen, "selinux");
         yajl_gen_map_open(gen);
-        gk_json_kbool(gen, "enabled", access("/sys/fs/selinux/enforce", F_OK) == 0);
+        gk_json_kbool(gen, "enabled", true);
         yajl_gen_map_close(gen);
-        gk_json_str(gen, "intelRdt");
-        yajl_gen_map_open(gen);
-        gk_json_kbool(gen, "enabled", false);
-        yajl_gen_map_close(gen);
-        gk_json_str(gen, "mountExtensions");
-        yajl_gen_map_open(gen);
-        gk_json_str(gen, "idmap");
-        yajl_gen_map_open(gen);
-        gk_json_kbool(gen, "enabled", false);
-        yajl_gen_map_close(gen);
-        yajl_gen_map_close(gen);
+        not_yet_features(gen);
         yajl_gen_map_close(gen);
         gk_json_str(gen, "annotations");
         yajl_gen_map_open(gen);
