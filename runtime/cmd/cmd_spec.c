@@ -181,7 +181,7 @@ static void seccomp_archs(yajl_gen gen)
                 const char *a = gk_seccomp_arch_name(i) + strlen("SCMP_ARCH_");
                 size_t k = 0;
 
-                for (; a[k] && k < sizeof(lower) - 1; k++)
+                for (; k < sizeof(lower) - 1 && a[k]; k++)
                         lower[k] = (char) tolower((unsigned char) a[k]);
                 lower[k] = '\0';
                 if (seccomp_arch_resolve_name(lower))
