@@ -124,7 +124,7 @@ $(O)/gkimg: $(O)/imgtool/main.o $(LIBIMG) $(LIBGK)
 
 # A static helper put inside test rootfses to report what the container sees.
 $(O)/gk-probe: tests/helper/probe.c tests/helper/observe.c tests/helper/facts.c tests/helper/tree.c \
-		tests/helper/procattr.c \
+		tests/helper/procattr.c tests/helper/snapshot.c \
 		tests/helper/probe.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -static -Wall -Wextra -o $@ $(filter %.c,$^)

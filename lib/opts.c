@@ -116,6 +116,8 @@ char *gk_opts_help(const gk_opt *opts)
                 for (const gk_opt *o = opts;; o++) {
                         const gk_opt *cur = o && o->name ? o : &help;
 
+                        if (!strcmp(cur->name, "-")) /* a slot the command leaves out */
+                                continue;
                         flag_words(cur, words, sizeof(words));
                         if (pass == 0 && strlen(words) > width)
                                 width = strlen(words);

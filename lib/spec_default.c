@@ -14,7 +14,7 @@
 #include "gk/util.h"
 #include "spec_internal.h"
 
-#define DEFAULT_OCI_VERSION "1.2.0"
+#define DEFAULT_OCI_VERSION "1.3.0"
 
 static const char *const default_caps[] = { "CAP_AUDIT_WRITE", "CAP_KILL",
                                             "CAP_NET_BIND_SERVICE" };

@@ -180,3 +180,17 @@ int sp_f_array(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
         *(size_t *) SP_AUXPTR(f, base) = v->u.array.len;
         return sp_each(c, v, array_elem, &ac);
 }
+
+/* A field of the runtime spec that gkrun does not apply: refused rather
+ * than skipped, since the container would not get what it asks for.  An
+ * empty value (false, "", [], {}) asks for nothing and passes: runtimes
+ * and orchestrators write empty defaults. */
+int sp_f_unsupported(sp_ctx *c, yajl_val v, const sp_field *f, void *base)
+{
+        (void) f;
+        (void) base;
+        if (YAJL_IS_FALSE(v) || (YAJL_IS_STRING(v) && !*YAJL_GET_STRING(v)) ||
+            (YAJL_IS_ARRAY(v) && !v->u.array.len) || (YAJL_IS_OBJECT(v) && !v->u.object.len))
+                return 0;
+        return sp_fail(c, "not supported by gkrun");
+}

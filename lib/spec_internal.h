@@ -117,6 +117,10 @@ int sp_f_strv(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
 int sp_f_map(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
 int sp_f_object(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
 int sp_f_array(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
+/* A spec field gkrun does not apply: "not supported by gkrun" unless the
+ * value is empty.  A second row with the key of a parsed row refuses what
+ * that row stored, until the field is applied. */
+int sp_f_unsupported(sp_ctx *c, yajl_val v, const sp_field *f, void *base);
 
 /* The tables of the parts, for the parsers that start inside the spec. */
 extern const sp_array spec_idmap_array;

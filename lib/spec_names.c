@@ -393,6 +393,16 @@ bool spec_seccomp_arch_known(const char *name)
         return lookup(scmp_archs, ARRAY_SIZE(scmp_archs), name) >= 0;
 }
 
+const char *gk_seccomp_arch_name(size_t i)
+{
+        return i < ARRAY_SIZE(scmp_archs) ? scmp_archs[i] : NULL;
+}
+
+const char *gk_seccomp_flag_name(size_t i)
+{
+        return i < ARRAY_SIZE(scmp_flags) ? scmp_flags[i] : NULL;
+}
+
 bool spec_seccomp_flag_known(const char *name)
 {
         return lookup(scmp_flags, ARRAY_SIZE(scmp_flags), name) >= 0;

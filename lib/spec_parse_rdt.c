@@ -75,6 +75,9 @@ const sp_field spec_intel_rdt_fields[] = {
         { "memBwSchema", mem_bw, SP_AT(gk_intel_rdt, mem_bw_schema) },
         { "schemata", lines, SP_AT(gk_intel_rdt, schemata), SP_AUX(gk_intel_rdt, n_schemata) },
         { "enableMonitoring", sp_f_bool, SP_AT(gk_intel_rdt, enable_monitoring) },
+        /* the older monitoring switches (before enableMonitoring): refused */
+        { "enableCMT", sp_f_unsupported },
+        { "enableMBM", sp_f_unsupported },
         SP_END,
 };
 

@@ -169,8 +169,9 @@ static const sp_field network_fields[] = {
 };
 
 static const sp_field pids_fields[] = {
-        { "limit", sp_f_int, SP_AT(gk_resources, pids_limit), .min = -1, .max = INT64_MAX,
-          .flags = SP_KEY_REQUIRED },
+        /* optional since runtime-spec 1.3: absent leaves pids.max alone */
+        { "limit", sp_f_int, SP_AT(gk_resources, pids_limit), SP_HAS(gk_resources, has_pids),
+          .min = -1, .max = INT64_MAX },
         SP_END,
 };
 
@@ -211,7 +212,7 @@ const sp_field spec_resources_fields[] = {
           .sub = memory_fields },
         { "cpu", sp_f_object, SP_AT(gk_resources, cpu), SP_HAS(gk_resources, has_cpu),
           .sub = cpu_fields },
-        { "pids", sp_f_object, SP_HAS(gk_resources, has_pids), .sub = pids_fields },
+        { "pids", sp_f_object, .sub = pids_fields },
         { "blockIO", sp_f_object, SP_AT(gk_resources, blkio), SP_HAS(gk_resources, has_blkio),
           .sub = blkio_fields },
         { "hugepageLimits", sp_f_array, SP_AT(gk_resources, hugepage_limits),

@@ -463,6 +463,10 @@ int gk_cap_last(void);
  * past the last one (so callers can list them all). */
 const char *gk_seccomp_action_name(int action);
 const char *gk_seccomp_op_name(int op);
+/* The spec's seccomp architectures and filter flags, by index (NULL past
+ * the last), for gkrun features. */
+const char *gk_seccomp_arch_name(size_t i);
+const char *gk_seccomp_flag_name(size_t i);
 
 /* The spec's names of linux.memoryPolicy modes and flags, the Nth, and
  * its number in *value (may be NULL); NULL past the last (for `gkrun

@@ -254,10 +254,13 @@ static int append_limits(sd_bus_message *m, const gk_resources *res, const gk_cg
                 if (r >= 0 && c->has_period && c->period)
                         r = sd_bus_message_append(m, "(sv)", "CPUQuotaPeriodUSec", "t", period);
         }
+        /* systemd refuses TasksMax 0: 1 stops the same forks while the
+         * init is in the scope, and the base driver writes pids.max 0 next */
         if (r >= 0 && res->has_pids)
                 r = sd_bus_message_append(m, "(sv)", "TasksMax", "t",
-                                          res->pids_limit > 0 ? (uint64_t) res->pids_limit
-                                                              : UINT64_MAX);
+                                          res->pids_limit > 0    ? (uint64_t) res->pids_limit
+                                          : res->pids_limit == 0 ? 1
+                                                                 : UINT64_MAX);
         return r;
 }
 

@@ -323,10 +323,10 @@ static int v1_hugetlb(int fd, const gk_resources *r, gk_error **err)
         return 0;
 }
 
+/* runtime-spec 1.3: 0 is a limit (no fork succeeds), -1 is "max"; an
+ * absent limit never gets here (has_pids is false). */
 int gk_cg_pids_apply(int fd, int64_t limit, gk_error **err)
 {
-        if (limit == 0)
-                return 0; /* unset, as runc */
         if (limit < 0)
                 return gk_cg_write(fd, "pids.max", "max", "linux.resources.pids.limit", err);
         return gk_cg_writef(fd, "pids.max", "linux.resources.pids.limit", err, "%" PRId64, limit);

@@ -27,15 +27,24 @@ static int parse_create(int argc, char **argv, create_flags *f, bool run, const 
                         gk_error **err)
 {
         const gk_opt opts[] = {
-                { "bundle", 'b', GK_OPT_STRING, &f->bundle },
-                { "pid-file", 0, GK_OPT_STRING, &f->pid_file },
-                { "console-socket", 0, GK_OPT_STRING, &f->console_socket },
-                { "no-pivot", 0, GK_OPT_BOOL, &f->no_pivot },
-                { "no-new-keyring", 0, GK_OPT_BOOL, &f->no_new_keyring },
-                { "preserve-fds", 0, GK_OPT_INT, &f->preserve_fds },
-                { run ? "detach" : "-", run ? 'd' : 0, GK_OPT_BOOL, &f->detach },
-                { run ? "keep" : "-", 0, GK_OPT_BOOL, &f->keep },
-                { "no-subreaper", 0, GK_OPT_BOOL, &f->no_subreaper },
+                { "bundle", 'b', GK_OPT_STRING, &f->bundle, "DIR",
+                  "the bundle directory (config.json, rootfs); default: the current one" },
+                { "pid-file", 0, GK_OPT_STRING, &f->pid_file, "FILE",
+                  "write the container init's pid to FILE" },
+                { "console-socket", 0, GK_OPT_STRING, &f->console_socket, "PATH",
+                  "unix socket that receives the terminal's master fd (process.terminal)" },
+                { "no-pivot", 0, GK_OPT_BOOL, &f->no_pivot, NULL,
+                  "enter the rootfs with MS_MOVE and chroot instead of pivot_root" },
+                { "no-new-keyring", 0, GK_OPT_BOOL, &f->no_new_keyring, NULL,
+                  "keep the caller's session keyring (no new one for the container)" },
+                { "preserve-fds", 0, GK_OPT_INT, &f->preserve_fds, "N",
+                  "pass N more fds (from 3 on) to the container's process" },
+                { run ? "detach" : "-", run ? 'd' : 0, GK_OPT_BOOL, &f->detach, NULL,
+                  "return once the container runs, instead of waiting for its end" },
+                { run ? "keep" : "-", 0, GK_OPT_BOOL, &f->keep, NULL,
+                  "do not delete the container when it ends" },
+                { "no-subreaper", 0, GK_OPT_BOOL, &f->no_subreaper, NULL,
+                  "accepted for runc's callers; gkrun does not become a subreaper" },
                 { 0 },
         };
         int first;
@@ -105,8 +114,8 @@ static int run_poststart(gk_container *c, gk_error **err)
         if (gk_state_load(c->g->root, c->id, &st, err) < 0 ||
             gk_state_to_oci_json(c->g->root, st, &json, err) < 0)
                 return gk_error_code(*err);
-        gk_hooks_run_warn(c->g, &c->spec->hooks.poststart, "poststart", json);
-        return 0;
+        /* runtime-spec 1.3: the run fails; the caller removes the container */
+        return gk_hooks_run(&c->spec->hooks.poststart, "poststart", json, err);
 }
 
 static int wait_foreground(gk_container *c, int console_listener, gk_error **err)

@@ -245,8 +245,10 @@ int cmd_events(int argc, char **argv, const gk_global *g, gk_error **err)
         _cleanup_(gk_cgroup_freep) gk_cgroup *cg = NULL;
         const char *interval = "5s";
         bool stats = false;
-        const gk_opt opts[] = { { "stats", 0, GK_OPT_BOOL, &stats },
-                                { "interval", 0, GK_OPT_STRING, &interval },
+        const gk_opt opts[] = { { "stats", 0, GK_OPT_BOOL, &stats, NULL,
+                                  "print the statistics once and exit" },
+                                { "interval", 0, GK_OPT_STRING, &interval, "DURATION",
+                                  "time between two statistics events (default 5s)" },
                                 { 0 } };
         gk_cgroup_stats s;
         int64_t ms;

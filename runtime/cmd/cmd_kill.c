@@ -27,7 +27,9 @@ int cmd_kill(int argc, char **argv, const gk_global *g, gk_error **err)
         _cleanup_(gk_state_freep) gk_state *st = NULL;
         _cleanup_(gk_cgroup_freep) gk_cgroup *cg = NULL;
         bool all = false;
-        const gk_opt opts[] = { { "all", 'a', GK_OPT_BOOL, &all }, { 0 } };
+        const gk_opt opts[] = { { "all", 'a', GK_OPT_BOOL, &all, NULL,
+                                  "signal every process of the container, not only its init" },
+                                { 0 } };
         int first, sig = SIGTERM;
         enum gk_status status;
 
@@ -59,7 +61,9 @@ int cmd_kill(int argc, char **argv, const gk_global *g, gk_error **err)
 int cmd_delete(int argc, char **argv, const gk_global *g, gk_error **err)
 {
         bool force = false;
-        const gk_opt opts[] = { { "force", 'f', GK_OPT_BOOL, &force }, { 0 } };
+        const gk_opt opts[] = { { "force", 'f', GK_OPT_BOOL, &force, NULL,
+                                  "kill the container first if it still runs" },
+                                { 0 } };
         int first;
 
         if (gk_opts_parse(argc, argv, "delete", opts, &first, err) < 0)

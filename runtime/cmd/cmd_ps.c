@@ -74,7 +74,9 @@ int cmd_ps(int argc, char **argv, const gk_global *g, gk_error **err)
         _cleanup_(gk_cgroup_freep) gk_cgroup *cg = NULL;
         _cleanup_free_ pid_t *pids = NULL;
         const char *format = "table";
-        const gk_opt opts[] = { { "format", 'f', GK_OPT_STRING, &format }, { 0 } };
+        const gk_opt opts[] = { { "format", 'f', GK_OPT_STRING, &format, "table|json",
+                                  "output format (json: the pids)" },
+                                { 0 } };
         char *default_args[] = { "ps", "-ef", NULL };
         size_t n = 0;
         int first;

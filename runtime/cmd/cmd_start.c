@@ -101,8 +101,7 @@ static int poststart(const gk_global *g, const gk_state *st, gk_error **err)
                 return 0;
         if (gk_state_to_oci_json(g->root, st, &json, err) < 0)
                 return gk_error_code(*err);
-        gk_hooks_run_warn(g, &spec->hooks.poststart, "poststart", json);
-        return 0;
+        return gk_hooks_run(&spec->hooks.poststart, "poststart", json, err);
 }
 
 int cmd_start(int argc, char **argv, const gk_global *g, gk_error **err)
@@ -135,12 +134,11 @@ int cmd_start(int argc, char **argv, const gk_global *g, gk_error **err)
         if (open_fifo(g->root, st, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("start.after-fifo");
+        /* runtime-spec 1.3: a failing poststart hook is an error and stops
+         * the container; it stays, stopped, for delete (as runc's start). */
         if (poststart(g, st, err) < 0) {
-                int r = gk_error_code(*err);
-
-                close(TAKE_FD(lock));
-                gk_container_delete(g, id, true, NULL, NULL);
-                return r;
+                gk_container_stop(st);
+                return gk_error_code(*err);
         }
         close(TAKE_FD(lock));
         GK_FAULT("start.after-poststart");

@@ -47,7 +47,7 @@ static void print_json(const gk_global *g, row *rows, size_t n)
 
                 gk_format_time_rfc3339(created, sizeof(created), st->created_ns);
                 yajl_gen_map_open(gen);
-                gk_json_kstr(gen, "ociVersion", "1.2.0");
+                gk_json_kstr(gen, "ociVersion", "1.3.0");
                 gk_json_kstr(gen, "id", st->id);
                 gk_json_kint(gen, "pid", rows[i].status == GK_STATUS_STOPPED ? 0 : st->pid);
                 gk_json_kstr(gen, "status", gk_status_name(rows[i].status));
@@ -82,8 +82,8 @@ int cmd_list(int argc, char **argv, const gk_global *g, gk_error **err)
         bool quiet = false;
         const char *format = "table";
         const gk_opt opts[] = {
-                { "quiet", 'q', GK_OPT_BOOL, &quiet },
-                { "format", 'f', GK_OPT_STRING, &format },
+                { "quiet", 'q', GK_OPT_BOOL, &quiet, NULL, "print the container ids only" },
+                { "format", 'f', GK_OPT_STRING, &format, "table|json", "output format" },
                 { 0 },
         };
         _cleanup_closedir_ DIR *d = NULL;

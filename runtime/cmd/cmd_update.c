@@ -59,6 +59,27 @@ static const char *const flag_names[F_COUNT] = {
         [F_BLKIO] = "blkio-weight",
 };
 
+/* --help's line for each (same order) */
+static const char *const flag_help[F_COUNT] = {
+        [F_MEMORY] = "memory limit (k, m, g suffixes; -1: none)",
+        [F_MEM_RES] = "memory soft limit",
+        [F_MEM_SWAP] = "memory plus swap limit (-1: unlimited swap)",
+        [F_KMEM] = "kernel memory limit (v1)",
+        [F_KMEM_TCP] = "kernel TCP buffer limit (v1)",
+        [F_SHARE] = "cpu shares (as --cpu-shares)",
+        [F_SHARES] = "cpu shares (relative weight)",
+        [F_QUOTA] = "cpu quota (µs per period; -1: none)",
+        [F_PERIOD] = "cpu period (µs)",
+        [F_BURST] = "cpu burst (µs)",
+        [F_RT_PERIOD] = "real-time period (µs)",
+        [F_RT_RUNTIME] = "real-time runtime (µs)",
+        [F_IDLE] = "cpu idle (1: SCHED_IDLE for the cgroup)",
+        [F_CPUS] = "CPUs allowed (0-3,6)",
+        [F_MEMS] = "memory nodes allowed",
+        [F_PIDS] = "pids limit (0: no fork; -1: none)",
+        [F_BLKIO] = "block I/O weight (10-1000)",
+};
+
 static int bad(gk_error **err, int f, const char *v, const char *what)
 {
         return gk_error_make(err, 0, "update: invalid value \"%s\" for --%s: %s", v, flag_names[f],
@@ -186,13 +207,15 @@ static int apply(const gk_global *g, const char *id, const gk_resources *r, gk_e
 int cmd_update(int argc, char **argv, const gk_global *g, gk_error **err)
 {
         const char *resources = NULL, *val[F_COUNT] = { 0 };
-        gk_opt opts[F_COUNT + 2] = { { "resources", 'r', GK_OPT_STRING, &resources } };
+        gk_opt opts[F_COUNT + 2] = { { "resources", 'r', GK_OPT_STRING, &resources, "FILE",
+                                       "linux.resources as JSON (- for stdin)" } };
         gk_resources r = { 0 };
         int first, e;
         bool any = false;
 
         for (int f = 0; f < F_COUNT; f++)
-                opts[f + 1] = (gk_opt){ flag_names[f], 0, GK_OPT_STRING, &val[f] };
+                opts[f + 1] = (gk_opt){ flag_names[f], 0,       GK_OPT_STRING,
+                                        &val[f],       "VALUE", flag_help[f] };
         if ((e = gk_opts_parse(argc, argv, "update", opts, &first, err)) < 0)
                 return e;
         if (first != argc - 1)

@@ -18,25 +18,36 @@ static const struct {
         const char *name;
         gk_command_fn fn;
         const char *help;
+        const char *args; /* after "gkrun NAME [OPTIONS]", for --help */
 } commands[] = {
-        { "create", cmd_create, "create a container" },
-        { "start", cmd_start, "execute the user process in a created container" },
-        { "run", cmd_run, "create and start a container" },
-        { "state", cmd_state, "output the state of a container" },
-        { "kill", cmd_kill, "send a signal to the container's init (or all its processes)" },
-        { "delete", cmd_delete, "delete a container" },
-        { "list", cmd_list, "list containers" },
-        { "ps", cmd_ps, "list the processes of a container" },
-        { "exec", cmd_exec, "execute a new process inside a container" },
-        { "spec", cmd_spec, "create a default config.json" },
-        { "features", cmd_features, "show the enabled features" },
-        { "update", cmd_update, "update a container's resource limits" },
-        { "pause", cmd_pause, "freeze every process of a container" },
-        { "resume", cmd_resume, "thaw a paused container" },
-        { "events", cmd_events, "show a container's events and statistics" },
-        { "checkpoint", cmd_checkpoint, "checkpoint a running container (CRIU)" },
-        { "restore", cmd_restore, "restore a container from a checkpoint (CRIU)" },
+        { "create", cmd_create, "create a container", "CONTAINER_ID" },
+        { "start", cmd_start, "execute the user process in a created container", "CONTAINER_ID" },
+        { "run", cmd_run, "create and start a container", "CONTAINER_ID" },
+        { "state", cmd_state, "output the state of a container", "CONTAINER_ID" },
+        { "kill", cmd_kill, "send a signal to the container's init (or all its processes)",
+          "CONTAINER_ID [SIGNAL]" },
+        { "delete", cmd_delete, "delete a container", "CONTAINER_ID" },
+        { "list", cmd_list, "list containers", "" },
+        { "ps", cmd_ps, "list the processes of a container", "CONTAINER_ID [PS_ARGS...]" },
+        { "exec", cmd_exec, "execute a new process inside a container",
+          "CONTAINER_ID COMMAND [ARG...]" },
+        { "spec", cmd_spec, "create a default config.json", "" },
+        { "features", cmd_features, "show the enabled features", "" },
+        { "update", cmd_update, "update a container's resource limits", "CONTAINER_ID" },
+        { "pause", cmd_pause, "freeze every process of a container", "CONTAINER_ID" },
+        { "resume", cmd_resume, "thaw a paused container", "CONTAINER_ID" },
+        { "events", cmd_events, "show a container's events and statistics", "CONTAINER_ID" },
+        { "checkpoint", cmd_checkpoint, "checkpoint a running container (CRIU)", "CONTAINER_ID" },
+        { "restore", cmd_restore, "restore a container from a checkpoint (CRIU)", "CONTAINER_ID" },
 };
+
+/* A command's --help, on stdout as runc prints it: the flags come from
+ * the table its parser used (gk_opts_help), so they cannot drift. */
+static void command_help(size_t i, const char *flags)
+{
+        printf("usage: gkrun %s [OPTIONS]%s%s\n\n%s\n\noptions:\n%s", commands[i].name,
+               *commands[i].args ? " " : "", commands[i].args, commands[i].help, flags);
+}
 
 static void usage(FILE *f)
 {
@@ -132,9 +143,11 @@ int main(int argc, char **argv)
                 g.rootless = b;
         }
         if (version) {
-                printf("gkrun version " GK_VERSION "\nspec: 1.2.0\n");
+                printf("gkrun version " GK_VERSION "\nspec: 1.3.0\n");
                 return 0;
         }
+        /* Every command's --help and -h, from the table its parser uses. */
+        gk_opts_set_help(true);
         if (help || first >= argc) {
                 usage(help ? stdout : stderr);
                 return help ? 0 : 2;
@@ -151,6 +164,10 @@ int main(int argc, char **argv)
                         return 1;
                 }
                 r = commands[i].fn(argc - first, argv + first, &g, &err);
+                if (r < 0 && err && err->errnum == GK_OPTS_HELP) {
+                        command_help(i, err->msg);
+                        return 0;
+                }
                 if (r < 0) {
                         log_error(&g, err ? err->msg : strerror(-r));
                         return 1;

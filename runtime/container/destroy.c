@@ -82,6 +82,18 @@ static void kill_all(gk_cgroup *cg, const gk_state *st)
         wait_gone(st);
 }
 
+/* A failing poststart hook stops the container (runtime-spec 1.3,
+ * lifecycle step 9): every process of it is killed and the state stays,
+ * so that `state` says stopped and `delete` removes it. */
+void gk_container_stop(const gk_state *st)
+{
+        _cleanup_(gk_cgroup_freep) gk_cgroup *cg = NULL;
+
+        if (st->cgroup && st->cgroup[0])
+                gk_cgroup_open(st->cgroup, &cg, NULL);
+        kill_all(cg, st);
+}
+
 static bool own_pid_ns(const gk_spec *spec)
 {
         return spec && spec->linux.namespaces[GK_NS_PID].present &&

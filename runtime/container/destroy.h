@@ -13,6 +13,10 @@
 int gk_container_delete(const gk_global *g, const char *id, bool force, const gk_spec *spec,
                         gk_error **err);
 
+/* Kills every process of the container and waits for its init; the
+ * state stays (stopped). */
+void gk_container_stop(const gk_state *st);
+
 /* The config.json kept in the state directory at create. */
 int gk_state_load_spec(const char *root, const char *id, gk_spec **out, gk_error **err);
 

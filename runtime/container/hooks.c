@@ -1,7 +1,7 @@
 /* OCI hooks: each runs with the container's state JSON on stdin, its own
  * args and env, and an optional timeout; a failing hook fails the
- * operation it belongs to, except poststart and poststop hooks, whose
- * failures are warnings (gk_hooks_run_warn). */
+ * operation it belongs to (poststart too, since runtime-spec 1.3), except
+ * poststop hooks, whose failures are warnings (gk_hooks_run_warn). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -124,9 +124,9 @@ int gk_hooks_run(const gk_hook_list *hooks, const char *what, const char *state_
         return 0;
 }
 
-/* The runtime spec (lifecycle steps 8 and 12): if a poststart or poststop
- * hook fails, the runtime logs a warning and the remaining hooks and the
- * lifecycle go on as if it had succeeded.  main's printer logs it. */
+/* The runtime spec (lifecycle step 13): if a poststop hook fails, the
+ * runtime logs a warning and the remaining hooks and the lifecycle go on
+ * as if it had succeeded.  main's printer logs it. */
 void gk_hooks_run_warn(const gk_global *g, const gk_hook_list *hooks, const char *what,
                        const char *state_json)
 {

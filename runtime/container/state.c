@@ -17,7 +17,7 @@
 #include "gk/json.h"
 #include "gk/util.h"
 
-#define OCI_VERSION "1.2.0"
+#define OCI_VERSION "1.3.0"
 
 int gk_id_validate(const char *id, gk_error **err)
 {

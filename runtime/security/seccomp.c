@@ -129,6 +129,21 @@ static const struct {
 #endif
 };
 
+bool gk_seccomp_flag_supported(const char *name)
+{
+        scmp_filter_ctx ctx;
+        bool ok = false;
+
+        for (size_t i = 0; i < ARRAY_SIZE(flag_attrs); i++)
+                if (!strcmp(flag_attrs[i].name, name) && flag_attrs[i].attr &&
+                    (ctx = seccomp_init(SCMP_ACT_ALLOW))) {
+                        ok = seccomp_attr_set(ctx, (enum scmp_filter_attr) flag_attrs[i].attr,
+                                              1) == 0;
+                        seccomp_release(ctx);
+                }
+        return ok;
+}
+
 static int set_flag(scmp_filter_ctx ctx, size_t idx, const char *name, gk_error **err)
 {
         const struct scmp_version *v = seccomp_version();

@@ -14,7 +14,7 @@
 #include "gk/util.h"
 #include "security/seccomp_notify.h"
 
-#define LISTENER_OCI_VERSION "1.2.0"
+#define LISTENER_OCI_VERSION "1.3.0"
 
 bool gk_seccomp_wants_listener(const gk_seccomp *sc)
 {

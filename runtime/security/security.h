@@ -23,6 +23,10 @@ int gk_seccomp_validate(const gk_seccomp *sc, gk_error **err);
 
 /* Builds the filter with libseccomp and loads it.  Returns, through
  * *notify_fd, the listener fd when an action is SCMP_ACT_NOTIFY (else -1). */
+/* Whether this libseccomp, on this kernel, can set the filter flag NAME
+ * (SECCOMP_FILTER_FLAG_*): gkrun features. */
+bool gk_seccomp_flag_supported(const char *name);
+
 int gk_seccomp_load(const gk_seccomp *sc, int *notify_fd, gk_error **err);
 
 /* Drops the bounding set to caps->bounding, then sets effective, permitted,

@@ -18,6 +18,8 @@
  *   gk-probe sched | ioprio | cpus | mempolicy | personality
  *                                 the process's attributes (procattr.c)
  *   gk-probe stat PATH | tree DIR owner, mode; a whole tree (tree.c)
+ *   gk-probe snapshot             observe plus scheduling, I/O priority, memory policy,
+ *                                 timens offsets, cgroupfs and sysctl files (snapshot.c)
  *
  * Adding a probe: write `static int p_NAME(int argc, char **argv)` and add a
  * line to `probes[]` (and, for a syscall, to `syscalls[]`).  libc only: it
@@ -540,6 +542,7 @@ static const struct {
         { "personality", 0, p_personality },
         { "stat", 1, p_stat },
         { "tree", 1, p_tree },
+        { "snapshot", 0, p_snapshot },
 };
 
 int main(int argc, char **argv)

@@ -11,6 +11,8 @@
 
 /* observe.c: the container's whole view as one JSON document. */
 int p_observe(int argc, char **argv);
+/* snapshot.c: observe plus every other reading test_spec_fields.py needs. */
+int p_snapshot(int argc, char **argv);
 
 /* procattr.c: scheduler, I/O priority, CPU affinity, memory policy and
  * personality of the probe's own process. */

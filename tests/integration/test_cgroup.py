@@ -118,6 +118,27 @@ def test_pids_limit_stops_a_fork_loop(gk):
     assert int(gk.run(b2, timeout=60).stdout.strip()) > 40
 
 
+# builtins only, then one fork: dash exits (status 2) when fork fails
+FORK_ONCE = "echo ran; /bin/true && echo forked"
+
+
+@pytest.mark.parametrize("pids, want", [({"limit": 0}, "no-fork"), ({"limit": 1}, "no-fork"),
+                                        ({"limit": 2}, "forked"), ({"limit": -1}, "forked"),
+                                        ({}, "forked"), (None, "forked")],
+                         ids=["0", "1", "2", "-1", "no-limit", "no-pids"])
+def test_pids_limit_zero_is_a_limit_and_absent_sets_nothing(gk, pids, want):
+    """runtime-spec 1.3: limit is optional (absent: pids.max is not
+    written) and 0 is a real limit (pids.max 0: no fork succeeds)."""
+    b = gk.bundle(["/bin/sh", "-c", FORK_ONCE])
+    if pids is not None:
+        b.linux["resources"] = {"pids": pids}
+    p = gk.run(b, timeout=60)
+    assert not p.stderr.startswith("gkrun:"), p.stderr
+    assert p.stdout.split()[0] == "ran", (p.stdout, p.stderr)
+    assert ("forked" in p.stdout) == (want == "forked"), (p.stdout, p.stderr)
+    assert (p.returncode == 0) == (want == "forked"), (p.returncode, p.stderr)
+
+
 def test_cpu_quota_limits_a_busy_loop(gk):
     hz = os.sysconf("SC_CLK_TCK")
 

@@ -11,6 +11,8 @@ import pytest
 
 from conftest import GKRUN, cgroup_dirs
 
+RUNC = "/usr/sbin/runc"
+
 
 def test_run_true_exits_zero(gk):
     p = gk.run(gk.bundle(["/bin/true"]))
@@ -416,26 +418,59 @@ def hooks_with_failing_first(log, kind):
                    {"path": "/bin/sh", "args": ["sh", "-c", "echo ran >> %s" % log]}]}
 
 
-def test_failing_poststart_hook_warns_and_later_hooks_run(gk, tmp_path):
-    log = tmp_path / "poststart.log"
-    b = gk.bundle(["/bin/true"])
-    b.config["hooks"] = hooks_with_failing_first(log, "poststart")
-    p = gk.run(b)
-    assert p.returncode == 0, p.stderr
-    assert "warning: poststart hook #0 `/bin/false`: exit status 1" in p.stderr
-    assert log.read_text() == "ran\n"
-
-
-def test_failing_poststart_hook_does_not_fail_start(gk, tmp_path):
+@pytest.mark.parametrize("runtime", ["gkrun", "runc"])
+def test_failing_poststart_hook_fails_run_and_removes_the_container(gk, tmp_path, runtime):
+    """runtime-spec 1.3 (lifecycle step 9): a failing poststart hook is an
+    error, the container is stopped and destroyed; the hooks after it do
+    not run.  runc did so before the spec said it; gk used to warn."""
+    prog = GKRUN if runtime == "gkrun" else RUNC
+    if not os.access(prog, os.X_OK):
+        pytest.skip("%s is not installed" % prog)
+    root = gk.root if runtime == "gkrun" else str(tmp_path / "runc-state")
     log = tmp_path / "poststart.log"
     b = gk.bundle(["/bin/sleep", "100"])
     b.config["hooks"] = hooks_with_failing_first(log, "poststart")
+    b.write()
+    cid = gk.new_id()
+    try:
+        p = subprocess.run([prog, "--root", root, "run", "--bundle", b.path, cid],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        assert p.returncode != 0
+        if runtime == "gkrun":
+            assert "poststart hook #0 `/bin/false`: exit status 1" in p.stderr, p.stderr
+            assert "warning" not in p.stderr
+        assert not log.exists()
+        listed = subprocess.run([prog, "--root", root, "list", "-q"], capture_output=True,
+                                text=True, timeout=30).stdout.split()
+        assert cid not in listed
+        assert cgroup_dirs(cid) == []
+    finally:
+        if runtime == "runc":
+            subprocess.run([prog, "--root", root, "delete", "--force", cid],
+                           capture_output=True, timeout=30)
+
+
+@pytest.mark.parametrize("pidns", [True, False], ids=["pidns", "hostpid"])
+def test_failing_poststart_hook_fails_start_and_stops_the_container(gk, tmp_path, pidns):
+    log = tmp_path / "poststart.log"
+    b = gk.bundle(["/bin/sh", "-c", "sleep 100 & sleep 100"])
+    if not pidns:
+        b.linux["namespaces"] = [n for n in b.linux["namespaces"] if n["type"] != "pid"]
+    b.config["hooks"] = hooks_with_failing_first(log, "poststart")
     cid = gk.create(b)
+    pid = gk.state(cid)["pid"]
     p = gk.gkrun("start", cid)
-    assert p.returncode == 0, p.stderr
-    assert "warning: poststart hook #0" in p.stderr
-    assert gk.state(cid)["status"] == "running"
-    assert log.read_text() == "ran\n"
+    assert p.returncode != 0
+    assert "poststart hook #0 `/bin/false`: exit status 1" in p.stderr, p.stderr
+    assert not log.exists()
+    assert gk.state(cid)["status"] == "stopped"
+    assert not os.path.exists("/proc/%d" % pid) or \
+        open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] == "Z"
+    for d in cgroup_dirs(cid):
+        with open(os.path.join(d, "cgroup.procs")) as f:
+            assert f.read().split() == [], d
+    gk.gkrun("delete", cid, check=True)
+    assert cgroup_dirs(cid) == []
 
 
 def test_failing_poststop_hook_warns_and_later_hooks_run(gk, tmp_path):
@@ -528,8 +563,17 @@ def test_spec_writes_a_runnable_default(gk, tmp_path):
     cfg = json.load(open(d / "config.json"))
     assert cfg["process"]["args"] == ["sh"]
     assert cfg["root"]["path"] == "rootfs"
+    assert cfg["ociVersion"] == "1.3.0"
     p = subprocess.run([GKRUN, "spec", "--bundle", str(d)], capture_output=True, text=True)
     assert p.returncode != 0 and "exists" in p.stderr
+
+
+def test_state_and_list_say_runtime_spec_1_3(gk):
+    cid = gk.create(gk.bundle(["/bin/true"]))
+    assert gk.state(cid)["ociVersion"] == "1.3.0"
+    listed = json.loads(gk.gkrun("list", "--format", "json", check=True).stdout)
+    assert [c["ociVersion"] for c in listed] == ["1.3.0"]
+    assert "spec: 1.3.0" in gk.gkrun("--version", check=True).stdout
 
 
 def test_features_is_json(gk):
