@@ -55,6 +55,7 @@ static const char full_json[] =
         "    \"apparmorProfile\": \"gk-default\",\n"
         "    \"oomScoreAdj\": -500,\n"
         "    \"selinuxLabel\": \"system_u:system_r:container_t:s0\",\n"
+        "    \"ioPriority\": {\"class\": \"IOPRIO_CLASS_BE\", \"priority\": 4},\n"
         "    \"unknownProcessField\": {\"ignored\": true}\n"
         "  },\n"
         "  \"root\": {\"path\": \"rootfs\", \"readonly\": true},\n"
@@ -63,7 +64,10 @@ static const char full_json[] =
         "  \"mounts\": [\n"
         "    {\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
         "    {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
-        "    {\"destination\": \"/data\", \"type\": \"none\", \"source\": \"/srv/data\", \"options\": [\"rbind\", \"rro\", \"rprivate\", \"nosymfollow\"]}\n"
+        "    {\"destination\": \"/data\", \"type\": \"none\", \"source\": \"/srv/data\", \"options\": [\"rbind\", \"rro\", \"rprivate\", \"nosymfollow\"]},\n"
+        "    {\"destination\": \"/idm\", \"type\": \"bind\", \"source\": \"/srv/idm\", \"options\": [\"bind\", \"idmap\"],\n"
+        "     \"uidMappings\": [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}],\n"
+        "     \"gidMappings\": [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}]}\n"
         "  ],\n"
         "  \"hooks\": {\n"
         "    \"prestart\": [{\"path\": \"/bin/true\"}],\n"
@@ -123,6 +127,8 @@ static const char full_json[] =
         "    \"sysctl\": {\"net.ipv4.ip_forward\": \"1\", \"kernel.shmmax\": \"4294967296\"},\n"
         "    \"maskedPaths\": [\"/proc/kcore\", \"/sys/firmware\"],\n"
         "    \"readonlyPaths\": [\"/proc/sys\"],\n"
+        "    \"mountLabel\": \"system_u:object_r:container_file_t:s0\",\n"
+        "    \"intelRdt\": {\"closID\": \"guaranteed_group\"},\n"
         "    \"personality\": {\"domain\": \"LINUX32\", \"flags\": []}\n"
         "  },\n"
         "  \"unknownTopLevel\": [1, 2, 3]\n"
@@ -192,12 +198,17 @@ static void check_full(const gk_spec *s)
         assert_true(p->rlimits[1].soft == UINT64_MAX);
         assert_true(p->no_new_privileges);
         assert_int_equal(p->oom_score_adj, -500);
+        assert_true(p->io_priority.present);
+        assert_int_equal(p->io_priority.class, 2);
+        assert_int_equal(p->io_priority.priority, 4);
         assert_string_equal(p->selinux_label, "system_u:system_r:container_t:s0");
         assert_true(s->root.readonly);
         assert_string_equal(s->domainname, "example.org");
-        assert_int_equal(s->n_mounts, 3);
+        assert_int_equal(s->n_mounts, 4);
         assert_string_equal(s->mounts[1].data, "mode=755,size=65536k");
         assert_true(s->mounts[2].recursive);
+        assert_true(s->mounts[3].idmap);
+        assert_int_equal(s->mounts[3].uid_mappings[0].host_id, 100000);
         assert_int_equal(s->hooks.create_runtime.hooks[0].timeout, 5);
         assert_string_equal(s->hooks.create_runtime.hooks[0].args[1], "create");
         assert_int_equal(s->hooks.poststart.n, 2);
@@ -343,22 +354,6 @@ static const struct {
         { PROC("'oomScoreAdj':-1001"), P "process.oomScoreAdj: must be between -1000 and 1000" },
         { PROC("'oomScoreAdj':1.5"), P "process.oomScoreAdj: must be an integer" },
         { PROC("'consoleSize':{'height':1}"), P "process.consoleSize.width: required" },
-        /* runtime-spec fields gkrun does not apply (lib/spec_fields.c sp_f_unsupported) */
-        { PROC("'ioPriority':{'class':'IOPRIO_CLASS_BE','priority':4}"),
-          P "process.ioPriority: not supported by gkrun" },
-        { PROC("'scheduler':{'policy':'SCHED_BATCH'}"),
-          P "process.scheduler: not supported by gkrun" },
-        { LNX("'mountLabel':'system_u:object_r:container_file_t:s0'"),
-          P "linux.mountLabel: not supported by gkrun" },
-        { LNX("'intelRdt':{'closID':'guaranteed_group'}"),
-          P "linux.intelRdt.closID: not supported by gkrun" },
-        { LNX("'personality':{'domain':'LINUX','flags':['x']}"),
-          P "linux.personality.flags: not supported by gkrun" },
-        { BASE("'mounts':[{'destination':'/a','options':['tmpcopyup']}]"),
-          P "mounts[0].options: \"tmpcopyup\": not supported by gkrun" },
-        { BASE("'mounts':[{'destination':'/a','uidMappings':[{'containerID':0,'hostID':1,'size':1}],"
-               "'gidMappings':[{'containerID':0,'hostID':1,'size':1}]}]"),
-          P "mounts[0].uidMappings: not supported by gkrun" },
         { PROC("'ioPriority':{'class':'IOPRIO_CLASS_FOO'}"),
           P "process.ioPriority.class: unknown class \"IOPRIO_CLASS_FOO\"" },
         { PROC("'ioPriority':{'class':'IOPRIO_CLASS_RT','priority':8}"),
@@ -706,6 +701,8 @@ static const struct {
           NULL },
         { "'rnoatime','rrelatime'", 0, 0, 0, 0, MOUNT_ATTR__ATIME, false, false, false, false,
           NULL },
+        { "'tmpcopyup','mode=1777'", 0, 0, 0, 0, 0, false, false, true, false, "mode=1777" },
+        { "'bind','idmap'", MS_BIND, 0, 0, 0, 0, true, false, false, true, NULL },
         { "'relatime','strictatime','nosymfollow','defaults'",
           MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW, 0, 0, 0, 0, false, false, false, false,
           NULL },
