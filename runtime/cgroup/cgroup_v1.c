@@ -148,6 +148,27 @@ static int set_i64(int fd, const char *file, bool has, int64_t v, const char *fi
         return gk_cg_write(fd, file, buf, field, err);
 }
 
+/* Linux 5.16 deprecated kernel memory limits and 6.x takes the write
+ * but keeps no limit: read back, so that a limit that is not kept is an
+ * error rather than a container without it. */
+static int set_kmem(int fd, const gk_memory *m, gk_error **err)
+{
+        uint64_t got;
+        int r = set_i64(fd, "memory.kmem.limit_in_bytes", m->has_kernel, m->kernel,
+                        F_MEM "kernel", err);
+
+        if (r < 0 || !m->has_kernel || m->kernel <= 0)
+                return r;
+        if (gk_cg_read_u64(fd, "memory.kmem.limit_in_bytes", &got, NULL) == 0 &&
+            got > (uint64_t) m->kernel)
+                return gk_error_make(err, EOPNOTSUPP,
+                                     "config.json: " F_MEM "kernel: this kernel keeps no kernel "
+                                     "memory limit (memory.kmem.limit_in_bytes reads %" PRIu64
+                                     " after %" PRId64 " was written)",
+                                     got, m->kernel);
+        return 0;
+}
+
 static int check_usage(int fd, int64_t limit, gk_error **err)
 {
         uint64_t usage;
@@ -205,8 +226,7 @@ static int v1_memory(int fd, const gk_memory *m, bool update, gk_error **err)
         if ((r = set_limit_swap(fd, limit, swap, err)) < 0 ||
             (r = set_i64(fd, "memory.soft_limit_in_bytes", m->has_reservation, m->reservation,
                          F_MEM "reservation", err)) < 0 ||
-            (r = set_i64(fd, "memory.kmem.limit_in_bytes", m->has_kernel, m->kernel,
-                         F_MEM "kernel", err)) < 0 ||
+            (r = set_kmem(fd, m, err)) < 0 ||
             (r = set_i64(fd, "memory.kmem.tcp.limit_in_bytes", m->has_kernel_tcp, m->kernel_tcp,
                          F_MEM "kernelTCP", err)) < 0)
                 return r;

@@ -189,13 +189,33 @@ static int v2_swap(int fd, int64_t limit, int64_t swap, bool update, gk_error **
 }
 
 /* v2 has no swappiness, kernel memory limits or OOM-killer switch per
- * cgroup: those fields are ignored here, as runc and crun do. */
+ * cgroup.  runc and crun skip those fields; gkrun refuses them, as it does
+ * every field it cannot give the container. */
+static int v2_memory_absent(const gk_memory *m, gk_error **err)
+{
+        const char *field = m->has_swappiness            ? "swappiness"
+                            : m->has_kernel && m->kernel ? "kernel"
+                            : m->has_kernel_tcp && m->kernel_tcp ? "kernelTCP"
+                            : m->has_disable_oom_killer && m->disable_oom_killer
+                                    ? "disableOOMKiller"
+                                    : NULL;
+
+        if (!field)
+                return 0;
+        return gk_error_make(err, EOPNOTSUPP,
+                             "config.json: " F_MEM "%s: not supported by cgroup v2 (only the "
+                             "v1 memory controller has it)",
+                             field);
+}
+
 static int v2_memory(int fd, const gk_memory *m, bool update, gk_error **err)
 {
         int64_t limit = m->has_limit ? m->limit : 0;
         uint64_t usage;
         int r;
 
+        if ((r = v2_memory_absent(m, err)) < 0)
+                return r;
         if (update && m->has_check_before_update && m->check_before_update && limit > 0 &&
             gk_cg_read_u64(fd, "memory.current", &usage, NULL) == 0 && usage > (uint64_t) limit)
                 return gk_error_make(err, EBUSY,

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "probe.h"
@@ -106,6 +107,58 @@ static void mempolicy(void)
         kv("mempolicy.nodes", buf);
 }
 
+/* The lines of /proc/self/status the observe probe leaves out. */
+static void status(void)
+{
+        static const char *const keys[] = { "Speculation_Store_Bypass", "SpeculationIndirectBranch",
+                                            "Cpus_allowed_list", "Mems_allowed_list", "Groups" };
+        char line[512];
+        FILE *f = fopen("/proc/self/status", "re");
+
+        if (!f)
+                return;
+        while (fgets(line, sizeof(line), f)) {
+                char *colon = strchr(line, ':'), k[64];
+
+                if (!colon)
+                        continue;
+                *colon = '\0';
+                for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+                        if (!strcmp(line, keys[i])) {
+                                char *v = colon + 1 + strspn(colon + 1, " \t");
+
+                                v[strcspn(v, "\n")] = '\0';
+                                snprintf(k, sizeof(k), "status.%s", keys[i]);
+                                kv(k, v);
+                        }
+        }
+        fclose(f);
+}
+
+/* A 32-bit x86 system call (getpid through int 0x80) from a child: a
+ * seccomp filter without that architecture kills it, one with it lets it
+ * through (linux.seccomp.architectures). */
+static void int80(void)
+{
+#if defined(__x86_64__)
+        int st;
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                long r = 20; /* __NR_getpid of i386 */
+
+                __asm__ volatile("int $0x80" : "+a"(r) : : "memory");
+                _exit(r > 0 ? 0 : 1);
+        }
+        if (pid < 0 || waitpid(pid, &st, 0) < 0)
+                return;
+        if (WIFSIGNALED(st))
+                kvf("int80", "signal %lld", WTERMSIG(st));
+        else
+                kvf("int80", "exit %lld", WEXITSTATUS(st));
+#endif
+}
+
 static void file(const char *key, const char *path)
 {
         char buf[4096];
@@ -163,6 +216,8 @@ int p_snapshot(int argc, char **argv)
         sched();
         ioprio();
         mempolicy();
+        status();
+        int80();
         file("timens_offsets", "/proc/self/timens_offsets");
         file("cmdline", "/proc/self/cmdline");
         file("attr/current", "/proc/self/attr/current");
