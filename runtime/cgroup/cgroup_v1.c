@@ -154,8 +154,8 @@ static int set_i64(int fd, const char *file, bool has, int64_t v, const char *fi
 static int set_kmem(int fd, const gk_memory *m, gk_error **err)
 {
         uint64_t got;
-        int r = set_i64(fd, "memory.kmem.limit_in_bytes", m->has_kernel, m->kernel,
-                        F_MEM "kernel", err);
+        int r = set_i64(fd, "memory.kmem.limit_in_bytes", m->has_kernel, m->kernel, F_MEM "kernel",
+                        err);
 
         if (r < 0 || !m->has_kernel || m->kernel <= 0)
                 return r;

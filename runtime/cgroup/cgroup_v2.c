@@ -193,8 +193,8 @@ static int v2_swap(int fd, int64_t limit, int64_t swap, bool update, gk_error **
  * every field it cannot give the container. */
 static int v2_memory_absent(const gk_memory *m, gk_error **err)
 {
-        const char *field = m->has_swappiness            ? "swappiness"
-                            : m->has_kernel && m->kernel ? "kernel"
+        const char *field = m->has_swappiness                    ? "swappiness"
+                            : m->has_kernel && m->kernel         ? "kernel"
                             : m->has_kernel_tcp && m->kernel_tcp ? "kernelTCP"
                             : m->has_disable_oom_killer && m->disable_oom_killer
                                     ? "disableOOMKiller"

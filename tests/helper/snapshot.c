@@ -110,8 +110,9 @@ static void mempolicy(void)
 /* The lines of /proc/self/status the observe probe leaves out. */
 static void status(void)
 {
-        static const char *const keys[] = { "Speculation_Store_Bypass", "SpeculationIndirectBranch",
-                                            "Cpus_allowed_list", "Mems_allowed_list", "Groups" };
+        static const char *const keys[] = { "Speculation_Store_Bypass",
+                                            "SpeculationIndirectBranch", "Cpus_allowed_list",
+                                            "Mems_allowed_list", "Groups" };
         char line[512];
         FILE *f = fopen("/proc/self/status", "re");
 

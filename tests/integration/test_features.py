@@ -16,8 +16,9 @@ RUNTIMES = {"runc": "/usr/sbin/runc", "crun": "/usr/bin/crun"}
 # field -> (what gkrun says differently, why)
 DIFFERENCES = {
     "ociVersionMax": ("1.3.0", "gkrun implements runtime-spec 1.3.0 (runc 1.1.5: 1.0.2-dev)"),
-    "mountOptions": ("no tmpcopyup",
-                     "gkrun refuses tmpcopyup until it copies up (config.json: not supported)"),
+    "mountOptions": ("tmpcopyup, idmap, ridmap",
+                     "tmpcopyup copies up; idmap/ridmap where the kernel has idmapped mounts "
+                     "(runc 1.1.5 lists neither)"),
     "linux.namespaces": ("time", "runc 1.1 has no time namespace"),
     "linux.seccomp.archs": ("more", "every architecture this libseccomp resolves; runc "
                                     "1.1.5 has a fixed list without parisc and riscv64"),
@@ -25,10 +26,16 @@ DIFFERENCES = {
     "linux.seccomp.supportedFlags": ("new", "runtime-spec 1.1 field, after runc 1.1.5"),
     "linux.cgroup.systemdUser": (False, "no systemd --user (rootless) driver in gkrun yet"),
     "linux.cgroup.rdma": (True, "runtime-spec 1.1 field, after runc 1.1.5"),
-    "linux.intelRdt.enabled": (False, "runtime-spec 1.1 field; refused in config.json"),
-    "linux.mountExtensions.idmap.enabled": (False, "runtime-spec 1.1 field; idmap refused"),
-    "annotations.org.opencontainers.runc.checkpoint.enabled":
-        ("false", "gkrun has no checkpoint/restore"),
+    "linux.intelRdt.enabled": (False, "true only where resctrl is mounted (not here)"),
+    "linux.intelRdt.schemata": (False, "runtime-spec 1.3 field, after runc 1.1.5"),
+    "linux.intelRdt.monitoring": (False, "runtime-spec 1.3 field, after runc 1.1.5"),
+    "linux.mountExtensions.idmap.enabled": (True, "runtime-spec 1.1 field, after runc 1.1.5"),
+    "linux.netDevices.enabled": (True, "runtime-spec 1.2 field, after runc 1.1.5"),
+    "linux.memoryPolicy.modes": ("new", "runtime-spec 1.3 field, after runc 1.1.5"),
+    "linux.memoryPolicy.flags": ("new", "runtime-spec 1.3 field, after runc 1.1.5"),
+    "annotations.io.github.gk.memoryPolicy.hostModes": ("new", "what this host's kernel takes"),
+    "annotations.io.github.gk.memoryPolicy.hostFlags": ("new", "what this host's kernel takes"),
+    "annotations.io.github.gk.memoryPolicy.hostNodes": ("new", "this host's nodes with memory"),
     "annotations.org.opencontainers.runc.commit": (None, "runc's own"),
     "annotations.org.opencontainers.runc.version": (None, "runc's own"),
 }
@@ -54,7 +61,8 @@ def features(prog):
 def test_gkrun_features_are_this_build_and_host():
     f = features(GKRUN)
     assert f["ociVersionMax"] == "1.3.0"
-    assert "tmpcopyup" not in f["mountOptions"] and "idmap" not in f["mountOptions"]
+    assert "tmpcopyup" in f["mountOptions"]
+    assert ("idmap" in f["mountOptions"]) == f["linux.mountExtensions.idmap.enabled"]
     assert "rro" in f["mountOptions"]  # mount_setattr: every supported kernel has it
     assert f["linux.seccomp.archs"] and "SCMP_ARCH_X86_64" in f["linux.seccomp.archs"]
     assert set(f["linux.seccomp.supportedFlags"]) <= set(f["linux.seccomp.knownFlags"])
