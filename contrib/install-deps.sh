@@ -12,7 +12,8 @@ if [ "${1:-}" = --test ]; then
         pkgs="$pkgs python3 python3-pytest libcmocka-dev jq skopeo umoci docker-registry
 openssl qemu-system-x86 xz-utils runc crun iproute2 procps nftables iputils-ping
 podman netavark iptables containerd conmon bash-completion mmdebstrap clang
-python3-grpcio python3-grpc-tools containernetworking-plugins cppcheck shellcheck clang-format tmux"
+python3-grpcio python3-grpc-tools containernetworking-plugins cppcheck shellcheck clang-format tmux
+uidmap"
         # libFuzzer (tests/fuzz): its package is only recommended by clang's
         optional="libclang-rt-dev"
 fi
