@@ -14,8 +14,9 @@ Where runc 1.1.5 differs, the expectation says so and why:
   - a bind mount of a source with locked nosuid/nodev/noexec remounted
     read-only: gkrun keeps the locked flags, runc 1.1 drops them and the
     remount fails with EPERM;
-  - `ps` of a container without a cgroup of its own: gkrun lists its init,
-    runc 1.1 fails asking the cgroup it has not;
+  - `ps` and `kill --all` of a container without a cgroup of its own:
+    gkrun finds its processes by pid namespace, runc 1.1 fails asking the
+    cgroup it has not;
   - XDG_RUNTIME_DIR unset: both fail, runc on /run/runc's permission,
     gkrun saying what to set.
 """
@@ -238,13 +239,28 @@ def test_lifecycle_as_the_user(user, runtime):
              what="running")
     listed = json.loads(rt(user, runtime, "list", "-f", "json", check=True).stdout)
     assert [(c["id"], c["owner"]) for c in listed] == [(cid, user.name)]
+    rt(user, runtime, "exec", "-d", cid, "sleep", "999", check=True)
     ps = rt(user, runtime, "ps", "-f", "json", cid)
-    if runtime == "gkrun":
-        assert ps.returncode == 0 and json.loads(ps.stdout) == [pid], ps.stderr
+    if runtime == "gkrun":  # the init and the exec'd sleep, by pid namespace
+        assert ps.returncode == 0, ps.stderr
+        pids = json.loads(ps.stdout)
+        assert len(pids) == 2 and pid in pids, pids
+        sleeper = [p for p in pids if p != pid][0]
+        with open("/proc/%d/cmdline" % sleeper) as f:
+            assert f.read().split("\0")[0] == "sleep"
     else:  # runc 1.1 asks the container's cgroup, which it has not
         assert ps.returncode != 0 and "unable to get all container pids" in ps.stderr
     p = rt(user, runtime, "exec", cid, "sh", "-c", "id -u; cat /proc/self/uid_map", check=True)
     assert p.stdout.split()[:4] == ["0", "0", str(user.uid), "1"]
+    # TERM to all: the exec'd sleep dies of it, the init (pid 1 of its
+    # namespace, no handler) does not
+    k = rt(user, runtime, "kill", "--all", cid, "TERM")
+    if runtime == "gkrun":  # every process of its pid namespace
+        assert k.returncode == 0, k.stderr
+        wait_for(lambda: not os.path.exists("/proc/%d" % sleeper), what="exec'd sleep killed")
+        assert os.path.exists("/proc/%d" % pid)
+    else:  # runc 1.1 asks the cgroup it has not
+        assert k.returncode != 0 and "no such file or directory" in k.stderr, k.stderr
     rt(user, runtime, "kill", cid, "KILL", check=True)
     wait_for(lambda: json.loads(rt(user, runtime, "state", cid).stdout)["status"] == "stopped",
              what="stopped")
