@@ -220,14 +220,11 @@ int gk_rootless_cgroup_plan(gk_container *c, gk_error **err)
         gk_resources *res = &c->spec->linux.resources;
         const char *cgpath = c->spec->linux.cgroups_path, *limit, *denied = NULL;
 
-        /* as runc's rootless manager: device rules are not applied */
-        for (size_t i = 0; i < res->n_devices; i++)
-                free(res->devices[i].access);
-        free(TAKE_PTR(res->devices));
-        res->n_devices = 0;
         if (gk_cgroup_plan(c->id, cgpath, res->present ? res : NULL, c->g->systemd_cgroup, &c->cg,
                            err) < 0)
                 return gk_error_code(*err);
+        /* as runc's rootless manager: device rules are not applied */
+        gk_cgroup_no_devices(c->cg);
         /* a path given is made or fails; systemd makes its own */
         if ((cgpath && *cgpath) || c->g->systemd_cgroup)
                 return 0;

@@ -357,11 +357,18 @@ static int mount_v2(gk_container *c, const char *target, const gk_mount *m, bool
         char dir[PATH_MAX] = "";
 
         if (cgroupns) {
-                if (mount("cgroup2", target, "cgroup2", CG_FLAGS | ro, NULL) < 0)
+                if (mount("cgroup2", target, "cgroup2", CG_FLAGS | ro, NULL) == 0)
+                        return 0;
+                /* A user namespace's cgroup2 mount can be refused (EPERM,
+                 * EBUSY: a cgroupns rooted where its owner may not mount):
+                 * a bind instead, as runc falls back (its #2158), of the
+                 * container's cgroup, or without one the hierarchy. */
+                if (errno != EPERM && errno != EBUSY)
                         return gk_error_errno(err, "mount cgroup2 on `%s`", m->destination);
-                return 0;
+                if (!c->cg)
+                        snprintf(dir, sizeof(dir), "/sys/fs/cgroup");
         }
-        if (!c->cg && own_v2_dir(dir, err) < 0)
+        if (!c->cg && !cgroupns && own_v2_dir(dir, err) < 0)
                 return gk_error_code(*err);
         if (c->cg && gk_cgroup_each_dir(c->cg, v2_dir, dir) < 0)
                 dir[0] = '\0';
