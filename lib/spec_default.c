@@ -2,12 +2,14 @@
  * reference runtime writes (busybox-friendly `sh`, a read-only rootfs, the
  * usual /proc /dev /sys mounts, three capabilities), and its rootless
  * variant (a user namespace mapping the caller's ids to root, no network
- * namespace, /sys bind-mounted, no cgroup device rules, no gid= options). */
+ * namespace, /sys bind-mounted, no cgroup device rules, no gid= options);
+ * on a pure cgroup v2 host both have a cgroup namespace, as runc's. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "gk/cleanup.h"
@@ -183,12 +185,23 @@ static int one_idmap(gk_idmap **m, size_t *n, uint32_t host)
         return 0;
 }
 
+/* A pure cgroup v2 host: runc's starter spec then has a cgroup namespace
+ * too (its /sys/fs/cgroup is a fresh cgroup2 mount of the container's
+ * own cgroup). */
+static bool cgroup2_unified(void)
+{
+        struct statfs sf;
+
+        return statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == 0x63677270;
+}
+
 static int default_linux(gk_linux *l, bool rootless)
 {
         static const int ns[] = { GK_NS_PID, GK_NS_NETWORK, GK_NS_IPC, GK_NS_UTS, GK_NS_MOUNT };
 
         for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
                 l->namespaces[ns[i]].present = true;
+        l->namespaces[GK_NS_CGROUP].present = cgroup2_unified();
         if (rootless) {
                 l->namespaces[GK_NS_NETWORK].present = false;
                 l->namespaces[GK_NS_USER].present = true;

@@ -143,8 +143,11 @@ static const char *ctrl_field(enum gk_cg_ctrl c)
 static int apply_devices(gk_cgroup *cg, const gk_resources *r, gk_error **err)
 {
         const gk_cg_files *files;
-        int fd = gk_cg_ctrl_dir(cg, GK_CTRL_DEVICES, &files, err);
+        int fd;
 
+        if (cg->no_devices)
+                return 0;
+        fd = gk_cg_ctrl_dir(cg, GK_CTRL_DEVICES, &files, err);
         if (fd == GK_CG_NO_CTRL) {
                 if (r && r->n_devices)
                         return gk_error_make(err, ENOENT,
@@ -251,6 +254,11 @@ int gk_cgroup_make_late(gk_cgroup *cg, gk_error **err)
         int r = cg->drv->make_late(cg, err);
 
         return r < 0 ? make_failed(cg, r, err) : 0;
+}
+
+void gk_cgroup_no_devices(gk_cgroup *cg)
+{
+        cg->no_devices = true;
 }
 
 bool gk_cgroup_made_any(const gk_cgroup *cg)

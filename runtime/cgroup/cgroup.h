@@ -44,6 +44,11 @@ int gk_cgroup_plan(const char *id, const char *cgroups_path, const gk_resources 
                    bool systemd, gk_cgroup **out, gk_error **err);
 int gk_cgroup_make_early(gk_cgroup *cg, gk_error **err);
 int gk_cgroup_make_late(gk_cgroup *cg, gk_error **err);
+/* Rootless, as runc's rootless cgroup manager: no device rules are
+ * applied, not even the default ones (a user can load no device program
+ * on v2 nor write devices.deny on v1).  Call between plan and the makes. */
+void gk_cgroup_no_devices(gk_cgroup *cg);
+
 /* Whether a make has made a directory yet (the state must name it). */
 bool gk_cgroup_made_any(const gk_cgroup *cg);
 

@@ -151,6 +151,7 @@ struct gk_cgroup {
         const gk_resources *pending;
         bool unit_pending, unit_foreign;
         bool applied_early; /* v2: the limits applied by make_early */
+        bool no_devices;    /* rootless: no device rules (gk_cgroup_no_devices) */
 };
 
 /* cgroup.c: the driver the host's layout calls for, and a handle on it

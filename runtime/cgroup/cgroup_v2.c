@@ -5,8 +5,10 @@
  * gkrun writes a parent's subtree_control only where that is its own
  * business: the hierarchy root (pure v2 only: a hybrid host's unified
  * root keeps what the host enabled there), the default /gkrun slice, and
- * the directories it has just made.  A parent someone else made keeps its
- * controllers; a field needing one it lacks fails with a clear error. */
+ * the directories it has just made, and for a user the directories that
+ * user owns (a subtree delegated to it, whose controllers are its own
+ * business, as runc and crun have it).  A parent someone else made keeps
+ * its controllers; a field needing one it lacks fails with a clear error. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -52,6 +54,16 @@ static void enable_in(int parent, uint32_t ctrls)
         }
 }
 
+/* A directory delegated to the user running gkrun (never true for root,
+ * who owns every cgroup). */
+static bool delegated_to_us(int fd)
+{
+        struct stat st;
+        uid_t me = geteuid();
+
+        return me != 0 && fstat(fd, &st) == 0 && st.st_uid == me;
+}
+
 /* Walks PATH from the root, making what is missing when MAKE; enables
  * CTRLS in every parent gkrun may change (OURS: components counted from the
  * leaf that gkrun made before, for update).  Returns the leaf's fd. */
@@ -88,7 +100,7 @@ static int walk(gk_cgroup *cg, uint32_t ctrls, bool make, bool own_root, unsigne
                 }
                 if (first_new)
                         *made = depth - first_new + 1;
-                if (parent_ours)
+                if (parent_ours || delegated_to_us(fd))
                         enable_in(fd, ctrls);
                 nfd = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (nfd < 0)

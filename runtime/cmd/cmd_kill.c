@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "cgroup/cgroup.h"
+#include "container/pidns.h"
 #include "cmd/commands.h"
 #include "container/destroy.h"
 #include "container/state.h"
@@ -20,6 +21,23 @@ static void thaw_if_killed(const gk_state *st, gk_cgroup **cg, enum gk_status st
                 return;
         if (*cg || gk_cgroup_open(st->cgroup, cg, NULL) >= 0)
                 gk_cgroup_freeze(*cg, false, NULL);
+}
+
+/* --all for a container without a cgroup of its own (rootless, no
+ * limits): every process of its pid namespace. */
+static int kill_pidns(const gk_state *st, enum gk_status status, int sig, gk_error **err)
+{
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+
+        if (status == GK_STATUS_STOPPED)
+                return 0;
+        if (gk_pidns_pids(st->pid, &pids, &n, err) < 0)
+                return gk_error_code(*err);
+        for (size_t i = 0; i < n; i++)
+                if (kill(pids[i], sig) < 0 && errno != ESRCH)
+                        return gk_error_errno(err, "kill %d", (int) pids[i]);
+        return 0;
 }
 
 int cmd_kill(int argc, char **argv, const gk_global *g, gk_error **err)
@@ -44,6 +62,8 @@ int cmd_kill(int argc, char **argv, const gk_global *g, gk_error **err)
         status = gk_state_status(g->root, st);
         if (status == GK_STATUS_STOPPED && !all)
                 return gk_error_plain(err, ESRCH, "container not running");
+        if (all && !(st->cgroup && st->cgroup[0]))
+                return kill_pidns(st, status, sig, err);
         if (all) {
                 if (!st->cgroup || !st->cgroup[0] || gk_cgroup_open(st->cgroup, &cg, err) < 0 ||
                     gk_cgroup_kill_all(cg, sig, err) < 0)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
+#include "container/pidns.h"
 #include "cmd/commands.h"
 #include "container/state.h"
 #include "gk/cleanup.h"
@@ -94,13 +95,10 @@ int cmd_ps(int argc, char **argv, const gk_global *g, gk_error **err)
         if (st->cgroup && st->cgroup[0] && gk_cgroup_open(st->cgroup, &cg, err) == 0)
                 gk_cgroup_pids(cg, &pids, &n, err);
         if (!n) {
-                /* No cgroup to ask: the init alone. */
-                free(pids);
-                pids = malloc(sizeof(pid_t));
-                if (!pids)
-                        return gk_error_make(err, ENOMEM, "ps");
-                pids[0] = st->pid;
-                n = 1;
+                /* No cgroup to ask: the init's pid namespace. */
+                free(TAKE_PTR(pids));
+                if (gk_pidns_pids(st->pid, &pids, &n, err) < 0)
+                        return gk_error_code(*err);
         }
         if (!strcmp(format, "json")) {
                 printf("[");

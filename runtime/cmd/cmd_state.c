@@ -1,5 +1,6 @@
 /* gkrun state and gkrun list. */
 #include <dirent.h>
+#include <pwd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,11 +36,30 @@ static int cmp_rows(const void *a, const void *b)
         return strcmp(((const row *) a)->st->id, ((const row *) b)->st->id);
 }
 
+/* The OWNER of list, as runc shows it: the user's name in /etc/passwd
+ * (read directly: the static binary has no NSS), else "#UID". */
+static const char *owner_name(uid_t uid, char buf[64])
+{
+        _cleanup_fclose_ FILE *f = uid ? fopen("/etc/passwd", "re") : NULL;
+        struct passwd pw, *res = NULL;
+        char line[4096];
+
+        if (!uid)
+                return "root";
+        while (f && fgetpwent_r(f, &pw, line, sizeof(line), &res) == 0 && res)
+                if (pw.pw_uid == uid) {
+                        snprintf(buf, 64, "%s", pw.pw_name);
+                        return buf;
+                }
+        snprintf(buf, 64, "#%u", (unsigned) uid);
+        return buf;
+}
+
 static void print_json(const gk_global *g, row *rows, size_t n)
 {
         _cleanup_(gk_json_genp) yajl_gen gen = gk_json_gen_new(false);
         _cleanup_free_ char *out = NULL;
-        char created[64];
+        char created[64], owner[64];
 
         yajl_gen_array_open(gen);
         for (size_t i = 0; i < n; i++) {
@@ -54,7 +74,7 @@ static void print_json(const gk_global *g, row *rows, size_t n)
                 gk_json_kstr(gen, "bundle", st->bundle);
                 gk_json_kstr(gen, "rootfs", st->rootfs);
                 gk_json_kstr(gen, "created", created);
-                gk_json_kstr(gen, "owner", st->owner == 0 ? "root" : "");
+                gk_json_kstr(gen, "owner", owner_name(st->owner, owner));
                 yajl_gen_map_close(gen);
         }
         yajl_gen_array_close(gen);
@@ -67,13 +87,13 @@ static void print_table(row *rows, size_t n)
         printf("%-12s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
                "OWNER");
         for (size_t i = 0; i < n; i++) {
-                char created[64];
+                char created[64], owner[64];
 
                 gk_format_time_rfc3339(created, sizeof(created), rows[i].st->created_ns);
                 printf("%-12s %-8d %-10s %-40s %-32s %s\n", rows[i].st->id,
                        rows[i].status == GK_STATUS_STOPPED ? 0 : rows[i].st->pid,
                        gk_status_name(rows[i].status), rows[i].st->bundle, created,
-                       rows[i].st->owner == 0 ? "root" : "");
+                       owner_name(rows[i].st->owner, owner));
         }
 }
 

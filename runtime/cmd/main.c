@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd/commands.h"
+#include "container/rootless.h"
 #include "container/selfclone.h"
 #include "gk/cleanup.h"
 #include "gk/json.h"
@@ -104,11 +105,26 @@ static void log_warning(const gk_global *g, const char *msg)
         log_line(g, "warning", msg);
 }
 
+/* --root when not given: root's /run/gkrun, a user's under
+ * $XDG_RUNTIME_DIR (runc: /run/runc and $XDG_RUNTIME_DIR/runc). */
+static int default_root(gk_global *g, char **owned, gk_error **err)
+{
+        if (geteuid() == 0) {
+                g->root = "/run/gkrun";
+                return 0;
+        }
+        if (gk_rootless_state_root(owned, err) < 0)
+                return gk_error_code(*err);
+        g->root = *owned;
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         _cleanup_(gk_error_freep) gk_error *err = NULL;
-        gk_global g = { .root = "/run/gkrun", .rootless = -1, .argv = argv, .warn = log_warning };
+        gk_global g = { .rootless = -1, .argv = argv, .warn = log_warning };
         const char *log_format = "text", *rootless = NULL, *criu = NULL;
+        _cleanup_free_ char *xdg_root = NULL;
         bool help = false, version = false;
         const gk_opt opts[] = {
                 { "root", 0, GK_OPT_STRING, &g.root },
@@ -155,6 +171,11 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
                 if (strcmp(argv[first], commands[i].name))
                         continue;
+                if (!g.root && commands[i].fn != cmd_spec && commands[i].fn != cmd_features &&
+                    default_root(&g, &xdg_root, &err) < 0) {
+                        log_error(&g, err->msg);
+                        return 1;
+                }
                 /* The commands that start processes in a container run
                  * only from a binary the container cannot write. */
                 if ((commands[i].fn == cmd_create || commands[i].fn == cmd_run ||

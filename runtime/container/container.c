@@ -19,6 +19,7 @@
 #include "container/netcall.h"
 #include "rdt/rdt.h"
 #include "container/notify.h"
+#include "container/rootless.h"
 #include "container/state.h"
 #include "gk/cleanup.h"
 #include "gk/fault.h"
@@ -67,7 +68,7 @@ static int check_spec(gk_container *c, gk_error **err)
                 return gk_error_make(
                         err, 0,
                         "config.json: domainname: unable to set domainname without a private UTS namespace");
-        if (gk_sysctl_validate(s, err) < 0)
+        if (gk_sysctl_validate(s, err) < 0 || gk_rootless_check(c, err) < 0)
                 return gk_error_code(*err);
         if (gk_idmount_validate(s, err) < 0)
                 return gk_error_code(*err);
@@ -326,6 +327,7 @@ static int spawn_init(gk_container *c, gk_error **err)
                 c->unshare_flags &= ~c->late_flags;
         }
         flags = (uint64_t) (c->clone_flags & ~c->unshare_flags & ~c->late_flags);
+        c->spawn.dumpable_until_go = (c->clone_flags & CLONE_NEWUSER) && geteuid() != 0;
         switch (gk_spawn_clone(&c->spawn, flags, c->ns_fds[GK_NS_PID], err)) {
         case 0:
                 gk_init_main(c);
@@ -343,10 +345,8 @@ static int write_id_maps(const gk_container *c, gk_error **err)
 
         if (!(c->clone_flags & CLONE_NEWUSER))
                 return 0;
-        if (gk_write_id_map(c->pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err) < 0 ||
-            gk_write_id_map(c->pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err) < 0)
-                return gk_error_code(*err);
-        return 0;
+        return gk_id_maps_write(c->pid, l->uid_mappings, l->n_uid_mappings, l->gid_mappings,
+                                l->n_gid_mappings, err);
 }
 
 /* The idmapped mounts' trees, made here on the host once the init's user
@@ -494,10 +494,14 @@ static int create_steps(gk_container *c, gk_error **err)
         if (open_namespaces(c, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.before-cgroup");
-        if (gk_cgroup_plan(c->id, c->spec->linux.cgroups_path,
-                           c->spec->linux.resources.present ? &c->spec->linux.resources : NULL,
-                           c->g->systemd_cgroup, &c->cg, err) < 0 ||
-            gk_cgroup_make_early(c->cg, err) < 0)
+        if (gk_rootless_cgroups(c->g)
+                    ? gk_rootless_cgroup_plan(c, err) < 0
+                    : gk_cgroup_plan(c->id, c->spec->linux.cgroups_path,
+                                     c->spec->linux.resources.present ? &c->spec->linux.resources
+                                                                      : NULL,
+                                     c->g->systemd_cgroup, &c->cg, err) < 0)
+                return gk_error_code(*err);
+        if (c->cg && gk_cgroup_make_early(c->cg, err) < 0)
                 return gk_error_code(*err);
         /* The state is saved after each step that makes something (the
          * cgroup, the lease), before the next one: `delete --force` finds
@@ -516,7 +520,7 @@ static int create_steps(gk_container *c, gk_error **err)
          * number of path components made on every hierarchy */
         st.pid = c->pid;
         st.start_time = gk_proc_start_time(c->pid);
-        if (gk_cgroup_make_late(c->cg, err) < 0 || save_state(c, &st, err) < 0)
+        if ((c->cg && gk_cgroup_make_late(c->cg, err) < 0) || save_state(c, &st, err) < 0)
                 return gk_error_code(*err);
         GK_FAULT("create.after-cgroup");
         if (setup_parent_side(c, &st, err) < 0)

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 typedef struct gk_global {
-        const char *root;     /* --root, default /run/gkrun */
+        const char *root;     /* --root, default /run/gkrun (a user's: XDG_RUNTIME_DIR/gkrun) */
         const char *log_path; /* --log */
         bool log_json;        /* --log-format json */
         bool debug;

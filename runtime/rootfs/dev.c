@@ -75,7 +75,10 @@ static int make_node(gk_container *c, int rootfd, const char *path, mode_t mode,
                         return gk_error_errno(err, "create `%s`", path);
                 gk_fd_path(target, fd);
                 if (mount(path, target, NULL, MS_BIND, NULL) < 0)
-                        return gk_error_errno(err, "bind mount host `%s`", path);
+                        return gk_error_errno(err,
+                                              "bind mount host `%s` (a user namespace cannot "
+                                              "mknod: its nodes are the host's)",
+                                              path);
         }
         return 0;
 }

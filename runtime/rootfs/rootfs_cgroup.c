@@ -170,9 +170,14 @@ static int mount_point(int dfd, const char *name, gk_error **err)
 }
 
 /* In a cgroup namespace: one line of /proc/self/cgroup ("ID:CTRLS:PATH"),
- * freshly mounted under DFD when the host mounts that hierarchy. */
-static int mount_hier(int dfd, cg_hier *h, const char *mountinfo, unsigned long ro, gk_error **err)
+ * freshly mounted under DFD when the host mounts that hierarchy.  OWN
+ * (a container without a cgroup of its own, rootless): PATH instead, the
+ * cgroup it shares with gkrun's caller, bound as runc binds it. */
+static int mount_hier(int dfd, cg_hier *h, const char *mountinfo, unsigned long ro,
+                      const char *own, gk_error **err)
 {
+        char src[PATH_MAX + 256];
+
         _cleanup_close_ int under = -1;
         const char *name;
         char dst[32];
@@ -188,12 +193,17 @@ static int mount_hier(int dfd, cg_hier *h, const char *mountinfo, unsigned long 
         if (under < 0)
                 return under;
         gk_fd_path(dst, under);
-        if (mount_fresh(h, dst, ro, err) < 0)
+        snprintf(src, sizeof(src), "%s%s", h->mnt, own && strcmp(own, "/") ? own : "");
+        if (own && mount(src, dst, NULL, MS_BIND, NULL) < 0)
+                return gk_error_errno(err, "bind cgroup `%s`", src);
+        if (!own && mount_fresh(h, dst, ro, err) < 0)
                 return gk_error_code(*err);
         return link_comounted(dfd, name, err);
 }
 
-static int mount_fresh_all(int dfd, unsigned long ro, gk_error **err)
+/* Every hierarchy of /proc/self/cgroup under DFD: fresh mounts, or with
+ * OWN our own cgroups bound (see mount_hier). */
+static int mount_self_all(int dfd, unsigned long ro, bool own, gk_error **err)
 {
         _cleanup_free_ char *self = NULL, *mountinfo = NULL;
         _cleanup_free_ cg_hier *h = calloc(1, sizeof(*h));
@@ -211,7 +221,7 @@ static int mount_fresh_all(int dfd, unsigned long ro, gk_error **err)
                         continue;
                 *end = '\0';
                 snprintf(h->ctrls, sizeof(h->ctrls), "%s", ctrls + 1);
-                if (mount_hier(dfd, h, mountinfo, ro, err) < 0)
+                if (mount_hier(dfd, h, mountinfo, ro, own ? end + 1 : NULL, err) < 0)
                         return gk_error_code(*err);
         }
         return 0;
@@ -261,9 +271,8 @@ static int bind_all(gk_container *c, int dfd, unsigned long ro, gk_error **err)
         char top[32];
         int r;
 
-        if (!c->cg)
-                return gk_error_make(err, ENOENT, "cgroup mount: the container has no cgroup");
-        r = gk_cgroup_each_dir(c->cg, bind_dir, &b);
+        /* rootless without a cgroup: the ones we are in */
+        r = c->cg ? gk_cgroup_each_dir(c->cg, bind_dir, &b) : mount_self_all(dfd, ro, true, err);
         if (r < 0)
                 return err && *err ? r : gk_error_make(err, -r, "cgroup mount");
         /* the tmpfs and every bind below it in one call */
@@ -275,6 +284,8 @@ static int bind_all(gk_container *c, int dfd, unsigned long ro, gk_error **err)
                 return r;
         gk_error_freep(err);
         b.ro = ro;
+        if (!c->cg)
+                return gk_error_make(err, ENOSYS, "cgroup mount: mount_setattr");
         if ((r = gk_cgroup_each_dir(c->cg, remount_dir, &b)) < 0)
                 return r;
         gk_fd_path(top, dfd);
@@ -303,7 +314,7 @@ static int mount_v1(gk_container *c, const char *target, const gk_mount *m, bool
                 return gk_error_wrap(err, "open cgroup mount");
         if (!cgroupns)
                 return bind_all(c, dfd, ro, err);
-        if (mount_fresh_all(dfd, ro, err) < 0)
+        if (mount_self_all(dfd, ro, false, err) < 0)
                 return gk_error_code(*err);
         gk_fd_path(top, dfd);
         if (ro && mount(NULL, top, NULL, MS_REMOUNT | MS_RDONLY | CG_FLAGS, "mode=755") < 0)
@@ -319,6 +330,24 @@ static int v2_dir(const char *mnt, const char *dir, void *arg)
         return 0;
 }
 
+/* Pure v2, rootless without a cgroup of its own: the one we are in. */
+static int own_v2_dir(char dir[PATH_MAX], gk_error **err)
+{
+        _cleanup_free_ char *self = NULL;
+        char *path;
+
+        if (gk_read_file("/proc/self/cgroup", &self, NULL, err) < 0)
+                return gk_error_wrap(err, "cgroup mount");
+        path = strstr(self, "0::");
+        if (!path)
+                return gk_error_make(err, ENOENT,
+                                     "cgroup mount: no cgroup2 line in /proc/self/cgroup");
+        path += 3;
+        path[strcspn(path, "\n")] = '\0';
+        snprintf(dir, PATH_MAX, "/sys/fs/cgroup%s", strcmp(path, "/") ? path : "");
+        return 0;
+}
+
 /* Pure v2: one cgroup2 mount, or a bind of our own cgroup. */
 static int mount_v2(gk_container *c, const char *target, const gk_mount *m, bool cgroupns,
                     gk_error **err)
@@ -328,11 +357,22 @@ static int mount_v2(gk_container *c, const char *target, const gk_mount *m, bool
         char dir[PATH_MAX] = "";
 
         if (cgroupns) {
-                if (mount("cgroup2", target, "cgroup2", CG_FLAGS | ro, NULL) < 0)
+                if (mount("cgroup2", target, "cgroup2", CG_FLAGS | ro, NULL) == 0)
+                        return 0;
+                /* A user namespace's cgroup2 mount can be refused (EPERM,
+                 * EBUSY: a cgroupns rooted where its owner may not mount):
+                 * a bind instead, as runc falls back (its #2158), of the
+                 * container's cgroup, or without one the hierarchy. */
+                if (errno != EPERM && errno != EBUSY)
                         return gk_error_errno(err, "mount cgroup2 on `%s`", m->destination);
-                return 0;
+                if (!c->cg)
+                        snprintf(dir, sizeof(dir), "/sys/fs/cgroup");
         }
-        if (!c->cg || gk_cgroup_each_dir(c->cg, v2_dir, dir) < 0 || !dir[0])
+        if (!c->cg && !cgroupns && own_v2_dir(dir, err) < 0)
+                return gk_error_code(*err);
+        if (c->cg && gk_cgroup_each_dir(c->cg, v2_dir, dir) < 0)
+                dir[0] = '\0';
+        if (!dir[0])
                 return gk_error_make(err, ENOENT,
                                      "cgroup mount: the container has no cgroup2 "
                                      "directory");

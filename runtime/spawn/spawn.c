@@ -92,7 +92,12 @@ int gk_spawn_go(gk_spawn *s, gk_error **err)
 
 int gk_spawn_join_cgroups(gk_spawn *s, gk_error **err)
 {
-        return gk_cgroup_join_recv(s->cg, s->sync_child, err);
+        int r = gk_cgroup_join_recv(s->cg, s->sync_child, err);
+
+        /* the maps are written: nothing may open our /proc files from now */
+        if (s->dumpable_until_go && prctl(PR_SET_DUMPABLE, 0) < 0 && r >= 0)
+                return gk_error_errno(err, "PR_SET_DUMPABLE");
+        return r;
 }
 
 /* --- clone and the pid guard ---------------------------------------------- */
@@ -163,7 +168,7 @@ int gk_spawn_clone(gk_spawn *s, uint64_t flags, int pidns, gk_error **err)
                 if (setns(pidns, CLONE_NEWPID) < 0)
                         return gk_error_errno(err, "setns to the container's pid namespace");
         }
-        prctl(PR_SET_DUMPABLE, 0);
+        prctl(PR_SET_DUMPABLE, !!s->dumpable_until_go);
         s->pid = gk_clone(flags, gk_cgroup_join_clone_fd(s->cg_join), &s->pidfd);
         if (s->pid < 0 && gk_cgroup_join_clone_fd(s->cg_join) >= 0) {
                 /* no clone3 or CLONE_INTO_CGROUP here: the parent moves it */
@@ -178,6 +183,7 @@ int gk_spawn_clone(gk_spawn *s, uint64_t flags, int pidns, gk_error **err)
                 return 0;
         }
         e = errno;
+        prctl(PR_SET_DUMPABLE, 0);
         if (leave_pidns(s, own_pidns, err) < 0)
                 return gk_error_code(*err);
         close(TAKE_FD(s->sync_child));

@@ -46,6 +46,10 @@ typedef struct gk_spawn {
         /* The cgroup hand-over (the cgroup section of spawn.c) */
         struct gk_cgroup *cg;           /* not owned; NULL: none to join */
         struct gk_cgroup_join *cg_join; /* until GO is sent */
+        /* A user's child in a new user namespace stays dumpable until GO:
+         * /proc/PID/{uid,gid}_map of a process that is not are root's,
+         * which the user (and newuidmap on its behalf) cannot write. */
+        bool dumpable_until_go;
 } gk_spawn;
 
 #define GK_SPAWN_INIT ((gk_spawn){ .sync = -1, .sync_child = -1, .pidfd = -1 })
@@ -64,7 +68,8 @@ bool gk_spawn_clone_charges(const gk_spawn *s);
  * setns checked: the parent never stays in the container's).  The parent
  * is made not dumpable first, as the child inherits it: nothing in the
  * container may open its /proc/PID/exe (the gkrun binary) before it
- * execs.  The child dies with the parent until it disarms that. */
+ * execs (with dumpable_until_go, from GO on, which it makes itself).
+ * The child dies with the parent until it disarms that. */
 int gk_spawn_clone(gk_spawn *s, uint64_t flags, int pidns, gk_error **err);
 
 /* Parent, once the child's cgroups exist: GO, the parent's part of the
