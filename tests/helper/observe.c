@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,40 @@ static void o_ids(void)
         kv_num("nnp", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
         kv_num("dumpable", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
         kv_num("personality", personality(0xffffffff));
+}
+
+/* Scheduling, I/O priority and memory policy (process.scheduler,
+ * process.ioPriority, linux.memoryPolicy); raw calls: libc has no
+ * sched_getattr, ioprio_get or get_mempolicy wrappers. */
+static void o_procattr(void)
+{
+        struct {
+                uint32_t size, policy;
+                uint64_t flags;
+                int32_t nice;
+                uint32_t priority;
+                uint64_t runtime, deadline, period;
+                uint32_t util_min, util_max;
+        } a = { 0 };
+        unsigned long nodes[16] = { 0 };
+        int mode = -1;
+        long io;
+
+        key("sched");
+        open_('{');
+        if (syscall(SYS_sched_getattr, 0, &a, sizeof(a), 0) == 0) {
+                kv_num("policy", a.policy);
+                kv_num("flags", (long long) a.flags);
+                kv_num("nice", a.nice);
+                kv_num("priority", a.priority);
+        }
+        close_('}');
+        io = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+        kv_num("ioprio", io);
+        if (syscall(SYS_get_mempolicy, &mode, nodes, 16 * 8 * sizeof(long), NULL, 0) == 0) {
+                kv_num("mempolicy", mode);
+                kv_num("mempolicy_nodes", (long long) nodes[0]);
+        }
 }
 
 /* Capability sets, seccomp mode and the like from /proc/self/status. */
@@ -531,6 +566,7 @@ int p_observe(int argc, char **argv)
         open_('{');
         o_ids();
         o_status();
+        o_procattr();
         o_cwd_env();
         o_rlimits();
         if (uname(&u) == 0) {

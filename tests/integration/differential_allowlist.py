@@ -45,7 +45,24 @@ ALLOW = [
     dict(bundle="userns", key="dev:/dev/mqueue:gid", runc="65534", gkrun="0", like="crun",
          reason="runc 1.1.5 makes the IPC namespace, and with it the mqueue root, while its "
                 "init has uid 0 but not yet gid 0 in the user namespace; gkrun once it has both"),
+    # --- runtime-spec 1.2/1.3 process fields (bundle-spec/process-attributes.md) --------
+    dict(bundle="sched-batch", key="sched:*", runc="0",
+         reason="process.scheduler (runtime-spec 1.2): runc 1.1.5 and crun 1.8.1 predate it "
+                "and ignore it; gkrun applies it with sched_setattr"),
+    dict(bundle="io-priority", key="ioprio", runc="0",
+         reason="process.ioPriority (runtime-spec 1.2): runc 1.1.5 and crun 1.8.1 predate it "
+                "and ignore it; gkrun applies it with ioprio_set"),
+    dict(bundle="personality-flags", key="personality", runc="0",
+         reason="linux.personality.flags: runc and crun ignore the flags (runc warns); gkrun "
+                "applies personality(2)'s flags it knows and refuses the others"),
+    dict(bundle="memory-policy", key="mempolicy*", runc="0",
+         reason="linux.memoryPolicy (runtime-spec 1.3): runc 1.1.5 and crun 1.8.1 predate it "
+                "and ignore it; gkrun applies it with set_mempolicy"),
     # --- refused at create -------------------------------------------------------------
+    dict(bundle="mount-label", key="failed", runc="invalid argument", gkrun="other",
+         reason="linux.mountLabel on a host without SELinux: gkrun refuses it at create, "
+                "naming the field, before anything is made; runc 1.1.5 fails later, at the "
+                "first mount with context= (EINVAL), and crun 1.8.1 ignores the label"),
     dict(bundle="caps-unknown", key="exit", runc="0", gkrun="1",
          reason="an unknown capability name is refused (bundle-spec/README.md, process); "
                 "runc 1.1.5 warns and ignores it"),

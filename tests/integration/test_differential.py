@@ -457,6 +457,14 @@ VARIATIONS = {
     "mounts-bind-rw-root": chain(v_mounts_bind, setter("root.readonly", False)),
     "mounts-tmpfs": v_mounts_tmpfs,
     "mount-relative-dest": lambda c, lab: mount(c, "scratch", "tmpfs", "tmpfs", ["size=1m"]),
+    # runtime-spec 1.1-1.3 fields (issue 17): what each runtime gives the process
+    "sched-batch": setter("process.scheduler", {"policy": "SCHED_BATCH", "nice": 5}),
+    "io-priority": setter("process.ioPriority", {"class": "IOPRIO_CLASS_IDLE", "priority": 0}),
+    "personality-flags": setter("linux.personality", {"domain": "LINUX",
+                                                      "flags": ["ADDR_NO_RANDOMIZE"]}),
+    "memory-policy": setter("linux.memoryPolicy", {"mode": "MPOL_INTERLEAVE", "nodes": "0"}),
+    "mount-tmpcopyup": lambda c, lab: mount(c, "/etc", "tmpfs", "tmpfs", ["tmpcopyup"]),
+    "mount-label": setter("linux.mountLabel", "system_u:object_r:container_file_t:s0"),
     "mount-cgroup-rw": lambda c, lab: next(m for m in c["mounts"] if m["type"] == "cgroup")
     ["options"].remove("ro"),
     "masked-readonly": v_masked,
