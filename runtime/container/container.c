@@ -296,6 +296,32 @@ static int send_listener_state(gk_container *c, gk_error **err)
         return send_state(c, json, strlen(json), "seccomp listener state", err);
 }
 
+/* A user namespace joined by path must own the namespaces made new, as
+ * runc has it: made from outside it they would be the host's, and the
+ * init, root only in the joined one, could not even make its mounts
+ * private.  So a first stage joins the namespaces given by path (user
+ * first), makes the new ones, the pid namespace too, and clones the init
+ * into them (init.c enter_joined_namespaces); we take the init over, and
+ * the rest goes as for any init.  The common case keeps its one clone. */
+static int spawn_init_joined_userns(gk_container *c, gk_error **err)
+{
+        c->two_stage = true;
+        c->unshare_flags = c->clone_flags;
+        c->late_flags = 0;
+        switch (gk_spawn_clone(&c->spawn, 0, c->ns_fds[GK_NS_PID], err)) {
+        case 0:
+                gk_init_main(c);
+        case 1:
+                break;
+        default:
+                return gk_error_wrap(err, "container init");
+        }
+        if (gk_spawn_take_over(&c->spawn, err) < 0)
+                return gk_error_wrap(err, "container init");
+        c->pid = c->spawn.pid;
+        return 0;
+}
+
 /* Clones the init into its new namespaces (a joined pid namespace is
  * entered for the child only). */
 static int spawn_init(gk_container *c, gk_error **err)
@@ -304,6 +330,8 @@ static int spawn_init(gk_container *c, gk_error **err)
 
         if (gk_spawn_cgroups(&c->spawn, c->cg, 0, err) < 0)
                 return gk_error_code(*err);
+        if (c->ns_fds[GK_NS_USER] >= 0 && c->clone_flags)
+                return spawn_init_joined_userns(c, err);
         /* The namespaces nothing of ours needs before GO the init makes
          * itself, first thing: their cost (a network namespace's above
          * all) then overlaps with our cgroup work.  The pid namespace can

@@ -260,6 +260,28 @@ static void close_namespace_fds(gk_container *c)
                         close(TAKE_FD(c->ns_fds[t]));
 }
 
+/* The first stage of an init whose user namespace is joined by path
+ * (container.c spawn_init_joined_userns): in the namespaces given by path,
+ * root in the joined user namespace where it maps root (so that a new IPC
+ * namespace's mqueue is root's, as in a user namespace of our own), it
+ * makes the new namespaces, owned by the joined one, and clones the init
+ * into them (pid 1 of a new pid namespace), handing it over to gkrun.
+ * Returns 0 in the init; the first stage exits. */
+static int enter_joined_namespaces(gk_container *c, gk_error **err)
+{
+        if (join_namespaces(c, err) < 0)
+                return gk_error_code(*err);
+        close_namespace_fds(c);
+        /* best effort: a user namespace that does not map root keeps us
+         * as we are (runc's init becomes root later as well) */
+        if (setresgid(0, 0, 0) == 0 && setresuid(0, 0, 0) < 0)
+                return gk_error_errno(err, "become root in the joined user namespace");
+        if (unshare(c->unshare_flags) < 0)
+                return gk_error_errno(err, "create namespaces in the joined user namespace");
+        c->unshare_flags = 0;
+        return gk_spawn_clone_second(&c->spawn, err);
+}
+
 static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state, gk_error **err)
 {
         const gk_process *p = c->spec->process;
@@ -347,6 +369,8 @@ _Noreturn void gk_init_main(gk_container *c)
         drop_inherited_fds(c);
         GK_PAUSE("create.init");
         umask(0);
+        if (c->two_stage && enter_joined_namespaces(c, &err) < 0)
+                fail(c, fifo, err);
         if (setup(c, &x, &fd_dir, &hook_state, &err) < 0)
                 fail(c, fifo, err);
         prctl(PR_SET_PDEATHSIG, 0);

@@ -53,6 +53,9 @@ typedef struct gk_container {
         int clone_flags;         /* CLONE_NEW* of namespaces created new */
         int unshare_flags;       /* those of them the init makes after the clone */
         int late_flags;          /* ...and after it became root in its user namespace */
+        bool two_stage;          /* a user namespace joined by path owns the new ones: a
+                                  * first stage joins it, makes them and clones the
+                                  * init (container.c spawn_init) */
         pid_t pid;               /* init, once cloned (spawn.pid until create returns) */
         bool netcall;            /* org.gk.net.*: gkrun-net add after the clone */
         char net_tag[GK_NETCALL_TAG_LEN + 1]; /* the tag it is given (netcall.h) */
