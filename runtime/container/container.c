@@ -308,7 +308,10 @@ static int spawn_init_joined_userns(gk_container *c, gk_error **err)
         c->two_stage = true;
         c->unshare_flags = c->clone_flags;
         c->late_flags = 0;
-        switch (gk_spawn_clone(&c->spawn, 0, c->ns_fds[GK_NS_PID], err)) {
+        /* born in ours, and not in a pid namespace given by path: the
+         * first stage enters that for its child only, so that the pid it
+         * hands over is the one we see */
+        switch (gk_spawn_clone(&c->spawn, 0, -1, err)) {
         case 0:
                 gk_init_main(c);
         case 1:

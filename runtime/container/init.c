@@ -269,6 +269,11 @@ static void close_namespace_fds(gk_container *c)
  * Returns 0 in the init; the first stage exits. */
 static int enter_joined_namespaces(gk_container *c, gk_error **err)
 {
+        /* for the init only, and while we are still root over it whoever
+         * owns it */
+        if (c->ns_fds[GK_NS_PID] >= 0 && setns(c->ns_fds[GK_NS_PID], CLONE_NEWPID) < 0)
+                return gk_error_errno(err, "join pid namespace `%s`",
+                                      c->spec->linux.namespaces[GK_NS_PID].path);
         if (join_namespaces(c, err) < 0)
                 return gk_error_code(*err);
         close_namespace_fds(c);

@@ -130,6 +130,38 @@ def test_app_joins_the_sandbox_user_namespace(gk, rt):
     assert os.path.exists("/proc/%d" % sb_pid)
 
 
+def test_hooks_and_cgroup_see_the_init(gk, rt, tmp_path):
+    """The init is the second stage: the state (and the hooks' state) names
+    it, and it is in the container's cgroup."""
+    sb, sb_pid = sandbox(gk, rt)
+    b = app_bundle(gk, sb_pid, ["/bin/sleep", "1000"])
+    b.config["hooks"] = {k: [{"path": "/bin/sh", "args": ["sh", "-c", "cat > %s" % (tmp_path / k)]}]
+                         for k in ("createRuntime", "poststart")}
+    app = rt.create(b)
+    pid = rt.pid(app)
+    assert open("/proc/%d/cmdline" % pid).read() == "/bin/sleep\x001000\x00"
+    for k in ("createRuntime", "poststart"):
+        assert json.loads((tmp_path / k).read_text())["pid"] == pid, k
+    with open("/proc/%d/cgroup" % pid) as f:
+        assert app in f.read()
+
+
+def test_pid_namespace_joined_too(gk, rt):
+    """The pod's pid namespace shared (shareProcessNamespace): the state's
+    pid is the init's as the host sees it, in the sandbox's namespace."""
+    sb, sb_pid = sandbox(gk, rt)
+    b = app_bundle(gk, sb_pid, ["/bin/sleep", "1000"])
+    b.linux["namespaces"] = [n for n in b.linux["namespaces"] if n["type"] != "pid"]
+    b.linux["namespaces"].append({"type": "pid", "path": "/proc/%d/ns/pid" % sb_pid})
+    app = rt.create(b)
+    pid = rt.pid(app)
+    assert open("/proc/%d/cmdline" % pid).read() == "/bin/sleep\x001000\x00"
+    assert ns_link(pid, "pid") == ns_link(sb_pid, "pid")
+    assert host_ids(pid)[1][-1] != "1"
+    p = rt("exec", app, "/bin/sh", "-c", "ls /proc | grep -c '^[0-9]'")
+    assert p.returncode == 0 and int(p.stdout) >= 3, (p.stdout, p.stderr)
+
+
 def test_idmapped_mount_in_a_joined_user_namespace(gk):
     """Without a mapping of its own, an idmapped mount takes the container's
     user namespace: here the joined one."""
