@@ -13,6 +13,7 @@ import pytest
 
 from conftest import GKRUN
 from gkcli import wait_for
+from test_exec_console import ConsoleSocket, read_until
 
 RUNC = "/usr/sbin/runc"
 USERNS = [{"containerID": 0, "hostID": 100000, "size": 65536}]
@@ -146,6 +147,27 @@ def test_hooks_and_cgroup_see_the_init(gk, rt, tmp_path):
         assert app in f.read()
 
 
+def test_terminal_through_the_console_socket(gk, rt):
+    """The init's pty, made in its own mount namespace, reaches the
+    console socket."""
+    sb, sb_pid = sandbox(gk, rt)
+    cs = ConsoleSocket(gk.workdir)
+    b = app_bundle(gk, sb_pid, ["/bin/sh", "-c", "tty; id -u; echo done; exec sleep 1000"])
+    b.process["terminal"] = True
+    b.write()
+    app = gk.new_id()
+    rt.made.append(app)
+    p = rt("create", "--bundle", b.path, "--console-socket", cs.path, app)
+    assert p.returncode == 0, p.stderr
+    master = cs.master(timeout=5)
+    try:
+        rt("start", app, check=True)
+        out = read_until(master, b"done").split()
+        assert out[:3] == ["/dev/pts/0", "0", "done"], out
+    finally:
+        os.close(master)
+
+
 def test_pid_namespace_joined_too(gk, rt):
     """The pod's pid namespace shared (shareProcessNamespace): the state's
     pid is the init's as the host sees it, in the sandbox's namespace."""
@@ -180,5 +202,33 @@ def test_idmapped_mount_in_a_joined_user_namespace(gk):
         assert p.stdout.split()[:2] == ["0", "0"], p.stdout
         st = os.stat(os.path.join(src, "new"))
         assert (st.st_uid, st.st_gid) == (0, 0)
+    finally:
+        rt.cleanup()
+
+
+def test_first_stage_failure_is_reported_and_leaves_nothing(gk):
+    """A namespace the first stage cannot join (here a network namespace
+    given as the pid one) fails create with its reason, and leaves no
+    container, process or cgroup behind."""
+    from conftest import cgroup_dirs
+    rt = Runtime(gk, "gkrun")
+    try:
+        sb, sb_pid = sandbox(gk, rt)
+        b = app_bundle(gk, sb_pid, ["/bin/sleep", "1000"])
+        b.linux["namespaces"] = [n for n in b.linux["namespaces"] if n["type"] != "pid"]
+        bad = "/proc/%d/ns/net" % sb_pid
+        b.linux["namespaces"].append({"type": "pid", "path": bad})
+        b.write()
+        before = set(os.listdir("/proc"))
+        cid = gk.new_id()
+        p = gk.gkrun("create", "--bundle", b.path, cid)
+        assert p.returncode != 0
+        assert "join pid namespace `%s`" % bad in p.stderr, p.stderr
+        assert gk.gkrun("list", "-q").stdout.split() == [sb]
+        assert cgroup_dirs(cid) == []
+        left = [d for d in set(os.listdir("/proc")) - before if d.isdigit() and
+                os.path.exists("/proc/%s/cmdline" % d) and
+                open("/proc/%s/cmdline" % d).read().startswith(GKRUN)]
+        assert left == []
     finally:
         rt.cleanup()
