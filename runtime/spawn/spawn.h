@@ -98,8 +98,9 @@ int gk_spawn_exec(int sync, struct gk_exec_ctx *x, gk_error **err);
 /* Parent: waits for the child's execve (see above). */
 int gk_spawn_wait_exec(gk_spawn *s, gk_error **err);
 
-/* Exec's first stage, in the child, once it stands where the process is
- * to be born: clones it (CLONE_PARENT: gkrun's child too, in the pid
+/* The first stage of exec, and of an init whose user namespace is joined
+ * by path (container/init.c), in the child, once it stands where the
+ * process is to be born: clones it (CLONE_PARENT: gkrun's child too, in the pid
  * namespace entered for children) and hands it over to gkrun, its pid
  * and pidfd, then exits.  Returns 0 in the new process, once the hand-over
  * is done (nothing it says reaches gkrun before it), or -errno. */

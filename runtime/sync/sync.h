@@ -22,7 +22,9 @@
  *                                   close-on-exec; spawn.h)
  * GO is followed, when the config has idmapped mounts, by GK_SYNC_MOUNTS
  * messages carrying their detached trees (at most GK_SYNC_MAX_FDS each).
- * Any step may instead get GK_SYNC_ERROR. */
+ * Any step may instead get GK_SYNC_ERROR.  An init whose user namespace is
+ * joined by path starts as a first stage, whose one message is GK_SYNC_PID
+ * (the init it cloned, which talks on from there) or GK_SYNC_ERROR. */
 #ifndef GK_RUNTIME_SYNC_H
 #define GK_RUNTIME_SYNC_H
 
@@ -38,7 +40,8 @@ enum gk_sync_type {
         GK_SYNC_READY,
         GK_SYNC_START,
         GK_SYNC_ERROR,
-        GK_SYNC_PID,    /* exec: the process that will exec, as gkrun sees it */
+        GK_SYNC_PID,    /* exec, an init in a joined user namespace: the
+                         * process that will exec, as gkrun sees it */
         GK_SYNC_STATE,  /* state JSON the child needs: its hooks', its seccomp listener's */
         GK_SYNC_EXEC,   /* the child execs next: end of file from here on is the execve */
         GK_SYNC_MOUNTS, /* after GO: idmapped mount trees, made on the host, in order */
