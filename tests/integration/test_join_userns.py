@@ -198,6 +198,9 @@ def test_idmapped_mount_in_a_joined_user_namespace(gk):
                                    "options": ["bind", "idmap"]})
         b.write()
         p = gk.gkrun("run", "--bundle", b.path, gk.new_id())
+        if "its filesystem does not support idmapped mounts" in p.stderr:
+            # tmpfs has idmapped mounts from Linux 6.3 (the VM's kernel is 6.1)
+            pytest.skip("this kernel cannot idmap %s's filesystem" % src)
         assert p.returncode == 0, p.stderr
         assert p.stdout.split()[:2] == ["0", "0"], p.stdout
         st = os.stat(os.path.join(src, "new"))
