@@ -200,7 +200,7 @@ static int make_fifo(gk_container *c, gk_error **err)
         return 0;
 }
 
-static void fill_state(const gk_container *c, gk_state *st)
+void gk_container_fill_state(const gk_container *c, gk_state *st)
 {
         *st = (gk_state){
                 .id = (char *) c->id,
@@ -537,7 +537,7 @@ static int create_steps(gk_container *c, gk_error **err)
         /* The state is saved after each step that makes something (the
          * cgroup, the lease), before the next one: `delete --force` finds
          * whatever a crash at any point leaves. */
-        fill_state(c, &st);
+        gk_container_fill_state(c, &st);
         if (gk_cgroup_made_any(c->cg) && save_state(c, &st, err) < 0)
                 return gk_error_code(*err);
         c->netcall = gk_netcall_wanted(c->spec->annotations, c->spec->n_annotations);

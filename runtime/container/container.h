@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "container/state.h"
 #include "gk/spec.h"
 #include "model/container.h"
 
@@ -39,6 +40,10 @@ static inline bool gk_container_runtime_hooks(const gk_container *c)
 _Noreturn void gk_init_main(gk_container *c);
 
 void gk_container_release(gk_container *c);
+
+/* The state of a container being created (status "creating"): its ids,
+ * paths, owner, annotations and, once it has one, the init's pid. */
+void gk_container_fill_state(const gk_container *c, gk_state *st);
 
 /* Runs the hooks of a list with the state JSON on stdin (hooks.c). */
 int gk_hooks_run(const gk_hook_list *hooks, const char *what, const char *state_json,

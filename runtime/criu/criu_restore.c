@@ -82,17 +82,7 @@ static int make_cgroup(restore *x, gk_error **err)
             gk_cgroup_to_string(c->cg, &x->cg_text, err) < 0)
                 return gk_error_wrap(err, "restore");
         gk_cgroup_each_dir(c->cg, cg2_dir, x);
-        x->st = (gk_state){
-                .id = (char *) c->id,
-                .bundle = c->bundle,
-                .rootfs = c->rootfs,
-                .created_ns = gk_now_ns(),
-                .owner = geteuid(),
-                .systemd_cgroup = c->g->systemd_cgroup,
-                .creating = true,
-                .annotations = c->spec->annotations,
-                .n_annotations = c->spec->n_annotations,
-        };
+        gk_container_fill_state(c, &x->st);
         return save(x, err);
 }
 
