@@ -228,6 +228,8 @@ def test_spec_rootless_matches_runc(user):
     assert a["linux"]["gidMappings"] == [{"containerID": 0, "hostID": user.gid, "size": 1}]
 
 
+# also in the v2 VM (make check-cgv2): its no-delegation and systemd paths
+@pytest.mark.cgroup
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_lifecycle_as_the_user(user, runtime):
     b = user.bundle(runtime)
@@ -277,6 +279,8 @@ def test_lifecycle_as_the_user(user, runtime):
     assert json.loads(rt(user, runtime, "list", "-f", "json").stdout or "null") in ([], None)
 
 
+# also in the v2 VM (make check-cgv2): its no-delegation and systemd paths
+@pytest.mark.cgroup
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_memory_limit_needs_a_delegated_cgroup(user, runtime):
     """No cgroup is delegated here: a limit cannot be had, and the run fails
@@ -654,6 +658,8 @@ def systemd_pid1(user, tmp, script):
                 init], timeout=60)
 
 
+# also in the v2 VM (make check-cgv2): its no-delegation and systemd paths
+@pytest.mark.cgroup
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_systemd_cgroup_as_the_user_without_its_systemd(user, runtime):
     b = user.bundle(runtime)
@@ -677,6 +683,8 @@ def test_systemd_cgroup_as_the_user_without_its_systemd(user, runtime):
     assert not uid_pids(user.uid)
 
 
+# also in the v2 VM (make check-cgv2): its no-delegation and systemd paths
+@pytest.mark.cgroup
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_systemd_cgroup_as_the_user_asks_the_user_bus(user, runtime):
     if not pure_cgroup_v2():
