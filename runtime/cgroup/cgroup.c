@@ -219,7 +219,8 @@ int gk_cgroup_plan(const char *id, const char *cgroups_path, const gk_resources 
         if (systemd) {
                 /* made by systemd once the init exists: gk_cgroup_enter */
                 cg->drv = &gk_cg_systemd_driver;
-                if ((r = gk_cg_systemd_prepare(id, cgroups_path, &cg->unit, &cg->path, err)) < 0)
+                if ((r = gk_cg_systemd_prepare(id, cgroups_path, lay->mode == GK_CG_V2, &cg->unit,
+                                               &cg->path, err)) < 0)
                         return r;
                 cg->unit_pending = true;
                 if (!(cg->id = strdup(id)))

@@ -295,10 +295,11 @@ void gk_cg_tree_clear(const char *path);
 int gk_cg_remove_below(const char *root, const char *path, unsigned count, gk_error **err);
 
 /* cgroup_systemd.c */
-/* Checks "slice:prefix:name" and that systemd runs and the scope does not
- * exist yet; gives the unit name and its cgroup path. */
-int gk_cg_systemd_prepare(const char *id, const char *cgroups_path, char **unit, char **path,
-                          gk_error **err);
+/* Checks "slice:prefix:name" and that systemd runs (a user's own: on a
+ * PURE_V2 host) and the scope does not exist yet; gives the unit name and
+ * its cgroup path. */
+int gk_cg_systemd_prepare(const char *id, const char *cgroups_path, bool pure_v2, char **unit,
+                          char **path, gk_error **err);
 /* Starts the scope UNIT (at PATH) with PID in it and the limits systemd
  * knows from RES, named as the files of their controllers (MEM, CPU; NULL
  * when none) call them; waits for the job. */

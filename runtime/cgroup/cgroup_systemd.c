@@ -13,7 +13,15 @@
  * cgroupfs paths.
  *
  * The bus: the system bus when a bus daemon runs, else systemd's own
- * private socket (root only, no bus daemon needed). */
+ * private socket (root only, no bus daemon needed).
+ *
+ * A user (euid not 0) talks to its own systemd (systemd --user, the
+ * user@UID.service a login starts), as runc's rootless systemd driver
+ * does: over the session bus ($DBUS_SESSION_BUS_ADDRESS or
+ * $XDG_RUNTIME_DIR/bus), else that manager's private socket
+ * ($XDG_RUNTIME_DIR/systemd/private).  The scope goes in user.slice by
+ * default, under the manager's own cgroup, which systemd delegates to the
+ * user; cgroup v2 only (v1 delegates nothing safely to a user). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,6 +29,7 @@
 #include <string.h>
 #include <systemd/sd-bus.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cgroup/cgroup_internal.h"
 #include "gk/cleanup.h"
@@ -30,6 +39,7 @@
 #define SD_PATH "/org/freedesktop/systemd1"
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
 #define PRIVATE_SOCKET "unix:path=/run/systemd/private"
+#define SD_PROPERTIES "org.freedesktop.DBus.Properties"
 #define JOB_TIMEOUT_USEC (30ULL * 1000000)
 
 static void busp_unref(sd_bus **b)
@@ -74,14 +84,21 @@ static int expand_slice(const char *slice, char **out, gk_error **err)
         return 0;
 }
 
-/* Splits "slice:prefix:name" (empty: system.slice:gkrun:ID). */
+/* Whether the systemd to ask is the user's own, not PID 1. */
+static bool user_manager(void)
+{
+        return geteuid() != 0;
+}
+
+/* Splits "slice:prefix:name" (empty: system.slice:gkrun:ID; a user's
+ * default slice is user.slice, as runc's). */
 static int parse_path(const char *id, const char *path, char **slice, char **unit, gk_error **err)
 {
-        const char *c1, *c2, *name;
+        const char *c1, *c2, *name, *dflt = user_manager() ? "user.slice" : "system.slice";
         int n;
 
         if (!path || !*path) {
-                *slice = strdup("system.slice");
+                *slice = strdup(dflt);
                 n = asprintf(unit, "gkrun-%s.scope", id);
                 return *slice && n > 0 ? 0 : gk_error_make(err, ENOMEM, "cgroup path");
         }
@@ -99,7 +116,7 @@ static int parse_path(const char *id, const char *path, char **slice, char **uni
                                      "config.json: linux.cgroupsPath: \"%s\": the name "
                                      "must make a scope unit name (no '/', not a slice)",
                                      path);
-        *slice = c1 == path ? strdup("system.slice") : strndup(path, (size_t) (c1 - path));
+        *slice = c1 == path ? strdup(dflt) : strndup(path, (size_t) (c1 - path));
         n = c2 == c1 + 1 ? asprintf(unit, "%s.scope", name)
                          : asprintf(unit, "%.*s-%s.scope", (int) (c2 - c1 - 1), c1 + 1, name);
         return *slice && n > 0 ? 0 : gk_error_make(err, ENOMEM, "cgroup path");
@@ -120,10 +137,58 @@ static int systemd_is_pid1(gk_error **err)
         return 0;
 }
 
+/* Whether $XDG_RUNTIME_DIR/NAME exists (sets *PATH to it either way). */
+static bool xdg_has(const char *name, char *path, size_t size)
+{
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+        snprintf(path, size, "%s/%s", xdg && *xdg ? xdg : "$XDG_RUNTIME_DIR", name);
+        return xdg && *xdg && access(path, F_OK) == 0;
+}
+
+/* The user's systemd: its session bus, else its private socket. */
+static int user_bus_connect(sd_bus **out, gk_error **err)
+{
+        _cleanup_bus_ sd_bus *bus = NULL;
+        char session[4096], private[4096], addr[4200];
+        const char *env = getenv("DBUS_SESSION_BUS_ADDRESS");
+        int r;
+
+        if ((env && *env) || xdg_has("bus", session, sizeof(session))) {
+                if ((r = sd_bus_open_user(&bus)) < 0)
+                        return gk_error_make(err, -r,
+                                             "--systemd-cgroup: cannot reach the user's systemd "
+                                             "on the session bus (%s): %s",
+                                             env && *env ? env : session, strerror(-r));
+        } else if (xdg_has("systemd/private", private, sizeof(private))) {
+                snprintf(addr, sizeof(addr), "unix:path=%s", private);
+                if ((r = sd_bus_new(&bus)) < 0 || (r = sd_bus_set_address(bus, addr)) < 0 ||
+                    (r = sd_bus_start(bus)) < 0)
+                        return gk_error_make(err, -r,
+                                             "--systemd-cgroup: cannot reach the user's systemd "
+                                             "at `%s`: %s",
+                                             private, strerror(-r));
+        } else
+                return gk_error_make(err, ENOENT,
+                                     "--systemd-cgroup: as a user (uid %u) gkrun asks the user's "
+                                     "own systemd (systemd --user), and none answers here: "
+                                     "DBUS_SESSION_BUS_ADDRESS is not set and neither `%s` nor "
+                                     "`%s` exists (a login session starts user@%u.service; "
+                                     "dbus-user-session gives the bus); or run without "
+                                     "--systemd-cgroup",
+                                     (unsigned) geteuid(), session, private, (unsigned) geteuid());
+        *out = TAKE_PTR(bus);
+        return 0;
+}
+
 static int bus_connect(sd_bus **out, gk_error **err)
 {
         _cleanup_bus_ sd_bus *bus = NULL;
-        int r = sd_bus_open_system(&bus), r2;
+        int r, r2;
+
+        if (user_manager())
+                return user_bus_connect(out, err);
+        r = sd_bus_open_system(&bus);
 
         if (r >= 0) {
                 *out = TAKE_PTR(bus);
@@ -314,18 +379,52 @@ static int check_free(sd_bus *bus, const char *unit, gk_error **err)
         return bus_error(err, &e, r, "look up", unit);
 }
 
-int gk_cg_systemd_prepare(const char *id, const char *cgroups_path, char **unit, char **path,
-                          gk_error **err)
+/* Where the user's manager keeps its cgroups (its ControlGroup, as
+ * "/user.slice/user-1000.slice/user@1000.service"); "" for PID 1. */
+static int manager_cgroup(sd_bus *bus, char **out, gk_error **err)
 {
-        _cleanup_free_ char *slice = NULL, *u = NULL, *dir = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_msg_ sd_bus_message *reply = NULL;
+        const char *cg = "";
+        int r;
+
+        if (user_manager()) {
+                r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_PROPERTIES, "Get", &e, &reply,
+                                       "ss", SD_MANAGER, "ControlGroup");
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "v", "s", &cg);
+                if (r < 0)
+                        return bus_error(err, &e, r, "ask the cgroup of", "systemd --user");
+        }
+        *out = strdup(cg);
+        return *out ? 0 : gk_error_make(err, ENOMEM, "cgroup path");
+}
+
+/* A user's systemd gives cgroups on v2 only, as runc's says. */
+static int user_needs_v2(bool pure_v2, gk_error **err)
+{
+        if (!user_manager() || pure_v2)
+                return 0;
+        return gk_error_make(err, 0,
+                             "--systemd-cgroup: as a user (uid %u), the cgroup would come from "
+                             "the user's systemd, which needs a pure cgroup v2 host (this one has "
+                             "cgroup v1 controllers); run without --systemd-cgroup",
+                             (unsigned) geteuid());
+}
+
+int gk_cg_systemd_prepare(const char *id, const char *cgroups_path, bool pure_v2, char **unit,
+                          char **path, gk_error **err)
+{
+        _cleanup_free_ char *slice = NULL, *u = NULL, *dir = NULL, *top = NULL;
         _cleanup_bus_ sd_bus *bus = NULL;
         int r;
 
         if ((r = parse_path(id, cgroups_path, &slice, &u, err)) < 0 ||
             (r = expand_slice(slice, &dir, err)) < 0 || (r = systemd_is_pid1(err)) < 0 ||
-            (r = bus_connect(&bus, err)) < 0 || (r = check_free(bus, u, err)) < 0)
+            (r = user_needs_v2(pure_v2, err)) < 0 || (r = bus_connect(&bus, err)) < 0 ||
+            (r = check_free(bus, u, err)) < 0 || (r = manager_cgroup(bus, &top, err)) < 0)
                 return r;
-        if (asprintf(path, "%s/%s", dir, u) < 0)
+        if (asprintf(path, "%s%s/%s", top, dir, u) < 0)
                 return gk_error_make(err, ENOMEM, "cgroup path");
         *unit = TAKE_PTR(u);
         return 0;

@@ -23,6 +23,7 @@
  * FAIL when libsystemd cannot be loaded. */
 #define CALLS(X)                                                                                  \
         X(int, -ELIBACC, sd_bus_open_system, (B * *ret), (ret))                                   \
+        X(int, -ELIBACC, sd_bus_open_user, (B * *ret), (ret))                                     \
         X(int, -ELIBACC, sd_bus_new, (B * *ret), (ret))                                           \
         X(int, -ELIBACC, sd_bus_set_address, (B * bus, const char *address), (bus, address))      \
         X(int, -ELIBACC, sd_bus_start, (B * bus), (bus))                                          \

@@ -109,7 +109,7 @@ static void log_warning(const gk_global *g, const char *msg)
  * $XDG_RUNTIME_DIR (runc: /run/runc and $XDG_RUNTIME_DIR/runc). */
 static int default_root(gk_global *g, char **owned, gk_error **err)
 {
-        if (geteuid() == 0) {
+        if (!gk_rootless_state_in_xdg()) {
                 g->root = "/run/gkrun";
                 return 0;
         }

@@ -45,11 +45,49 @@ int gk_rootless_state_root(char **out, gk_error **err)
         return 0;
 }
 
+/* Whether we run in a user namespace other than the initial one: the
+ * initial one's uid_map is the whole range, "0 0 4294967295". */
+bool gk_rootless_in_userns(void)
+{
+        _cleanup_free_ char *map = NULL;
+        unsigned long inside, outside, count;
+
+        if (gk_read_file("/proc/self/uid_map", &map, NULL, NULL) < 0)
+                return false;
+        if (sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3)
+                return true; /* an empty map: a namespace not set up yet */
+        return !(inside == 0 && outside == 0 && count == 4294967295UL);
+}
+
+/* runc 1.1's choice: a user always; root in the initial user namespace
+ * never; root in another one (under rootlesskit) too, but with
+ * --systemd-cgroup, where runc asks the user bus whose systemd it is and
+ * takes root's when none answers, which is where we are without one. */
 bool gk_rootless_cgroups(const gk_global *g)
 {
         if (g->rootless >= 0)
                 return g->rootless;
-        return !g->systemd_cgroup && geteuid() != 0;
+        if (geteuid() != 0)
+                return true;
+        if (!gk_rootless_in_userns())
+                return false;
+        return !g->systemd_cgroup;
+}
+
+/* As runc's: a user's state goes under $XDG_RUNTIME_DIR (an error when it
+ * is unset); root's in the initial user namespace to /run/gkrun, even with
+ * $XDG_RUNTIME_DIR set (/run/user/0); root in another user namespace
+ * (rootlesskit) uses $XDG_RUNTIME_DIR when it is set, unless $USER says
+ * root. */
+bool gk_rootless_state_in_xdg(void)
+{
+        const char *xdg = getenv("XDG_RUNTIME_DIR"), *user = getenv("USER");
+
+        if (geteuid() != 0)
+                return true;
+        if (!xdg || !*xdg || !gk_rootless_in_userns())
+                return false;
+        return !user || strcmp(user, "root");
 }
 
 /* Whether ID is inside one of MAPS' container ranges. */

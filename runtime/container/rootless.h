@@ -18,9 +18,17 @@
  * sticky bit (which keeps it from the XDG runtime dir's pruning). */
 int gk_rootless_state_root(char **out, gk_error **err);
 
-/* Whether cgroups are made as runc's rootless cgroup manager makes them
- * (--rootless, or auto: the user is not root and not --systemd-cgroup). */
+/* Whether cgroups are made as runc's rootless cgroup manager makes them:
+ * --rootless true or false, or auto as runc 1.1 decides (a user: true;
+ * root: false, but in a user namespace without --systemd-cgroup). */
 bool gk_rootless_cgroups(const gk_global *g);
+
+/* Whether we run in a user namespace other than the initial one. */
+bool gk_rootless_in_userns(void);
+
+/* Whether the default --root is under $XDG_RUNTIME_DIR (as runc decides:
+ * a user, or root in a user namespace whose $USER is not root). */
+bool gk_rootless_state_in_xdg(void);
 
 /* What a user cannot have, refused before anything is made, each naming
  * the field and the reason.  Nothing to check for root. */

@@ -68,4 +68,29 @@ ALLOW = [
                 "runc 1.1.5 warns and ignores it"),
     dict(bundle="caps-unknown", key="failed", runc="<absent>", gkrun="unknown capability",
          reason="as above"),
+    # --- rootless: run by an unprivileged user (bundle-spec/rootless.md) ----------------
+    dict(bundle="rootless-*", key="mounts:/sys/fs/cgroup#2:opts", runc="rw,*", gkrun="ro,*",
+         reason="no cgroup of its own (nothing delegated): the cgroup mount over the bound "
+                "/sys is read-only as asked; runc 1.1.5 leaves its tmpfs writable "
+                "(bundle-spec/cgroups.md, bundle-spec/rootless.md)"),
+    dict(bundle="rootless-*", key="mounts:/sys/fs/cgroup/unified#2", runc="<absent>",
+         reason="hybrid host: gkrun binds the unified hierarchy's directory too, runc 1.1.5 "
+                "only the v1 ones (bundle-spec/cgroups.md, the cgroup mount)"),
+    dict(bundle="rootless-sysfs-no-netns", key="exit", runc="1", gkrun="0", like="crun",
+         reason="a user namespace cannot mount sysfs without owning the network namespace: "
+                "gkrun binds the host's /sys instead, as crun does; runc 1.1.5 fails with "
+                "EPERM (opencontainers/runc#3672) (bundle-spec/rootless.md)"),
+    dict(bundle="rootless-sysfs-no-netns", key="failed", runc="operation not permitted",
+         gkrun="<absent>", reason="as above"),
+    dict(bundle="rootless-locked-flags", key="exit", runc="1", gkrun="0",
+         reason="a bind of a source with nosuid,nodev,noexec (locked in a user namespace) "
+                "remounted read-only: gkrun keeps the locked flags and the remount succeeds; "
+                "runc 1.1.5 drops them and fails with EPERM (bundle-spec/rootless.md)"),
+    dict(bundle="rootless-locked-flags", key="failed", runc="operation not permitted",
+         gkrun="<absent>", reason="as above"),
+    dict(bundle="rootless-additional-gids", key="failed", runc="other", gkrun="user namespace",
+         reason="both refuse additionalGids with only the user's gid mapped (setgroups is "
+                "denied); gkrun at create, naming the field and the user namespace, runc "
+                "1.1.5 in its init (\"cannot set any additional groups in a rootless "
+                "container\") (bundle-spec/rootless.md)"),
 ]

@@ -616,7 +616,118 @@ def test_orchestrator_config(lab, request, tool):
     compare(lab, tool, observe_all(lab, tool, cfg))
 
 
-BUNDLES = ["runc-spec", "gkrun-spec"] + list(VARIATIONS) + ["podman", "ctr"]
+# --- rootless: `runc spec --rootless` bundles run by an unprivileged user ---------------
+#
+# The same comparison, both runtimes run by a throwaway user (test_rootless's
+# User: useradd, setpriv, its own XDG_RUNTIME_DIR, removed with every process
+# of its uid).  No cgroupsPath: nothing is delegated to the user, so neither
+# runtime makes a cgroup; crun is not run here (its hybrid-host wrapper
+# unmounts, which a user cannot).  Each row is one of the things a user
+# namespace changes (bundle-spec/rootless.md).
+
+LOCKED_SRC = "locked"  # in the user's directory: a nosuid,nodev,noexec tmpfs
+
+
+def rl_devices(c, user):
+    c["linux"]["devices"] = [
+        {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666},
+        {"path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200, "fileMode": 0o666}]
+
+
+def rl_sysfs(c, user):
+    c["mounts"] = [m if m["destination"] != "/sys" else
+                   {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+                    "options": ["nosuid", "noexec", "nodev", "ro"]} for m in c["mounts"]]
+
+
+def rl_locked(c, user):
+    mount(c, "/mnt", "bind", os.path.join(user.dir, LOCKED_SRC), ["rbind", "ro"])
+
+
+def rl_locked_prefix(user):
+    """As root before the user's command: a mount namespace of its own in
+    which the bind source is a tmpfs with the flags a user namespace locks."""
+    src = os.path.join(user.dir, LOCKED_SRC)
+    os.makedirs(src, exist_ok=True)
+    return ["unshare", "-m", "--propagation", "private", "sh", "-c",
+            "mount -t tmpfs -o nosuid,nodev,noexec,mode=755 gkrl %s && exec \"$@\"" % src,
+            "sh"]
+
+
+ROOTLESS = {
+    "rootless-spec": lambda c, user: None,
+    "rootless-devices": rl_devices,
+    "rootless-sysfs-no-netns": rl_sysfs,
+    "rootless-sysfs-netns": lambda c, user: (rl_sysfs(c, user), ns_with(c, "network")),
+    "rootless-additional-gids": lambda c, user: c["process"]["user"].__setitem__(
+        "additionalGids", [0]),
+    "rootless-sysctl-ipc": setter("linux.sysctl", {"kernel.msgmax": "4096"}),
+    "rootless-sysctl-net-no-netns": setter("linux.sysctl", {"net.core.somaxconn": "512"}),
+    "rootless-sysctl-net-netns": lambda c, user: (
+        ns_with(c, "network"), c["linux"].__setitem__(
+            "sysctl", {"net.ipv4.ip_unprivileged_port_start": "80"})),
+    "rootless-sysctl-host": setter("linux.sysctl", {"vm.swappiness": "10"}),
+    "rootless-locked-flags": rl_locked,
+    "rootless-memory-limit": setter("linux.resources", {"memory": {"limit": 64 << 20}}),
+}
+ROOTLESS_PREFIX = {"rootless-locked-flags": rl_locked_prefix}
+
+
+@pytest.fixture(scope="module")
+def rl_user(lab):
+    from test_rootless import User
+    try:
+        u = User(lab.rootfs)
+    except (OSError, subprocess.CalledProcessError) as e:
+        lab.skipped.update(ROOTLESS)
+        pytest.skip("cannot make a test user: %s" % e)
+    yield u
+    u.cleanup()
+
+
+@pytest.fixture(scope="module")
+def rootless_base(rl_user):
+    d = tempfile.mkdtemp(dir=rl_user.dir, prefix="spec-")
+    os.chown(d, rl_user.uid, rl_user.gid)
+    rl_user.cmd(RUNC, "spec", "--rootless", cwd=d, check=True)
+    with open(os.path.join(d, "config.json")) as f:
+        cfg = json.load(f)
+    cfg["process"]["terminal"] = False
+    cfg["process"]["args"] = list(PROBE_ARGS)
+    return cfg
+
+
+def observe_as_user(lab, user, rt_name, name, cfg, prefix=()):
+    """CFG run by USER under the runtime RT_NAME, in a bundle (and state
+    root) of the user's; the normalised observation."""
+    binary = GKRUN if rt_name == "gkrun" else RUNC
+    bundle = tempfile.mkdtemp(dir=user.dir, prefix="%s-%s-" % (name, rt_name))
+    shutil.copytree(lab.rootfs, os.path.join(bundle, "rootfs"), symlinks=True)
+    cfg = copy.deepcopy(cfg)
+    cfg["root"]["path"] = "rootfs"
+    with open(os.path.join(bundle, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=1)
+    subprocess.run(["chown", "-R", "%d:%d" % (user.uid, user.gid), bundle], check=True)
+    state = os.path.join(user.dir, "state-" + rt_name)
+    cid = "gkd-" + uuid.uuid4().hex[:10]
+    p = user.cmd(binary, "--root", state, "run", "--bundle", bundle, cid, prefix=prefix)
+    user.cmd(binary, "--root", state, "delete", "--force", cid, timeout=30)
+    subst = [(bundle, "<bundle>"), (user.dir, "<home>"), (cid, "<id>")]
+    return normalise(p, subst, lab.host_ns)
+
+
+@pytest.mark.parametrize("name", list(ROOTLESS))
+def test_rootless_variation(lab, rl_user, rootless_base, name):
+    """`runc spec --rootless`'s config with one field changed, run by a
+    user under runc and gkrun."""
+    cfg = copy.deepcopy(rootless_base)
+    ROOTLESS[name](cfg, rl_user)
+    prefix = ROOTLESS_PREFIX[name](rl_user) if name in ROOTLESS_PREFIX else ()
+    obs = {rt: observe_as_user(lab, rl_user, rt, name, cfg, prefix) for rt in ("runc", "gkrun")}
+    compare(lab, name, obs)
+
+
+BUNDLES = ["runc-spec", "gkrun-spec"] + list(VARIATIONS) + ["podman", "ctr"] + list(ROOTLESS)
 
 
 def test_allowlist_entries_all_match(lab):

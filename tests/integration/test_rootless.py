@@ -228,6 +228,8 @@ def test_spec_rootless_matches_runc(user):
     assert a["linux"]["gidMappings"] == [{"containerID": 0, "hostID": user.gid, "size": 1}]
 
 
+# also in the v2 VM (make check-cgv2): its no-delegation and systemd paths
+@pytest.mark.cgroup
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_lifecycle_as_the_user(user, runtime):
     b = user.bundle(runtime)
@@ -277,6 +279,8 @@ def test_lifecycle_as_the_user(user, runtime):
     assert json.loads(rt(user, runtime, "list", "-f", "json").stdout or "null") in ([], None)
 
 
+# also in the v2 VM (make check-cgv2): its no-delegation and systemd paths
+@pytest.mark.cgroup
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_memory_limit_needs_a_delegated_cgroup(user, runtime):
     """No cgroup is delegated here: a limit cannot be had, and the run fails
@@ -519,6 +523,30 @@ def test_delegated_cgroup_v2_limits(user, runtime):
         assert os.stat(cg).st_uid == user.uid
         ps = rt(user, runtime, "ps", "-f", "json", cid, check=True)
         assert json.loads(ps.stdout) == [pid]
+        # started, then exec, ps, kill, list and state as the user: the
+        # exec'd process joins the container's cgroup (moving it takes the
+        # common ancestor's cgroup.procs, the delegated one: the user's
+        # commands run in the subtree, as a session's)
+        rt(user, runtime, "start", cid, check=True, prefix=enter)
+        p = rt(user, runtime, "exec", cid, "sh", "-c", "cat /proc/self/cgroup", prefix=enter)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.strip().endswith("/%s/ctr" % user.name) or p.stdout.strip() == "0::/", \
+            p.stdout
+        rt(user, runtime, "exec", "-d", cid, "sleep", "999", check=True, prefix=enter)
+        with open(cg + "/cgroup.procs") as f:
+            procs = sorted(int(x) for x in f.read().split())
+        assert len(procs) == 2 and pid in procs, procs
+        ps = rt(user, runtime, "ps", "-f", "json", cid, check=True)
+        assert sorted(json.loads(ps.stdout)) == procs
+        listed = json.loads(rt(user, runtime, "list", "-f", "json", check=True).stdout)
+        assert [(c["id"], c["status"], c["owner"]) for c in listed] == \
+            [(cid, "running", user.name)]
+        sleeper = [x for x in procs if x != pid][0]
+        rt(user, runtime, "kill", "--all", cid, "TERM", check=True)
+        wait_for(lambda: not os.path.exists("/proc/%d" % sleeper), what="exec'd sleep killed")
+        rt(user, runtime, "kill", cid, "KILL", check=True)
+        wait_for(lambda: json.loads(rt(user, runtime, "state", cid).stdout)["status"] ==
+                 "stopped", what="stopped")
         rt(user, runtime, "delete", "--force", cid, check=True)
         assert not os.path.exists(cg)
     finally:
@@ -532,3 +560,170 @@ def test_delegated_cgroup_v2_limits(user, runtime):
                     break
                 except OSError:
                     time.sleep(0.1)
+
+
+# --rootless auto|true|false, decided as runc 1.1.5 decides: a user:
+# rootless cgroups (auto, true); false makes the cgroup as root would, and
+# a user may not.  Root in a user namespace of its own (what rootlesskit
+# gives: `unshare -Urm`): auto is rootless too, and the state goes under
+# $XDG_RUNTIME_DIR unless $USER is root.
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+@pytest.mark.parametrize("value", ["auto", "true", "false"])
+def test_rootless_flag_as_the_user(user, runtime, value):
+    b = user.bundle(runtime)
+    set_args(b, ["true"])
+    cid = new_id()
+    p = rt(user, runtime, "--rootless", value, "run", cid, cwd=b)
+    if value == "false":  # the cgroup made as root makes it: EACCES
+        assert p.returncode != 0 and "permission denied" in p.stderr.lower(), p.stderr
+        assert "cgroup" in p.stderr, p.stderr
+    else:
+        assert p.returncode == 0, p.stderr
+    assert not os.path.exists(os.path.join(user.xdg, runtime, cid))
+    assert not uid_pids(user.uid)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_rootless_flag_invalid(user, runtime):
+    b = user.bundle(runtime)
+    set_args(b, ["true"])
+    cid = new_id()
+    p = rt(user, runtime, "--rootless", "maybe", "run", cid, cwd=b)
+    assert p.returncode != 0
+    assert not os.path.exists(os.path.join(user.xdg, runtime, cid))
+    if runtime == "gkrun":
+        assert "--rootless" in p.stderr and "auto" in p.stderr, p.stderr
+    else:
+        assert "ParseBool" in p.stderr, p.stderr
+
+
+USERNS = ("unshare", "-Urm")  # root in a user and mount namespace of the user's
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_root_in_a_user_namespace(user, runtime):
+    """euid 0 in a user namespace the user made (rootlesskit's setup):
+    `spec --rootless` maps that root; --rootless auto is rootless (no
+    cgroup can be made, none is asked), false fails making it; the state
+    is under $XDG_RUNTIME_DIR, or root's /run/RUNTIME when $USER is root,
+    which that root cannot write."""
+    b = user.bundle(runtime)
+    os.unlink(os.path.join(b, "config.json"))
+    user.cmd(*USERNS, runtime_binary(runtime), "spec", "--rootless", cwd=b, check=True)
+    assert config(b)["linux"]["uidMappings"] == [{"containerID": 0, "hostID": 0, "size": 1}]
+    set_args(b, ["sleep", "1000"])
+    cid = new_id()
+    binary = runtime_binary(runtime)
+    # create, the state under XDG_RUNTIME_DIR, then delete, in one namespace
+    script = ('%s create %s && test -d "$XDG_RUNTIME_DIR/%s/%s" && echo state-in-xdg;'
+              ' %s delete --force %s' % (binary, cid, runtime, cid, binary, cid))
+    p = user.cmd(*USERNS, "sh", "-c", script, cwd=b)
+    assert p.returncode == 0 and p.stdout.split() == ["state-in-xdg"], (p.stdout, p.stderr)
+    p = user.cmd(*USERNS, binary, "--rootless", "false", "run", new_id(), cwd=b)
+    assert p.returncode != 0 and "permission denied" in p.stderr.lower(), p.stderr
+    assert "cgroup" in p.stderr, p.stderr
+    p = user.cmd(*USERNS, "env", "USER=root", binary, "run", new_id(), cwd=b)
+    assert p.returncode != 0 and "/run/%s" % runtime in p.stderr, p.stderr
+    assert "permission denied" in p.stderr.lower(), p.stderr
+    assert os.listdir(os.path.join(user.xdg, runtime)) == []
+    # the killed init is reparented to the host's init, which reaps it
+    wait_for(lambda: not uid_pids(user.uid), what="the user's processes gone")
+
+
+# --systemd-cgroup as a user asks the user's own systemd (systemd --user),
+# as runc 1.1.5 does.  Neither this host nor the v2 VM runs systemd, so the
+# test makes the places both runtimes look for it: a pid namespace whose PID
+# 1 is a script named `systemd` (what gkrun checks) and, in a mount
+# namespace of its own, a /run/systemd/system directory (what runc checks).
+# Then on cgroup v1 both refuse (a user's systemd cgroups need v2); on v2
+# without a user bus both say what is missing; with one (a socket the test
+# listens on at $XDG_RUNTIME_DIR/bus) both connect to it.  A real
+# systemd --user is not started: it takes systemd as PID 1 with logind and
+# user@.service, which neither test machine has.
+
+def systemd_pid1(user, tmp, script):
+    """SCRIPT (shell, as the user) run under a pid namespace whose PID 1 is
+    a script named systemd, with /run/systemd/system in a private mount
+    namespace."""
+    init = os.path.join(tmp, "systemd")
+    env = " ".join("%s=%s" % kv for kv in user.env().items())
+    with open(init, "w") as f:
+        f.write("#!/bin/sh\nmkdir -p /run/systemd && mount -t tmpfs gkrl /run/systemd &&"
+                " mkdir /run/systemd/system || exit 99\n"
+                "cd %s && setpriv --reuid %d --regid %d --init-groups env -i %s sh -c '%s'\n"
+                % (tmp, user.uid, user.gid, env, script))
+    os.chmod(init, 0o755)
+    return run(["unshare", "--pid", "--fork", "--mount-proc", "-m", "--propagation", "private",
+                init], timeout=60)
+
+
+# also in the v2 VM (make check-cgv2): its no-delegation and systemd paths
+@pytest.mark.cgroup
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_systemd_cgroup_as_the_user_without_its_systemd(user, runtime):
+    b = user.bundle(runtime)
+    set_args(b, ["true"])
+    cid = new_id()
+    p = systemd_pid1(user, b, "%s --systemd-cgroup run %s" % (runtime_binary(runtime), cid))
+    assert p.returncode not in (0, 99), (p.stdout, p.stderr)
+    if not pure_cgroup_v2():
+        if runtime == "gkrun":
+            assert "--systemd-cgroup" in p.stderr and "cgroup v2" in p.stderr, p.stderr
+        else:
+            assert "cannot use rootless systemd cgroups manager on cgroup v1" in p.stderr
+    elif runtime == "gkrun":
+        assert "systemd --user" in p.stderr, p.stderr
+        assert "DBUS_SESSION_BUS_ADDRESS is not set" in p.stderr, p.stderr
+        assert "%s/bus" % user.xdg in p.stderr, p.stderr
+    else:
+        assert "failed to connect to dbus" in p.stderr, p.stderr
+        assert "systemctl --user" in p.stderr, p.stderr
+    assert not os.path.exists(os.path.join(user.xdg, runtime, cid))
+    assert not uid_pids(user.uid)
+
+
+# also in the v2 VM (make check-cgv2): its no-delegation and systemd paths
+@pytest.mark.cgroup
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_systemd_cgroup_as_the_user_asks_the_user_bus(user, runtime):
+    if not pure_cgroup_v2():
+        pytest.skip("a user's systemd cgroups need pure cgroup v2 (make check-cgv2)")
+    import socket
+    bus = os.path.join(user.xdg, "bus")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(bus)
+    os.chown(bus, user.uid, user.gid)
+    srv.listen(1)
+    srv.settimeout(30)
+    b = user.bundle(runtime)
+    set_args(b, ["true"])
+    cid = new_id()
+    import threading
+    got = {}
+
+    def accept():
+        try:
+            conn, _ = srv.accept()
+            conn.settimeout(10)
+            hello = b""
+            while len(hello) < 5:  # godbus writes the NUL byte on its own
+                chunk = conn.recv(64)
+                if not chunk:
+                    break
+                hello += chunk
+            got["hello"] = hello
+            conn.close()
+        except OSError as e:
+            got["error"] = e
+    t = threading.Thread(target=accept)
+    t.start()
+    try:
+        p = systemd_pid1(user, b, "%s --systemd-cgroup run %s" % (runtime_binary(runtime), cid))
+    finally:
+        t.join(40)
+        srv.close()
+    assert got.get("hello", b"").startswith(b"\0AUTH"), (got, p.stderr)
+    assert p.returncode != 0
+    assert not os.path.exists(os.path.join(user.xdg, runtime, cid))
+    assert not uid_pids(user.uid)
