@@ -59,13 +59,7 @@ struct fetch {
 
 static void job_release(fetch *f, job *j)
 {
-        if (j->easy) {
-                curl_multi_remove_handle(f->multi, j->easy);
-                curl_easy_cleanup(j->easy);
-                j->easy = NULL;
-        }
-        curl_slist_free_all(j->hdrs);
-        j->hdrs = NULL;
+        gk_xfer_remove(f->multi, &j->easy, &j->hdrs);
 }
 
 /* The status is known at the first body byte: decide where bytes go. */

@@ -85,13 +85,7 @@ static void set_state(job *j, const char *fmt, ...)
 
 static void job_release(upload *u, job *j)
 {
-        if (j->easy) {
-                curl_multi_remove_handle(u->multi, j->easy);
-                curl_easy_cleanup(j->easy);
-                j->easy = NULL;
-        }
-        curl_slist_free_all(j->hdrs);
-        j->hdrs = NULL;
+        gk_xfer_remove(u->multi, &j->easy, &j->hdrs);
         free(j->url);
         j->url = NULL;
         if (j->running) {

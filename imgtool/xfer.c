@@ -31,6 +31,17 @@ int gk_xfer_add(CURLM *multi, CURL *easy, void *job, char errbuf[CURL_ERROR_SIZE
         return 0;
 }
 
+void gk_xfer_remove(CURLM *multi, CURL **easy, struct curl_slist **hdrs)
+{
+        if (*easy) {
+                curl_multi_remove_handle(multi, *easy);
+                curl_easy_cleanup(*easy);
+                *easy = NULL;
+        }
+        curl_slist_free_all(*hdrs);
+        *hdrs = NULL;
+}
+
 /* Hands finished transfers to OPS->done; returns how many. */
 static int drain(CURLM *multi, const gk_xfer_ops *ops, void *ctx, gk_error **err)
 {

@@ -30,6 +30,9 @@ CURLM *gk_xfer_multi(long parallel, bool multiplex, gk_error **err);
 int gk_xfer_add(CURLM *multi, CURL *easy, void *job, char errbuf[CURL_ERROR_SIZE],
                 curl_xferinfo_callback xferinfo, gk_error **err);
 
+/* Takes *EASY out of MULTI and frees it and *HDRS (its headers). */
+void gk_xfer_remove(CURLM *multi, CURL **easy, struct curl_slist **hdrs);
+
 /* Runs until OPS->schedule has nothing left or a callback fails; P is
  * redrawn on each turn. */
 int gk_xfer_run(CURLM *multi, gk_progress *p, const gk_xfer_ops *ops, void *ctx, gk_error **err);
