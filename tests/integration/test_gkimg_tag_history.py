@@ -298,3 +298,34 @@ def test_images_filter_refusals(podman, root, two_images):
                                                       "\n"), f
         if f != "since=gktest/nosuch:1":
             assert podman("images", "--filter", f, check=False).returncode != 0
+
+
+# ---- tag of a pulled multi-platform image ----
+
+@pytest.fixture(scope="module")
+def registry():
+    import gkregistry as gr
+    reg = gr.Registry()
+    yield reg
+    reg.stop()
+
+
+def test_tag_of_a_pulled_index_keeps_its_digest(registry, root):
+    """The new name is the same image as the old: the index the registry
+    knows it by (the digest a pull by the new name would check) and the
+    platform's manifest, by name and by the index's digest."""
+    from test_pull import HOST_ARCH, OTHER_ARCH, small_image, unique
+    repo = unique("tag")
+    host, other = small_image(b"tag-host", arch=HOST_ARCH), small_image(b"tag-o", arch=OTHER_ARCH)
+    index = registry.push_index(repo, "multi", [
+        (other, {"os": "linux", "architecture": OTHER_ARCH}, {}),
+        (host, {"os": "linux", "architecture": HOST_ARCH}, {})])
+    ref = "%s/%s:multi" % (registry.host, repo)
+    gkimg(root, "pull", "-q", ref, check=True)
+    gkimg(root, "tag", ref, "gktest/renamed:1", check=True)
+    gkimg(root, "tag", "%s/%s@%s" % (registry.host, repo, index), "gktest/renamed:2", check=True)
+    listed = {i["name"]: i for i in json.loads(
+        gkimg(root, "images", "--format", "json", check=True).stdout)}
+    for name in ("docker.io/gktest/renamed:1", "docker.io/gktest/renamed:2"):
+        assert (listed[name]["id"], listed[name]["repoDigest"], listed[name]["manifest"]) == (
+            host.id, index, listed[ref]["manifest"]), name
