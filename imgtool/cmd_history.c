@@ -175,14 +175,14 @@ static void row_cells(const hist_row *r, const hist_opts *o, char cells[COLS][51
 
 /* podman's tabwriter: each column as wide as its widest cell plus two, at
  * least 12; the last one as it is. */
-static void print_table(const hist_row *rows, size_t n, const hist_opts *o)
+static int print_table(const hist_row *rows, size_t n, const hist_opts *o, gk_error **err)
 {
         static const char *const head[COLS] = { "ID", "CREATED", "CREATED BY", "SIZE", "COMMENT" };
         char(*cells)[COLS][512] = calloc(n + 1, sizeof(*cells));
         size_t w[COLS] = { 0 };
 
         if (!cells)
-                return;
+                return gk_error_make(err, ENOMEM, "history");
         for (int c = 0; c < COLS; c++)
                 snprintf(cells[0][c], 512, "%s", head[c]);
         for (size_t i = 0; i < n; i++)
@@ -197,6 +197,7 @@ static void print_table(const hist_row *rows, size_t n, const hist_opts *o)
                 printf("%s\n", cells[i][COLS - 1]);
         }
         free(cells);
+        return 0;
 }
 
 /* podman's fields: its ImageHistoryLayer ("tags" left out when empty, as
@@ -244,8 +245,7 @@ static int show(const hist_row *rows, size_t n, const hist_opts *o, gk_error **e
                 }
                 return 0;
         }
-        print_table(rows, n, o);
-        return 0;
+        return print_table(rows, n, o, err);
 }
 
 int cmd_history(int argc, char **argv, const gk_img_global *g, gk_error **err)
