@@ -10,6 +10,7 @@
 #include "gk/cleanup.h"
 #include "gk/json.h"
 #include "gk/opts.h"
+#include "images_filter.h"
 #include "images_format.h"
 #include "json_tree.h"
 #include "reference.h"
@@ -212,19 +213,94 @@ static int check_format(const char *format, gk_error **err)
         return gk_images_format_check(format, err);
 }
 
+/* The creation time of the image REF names, for before= and since=. */
+static int image_created(gk_store *s, const char *ref, time_t *out, gk_error **err)
+{
+        _cleanup_(gk_store_image_freep) gk_store_image *img = NULL;
+        _cleanup_(gk_json_freep) yajl_val config = NULL;
+
+        if (gk_store_resolve(s, ref, &img, err) < 0 ||
+            gk_json_parse(img->config, img->config_len, "image config", &config, err) < 0)
+                return gk_error_code_or(err, -ENOENT);
+        *out = parse_rfc3339(gk_json_get_str(config, "created"));
+        if (*out == (time_t) -1)
+                return gk_error_make(err, 0, "image `%s` has no creation time", ref);
+        return 0;
+}
+
+static bool wants_labels(const gk_image_filters *fs)
+{
+        for (size_t i = 0; i < fs->n; i++)
+                if (fs->v[i].key == GK_FILTER_LABEL)
+                        return true;
+        return false;
+}
+
+static bool entry_matches(gk_store *s, const gk_image_filters *fs, const gk_store_entry *e)
+{
+        _cleanup_(gk_json_freep) yajl_val config = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        gk_image_facts f = {
+                .name = e->name,
+                .id = e->id,
+                .manifest_digest = e->manifest_digest,
+                .repo_digest = e->repo_digest,
+                .created = parse_rfc3339(e->created),
+        };
+
+        /* Labels are in the config only: read when asked for (an image
+         * whose config cannot be read has none). */
+        if (wants_labels(fs) && gk_store_read_blob(s, e->id, &text, &len, NULL) == 0 &&
+            gk_json_parse(text, len, "image config", &config, NULL) == 0)
+                f.labels = gk_json_get(gk_json_get(config, "config"), "Labels");
+        return gk_image_filters_match(fs, &f);
+}
+
+/* Moves the N entries of ES that ARGS' filters let through to its front,
+ * in order (the others stay behind them, to be freed); *shown: how many. */
+static int filter_entries(gk_store *s, char **args, gk_store_entry *es, size_t n, size_t *shown,
+                          gk_error **err)
+{
+        _cleanup_(gk_image_filters_clear) gk_image_filters fs = { 0 };
+        size_t kept = 0;
+
+        if (gk_image_filters_parse(args, &fs, err) < 0)
+                return gk_error_wrap(err, "images");
+        for (size_t i = 0; i < fs.n; i++)
+                if ((fs.v[i].key == GK_FILTER_BEFORE || fs.v[i].key == GK_FILTER_SINCE) &&
+                    image_created(s, fs.v[i].value, &fs.v[i].when, err) < 0)
+                        return gk_error_wrap(err, "images: --filter `%s`", args[i]);
+        for (size_t i = 0; i < n; i++) {
+                gk_store_entry keep = es[i];
+
+                if (!entry_matches(s, &fs, &keep))
+                        continue;
+                es[i] = es[kept];
+                es[kept++] = keep;
+        }
+        *shown = kept;
+        return 0;
+}
+
 int cmd_images(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
         _cleanup_(gk_store_freep) gk_store *s = NULL;
+        _cleanup_strv_ char **filters = NULL;
         const char *format = "table";
         bool quiet = false, digests = false;
         gk_store_entry *es = NULL;
-        size_t n = 0;
+        size_t n = 0, shown = 0;
         const gk_opt opts[] = {
                 { "format", 0, GK_OPT_STRING, &format, "table|json|TEMPLATE",
                   "output format; TEMPLATE: {{.Repository}} {{.Tag}} {{.ID}} {{.Digest}} "
                   "{{.Size}} {{.CreatedAt}} {{.CreatedSince}}, \\t, \\n" },
                 { "quiet", 'q', GK_OPT_BOOL, &quiet, NULL, "only image IDs, each once" },
                 { "digests", 0, GK_OPT_BOOL, &digests, NULL, "show a DIGEST column" },
+                { "filter", 'f', GK_OPT_STRV, &filters, "KEY=VALUE",
+                  "only what matches: reference=GLOB, before=IMAGE, since=IMAGE, "
+                  "dangling=BOOL, label=KEY[=VALUE], id=ID, digest=DIGEST, readonly=BOOL; "
+                  "KEY!=VALUE excludes (repeatable)" },
                 { 0 },
         };
         int first, r = 0;
@@ -237,14 +313,18 @@ int cmd_images(int argc, char **argv, const gk_img_global *g, gk_error **err)
                 return gk_error_code_or(err, -EINVAL);
         if (gk_store_open(g->root, &s, err) < 0 || gk_store_list(s, &es, &n, err) < 0)
                 return gk_error_code_or(err, -EIO);
+        if (filter_entries(s, filters, es, n, &shown, err) < 0) {
+                gk_store_entries_free(es, n);
+                return gk_error_code_or(err, -EINVAL);
+        }
         if (quiet)
-                print_ids(es, n);
+                print_ids(es, shown);
         else if (!strcmp(format, "json"))
-                r = print_json(es, n, err);
+                r = print_json(es, shown, err);
         else if (!strcmp(format, "table"))
-                print_table(es, n, digests);
+                print_table(es, shown, digests);
         else
-                print_template(es, n, format);
+                print_template(es, shown, format);
         gk_store_entries_free(es, n);
         return r;
 }

@@ -14,6 +14,31 @@
 #include "reference.h"
 #include "remote.h"
 
+/* The registry flags both commands take: one set of rows, spliced into
+ * each command's table, and one conversion to registry options. */
+typedef struct reg_flags {
+        const char *cert_dir, *creds;
+        bool tls_verify;
+} reg_flags;
+
+/* clang-format off */
+#define REG_FLAG_ROWS(f)                                                                  \
+        { "tls-verify", 0, GK_OPT_BOOL, &(f)->tls_verify, NULL,                           \
+          "verify the registry's certificate (--tls-verify=false: do not)" },             \
+        { "cert-dir", 0, GK_OPT_STRING, &(f)->cert_dir, "DIR",                            \
+          "CA certificates (*.crt) for the registry" },                                   \
+        { "creds", 0, GK_OPT_STRING, &(f)->creds, "USER[:PASS]",                          \
+          "credentials instead of the saved ones" }
+/* clang-format on */
+
+static gk_registry_opts reg_opts(const reg_flags *f, const gk_img_global *g)
+{
+        return (gk_registry_opts){ .insecure = !f->tls_verify,
+                                   .cert_dir = f->cert_dir,
+                                   .creds = f->creds,
+                                   .debug = g->debug };
+}
+
 /* One positional docker:// argument after the flags. */
 static int one_remote_arg(int argc, char **argv, int first, const char *verb, const char **out,
                           gk_error **err)
@@ -33,17 +58,13 @@ static int one_remote_arg(int argc, char **argv, int first, const char *verb, co
 int cmd_inspect_remote(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
         _cleanup_free_ char *out = NULL;
-        const char *cert_dir = NULL, *creds = NULL, *ref;
-        bool tls_verify = true, raw = false, config = false;
+        reg_flags rf = { .tls_verify = true };
+        const char *ref;
+        bool raw = false, config = false;
         const gk_opt opts[] = {
                 { "raw", 0, GK_OPT_BOOL, &raw, NULL, "the manifest or index, byte for byte" },
                 { "config", 0, GK_OPT_BOOL, &config, NULL, "the image's config blob" },
-                { "tls-verify", 0, GK_OPT_BOOL, &tls_verify, NULL,
-                  "verify the registry's certificate (--tls-verify=false: do not)" },
-                { "cert-dir", 0, GK_OPT_STRING, &cert_dir, "DIR",
-                  "CA certificates (*.crt) for the registry" },
-                { "creds", 0, GK_OPT_STRING, &creds, "USER[:PASS]",
-                  "credentials instead of the saved ones" },
+                REG_FLAG_ROWS(&rf),
                 { 0 },
         };
         gk_registry_opts o;
@@ -55,9 +76,7 @@ int cmd_inspect_remote(int argc, char **argv, const gk_img_global *g, gk_error *
                 return gk_error_code_or(err, -EINVAL);
         if (raw && config)
                 return gk_error_make(err, 0, "inspect: --raw and --config exclude each other");
-        o = (gk_registry_opts){
-                .insecure = !tls_verify, .cert_dir = cert_dir, .creds = creds, .debug = g->debug
-        };
+        o = reg_opts(&rf, g);
         if (gk_remote_inspect(ref, &o,
                               raw      ? GK_REMOTE_RAW
                               : config ? GK_REMOTE_CONFIG
@@ -109,18 +128,13 @@ static int list_tags(const gk_reference *ref, const gk_registry_opts *o, int pag
 int cmd_tags(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
         _cleanup_(gk_reference_clear) gk_reference ref = { 0 };
-        const char *cert_dir = NULL, *creds = NULL, *repo;
-        bool tls_verify = true;
+        reg_flags rf = { .tls_verify = true };
+        const char *repo;
         int page_size = 0, first;
         const gk_opt opts[] = {
                 { "page-size", 0, GK_OPT_INT, &page_size, "N",
                   "tags asked for a page (default: the registry's choice)" },
-                { "tls-verify", 0, GK_OPT_BOOL, &tls_verify, NULL,
-                  "verify the registry's certificate (--tls-verify=false: do not)" },
-                { "cert-dir", 0, GK_OPT_STRING, &cert_dir, "DIR",
-                  "CA certificates (*.crt) for the registry" },
-                { "creds", 0, GK_OPT_STRING, &creds, "USER[:PASS]",
-                  "credentials instead of the saved ones" },
+                REG_FLAG_ROWS(&rf),
                 { 0 },
         };
         gk_registry_opts o;
@@ -137,9 +151,7 @@ int cmd_tags(int argc, char **argv, const gk_img_global *g, gk_error **err)
                 return gk_error_make(err, 0,
                                      "tags: `%s`: name a repository, without a tag or digest",
                                      repo);
-        o = (gk_registry_opts){
-                .insecure = !tls_verify, .cert_dir = cert_dir, .creds = creds, .debug = g->debug
-        };
+        o = reg_opts(&rf, g);
         if (list_tags(&ref, &o, page_size, err) < 0)
                 return gk_error_wrap(err, "tags of `%s`", repo);
         return 0;

@@ -13,6 +13,7 @@
 #include "gk/cleanup.h"
 #include "gk/fault.h"
 #include "registry_internal.h"
+#include "xfer.h"
 
 typedef enum job_state {
         JOB_PENDING, /* not started, or waiting for a retry / another writer */
@@ -58,13 +59,7 @@ struct fetch {
 
 static void job_release(fetch *f, job *j)
 {
-        if (j->easy) {
-                curl_multi_remove_handle(f->multi, j->easy);
-                curl_easy_cleanup(j->easy);
-                j->easy = NULL;
-        }
-        curl_slist_free_all(j->hdrs);
-        j->hdrs = NULL;
+        gk_xfer_remove(f->multi, &j->easy, &j->hdrs);
 }
 
 /* The status is known at the first body byte: decide where bytes go. */
@@ -151,14 +146,8 @@ static int start_transfer(fetch *f, job *j, gk_error **err)
         curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->hdrs);
         curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, write_cb);
         curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
-        curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
-        j->curl_err[0] = '\0';
-        curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->curl_err);
-        curl_easy_setopt(j->easy, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(j->easy, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
-        curl_easy_setopt(j->easy, CURLOPT_XFERINFODATA, j);
-        if (curl_multi_add_handle(f->multi, j->easy) != CURLM_OK)
-                return gk_error_make(err, ENOMEM, "curl multi");
+        if (gk_xfer_add(f->multi, j->easy, j, j->curl_err, xferinfo_cb, err) < 0)
+                return -ENOMEM;
         j->state = JOB_RUNNING;
         f->running++;
         return 0;
@@ -368,8 +357,10 @@ static int transfer_failed(fetch *f, job *j, CURLcode rc, long status, gk_error 
         return gk_http_status_error(f->r, what, &j->h, j->errbody, j->errlen, err);
 }
 
-static int transfer_done(fetch *f, job *j, CURLcode rc, gk_error **err)
+static int transfer_done(void *ctx, void *job_, CURLcode rc, gk_error **err)
 {
+        fetch *f = ctx;
+        job *j = job_;
         long status = j->h.status;
         uint64_t got;
 
@@ -397,28 +388,10 @@ static int transfer_done(fetch *f, job *j, CURLcode rc, gk_error **err)
         return finish_blob(f, j, err);
 }
 
-/* Handles finished transfers; returns how many. */
-static int drain(fetch *f, gk_error **err)
-{
-        CURLMsg *m;
-        int left, n = 0;
-
-        while ((m = curl_multi_info_read(f->multi, &left))) {
-                job *j = NULL;
-
-                if (m->msg != CURLMSG_DONE)
-                        continue;
-                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &j);
-                if (transfer_done(f, j, m->data.result, err) < 0)
-                        return gk_error_code_or(err, -EIO);
-                n++;
-        }
-        return n;
-}
-
 /* Starts what may start now; *busy: anything left to do. */
-static int schedule(fetch *f, bool *busy, gk_error **err)
+static int schedule(void *ctx, bool *busy, gk_error **err)
 {
+        fetch *f = ctx;
         int64_t now = gk_now_ms();
 
         *busy = false;
@@ -435,8 +408,9 @@ static int schedule(fetch *f, bool *busy, gk_error **err)
 
 /* How long the loop may sleep: until the next retry or lock check is due
  * (transfers wake it up themselves), at most 200 ms for the progress. */
-static int poll_timeout(const fetch *f)
+static int poll_timeout(void *ctx)
 {
+        const fetch *f = ctx;
         int64_t now = gk_now_ms(), t = 200;
 
         for (size_t i = 0; i < f->n; i++) {
@@ -448,26 +422,11 @@ static int poll_timeout(const fetch *f)
         return t < 0 ? 0 : (int) t;
 }
 
-static int run(fetch *f, gk_error **err)
-{
-        for (;;) {
-                bool busy;
-                int still = 0, done;
-
-                if (schedule(f, &busy, err) < 0)
-                        return gk_error_code_or(err, -EIO);
-                if (!busy)
-                        return 0;
-                curl_multi_perform(f->multi, &still);
-                done = drain(f, err);
-                if (done < 0)
-                        return done;
-                gk_progress_tick(f->p, 0);
-                /* Something finished: start the next before sleeping. */
-                if (!done)
-                        curl_multi_poll(f->multi, NULL, 0, poll_timeout(f), NULL);
-        }
-}
+static const gk_xfer_ops fetch_ops = {
+        .schedule = schedule,
+        .done = transfer_done,
+        .poll_ms = poll_timeout,
+};
 
 /* Stops every transfer; partial downloads stay for the next pull. */
 static void stop_all(fetch *f)
@@ -493,22 +452,20 @@ int gk_registry_fetch_blobs(gk_registry *r, gk_store *s, gk_blob_fetch *blobs, s
                 if (!gk_store_has_blob(s, blobs[i].digest) && gk_registry_ping(r, err) < 0)
                         return gk_error_code_or(err, -EIO);
         f.jobs = calloc(n ? n : 1, sizeof(job));
-        f.multi = curl_multi_init();
-        if (!f.jobs || !f.multi) {
-                free(f.jobs);
-                if (f.multi)
-                        curl_multi_cleanup(f.multi);
+        if (!f.jobs)
                 return gk_error_make(err, ENOMEM, "fetch");
+        f.multi = gk_xfer_multi(r->o.parallel, true, err);
+        if (!f.multi) {
+                free(f.jobs);
+                return -ENOMEM;
         }
-        curl_multi_setopt(f.multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-        curl_multi_setopt(f.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) r->o.parallel);
         for (size_t i = 0; i < n; i++) {
                 f.jobs[i] = (job){ .f = &f, .b = &blobs[i] };
                 f.jobs[i].slot = blobs[i].hidden
                                          ? (size_t) -1
                                          : gk_progress_add(p, blobs[i].digest, blobs[i].size);
         }
-        rr = run(&f, err);
+        rr = gk_xfer_run(f.multi, p, &fetch_ops, &f, err);
         stop_all(&f);
         gk_progress_tick(p, 1);
         curl_multi_cleanup(f.multi);

@@ -29,6 +29,9 @@ static const struct {
         { "export", cmd_export, "REF FILE", "export an image as an oci-archive" },
         { "push", cmd_push, "REF|ID DEST", "push an image from the store to a registry" },
         { "tags", cmd_tags, "docker://REPO", "list the tags of a repository at its registry" },
+        { "tag", cmd_tag, "SRC NEW...", "add names to an image in the store" },
+        { "untag", cmd_untag, "IMAGE [NAME...]", "remove names (all without NAME) from an image" },
+        { "history", cmd_history, "REF", "show the history of an image in the store" },
 };
 
 static void usage(FILE *f)

@@ -155,6 +155,12 @@ void gk_store_entries_free(gk_store_entry *v, size_t n);
 int gk_store_untag(gk_store *s, const char *ref, bool force, char ***removed, char **deleted,
                    gk_error **err);
 
+/* Names REF (a tag, normalized as gk_store_tag does; a digest is refused)
+ * the image SRC resolves to as gk_store_resolve says (a name, a digest,
+ * an ID or its prefix), as `podman tag` does: a name SRC was found under
+ * keeps its registry digest, and an index stays the image's index. */
+int gk_store_add_name(gk_store *s, const char *src, const char *ref, gk_error **err);
+
 typedef struct gk_store_gc_stats {
         uint64_t blobs, layers, bytes; /* removed */
 } gk_store_gc_stats;

@@ -457,3 +457,28 @@ int gk_store_untag(gk_store *s, const char *ref, bool force, char ***removed, ch
         *deleted = id_has_names(&es, id) ? NULL : TAKE_PTR(id);
         return 0;
 }
+
+int gk_store_add_name(gk_store *s, const char *src, const char *ref, gk_error **err)
+{
+        _cleanup_(gk_store_image_freep) gk_store_image *img = NULL;
+        _cleanup_(gk_reference_clear) gk_reference r = { 0 };
+        _cleanup_(entries_clear) entries es = { 0 };
+        ssize_t i;
+
+        if (gk_reference_parse(ref, &r, err) < 0)
+                return gk_error_code_or(err, -EINVAL);
+        if (r.digest)
+                return gk_error_make(err, 0, "`%s`: a tag cannot be a digest", ref);
+        if (load_entries(s, &es, err) < 0)
+                return gk_error_code_or(err, -EIO);
+        i = find_entry(&es, src, err);
+        if (i == -2)
+                return -EINVAL;
+        if (i >= 0)
+                return gk_store_tag(s, ref, es.v[i].manifest_digest, es.v[i].repo_digest, NULL,
+                                    err);
+        /* A digest the store has without a name (pulled, then untagged). */
+        if (gk_store_resolve(s, src, &img, err) < 0)
+                return gk_error_code_or(err, -ENOENT);
+        return gk_store_tag(s, ref, img->manifest_digest, NULL, NULL, err);
+}

@@ -13,6 +13,7 @@
 #include "http_parse.h"
 #include "registry_internal.h"
 #include "upload.h"
+#include "xfer.h"
 
 #define DEFAULT_CHUNK (64ULL << 20)
 
@@ -84,13 +85,7 @@ static void set_state(job *j, const char *fmt, ...)
 
 static void job_release(upload *u, job *j)
 {
-        if (j->easy) {
-                curl_multi_remove_handle(u->multi, j->easy);
-                curl_easy_cleanup(j->easy);
-                j->easy = NULL;
-        }
-        curl_slist_free_all(j->hdrs);
-        j->hdrs = NULL;
+        gk_xfer_remove(u->multi, &j->easy, &j->hdrs);
         free(j->url);
         j->url = NULL;
         if (j->running) {
@@ -269,14 +264,8 @@ static int start_request(upload *u, job *j, gk_error **err)
         curl_easy_setopt(j->easy, CURLOPT_SEEKDATA, j);
         curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, write_cb);
         curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
-        curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
-        j->curl_err[0] = '\0';
-        curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->curl_err);
-        curl_easy_setopt(j->easy, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(j->easy, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
-        curl_easy_setopt(j->easy, CURLOPT_XFERINFODATA, j);
-        if (curl_multi_add_handle(u->multi, j->easy) != CURLM_OK)
-                return gk_error_make(err, ENOMEM, "curl multi");
+        if (gk_xfer_add(u->multi, j->easy, j, j->curl_err, xferinfo_cb, err) < 0)
+                return -ENOMEM;
         j->running = true;
         u->running++;
         return 0;
@@ -470,8 +459,10 @@ static int advance(upload *u, job *j, long st, gk_error **err)
         return 1;
 }
 
-static int request_done(upload *u, job *j, CURLcode rc, gk_error **err)
+static int request_done(void *ctx, void *job_, CURLcode rc, gk_error **err)
 {
+        upload *u = ctx;
+        job *j = job_;
         long st = 0;
         int r;
 
@@ -486,28 +477,11 @@ static int request_done(upload *u, job *j, CURLcode rc, gk_error **err)
         return r > 0 ? request_failed(u, j, rc, st, err) : 0;
 }
 
-static int drain(upload *u, gk_error **err)
-{
-        CURLMsg *m;
-        int left, n = 0;
-
-        while ((m = curl_multi_info_read(u->multi, &left))) {
-                job *j = NULL;
-
-                if (m->msg != CURLMSG_DONE)
-                        continue;
-                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &j);
-                if (request_done(u, j, m->data.result, err) < 0)
-                        return gk_error_code_or(err, -EIO);
-                n++;
-        }
-        return n;
-}
-
 /* Starts what may start now; *busy: anything left to do.  A job keeps
  * its slot between steps, so PARALLEL bounds the blobs in flight. */
-static int schedule(upload *u, bool *busy, gk_error **err)
+static int schedule(void *ctx, bool *busy, gk_error **err)
 {
+        upload *u = ctx;
         int64_t now = gk_now_ms();
         size_t active = 0;
 
@@ -530,25 +504,11 @@ static int schedule(upload *u, bool *busy, gk_error **err)
         return 0;
 }
 
-static int run(upload *u, gk_error **err)
-{
-        for (;;) {
-                bool busy;
-                int still = 0, done;
-
-                if (schedule(u, &busy, err) < 0)
-                        return gk_error_code_or(err, -EIO);
-                if (!busy)
-                        return 0;
-                curl_multi_perform(u->multi, &still);
-                done = drain(u, err);
-                if (done < 0)
-                        return done;
-                gk_progress_tick(u->p, 0);
-                if (!done)
-                        curl_multi_poll(u->multi, NULL, 0, 100, NULL);
-        }
-}
+/* Waits 100 ms at most: a retry's backoff is not woken up for. */
+static const gk_xfer_ops upload_ops = {
+        .schedule = schedule,
+        .done = request_done,
+};
 
 int gk_registry_push_blobs(gk_registry *r, gk_store *s, gk_blob_push *blobs, size_t n,
                            gk_progress *p, gk_error **err)
@@ -557,14 +517,13 @@ int gk_registry_push_blobs(gk_registry *r, gk_store *s, gk_blob_push *blobs, siz
         int rr;
 
         u.jobs = calloc(n ? n : 1, sizeof(job));
-        u.multi = curl_multi_init();
-        if (!u.jobs || !u.multi) {
-                free(u.jobs);
-                if (u.multi)
-                        curl_multi_cleanup(u.multi);
+        if (!u.jobs)
                 return gk_error_make(err, ENOMEM, "push");
+        u.multi = gk_xfer_multi(r->o.parallel, false, err);
+        if (!u.multi) {
+                free(u.jobs);
+                return -ENOMEM;
         }
-        curl_multi_setopt(u.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) r->o.parallel);
         for (size_t i = 0; i < n; i++) {
                 u.jobs[i] = (job){ .u = &u, .b = &blobs[i], .fd = -1 };
                 u.jobs[i].slot = blobs[i].hidden
@@ -572,7 +531,7 @@ int gk_registry_push_blobs(gk_registry *r, gk_store *s, gk_blob_push *blobs, siz
                                          : gk_progress_add(p, blobs[i].digest, blobs[i].size);
                 set_state(&u.jobs[i], "Preparing");
         }
-        rr = run(&u, err);
+        rr = gk_xfer_run(u.multi, p, &upload_ops, &u, err);
         for (size_t i = 0; i < n; i++) {
                 job *j = &u.jobs[i];
 

@@ -21,7 +21,7 @@ _gkimg()
         local cur prev words cword
         _init_completion -s || return
 
-        local commands="pull images inspect rmi gc check login logout bundle unbundle import export push tags"
+        local commands="pull images inspect rmi gc check login logout bundle unbundle import export push tags tag untag history"
         local cmd="" i nargs=0
         for ((i = 1; i < cword; i++)); do
                 case ${words[i]} in
@@ -78,7 +78,8 @@ _gkimg()
         local flags=""
         case $cmd in
         pull) flags="--platform --tls-verify --cert-dir --quiet --parallel" ;;
-        images) flags="--format --quiet --digests" ;;
+        images) flags="--format --quiet --digests --filter" ;;
+        history) flags="--no-trunc --human --quiet --format" ;;
         rmi) flags="--force" ;;
         login) flags="--username --password --password-stdin --tls-verify --cert-dir" ;;
         bundle) flags="--copy --mem --cpus --pids --net --publish --env --workdir --user
@@ -94,7 +95,7 @@ _gkimg()
                 return
         fi
         case $cmd:$nargs in
-        inspect:* | rmi:* | bundle:0 | export:0 | push:0)
+        inspect:* | rmi:* | bundle:0 | export:0 | push:0 | tag:0 | untag:* | history:0)
                 COMPREPLY=($(compgen -W "$(_gkimg_images)" -- "$cur")) ;;
         bundle:1 | unbundle:0)
                 _filedir -d ;;

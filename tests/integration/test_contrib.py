@@ -113,6 +113,7 @@ def test_gkimg_completion(completion):
     assert complete(script, "gkimg", "pu") == ["pull", "push"]
     assert complete(script, "gkimg", "push", "--cr") == ["--creds"]
     assert complete(script, "gkimg", "tags", "--pa") == ["--page-size"]
+    assert complete(script, "gkimg", "history", "--no") == ["--no-trunc"]
 
 
 def test_bash_syntax_of_completions():
