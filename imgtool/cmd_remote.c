@@ -12,6 +12,7 @@
 #include "gk/json.h"
 #include "gk/opts.h"
 #include "reference.h"
+#include "regconf_try.h"
 #include "remote.h"
 
 /* One positional docker:// argument after the flags. */
@@ -33,7 +34,7 @@ static int one_remote_arg(int argc, char **argv, int first, const char *verb, co
 int cmd_inspect_remote(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
         _cleanup_free_ char *out = NULL;
-        const char *cert_dir = NULL, *creds = NULL, *ref;
+        const char *cert_dir = NULL, *creds = NULL, *authfile = NULL, *ref;
         bool tls_verify = true, raw = false, config = false;
         const gk_opt opts[] = {
                 { "raw", 0, GK_OPT_BOOL, &raw, NULL, "the manifest or index, byte for byte" },
@@ -44,6 +45,9 @@ int cmd_inspect_remote(int argc, char **argv, const gk_img_global *g, gk_error *
                   "CA certificates (*.crt) for the registry" },
                 { "creds", 0, GK_OPT_STRING, &creds, "USER[:PASS]",
                   "credentials instead of the saved ones" },
+                { "authfile", 0, GK_OPT_STRING, &authfile, "FILE",
+                  "the auth file to read credentials from (default: $REGISTRY_AUTH_FILE, "
+                  "then containers-auth.json(5)'s order)" },
                 { 0 },
         };
         gk_registry_opts o;
@@ -56,7 +60,11 @@ int cmd_inspect_remote(int argc, char **argv, const gk_img_global *g, gk_error *
         if (raw && config)
                 return gk_error_make(err, 0, "inspect: --raw and --config exclude each other");
         o = (gk_registry_opts){
-                .insecure = !tls_verify, .cert_dir = cert_dir, .creds = creds, .debug = g->debug
+                .insecure = !tls_verify,
+                .cert_dir = cert_dir,
+                .creds = creds,
+                .authfile = authfile,
+                .debug = g->debug,
         };
         if (gk_remote_inspect(ref, &o,
                               raw      ? GK_REMOTE_RAW
@@ -90,18 +98,20 @@ static int print_tags(const char *name, char **tags, gk_error **err)
         return 0;
 }
 
-static int list_tags(const gk_reference *ref, const gk_registry_opts *o, int page_size,
-                     gk_error **err)
+/* One location of registries.conf's list (mirrors first). */
+static int tags_at(const gk_reference *ref, const gk_source *src, const gk_registry_opts *o,
+                   void *data, gk_error **err)
 {
         _cleanup_(gk_registry_freep) gk_registry *r = NULL;
         _cleanup_(gk_strvfreep) char **tags = NULL;
         _cleanup_free_ char *name = gk_reference_name(ref);
         size_t n = 0;
 
+        (void) data;
         if (!name)
                 return gk_error_make(err, ENOMEM, "tags");
-        if (gk_registry_new(ref->domain, ref->path, o, &r, err) < 0 ||
-            gk_registry_tags(r, page_size, &tags, &n, err) < 0)
+        if (gk_registry_new(src->domain, src->path, o, &r, err) < 0 ||
+            gk_registry_tags(r, *(const int *) data, &tags, &n, err) < 0)
                 return gk_error_code_or(err, -EIO);
         return print_tags(name, tags, err);
 }
@@ -109,7 +119,7 @@ static int list_tags(const gk_reference *ref, const gk_registry_opts *o, int pag
 int cmd_tags(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
         _cleanup_(gk_reference_clear) gk_reference ref = { 0 };
-        const char *cert_dir = NULL, *creds = NULL, *repo;
+        const char *cert_dir = NULL, *creds = NULL, *authfile = NULL, *repo;
         bool tls_verify = true;
         int page_size = 0, first;
         const gk_opt opts[] = {
@@ -121,6 +131,9 @@ int cmd_tags(int argc, char **argv, const gk_img_global *g, gk_error **err)
                   "CA certificates (*.crt) for the registry" },
                 { "creds", 0, GK_OPT_STRING, &creds, "USER[:PASS]",
                   "credentials instead of the saved ones" },
+                { "authfile", 0, GK_OPT_STRING, &authfile, "FILE",
+                  "the auth file to read credentials from (default: $REGISTRY_AUTH_FILE, "
+                  "then containers-auth.json(5)'s order)" },
                 { 0 },
         };
         gk_registry_opts o;
@@ -138,9 +151,13 @@ int cmd_tags(int argc, char **argv, const gk_img_global *g, gk_error **err)
                                      "tags: `%s`: name a repository, without a tag or digest",
                                      repo);
         o = (gk_registry_opts){
-                .insecure = !tls_verify, .cert_dir = cert_dir, .creds = creds, .debug = g->debug
+                .insecure = !tls_verify,
+                .cert_dir = cert_dir,
+                .creds = creds,
+                .authfile = authfile,
+                .debug = g->debug,
         };
-        if (list_tags(&ref, &o, page_size, err) < 0)
+        if (gk_regconf_try(repo, &o, tags_at, &page_size, err) < 0)
                 return gk_error_wrap(err, "tags of `%s`", repo);
         return 0;
 }
