@@ -176,9 +176,13 @@ def test_blocked_registry_is_refused(regs, root, conf_dir):
     p = subprocess.run([SKOPEO, "--registries-conf", conf, "inspect", "--tls-verify=false",
                         "docker://" + ref], capture_output=True, text=True, timeout=120)
     assert p.returncode != 0 and "blocked" in p.stderr, p.stderr
-    # so is a push to it, and inspect
+    # so is inspect, and a push to it of an image pulled while it was not
     r = gkimg(root, "--registries-conf", conf, "inspect", "docker://" + ref)
     assert r.returncode == 1 and "is blocked" in r.stderr
+    r = pull(root, write_conf(conf_dir, "", name="open.conf"), ref)
+    assert r.returncode == 0, r.stderr
+    r = gkimg(root, "--registries-conf", conf, "push", ref, ref + "-again")
+    assert r.returncode == 1 and "registry `%s` is blocked" % primary.host in r.stderr, r.stderr
 
 
 def test_insecure_allows_plain_http(regs, root, conf_dir):
