@@ -52,6 +52,18 @@ void gk_credentials_clear(gk_credentials *c);
  * an error naming it. */
 int gk_auth_lookup(const char *domain, gk_credentials *out, bool *found, gk_error **err);
 
+/* The same in one auth file PATH (containers-auth.json(5) or Docker's
+ * format): credHelpers[DOMAIN], then auths by "DOMAIN/REPO" and its parent
+ * namespaces (REPO may be NULL), then by DOMAIN. */
+int gk_auth_lookup_file(const char *path, const char *domain, const char *repo,
+                        gk_credentials *out, bool *found, gk_error **err);
+/* save/erase in PATH; DOCKER: Docker's key for Docker Hub
+ * ("https://index.docker.io/v1/"), else the domain as podman writes it. */
+int gk_auth_save_file(const char *path, bool docker, const char *domain, const char *username,
+                      const char *password, gk_error **err);
+int gk_auth_erase_file(const char *path, bool docker, const char *domain, bool *was_there,
+                       gk_error **err);
+
 /* Saves/forgets credentials for DOMAIN (through the helper when one is
  * configured, else base64 in `auths`). */
 int gk_auth_save(const char *domain, const char *username, const char *password, gk_error **err);

@@ -210,16 +210,36 @@ static const char *helper_for(yajl_val config, const char *domain)
         return gk_json_get_str(config, "credsStore");
 }
 
-int gk_auth_lookup(const char *domain, gk_credentials *out, bool *found, gk_error **err)
+/* containers-auth.json(5): a key may name a repository or a namespace of
+ * DOMAIN; the longest one that prefixes REPO wins, then the domain. */
+static yajl_val namespaced_entry(yajl_val auths, const char *domain, const char *repo)
+{
+        _cleanup_free_ char *key = NULL;
+
+        if (!repo || !*repo || asprintf(&key, "%s/%s", domain, repo) < 0)
+                return NULL;
+        for (;;) {
+                yajl_val e = gk_json_get(auths, key);
+                char *slash;
+
+                if (e)
+                        return e;
+                if (!(slash = strrchr(key, '/')))
+                        return NULL;
+                *slash = '\0';
+        }
+}
+
+int gk_auth_lookup_file(const char *path, const char *domain, const char *repo,
+                        gk_credentials *out, bool *found, gk_error **err)
 {
         _cleanup_(gk_json_freep) yajl_val config = NULL;
-        _cleanup_free_ char *path = NULL;
         const char *helper;
-        yajl_val auths;
+        yajl_val auths, e;
 
         *out = (gk_credentials){ 0 };
         *found = false;
-        if (config_path(&path, err) < 0 || load_config(path, &config, err) < 0)
+        if (load_config(path, &config, err) < 0)
                 return gk_error_code_or(err, -EIO);
         if (!config)
                 return 0;
@@ -231,16 +251,29 @@ int gk_auth_lookup(const char *domain, gk_credentials *out, bool *found, gk_erro
                         return 0;
         }
         auths = gk_json_get(config, "auths");
+        if (auths && YAJL_IS_OBJECT(auths) && (e = namespaced_entry(auths, domain, repo)))
+                return from_auths_entry(e, path, out, found, err);
         for (size_t i = 0; auths && YAJL_IS_OBJECT(auths) && i < auths->u.object.len; i++)
                 if (key_matches(auths->u.object.keys[i], domain))
                         return from_auths_entry(auths->u.object.values[i], path, out, found, err);
         return 0;
 }
 
+int gk_auth_lookup(const char *domain, gk_credentials *out, bool *found, gk_error **err)
+{
+        _cleanup_free_ char *path = NULL;
+
+        *out = (gk_credentials){ 0 };
+        *found = false;
+        if (config_path(&path, err) < 0)
+                return gk_error_code_or(err, -EIO);
+        return gk_auth_lookup_file(path, domain, NULL, out, found, err);
+}
+
 /* Writes CONFIG back with `auths` replaced by what EDIT leaves: the entry
  * for DOMAIN dropped, and a new one {"auth": AUTH} when AUTH is set. */
 static int write_config(const char *path, yajl_val config, const char *domain, const char *auth,
-                        gk_error **err)
+                        bool docker, gk_error **err)
 {
         _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(true);
         _cleanup_free_ char *text = NULL, *dir = strdup(path);
@@ -265,7 +298,7 @@ static int write_config(const char *path, yajl_val config, const char *domain, c
                 gk_json_gen_tree(g, auths->u.object.values[i]);
         }
         if (auth) {
-                gk_json_str(g, gk_auth_config_key(domain));
+                gk_json_str(g, docker ? gk_auth_config_key(domain) : domain);
                 yajl_gen_map_open(g);
                 gk_json_kstr(g, "auth", auth);
                 yajl_gen_map_close(g);
@@ -282,12 +315,22 @@ static int write_config(const char *path, yajl_val config, const char *domain, c
 
 int gk_auth_save(const char *domain, const char *username, const char *password, gk_error **err)
 {
+        _cleanup_free_ char *path = NULL;
+
+        if (config_path(&path, err) < 0)
+                return gk_error_code_or(err, -EIO);
+        return gk_auth_save_file(path, true, domain, username, password, err);
+}
+
+int gk_auth_save_file(const char *path, bool docker, const char *domain, const char *username,
+                      const char *password, gk_error **err)
+{
         _cleanup_(gk_json_freep) yajl_val config = NULL;
-        _cleanup_free_ char *path = NULL, *pair = NULL, *auth = NULL, *output = NULL;
+        _cleanup_free_ char *pair = NULL, *auth = NULL, *output = NULL;
         const char *helper;
         int status = 0;
 
-        if (config_path(&path, err) < 0 || load_config(path, &config, err) < 0)
+        if (load_config(path, &config, err) < 0)
                 return gk_error_code_or(err, -EIO);
         helper = config ? helper_for(config, domain) : NULL;
         if (helper && *helper) {
@@ -315,19 +358,30 @@ int gk_auth_save(const char *domain, const char *username, const char *password,
             !(auth = gk_base64_encode(pair, strlen(pair))))
                 return gk_error_make(err, ENOMEM, "login");
         explicit_bzero(pair, strlen(pair));
-        return write_config(path, config, domain, auth, err);
+        return write_config(path, config, domain, auth, docker, err);
 }
 
 int gk_auth_erase(const char *domain, bool *was_there, gk_error **err)
 {
+        _cleanup_free_ char *path = NULL;
+
+        *was_there = false;
+        if (config_path(&path, err) < 0)
+                return gk_error_code_or(err, -EIO);
+        return gk_auth_erase_file(path, true, domain, was_there, err);
+}
+
+int gk_auth_erase_file(const char *path, bool docker, const char *domain, bool *was_there,
+                       gk_error **err)
+{
         _cleanup_(gk_json_freep) yajl_val config = NULL;
-        _cleanup_free_ char *path = NULL, *output = NULL;
+        _cleanup_free_ char *output = NULL;
         const char *helper;
         yajl_val auths;
         int status = 0;
 
         *was_there = false;
-        if (config_path(&path, err) < 0 || load_config(path, &config, err) < 0)
+        if (load_config(path, &config, err) < 0)
                 return gk_error_code_or(err, -EIO);
         if (!config)
                 return 0;
@@ -342,5 +396,5 @@ int gk_auth_erase(const char *domain, bool *was_there, gk_error **err)
         for (size_t i = 0; auths && YAJL_IS_OBJECT(auths) && i < auths->u.object.len; i++)
                 if (key_matches(auths->u.object.keys[i], domain))
                         *was_there = true;
-        return write_config(path, config, domain, NULL, err);
+        return write_config(path, config, domain, NULL, docker, err);
 }

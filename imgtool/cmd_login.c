@@ -1,7 +1,10 @@
 /* gkimg login [-u USER] [-p PASSWORD | --password-stdin] [REGISTRY]
  * gkimg logout [REGISTRY]
- * Credentials are checked against the registry before they are saved in
- * Docker's config file (or its credential helper), as docker login does. */
+ * Credentials are checked against the registry before they are saved where
+ * podman login saves them (authfiles.h: --authfile, $REGISTRY_AUTH_FILE,
+ * else ${XDG_RUNTIME_DIR}/containers/auth.json, or a credential helper its
+ * credHelpers names).  logout removes them from there and from Docker's
+ * config file. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +13,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "authfiles.h"
 #include "commands.h"
 #include "gk/cleanup.h"
 #include "gk/opts.h"
@@ -88,8 +92,8 @@ static int ask(const char *prompt, const char *given, bool secret, char **out, g
 
 int cmd_login(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
-        _cleanup_free_ char *domain = NULL, *user = NULL, *pass = NULL;
-        const char *username = NULL, *password = NULL, *cert_dir = NULL;
+        _cleanup_free_ char *domain = NULL, *user = NULL, *pass = NULL, *file = NULL;
+        const char *username = NULL, *password = NULL, *cert_dir = NULL, *authfile = NULL;
         bool from_stdin = false, tls_verify = true;
         const gk_opt opts[] = {
                 { "username", 'u', GK_OPT_STRING, &username, "USER",
@@ -102,6 +106,9 @@ int cmd_login(int argc, char **argv, const gk_img_global *g, gk_error **err)
                   "verify the registry's certificate (--tls-verify=false: do not)" },
                 { "cert-dir", 0, GK_OPT_STRING, &cert_dir, "DIR",
                   "CA certificates (*.crt) for the registry" },
+                { "authfile", 0, GK_OPT_STRING, &authfile, "FILE",
+                  "where to save them (default: $REGISTRY_AUTH_FILE, else "
+                  "$XDG_RUNTIME_DIR/containers/auth.json)" },
                 { 0 },
         };
         gk_registry_opts ro;
@@ -128,7 +135,9 @@ int cmd_login(int argc, char **argv, const gk_img_global *g, gk_error **err)
                                  .debug = g->debug };
         r = gk_registry_check_login(domain, &ro, user, pass, err);
         if (r == 0)
-                r = gk_auth_save(domain, user, pass, err);
+                r = gk_auth_primary_file(authfile, &file, err);
+        if (r == 0)
+                r = gk_auth_save_file(file, false, domain, user, pass, err);
         explicit_bzero(pass, strlen(pass));
         if (r < 0)
                 return gk_error_wrap(err, "login");
@@ -138,9 +147,14 @@ int cmd_login(int argc, char **argv, const gk_img_global *g, gk_error **err)
 
 int cmd_logout(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
-        _cleanup_free_ char *domain = NULL;
-        const gk_opt opts[] = { { 0 } };
-        bool was_there = false;
+        _cleanup_free_ char *domain = NULL, *file = NULL;
+        const char *authfile = NULL;
+        const gk_opt opts[] = {
+                { "authfile", 0, GK_OPT_STRING, &authfile, "FILE",
+                  "the auth file login wrote (default: as login)" },
+                { 0 },
+        };
+        bool was_there = false, in_docker = false;
         int first;
 
         if (gk_opts_parse(argc, argv, "logout", opts, &first, err) < 0)
@@ -148,9 +162,13 @@ int cmd_logout(int argc, char **argv, const gk_img_global *g, gk_error **err)
         if (first + 1 < argc)
                 return gk_error_make(err, 0, "logout: unexpected argument `%s`", argv[first + 1]);
         if (normalize_domain(first < argc ? argv[first] : NULL, &domain, err) < 0 ||
-            gk_auth_erase(domain, &was_there, err) < 0)
+            gk_auth_primary_file(authfile, &file, err) < 0 ||
+            gk_auth_erase_file(file, false, domain, &was_there, err) < 0)
                 return gk_error_code_or(err, -EIO);
-        if (!was_there)
+        /* What an earlier gkimg (or docker login) saved in Docker's file. */
+        if (!authfile && gk_auth_erase(domain, &in_docker, err) < 0)
+                return gk_error_code_or(err, -EIO);
+        if (!was_there && !in_docker)
                 return gk_error_make(err, 0, "logout: not logged in to %s", domain);
         printf("Removing login credentials for %s\n", domain);
         return 0;

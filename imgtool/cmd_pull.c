@@ -1,5 +1,5 @@
 /* gkimg pull [--platform OS/ARCH[/VARIANT]] [--tls-verify=false]
- *            [--cert-dir DIR] [--quiet] REF */
+ *            [--cert-dir DIR] [--creds USER[:PASS]] [--authfile FILE] [--quiet] REF */
 #include <errno.h>
 #include <stdio.h>
 
@@ -13,7 +13,7 @@ int cmd_pull(int argc, char **argv, const gk_img_global *g, gk_error **err)
         _cleanup_(gk_store_freep) gk_store *s = NULL;
         _cleanup_(gk_progress_freep) gk_progress *p = NULL;
         _cleanup_(gk_pull_result_clear) gk_pull_result res = { 0 };
-        const char *platform = NULL, *cert_dir = NULL;
+        const char *platform = NULL, *cert_dir = NULL, *creds = NULL, *authfile = NULL;
         bool tls_verify = true, quiet = false;
         int parallel = 0, first;
         const gk_opt opts[] = {
@@ -23,6 +23,11 @@ int cmd_pull(int argc, char **argv, const gk_img_global *g, gk_error **err)
                   "verify the registry's certificate (--tls-verify=false: do not)" },
                 { "cert-dir", 0, GK_OPT_STRING, &cert_dir, "DIR",
                   "CA certificates (*.crt) for the registry" },
+                { "creds", 0, GK_OPT_STRING, &creds, "USER[:PASS]",
+                  "credentials instead of the saved ones" },
+                { "authfile", 0, GK_OPT_STRING, &authfile, "FILE",
+                  "the auth file to read credentials from (default: $REGISTRY_AUTH_FILE, "
+                  "then containers-auth.json(5)'s order)" },
                 { "quiet", 'q', GK_OPT_BOOL, &quiet, NULL, "print only the image's name" },
                 { "parallel", 0, GK_OPT_INT, &parallel, "N",
                   "layers downloaded at once (1 to 32)" },
@@ -42,7 +47,9 @@ int cmd_pull(int argc, char **argv, const gk_img_global *g, gk_error **err)
                             .reg = { .insecure = !tls_verify,
                                      .cert_dir = cert_dir,
                                      .parallel = parallel,
-                                     .debug = g->debug } };
+                                     .debug = g->debug,
+                                     .creds = creds,
+                                     .authfile = authfile } };
         p = gk_progress_new(stdout, quiet ? GK_PROGRESS_QUIET : GK_PROGRESS_AUTO);
         if (!p)
                 return gk_error_make(err, ENOMEM, "pull");

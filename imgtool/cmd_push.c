@@ -13,7 +13,7 @@ int cmd_push(int argc, char **argv, const gk_img_global *g, gk_error **err)
         _cleanup_(gk_store_freep) gk_store *s = NULL;
         _cleanup_(gk_progress_freep) gk_progress *p = NULL;
         _cleanup_(gk_push_result_clear) gk_push_result res = { 0 };
-        const char *cert_dir = NULL, *creds = NULL;
+        const char *cert_dir = NULL, *creds = NULL, *authfile = NULL;
         bool tls_verify = true, quiet = false;
         int parallel = 0, first;
         const gk_opt opts[] = {
@@ -23,6 +23,9 @@ int cmd_push(int argc, char **argv, const gk_img_global *g, gk_error **err)
                   "CA certificates (*.crt) for the registry" },
                 { "creds", 0, GK_OPT_STRING, &creds, "USER[:PASS]",
                   "credentials instead of the saved ones" },
+                { "authfile", 0, GK_OPT_STRING, &authfile, "FILE",
+                  "the auth file to read credentials from (default: $REGISTRY_AUTH_FILE, "
+                  "then containers-auth.json(5)'s order)" },
                 { "quiet", 'q', GK_OPT_BOOL, &quiet, NULL, "print only the pushed digest" },
                 { "parallel", 0, GK_OPT_INT, &parallel, "N", "blobs sent at once (1 to 32)" },
                 { 0 },
@@ -40,6 +43,7 @@ int cmd_push(int argc, char **argv, const gk_img_global *g, gk_error **err)
         o = (gk_push_opts){ .reg = { .insecure = !tls_verify,
                                      .cert_dir = cert_dir,
                                      .creds = creds,
+                                     .authfile = authfile,
                                      .parallel = parallel,
                                      .debug = g->debug } };
         p = gk_progress_new(stdout, quiet ? GK_PROGRESS_QUIET : GK_PROGRESS_AUTO);

@@ -12,12 +12,13 @@
 #include "gk/json.h"
 #include "gk/opts.h"
 #include "reference.h"
+#include "regconf_try.h"
 #include "remote.h"
 
 /* The registry flags both commands take: one set of rows, spliced into
  * each command's table, and one conversion to registry options. */
 typedef struct reg_flags {
-        const char *cert_dir, *creds;
+        const char *cert_dir, *creds, *authfile;
         bool tls_verify;
 } reg_flags;
 
@@ -28,7 +29,10 @@ typedef struct reg_flags {
         { "cert-dir", 0, GK_OPT_STRING, &(f)->cert_dir, "DIR",                            \
           "CA certificates (*.crt) for the registry" },                                   \
         { "creds", 0, GK_OPT_STRING, &(f)->creds, "USER[:PASS]",                          \
-          "credentials instead of the saved ones" }
+          "credentials instead of the saved ones" },                                      \
+        { "authfile", 0, GK_OPT_STRING, &(f)->authfile, "FILE",                           \
+          "the auth file to read credentials from (default: $REGISTRY_AUTH_FILE, "        \
+          "then containers-auth.json(5)'s order)" }
 /* clang-format on */
 
 static gk_registry_opts reg_opts(const reg_flags *f, const gk_img_global *g)
@@ -36,6 +40,7 @@ static gk_registry_opts reg_opts(const reg_flags *f, const gk_img_global *g)
         return (gk_registry_opts){ .insecure = !f->tls_verify,
                                    .cert_dir = f->cert_dir,
                                    .creds = f->creds,
+                                   .authfile = f->authfile,
                                    .debug = g->debug };
 }
 
@@ -109,8 +114,9 @@ static int print_tags(const char *name, char **tags, gk_error **err)
         return 0;
 }
 
-static int list_tags(const gk_reference *ref, const gk_registry_opts *o, int page_size,
-                     gk_error **err)
+/* One location of registries.conf's list (mirrors first). */
+static int tags_at(const gk_reference *ref, const gk_source *src, const gk_registry_opts *o,
+                   void *data, gk_error **err)
 {
         _cleanup_(gk_registry_freep) gk_registry *r = NULL;
         _cleanup_(gk_strvfreep) char **tags = NULL;
@@ -119,8 +125,8 @@ static int list_tags(const gk_reference *ref, const gk_registry_opts *o, int pag
 
         if (!name)
                 return gk_error_make(err, ENOMEM, "tags");
-        if (gk_registry_new(ref->domain, ref->path, o, &r, err) < 0 ||
-            gk_registry_tags(r, page_size, &tags, &n, err) < 0)
+        if (gk_registry_new(src->domain, src->path, o, &r, err) < 0 ||
+            gk_registry_tags(r, *(const int *) data, &tags, &n, err) < 0)
                 return gk_error_code_or(err, -EIO);
         return print_tags(name, tags, err);
 }
@@ -152,7 +158,7 @@ int cmd_tags(int argc, char **argv, const gk_img_global *g, gk_error **err)
                                      "tags: `%s`: name a repository, without a tag or digest",
                                      repo);
         o = reg_opts(&rf, g);
-        if (list_tags(&ref, &o, page_size, err) < 0)
+        if (gk_regconf_try(repo, &o, tags_at, &page_size, err) < 0)
                 return gk_error_wrap(err, "tags of `%s`", repo);
         return 0;
 }

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "gk/cleanup.h"
 #include "gk/opts.h"
+#include "regconf.h"
 
 static const struct {
         const char *name;
@@ -34,9 +35,16 @@ static const struct {
         { "history", cmd_history, "REF", "show the history of an image in the store" },
 };
 
+/* A warning that does not stop the command (a mirror skipped). */
+static void print_warning(const char *msg)
+{
+        fprintf(stderr, "gkimg: warning: %s\n", msg);
+}
+
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: gkimg [--root DIR] [--debug] COMMAND [ARG...]\n\ncommands:\n");
+        fprintf(f, "usage: gkimg [--root DIR] [--debug] [--registries-conf FILE] COMMAND "
+                   "[ARG...]\n\ncommands:\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
         fprintf(f, "\n`gkimg COMMAND --help` shows a command's flags.\n");
@@ -54,8 +62,10 @@ int main(int argc, char **argv)
         _cleanup_(gk_error_freep) gk_error *err = NULL;
         gk_img_global g = { .root = "/var/lib/gk" };
         bool help = false, version = false;
+        const char *regconf = NULL;
         const gk_opt opts[] = {
                 { "root", 0, GK_OPT_STRING, &g.root },
+                { "registries-conf", 0, GK_OPT_STRING, &regconf },
                 { "debug", 0, GK_OPT_BOOL, &g.debug },
                 { "help", 'h', GK_OPT_BOOL, &help },
                 { "version", 'v', GK_OPT_BOOL, &version },
@@ -67,6 +77,13 @@ int main(int argc, char **argv)
                 fprintf(stderr, "gkimg: %s\n", err->msg);
                 return 2;
         }
+        /* As podman: the option and CONTAINERS_REGISTRIES_CONF are one
+         * setting, so every command (and what it runs) sees the same file. */
+        if (regconf && setenv("CONTAINERS_REGISTRIES_CONF", regconf, 1) < 0) {
+                fprintf(stderr, "gkimg: --registries-conf: out of memory\n");
+                return 1;
+        }
+        gk_regconf_set_warn(print_warning);
         if (version) {
                 printf("gkimg version " GK_VERSION "\n");
                 return 0;

@@ -17,6 +17,7 @@
 #include "manifest.h"
 #include "pull.h"
 #include "reference.h"
+#include "regconf_try.h"
 
 typedef struct pull {
         gk_store *s;
@@ -227,13 +228,14 @@ static int save(pull *pl, const doc *top, const doc *img, gk_pull_result *res, g
         return res->digest && res->manifest_digest ? 0 : gk_error_make(err, ENOMEM, "pull");
 }
 
-static int run(pull *pl, const gk_pull_opts *o, gk_pull_result *res, gk_error **err)
+static int run(pull *pl, const gk_source *src, const gk_registry_opts *ro, const gk_pull_opts *o,
+               gk_pull_result *res, gk_error **err)
 {
         _cleanup_(doc_clear) doc top = { 0 }, img = { 0 };
         _cleanup_free_ char *familiar = gk_reference_familiar_name(&pl->ref);
         const gk_manifest *m;
 
-        if (gk_registry_new(pl->ref.domain, pl->ref.path, &o->reg, &pl->reg, err) < 0)
+        if (gk_registry_new(src->domain, src->path, ro, &pl->reg, err) < 0)
                 return gk_error_code_or(err, -EIO);
         gk_progress_line(pl->p, "%s: Pulling from %s",
                          pl->ref.tag && !pl->ref.digest ? pl->ref.tag : pl->ref.digest,
@@ -257,19 +259,48 @@ static int run(pull *pl, const gk_pull_opts *o, gk_pull_result *res, gk_error **
         return 0;
 }
 
-int gk_pull(gk_store *s, const char *ref, const gk_pull_opts *o, gk_progress *p,
-            gk_pull_result *res, gk_error **err)
-{
-        pull pl = { .s = s, .p = p };
-        int r;
+typedef struct attempt {
+        gk_store *s;
+        gk_progress *p;
+        const gk_pull_opts *o;
+        gk_pull_result *res;
+} attempt;
 
-        *res = (gk_pull_result){ 0 };
-        if (gk_reference_parse(ref, &pl.ref, err) < 0)
-                return gk_error_code_or(err, -EINVAL);
-        r = gk_store_hold(s, err);
+/* One location of registries.conf's list (regconf_try.c); the image is
+ * named after REF whichever location served it. */
+static int pull_from(const gk_reference *ref, const gk_source *src, const gk_registry_opts *ro,
+                     void *data, gk_error **err)
+{
+        attempt *a = data;
+        pull pl = { .s = a->s, .p = a->p };
+        int r = 0;
+
+        if (!(pl.ref.domain = strdup(ref->domain)) || !(pl.ref.path = strdup(ref->path)) ||
+            (ref->tag && !(pl.ref.tag = strdup(ref->tag))) ||
+            (ref->digest && !(pl.ref.digest = strdup(ref->digest))))
+                r = gk_error_make(err, ENOMEM, "pull");
         if (r == 0)
-                r = run(&pl, o, res, err);
+                r = run(&pl, src, ro, a->o, a->res, err);
+        if (r < 0)
+                gk_pull_result_clear(a->res);
         gk_registry_free(pl.reg);
         gk_reference_clear(&pl.ref);
         return r;
+}
+
+int gk_pull(gk_store *s, const char *ref, const gk_pull_opts *o, gk_progress *p,
+            gk_pull_result *res, gk_error **err)
+{
+        attempt a = { .s = s, .p = p, .o = o, .res = res };
+        gk_reference check = { 0 };
+
+        *res = (gk_pull_result){ 0 };
+        /* A malformed reference is reported as it always was, before any
+         * registries.conf is read. */
+        if (gk_reference_parse(ref, &check, err) < 0)
+                return gk_error_code_or(err, -EINVAL);
+        gk_reference_clear(&check);
+        if (gk_store_hold(s, err) < 0)
+                return gk_error_code_or(err, -EIO);
+        return gk_regconf_try(ref, &o->reg, pull_from, &a, err);
 }

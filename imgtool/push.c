@@ -16,6 +16,7 @@
 #include "manifest.h"
 #include "push.h"
 #include "reference.h"
+#include "regconf_try.h"
 #include "remote.h"
 #include "upload.h"
 
@@ -188,9 +189,15 @@ static int collect_blobs(push *ps, gk_error **err)
 static int open_registry(push *ps, const gk_push_opts *o, gk_error **err)
 {
         _cleanup_free_ char *scope = NULL;
-        bool has;
+        gk_registry_opts ro = o->reg;
+        bool has, insecure = false;
 
-        if (gk_registry_new(ps->dest.domain, ps->dest.path, &o->reg, &ps->reg, err) < 0)
+        /* registries.conf: blocked and insecure apply to a push; its
+         * mirrors and locations are for reading only. */
+        if (gk_regconf_check_push(&ps->dest, &insecure, err) < 0)
+                return gk_error_code_or(err, -EACCES);
+        ro.insecure |= insecure;
+        if (gk_registry_new(ps->dest.domain, ps->dest.path, &ro, &ps->reg, err) < 0)
                 return gk_error_code_or(err, -EIO);
         if ((ps->mount_from ? asprintf(&scope, "repository:%s:push,pull repository:%s:pull",
                                        ps->dest.path, ps->mount_from)

@@ -13,6 +13,7 @@
 #include "dl.h"
 #include "gk/cleanup.h"
 #include "gk/util.h"
+#include "authfiles.h"
 #include "manifest.h"
 #include "reference.h"
 #include "registry_internal.h"
@@ -476,7 +477,7 @@ static int load_creds(gk_registry *r, gk_error **err)
                 r->have_creds = true;
                 return 0;
         }
-        return gk_auth_lookup(r->domain, &r->creds, &r->have_creds, err);
+        return gk_auth_find(r->o.authfile, r->domain, r->path, &r->creds, &r->have_creds, err);
 }
 
 static int basic_header(gk_registry *r, char **out, gk_error **err)

@@ -30,7 +30,8 @@ typedef struct gk_registry_opts {
         const char *cert_dir; /* NULL: /etc/gk/certs.d/DOMAIN when it exists */
         int parallel;         /* concurrent blob downloads (0: 4) */
         bool debug;           /* requests and answers on stderr */
-        const char *creds;    /* --creds USER:PASS instead of the stored ones */
+        const char *creds;    /* --creds USER[:PASS] instead of the stored ones */
+        const char *authfile; /* --authfile: the one auth file to read (authfiles.h) */
 } gk_registry_opts;
 
 typedef struct gk_registry gk_registry;

@@ -15,6 +15,7 @@
 #include "json_tree.h"
 #include "manifest.h"
 #include "reference.h"
+#include "regconf_try.h"
 #include "registry_internal.h"
 #include "remote.h"
 
@@ -179,12 +180,12 @@ static int summary(remote *x, char **out, size_t *len, gk_error **err)
         return 0;
 }
 
-static int run(remote *x, const gk_registry_opts *o, gk_remote_what what, char **out, size_t *len,
-               gk_error **err)
+static int run(remote *x, const gk_source *src, const gk_registry_opts *o, gk_remote_what what,
+               char **out, size_t *len, gk_error **err)
 {
         const char *ref;
 
-        if (gk_registry_new(x->ref.domain, x->ref.path, o, &x->reg, err) < 0)
+        if (gk_registry_new(src->domain, src->path, o, &x->reg, err) < 0)
                 return gk_error_code_or(err, -EIO);
         ref = x->ref.digest ? x->ref.digest : x->ref.tag;
         if (gk_registry_manifest(x->reg, ref, false, &x->top, err) < 0)
@@ -208,18 +209,43 @@ static int run(remote *x, const gk_registry_opts *o, gk_remote_what what, char *
         return summary(x, out, len, err);
 }
 
+typedef struct attempt {
+        gk_remote_what what;
+        char **out;
+        size_t *len;
+} attempt;
+
+/* One location of registries.conf's list; Name is the logical one. */
+static int inspect_at(const gk_reference *ref, const gk_source *src, const gk_registry_opts *o,
+                      void *data, gk_error **err)
+{
+        attempt *a = data;
+        remote x = { 0 };
+        int r = 0;
+
+        if (!(x.ref.domain = strdup(ref->domain)) || !(x.ref.path = strdup(ref->path)) ||
+            (ref->tag && !(x.ref.tag = strdup(ref->tag))) ||
+            (ref->digest && !(x.ref.digest = strdup(ref->digest))) ||
+            !(x.name = gk_reference_name(&x.ref)))
+                r = gk_error_make(err, ENOMEM, "inspect");
+        if (r == 0)
+                r = run(&x, src, o, a->what, a->out, a->len, err);
+        remote_clear(&x);
+        return r;
+}
+
 int gk_remote_inspect(const char *ref, const gk_registry_opts *o, gk_remote_what what, char **out,
                       size_t *len, gk_error **err)
 {
-        remote x = { 0 };
+        attempt a = { what, out, len };
+        gk_reference check = { 0 };
         int r;
 
-        if (gk_reference_parse(ref, &x.ref, err) < 0)
+        if (gk_reference_parse(ref, &check, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
-        x.name = gk_reference_name(&x.ref);
-        r = x.name ? run(&x, o, what, out, len, err) : gk_error_make(err, ENOMEM, "inspect");
+        gk_reference_clear(&check);
+        r = gk_regconf_try(ref, o, inspect_at, &a, err);
         if (r < 0)
                 gk_error_wrap(err, "inspect `%s`", ref);
-        remote_clear(&x);
         return r;
 }

@@ -25,7 +25,7 @@ _gkimg()
         local cmd="" i nargs=0
         for ((i = 1; i < cword; i++)); do
                 case ${words[i]} in
-                --root) ((i++)) ;;
+                --root | --registries-conf) ((i++)) ;;
                 -*) ;;
                 *) cmd=${words[i]}; break ;;
                 esac
@@ -36,7 +36,7 @@ _gkimg()
                 case ${words[j]} in
                 --platform | --cert-dir | --parallel | --format | --mem | -m | --memory | \
                 --cpus | --pids | --net | --publish | -p | --env | -e | --workdir | -w | \
-                --user | -u | --hostname | --username | --password)
+                --user | -u | --hostname | --username | --password | --creds | --authfile)
                         ((j++)) ;;
                 -*) ;;
                 *) ((nargs++)) ;;
@@ -46,6 +46,9 @@ _gkimg()
         case $prev in
         --root | --cert-dir)
                 _filedir -d
+                return ;;
+        --registries-conf | --authfile)
+                _filedir
                 return ;;
         --format)
                 COMPREPLY=($(compgen -W "table json" -- "$cur"))
@@ -68,7 +71,7 @@ _gkimg()
 
         if [[ -z $cmd ]]; then
                 if [[ $cur == -* ]]; then
-                        COMPREPLY=($(compgen -W "--root --debug --help --version" -- "$cur"))
+                        COMPREPLY=($(compgen -W "--root --debug --registries-conf --help --version" -- "$cur"))
                 else
                         COMPREPLY=($(compgen -W "$commands" -- "$cur"))
                 fi
@@ -77,18 +80,19 @@ _gkimg()
 
         local flags=""
         case $cmd in
-        pull) flags="--platform --tls-verify --cert-dir --quiet --parallel" ;;
+        pull) flags="--platform --tls-verify --cert-dir --creds --authfile --quiet --parallel" ;;
         images) flags="--format --quiet --digests --filter" ;;
         history) flags="--no-trunc --human --quiet --format" ;;
         rmi) flags="--force" ;;
-        login) flags="--username --password --password-stdin --tls-verify --cert-dir" ;;
+        login) flags="--username --password --password-stdin --tls-verify --cert-dir --authfile" ;;
+        logout) flags="--authfile" ;;
         bundle) flags="--copy --mem --cpus --pids --net --publish --env --workdir --user
                        --hostname --tty --allow-devices" ;;
         import) flags="--allow-devices" ;;
         check) flags="--repair --tls-verify --cert-dir" ;;
-        push) flags="--tls-verify --cert-dir --creds --parallel --quiet" ;;
-        tags) flags="--page-size --tls-verify --cert-dir --creds" ;;
-        inspect) flags="--raw --config --tls-verify --cert-dir --creds" ;;
+        push) flags="--tls-verify --cert-dir --creds --authfile --parallel --quiet" ;;
+        tags) flags="--page-size --tls-verify --cert-dir --creds --authfile" ;;
+        inspect) flags="--raw --config --tls-verify --cert-dir --creds --authfile" ;;
         esac
         if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "$flags" -- "$cur"))

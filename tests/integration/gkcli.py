@@ -47,7 +47,11 @@ def gkimg(root, *args, check=False, timeout=120, env=None, docker_config=None, b
     """gkimg --root ROOT ARGS.  It sees no registry credentials but those
     in DOCKER_CONFIG (a directory; by default none); ENV is added to the
     environment."""
-    e = dict(os.environ, DOCKER_CONFIG=docker_config or NO_DOCKER_CONFIG)
+    # The containers-auth.json(5) files too: login writes
+    # $XDG_RUNTIME_DIR/containers/auth.json, never the host's.
+    e = dict(os.environ, DOCKER_CONFIG=docker_config or NO_DOCKER_CONFIG,
+             XDG_RUNTIME_DIR=docker_config or NO_DOCKER_CONFIG,
+             XDG_CONFIG_HOME=docker_config or NO_DOCKER_CONFIG)
     e.update(env or {})
     return run([binary, "--root", root, *args], timeout=timeout, check=check, env=e,
                stdin=None, **kw)

@@ -792,12 +792,13 @@ def test_private_repo_needs_login(hub_proxy, root, docker_config):
     r = gkimg(root, "login", "-u", "alice", "--password-stdin", px.host, input="wrong\n",
               docker_config=docker_config)
     assert r.returncode == 1 and "wrong username or password" in r.stderr
-    assert not os.path.exists(os.path.join(docker_config, "config.json"))
+    # saved where podman login saves: $XDG_RUNTIME_DIR/containers/auth.json
+    cfg_path = os.path.join(docker_config, "containers", "auth.json")
+    assert not os.path.exists(cfg_path)
     r = gkimg(root, "login", "-u", "alice", "--password-stdin", px.host, input="s3cret\n",
               docker_config=docker_config)
     assert r.returncode == 0, r.stderr
     assert "Login Succeeded" in r.stdout
-    cfg_path = os.path.join(docker_config, "config.json")
     assert stat.S_IMODE(os.stat(cfg_path).st_mode) == 0o600
     with open(cfg_path) as f:
         cfg = json.load(f)
