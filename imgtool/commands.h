@@ -33,5 +33,6 @@ int cmd_export(int argc, char **argv, const gk_img_global *g, gk_error **err);
 int cmd_inspect_remote(int argc, char **argv, const gk_img_global *g, gk_error **err);
 int cmd_tags(int argc, char **argv, const gk_img_global *g, gk_error **err);
 int cmd_push(int argc, char **argv, const gk_img_global *g, gk_error **err);
+int cmd_copy(int argc, char **argv, const gk_img_global *g, gk_error **err);
 
 #endif
