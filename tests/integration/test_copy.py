@@ -303,3 +303,45 @@ def test_copy_errors(registry, root, tmp_path):
     assert "one platform" in e
     # nothing was left behind in the destinations that failed
     assert not os.path.exists(str(tmp_path / "d")) or not os.listdir(str(tmp_path / "d"))
+
+
+# ---- podman reads what gkimg copied ----
+
+def test_podman_pulls_a_copied_docker_archive(registry, registry2, root, tmp_path):
+    """The manifest gkimg made for a docker-archive (uncompressed layers)
+    is one podman pulls: private storage and configuration, nothing of the
+    host's."""
+    import shutil
+    import tempfile
+    if not shutil.which("podman"):
+        pytest.skip("podman is not installed")
+    repo = unique("podsrc")
+    img = small_image(b"podcopy")
+    registry.push_image(repo, "v1", img)
+    ref = "%s/%s:v1" % (registry.host, repo)
+    archive = str(tmp_path / "d.tar")
+    copy(root, "docker://" + ref, "docker-archive:%s:%s" % (archive, ref))
+    dest = "%s/%s:v1" % (registry2.host, unique("poddst"))
+    copy(root, "docker-archive:" + archive, "docker://" + dest)
+    d = tempfile.mkdtemp(prefix="gk-pod-")  # short: podman's runroot limit
+    try:
+        files = {"storage.conf": '[storage]\ndriver = "vfs"\ngraphroot = "%s/root"\n'
+                                 'runroot = "%s/run"\n' % (d, d),
+                 "registries.conf": "unqualified-search-registries = []\n",
+                 "policy.json": '{"default":[{"type":"insecureAcceptAnything"}]}\n',
+                 "containers.conf": '[engine]\nevents_logger = "file"\ntmp_dir = "%s/tmp"\n' % d}
+        for name, text in files.items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        env = dict(os.environ, CONTAINERS_CONF=d + "/containers.conf",
+                   CONTAINERS_STORAGE_CONF=d + "/storage.conf",
+                   CONTAINERS_REGISTRIES_CONF=d + "/registries.conf")
+        podman = ["podman", "--root", d + "/root", "--runroot", d + "/run",
+                  "--storage-driver", "vfs"]
+        p = subprocess.run(podman + ["pull", "--signature-policy", d + "/policy.json",
+                                     "--tls-verify=false", "-q", dest],
+                           capture_output=True, text=True, timeout=120, env=env)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.strip() == img.id[7:]
+    finally:
+        subprocess.run(["rm", "-rf", d])
