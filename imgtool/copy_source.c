@@ -207,14 +207,15 @@ static int from_file(gk_store *s, const gk_transport *t, const gk_copy_opts *o, 
         _cleanup_(gk_import_close) gk_import_source src = { .layout_fd = -1 };
         struct stat sb;
 
+        /* checked first: an archive is read whole by gk_import_open */
         if (stat(t->path, &sb) < 0)
                 return gk_error_errno(err, "`%s`", t->path);
+        if (t->kind == GK_TRANSPORT_OCI && !S_ISDIR(sb.st_mode))
+                return gk_error_make(err, 0, "not a directory (an archive is oci-archive:)");
+        if (t->kind != GK_TRANSPORT_OCI && S_ISDIR(sb.st_mode))
+                return gk_error_make(err, 0, "a directory (a layout directory is oci:)");
         if (gk_import_open(s, t->path, &src, err) < 0)
                 return gk_error_code_or(err, -EIO);
-        if (t->kind == GK_TRANSPORT_OCI && src.layout_fd < 0)
-                return gk_error_make(err, 0, "not a directory (an archive is oci-archive:)");
-        if (t->kind != GK_TRANSPORT_OCI && src.layout_fd >= 0)
-                return gk_error_make(err, 0, "a directory (a layout directory is oci:)");
         if (t->kind == GK_TRANSPORT_DOCKER_ARCHIVE)
                 return from_docker_archive(&src, t, st, err);
         return from_oci(&src, t, o, st, err);

@@ -21,7 +21,7 @@ _gkimg()
         local cur prev words cword
         _init_completion -s || return
 
-        local commands="pull images inspect rmi gc check login logout bundle unbundle import export push tags"
+        local commands="pull images inspect rmi gc check login logout bundle unbundle import export push copy tags"
         local cmd="" i nargs=0
         for ((i = 1; i < cword; i++)); do
                 case ${words[i]} in
@@ -77,7 +77,7 @@ _gkimg()
 
         local flags=""
         case $cmd in
-        pull) flags="--platform --tls-verify --cert-dir --quiet --parallel" ;;
+        pull) flags="--platform --all-platforms --tls-verify --cert-dir --quiet --parallel" ;;
         images) flags="--format --quiet --digests" ;;
         rmi) flags="--force" ;;
         login) flags="--username --password --password-stdin --tls-verify --cert-dir" ;;
@@ -87,6 +87,9 @@ _gkimg()
         check) flags="--repair --tls-verify --cert-dir" ;;
         push) flags="--tls-verify --cert-dir --creds --parallel --quiet" ;;
         tags) flags="--page-size --tls-verify --cert-dir --creds" ;;
+        copy) flags="--all --platform --tls-verify --src-tls-verify --dest-tls-verify --cert-dir
+                     --src-cert-dir --dest-cert-dir --src-creds --dest-creds --parallel --quiet" ;;
+        export) flags="--format --all-platforms" ;;
         inspect) flags="--raw --config --tls-verify --cert-dir --creds" ;;
         esac
         if [[ $cur == -* ]]; then

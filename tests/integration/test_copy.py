@@ -281,6 +281,13 @@ def test_copy_errors(registry, root, tmp_path):
     # a missing file
     e = fails("oci-archive:%s/nosuch.tar" % tmp_path, "docker://%s/x/y:z" % registry.host)
     assert "oci-archive:%s/nosuch.tar" % tmp_path in e and "No such file" in e
+    # a file where a layout directory is meant, and the reverse
+    f = str(tmp_path / "file")
+    open(f, "w").close()
+    e = fails("oci:" + f, "oci:%s/d" % tmp_path)
+    assert "oci:%s: not a directory" % f in e
+    e = fails("oci-archive:" + layout, "oci:%s/d" % tmp_path)
+    assert "oci-archive:%s: a directory" % layout in e
     # unknown transport, none at all
     e = fails("ftp:/x", "oci:/tmp/y")
     assert "unknown transport `ftp`" in e
