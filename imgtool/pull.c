@@ -327,7 +327,8 @@ static int run(pull *pl, const gk_pull_opts *o, gk_pull_result *res, gk_error **
                 return gk_error_code_or(err, -EIO);
         GK_FAULT("pull.after-resolve");
         r = fetch_images(pl, o, &top, &img, &kids, &n_kids, err);
-        GK_FAULT("pull.after-blobs");
+        if (r >= 0)
+                GK_FAULT("pull.after-blobs");
         if (r >= 0 && !pl->fetch_only)
                 r = check_config(pl, img.digest ? &img.m : &top.m, o->platform, err);
         if (r >= 0)
