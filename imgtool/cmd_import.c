@@ -22,6 +22,7 @@
 #include "gk/opts.h"
 #include "gk/util.h"
 #include "image.h"
+#include "image_set.h"
 #include "manifest.h"
 #include "store.h"
 #include "import_source.h"
@@ -195,75 +196,6 @@ static int import_oci(gk_import_source *s, const char *ref, const char *tag, boo
         return 0;
 }
 
-static const char *sniff_layer_type(gk_store *s, const char *digest, int64_t *size)
-{
-        _cleanup_close_ int fd = gk_store_open_blob(s, digest, NULL);
-        unsigned char m[4] = { 0 };
-        struct stat st;
-
-        *size = fd >= 0 && fstat(fd, &st) == 0 ? st.st_size : 0;
-        if (fd < 0 || pread(fd, m, sizeof(m), 0) < 2)
-                return "application/vnd.oci.image.layer.v1.tar";
-        if (m[0] == 0x1f && m[1] == 0x8b)
-                return "application/vnd.oci.image.layer.v1.tar+gzip";
-        if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
-                return "application/vnd.oci.image.layer.v1.tar+zstd";
-        return "application/vnd.oci.image.layer.v1.tar";
-}
-
-static void gen_descriptor(yajl_gen g, const char *media_type, const char *digest, int64_t size)
-{
-        yajl_gen_map_open(g);
-        gk_json_kstr(g, "mediaType", media_type);
-        gk_json_kstr(g, "digest", digest);
-        gk_json_kint(g, "size", size);
-        yajl_gen_map_close(g);
-}
-
-/* docker save's manifest.json entry as an OCI manifest in the store. */
-static int docker_entry_manifest(gk_import_source *s, yajl_val entry, char **digest,
-                                 gk_error **err)
-{
-        _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(false);
-        _cleanup_free_ char *text = NULL;
-        const char *cfg = gk_import_member_digest(s, gk_json_get_str(entry, "Config") ?: "");
-        yajl_val layers = gk_json_get(entry, "Layers");
-        int64_t size;
-        size_t len;
-
-        if (!cfg || !layers || !YAJL_IS_ARRAY(layers))
-                return gk_error_make(err, 0,
-                                     "`%s`: manifest.json: entry without Config or Layers "
-                                     "in the archive",
-                                     s->file);
-        sniff_layer_type(s->store, cfg, &size);
-        yajl_gen_map_open(g);
-        gk_json_kint(g, "schemaVersion", 2);
-        gk_json_kstr(g, "mediaType", GK_MT_OCI_MANIFEST);
-        gk_json_str(g, "config");
-        gen_descriptor(g, GK_MT_OCI_CONFIG, cfg, size);
-        gk_json_str(g, "layers");
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < layers->u.array.len; i++) {
-                const char *name = YAJL_GET_STRING(layers->u.array.values[i]);
-                const char *d = name ? gk_import_member_digest(s, name) : NULL;
-                const char *mt;
-
-                if (!d)
-                        return gk_error_make(err, 0,
-                                             "`%s`: manifest.json: layer `%s` is not in "
-                                             "the archive",
-                                             s->file, name ?: "?");
-                mt = sniff_layer_type(s->store, d, &size);
-                gen_descriptor(g, mt, d, size);
-        }
-        yajl_gen_array_close(g);
-        yajl_gen_map_close(g);
-        if (gk_json_gen_finish(g, &text, &len, err) < 0)
-                return gk_error_code_or(err, -EIO);
-        return gk_store_put_blob(s->store, text, len, NULL, digest, err);
-}
-
 static int import_docker(gk_import_source *s, const char *ref, bool allow_devices, gk_error **err)
 {
         _cleanup_(gk_json_freep) yajl_val m = NULL;
@@ -286,7 +218,7 @@ static int import_docker(gk_import_source *s, const char *ref, bool allow_device
                 if (!first)
                         return gk_error_make(err, 0, "`%s`: the image has no RepoTags (give REF)",
                                              s->file);
-                if (docker_entry_manifest(s, e, &md, err) < 0 ||
+                if (gk_import_docker_manifest(s, e, &md, err) < 0 ||
                     finish_image(s->store, md, first, allow_devices, err) < 0)
                         return gk_error_code_or(err, -EIO);
                 for (size_t t = 1; !ref && t < ntags; t++) {
@@ -358,14 +290,33 @@ int cmd_import(int argc, char **argv, const gk_img_global *g, gk_error **err)
                              file);
 }
 
+/* export --all-platforms: the index the image came with, which the store
+ * must hold whole (pull --all-platforms, copy --all into the store). */
+static int export_index(gk_store *s, const gk_image *img, const char *ref, char **index,
+                        gk_error **err)
+{
+        if (gk_image_set_find_index(s, img->si->name, img->si->manifest_digest, index, err) < 0)
+                return gk_error_code_or(err, -EIO);
+        if (!*index)
+                return gk_error_make(err, 0,
+                                     "export `%s`: --all-platforms: the store holds one platform "
+                                     "of it (`gkimg pull --all-platforms` brings them all)",
+                                     ref);
+        return 0;
+}
+
 int cmd_export(int argc, char **argv, const gk_img_global *g, gk_error **err)
 {
         _cleanup_(gk_image_freep) gk_image *img = NULL;
         _cleanup_(gk_store_freep) gk_store *s = NULL;
+        _cleanup_free_ char *index = NULL;
         const char *format = "oci-archive";
+        bool all = false;
         const gk_opt opts[] = {
                 { "format", 0, GK_OPT_STRING, &format, "oci-archive|docker-archive",
                   "archive format (default oci-archive)" },
+                { "all-platforms", 0, GK_OPT_BOOL, &all, NULL,
+                  "the whole index with every platform (oci-archive only)" },
                 { 0 },
         };
         int first;
@@ -375,15 +326,21 @@ int cmd_export(int argc, char **argv, const gk_img_global *g, gk_error **err)
         if (argc - first != 2)
                 return gk_error_make(err, 0,
                                      "usage: gkimg export [--format oci-archive|"
-                                     "docker-archive] REF FILE");
+                                     "docker-archive] [--all-platforms] REF FILE");
         if (strcmp(format, "oci-archive") && strcmp(format, "docker-archive"))
                 return gk_error_make(err, 0,
                                      "export: --format `%s`: expected oci-archive or "
                                      "docker-archive",
                                      format);
+        if (all && strcmp(format, "oci-archive"))
+                return gk_error_make(err, 0,
+                                     "export: --all-platforms: a docker-archive holds one "
+                                     "platform's image");
         if (gk_store_open(g->root, &s, err) < 0 || gk_image_load(s, argv[first], &img, err) < 0)
                 return gk_error_code_or(err, -ENOENT);
         if (!strcmp(format, "docker-archive"))
                 return gk_export_docker_archive(s, img, argv[first + 1], err);
-        return gk_export_oci_archive(s, img, argv[first + 1], err);
+        if (all && export_index(s, img, argv[first], &index, err) < 0)
+                return gk_error_code_or(err, -ENOENT);
+        return gk_export_oci_archive(s, img, index, argv[first + 1], err);
 }

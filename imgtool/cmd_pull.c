@@ -1,4 +1,4 @@
-/* gkimg pull [--platform OS/ARCH[/VARIANT]] [--tls-verify=false]
+/* gkimg pull [--platform OS/ARCH[/VARIANT]] [--all-platforms] [--tls-verify=false]
  *            [--cert-dir DIR] [--creds USER[:PASS]] [--authfile FILE] [--quiet] REF */
 #include <errno.h>
 #include <stdio.h>
@@ -14,11 +14,14 @@ int cmd_pull(int argc, char **argv, const gk_img_global *g, gk_error **err)
         _cleanup_(gk_progress_freep) gk_progress *p = NULL;
         _cleanup_(gk_pull_result_clear) gk_pull_result res = { 0 };
         const char *platform = NULL, *cert_dir = NULL, *creds = NULL, *authfile = NULL;
-        bool tls_verify = true, quiet = false;
+        bool tls_verify = true, quiet = false, all = false;
         int parallel = 0, first;
         const gk_opt opts[] = {
                 { "platform", 0, GK_OPT_STRING, &platform, "OS/ARCH[/VARIANT]",
                   "platform to pick from an index (default: the host's)" },
+                { "all-platforms", 0, GK_OPT_BOOL, &all, NULL,
+                  "an index with every platform's image (the name is the host's or "
+                  "--platform's; push and export --all-platforms send the index)" },
                 { "tls-verify", 0, GK_OPT_BOOL, &tls_verify, NULL,
                   "verify the registry's certificate (--tls-verify=false: do not)" },
                 { "cert-dir", 0, GK_OPT_STRING, &cert_dir, "DIR",
@@ -44,6 +47,7 @@ int cmd_pull(int argc, char **argv, const gk_img_global *g, gk_error **err)
         if (parallel < 0 || parallel > 32)
                 return gk_error_make(err, 0, "pull: --parallel: must be between 1 and 32");
         o = (gk_pull_opts){ .platform = platform,
+                            .all_platforms = all,
                             .reg = { .insecure = !tls_verify,
                                      .cert_dir = cert_dir,
                                      .parallel = parallel,

@@ -36,5 +36,6 @@ int cmd_push(int argc, char **argv, const gk_img_global *g, gk_error **err);
 int cmd_tag(int argc, char **argv, const gk_img_global *g, gk_error **err);
 int cmd_untag(int argc, char **argv, const gk_img_global *g, gk_error **err);
 int cmd_history(int argc, char **argv, const gk_img_global *g, gk_error **err);
+int cmd_copy(int argc, char **argv, const gk_img_global *g, gk_error **err);
 
 #endif

@@ -21,6 +21,7 @@
 #include "gk/cleanup.h"
 #include "gk/json.h"
 #include "gk/util.h"
+#include "oci_layout.h"
 
 static int add_header(struct archive *a, const char *name, mode_t type, int64_t size,
                       gk_error **err)
@@ -108,53 +109,37 @@ static const char *ref_tag(const char *ref)
         return "latest";
 }
 
-static int index_json(const gk_image *img, char **out, size_t *len, gk_error **err)
-{
-        _cleanup_(gk_json_genp) yajl_gen g = gk_json_gen_new(false);
-        const char *mt = img->si->manifest_media_type;
+typedef struct oci_job {
+        const gk_image_set *set;
+        const char *ref_name, *full_name;
+} oci_job;
 
-        yajl_gen_map_open(g);
-        gk_json_kint(g, "schemaVersion", 2);
-        gk_json_kstr(g, "mediaType", "application/vnd.oci.image.index.v1+json");
-        gk_json_str(g, "manifests");
-        yajl_gen_array_open(g);
-        yajl_gen_map_open(g);
-        gk_json_kstr(g, "mediaType", mt ? mt : "application/vnd.oci.image.manifest.v1+json");
-        gk_json_kstr(g, "digest", img->si->manifest_digest);
-        gk_json_kint(g, "size", (long long) img->si->manifest_len);
-        gk_json_str(g, "annotations");
-        yajl_gen_map_open(g);
-        gk_json_kstr(g, "io.containerd.image.name", img->ref);
-        gk_json_kstr(g, "org.opencontainers.image.ref.name", ref_tag(img->ref));
-        yajl_gen_map_close(g);
-        yajl_gen_map_close(g);
-        yajl_gen_array_close(g);
-        yajl_gen_map_close(g);
-        return gk_json_gen_finish(g, out, len, err);
+static int sink_blob(void *ctx, gk_store *s, const char *digest, int64_t size, gk_error **err)
+{
+        return add_blob(ctx, s, digest, size, err);
 }
 
-static int write_all_entries(struct archive *a, gk_store *s, const gk_image *img, const char *dir,
+static int write_all_entries(struct archive *a, gk_store *s, const void *ctx, const char *dir,
                              gk_error **err)
 {
-        static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+        const oci_job *job = ctx;
+        const gk_layout_sink sink = { sink_blob, a };
         _cleanup_free_ char *index = NULL;
         size_t len;
 
-        if (index_json(img, &index, &len, err) < 0 ||
-            gk_export_add_mem(a, "oci-layout", layout, strlen(layout), err) < 0 ||
+        if (gk_layout_index_json(NULL, 0, job->set, job->ref_name, job->full_name, &index, &len,
+                                 err) < 0 ||
+            gk_export_add_mem(a, "oci-layout", GK_OCI_LAYOUT_FILE, strlen(GK_OCI_LAYOUT_FILE),
+                              err) < 0 ||
             gk_export_add_mem(a, "index.json", index, len, err) < 0 ||
             add_header(a, "blobs", AE_IFDIR, 0, err) < 0 ||
             add_header(a, "blobs/sha256", AE_IFDIR, 0, err) < 0 ||
-            add_blob(a, s, img->si->manifest_digest, (int64_t) img->si->manifest_len, err) < 0 ||
-            add_blob(a, s, img->si->config_digest, (int64_t) img->si->config_len, err) < 0)
+            gk_layout_write_blobs(&sink, s, job->set, err) < 0)
                 return gk_error_code_or(err, -EIO);
-        for (size_t i = 0; i < img->si->n_layers; i++)
-                if (add_blob(a, s, img->si->layers[i].digest, img->si->layers[i].size, err) < 0)
-                        return gk_error_code_or(err, -EIO);
         return 0;
 }
 
-int gk_export_write_archive(gk_store *s, const gk_image *img, const char *file,
+int gk_export_write_archive(gk_store *s, const void *ctx, const char *file,
                             gk_export_entries_fn entries, gk_error **err)
 {
         _cleanup_free_ char *copy = strdup(file), *tmp = NULL;
@@ -172,7 +157,7 @@ int gk_export_write_archive(gk_store *s, const gk_image *img, const char *file,
         if (archive_write_open_filename(a, tmp) != ARCHIVE_OK)
                 r = gk_archive_error(err, a, "export: `%s`", file);
         if (r >= 0)
-                r = entries(a, s, img, dirname(copy), err);
+                r = entries(a, s, ctx, dirname(copy), err);
         if (archive_write_close(a) != ARCHIVE_OK && r >= 0)
                 r = gk_archive_error(err, a, "export: `%s`", file);
         archive_write_free(a);
@@ -183,7 +168,21 @@ int gk_export_write_archive(gk_store *s, const gk_image *img, const char *file,
         return r;
 }
 
-int gk_export_oci_archive(gk_store *s, const gk_image *img, const char *file, gk_error **err)
+int gk_export_oci_archive_set(gk_store *s, const gk_image_set *set, const char *ref_name,
+                              const char *full_name, const char *file, gk_error **err)
 {
-        return gk_export_write_archive(s, img, file, write_all_entries, err);
+        const oci_job job = { set, ref_name, full_name };
+
+        return gk_export_write_archive(s, &job, file, write_all_entries, err);
+}
+
+int gk_export_oci_archive(gk_store *s, const gk_image *img, const char *top_digest,
+                          const char *file, gk_error **err)
+{
+        _cleanup_(gk_image_set_clear) gk_image_set set = { 0 };
+
+        if (gk_image_set_load(s, top_digest ? top_digest : img->si->manifest_digest, &set, err) <
+            0)
+                return gk_error_wrap(err, "export");
+        return gk_export_oci_archive_set(s, &set, ref_tag(img->ref), img->ref, file, err);
 }

@@ -141,9 +141,10 @@ static int repositories_json(const gk_image *img, const char *repo, const char *
         return gk_json_gen_finish(g, out, len, err);
 }
 
-static int write_docker_entries(struct archive *a, gk_store *s, const gk_image *img,
-                                const char *dir, gk_error **err)
+static int write_docker_entries(struct archive *a, gk_store *s, const void *ctx, const char *dir,
+                                gk_error **err)
 {
+        const gk_image *img = ctx;
         _cleanup_free_ char *manifest = NULL, *repos = NULL, *repo = NULL, *cfgname = NULL,
                             *cfg = NULL;
         const char *tag;

@@ -17,11 +17,11 @@ int gk_export_add_mem(struct archive *a, const char *name, const char *data, siz
 int gk_export_add_fd(struct archive *a, const char *name, int fd, int64_t size, gk_error **err);
 
 /* Writes FILE (through a temporary file renamed at the end, removed on
- * failure) as a pax archive whose members ENTRIES adds; DIR is FILE's
+ * failure) as a pax archive whose members ENTRIES adds (given CTX); DIR is FILE's
  * directory, for temporary files of ENTRIES' own. */
-typedef int (*gk_export_entries_fn)(struct archive *a, gk_store *s, const gk_image *img,
+typedef int (*gk_export_entries_fn)(struct archive *a, gk_store *s, const void *ctx,
                                     const char *dir, gk_error **err);
-int gk_export_write_archive(gk_store *s, const gk_image *img, const char *file,
+int gk_export_write_archive(gk_store *s, const void *ctx, const char *file,
                             gk_export_entries_fn entries, gk_error **err);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "gk/error.h"
+#include "gk/json.h"
 #include "store.h"
 
 typedef struct gk_import_member {
@@ -40,5 +41,9 @@ int gk_import_need_blob(gk_import_source *s, const char *digest, gk_error **err)
 /* The digest of archive member NAME (docker-archive paths), symlinks
  * followed; NULL when there is no such member. */
 const char *gk_import_member_digest(const gk_import_source *s, const char *name);
+
+/* docker-archive: manifest.json's ENTRY as an OCI image manifest put
+ * into the store (import_docker.c); *digest gets its digest. */
+int gk_import_docker_manifest(gk_import_source *s, yajl_val entry, char **digest, gk_error **err);
 
 #endif

@@ -29,6 +29,9 @@ static const struct {
         { "import", cmd_import, "FILE[:TAG] [REF]", "import a docker-archive or oci-archive" },
         { "export", cmd_export, "REF FILE", "export an image as an oci-archive" },
         { "push", cmd_push, "REF|ID DEST", "push an image from the store to a registry" },
+        { "copy", cmd_copy, "SRC DEST",
+          "copy an image between registries (docker://), oci:, oci-archive:, "
+          "docker-archive: and the store (gk:)" },
         { "tags", cmd_tags, "docker://REPO", "list the tags of a repository at its registry" },
         { "tag", cmd_tag, "SRC NEW...", "add names to an image in the store" },
         { "untag", cmd_untag, "IMAGE [NAME...]", "remove names (all without NAME) from an image" },

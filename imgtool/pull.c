@@ -24,8 +24,9 @@ typedef struct pull {
         gk_registry *reg;
         gk_progress *p;
         gk_reference ref;
-        bool fetched; /* a manifest or blob came from the registry */
-        bool renamed; /* the name is new in the store, or moved to this image */
+        bool fetched;    /* a manifest or blob came from the registry */
+        bool renamed;    /* the name is new in the store, or moved to this image */
+        bool fetch_only; /* gkimg copy: into the store's blobs, no name */
 } pull;
 
 typedef struct doc {
@@ -135,7 +136,9 @@ static int pick_platform(const doc *top, const char *platform, char **chosen, gk
         return *chosen ? 0 : gk_error_make(err, ENOMEM, "pull");
 }
 
-static int resolve(pull *pl, const char *platform, doc *top, doc *img, gk_error **err)
+/* The top document, and unless PICK is false the platform's image
+ * manifest of an index. */
+static int resolve(pull *pl, const char *platform, bool pick, doc *top, doc *img, gk_error **err)
 {
         _cleanup_free_ char *chosen = NULL;
 
@@ -144,7 +147,7 @@ static int resolve(pull *pl, const char *platform, doc *top, doc *img, gk_error 
                 return gk_error_code_or(err, -EIO);
         if (parse_doc(top, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
-        if (top->m.kind == GK_MANIFEST_IMAGE)
+        if (top->m.kind == GK_MANIFEST_IMAGE || !pick)
                 return 0;
         if (pick_platform(top, platform, &chosen, err) < 0 ||
             get_by_digest(pl, chosen, img, err) < 0 || parse_doc(img, err) < 0)
@@ -155,21 +158,67 @@ static int resolve(pull *pl, const char *platform, doc *top, doc *img, gk_error 
         return 0;
 }
 
-static int fetch_blobs(pull *pl, const gk_manifest *m, gk_error **err)
+/* Every manifest index TOP lists (--all-platforms, copy --all). */
+static int get_children(pull *pl, const doc *top, doc **kids, gk_error **err)
 {
-        _cleanup_free_ gk_blob_fetch *b = calloc(m->n_layers + 1, sizeof(*b));
+        size_t n = top->m.n_manifests;
 
-        if (!b)
+        *kids = calloc(n + 1, sizeof(doc));
+        if (!*kids)
                 return gk_error_make(err, ENOMEM, "pull");
-        b[0] = (gk_blob_fetch){ .digest = m->config.digest,
-                                .size = m->config.size,
-                                .hidden = true };
-        for (size_t i = 0; i < m->n_layers; i++)
-                b[i + 1] = (gk_blob_fetch){ .digest = m->layers[i].digest,
-                                            .size = m->layers[i].size };
-        if (gk_registry_fetch_blobs(pl->reg, pl->s, b, m->n_layers + 1, pl->p, err) < 0)
+        for (size_t i = 0; i < n; i++) {
+                doc *k = &(*kids)[i];
+
+                if (get_by_digest(pl, top->m.manifests[i].digest, k, err) < 0 ||
+                    parse_doc(k, err) < 0)
+                        return gk_error_code_or(err, -EIO);
+                if (k->m.kind != GK_MANIFEST_IMAGE)
+                        return gk_error_make(err, 0, "index %s: entry %s is not an image manifest",
+                                             top->digest, k->digest);
+        }
+        return 0;
+}
+
+static void docs_free(doc *kids, size_t n)
+{
+        for (size_t i = 0; kids && i < n; i++)
+                doc_clear(&kids[i]);
+        free(kids);
+}
+
+static bool listed(const gk_blob_fetch *b, size_t n, const char *digest)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(b[i].digest, digest))
+                        return true;
+        return false;
+}
+
+/* The configs and layers of the N images MS, all at once in parallel. */
+static int fetch_blobs(pull *pl, const gk_manifest *const *ms, size_t n, gk_error **err)
+{
+        _cleanup_free_ gk_blob_fetch *b = NULL;
+        size_t max = 0, k = 0;
+
+        for (size_t i = 0; i < n; i++)
+                max += ms[i]->n_layers + 1;
+        if (!(b = calloc(max + 1, sizeof(*b))))
+                return gk_error_make(err, ENOMEM, "pull");
+        for (size_t i = 0; i < n; i++) {
+                const gk_manifest *m = ms[i];
+
+                if (!listed(b, k, m->config.digest))
+                        b[k++] = (gk_blob_fetch){ .digest = m->config.digest,
+                                                  .size = m->config.size,
+                                                  .hidden = true };
+                for (size_t l = 0; l < m->n_layers; l++)
+                        if (!listed(b, k, m->layers[l].digest))
+                                b[k++] = (gk_blob_fetch){ .digest = m->layers[l].digest,
+                                                          .size = m->layers[l].size };
+        }
+        if (gk_registry_fetch_blobs(pl->reg, pl->s, b, k, pl->p, err) < 0)
                 return gk_error_code_or(err, -EIO);
-        for (size_t i = 0; i <= m->n_layers; i++)
+        for (size_t i = 0; i < k; i++)
                 pl->fetched |= !b[i].existed;
         return 0;
 }
@@ -205,20 +254,31 @@ static int check_config(pull *pl, const gk_manifest *m, const char *platform, gk
         return 0;
 }
 
-static int save(pull *pl, const doc *top, const doc *img, gk_pull_result *res, gk_error **err)
+static int put_doc(pull *pl, const doc *d, gk_error **err)
+{
+        if (!d->digest || d->local)
+                return 0;
+        return gk_store_put_blob(pl->s, d->body, d->len, d->digest, NULL, err);
+}
+
+/* The manifests into the store (children before the index that lists
+ * them), then the name unless this is a copy's fetch. */
+static int save(pull *pl, const doc *top, const doc *img, const doc *kids, size_t n_kids,
+                gk_pull_result *res, gk_error **err)
 {
         const doc *im = img->digest ? img : top;
         _cleanup_free_ char *name = gk_reference_string(&pl->ref);
 
         if (!name)
                 return gk_error_make(err, ENOMEM, "pull");
-        if ((!top->local &&
-             gk_store_put_blob(pl->s, top->body, top->len, top->digest, NULL, err) < 0) ||
-            (img->digest && !img->local &&
-             gk_store_put_blob(pl->s, img->body, img->len, img->digest, NULL, err) < 0))
+        for (size_t i = 0; i < n_kids; i++)
+                if (put_doc(pl, &kids[i], err) < 0)
+                        return gk_error_code_or(err, -EIO);
+        if (put_doc(pl, img, err) < 0 || put_doc(pl, top, err) < 0)
                 return gk_error_code_or(err, -EIO);
         GK_FAULT("pull.after-manifest-saved");
-        if (gk_store_tag(pl->s, name, im->digest, top->digest, &pl->renamed, err) < 0)
+        if (!pl->fetch_only &&
+            gk_store_tag(pl->s, name, im->digest, top->digest, &pl->renamed, err) < 0)
                 return gk_error_code_or(err, -EIO);
         GK_FAULT("pull.after-tag");
         res->name = TAKE_PTR(name);
@@ -228,27 +288,56 @@ static int save(pull *pl, const doc *top, const doc *img, gk_pull_result *res, g
         return res->digest && res->manifest_digest ? 0 : gk_error_make(err, ENOMEM, "pull");
 }
 
+/* What to fetch: the image manifest; with all_platforms, every image an
+ * index lists (the one named is still the platform's). */
+static int fetch_images(pull *pl, const gk_pull_opts *o, const doc *top, const doc *img,
+                        doc **kids, size_t *n_kids, gk_error **err)
+{
+        _cleanup_free_ const gk_manifest **ms = NULL;
+        size_t n = 0;
+
+        if (o->all_platforms && top->m.kind == GK_MANIFEST_INDEX) {
+                if (get_children(pl, top, kids, err) < 0)
+                        return gk_error_code_or(err, -EIO);
+                *n_kids = top->m.n_manifests;
+        }
+        if (!(ms = calloc(*n_kids + 1, sizeof(*ms))))
+                return gk_error_make(err, ENOMEM, "pull");
+        for (size_t i = 0; i < *n_kids; i++)
+                ms[n++] = &(*kids)[i].m;
+        if (!n)
+                ms[n++] = img->digest ? &img->m : &top->m;
+        return fetch_blobs(pl, ms, n, err);
+}
+
 static int run(pull *pl, const gk_source *src, const gk_registry_opts *ro, const gk_pull_opts *o,
                gk_pull_result *res, gk_error **err)
 {
         _cleanup_(doc_clear) doc top = { 0 }, img = { 0 };
         _cleanup_free_ char *familiar = gk_reference_familiar_name(&pl->ref);
-        const gk_manifest *m;
+        doc *kids = NULL;
+        size_t n_kids = 0;
+        int r;
 
         if (gk_registry_new(src->domain, src->path, ro, &pl->reg, err) < 0)
                 return gk_error_code_or(err, -EIO);
         gk_progress_line(pl->p, "%s: Pulling from %s",
                          pl->ref.tag && !pl->ref.digest ? pl->ref.tag : pl->ref.digest,
                          familiar ? familiar : "");
-        if (resolve(pl, o->platform, &top, &img, err) < 0)
+        /* A copy of every platform names none: the host's need not be there. */
+        if (resolve(pl, o->platform, !(pl->fetch_only && o->all_platforms), &top, &img, err) < 0)
                 return gk_error_code_or(err, -EIO);
-        m = img.digest ? &img.m : &top.m;
         GK_FAULT("pull.after-resolve");
-        if (fetch_blobs(pl, m, err) < 0)
-                return gk_error_code_or(err, -EIO);
-        GK_FAULT("pull.after-blobs");
-        if (check_config(pl, m, o->platform, err) < 0 || save(pl, &top, &img, res, err) < 0)
-                return gk_error_code_or(err, -EIO);
+        r = fetch_images(pl, o, &top, &img, &kids, &n_kids, err);
+        if (r >= 0)
+                GK_FAULT("pull.after-blobs");
+        if (r >= 0 && !pl->fetch_only)
+                r = check_config(pl, img.digest ? &img.m : &top.m, o->platform, err);
+        if (r >= 0)
+                r = save(pl, &top, &img, kids, n_kids, res, err);
+        docs_free(kids, n_kids ? n_kids : top.m.n_manifests);
+        if (r < 0 || pl->fetch_only)
+                return r;
         gk_progress_line(pl->p, "Digest: %s", top.digest);
         /* As docker: "newer" when anything was downloaded or the name now
          * names another image (a new tag of layers already here). */
@@ -264,6 +353,7 @@ typedef struct attempt {
         gk_progress *p;
         const gk_pull_opts *o;
         gk_pull_result *res;
+        bool fetch_only;
 } attempt;
 
 /* One location of registries.conf's list (regconf_try.c); the image is
@@ -272,7 +362,7 @@ static int pull_from(const gk_reference *ref, const gk_source *src, const gk_reg
                      void *data, gk_error **err)
 {
         attempt *a = data;
-        pull pl = { .s = a->s, .p = a->p };
+        pull pl = { .s = a->s, .p = a->p, .fetch_only = a->fetch_only };
         int r = 0;
 
         if (!(pl.ref.domain = strdup(ref->domain)) || !(pl.ref.path = strdup(ref->path)) ||
@@ -288,10 +378,10 @@ static int pull_from(const gk_reference *ref, const gk_source *src, const gk_reg
         return r;
 }
 
-int gk_pull(gk_store *s, const char *ref, const gk_pull_opts *o, gk_progress *p,
-            gk_pull_result *res, gk_error **err)
+static int pull_ref(gk_store *s, const char *ref, bool fetch_only, const gk_pull_opts *o,
+                    gk_progress *p, gk_pull_result *res, gk_error **err)
 {
-        attempt a = { .s = s, .p = p, .o = o, .res = res };
+        attempt a = { .s = s, .p = p, .o = o, .res = res, .fetch_only = fetch_only };
         gk_reference check = { 0 };
 
         *res = (gk_pull_result){ 0 };
@@ -303,4 +393,16 @@ int gk_pull(gk_store *s, const char *ref, const gk_pull_opts *o, gk_progress *p,
         if (gk_store_hold(s, err) < 0)
                 return gk_error_code_or(err, -EIO);
         return gk_regconf_try(ref, &o->reg, pull_from, &a, err);
+}
+
+int gk_pull(gk_store *s, const char *ref, const gk_pull_opts *o, gk_progress *p,
+            gk_pull_result *res, gk_error **err)
+{
+        return pull_ref(s, ref, false, o, p, res, err);
+}
+
+int gk_pull_fetch(gk_store *s, const char *ref, const gk_pull_opts *o, gk_progress *p,
+                  gk_pull_result *res, gk_error **err)
+{
+        return pull_ref(s, ref, true, o, p, res, err);
 }

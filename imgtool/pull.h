@@ -10,6 +10,7 @@
 
 typedef struct gk_pull_opts {
         const char *platform; /* "os/arch[/variant]" or NULL: the host's */
+        bool all_platforms;   /* an index: every manifest it lists, and their blobs */
         gk_registry_opts reg;
 } gk_pull_opts;
 
@@ -24,5 +25,12 @@ void gk_pull_result_clear(gk_pull_result *res);
 
 int gk_pull(gk_store *s, const char *ref, const gk_pull_opts *o, gk_progress *p,
             gk_pull_result *res, gk_error **err);
+
+/* gk_pull without naming anything: the manifests and blobs into the
+ * store's blob area, for gkimg copy (which holds the store).  With
+ * all_platforms, res->digest is the index (the host platform's manifest is
+ * not picked: res->manifest_digest is the index too). */
+int gk_pull_fetch(gk_store *s, const char *ref, const gk_pull_opts *o, gk_progress *p,
+                  gk_pull_result *res, gk_error **err);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "digest.h"
 #include "gk/cleanup.h"
+#include "image_set.h"
 #include "manifest.h"
 #include "push.h"
 #include "reference.h"
@@ -20,34 +21,16 @@
 #include "remote.h"
 #include "upload.h"
 
-typedef struct doc {
-        char *digest;
-        char *body;
-        size_t len;
-        gk_manifest m;
-} doc;
-
 typedef struct push {
         gk_store *s;
         gk_progress *p;
         gk_reference dest;
         gk_registry *reg;
-        gk_store_image *img;
-        doc top;       /* pushed by tag */
-        doc *children; /* an index's manifests, pushed by digest first */
-        size_t n_children;
+        gk_image_set set;
         char *mount_from;
         gk_blob_push *blobs;
         size_t n_blobs;
 } push;
-
-static void doc_clear(doc *d)
-{
-        free(d->digest);
-        free(d->body);
-        gk_manifest_clear(&d->m);
-        *d = (doc){ 0 };
-}
 
 void gk_push_result_clear(gk_push_result *res)
 {
@@ -61,67 +44,14 @@ static void push_clear(push *ps)
 {
         gk_reference_clear(&ps->dest);
         gk_registry_free(ps->reg);
-        gk_store_image_free(ps->img);
-        doc_clear(&ps->top);
-        for (size_t i = 0; i < ps->n_children; i++)
-                doc_clear(&ps->children[i]);
-        free(ps->children);
+        gk_image_set_clear(&ps->set);
         free(ps->mount_from);
         free(ps->blobs);
 }
 
-static int load_doc(gk_store *s, const char *digest, doc *d, gk_error **err)
-{
-        if (!(d->digest = strdup(digest)))
-                return gk_error_make(err, ENOMEM, "push");
-        if (gk_store_read_blob(s, digest, &d->body, &d->len, err) < 0 ||
-            gk_manifest_parse(d->body, d->len, NULL, &d->m, err) < 0)
-                return gk_error_wrap(err, "%s", digest);
-        return 0;
-}
-
-static bool image_complete(gk_store *s, const gk_manifest *m)
-{
-        if (m->kind != GK_MANIFEST_IMAGE || !gk_store_has_blob(s, m->config.digest))
-                return false;
-        for (size_t i = 0; i < m->n_layers; i++)
-                if (!gk_store_has_blob(s, m->layers[i].digest))
-                        return false;
-        return true;
-}
-
-/* INDEX_DIGEST's index when the store has every manifest and blob of it
- * (children filled); 0 with nothing done when it has not. */
-static int try_index(push *ps, const char *index_digest, gk_error **err)
-{
-        _cleanup_(doc_clear) doc top = { 0 };
-        doc *kids;
-
-        if (!gk_store_has_blob(ps->s, index_digest) ||
-            load_doc(ps->s, index_digest, &top, NULL) < 0 || top.m.kind != GK_MANIFEST_INDEX)
-                return 0;
-        kids = calloc(top.m.n_manifests + 1, sizeof(doc));
-        if (!kids)
-                return gk_error_make(err, ENOMEM, "push");
-        for (size_t i = 0; i < top.m.n_manifests; i++)
-                if (load_doc(ps->s, top.m.manifests[i].digest, &kids[i], NULL) < 0 ||
-                    !image_complete(ps->s, &kids[i].m)) {
-                        for (size_t k = 0; k <= i; k++)
-                                doc_clear(&kids[k]);
-                        free(kids);
-                        return 0;
-                }
-        ps->top = top;
-        top = (doc){ 0 };
-        ps->children = kids;
-        ps->n_children = ps->top.m.n_manifests;
-        return 0;
-}
-
-/* The names of the image (and the repository digest they were pulled
- * by) tell where it came from: an index to push whole, a repository of
- * the destination's registry to mount from. */
-static int look_at_names(push *ps, gk_error **err)
+/* A repository of the destination's registry the store has the image
+ * under, to mount blobs from instead of sending them. */
+static int find_mount_source(push *ps, const char *manifest_digest, gk_error **err)
 {
         gk_store_entry *es = NULL;
         size_t n = 0;
@@ -129,18 +59,14 @@ static int look_at_names(push *ps, gk_error **err)
 
         if (gk_store_list(ps->s, &es, &n, err) < 0)
                 return gk_error_code_or(err, -EIO);
-        for (size_t i = 0; i < n && r == 0; i++) {
+        for (size_t i = 0; i < n && r == 0 && !ps->mount_from; i++) {
                 gk_reference from = { 0 };
 
-                if (strcmp(es[i].manifest_digest, ps->img->manifest_digest) ||
+                if (strcmp(es[i].manifest_digest, manifest_digest) ||
                     gk_reference_parse(es[i].name, &from, NULL) < 0)
                         continue;
-                if (!ps->top.digest && es[i].repo_digest &&
-                    strcmp(es[i].repo_digest, es[i].manifest_digest) &&
-                    (!ps->img->name || !strcmp(es[i].name, ps->img->name)))
-                        r = try_index(ps, es[i].repo_digest, err);
-                if (!ps->mount_from && !strcmp(from.domain, ps->dest.domain) &&
-                    strcmp(from.path, ps->dest.path) && !(ps->mount_from = strdup(from.path)))
+                if (!strcmp(from.domain, ps->dest.domain) && strcmp(from.path, ps->dest.path) &&
+                    !(ps->mount_from = strdup(from.path)))
                         r = gk_error_make(err, ENOMEM, "push");
                 gk_reference_clear(&from);
         }
@@ -148,40 +74,19 @@ static int look_at_names(push *ps, gk_error **err)
         return r;
 }
 
-static int add_blob(push *ps, const gk_descriptor *d, bool hidden, gk_error **err)
-{
-        for (size_t i = 0; i < ps->n_blobs; i++)
-                if (!strcmp(ps->blobs[i].digest, d->digest))
-                        return 0;
-        if (!gk_store_has_blob(ps->s, d->digest))
-                return gk_error_make(err, 0,
-                                     "blob %s is not in the store (`gkimg check --repair` "
-                                     "and a new pull bring it back)",
-                                     d->digest);
-        ps->blobs[ps->n_blobs++] = (gk_blob_push){ .digest = d->digest,
-                                                   .size = gk_store_blob_size(ps->s, d->digest),
-                                                   .hidden = hidden,
-                                                   .mount_from = ps->mount_from };
-        return 0;
-}
-
 static int collect_blobs(push *ps, gk_error **err)
 {
-        size_t max = 0;
-        const doc *imgs = ps->n_children ? ps->children : &ps->top;
-        size_t n_imgs = ps->n_children ? ps->n_children : 1;
-
-        for (size_t i = 0; i < n_imgs; i++)
-                max += imgs[i].m.n_layers + 1;
-        ps->blobs = calloc(max + 1, sizeof(gk_blob_push));
+        ps->blobs = calloc(ps->set.n_blobs + 1, sizeof(gk_blob_push));
         if (!ps->blobs)
                 return gk_error_make(err, ENOMEM, "push");
-        for (size_t i = 0; i < n_imgs; i++) {
-                if (add_blob(ps, &imgs[i].m.config, true, err) < 0)
-                        return gk_error_code_or(err, -ENOENT);
-                for (size_t k = 0; k < imgs[i].m.n_layers; k++)
-                        if (add_blob(ps, &imgs[i].m.layers[k], false, err) < 0)
-                                return gk_error_code_or(err, -ENOENT);
+        for (size_t i = 0; i < ps->set.n_blobs; i++) {
+                const gk_set_blob *b = &ps->set.blobs[i];
+
+                ps->blobs[ps->n_blobs++] = (gk_blob_push){ .digest = b->digest,
+                                                           .size = gk_store_blob_size(ps->s,
+                                                                                      b->digest),
+                                                           .hidden = b->config,
+                                                           .mount_from = ps->mount_from };
         }
         return 0;
 }
@@ -211,23 +116,25 @@ static int open_registry(push *ps, const gk_push_opts *o, gk_error **err)
 
 static int put_manifests(push *ps, gk_error **err)
 {
-        for (size_t i = 0; i < ps->n_children; i++) {
-                const doc *c = &ps->children[i];
+        const gk_set_doc *top = &ps->set.top;
+
+        for (size_t i = 0; i < ps->set.n_children; i++) {
+                const gk_set_doc *c = &ps->set.children[i];
 
                 if (gk_registry_put_manifest(ps->reg, c->digest, c->m.media_type, c->body, c->len,
                                              err) < 0)
                         return gk_error_code_or(err, -EIO);
         }
-        return gk_registry_put_manifest(ps->reg, ps->dest.tag, ps->top.m.media_type, ps->top.body,
-                                        ps->top.len, err);
+        return gk_registry_put_manifest(ps->reg, ps->dest.tag, top->m.media_type, top->body,
+                                        top->len, err);
 }
 
 static int fill_result(push *ps, gk_push_result *res, gk_error **err)
 {
         res->name = gk_reference_string(&ps->dest);
         res->tag = strdup(ps->dest.tag);
-        res->digest = strdup(ps->top.digest);
-        res->size = ps->top.len;
+        res->digest = strdup(ps->set.top.digest);
+        res->size = ps->set.top.len;
         for (size_t i = 0; i < ps->n_blobs; i++) {
                 res->uploaded += ps->blobs[i].how == GK_PUSH_UPLOADED;
                 res->existed += ps->blobs[i].how == GK_PUSH_EXISTED;
@@ -236,17 +143,24 @@ static int fill_result(push *ps, gk_push_result *res, gk_error **err)
         return res->name && res->tag && res->digest ? 0 : gk_error_make(err, ENOMEM, "push");
 }
 
-static int run(push *ps, const char *src, const gk_push_opts *o, gk_push_result *res,
-               gk_error **err)
+/* The image whose top document is TOP_DIGEST, from the store to the
+ * registry. */
+static int send(push *ps, const char *top_digest, const gk_push_opts *o, gk_push_result *res,
+                gk_error **err)
 {
         _cleanup_free_ char *repo = gk_reference_name(&ps->dest);
 
         if (!repo)
                 return gk_error_make(err, ENOMEM, "push");
-        if (gk_store_resolve(ps->s, src, &ps->img, err) < 0 || look_at_names(ps, err) < 0)
-                return gk_error_code_or(err, -ENOENT);
-        if (!ps->top.digest && load_doc(ps->s, ps->img->manifest_digest, &ps->top, err) < 0)
-                return gk_error_code_or(err, -EIO);
+        if (gk_image_set_load(ps->s, top_digest, &ps->set, err) < 0) {
+                _cleanup_free_ char *why = *err ? strdup((*err)->msg) : NULL;
+
+                if (why && gk_error_code(*err) == -ENOENT)
+                        gk_error_make(err, 0,
+                                      "%s (`gkimg check --repair` and a new pull bring it back)",
+                                      why);
+                return -ENOENT;
+        }
         if (collect_blobs(ps, err) < 0)
                 return gk_error_code_or(err, -ENOENT);
         gk_progress_line(ps->p, "The push refers to repository [%s]", repo);
@@ -260,6 +174,33 @@ static int run(push *ps, const char *src, const gk_push_opts *o, gk_push_result 
         return 0;
 }
 
+/* What to send for SRC: its index when the store has every platform of
+ * it, else its image manifest; and where to mount from. */
+static int run(push *ps, const char *src, const gk_push_opts *o, gk_push_result *res,
+               gk_error **err)
+{
+        _cleanup_(gk_store_image_freep) gk_store_image *img = NULL;
+        _cleanup_free_ char *index = NULL;
+
+        if (gk_store_resolve(ps->s, src, &img, err) < 0 ||
+            gk_image_set_find_index(ps->s, img->name, img->manifest_digest, &index, err) < 0 ||
+            find_mount_source(ps, img->manifest_digest, err) < 0)
+                return gk_error_code_or(err, -ENOENT);
+        return send(ps, index ? index : img->manifest_digest, o, res, err);
+}
+
+static int parse_dest(push *ps, const char *src, const char *dest, gk_error **err)
+{
+        const char *d = gk_remote_strip(dest) ? gk_remote_strip(dest) : dest;
+
+        if (gk_reference_parse(d, &ps->dest, err) < 0)
+                return gk_error_wrap(err, "push `%s`", src);
+        if (ps->dest.digest)
+                return gk_error_make(err, 0, "push `%s` to `%s`: name a tag, not a digest", src,
+                                     d);
+        return 0;
+}
+
 int gk_push(gk_store *s, const char *src, const char *dest, const gk_push_opts *o, gk_progress *p,
             gk_push_result *res, gk_error **err)
 {
@@ -268,18 +209,28 @@ int gk_push(gk_store *s, const char *src, const char *dest, const gk_push_opts *
         int r;
 
         *res = (gk_push_result){ 0 };
-        if (gk_reference_parse(d, &ps.dest, err) < 0)
-                return gk_error_wrap(err, "push `%s`", src);
-        if (ps.dest.digest) {
-                gk_reference_clear(&ps.dest);
-                return gk_error_make(err, 0, "push `%s` to `%s`: name a tag, not a digest", src,
-                                     d);
-        }
-        r = gk_store_hold(s, err);
+        r = parse_dest(&ps, src, dest, err);
         if (r == 0)
-                r = run(&ps, src, o, res, err);
-        if (r < 0)
+                r = gk_store_hold(s, err);
+        if (r == 0 && (r = run(&ps, src, o, res, err)) < 0)
                 gk_error_wrap(err, "push `%s` to %s", src, d);
+        push_clear(&ps);
+        return r;
+}
+
+int gk_push_digest(gk_store *s, const char *top_digest, const char *dest, const char *mount_from,
+                   const gk_push_opts *o, gk_progress *p, gk_push_result *res, gk_error **err)
+{
+        push ps = { .s = s, .p = p };
+        int r;
+
+        *res = (gk_push_result){ 0 };
+        r = parse_dest(&ps, top_digest, dest, err);
+        if (r == 0 && mount_from && strcmp(mount_from, ps.dest.path) &&
+            !(ps.mount_from = strdup(mount_from)))
+                r = gk_error_make(err, ENOMEM, "push");
+        if (r == 0)
+                r = send(&ps, top_digest, o, res, err);
         push_clear(&ps);
         return r;
 }

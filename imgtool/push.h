@@ -33,4 +33,11 @@ void gk_push_result_clear(gk_push_result *res);
 int gk_push(gk_store *s, const char *src, const char *dest, const gk_push_opts *o, gk_progress *p,
             gk_push_result *res, gk_error **err);
 
+/* The image whose top document (manifest or index) TOP_DIGEST is in the
+ * store with everything it lists, sent to DEST as it is (gkimg copy);
+ * MOUNT_FROM (may be NULL): a repository of DEST's registry that has the
+ * blobs.  The caller holds the store (gk_store_hold). */
+int gk_push_digest(gk_store *s, const char *top_digest, const char *dest, const char *mount_from,
+                   const gk_push_opts *o, gk_progress *p, gk_push_result *res, gk_error **err);
+
 #endif

@@ -17,6 +17,7 @@
 #include "gk/cleanup.h"
 #include "gk/json.h"
 #include "gk/util.h"
+#include "manifest.h"
 #include "store_internal.h"
 #include "unpack.h"
 
@@ -82,6 +83,48 @@ static int add_chain_ids(keep *chains, const char *config, size_t len)
         return 0;
 }
 
+/* The manifest DIGEST's config and layers, as far as it can be read. */
+static int keep_manifest_blobs(gk_store *s, const char *digest, keep *blobs, gk_manifest_kind want,
+                               gk_manifest *out)
+{
+        _cleanup_free_ char *text = NULL;
+        gk_manifest m = { 0 };
+        size_t len = 0;
+        int r = 0;
+
+        if (!gk_store_has_blob(s, digest) ||
+            gk_store_read_blob(s, digest, &text, &len, NULL) < 0 ||
+            gk_manifest_parse(text, len, NULL, &m, NULL) < 0)
+                return 0;
+        if (m.kind == want && want == GK_MANIFEST_IMAGE) {
+                r = keep_add(blobs, m.config.digest);
+                for (size_t i = 0; r == 0 && i < m.n_layers; i++)
+                        r = keep_add(blobs, m.layers[i].digest);
+        }
+        if (m.kind == want && out)
+                *out = m;
+        else
+                gk_manifest_clear(&m);
+        return r;
+}
+
+/* An image pulled or copied with every platform (pull --all-platforms)
+ * keeps the other platforms' manifests and blobs its index lists. */
+static int keep_index_children(gk_store *s, const char *index, keep *blobs)
+{
+        gk_manifest ix = { 0 };
+        int r = keep_manifest_blobs(s, index, blobs, GK_MANIFEST_INDEX, &ix);
+
+        for (size_t i = 0; r == 0 && i < ix.n_manifests; i++) {
+                r = keep_add(blobs, ix.manifests[i].digest);
+                if (r == 0)
+                        r = keep_manifest_blobs(s, ix.manifests[i].digest, blobs,
+                                                GK_MANIFEST_IMAGE, NULL);
+        }
+        gk_manifest_clear(&ix);
+        return r;
+}
+
 /* What one named image keeps; a damaged image keeps what can be read. */
 static int keep_image(gk_store *s, const gk_store_entry *e, keep *blobs, keep *layers)
 {
@@ -89,6 +132,9 @@ static int keep_image(gk_store *s, const gk_store_entry *e, keep *blobs, keep *l
 
         if (keep_add(blobs, e->manifest_digest) < 0 || keep_add(blobs, e->repo_digest) < 0 ||
             keep_add(blobs, e->id) < 0)
+                return -ENOMEM;
+        if (e->repo_digest && strcmp(e->repo_digest, e->manifest_digest) &&
+            keep_index_children(s, e->repo_digest, blobs) < 0)
                 return -ENOMEM;
         if (gk_store_load_image(s, e->manifest_digest, NULL, &img, NULL) < 0)
                 return 0;

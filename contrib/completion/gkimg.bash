@@ -21,7 +21,7 @@ _gkimg()
         local cur prev words cword
         _init_completion -s || return
 
-        local commands="pull images inspect rmi gc check login logout bundle unbundle import export push tags tag untag history"
+        local commands="pull images inspect rmi gc check login logout bundle unbundle import export push copy tags tag untag history"
         local cmd="" i nargs=0
         for ((i = 1; i < cword; i++)); do
                 case ${words[i]} in
@@ -80,7 +80,7 @@ _gkimg()
 
         local flags=""
         case $cmd in
-        pull) flags="--platform --tls-verify --cert-dir --creds --authfile --quiet --parallel" ;;
+        pull) flags="--platform --all-platforms --tls-verify --cert-dir --creds --authfile --quiet --parallel" ;;
         images) flags="--format --quiet --digests --filter" ;;
         history) flags="--no-trunc --human --quiet --format" ;;
         rmi) flags="--force" ;;
@@ -92,6 +92,9 @@ _gkimg()
         check) flags="--repair --tls-verify --cert-dir" ;;
         push) flags="--tls-verify --cert-dir --creds --authfile --parallel --quiet" ;;
         tags) flags="--page-size --tls-verify --cert-dir --creds --authfile" ;;
+        copy) flags="--all --platform --tls-verify --src-tls-verify --dest-tls-verify --cert-dir
+                     --src-cert-dir --dest-cert-dir --src-creds --dest-creds --parallel --quiet" ;;
+        export) flags="--format --all-platforms" ;;
         inspect) flags="--raw --config --tls-verify --cert-dir --creds --authfile" ;;
         esac
         if [[ $cur == -* ]]; then

@@ -8,11 +8,13 @@ loopback), side by side, and prints the medians and their ratio.
 Images as in pull.py (busybox, and five layers of about 60 MB).  Each run
 pushes to a new repository (cold: every blob is sent; the source is another
 registry, so no mount).  A second push of the same image, where every blob
-is skipped, is timed for gkimg alone.
+is skipped, is timed for gkimg alone.  Appends one ratio line per image to
+$BENCH_RESULTS (see run.sh).
 """
 import argparse
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -36,12 +38,28 @@ def bench(gkimg, root, src, layout, dest, runs):
     return statistics.median(gk), statistics.median(sk), warm
 
 
+def results(name, size, g, s, w):
+    out = os.environ.get("BENCH_RESULTS")
+    if not out:
+        return
+    with open(out, "a") as f:
+        f.write("push %s: skopeo / gkimg\t%.2f\t>= 1.5\t%s\t%.2f vs %.2f s (%.0f MB); "
+                "again %.2f s\n" % (name, s / g, "PASS" if s / g >= 1.5 else "MISS", g, s,
+                                     size / 1e6, w))
+
+
+def on_signal(sig, frame):
+    raise KeyboardInterrupt
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build", nargs="?", default=os.path.join(REPO, "build"))
     ap.add_argument("--runs", type=int, default=5)
     a = ap.parse_args()
     gkimg = os.path.join(os.path.abspath(a.build), "gkimg")
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
     tmp = tempfile.mkdtemp(prefix="gk-bench-push-")
     src, dest = gr.Registry(), None
     try:
@@ -62,6 +80,7 @@ def main():
             g, s, w = bench(gkimg, root, ref, layout, dest, a.runs)
             print("%-14s %7.1fM %9.3fs %9.3fs %7.2fx %9.3fs" % (name, size / 1e6, g, s, s / g,
                                                               w))
+            results(name, size, g, s, w)
         print("(medians of %d cold pushes; ratio = skopeo / gkimg, above 1 means gkimg is "
               "faster)" % a.runs)
     finally:

@@ -8,13 +8,15 @@
 #   runtime.py   gkrun vs runc and crun (run, create/start/delete, RSS,
 #                memory limit, 100 containers, the floor)
 #   image.sh / image.py   gkimg vs skopeo + umoci
+#   push.py      gkimg push vs skopeo copy (busybox and a 5-layer image)
+#   regcopy.py   gkimg copy vs skopeo copy, registry -> registry (Debian)
 # Each prints its own figures and appends its ratio lines to the file named by
 # $BENCH_RESULTS, one per line, tab-separated:
 #   METRIC <TAB> RATIO <TAB> GOAL (">= 1.5", "<= 2", "> 1") <TAB> PASS|MISS <TAB> DETAIL
 # (INFO instead of PASS|MISS, goal "-": a figure without a goal, such as a floor)
 # Environment: BENCH_ROUNDS, BENCH_ROUNDS_100, BENCH_RUNTIMES, BENCH_MEM_REPS,
 # BENCH_CASES (runtime.py), BENCH_IMAGE_ROUNDS (image.py),
-# BENCH_ONLY="runtime image" to run a subset,
+# BENCH_COPY_ROUNDS (regcopy.py), BENCH_ONLY="runtime image push regcopy" to run a subset,
 # GK_BENCH_BASELINE=DIR: DIR/gkrun (an older build, say) runs as "gkrun-before"
 # in the same interleaved rounds as gkrun, so that one run gives before and
 # after figures; its ratio lines are INFO.
@@ -38,7 +40,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 export BENCH_RESULTS=$results
-only=${BENCH_ONLY:-runtime image}
+only=${BENCH_ONLY:-runtime image push regcopy}
 status=0
 for name in $only; do
 	for script in tests/bench/$name.py tests/bench/$name.sh; do
