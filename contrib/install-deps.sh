@@ -8,6 +8,7 @@ set -eu
 optional=""
 pkgs="build-essential pkg-config libyajl-dev libseccomp-dev libcap-dev libmnl-dev
 libcurl4-openssl-dev libarchive-dev libssl-dev libnftnl-dev libsystemd-dev busybox-static
+libgpgme-dev
 jq go-md2man"
 if [ "${1:-}" = --test ]; then
         pkgs="$pkgs python3 python3-pytest libcmocka-dev jq skopeo umoci docker-registry

@@ -33,7 +33,8 @@ static const struct {
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: gkimg [--root DIR] [--debug] COMMAND [ARG...]\n\ncommands:\n");
+        fprintf(f, "usage: gkimg [--root DIR] [--debug] [--policy FILE] [--registries.d DIR]\n"
+                   "             COMMAND [ARG...]\n\ncommands:\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
         fprintf(f, "\n`gkimg COMMAND --help` shows a command's flags.\n");
@@ -54,6 +55,8 @@ int main(int argc, char **argv)
         const gk_opt opts[] = {
                 { "root", 0, GK_OPT_STRING, &g.root },
                 { "debug", 0, GK_OPT_BOOL, &g.debug },
+                { "policy", 0, GK_OPT_STRING, &g.sig.policy_path },
+                { "registries.d", 0, GK_OPT_STRING, &g.sig.registries_d },
                 { "help", 'h', GK_OPT_BOOL, &help },
                 { "version", 'v', GK_OPT_BOOL, &version },
                 { 0 },

@@ -240,6 +240,9 @@ static int run(pull *pl, const gk_pull_opts *o, gk_pull_result *res, gk_error **
                          familiar ? familiar : "");
         if (resolve(pl, o->platform, &top, &img, err) < 0)
                 return gk_error_code_or(err, -EIO);
+        /* the policy's word before any layer is stored */
+        if (gk_sig_verify_image(o->sig, &pl->ref, top.digest, pl->reg, err) < 0)
+                return gk_error_wrap(err, "pull");
         m = img.digest ? &img.m : &top.m;
         GK_FAULT("pull.after-resolve");
         if (fetch_blobs(pl, m, err) < 0)
