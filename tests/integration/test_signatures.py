@@ -205,6 +205,7 @@ def test_unsigned_refused(registry, keys, root, tmp_path):
     assert store_empty(root)
     # insecureAcceptAnything (the Debian default) takes it
     assert accepted(gk_pull(keys, root, write_policy(tmp_path), base + ":v1"))
+    assert not store_empty(root)  # (store_empty sees what a pull stores)
 
 
 def test_signature_of_another_digest_refused(registry, keys, root, tmp_path):
@@ -306,6 +307,43 @@ def test_gkimg_signature_accepted_by_skopeo(registry, keys, root, tmp_path):
         assert refused(gk_pull(keys, root2, bad, base + ":v1"))
     finally:
         shutil.rmtree(root2, ignore_errors=True)
+
+
+def test_sign_with_gpg_passphrase(registry, keys, root, tmp_path):
+    """A passphrase-protected GPG key (the agent caches nothing): signing
+    needs --sign-passphrase-file, and the right one."""
+    home = tempfile.mkdtemp(prefix="gk-gpw-")
+    env = dict(os.environ, GNUPGHOME=home)
+    try:
+        with open(os.path.join(home, "gpg-agent.conf"), "w") as f:
+            f.write("default-cache-ttl 0\nmax-cache-ttl 0\n")
+        subprocess.run(["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "pw",
+                        "--quick-gen-key", "gk pw <pw@gk.test>", "ed25519", "sign", "never"],
+                       check=True, capture_output=True, env=env)
+        out = subprocess.run(["gpg", "--with-colons", "--list-keys"], check=True, text=True,
+                             capture_output=True, env=env).stdout
+        fpr = [ln.split(":")[9] for ln in out.splitlines() if ln.startswith("fpr:")][0]
+        pub = os.path.join(home, "pub.gpg")
+        with open(pub, "wb") as f:
+            f.write(subprocess.run(["gpg", "--export", fpr], check=True, capture_output=True,
+                                   env=env).stdout)
+        base, _ = seed(registry, keys, "gpw", signed=False)
+        assert accepted(gk_pull(keys, root, write_policy(tmp_path), base + ":v1"))
+        for pw, ok in ((None, False), ("bad", False), ("pw\n", True)):
+            extra = []
+            if pw is not None:
+                extra = ["--sign-passphrase-file", os.path.join(home, "pass")]
+                with open(extra[1], "w") as f:
+                    f.write(pw)
+            r = gkimg(root, "--registries.d", keys.regsd, "push", "--sign-by", fpr, *extra,
+                      base + ":v1", base + ":gpw", env={"GNUPGHOME": home}, timeout=60)
+            assert (r.returncode == 0) == ok, r.stderr
+        policy = write_policy(tmp_path, docker={registry.host: [
+            {"type": "signedBy", "keyType": "GPGKeys", "keyPath": pub}]})
+        assert skopeo_accepts(keys, policy, base + ":gpw", tmp_path)
+    finally:
+        subprocess.run(["gpgconf", "--kill", "all"], env=env, capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_sign_with_unknown_key_fails(registry, keys, root, tmp_path):
@@ -419,6 +457,34 @@ def test_sigstore_signature_made_by_openssl(registry, keys, root, tmp_path):
     os.mkdir(plain)
     r = gkimg(root, "--policy", good, "--registries.d", plain, "pull", base + ":v1")
     assert refused(r, "no sigstore signature found")
+
+
+def test_sigstore_key_with_passphrase(registry, keys, root, tmp_path):
+    """An encrypted PKCS#8 key: taken with the right --sign-passphrase-file,
+    refused without one or with a wrong one."""
+    base, digest = seed(registry, keys, "ssk", signed=False)
+    assert accepted(gk_pull(keys, root, write_policy(tmp_path), base + ":v1"))
+    enc = os.path.join(str(tmp_path), "enc.pem")
+    subprocess.run(["openssl", "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in",
+                    keys.path("ec1.pem"), "-out", enc, "-passout", "pass:s3cret"], check=True)
+    for pw, ok in ((None, False), ("wrong\n", False), ("s3cret\n", True)):
+        extra = []
+        if pw is not None:
+            f = os.path.join(str(tmp_path), "pass")
+            with open(f, "w") as fh:
+                fh.write(pw)
+            extra = ["--sign-passphrase-file", f]
+        r = gkimg(root, "--registries.d", keys.regsd, "push", "--sign-by-sigstore-private-key",
+                  enc, *extra, base + ":v1", base + ":ssk")
+        assert (r.returncode == 0) == ok, r.stderr
+        if not ok:
+            assert "--sign-passphrase-file" in r.stderr, r.stderr
+    policy = write_policy(tmp_path, docker={registry.host: [sigstore_signed(keys)]})
+    root2 = tempfile.mkdtemp(prefix="gk-store-")
+    try:
+        assert accepted(gk_pull(keys, root2, policy, base + ":ssk"))
+    finally:
+        shutil.rmtree(root2, ignore_errors=True)
 
 
 def test_encrypted_cosign_key_refused(registry, keys, root, tmp_path):
