@@ -49,7 +49,8 @@ int gk_gpg_sign(const char *fpr, const char *passphrase, const char *payload, si
                 char **sig, size_t *slen, gk_error **err);
 
 /* sigstore: SIG_B64 (the annotation: base64 of an ASN.1 ECDSA signature
- * of the SHA-256 of PAYLOAD) made by one of KEYS (PEM public keys). */
+ * of the SHA-256 of PAYLOAD) made by one of KEYS (PEM public keys).
+ * -ENOKEY: a key of the policy cannot be read or holds no public key. */
 int gk_sigstore_verify(const gk_keys *keys, const char *payload, size_t len, const char *sig_b64,
                        gk_error **err);
 int gk_sigstore_sign(const char *keyfile, const char *passphrase, const char *payload, size_t len,

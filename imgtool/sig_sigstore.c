@@ -73,17 +73,16 @@ int gk_sigstore_verify(const gk_keys *keys, const char *payload, size_t len, con
         if (gk_base64_decode(sig_b64, &sig, &slen) < 0)
                 return gk_error_make(err, EBADMSG, "sigstore signature: not valid base64");
         if (gk_keys_read(keys, &kb, &n, err) < 0)
-                return -EIO;
+                return -ENOKEY;
         for (size_t i = 0; i < n && !ok; i++) {
                 int before = found;
 
                 ok = verify_blob(&kb[i], payload, len, (unsigned char *) sig, slen, &found);
                 if (!ok && found == before) {
-                        int r = gk_error_make(err, 0, "policy key `%s`: no PEM public key in it",
-                                              kb[i].name);
-
+                        gk_error_make(err, 0, "policy key `%s`: no PEM public key in it",
+                                      kb[i].name);
                         gk_keyblobs_free(kb, n);
-                        return r;
+                        return -ENOKEY;
                 }
         }
         gk_keyblobs_free(kb, n);

@@ -47,6 +47,15 @@ static int remap(const gk_ident *id, const gk_reference *image, gk_reference *ou
         return 0;
 }
 
+/* A tag or a digest written out: the parser adds ":latest" to a bare
+ * name, which an exact match must not take as the signer's word. */
+static bool names_version(const char *s)
+{
+        const char *last = strrchr(s, '/');
+
+        return strchr(s, '@') || strchr(last ? last : s, ':');
+}
+
 bool gk_ident_matches(const gk_ident *id, const gk_reference *image, const char *signed_ref,
                       const char **why)
 {
@@ -57,6 +66,13 @@ bool gk_ident_matches(const gk_ident *id, const gk_reference *image, const char 
         *why = "the signature's identity does not match the image";
         if (!signed_ref || gk_reference_parse(signed_ref, &sig, &e) < 0) {
                 *why = "the signature's identity is not a valid docker reference";
+                return false;
+        }
+        if (!names_version(signed_ref) &&
+            (id->type == GK_IDENT_MATCH_EXACT || id->type == GK_IDENT_EXACT_REFERENCE ||
+             (!image->digest && id->type != GK_IDENT_MATCH_REPOSITORY &&
+              id->type != GK_IDENT_EXACT_REPOSITORY))) {
+                *why = "the signature's identity names no tag or digest";
                 return false;
         }
         switch (id->type) {

@@ -88,7 +88,7 @@ static int check_sigstore(verdict *v, const gk_req *q, bool *ok, gk_error **err)
                         continue;
                 seen++;
                 r = gk_sigstore_verify(&q->keys, s->data, s->len, s->sig_b64, &e);
-                if (r < 0 && e && strstr(e->msg, "policy key `")) {
+                if (r == -ENOKEY) {
                         *err = TAKE_PTR(e); /* the policy's key is broken: not the image's fault */
                         return r;
                 }

@@ -257,6 +257,32 @@ def test_match_repository_takes_another_tag(registry, keys, root, tmp_path):
         assert accepted(r) == ok, r.stderr
 
 
+def test_lookaside_over_http(registry, keys, root, tmp_path):
+    """The lookaside served over http (python's http.server on loopback):
+    signature-1 found, the 404 of signature-2 ends the list; a 404 for an
+    unsigned image is no signature, not an error of its own."""
+    base, _ = seed(registry, keys, "htp")
+    unsigned, _ = seed(registry, keys, "htq", signed=False)
+    port = gr.free_port()
+    srv = subprocess.Popen(["/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1",
+                            str(port), "--directory", keys.lookaside],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        gr.wait_port(port, srv)
+        d = os.path.join(str(tmp_path), "regsd-http")
+        os.mkdir(d)
+        with open(os.path.join(d, "http.yaml"), "w") as f:
+            f.write("docker:\n  %s:\n    lookaside: http://127.0.0.1:%d\n" % (registry.host, port))
+        policy = write_policy(tmp_path, docker={registry.host: [signed_by(keys)]})
+        r = gkimg(root, "--policy", policy, "--registries.d", d, "pull", base + ":signed")
+        assert accepted(r), r.stderr
+        r = gkimg(root, "--policy", policy, "--registries.d", d, "pull", unsigned + ":v1")
+        assert refused(r, "no simple-signing signature")
+    finally:
+        srv.kill()
+        srv.wait()
+
+
 # ---- scopes and reject ----
 
 def test_reject_and_scopes(registry, keys, root, tmp_path):

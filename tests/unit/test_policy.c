@@ -184,6 +184,11 @@ static void test_identity(void **state)
         assert_false(matches(rdoe, NULL, "busybox", "not a reference"));
         assert_false(matches(rdoe, NULL, "busybox", NULL));
 
+        /* a bare name in the signature is no tag */
+        assert_false(matches(rdoe, NULL, "r.io/a:latest", "r.io/a"));
+        assert_false(matches(GK_IDENT_MATCH_EXACT, NULL, "r.io/a:latest", "r.io/a"));
+        assert_true(matches(GK_IDENT_MATCH_REPOSITORY, NULL, "r.io/a:latest", "r.io/a"));
+        assert_true(matches(rdoe, NULL, "r.io/a@sha256:" D64, "r.io/a"));
         assert_true(matches(GK_IDENT_MATCH_EXACT, NULL, "r.io/a:v1", "r.io/a:v1"));
         assert_false(matches(GK_IDENT_MATCH_EXACT, NULL, "r.io/a@sha256:" D64, "r.io/a:v1"));
         assert_true(matches(GK_IDENT_MATCH_REPOSITORY, NULL, "r.io/a:v1", "r.io/a:v2"));
