@@ -1,8 +1,12 @@
 /* gkimg copy [--all] [--platform P] [--src-tls-verify=false] [--dest-tls-verify=false]
  *            [--tls-verify=false] [--src-cert-dir D] [--dest-cert-dir D] [--cert-dir D]
- *            [--src-creds U:P] [--dest-creds U:P] [--quiet] SRC DEST
+ *            [--src-creds U:P] [--dest-creds U:P] [--{src-,dest-,}authfile F]
+ *            [--sign-by FPR | --sign-by-sigstore-private-key F [--sign-passphrase-file F]]
+ *            [--quiet] SRC DEST
  * The flags are skopeo copy's; --tls-verify and --cert-dir apply to both
- * sides (a side's own flag wins). */
+ * sides (a side's own flag wins).  Signatures: the policy is checked on a
+ * registry source (as pull does), and --sign-by* sign a registry
+ * destination (as push does); other destinations cannot hold them. */
 #include <errno.h>
 #include <stdio.h>
 
@@ -13,7 +17,7 @@
 
 typedef struct side_flags {
         int tls_verify; /* -1: not given */
-        const char *cert_dir, *creds;
+        const char *cert_dir, *creds, *authfile;
 } side_flags;
 
 static gk_registry_opts side_opts(const side_flags *f, const side_flags *both, int parallel,
@@ -24,6 +28,7 @@ static gk_registry_opts side_opts(const side_flags *f, const side_flags *both, i
         return (gk_registry_opts){ .insecure = verify == 0,
                                    .cert_dir = f->cert_dir ? f->cert_dir : both->cert_dir,
                                    .creds = f->creds,
+                                   .authfile = f->authfile ? f->authfile : both->authfile,
                                    .parallel = parallel,
                                    .debug = debug };
 }
@@ -36,6 +41,7 @@ int cmd_copy(int argc, char **argv, const gk_img_global *g, gk_error **err)
         side_flags src = { -1 }, dest = { -1 }, both = { 1 };
         bool all = false, quiet = false, sv = true, dv = true, bv = true;
         const char *platform = NULL;
+        gk_sign_opts sign = { 0 };
         int parallel = 0, first;
         const gk_opt opts[] = {
                 { "all", 'a', GK_OPT_BOOL, &all, NULL,
@@ -54,6 +60,18 @@ int cmd_copy(int argc, char **argv, const gk_img_global *g, gk_error **err)
                   "credentials for SRC instead of the saved ones" },
                 { "dest-creds", 0, GK_OPT_STRING, &dest.creds, "USER[:PASS]",
                   "credentials for DEST instead of the saved ones" },
+                { "authfile", 0, GK_OPT_STRING, &both.authfile, "FILE",
+                  "the auth file for both registries (default: containers-auth.json(5)'s "
+                  "order)" },
+                { "src-authfile", 0, GK_OPT_STRING, &src.authfile, "FILE", "the same, for SRC" },
+                { "dest-authfile", 0, GK_OPT_STRING, &dest.authfile, "FILE",
+                  "the same, for DEST" },
+                { "sign-by", 0, GK_OPT_STRING, &sign.gpg_fingerprint, "FINGERPRINT",
+                  "sign DEST with this GPG key (into the lookaside-staging of registries.d)" },
+                { "sign-by-sigstore-private-key", 0, GK_OPT_STRING, &sign.sigstore_key, "FILE",
+                  "sign DEST with this PEM private key (a sigstore attachment)" },
+                { "sign-passphrase-file", 0, GK_OPT_STRING, &sign.passphrase_file, "FILE",
+                  "the signing key's passphrase (first line)" },
                 { "parallel", 0, GK_OPT_INT, &parallel, "N", "blobs moved at once (1 to 32)" },
                 { "quiet", 'q', GK_OPT_BOOL, &quiet, NULL, "print only the copied digest" },
                 { 0 },
@@ -73,7 +91,9 @@ int cmd_copy(int argc, char **argv, const gk_img_global *g, gk_error **err)
         o = (gk_copy_opts){ .src_reg = side_opts(&src, &both, parallel, g->debug),
                             .dest_reg = side_opts(&dest, &both, parallel, g->debug),
                             .all = all,
-                            .platform = platform };
+                            .platform = platform,
+                            .sig = &g->sig,
+                            .sign = sign };
         p = gk_progress_new(stdout, quiet ? GK_PROGRESS_QUIET : GK_PROGRESS_AUTO);
         if (!p)
                 return gk_error_make(err, ENOMEM, "copy");

@@ -53,7 +53,8 @@ int cmd_pull(int argc, char **argv, const gk_img_global *g, gk_error **err)
                                      .parallel = parallel,
                                      .debug = g->debug,
                                      .creds = creds,
-                                     .authfile = authfile } };
+                                     .authfile = authfile },
+                            .sig = &g->sig };
         p = gk_progress_new(stdout, quiet ? GK_PROGRESS_QUIET : GK_PROGRESS_AUTO);
         if (!p)
                 return gk_error_make(err, ENOMEM, "pull");

@@ -1,5 +1,7 @@
 /* gkimg push [--tls-verify=false] [--cert-dir DIR] [--creds USER[:PASS]]
- *            [--parallel N] [--quiet] REF|ID DEST */
+ *            [--parallel N] [--quiet] [--sign-by FPR]
+ *            [--sign-by-sigstore-private-key FILE] [--sign-passphrase-file FILE]
+ *            REF|ID DEST */
 #include <errno.h>
 #include <stdio.h>
 
@@ -16,6 +18,7 @@ int cmd_push(int argc, char **argv, const gk_img_global *g, gk_error **err)
         const char *cert_dir = NULL, *creds = NULL, *authfile = NULL;
         bool tls_verify = true, quiet = false;
         int parallel = 0, first;
+        gk_sign_opts sign = { 0 };
         const gk_opt opts[] = {
                 { "tls-verify", 0, GK_OPT_BOOL, &tls_verify, NULL,
                   "verify the registry's certificate (--tls-verify=false: do not)" },
@@ -28,6 +31,12 @@ int cmd_push(int argc, char **argv, const gk_img_global *g, gk_error **err)
                   "then containers-auth.json(5)'s order)" },
                 { "quiet", 'q', GK_OPT_BOOL, &quiet, NULL, "print only the pushed digest" },
                 { "parallel", 0, GK_OPT_INT, &parallel, "N", "blobs sent at once (1 to 32)" },
+                { "sign-by", 0, GK_OPT_STRING, &sign.gpg_fingerprint, "FINGERPRINT",
+                  "sign with this GPG key (into the lookaside-staging of registries.d)" },
+                { "sign-by-sigstore-private-key", 0, GK_OPT_STRING, &sign.sigstore_key, "FILE",
+                  "sign with this PEM private key (a sigstore attachment)" },
+                { "sign-passphrase-file", 0, GK_OPT_STRING, &sign.passphrase_file, "FILE",
+                  "the signing key's passphrase (first line)" },
                 { 0 },
         };
         gk_push_opts o;
@@ -45,7 +54,9 @@ int cmd_push(int argc, char **argv, const gk_img_global *g, gk_error **err)
                                      .creds = creds,
                                      .authfile = authfile,
                                      .parallel = parallel,
-                                     .debug = g->debug } };
+                                     .debug = g->debug },
+                            .sig = &g->sig,
+                            .sign = sign };
         p = gk_progress_new(stdout, quiet ? GK_PROGRESS_QUIET : GK_PROGRESS_AUTO);
         if (!p)
                 return gk_error_make(err, ENOMEM, "push");

@@ -7,10 +7,12 @@
 #include <stdbool.h>
 
 #include "gk/error.h"
+#include "signature.h"
 
 typedef struct gk_img_global {
         const char *root; /* --root, default /var/lib/gk */
         bool debug;
+        gk_sig_ctx sig; /* --policy, --registries.d */
 } gk_img_global;
 
 typedef int (*gk_img_command_fn)(int argc, char **argv, const gk_img_global *g, gk_error **err);

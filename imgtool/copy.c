@@ -19,7 +19,7 @@ static int to_registry(gk_store *s, const gk_copy_staged *st, const gk_transport
 {
         _cleanup_(gk_push_result_clear) gk_push_result res = { 0 };
         _cleanup_(gk_reference_clear) gk_reference dest = { 0 };
-        gk_push_opts po = { .reg = o->dest_reg };
+        gk_push_opts po = { .reg = o->dest_reg, .sig = o->sig, .sign = o->sign };
         const char *mount = NULL;
 
         if (gk_reference_parse(t->path, &dest, err) < 0)
@@ -137,6 +137,13 @@ int gk_copy(gk_store *s, const char *src, const char *dest, const gk_copy_opts *
         if (to.kind == GK_TRANSPORT_DOCKER_ARCHIVE && o->all)
                 return gk_error_make(err, 0,
                                      "%s: --all: a docker-archive holds one platform's image",
+                                     dest);
+        /* simple signing and sigstore signatures live at a registry (its
+         * lookaside or attachments): another destination cannot keep them */
+        if (gk_sign_wanted(&o->sign) && to.kind != GK_TRANSPORT_DOCKER)
+                return gk_error_make(err, 0,
+                                     "%s: --sign-by: only a docker:// destination keeps "
+                                     "signatures",
                                      dest);
         if (gk_store_hold(s, err) < 0)
                 return gk_error_code_or(err, -EIO);

@@ -32,6 +32,7 @@
 #include "gk/error.h"
 #include "progress.h"
 #include "registry.h"
+#include "signature.h"
 #include "store.h"
 #include "transport.h"
 
@@ -39,6 +40,8 @@ typedef struct gk_copy_opts {
         gk_registry_opts src_reg, dest_reg;
         bool all;             /* every platform of an index */
         const char *platform; /* NULL: the host's */
+        const gk_sig_ctx *sig; /* policy checked on a registry source; registries.d */
+        gk_sign_opts sign;     /* --sign-by*: a registry destination's signatures */
 } gk_copy_opts;
 
 /* What the source left in the store's blob area (copy_source.c). */

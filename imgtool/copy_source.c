@@ -31,7 +31,9 @@ static int from_registry(gk_store *s, const gk_transport *t, const gk_copy_opts 
 {
         _cleanup_(gk_pull_result_clear) gk_pull_result res = { 0 };
         _cleanup_(gk_reference_clear) gk_reference ref = { 0 };
-        gk_pull_opts po = { .platform = o->platform, .all_platforms = o->all, .reg = o->src_reg };
+        gk_pull_opts po = {
+                .platform = o->platform, .all_platforms = o->all, .reg = o->src_reg, .sig = o->sig
+        };
 
         if (gk_reference_parse(t->path, &ref, err) < 0 ||
             gk_pull_fetch(s, t->path, &po, p, &res, err) < 0)

@@ -46,8 +46,8 @@ static void print_warning(const char *msg)
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: gkimg [--root DIR] [--debug] [--registries-conf FILE] COMMAND "
-                   "[ARG...]\n\ncommands:\n");
+        fprintf(f, "usage: gkimg [--root DIR] [--debug] [--registries-conf FILE] [--policy FILE]\n"
+                   "             [--registries.d DIR] COMMAND [ARG...]\n\ncommands:\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
         fprintf(f, "\n`gkimg COMMAND --help` shows a command's flags.\n");
@@ -70,6 +70,8 @@ int main(int argc, char **argv)
                 { "root", 0, GK_OPT_STRING, &g.root },
                 { "registries-conf", 0, GK_OPT_STRING, &regconf },
                 { "debug", 0, GK_OPT_BOOL, &g.debug },
+                { "policy", 0, GK_OPT_STRING, &g.sig.policy_path },
+                { "registries.d", 0, GK_OPT_STRING, &g.sig.registries_d },
                 { "help", 'h', GK_OPT_BOOL, &help },
                 { "version", 'v', GK_OPT_BOOL, &version },
                 { 0 },

@@ -327,6 +327,9 @@ static int run(pull *pl, const gk_source *src, const gk_registry_opts *ro, const
         /* A copy of every platform names none: the host's need not be there. */
         if (resolve(pl, o->platform, !(pl->fetch_only && o->all_platforms), &top, &img, err) < 0)
                 return gk_error_code_or(err, -EIO);
+        /* the policy's word before any layer is stored */
+        if (gk_sig_verify_image(o->sig, &pl->ref, top.digest, pl->reg, err) < 0)
+                return gk_error_wrap(err, "pull");
         GK_FAULT("pull.after-resolve");
         r = fetch_images(pl, o, &top, &img, &kids, &n_kids, err);
         if (r >= 0)

@@ -6,12 +6,14 @@
 #include "gk/error.h"
 #include "progress.h"
 #include "registry.h"
+#include "signature.h"
 #include "store.h"
 
 typedef struct gk_pull_opts {
         const char *platform; /* "os/arch[/variant]" or NULL: the host's */
         bool all_platforms;   /* an index: every manifest it lists, and their blobs */
         gk_registry_opts reg;
+        const gk_sig_ctx *sig; /* policy and signature places (NULL: defaults) */
 } gk_pull_opts;
 
 typedef struct gk_pull_result {

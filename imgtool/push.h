@@ -12,10 +12,13 @@
 #include "gk/error.h"
 #include "progress.h"
 #include "registry.h"
+#include "signature.h"
 #include "store.h"
 
 typedef struct gk_push_opts {
         gk_registry_opts reg;
+        const gk_sig_ctx *sig; /* registries.d (NULL: the default) */
+        gk_sign_opts sign;     /* --sign-by*: what to sign the pushed manifest with */
 } gk_push_opts;
 
 typedef struct gk_push_result {

@@ -1,0 +1,558 @@
+"""Image signatures (bundle-spec/signatures.md): containers-policy.json(5)
+checked by `gkimg pull`, signatures made by `gkimg push --sign-by*`.
+Against Debian's docker-registry on loopback, with throw-away GPG and
+ECDSA keys; skopeo 1.9.3 is the reference for simple signing (it signs,
+gkimg verifies, and the reverse; the same policy gives both the same
+verdict).  Debian's skopeo has sigstore disabled, so sigstore signatures
+are checked with openssl instead: gkimg's are verified by `openssl dgst`,
+and gkimg verifies one the test makes with openssl."""
+import base64
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+import gkregistry as gr
+from gkcli import gkimg
+from test_pull import small_image, unique
+
+SKOPEO = "/usr/bin/skopeo"
+
+
+class Keys:
+    """A GNUPGHOME with two keys (the trusted one, another), two ECDSA
+    P-256 pairs, a lookaside directory and a registries.d pointing at it
+    (with sigstore attachments on)."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="gk-sig-")
+        self.gnupg = os.path.join(self.dir, "gnupg")
+        os.mkdir(self.gnupg, 0o700)
+        self.fpr = {}
+        for name in ("trusted", "other"):
+            self.gpg("--quick-gen-key", "gk %s <%s@gk.test>" % (name, name), "ed25519", "sign",
+                     "never")
+            out = self.gpg("--with-colons", "--list-keys", "%s@gk.test" % name).stdout
+            self.fpr[name] = [ln.split(":")[9] for ln in out.splitlines()
+                              if ln.startswith("fpr:")][0]
+            with open(self.path(name + ".gpg"), "wb") as f:
+                f.write(self.gpg("--export", self.fpr[name], text=False).stdout)
+        for name in ("ec1", "ec2"):
+            key, pub = self.path(name + ".pem"), self.path(name + ".pub")
+            subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-out", key], check=True,
+                           capture_output=True)
+            subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", pub], check=True,
+                           capture_output=True)
+        self.lookaside = self.path("lookaside")
+        self.regsd = self.path("registries.d")
+        os.mkdir(self.regsd)
+        with open(os.path.join(self.regsd, "gk.yaml"), "w") as f:
+            f.write("# written by test_signatures.py\ndefault-docker:\n"
+                    "  lookaside: file://%s\n  lookaside-staging: 'file://%s'\n"
+                    "  use-sigstore-attachments: true\n" % (self.lookaside, self.lookaside))
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def env(self):
+        return dict(os.environ, GNUPGHOME=self.gnupg)
+
+    def gpg(self, *args, text=True):
+        return subprocess.run(["gpg", "--batch", "--passphrase", "", *args], check=True,
+                              capture_output=True, text=text, env=self.env())
+
+    def stop(self):
+        subprocess.run(["gpgconf", "--kill", "all"], env=self.env(), capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def keys():
+    k = Keys()
+    yield k
+    k.stop()
+
+
+@pytest.fixture(scope="module")
+def registry():
+    reg = gr.Registry()
+    yield reg
+    reg.stop()
+
+
+def write_policy(tmp, default=None, docker=None):
+    doc = {"default": default or [{"type": "insecureAcceptAnything"}]}
+    if docker is not None:
+        doc["transports"] = {"docker": docker}
+    path = os.path.join(str(tmp), "policy-%d.json" % len(os.listdir(str(tmp))))
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    return path
+
+
+def signed_by(keys, name="trusted", **extra):
+    return dict({"type": "signedBy", "keyType": "GPGKeys",
+                 "keyPath": keys.path(name + ".gpg")}, **extra)
+
+
+def sigstore_signed(keys, name="ec1", **extra):
+    return dict({"type": "sigstoreSigned", "keyPath": keys.path(name + ".pub")}, **extra)
+
+
+def skopeo(keys, *args, check=True):
+    p = subprocess.run([SKOPEO, "--registries.d", keys.regsd, *args], capture_output=True,
+                       timeout=120, env=keys.env(), text=True)
+    if check:
+        assert p.returncode == 0, p.stderr
+    return p
+
+
+def skopeo_sign(keys, src, dest, fpr=None, identity=None):
+    extra = ["--sign-identity", identity] if identity else []
+    skopeo(keys, "copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--sign-by",
+           fpr or keys.fpr["trusted"], *extra, "docker://" + src, "docker://" + dest)
+
+
+def skopeo_accepts(keys, policy, ref, tmp):
+    """skopeo's verdict: a copy out of the registry under POLICY."""
+    out = os.path.join(str(tmp), "skopeo-out-%d" % len(os.listdir(str(tmp))))
+    p = skopeo(keys, "--policy", policy, "copy", "--remove-signatures", "--src-tls-verify=false",
+               "docker://" + ref,
+               "oci:" + out, check=False)
+    shutil.rmtree(out, ignore_errors=True)
+    if os.environ.get("GK_SIG_DEBUG"):
+        print("skopeo", ref, p.returncode, p.stderr)
+    return p.returncode == 0
+
+
+def gk_pull(keys, root, policy, ref):
+    return gkimg(root, "--policy", policy, "--registries.d", keys.regsd, "pull", ref,
+                 env={"GNUPGHOME": keys.gnupg})
+
+
+def store_empty(root):
+    """Nothing of a refused image in the store: no name, no blob."""
+    names = gkimg(root, "images", "-q").stdout.split()
+    blobs = []
+    for d, _, files in os.walk(root):
+        blobs += [f for f in files if len(f) == 64 and "blobs" in d]
+    return names == [] and blobs == []
+
+
+def seed(registry, keys, name, signed=True):
+    """An image pushed to the registry (REPO:v1), and when SIGNED copied by
+    skopeo to REPO:signed with the trusted key.  Returns (repo ref base,
+    digest)."""
+    repo = unique(name)
+    digest = registry.push_image(repo, "v1", small_image(name.encode()))
+    base = "%s/%s" % (registry.host, repo)
+    if signed:
+        skopeo_sign(keys, base + ":v1", base + ":signed")
+    return base, digest
+
+
+def accepted(r):
+    return r.returncode == 0
+
+
+def refused(r, *words):
+    assert r.returncode != 0, r.stdout
+    assert "signature verification failed" in r.stderr, r.stderr
+    for w in words:
+        assert w in r.stderr, r.stderr
+    return True
+
+
+# ---- simple signing: skopeo signs, gkimg verifies ----
+
+@pytest.mark.parametrize("how", ["keyPath", "keyPaths", "keyData"])
+def test_skopeo_signature_accepted(registry, keys, root, tmp_path, how):
+    base, _ = seed(registry, keys, "sgn")
+    req = signed_by(keys)
+    if how == "keyPaths":
+        req["keyPaths"] = [keys.path("other.gpg"), req.pop("keyPath")]
+    elif how == "keyData":
+        with open(req.pop("keyPath"), "rb") as f:
+            req["keyData"] = base64.b64encode(f.read()).decode()
+    policy = write_policy(tmp_path, default=[{"type": "reject"}],
+                          docker={registry.host: [req]})
+    assert skopeo_accepts(keys, policy, base + ":signed", tmp_path)
+    r = gk_pull(keys, root, policy, base + ":signed")
+    assert accepted(r), r.stderr
+    assert gkimg(root, "images", "-q").stdout.split() != []
+
+
+def test_wrong_key_refused(registry, keys, root, tmp_path):
+    base, _ = seed(registry, keys, "wkey")
+    policy = write_policy(tmp_path, docker={registry.host: [signed_by(keys, "other")]})
+    assert not skopeo_accepts(keys, policy, base + ":signed", tmp_path)
+    r = gk_pull(keys, root, policy, base + ":signed")
+    assert refused(r, base + ":signed", "not one the policy trusts")
+    assert store_empty(root)
+
+
+def test_unsigned_refused(registry, keys, root, tmp_path):
+    base, _ = seed(registry, keys, "unsg", signed=False)
+    policy = write_policy(tmp_path, docker={registry.host: [signed_by(keys)]})
+    assert not skopeo_accepts(keys, policy, base + ":v1", tmp_path)
+    r = gk_pull(keys, root, policy, base + ":v1")
+    assert refused(r, base + ":v1", "no simple-signing signature")
+    assert store_empty(root)
+    # insecureAcceptAnything (the Debian default) takes it
+    assert accepted(gk_pull(keys, root, write_policy(tmp_path), base + ":v1"))
+    assert not store_empty(root)  # (store_empty sees what a pull stores)
+
+
+def test_signature_of_another_digest_refused(registry, keys, root, tmp_path):
+    """A good signature, by the trusted key, moved to another image's place
+    in the lookaside: it names the other manifest's digest."""
+    base, _ = seed(registry, keys, "dga")
+    other, odigest = seed(registry, keys, "dgb", signed=False)
+    repo = other.split("/", 1)[1]
+    src = os.path.join(keys.lookaside, base.split("/", 1)[1])
+    src = [os.path.join(keys.lookaside, os.path.dirname(base.split("/", 1)[1]), d)
+           for d in os.listdir(os.path.dirname(src)) if d.startswith(os.path.basename(src) + "@")]
+    dst = os.path.join(keys.lookaside, "%s@sha256=%s" % (repo, odigest[7:]))
+    os.makedirs(dst)
+    shutil.copy(os.path.join(src[0], "signature-1"), os.path.join(dst, "signature-1"))
+    policy = write_policy(tmp_path, docker={registry.host: [signed_by(keys)]})
+    assert not skopeo_accepts(keys, policy, other + ":v1", tmp_path)
+    r = gk_pull(keys, root, policy, other + ":v1")
+    assert refused(r, "is for manifest", odigest)
+    assert store_empty(root)
+
+
+def test_identity(registry, keys, root, tmp_path):
+    """Signed as another repository's reference: refused by the default
+    matchRepoDigestOrExact, taken by an exactReference naming it."""
+    base, _ = seed(registry, keys, "idn", signed=False)
+    claimed = "%s/%s:v9" % (registry.host, unique("elsewhere"))
+    skopeo_sign(keys, base + ":v1", base + ":signed", identity=claimed)
+    strict = write_policy(tmp_path, docker={registry.host: [signed_by(keys)]})
+    assert not skopeo_accepts(keys, strict, base + ":signed", tmp_path)
+    assert refused(gk_pull(keys, root, strict, base + ":signed"), "identity", claimed)
+    assert store_empty(root)
+    exact = write_policy(tmp_path, docker={registry.host: [signed_by(
+        keys, signedIdentity={"type": "exactReference", "dockerReference": claimed})]})
+    assert skopeo_accepts(keys, exact, base + ":signed", tmp_path)
+    assert accepted(gk_pull(keys, root, exact, base + ":signed"))
+
+
+def test_match_repository_takes_another_tag(registry, keys, root, tmp_path):
+    """Signed as REPO:signed, pulled as REPO:again (the same manifest):
+    matchExact refuses, matchRepository takes it."""
+    base, _ = seed(registry, keys, "mrp")
+    skopeo(keys, "copy", "--src-tls-verify=false", "--dest-tls-verify=false",
+           "docker://%s:signed" % base, "docker://%s:again" % base)
+    for ident, ok in (("matchExact", False), ("matchRepository", True)):
+        policy = write_policy(tmp_path, docker={registry.host: [signed_by(
+            keys, signedIdentity={"type": ident})]})
+        assert skopeo_accepts(keys, policy, base + ":again", tmp_path) == ok
+        r = gk_pull(keys, root, policy, base + ":again")
+        assert accepted(r) == ok, r.stderr
+
+
+def test_lookaside_over_http(registry, keys, root, tmp_path):
+    """The lookaside served over http (python's http.server on loopback):
+    signature-1 found, the 404 of signature-2 ends the list; a 404 for an
+    unsigned image is no signature, not an error of its own."""
+    base, _ = seed(registry, keys, "htp")
+    unsigned, _ = seed(registry, keys, "htq", signed=False)
+    port = gr.free_port()
+    srv = subprocess.Popen(["/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1",
+                            str(port), "--directory", keys.lookaside],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        gr.wait_port(port, srv)
+        d = os.path.join(str(tmp_path), "regsd-http")
+        os.mkdir(d)
+        with open(os.path.join(d, "http.yaml"), "w") as f:
+            f.write("docker:\n  %s:\n    lookaside: http://127.0.0.1:%d\n" % (registry.host, port))
+        policy = write_policy(tmp_path, docker={registry.host: [signed_by(keys)]})
+        r = gkimg(root, "--policy", policy, "--registries.d", d, "pull", base + ":signed")
+        assert accepted(r), r.stderr
+        r = gkimg(root, "--policy", policy, "--registries.d", d, "pull", unsigned + ":v1")
+        assert refused(r, "no simple-signing signature")
+    finally:
+        srv.kill()
+        srv.wait()
+
+
+# ---- scopes and reject ----
+
+def test_reject_and_scopes(registry, keys, root, tmp_path):
+    """The most specific scope wins: the repository over the host over the
+    transport default over the default."""
+    base, _ = seed(registry, keys, "scp", signed=False)
+    repo = base.split("/", 1)[1]
+    cases = [
+        ({"": [{"type": "reject"}]}, False),
+        ({registry.host: [{"type": "reject"}]}, False),
+        ({registry.host: [{"type": "reject"}], base: [{"type": "insecureAcceptAnything"}]}, True),
+        ({registry.host: [{"type": "insecureAcceptAnything"}], base: [{"type": "reject"}]}, False),
+        ({base + ":v1": [{"type": "reject"}], base: [{"type": "insecureAcceptAnything"}]}, False),
+        ({"%s/%s" % (registry.host, repo.split("/")[0]): [{"type": "reject"}]}, False),
+        ({"%s/nothere" % registry.host: [{"type": "reject"}]}, True),
+    ]
+    for docker, ok in cases:
+        policy = write_policy(tmp_path, docker=docker)
+        assert skopeo_accepts(keys, policy, base + ":v1", tmp_path) == ok, docker
+        r = gk_pull(keys, root, policy, base + ":v1")
+        if ok:
+            assert accepted(r), (docker, r.stderr)
+            gkimg(root, "rmi", base + ":v1", check=True)
+            gkimg(root, "gc", check=True)
+        else:
+            assert refused(r, "reject"), docker
+            assert store_empty(root)
+    r = gk_pull(keys, root, write_policy(tmp_path, default=[{"type": "reject"}]), base + ":v1")
+    assert refused(r, "default: reject")
+
+
+# ---- gkimg signs, skopeo verifies ----
+
+def test_gkimg_signature_accepted_by_skopeo(registry, keys, root, tmp_path):
+    base, _ = seed(registry, keys, "gks", signed=False)
+    assert accepted(gk_pull(keys, root, write_policy(tmp_path), base + ":v1"))
+    dest = base + ":gksigned"
+    r = gkimg(root, "--registries.d", keys.regsd, "push", "--sign-by", keys.fpr["trusted"],
+              base + ":v1", dest, env={"GNUPGHOME": keys.gnupg})
+    assert r.returncode == 0, r.stderr
+    good = write_policy(tmp_path, docker={registry.host: [signed_by(keys)]})
+    bad = write_policy(tmp_path, docker={registry.host: [signed_by(keys, "other")]})
+    assert skopeo_accepts(keys, good, dest, tmp_path)
+    assert not skopeo_accepts(keys, bad, dest, tmp_path)
+    root2 = tempfile.mkdtemp(prefix="gk-store-")
+    try:
+        assert accepted(gk_pull(keys, root2, good, dest))
+        assert refused(gk_pull(keys, root2, bad, base + ":v1"))
+    finally:
+        shutil.rmtree(root2, ignore_errors=True)
+
+
+def test_sign_with_gpg_passphrase(registry, keys, root, tmp_path):
+    """A passphrase-protected GPG key (the agent caches nothing): signing
+    needs --sign-passphrase-file, and the right one."""
+    home = tempfile.mkdtemp(prefix="gk-gpw-")
+    env = dict(os.environ, GNUPGHOME=home)
+    try:
+        with open(os.path.join(home, "gpg-agent.conf"), "w") as f:
+            f.write("default-cache-ttl 0\nmax-cache-ttl 0\n")
+        subprocess.run(["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "pw",
+                        "--quick-gen-key", "gk pw <pw@gk.test>", "ed25519", "sign", "never"],
+                       check=True, capture_output=True, env=env)
+        out = subprocess.run(["gpg", "--with-colons", "--list-keys"], check=True, text=True,
+                             capture_output=True, env=env).stdout
+        fpr = [ln.split(":")[9] for ln in out.splitlines() if ln.startswith("fpr:")][0]
+        pub = os.path.join(home, "pub.gpg")
+        with open(pub, "wb") as f:
+            f.write(subprocess.run(["gpg", "--export", fpr], check=True, capture_output=True,
+                                   env=env).stdout)
+        base, _ = seed(registry, keys, "gpw", signed=False)
+        assert accepted(gk_pull(keys, root, write_policy(tmp_path), base + ":v1"))
+        for pw, ok in ((None, False), ("bad", False), ("pw\n", True)):
+            extra = []
+            if pw is not None:
+                extra = ["--sign-passphrase-file", os.path.join(home, "pass")]
+                with open(extra[1], "w") as f:
+                    f.write(pw)
+            r = gkimg(root, "--registries.d", keys.regsd, "push", "--sign-by", fpr, *extra,
+                      base + ":v1", base + ":gpw", env={"GNUPGHOME": home}, timeout=60)
+            assert (r.returncode == 0) == ok, r.stderr
+        policy = write_policy(tmp_path, docker={registry.host: [
+            {"type": "signedBy", "keyType": "GPGKeys", "keyPath": pub}]})
+        assert skopeo_accepts(keys, policy, base + ":gpw", tmp_path)
+    finally:
+        subprocess.run(["gpgconf", "--kill", "all"], env=env, capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_sign_with_unknown_key_fails(registry, keys, root, tmp_path):
+    base, _ = seed(registry, keys, "gku", signed=False)
+    assert accepted(gk_pull(keys, root, write_policy(tmp_path), base + ":v1"))
+    r = gkimg(root, "--registries.d", keys.regsd, "push", "--sign-by", "0" * 40, base + ":v1",
+              base + ":x", env={"GNUPGHOME": keys.gnupg})
+    assert r.returncode != 0
+    assert "--sign-by" in r.stderr and "0" * 40 in r.stderr, r.stderr
+
+
+# ---- sigstore ----
+
+def attachment(registry, base, digest):
+    tag = "sha256-%s.sig" % digest[7:]
+    _, _, body = registry._req("GET", "/v2/%s/manifests/%s" % (base.split("/", 1)[1], tag),
+                               headers={"Accept": gr.MT_OCI_MANIFEST})
+    return json.loads(body)
+
+
+def blob(registry, base, digest):
+    st, _, body = registry._req("GET", "/v2/%s/blobs/%s" % (base.split("/", 1)[1], digest))
+    assert st == 200
+    return body
+
+
+def openssl_verifies(pub, payload, sig, tmp):
+    p, s = os.path.join(str(tmp), "payload"), os.path.join(str(tmp), "sig")
+    with open(p, "wb") as f:
+        f.write(payload)
+    with open(s, "wb") as f:
+        f.write(sig)
+    return subprocess.run(["openssl", "dgst", "-sha256", "-verify", pub, "-signature", s, p],
+                          capture_output=True).returncode == 0
+
+
+def test_sigstore_sign_and_verify(registry, keys, root, tmp_path):
+    base, digest = seed(registry, keys, "sst", signed=False)
+    assert accepted(gk_pull(keys, root, write_policy(tmp_path), base + ":v1"))
+    r = gkimg(root, "--registries.d", keys.regsd, "push", "--sign-by-sigstore-private-key",
+              keys.path("ec1.pem"), base + ":v1", base + ":sst")
+    assert r.returncode == 0, r.stderr
+    # the attachment, as cosign lays it out, checked by openssl
+    att = attachment(registry, base, digest)
+    assert att["mediaType"] == gr.MT_OCI_MANIFEST
+    [layer] = att["layers"]
+    assert layer["mediaType"] == "application/vnd.dev.cosign.simplesigning.v1+json"
+    payload = blob(registry, base, layer["digest"])
+    claims = json.loads(payload)["critical"]
+    assert claims["type"] == "cosign container image signature"
+    assert claims["image"]["docker-manifest-digest"] == digest
+    assert claims["identity"]["docker-reference"] == base + ":sst"
+    sig = base64.b64decode(layer["annotations"]["dev.cosignproject.cosign/signature"])
+    assert openssl_verifies(keys.path("ec1.pub"), payload, sig, tmp_path)
+    assert not openssl_verifies(keys.path("ec2.pub"), payload, sig, tmp_path)
+    # gkimg verifies it: the right key, the wrong key
+    good = write_policy(tmp_path, docker={registry.host: [sigstore_signed(keys)]})
+    bad = write_policy(tmp_path, docker={registry.host: [sigstore_signed(keys, "ec2")]})
+    root2 = tempfile.mkdtemp(prefix="gk-store-")
+    try:
+        assert refused(gk_pull(keys, root2, bad, base + ":sst"), "not made by the policy's key")
+        assert store_empty(root2)
+        assert accepted(gk_pull(keys, root2, good, base + ":sst"))
+    finally:
+        shutil.rmtree(root2, ignore_errors=True)
+    # a second signature is added to the attachment, the first one kept
+    r = gkimg(root, "--registries.d", keys.regsd, "push", "--sign-by-sigstore-private-key",
+              keys.path("ec2.pem"), base + ":v1", base + ":sst")
+    assert r.returncode == 0, r.stderr
+    assert len(attachment(registry, base, digest)["layers"]) == 2
+    assert accepted(gk_pull(keys, root, bad, base + ":sst"))
+
+
+def test_sigstore_signature_made_by_openssl(registry, keys, root, tmp_path):
+    """An attachment the test builds itself (payload signed by openssl):
+    gkimg takes it for the image it names, not for another digest."""
+    base, digest = seed(registry, keys, "sso", signed=False)
+    repo = base.split("/", 1)[1]
+    payload = json.dumps({"critical": {"identity": {"docker-reference": base + ":v1"},
+                                       "image": {"docker-manifest-digest": digest},
+                                       "type": "cosign container image signature"},
+                          "optional": None}).encode()
+    p = os.path.join(str(tmp_path), "payload")
+    with open(p, "wb") as f:
+        f.write(payload)
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", keys.path("ec1.pem"), p],
+                         check=True, capture_output=True).stdout
+    pd = registry.push_blob(repo, payload)
+    cfg = b'{"architecture":"","os":"","rootfs":{"type":"layers","diff_ids":["%s"]}}' % \
+        pd.encode()
+    cd = registry.push_blob(repo, cfg)
+    man = json.dumps({"schemaVersion": 2, "mediaType": gr.MT_OCI_MANIFEST,
+                      "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                 "digest": cd, "size": len(cfg)},
+                      "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+                                  "digest": pd, "size": len(payload),
+                                  "annotations": {"dev.cosignproject.cosign/signature":
+                                                  base64.b64encode(sig).decode()}}]}).encode()
+    registry.push_manifest(repo, "sha256-%s.sig" % digest[7:], man, gr.MT_OCI_MANIFEST)
+    good = write_policy(tmp_path, docker={registry.host: [sigstore_signed(keys)]})
+    assert accepted(gk_pull(keys, root, good, base + ":v1"))
+    # the same attachment under another image's digest: refused
+    other, odigest = seed(registry, keys, "ssp", signed=False)
+    registry.push_blob(other.split("/", 1)[1], payload)
+    registry.push_blob(other.split("/", 1)[1], cfg)
+    registry.push_manifest(other.split("/", 1)[1], "sha256-%s.sig" % odigest[7:], man,
+                           gr.MT_OCI_MANIFEST)
+    assert refused(gk_pull(keys, root, good, other + ":v1"), "is for manifest")
+    # and without use-sigstore-attachments nothing is looked for
+    plain = os.path.join(str(tmp_path), "regsd-plain")
+    os.mkdir(plain)
+    r = gkimg(root, "--policy", good, "--registries.d", plain, "pull", base + ":v1")
+    assert refused(r, "no sigstore signature found")
+
+
+def test_sigstore_key_with_passphrase(registry, keys, root, tmp_path):
+    """An encrypted PKCS#8 key: taken with the right --sign-passphrase-file,
+    refused without one or with a wrong one."""
+    base, digest = seed(registry, keys, "ssk", signed=False)
+    assert accepted(gk_pull(keys, root, write_policy(tmp_path), base + ":v1"))
+    enc = os.path.join(str(tmp_path), "enc.pem")
+    subprocess.run(["openssl", "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in",
+                    keys.path("ec1.pem"), "-out", enc, "-passout", "pass:s3cret"], check=True)
+    for pw, ok in ((None, False), ("wrong\n", False), ("s3cret\n", True)):
+        extra = []
+        if pw is not None:
+            f = os.path.join(str(tmp_path), "pass")
+            with open(f, "w") as fh:
+                fh.write(pw)
+            extra = ["--sign-passphrase-file", f]
+        r = gkimg(root, "--registries.d", keys.regsd, "push", "--sign-by-sigstore-private-key",
+                  enc, *extra, base + ":v1", base + ":ssk")
+        assert (r.returncode == 0) == ok, r.stderr
+        if not ok:
+            assert "--sign-passphrase-file" in r.stderr, r.stderr
+    policy = write_policy(tmp_path, docker={registry.host: [sigstore_signed(keys)]})
+    root2 = tempfile.mkdtemp(prefix="gk-store-")
+    try:
+        assert accepted(gk_pull(keys, root2, policy, base + ":ssk"))
+    finally:
+        shutil.rmtree(root2, ignore_errors=True)
+
+
+def test_encrypted_cosign_key_refused(registry, keys, root, tmp_path):
+    base, _ = seed(registry, keys, "enc", signed=False)
+    assert accepted(gk_pull(keys, root, write_policy(tmp_path), base + ":v1"))
+    k = os.path.join(str(tmp_path), "cosign.key")
+    with open(k, "w") as f:
+        f.write("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnt9fQ==\n"
+                "-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n")
+    r = gkimg(root, "--registries.d", keys.regsd, "push", "--sign-by-sigstore-private-key", k,
+              base + ":v1", base + ":enc")
+    assert r.returncode != 0
+    assert "encrypted key format is not supported" in r.stderr, r.stderr
+
+
+# ---- what gkimg cannot check is refused, never ignored ----
+
+@pytest.mark.parametrize("req,field", [
+    ({"type": "signedBaseLayer", "baseLayerIdentity": {"type": "matchExact"}}, "signedBaseLayer"),
+    ({"type": "signedBy", "keyType": "X509Certificates", "keyPath": "/x"}, "keyType"),
+    ({"type": "sigstoreSigned", "fulcio": {"caPath": "/x"}}, "fulcio"),
+    ({"type": "sigstoreSigned", "keyPath": "/x", "rekorPublicKeyPath": "/y"},
+     "rekorPublicKeyPath"),
+    ({"type": "signedBy", "keyType": "GPGKeys", "keyPth": "/x"}, "keyPth"),
+    ({"type": "signedBy", "keyType": "GPGKeys"}, "keyPath"),
+])
+def test_unsupported_policy_refused(registry, keys, root, tmp_path, req, field):
+    base, _ = seed(registry, keys, "uns", signed=False)
+    policy = write_policy(tmp_path, docker={registry.host: [req]})
+    r = gk_pull(keys, root, policy, base + ":v1")
+    assert r.returncode != 0
+    assert policy in r.stderr and field in r.stderr, r.stderr
+    assert store_empty(root)
+
+
+def test_bad_registries_d_refused(registry, keys, root, tmp_path):
+    base, _ = seed(registry, keys, "brd", signed=False)
+    d = os.path.join(str(tmp_path), "regsd")
+    os.mkdir(d)
+    with open(os.path.join(d, "x.yaml"), "w") as f:
+        f.write("docker:\n  %s:\n    lookaside: [1, 2\n" % registry.host)
+    policy = write_policy(tmp_path, docker={registry.host: [signed_by(keys)]})
+    r = gkimg(root, "--policy", policy, "--registries.d", d, "pull", base + ":v1")
+    assert r.returncode != 0
+    assert "x.yaml" in r.stderr, r.stderr
