@@ -167,7 +167,7 @@ static int send(push *ps, const char *top_digest, const gk_push_opts *o, gk_push
         if (open_registry(ps, o, err) < 0 ||
             gk_registry_push_blobs(ps->reg, ps->s, ps->blobs, ps->n_blobs, ps->p, err) < 0 ||
             put_manifests(ps, err) < 0 ||
-            gk_sig_sign_image(o->sig, &o->sign, &ps->dest, ps->top.digest, ps->reg, err) < 0)
+            gk_sig_sign_image(o->sig, &o->sign, &ps->dest, ps->set.top.digest, ps->reg, err) < 0)
                 return gk_error_code_or(err, -EIO);
         if (fill_result(ps, res, err) < 0)
                 return -ENOMEM;
