@@ -38,8 +38,8 @@
 
 typedef struct gk_copy_opts {
         gk_registry_opts src_reg, dest_reg;
-        bool all;             /* every platform of an index */
-        const char *platform; /* NULL: the host's */
+        bool all;              /* every platform of an index */
+        const char *platform;  /* NULL: the host's */
         const gk_sig_ctx *sig; /* policy checked on a registry source; registries.d */
         gk_sign_opts sign;     /* --sign-by*: a registry destination's signatures */
 } gk_copy_opts;

@@ -132,13 +132,13 @@ static int evaluate(const gk_sig_ctx *c, const gk_policy *p, verdict *v, gk_foun
                 bool ok = true;
 
                 if (q->type == GK_REQ_REJECT)
-                        return gk_error_make(err, EACCES, "%s rejects it (%s: reject)", p->path,
-                                             scope ? scope : "default");
+                        return gk_error_plain(err, EACCES, "%s rejects it (%s: reject)", p->path,
+                                              scope ? scope : "default");
                 if ((q->type == GK_REQ_SIGNED_BY && check_signed_by(v, q, &ok, err) < 0) ||
                     (q->type == GK_REQ_SIGSTORE && check_sigstore(v, q, &ok, err) < 0))
                         return -EINVAL;
                 if (!ok)
-                        return gk_error_make(err, EACCES, "%s", v->reason);
+                        return gk_error_plain(err, EACCES, "%s", v->reason);
         }
         return 0;
 }

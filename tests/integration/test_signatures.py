@@ -556,3 +556,48 @@ def test_bad_registries_d_refused(registry, keys, root, tmp_path):
     r = gkimg(root, "--policy", policy, "--registries.d", d, "pull", base + ":v1")
     assert r.returncode != 0
     assert "x.yaml" in r.stderr, r.stderr
+
+
+# ---- gkimg copy: the policy on a registry source, signing a registry destination ----
+
+def gk_copy(keys, root, policy, *args):
+    return gkimg(root, "--policy", policy, "--registries.d", keys.regsd, "copy",
+                 "--src-tls-verify=false", "--dest-tls-verify=false", *args,
+                 env={"GNUPGHOME": keys.gnupg})
+
+
+def test_copy_checks_the_policy(registry, keys, root, tmp_path):
+    """As skopeo copy: a signed source copies, an unsigned one is refused
+    and nothing reaches the destination."""
+    base, _ = seed(registry, keys, "cpol")
+    other, _ = seed(registry, keys, "cpun", signed=False)
+    policy = write_policy(tmp_path, docker={registry.host: [signed_by(keys)]})
+    out = tmp_path / "layout"
+    r = gk_copy(keys, root, policy, "docker://" + base + ":signed", "oci:%s:ok" % out)
+    assert r.returncode == 0, r.stderr
+    r = gk_copy(keys, root, policy, "docker://" + other + ":v1", "oci:%s:bad" % out)
+    assert refused(r, other + ":v1", "no simple-signing signature")
+    assert "Permission denied" not in r.stderr
+    with open(out / "index.json") as f:
+        names = [m["annotations"]["org.opencontainers.image.ref.name"]
+                 for m in json.load(f)["manifests"]]
+    assert names == ["ok"]
+
+
+def test_copy_sign_by_accepted_by_skopeo(registry, keys, root, tmp_path):
+    base, digest = seed(registry, keys, "csig", signed=False)
+    anything = write_policy(tmp_path)
+    dest = base + ":copysigned"
+    r = gk_copy(keys, root, anything, "--sign-by", keys.fpr["trusted"], "docker://" + base + ":v1",
+                "docker://" + dest)
+    assert r.returncode == 0, r.stderr
+    good = write_policy(tmp_path, docker={registry.host: [signed_by(keys)]})
+    bad = write_policy(tmp_path, docker={registry.host: [signed_by(keys, "other")]})
+    assert skopeo_accepts(keys, good, dest, tmp_path)
+    assert not skopeo_accepts(keys, bad, dest, tmp_path)
+    # a destination that cannot keep a signature is refused before anything is copied
+    r = gk_copy(keys, root, anything, "--sign-by", keys.fpr["trusted"], "docker://" + dest,
+                "oci:%s" % (tmp_path / "nosig"))
+    assert r.returncode != 0 and "only a docker:// destination keeps signatures" in r.stderr, \
+        r.stderr
+    assert not (tmp_path / "nosig").exists()
