@@ -105,11 +105,21 @@ static void log_warning(const gk_global *g, const char *msg)
         log_line(g, "warning", msg);
 }
 
+/* Whether root of a user namespace keeps its state under XDG_RUNTIME_DIR,
+ * as runc decides: when it is set and $USER does not say root (rootless
+ * podman's conmon passes the user's XDG_RUNTIME_DIR on to the runtime). */
+static bool userns_root_uses_xdg(void)
+{
+        const char *xdg = getenv("XDG_RUNTIME_DIR"), *user = getenv("USER");
+
+        return xdg && *xdg && (!user || strcmp(user, "root"));
+}
+
 /* --root when not given: root's /run/gkrun, a user's under
  * $XDG_RUNTIME_DIR (runc: /run/runc and $XDG_RUNTIME_DIR/runc). */
 static int default_root(gk_global *g, char **owned, gk_error **err)
 {
-        if (geteuid() == 0) {
+        if (geteuid() == 0 && (!g->in_userns || !userns_root_uses_xdg())) {
                 g->root = "/run/gkrun";
                 return 0;
         }
@@ -141,6 +151,7 @@ int main(int argc, char **argv)
         int first, r;
 
         gk_self_dir_note();
+        g.in_userns = gk_rootless_in_userns();
         if (gk_opts_parse(argc, argv, NULL, opts, &first, &err) < 0) {
                 log_error(&g, err->msg);
                 return 2;

@@ -45,11 +45,32 @@ int gk_rootless_state_root(char **out, gk_error **err)
         return 0;
 }
 
+bool gk_rootless_in_userns(void)
+{
+        _cleanup_free_ char *map = NULL;
+        unsigned long inside, outside, count;
+
+        /* the initial user namespace maps every id to itself */
+        if (gk_read_file("/proc/self/uid_map", &map, NULL, NULL) < 0)
+                return false;
+        if (sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3)
+                return true;
+        return !(inside == 0 && outside == 0 && count == 4294967295UL);
+}
+
+bool gk_rootless_user(const gk_global *g)
+{
+        return geteuid() != 0 || g->in_userns;
+}
+
 bool gk_rootless_cgroups(const gk_global *g)
 {
         if (g->rootless >= 0)
                 return g->rootless;
-        return !g->systemd_cgroup && geteuid() != 0;
+        /* root of a user namespace counts as a user, as in runc: its cgroup
+         * path may well not be its own (runc asks the user's systemd for
+         * --systemd-cgroup; gkrun has no user systemd manager yet) */
+        return !g->systemd_cgroup && gk_rootless_user(g);
 }
 
 /* Whether ID is inside one of MAPS' container ranges. */
@@ -68,6 +89,10 @@ static int check_mount_ids(const gk_spec *s, gk_error **err)
 {
         const gk_linux *l = &s->linux;
 
+        /* in gkrun's own user namespace (root of rootless podman's) the ids
+         * are that namespace's, which the kernel checks */
+        if (!l->namespaces[GK_NS_USER].present || !l->n_uid_mappings)
+                return 0;
         for (size_t i = 0; i < s->n_mounts; i++) {
                 const gk_mount *m = &s->mounts[i];
 
@@ -152,9 +177,11 @@ int gk_rootless_check(const gk_container *c, gk_error **err)
 {
         const gk_spec *s = c->spec;
 
-        if (geteuid() == 0)
+        if (!gk_rootless_user(c->g))
                 return 0;
-        if (!s->linux.namespaces[GK_NS_USER].present)
+        /* root of a user namespace (rootless podman's) has its ids mapped
+         * already: the container may share that namespace */
+        if (geteuid() != 0 && !s->linux.namespaces[GK_NS_USER].present)
                 return gk_error_make(err, 0,
                                      "config.json: linux.namespaces: a rootless container (gkrun "
                                      "run by uid %u) needs a user namespace (`gkrun spec "
@@ -165,7 +192,7 @@ int gk_rootless_check(const gk_container *c, gk_error **err)
                                      "config.json: annotations: " GK_ANN_NET_PREFIX
                                      "*: gkrun-net needs root (a rootless container has "
                                      "the host's network or its own without links)");
-        if (check_mount_ids(s, err) < 0 || check_groups(s, err) < 0 ||
+        if (check_mount_ids(s, err) < 0 || (geteuid() != 0 && check_groups(s, err) < 0) ||
             check_rlimits(s->process, err) < 0 || check_oom_score_adj(s->process, err) < 0)
                 return gk_error_code(*err);
         return 0;

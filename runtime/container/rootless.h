@@ -18,12 +18,22 @@
  * sticky bit (which keeps it from the XDG runtime dir's pruning). */
 int gk_rootless_state_root(char **out, gk_error **err);
 
+/* Whether gkrun runs in a user namespace other than the initial one
+ * (/proc/self/uid_map is not the identity map of every id), as under
+ * rootless podman, where gkrun is root of podman's namespace. */
+bool gk_rootless_in_userns(void);
+
+/* Whether gkrun runs as a user: not root, or root of a user namespace
+ * (g->in_userns), which has no more privilege on the host than the user. */
+bool gk_rootless_user(const gk_global *g);
+
 /* Whether cgroups are made as runc's rootless cgroup manager makes them
- * (--rootless, or auto: the user is not root and not --systemd-cgroup). */
+ * (--rootless, or auto: gk_rootless_user and not --systemd-cgroup). */
 bool gk_rootless_cgroups(const gk_global *g);
 
 /* What a user cannot have, refused before anything is made, each naming
- * the field and the reason.  Nothing to check for root. */
+ * the field and the reason.  Nothing to check for root of the initial
+ * user namespace. */
 int gk_rootless_check(const gk_container *c, gk_error **err);
 
 /* The cgroup of a container under rootless cgroups (sets c->cg): made
