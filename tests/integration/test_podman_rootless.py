@@ -36,7 +36,8 @@ import uuid
 import pytest
 
 from conftest import GKRUN
-from orch import IMAGE, LOOPBACK_SCRIPT, build_rootfs_tar, mounts_matching, run, toml_dumps
+from orch import (IMAGE, LOOPBACK_SCRIPT, build_rootfs_tar, mounts_matching, run, toml_dumps,
+                  wait_for)
 
 pytestmark = pytest.mark.slow
 
@@ -178,17 +179,18 @@ class RootlessPodman:
                      "--default-mounts-file", d + "/mounts.conf",
                      "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
 
-    def as_user(self, argv):
+    def as_user(self, argv, prefix=()):
+        """ARGV as the user, in its environment; PREFIX runs first, as root."""
         env = ["env", "-i"] + ["%s=%s" % kv for kv in self.env.items()]
-        return ["setpriv", "--reuid", str(self.uid), "--regid", str(self.gid),
+        return list(prefix) + ["setpriv", "--reuid", str(self.uid), "--regid", str(self.gid),
                 "--init-groups"] + env + [str(a) for a in argv]
 
-    def podman(self, *args, runtime=None, timeout=120, check=False, input=None):
+    def podman(self, *args, runtime=None, timeout=120, check=False, input=None, prefix=()):
         cmd = list(self.base)
         if runtime:
             cmd += ["--runtime", runtime_binary(runtime)]
-        return run(self.as_user(cmd + list(args)), cwd=self.dir, timeout=timeout, check=check,
-                   input=input)
+        return run(self.as_user(cmd + list(args), prefix), cwd=self.dir, timeout=timeout,
+                   check=check, input=input)
 
     def kill_all(self):
         for _ in range(100):
@@ -493,3 +495,73 @@ def test_gkrun_and_runc_look_the_same(rlpodman, net):
     assert seen["gkrun"] == seen["runc"], "\n".join(
         difflib.unified_diff(seen["runc"], seen["gkrun"], "runc", "gkrun", lineterm=""))
     assert not Podman(rlpodman, "gkrun").all_ids()
+
+
+# --- cgroup v2: a delegated subtree ------------------------------------------------------------
+
+def remove_cgroup_dirs(top):
+    """rmdir TOP and everything under it, deepest first (their processes
+    are gone: the user's were killed)."""
+    for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count("/")):
+        for _ in range(50):
+            try:
+                os.rmdir(dirpath)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
+@pytest.mark.cgroup
+def test_delegated_cgroup_v2_limits(podman):
+    """Pure cgroup v2 with a subtree delegated to the user (what systemd's
+    Delegate=yes gives: the directory, cgroup.procs, cgroup.subtree_control
+    and cgroup.threads are the user's; podman runs in a leaf of it, as a
+    delegated session does).  `--cgroup-parent` names the subtree: podman
+    then writes linux.cgroupsPath PARENT/libpod-ID, the runtime makes it
+    with the limits, and they hold.  Runs in the cgroup-v2 VM (make
+    check-cgv2): there is no user systemd there, so cgroupfs."""
+    if not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        pytest.skip("needs a pure cgroup v2 host (make check-cgv2)")
+    with open("/sys/fs/cgroup/cgroup.subtree_control") as f:
+        if not {"memory", "pids"} <= set(f.read().split()):
+            pytest.skip("memory and pids are not enabled for the root's children")
+    pm = podman.pm
+    name = "gkpr-%s-%s" % (podman.runtime, uuid.uuid4().hex[:6])
+    deleg = os.path.join("/sys/fs/cgroup", name)
+    shell = os.path.join(deleg, "shell")
+    os.mkdir(deleg)
+    try:
+        for f in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
+            os.chown(os.path.join(deleg, f), pm.uid, pm.gid)
+        os.mkdir(shell)
+        for f in ("", "cgroup.procs"):
+            os.chown(os.path.join(shell, f), pm.uid, pm.gid)
+        enter = ["sh", "-c", 'echo $$ > %s/cgroup.procs && exec "$@"' % shell, "sh"]
+        p = podman("run", "-d", "--network", "none", "--cgroup-parent", "/" + name,
+                   "--memory", "64m", "--pids-limit", "20", IMAGE, "sleep", "1000",
+                   prefix=enter)
+        assert p.returncode == 0, p.stderr
+        cid = p.stdout.split()[-1]
+        pid = int(podman.inspect(cid, "{{.State.Pid}}"))
+        with open("/proc/%d/cgroup" % pid) as f:
+            path = f.read().strip().split("::", 1)[1]
+        assert path == "/%s/libpod-%s" % (name, cid)
+        cg = "/sys/fs/cgroup" + path
+        with open(cg + "/memory.max") as f:
+            assert f.read().strip() == str(64 << 20)
+        # the pids limit holds: 60 sleeps started, at most 20 processes
+        p = podman("exec", cid, "sh", "-c",
+                   "(for i in $(seq 60); do sleep 5 & done) 2>/dev/null; "
+                   "cat /sys/fs/cgroup/pids.current /sys/fs/cgroup/pids.max; kill -9 -1",
+                   prefix=enter)
+        got = p.stdout.split()
+        assert len(got) == 2 and 15 <= int(got[0]) <= 20 and got[1] == "20", (p.stdout, p.stderr)
+        p = podman("rm", "-f", "-t", "0", cid, prefix=enter)
+        assert p.returncode == 0, p.stderr
+        wait_for(lambda: not os.path.exists(cg), what="the container's cgroup to go")
+        podman.assert_clean()
+    finally:
+        pm.kill_all()
+        remove_cgroup_dirs(deleg)
