@@ -151,7 +151,7 @@ int main(int argc, char **argv)
         int first, r;
 
         gk_self_dir_note();
-        g.in_userns = gk_rootless_in_userns();
+        g.in_userns = gk_in_user_namespace();
         if (gk_opts_parse(argc, argv, NULL, opts, &first, &err) < 0) {
                 log_error(&g, err->msg);
                 return 2;

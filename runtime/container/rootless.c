@@ -45,19 +45,6 @@ int gk_rootless_state_root(char **out, gk_error **err)
         return 0;
 }
 
-bool gk_rootless_in_userns(void)
-{
-        _cleanup_free_ char *map = NULL;
-        unsigned long inside, outside, count;
-
-        /* the initial user namespace maps every id to itself */
-        if (gk_read_file("/proc/self/uid_map", &map, NULL, NULL) < 0)
-                return false;
-        if (sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3)
-                return true;
-        return !(inside == 0 && outside == 0 && count == 4294967295UL);
-}
-
 bool gk_rootless_user(const gk_global *g)
 {
         return geteuid() != 0 || g->in_userns;

@@ -18,11 +18,6 @@
  * sticky bit (which keeps it from the XDG runtime dir's pruning). */
 int gk_rootless_state_root(char **out, gk_error **err);
 
-/* Whether gkrun runs in a user namespace other than the initial one
- * (/proc/self/uid_map is not the identity map of every id), as under
- * rootless podman, where gkrun is root of podman's namespace. */
-bool gk_rootless_in_userns(void);
-
 /* Whether gkrun runs as a user: not root, or root of a user namespace
  * (g->in_userns), which has no more privilege on the host than the user. */
 bool gk_rootless_user(const gk_global *g);
