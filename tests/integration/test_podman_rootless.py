@@ -360,12 +360,15 @@ def test_detached_exec_stop_rm(podman):
     with open("/proc/%d/status" % pid) as f:
         uids = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
     assert set(uids) == {str(pm.uid)}
+    # TERM ends it (exit 0, not 137), well before the 30 s after which
+    # podman would KILL (the bound leaves room for a slow VM's podman)
     t = time.time()
-    p = podman("stop", "-t", "10", cid)
+    p = podman("stop", "-t", "30", cid)
+    took = time.time() - t
     assert p.returncode == 0, p.stderr
-    assert time.time() - t < 8, "stop took %.1fs" % (time.time() - t)
     assert podman.inspect(cid, "{{.State.Status}}") == "exited"
     assert podman.inspect(cid, "{{.State.ExitCode}}") == "0"
+    assert took < 25, "stop took %.1fs" % took
     # podman starts the stopped container again through the runtime
     p = podman("start", cid)
     assert p.returncode == 0, p.stderr
@@ -384,8 +387,8 @@ def test_stop_kills_after_timeout(podman):
     p = podman("stop", "-t", "2", cid)
     took = time.time() - t
     assert p.returncode == 0, p.stderr
-    assert 1.5 < took < 10, "stop took %.1fs" % took
     assert podman.inspect(cid, "{{.State.ExitCode}}") == "137"
+    assert took > 1.5, "stop took %.1fs" % took
     p = podman("kill", cid)
     assert p.returncode != 0 and "can only kill running containers" in p.stderr
     podman("rm", cid, check=True)
