@@ -444,7 +444,7 @@ def test_userns_keep_id(podman):
 VIEW = ("id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; "
         "grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; ls /dev | sort; "
         "stat -c '%n %a %u:%g %F' /dev/null /dev/zero /dev/tty /dev/pts /dev/shm /dev/mqueue; "
-        "awk '{print $5, $9, $6}' /proc/self/mountinfo | sort; ulimit -n; hostname; "
+        "awk '{for (i = 7; $i != \"-\"; i++); print $5, $(i + 1), $6}' /proc/self/mountinfo | sort; ulimit -n; hostname; "
         "cat /proc/self/oom_score_adj; ls /sys/fs/cgroup | head -3")
 
 
