@@ -15,7 +15,7 @@ if [ "${1:-}" = --test ]; then
 openssl qemu-system-x86 xz-utils runc crun iproute2 procps nftables iputils-ping
 podman netavark iptables containerd conmon bash-completion mmdebstrap clang
 python3-grpcio python3-grpc-tools containernetworking-plugins cppcheck shellcheck clang-format tmux
-criu golang-github-opencontainers-specs-dev uidmap gnupg"
+criu golang-github-opencontainers-specs-dev uidmap gnupg slirp4netns"
         # golang-github-opencontainers-specs-dev: the runtime-spec JSON schema
         # that tests/integration/test_spec_fields.py walks field by field
         # libFuzzer (tests/fuzz): its package is only recommended by clang's

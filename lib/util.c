@@ -369,3 +369,15 @@ int gk_format_time_rfc3339(char *buf, size_t size, int64_t ns)
                 return -ENOSPC;
         return 0;
 }
+
+bool gk_in_user_namespace(void)
+{
+        _cleanup_free_ char *map = NULL;
+        unsigned long inside, outside, count;
+
+        if (gk_read_file("/proc/self/uid_map", &map, NULL, NULL) < 0)
+                return false;
+        if (sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3)
+                return true;
+        return !(inside == 0 && outside == 0 && count == 4294967295UL);
+}

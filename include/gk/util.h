@@ -59,4 +59,9 @@ char *gk_mountinfo_unescape(const char *s);
 int gk_format_time_rfc3339(char *buf, size_t size, int64_t ns_since_epoch);
 int64_t gk_now_ns(void);
 
+/* Whether we run in a user namespace other than the initial one:
+ * /proc/self/uid_map is not the identity map of every id (as under
+ * rootless podman, whose runtime is root of podman's namespace). */
+bool gk_in_user_namespace(void);
+
 #endif

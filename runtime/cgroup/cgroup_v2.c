@@ -24,6 +24,7 @@
 #include "gk/cleanup.h"
 #include "gk/fault.h"
 #include "gk/util.h"
+#include "gk/util.h"
 
 #define F_MEM "linux.resources.memory."
 #define F_CPU "linux.resources.cpu."
@@ -54,14 +55,15 @@ static void enable_in(int parent, uint32_t ctrls)
         }
 }
 
-/* A directory delegated to the user running gkrun (never true for root,
- * who owns every cgroup). */
+/* A directory delegated to the user running gkrun (never true for root of
+ * the initial user namespace, who owns every cgroup; root of a user
+ * namespace, rootless podman's, sees the user's directories as its own). */
 static bool delegated_to_us(int fd)
 {
         struct stat st;
         uid_t me = geteuid();
 
-        return me != 0 && fstat(fd, &st) == 0 && st.st_uid == me;
+        return (me != 0 || gk_in_user_namespace()) && fstat(fd, &st) == 0 && st.st_uid == me;
 }
 
 /* Walks PATH from the root, making what is missing when MAKE; enables
@@ -195,9 +197,16 @@ static int v2_swap(int fd, int64_t limit, int64_t swap, bool update, gk_error **
                 read_limit(fd, "memory.max", &limit); /* a swap-only update */
         if ((r = gk_cg_swap_v2(swap, limit, &sw, err)) < 0)
                 return r;
-        if (sw == -1 && !gk_cg_exists(fd, "memory.swap.max"))
-                return 0; /* no swap accounting: nothing to lift */
-        return set_max(fd, "memory.swap.max", true, sw == 0 ? -1 : sw, F_MEM "swap", err);
+        /* no swap accounting (no memory.swap.max): neither lifting the
+         * limit nor disabling swap (swap equal to the memory limit, as
+         * podman writes for --memory) has anything to do, and runc skips
+         * both; a real swap limit is refused by the write */
+        if ((sw == -1 || sw == 0) && !gk_cg_exists(fd, "memory.swap.max"))
+                return 0;
+        /* swap equal to the memory limit: none (runc writes 0 too) */
+        if (sw == 0)
+                return gk_cg_write(fd, "memory.swap.max", "0", F_MEM "swap", err);
+        return set_max(fd, "memory.swap.max", true, sw, F_MEM "swap", err);
 }
 
 /* v2 has no swappiness, kernel memory limits or OOM-killer switch per

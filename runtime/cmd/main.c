@@ -109,7 +109,7 @@ static void log_warning(const gk_global *g, const char *msg)
  * $XDG_RUNTIME_DIR (runc: /run/runc and $XDG_RUNTIME_DIR/runc). */
 static int default_root(gk_global *g, char **owned, gk_error **err)
 {
-        if (!gk_rootless_state_in_xdg()) {
+        if (!gk_rootless_state_in_xdg(g)) {
                 g->root = "/run/gkrun";
                 return 0;
         }
@@ -141,6 +141,7 @@ int main(int argc, char **argv)
         int first, r;
 
         gk_self_dir_note();
+        g.in_userns = gk_in_user_namespace();
         if (gk_opts_parse(argc, argv, NULL, opts, &first, &err) < 0) {
                 log_error(&g, err->msg);
                 return 2;

@@ -350,7 +350,7 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
         x->seccomp = c->spec->linux.seccomp.present ? &c->spec->linux.seccomp : NULL;
         x->preserve_fds = c->preserve_fds;
         x->listen_fds = c->listen_fds;
-        x->in_userns = c->spec->linux.namespaces[GK_NS_USER].present;
+        x->in_userns = c->spec->linux.namespaces[GK_NS_USER].present || c->g->in_userns;
         x->proc_fd = c->proc_fd;
         if (gk_process_prepare(x, err) < 0)
                 return gk_error_code(*err);

@@ -45,47 +45,37 @@ int gk_rootless_state_root(char **out, gk_error **err)
         return 0;
 }
 
-/* Whether we run in a user namespace other than the initial one: the
- * initial one's uid_map is the whole range, "0 0 4294967295". */
-bool gk_rootless_in_userns(void)
+bool gk_rootless_user(const gk_global *g)
 {
-        _cleanup_free_ char *map = NULL;
-        unsigned long inside, outside, count;
-
-        if (gk_read_file("/proc/self/uid_map", &map, NULL, NULL) < 0)
-                return false;
-        if (sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3)
-                return true; /* an empty map: a namespace not set up yet */
-        return !(inside == 0 && outside == 0 && count == 4294967295UL);
+        return geteuid() != 0 || g->in_userns;
 }
 
 /* runc 1.1's choice: a user always; root in the initial user namespace
- * never; root in another one (under rootlesskit) too, but with
- * --systemd-cgroup, where runc asks the user bus whose systemd it is and
- * takes root's when none answers, which is where we are without one. */
+ * never; root in another one (under rootlesskit, or rootless podman's
+ * conmon) too, but with --systemd-cgroup, where runc asks the user bus
+ * whose systemd it is and takes root's when none answers, which is where
+ * we are without one. */
 bool gk_rootless_cgroups(const gk_global *g)
 {
         if (g->rootless >= 0)
                 return g->rootless;
         if (geteuid() != 0)
                 return true;
-        if (!gk_rootless_in_userns())
-                return false;
-        return !g->systemd_cgroup;
+        return g->in_userns && !g->systemd_cgroup;
 }
 
 /* As runc's: a user's state goes under $XDG_RUNTIME_DIR (an error when it
  * is unset); root's in the initial user namespace to /run/gkrun, even with
  * $XDG_RUNTIME_DIR set (/run/user/0); root in another user namespace
- * (rootlesskit) uses $XDG_RUNTIME_DIR when it is set, unless $USER says
- * root. */
-bool gk_rootless_state_in_xdg(void)
+ * (rootlesskit; rootless podman's conmon passes the user's XDG_RUNTIME_DIR
+ * on) uses $XDG_RUNTIME_DIR when it is set, unless $USER says root. */
+bool gk_rootless_state_in_xdg(const gk_global *g)
 {
         const char *xdg = getenv("XDG_RUNTIME_DIR"), *user = getenv("USER");
 
         if (geteuid() != 0)
                 return true;
-        if (!xdg || !*xdg || !gk_rootless_in_userns())
+        if (!xdg || !*xdg || !g->in_userns)
                 return false;
         return !user || strcmp(user, "root");
 }
@@ -106,6 +96,10 @@ static int check_mount_ids(const gk_spec *s, gk_error **err)
 {
         const gk_linux *l = &s->linux;
 
+        /* in gkrun's own user namespace (root of rootless podman's) the ids
+         * are that namespace's, which the kernel checks */
+        if (!l->namespaces[GK_NS_USER].present || !l->n_uid_mappings)
+                return 0;
         for (size_t i = 0; i < s->n_mounts; i++) {
                 const gk_mount *m = &s->mounts[i];
 
@@ -190,9 +184,11 @@ int gk_rootless_check(const gk_container *c, gk_error **err)
 {
         const gk_spec *s = c->spec;
 
-        if (geteuid() == 0)
+        if (!gk_rootless_user(c->g))
                 return 0;
-        if (!s->linux.namespaces[GK_NS_USER].present)
+        /* root of a user namespace (rootless podman's) has its ids mapped
+         * already: the container may share that namespace */
+        if (geteuid() != 0 && !s->linux.namespaces[GK_NS_USER].present)
                 return gk_error_make(err, 0,
                                      "config.json: linux.namespaces: a rootless container (gkrun "
                                      "run by uid %u) needs a user namespace (`gkrun spec "
@@ -203,7 +199,7 @@ int gk_rootless_check(const gk_container *c, gk_error **err)
                                      "config.json: annotations: " GK_ANN_NET_PREFIX
                                      "*: gkrun-net needs root (a rootless container has "
                                      "the host's network or its own without links)");
-        if (check_mount_ids(s, err) < 0 || check_groups(s, err) < 0 ||
+        if (check_mount_ids(s, err) < 0 || (geteuid() != 0 && check_groups(s, err) < 0) ||
             check_rlimits(s->process, err) < 0 || check_oom_score_adj(s->process, err) < 0)
                 return gk_error_code(*err);
         return 0;

@@ -18,20 +18,22 @@
  * sticky bit (which keeps it from the XDG runtime dir's pruning). */
 int gk_rootless_state_root(char **out, gk_error **err);
 
+/* Whether gkrun runs as a user: not root, or root of a user namespace
+ * (g->in_userns), which has no more privilege on the host than the user. */
+bool gk_rootless_user(const gk_global *g);
+
 /* Whether cgroups are made as runc's rootless cgroup manager makes them:
  * --rootless true or false, or auto as runc 1.1 decides (a user: true;
  * root: false, but in a user namespace without --systemd-cgroup). */
 bool gk_rootless_cgroups(const gk_global *g);
 
-/* Whether we run in a user namespace other than the initial one. */
-bool gk_rootless_in_userns(void);
-
 /* Whether the default --root is under $XDG_RUNTIME_DIR (as runc decides:
  * a user, or root in a user namespace whose $USER is not root). */
-bool gk_rootless_state_in_xdg(void);
+bool gk_rootless_state_in_xdg(const gk_global *g);
 
 /* What a user cannot have, refused before anything is made, each naming
- * the field and the reason.  Nothing to check for root. */
+ * the field and the reason.  Nothing to check for root of the initial
+ * user namespace. */
 int gk_rootless_check(const gk_container *c, gk_error **err);
 
 /* The cgroup of a container under rootless cgroups (sets c->cg): made

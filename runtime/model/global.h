@@ -14,7 +14,10 @@ typedef struct gk_global {
         bool debug;
         bool systemd_cgroup;
         int rootless; /* -1 auto, 0, 1 */
-        char **argv;  /* main's, to re-execute (selfclone.h) */
+        /* gkrun itself runs in a user namespace other than the initial one
+         * (root of rootless podman's): as runc, rootless though euid is 0 */
+        bool in_userns;
+        char **argv; /* main's, to re-execute (selfclone.h) */
         /* main's printer for what fails without failing the command (a
          * poststart or poststop hook): stderr and the --log file */
         void (*warn)(const struct gk_global *g, const char *msg);

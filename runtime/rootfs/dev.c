@@ -64,7 +64,7 @@ static int make_node(gk_container *c, int rootfd, const char *path, mode_t mode,
         dfd = gk_open_in_root(rootfd, dir[0] ? dir : "/", O_PATH | O_DIRECTORY, true, false, err);
         if (dfd < 0)
                 return dfd;
-        if (!c->spec->linux.namespaces[GK_NS_USER].present)
+        if (!c->spec->linux.namespaces[GK_NS_USER].present && !c->g->in_userns)
                 return mknod_in(dfd, name, path, mode, dev, uid, gid, err);
         {
                 _cleanup_close_ int fd = -1;
@@ -97,7 +97,7 @@ int gk_dev_setup_default(gk_container *c, int rootfd, gk_error **err)
 
                 snprintf(path, sizeof(path), "/dev/%s", default_devices[i].name);
                 /* all in the /dev just opened, without a user namespace */
-                if (c->spec->linux.namespaces[GK_NS_USER].present)
+                if (c->spec->linux.namespaces[GK_NS_USER].present || c->g->in_userns)
                         r = make_node(c, rootfd, path, S_IFCHR | 0666, dev, 0, 0, err);
                 else
                         r = mknod_in(dfd, default_devices[i].name, path, S_IFCHR | 0666, dev, 0, 0,
