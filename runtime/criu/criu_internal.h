@@ -18,6 +18,7 @@ typedef struct gk_criu_req {
         const char *verb;     /* "checkpoint" or "restore", for messages */
         const char *log_name; /* dump.log, restore.log */
         char *log_dir;        /* the work path, or the image path */
+        char *config;         /* a CRIU config file of ours there, or NULL */
         criu_opts *opts;
         int image_fd, work_fd;
 } gk_criu_req;
