@@ -50,4 +50,10 @@ int gk_criu_mounts_dump(gk_criu_req *q, const gk_spec *spec, gk_error **err);
 int gk_criu_mounts_restore(gk_criu_req *q, const gk_spec *spec, const char *bundle,
                            const char *cgroup2_dir, gk_error **err);
 
+/* The config's mountpoints made in the rootfs at ROOT, as create makes
+ * them: CRIU mounts on what is there, and a rootfs fresh from the image
+ * (podman's --import, containerd's restore in a new snapshot) lacks those
+ * create made (a bind's file like /run/.containerenv, a volume's dir). */
+int gk_criu_mountpoints(const gk_spec *spec, const char *bundle, const char *root, gk_error **err);
+
 #endif

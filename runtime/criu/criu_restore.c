@@ -197,7 +197,9 @@ static int criu_restore(restore *x, gk_criu_req *q, gk_error **err)
 {
         int pid;
 
-        if (bind_root(x, err) < 0 || inherit_stdio(q, err) < 0 || set_netns(x, q, err) < 0 ||
+        if (bind_root(x, err) < 0 ||
+            gk_criu_mountpoints(x->c.spec, x->c.bundle, x->criu_root, err) < 0 ||
+            inherit_stdio(q, err) < 0 || set_netns(x, q, err) < 0 ||
             gk_criu_mounts_restore(q, x->c.spec, x->c.bundle, x->cg2_dir[0] ? x->cg2_dir : NULL,
                                    err) < 0)
                 return gk_error_code(*err);
