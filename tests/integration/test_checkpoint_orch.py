@@ -168,7 +168,7 @@ def test_ctr_task_checkpoint_leave_running_then_exit(ctr, data):
 
 
 @needs_criu
-def test_ctr_checkpoint_then_restore_counts_on(ctr, data):
+def test_ctr_checkpoint_then_restore_counts_on(ctr, data, request):
     """A checkpoint image of the task (`ctr containers checkpoint --task`,
     the same task checkpoint, with the container's spec and runtime), the
     container removed, then `ctr containers restore --live` under a new id:
