@@ -123,7 +123,7 @@ if [ "$mode" != unit ]; then
                 all) run_pytest tests/integration ;;
                 cgroup) run_pytest tests/integration -m cgroup ;;
                 numa) run_pytest tests/integration -m numa ;;
-                criu) run_pytest tests/integration/test_checkpoint.py ;;
+                criu) run_pytest tests/integration/test_checkpoint.py tests/integration/test_checkpoint_orch.py ;;
                 esac
                 if [ "$mode" = cgv1 ] || { [ "$mode" = all ] && hybrid; }; then
                         # create makes and saves the cgroup in another order

@@ -1,6 +1,8 @@
 /* gkrun checkpoint: runc's flags, through CRIU (criu/). */
 #include <stddef.h>
 
+#include "gk/cleanup.h"
+
 #include "cmd/commands.h"
 #include "criu/criu.h"
 #include "gk/opts.h"
@@ -8,7 +10,9 @@
 int cmd_checkpoint(int argc, char **argv, const gk_global *g, gk_error **err)
 {
         gk_criu_flags f = { .image_path = "checkpoint", .cg_mode = -1 };
-        const char *cg_mode = NULL, *page_server = NULL;
+        const char *cg_mode = NULL, *page_server = NULL, *status_fd = NULL;
+        _cleanup_(gk_strvfreep) char **empty_ns = NULL;
+        bool lazy_pages = false;
         const gk_opt opts[] = {
                 { "image-path", 0, GK_OPT_STRING, &f.image_path, "DIR",
                   "where the checkpoint images go (default ./checkpoint)" },
@@ -29,8 +33,14 @@ int cmd_checkpoint(int argc, char **argv, const gk_global *g, gk_error **err)
                   "dump memory only, leaving the container running" },
                 { "manage-cgroups-mode", 0, GK_OPT_STRING, &cg_mode, "MODE",
                   "cgroups mode: soft, full, strict or ignore" },
-                { "empty-ns", 0, GK_OPT_STRING, &f.empty_ns, "NS",
-                  "a namespace to leave empty (refused: libcriu has no call for it)" },
+                { "empty-ns", 0, GK_OPT_STRV, &empty_ns, "NS",
+                  "dump a namespace as empty: its content is not restored (network)" },
+                { "auto-dedup", 0, GK_OPT_BOOL, &f.auto_dedup, NULL,
+                  "punch the pages of a parent dump out of its images" },
+                { "lazy-pages", 0, GK_OPT_BOOL, &lazy_pages, NULL,
+                  "leave memory to be fetched at restore (refused: not supported)" },
+                { "status-fd", 0, GK_OPT_STRING, &status_fd, "FD",
+                  "the lazy-pages server's readiness (taken; used only with --lazy-pages)" },
                 { "page-server", 0, GK_OPT_STRING, &page_server, "ADDR:PORT",
                   "a CRIU page server (refused: not supported)" },
                 { 0 },
@@ -47,5 +57,10 @@ int cmd_checkpoint(int argc, char **argv, const gk_global *g, gk_error **err)
                 return gk_error_code(*err);
         if (page_server)
                 return gk_error_make(err, 0, "checkpoint: --page-server: not supported");
+        if (lazy_pages)
+                return gk_error_make(err, 0, "checkpoint: --lazy-pages: not supported");
+        if (gk_criu_empty_ns_check("checkpoint", empty_ns, err) < 0)
+                return gk_error_code(*err);
+        f.empty_ns = empty_ns;
         return gk_criu_checkpoint(g, argv[first], &f, err);
 }

@@ -331,7 +331,7 @@ static int setup(gk_container *c, gk_exec_ctx *x, int *fd_dir, char **hook_state
                 return err && *err ? gk_error_code(*err) : -EPIPE;
         if (run_create_container_hooks(c, *hook_state, err) < 0)
                 return gk_error_code(*err);
-        if (gk_rootfs_pivot(c, err) < 0)
+        if (gk_rootfs_pivot(c, err) < 0 || gk_rootfs_reopen_null_stdio(c, err) < 0)
                 return gk_error_code(*err);
         if (p->terminal &&
             gk_console_setup(c->console_fd, &p->console_size, p->user.uid, true, err) < 0)

@@ -18,19 +18,23 @@
 typedef struct gk_criu_flags {
         const char *image_path; /* default ./checkpoint */
         const char *work_path;  /* logs; default the image path */
-        bool tcp_established, ext_unix_sk, shell_job, file_locks;
-        int cg_mode; /* GK_CRIU_CG_*, or -1: soft */
+        bool tcp_established, ext_unix_sk, shell_job, file_locks, auto_dedup;
+        int cg_mode;     /* GK_CRIU_CG_*, or -1: soft */
+        char **empty_ns; /* --empty-ns: namespaces made but left empty */
         /* checkpoint */
         bool leave_running, pre_dump;
         const char *parent_path; /* relative to the image path */
-        const char *empty_ns;
         /* restore */
         const char *bundle, *pid_file, *console_socket;
+        const char *lsm_profile, *lsm_mount_context;
         bool detach, no_pivot;
 } gk_criu_flags;
 
 /* "soft", "full", "strict" or "ignore" (--manage-cgroups-mode). */
 int gk_criu_cg_mode(const char *s, int *mode, gk_error **err);
+
+/* --empty-ns: runc's namespace names; CRIU leaves only "network" empty. */
+int gk_criu_empty_ns_check(const char *verb, char **names, gk_error **err);
 
 /* Loads libcriu: "VERB: CRIU is not installed (REASON)" without it. */
 int gk_criu_load(const char *verb, gk_error **err);

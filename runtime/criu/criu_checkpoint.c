@@ -154,17 +154,19 @@ int gk_criu_checkpoint(const gk_global *g, const char *id, const gk_criu_flags *
         _cleanup_(gk_spec_freep) gk_spec *spec = NULL;
         _cleanup_close_ int lock = -1;
         gk_criu_req q;
+        enum gk_status status;
         int r;
 
-        if (f->empty_ns)
-                return gk_error_make(err, EOPNOTSUPP,
-                                     "checkpoint: --empty-ns: libcriu has no call for it");
         if (gk_criu_load("checkpoint", err) < 0)
                 return gk_error_code(*err);
         lock = gk_state_lock(g->root, id, err);
         if (lock < 0 || gk_state_load(g->root, id, &st, err) < 0)
                 return gk_error_code(*err);
-        if (gk_state_status(g->root, st) != GK_STATUS_RUNNING)
+        /* paused too, as runc: containerd's shim pauses the task before
+         * it asks for the checkpoint (CRIU finds its cgroup frozen and
+         * leaves it so) and resumes it after */
+        status = gk_state_status(g->root, st);
+        if (status != GK_STATUS_RUNNING && status != GK_STATUS_PAUSED)
                 return gk_error_plain(err, 0, "checkpoint: container \"%s\" is not running", id);
         if (gk_state_load_spec(g->root, id, &spec, err) < 0)
                 return gk_error_code(*err);

@@ -18,6 +18,8 @@
         X(int, -ELIBACC, criu_local_set_log_file, (O * o, const char *p), (o, p))               \
         X(int, -ELIBACC, criu_local_set_root, (O * o, const char *p), (o, p))                   \
         X(int, -ELIBACC, criu_local_set_freeze_cgroup, (O * o, const char *p), (o, p))          \
+        X(int, -ELIBACC, criu_local_set_lsm_profile, (O * o, const char *p), (o, p))            \
+        X(int, -ELIBACC, criu_local_set_lsm_mount_context, (O * o, const char *p), (o, p))      \
         X(int, -ELIBACC, criu_local_add_ext_mount, (O * o, const char *k, const char *v),       \
           (o, k, v))                                                                            \
         X(int, -ELIBACC, criu_local_add_cg_root, (O * o, const char *c, const char *p),         \
@@ -44,6 +46,7 @@
         X(criu_local_set_shell_job, (O * o, bool v), (o, v))          \
         X(criu_local_set_file_locks, (O * o, bool v), (o, v))         \
         X(criu_local_set_track_mem, (O * o, bool v), (o, v))          \
+        X(criu_local_set_auto_dedup, (O * o, bool v), (o, v))         \
         X(criu_local_set_orphan_pts_master, (O * o, bool v), (o, v))  \
         X(criu_local_set_log_level, (O * o, int l), (o, l))           \
         X(criu_local_set_manage_cgroups, (O * o, bool v), (o, v))     \

@@ -18,6 +18,7 @@ typedef struct gk_criu_req {
         const char *verb;     /* "checkpoint" or "restore", for messages */
         const char *log_name; /* dump.log, restore.log */
         char *log_dir;        /* the work path, or the image path */
+        char *config;         /* a CRIU config file of ours there, or NULL */
         criu_opts *opts;
         int image_fd, work_fd;
 } gk_criu_req;
@@ -48,5 +49,11 @@ int gk_criu_fail(gk_criu_req *q, const char *what, int r, gk_error **err);
 int gk_criu_mounts_dump(gk_criu_req *q, const gk_spec *spec, gk_error **err);
 int gk_criu_mounts_restore(gk_criu_req *q, const gk_spec *spec, const char *bundle,
                            const char *cgroup2_dir, gk_error **err);
+
+/* The config's mountpoints made in the rootfs at ROOT, as create makes
+ * them: CRIU mounts on what is there, and a rootfs fresh from the image
+ * (podman's --import, containerd's restore in a new snapshot) lacks those
+ * create made (a bind's file like /run/.containerenv, a volume's dir). */
+int gk_criu_mountpoints(const gk_spec *spec, const char *bundle, const char *root, gk_error **err);
 
 #endif

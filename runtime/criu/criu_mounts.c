@@ -6,14 +6,17 @@
  * its place in the container; at restore the same name maps to what is
  * to be mounted there now.  A name CRIU does not meet is unused. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "criu/criu_internal.h"
 #include "gk/cleanup.h"
 #include "gk/util.h"
+#include "rootfs/rootfs.h"
 
 /* the nodes gkrun makes in every container (rootfs/dev.c) */
 static const char *const default_devices[] = {
@@ -108,5 +111,61 @@ int gk_criu_mounts_restore(gk_criu_req *q, const gk_spec *spec, const char *bund
         }
         if (add_masked(q, spec, true, err) < 0 || add_devices(q, spec, err) < 0)
                 return gk_error_code(*err);
+        return 0;
+}
+
+/* DEST is inside a tmpfs of the config's (PATH itself or below it). */
+static bool under_tmpfs(const gk_spec *spec, const char *dest)
+{
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                const gk_mount *m = &spec->mounts[i];
+                size_t n = strlen(m->destination);
+
+                while (n > 1 && m->destination[n - 1] == '/')
+                        n--;
+                if (m->type && !strcmp(m->type, "tmpfs") && !strncmp(dest, m->destination, n) &&
+                    (dest[n] == '/' || (n == 1 && dest[0] == '/')))
+                        return true;
+        }
+        return false;
+}
+
+/* Whether the mount at M's destination is a directory: a bind takes its
+ * source's type (a relative source is the bundle's), others are dirs. */
+static bool mount_is_dir(const gk_mount *m, const char *bundle)
+{
+        _cleanup_free_ char *src = NULL;
+        struct stat st;
+
+        if (!is_bind(m) || !m->source)
+                return true;
+        if (m->source[0] == '/')
+                src = strdup(m->source);
+        else if (asprintf(&src, "%s/%s", bundle, m->source) < 0)
+                src = NULL;
+        return !src || stat(src, &st) < 0 || S_ISDIR(st.st_mode);
+}
+
+int gk_criu_mountpoints(const gk_spec *spec, const char *bundle, const char *root, gk_error **err)
+{
+        _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        if (rootfd < 0)
+                return gk_error_errno(err, "restore: rootfs `%s`", root);
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                const gk_mount *m = &spec->mounts[i];
+                int fd;
+
+                /* CRIU restores a tmpfs with its content (the mountpoints
+                 * in it), and makes the cgroup mount itself */
+                if (is_cgroup(m) || !strcmp(m->destination, "/") ||
+                    under_tmpfs(spec, m->destination))
+                        continue;
+                fd = gk_open_in_root(rootfd, m->destination, O_PATH | O_CLOEXEC, true,
+                                     !mount_is_dir(m, bundle), err);
+                if (fd < 0)
+                        return gk_error_wrap(err, "restore: mountpoint of mounts[%zu]", i);
+                close(fd);
+        }
         return 0;
 }

@@ -37,6 +37,33 @@ int gk_criu_cg_mode(const char *s, int *mode, gk_error **err)
                              s);
 }
 
+int gk_criu_empty_ns_check(const char *verb, char **names, gk_error **err)
+{
+        for (size_t i = 0; names && names[i]; i++)
+                if (strcmp(names[i], "network"))
+                        return gk_error_make(err, 0,
+                                             "%s: --empty-ns `%s`: CRIU can leave only the "
+                                             "network namespace empty",
+                                             verb, names[i]);
+        return 0;
+}
+
+/* libcriu (3.17) has no call for CRIU's empty_ns: it goes in a config
+ * file that `criu swrk` reads at its start (CRIU_CONFIG_FILE), the
+ * CLI's `--empty-ns net`. */
+static int write_config(gk_criu_req *q, const gk_criu_flags *f, gk_error **err)
+{
+        static const char text[] = "empty-ns net\n";
+
+        if (!f->empty_ns || !f->empty_ns[0])
+                return 0;
+        if (asprintf(&q->config, "%s/gkrun-criu.conf", q->log_dir) < 0) {
+                q->config = NULL;
+                return gk_error_make(err, ENOMEM, "%s", q->verb);
+        }
+        return gk_write_file_atomic(q->config, text, sizeof(text) - 1, 0600, false, err);
+}
+
 /* libcriu would fork `criu swrk` itself, but a fork made by the libc
  * that dlopen() brought into a static gkrun crashes in the child (that
  * libc never set the process up): we start it, with our libc, and hand
@@ -61,6 +88,8 @@ int gk_criu_call(gk_criu_req *q, int (*fn)(criu_opts *), gk_error **err)
                 int keep = dup(sv[1]); /* without close-on-exec */
 
                 snprintf(fd, sizeof(fd), "%d", keep);
+                if (q->config)
+                        setenv("CRIU_CONFIG_FILE", q->config, 1);
                 execlp("criu", "criu", "swrk", fd, (char *) NULL);
                 _exit(127);
         }
@@ -114,6 +143,8 @@ int gk_criu_req_open(gk_criu_req *q, const char *verb, const char *log_name,
         criu_local_set_log_level(q->opts, 4);
         if (criu_local_set_log_file(q->opts, log_name) < 0)
                 return gk_error_make(err, ENOMEM, "%s: libcriu options", verb);
+        if (gk_criu_empty_ns_check(verb, f->empty_ns, err) < 0 || write_config(q, f, err) < 0)
+                return gk_error_code(*err);
         return 0;
 }
 
@@ -125,9 +156,12 @@ void gk_criu_req_close(gk_criu_req *q)
                 close(q->image_fd);
         if (q->work_fd >= 0)
                 close(q->work_fd);
+        if (q->config)
+                unlink(q->config);
+        free(q->config);
         free(q->log_dir);
         q->opts = NULL;
-        q->log_dir = NULL;
+        q->log_dir = q->config = NULL;
         q->image_fd = q->work_fd = -1;
 }
 
@@ -137,6 +171,7 @@ void gk_criu_req_common(gk_criu_req *q, const gk_criu_flags *f, bool terminal)
         criu_local_set_ext_unix_sk(q->opts, f->ext_unix_sk);
         criu_local_set_shell_job(q->opts, f->shell_job);
         criu_local_set_file_locks(q->opts, f->file_locks);
+        criu_local_set_auto_dedup(q->opts, f->auto_dedup);
         /* the pty master stays ours (restore sends it to the console
          * socket); CRIU keeps the slave side */
         criu_local_set_orphan_pts_master(q->opts, terminal);

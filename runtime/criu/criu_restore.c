@@ -197,12 +197,17 @@ static int criu_restore(restore *x, gk_criu_req *q, gk_error **err)
 {
         int pid;
 
-        if (bind_root(x, err) < 0 || inherit_stdio(q, err) < 0 || set_netns(x, q, err) < 0 ||
+        if (bind_root(x, err) < 0 ||
+            gk_criu_mountpoints(x->c.spec, x->c.bundle, x->criu_root, err) < 0 ||
+            inherit_stdio(q, err) < 0 || set_netns(x, q, err) < 0 ||
             gk_criu_mounts_restore(q, x->c.spec, x->c.bundle, x->cg2_dir[0] ? x->cg2_dir : NULL,
                                    err) < 0)
                 return gk_error_code(*err);
         if (criu_local_set_root(q->opts, x->criu_root) < 0 ||
-            (x->cg_rel[0] && criu_local_add_cg_root(q->opts, NULL, x->cg_rel) < 0))
+            (x->cg_rel[0] && criu_local_add_cg_root(q->opts, NULL, x->cg_rel) < 0) ||
+            (x->f->lsm_profile && criu_local_set_lsm_profile(q->opts, x->f->lsm_profile) < 0) ||
+            (x->f->lsm_mount_context &&
+             criu_local_set_lsm_mount_context(q->opts, x->f->lsm_mount_context) < 0))
                 return gk_error_make(err, ENOMEM, "restore: libcriu options");
         gk_criu_req_common(q, x->f, x->c.spec->process && x->c.spec->process->terminal);
         current = x;

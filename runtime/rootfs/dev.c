@@ -131,3 +131,26 @@ int gk_dev_create_devices(gk_container *c, int rootfd, gk_error **err)
         }
         return 0;
 }
+
+int gk_rootfs_reopen_null_stdio(const gk_container *c, gk_error **err)
+{
+        _cleanup_close_ int null = -1;
+        struct stat st;
+
+        if (!c->spec->linux.namespaces[GK_NS_MOUNT].present)
+                return 0; /* the caller's mounts: its /dev/null is ours */
+        null = open("/dev/null", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        /* a container without its null device keeps what it was given */
+        if (null < 0 || fstat(null, &st) < 0 || !S_ISCHR(st.st_mode) ||
+            st.st_rdev != makedev(1, 3))
+                return 0;
+        for (int fd = 0; fd < 3; fd++) {
+                struct stat fs;
+
+                if (fstat(fd, &fs) < 0 || !S_ISCHR(fs.st_mode) || fs.st_rdev != st.st_rdev)
+                        continue;
+                if (dup3(null, fd, 0) < 0)
+                        return gk_error_errno(err, "reopen /dev/null as fd %d", fd);
+        }
+        return 0;
+}

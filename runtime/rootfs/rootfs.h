@@ -21,6 +21,12 @@ int gk_rootfs_prepare(struct gk_container *c, gk_error **err); /* mounts, /dev *
 int gk_rootfs_pivot(struct gk_container *c, gk_error **err);   /* pivot_root or chroot */
 int gk_rootfs_finalize(struct gk_container *c,
                        gk_error **err); /* masked/ro paths, sysctl, ro root */
+/* After the pivot (dev.c): stdio fds that are a null device, the host's
+ * /dev/null its caller gave (conmon does), made the container's own, as
+ * runc does: no fd of the host's filesystem stays in the container, and
+ * CRIU can dump the process (it finds the mount of every fd in the
+ * container's). */
+int gk_rootfs_reopen_null_stdio(const struct gk_container *c, gk_error **err);
 
 /* Opens PATH inside the root ROOTFD without leaving it (openat2
  * RESOLVE_IN_ROOT); with mkdirs, missing directories are created and with

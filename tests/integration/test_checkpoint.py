@@ -8,7 +8,9 @@ reason, and leave the container as it was.
 """
 import json
 import os
+import select
 import shutil
+import socket
 import subprocess
 import time
 
@@ -316,3 +318,132 @@ def test_tcp_established(gk, rt, request):
     restore(rt, b, cid, img, "--tcp-established")
     wait_for(lambda: len(numbers(data)) > len(before) + 5, what="numbers after the restore")
     assert consecutive(numbers(data))
+
+
+def lo_is_up(rt, cid):
+    p = rt("exec", cid, "ip", "-o", "link", "show", "lo", check=True)
+    return ",UP" in p.stdout
+
+
+@needs_criu
+def test_empty_ns_network(gk, rt):
+    """--empty-ns network: the container's network namespace is dumped
+    without its content; restored, it is a new one as the kernel makes
+    it (lo down, where it was up), and the counter counts on."""
+    b, data = counter_bundle(gk)
+    cid = gk.new_id()
+    rt.run_detached(b, cid)
+    wait_for(lambda: len(numbers(data)) >= 5, what="the counter")
+    assert lo_is_up(rt, cid)
+    img = images(gk, "img")
+    checkpoint(rt, cid, img, "--empty-ns", "network")
+    before = settled(data)
+    restore(rt, b, cid, img, "--empty-ns", "network")
+    wait_for(lambda: len(numbers(data)) > len(before) + 3, what="the restored counter")
+    assert consecutive(numbers(data))
+    assert not lo_is_up(rt, cid), "the network namespace was restored with its content"
+
+
+def test_empty_ns_other_than_network_is_refused(gk):
+    """CRIU leaves only a network namespace empty: another name is refused
+    before anything is done, naming it."""
+    p = gk.gkrun("checkpoint", "--empty-ns", "ipc", gk.new_id())
+    assert p.returncode == 1
+    assert "checkpoint: --empty-ns `ipc`: CRIU can leave only the network namespace " \
+        "empty" in p.stderr, p.stderr
+
+
+class ConsoleSocket:
+    """A --console-socket listener: each connection brings a pty master."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(2)
+
+    def master(self, timeout=60):
+        self.sock.settimeout(timeout)
+        conn, _ = self.sock.accept()
+        with conn:
+            _, fds, _, _ = socket.recv_fds(conn, 1, 1)
+        assert len(fds) == 1
+        return fds[0]
+
+    def close(self):
+        self.sock.close()
+
+
+def read_tty(fd, timeout=0.5):
+    out = b""
+    while select.select([fd], [], [], timeout)[0]:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out.decode(errors="replace")
+
+
+@needs_criu
+def test_terminal_restored_through_the_console_socket(gk, rt):
+    """A container with a terminal (its master at the caller, as conmon
+    holds it): checkpointed, then restored with --console-socket, which
+    receives a new master, on which the restored counter writes on."""
+    b, data = counter_bundle(gk, "i=0; while :; do i=$((i+1)); echo $i >> /data/log; "
+                             "echo n=$i; sleep 0.1; done")
+    b.process["terminal"] = True
+    cs = ConsoleSocket(os.path.join(gk.workdir, "console.sock"))
+    cid = gk.new_id()
+    b.write()
+    rt.ids.append(cid)
+    masters = []
+    try:
+        p = rt("run", "-d", "--console-socket", cs.path, "--bundle", b.path, cid, timeout=60,
+               stdin=subprocess.DEVNULL)
+        assert p.returncode == 0, p.stderr
+        masters.append(cs.master())
+        wait_for(lambda: len(numbers(data)) >= 5, what="the counter")
+        assert "n=3" in read_tty(masters[0])
+        img = images(gk, "img")
+        checkpoint(rt, cid, img)
+        before = settled(data)
+        read_tty(masters[0], 0.1)
+        p = rt("restore", "-d", "--image-path", img, "--bundle", b.path, "--console-socket",
+               cs.path, cid, timeout=120, stdin=subprocess.DEVNULL)
+        assert p.returncode == 0, "%s restore: %s" % (rt.name, p.stderr)
+        masters.append(cs.master(timeout=5))
+        wait_for(lambda: len(numbers(data)) > len(before) + 3, what="the restored counter")
+        assert consecutive(numbers(data))
+        later = "n=%d" % (len(before) + 3)
+        out = ""
+        for _ in range(20):
+            out += read_tty(masters[1])
+            if later in out:
+                break
+        assert later in out, out[-200:]
+    finally:
+        for fd in masters:
+            os.close(fd)
+        cs.close()
+
+
+def test_stdio_null_device_is_the_containers_own(gk):
+    """stdin given as the host's /dev/null (what conmon gives a container
+    without -i) is the container's own /dev/null once it runs: the same
+    mount as a /dev/null it opens itself (no host fd left in it, and CRIU
+    finds the fd's mount in the container's: podman's checkpoint failed
+    with "Can't lookup mount=N for fd=0 path=/dev/null" before).  gkrun
+    only: runc 1.1.5 leaves the host's fd there."""
+    rt = Runtime(gk, GKRUN)
+    b = gk.bundle(["sh", "-c", "exec 3</dev/null; grep mnt_id /proc/self/fdinfo/0 "
+                   "/proc/self/fdinfo/3"])
+    b.write()
+    cid = gk.new_id()
+    rt.ids.append(cid)
+    p = rt("run", "--bundle", b.path, cid, stdin=subprocess.DEVNULL, timeout=60)
+    assert p.returncode == 0, p.stderr
+    ids = [ln.split()[-1] for ln in p.stdout.splitlines()]
+    assert len(ids) == 2 and ids[0] == ids[1], p.stdout
