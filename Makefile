@@ -167,6 +167,7 @@ check-numa: all
 # checkpoint/restore: CRIU 3.17 runs in the VM's kernel (6.1), not on 6.18
 check-criu: all
 	$(CGV2VM) --timeout 1200 -- tests/run-tests.sh --criu-only $(O)
+	$(CGV2VM) --timeout 1500 -- tests/run-tests.sh --criu-orch-only $(O)
 
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)

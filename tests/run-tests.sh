@@ -1,13 +1,16 @@
 #!/bin/bash
 # Runs gk's tests and ends with one closing line "N passed, N failed, N skipped".
-#   tests/run-tests.sh [--unit-only | --cgroup-only | --numa-only | --criu-only | --cgroup-v1] [BUILD_DIR]
+#   tests/run-tests.sh [--unit-only | --cgroup-only | --numa-only | --criu-only |
+#                       --criu-orch-only | --cgroup-v1] [BUILD_DIR]
 # Unit tests (cmocka, TAP output) need no root; integration tests (pytest,
 # real containers) run as root (through sudo for a user who has it) and are
 # skipped with a reason otherwise.
 # --numa-only runs the tests that need two NUMA nodes (`make check-numa`
 # runs them in a two-node VM).
 # --criu-only runs the checkpoint/restore tests (CRIU 3.17 starts in the
-# cgroup-v2 VM, not on a 6.18 kernel: make check-criu runs them there).
+# cgroup-v2 VM, not on a 6.18 kernel: make check-criu runs them there);
+# --criu-orch-only the same driven by podman and containerd (a VM run of
+# its own: podman is slow there).
 # --cgroup-v1 runs the cgroup, lifecycle and crash tests on cgroup v1
 # alone: on a hybrid host (v1 hierarchies plus cgroup2 on
 # /sys/fs/cgroup/unified) in a private mount namespace without the
@@ -20,6 +23,7 @@ case ${1:-} in
 --cgroup-only) mode=cgroup; shift ;;
 --numa-only) mode=numa; shift ;;
 --criu-only) mode=criu; shift ;;
+--criu-orch-only) mode=criu_orch; shift ;;
 --cgroup-v1) mode=cgv1; shift ;;
 esac
 O=${1:-build}
@@ -123,7 +127,8 @@ if [ "$mode" != unit ]; then
                 all) run_pytest tests/integration ;;
                 cgroup) run_pytest tests/integration -m cgroup ;;
                 numa) run_pytest tests/integration -m numa ;;
-                criu) run_pytest tests/integration/test_checkpoint.py tests/integration/test_checkpoint_orch.py ;;
+                criu) run_pytest tests/integration/test_checkpoint.py ;;
+                criu_orch) run_pytest tests/integration/test_checkpoint_orch.py ;;
                 esac
                 if [ "$mode" = cgv1 ] || { [ "$mode" = all ] && hybrid; }; then
                         # create makes and saves the cgroup in another order

@@ -174,6 +174,10 @@ def test_ctr_checkpoint_then_restore_counts_on(ctr, data, request):
     container removed, then `ctr containers restore --live` under a new id:
     the shim's restore (--detach, --pid-file, --no-subreaper, --work-path)
     has the counter count on from the checkpoint."""
+    if ctr.runtime == "gkrun":
+        # not run: the restored task does not come up under gkrun yet, and
+        # the shim then waits on it (bundle-spec/checkpoint.md, Not done)
+        pytest.xfail("containerd 1.6's restore through the runc shim: not done for gkrun")
     cid = ctr.start_detached(*bind(data), cmd=("sh", "-c", COUNTER))
     wait_for(lambda: len(numbers(data)) >= 5, what="the counter")
     ref = "localhost/gk-ckpt/%s:1" % cid
