@@ -2,7 +2,6 @@
  * pulls, written by login/logout (see auth.h). */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "homedir.h"
 #include "gk/cleanup.h"
 #include "gk/json.h"
 #include "gk/util.h"
@@ -29,19 +29,13 @@ const char *gk_auth_config_key(const char *domain)
 
 static int config_path(char **out, gk_error **err)
 {
-        const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
+        const char *dir = getenv("DOCKER_CONFIG");
         int n;
 
-        if (dir && *dir) {
+        if (dir && *dir)
                 n = asprintf(out, "%s/config.json", dir);
-        } else {
-                if (!home || !*home) {
-                        struct passwd *pw = getpwuid(getuid());
-
-                        home = pw ? pw->pw_dir : "/";
-                }
-                n = asprintf(out, "%s/.docker/config.json", home);
-        }
+        else
+                n = asprintf(out, "%s/.docker/config.json", gk_home_dir());
         return n < 0 ? gk_error_make(err, ENOMEM, "docker config") : 0;
 }
 

@@ -1,6 +1,5 @@
 /* The auth files of containers-auth.json(5), in order (authfiles.h). */
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,17 +8,7 @@
 
 #include "authfiles.h"
 #include "gk/cleanup.h"
-
-static const char *home_dir(void)
-{
-        const char *home = getenv("HOME");
-        struct passwd *pw;
-
-        if (home && *home)
-                return home;
-        pw = getpwuid(getuid());
-        return pw ? pw->pw_dir : "/";
-}
+#include "homedir.h"
 
 int gk_auth_primary_file(const char *authfile, char **out, gk_error **err)
 {
@@ -70,7 +59,7 @@ int gk_auth_find(const char *authfile, const char *domain, const char *repo, gk_
         if (*found || explicit_file(authfile))
                 return 0;
         if ((xdg && *xdg ? asprintf(&user, "%s/containers/auth.json", xdg)
-                         : asprintf(&user, "%s/.config/containers/auth.json", home_dir())) < 0)
+                         : asprintf(&user, "%s/.config/containers/auth.json", gk_home_dir())) < 0)
                 return gk_error_make(err, ENOMEM, "auth file");
         r = gk_auth_lookup_file(user, domain, repo, out, found, err);
         if (r < 0 || *found)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "homedir.h"
 #include "gk/cleanup.h"
 #include "gk/json.h"
 #include "gk/util.h"
@@ -366,12 +367,11 @@ static int load_file(const char *path, gk_policy **out, gk_error **err)
 int gk_policy_load(const char *path, gk_policy **out, gk_error **err)
 {
         _cleanup_free_ char *user = NULL;
-        const char *home = getenv("HOME");
 
         *out = NULL;
         if (path)
                 return load_file(path, out, err);
-        if (home && *home && asprintf(&user, "%s/" GK_POLICY_USER_PATH, home) >= 0 &&
+        if (asprintf(&user, "%s/" GK_POLICY_USER_PATH, gk_home_dir()) >= 0 &&
             access(user, F_OK) == 0)
                 return load_file(user, out, err);
         if (access(GK_POLICY_PATH, F_OK) == 0)

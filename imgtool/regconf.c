@@ -4,7 +4,6 @@
  * by prefix, aliases by name, the other keys when a later file sets them. */
 #include <dirent.h>
 #include <errno.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "gk/cleanup.h"
+#include "homedir.h"
 #include "gk/util.h"
 #include "regconf.h"
 #include "toml.h"
@@ -555,17 +555,6 @@ static int add_dir(gk_regconf **c, const char *dir, gk_error **err)
         return r;
 }
 
-static const char *home_dir(void)
-{
-        const char *home = getenv("HOME");
-        struct passwd *pw;
-
-        if (home && *home)
-                return home;
-        pw = getpwuid(getuid());
-        return pw ? pw->pw_dir : "/";
-}
-
 int gk_regconf_load(gk_regconf **out, gk_error **err)
 {
         _cleanup_(gk_regconf_freep) gk_regconf *c = calloc(1, sizeof(*c));
@@ -574,8 +563,8 @@ int gk_regconf_load(gk_regconf **out, gk_error **err)
         bool user_main = false;
         int r;
 
-        if (!c || asprintf(&user_conf, "%s/" USER_CONF, home_dir()) < 0 ||
-            asprintf(&user_dir, "%s/" USER_DIR, home_dir()) < 0)
+        if (!c || asprintf(&user_conf, "%s/" USER_CONF, gk_home_dir()) < 0 ||
+            asprintf(&user_dir, "%s/" USER_DIR, gk_home_dir()) < 0)
                 return gk_error_make(err, ENOMEM, "registries configuration");
         if (env && *env) {
                 r = add_file(&c, env, true, err);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "gk/cleanup.h"
+#include "homedir.h"
 #include "gk/util.h"
 #include "policy.h"
 #include "regsd.h"
@@ -179,12 +180,11 @@ static const gk_regsd_entry *find(const gk_regsd *d, const char *scope)
 
 static char *default_lookaside(void)
 {
-        const char *home = getenv("HOME");
         char *s = NULL;
 
-        if (geteuid() == 0 || !home || !*home)
+        if (geteuid() == 0)
                 return strdup(GK_LOOKASIDE_DEFAULT);
-        return asprintf(&s, "file://%s/" GK_LOOKASIDE_USER_DEFAULT, home) < 0 ? NULL : s;
+        return asprintf(&s, "file://%s/" GK_LOOKASIDE_USER_DEFAULT, gk_home_dir()) < 0 ? NULL : s;
 }
 
 int gk_regsd_resolve(const gk_regsd *d, const gk_reference *ref, gk_sigstore_cfg *out,
@@ -258,12 +258,11 @@ int gk_regsd_lookup(const char *dir, const gk_reference *ref, gk_sigstore_cfg *o
 {
         _cleanup_(gk_regsd_clear) gk_regsd d = { 0 };
         _cleanup_free_ char *user = NULL;
-        const char *home = getenv("HOME");
         int r;
 
         if (dir)
                 r = read_dir(dir, true, &d, err);
-        else if (home && *home && asprintf(&user, "%s/" GK_REGSD_USER_PATH, home) >= 0 &&
+        else if (asprintf(&user, "%s/" GK_REGSD_USER_PATH, gk_home_dir()) >= 0 &&
                  access(user, F_OK) == 0)
                 r = read_dir(user, true, &d, err);
         else
