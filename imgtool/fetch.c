@@ -29,6 +29,7 @@ typedef struct job {
         size_t slot; /* progress line */
         job_state state;
         int attempts;              /* every transfer started */
+        bool from_partial;         /* began on a partial file of an earlier try */
         int fruitless;             /* transfers since the last one that got bytes */
         uint64_t start_off;        /* the writer's offset when this transfer began */
         int64_t not_before;        /* ms: retry backoff or lock wait */
@@ -177,7 +178,7 @@ static void job_done(fetch *f, job *j, bool existed)
  * retried once from the start (the partial file may have been bad). */
 static int finish_blob(fetch *f, job *j, gk_error **err)
 {
-        bool resumed = j->attempts > 1 || j->restarted;
+        bool resumed = j->attempts > 1 || j->restarted || j->from_partial;
         gk_error *e = NULL;
 
         set_state(f, j, "Verifying Checksum");
@@ -279,6 +280,10 @@ static int start_job(fetch *f, job *j, gk_error **err)
         r = open_writer(f, j, err);
         if (r <= 0)
                 return r;
+        /* bytes left by an earlier pull, or by a mirror tried before this
+         * location: a digest mismatch may be theirs */
+        if (gk_blob_writer_offset(j->w) > 0)
+                j->from_partial = true;
         if (j->b->size >= 0 && gk_blob_writer_offset(j->w) == (uint64_t) j->b->size)
                 return finish_blob(f, j, err);
         if (j->b->size >= 0 && gk_blob_writer_offset(j->w) > (uint64_t) j->b->size &&

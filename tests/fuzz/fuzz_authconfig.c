@@ -1,5 +1,5 @@
 /* fuzz-sources: imgtool/authconfig.c imgtool/auth.c imgtool/json_tree.c imgtool/reference.c */
-/* fuzz-sources: imgtool/digest.c */
+/* fuzz-sources: imgtool/digest.c imgtool/homedir.c */
 /* fuzz-libs: yajl libcrypto */
 /* Docker's config.json (~/.docker/config.json, $DOCKER_CONFIG) as pull,
  * login and logout read it.  Whatever the file holds: a lookup either fails

@@ -1,5 +1,5 @@
 /* fuzz-sources: imgtool/toml.c imgtool/regconf.c imgtool/regconf_resolve.c */
-/* fuzz-sources: imgtool/reference.c imgtool/digest.c */
+/* fuzz-sources: imgtool/reference.c imgtool/digest.c imgtool/homedir.c */
 /* fuzz-libs: yajl libcrypto */
 /* registries.conf files (toml.c, regconf.c): whatever the text, parsing
  * either fails with a message naming the file, or yields a configuration

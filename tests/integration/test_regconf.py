@@ -133,6 +133,26 @@ def test_mirror_with_a_corrupted_blob_is_skipped(regs, root, conf_dir):
         px.stop()
 
 
+def test_partial_file_of_another_location_is_not_trusted(regs, root, conf_dir):
+    """Bytes a mirror left in a partial download (an attempt given up on
+    another blob's mismatch) are resumed from by the next location; when
+    the result fails its digest, the blob is fetched again from the start,
+    not reported as the next location's fault."""
+    primary, _ = regs
+    repo = unique("part")
+    img = small_image(b"partial", big=1 << 20)
+    primary.push_image(repo, "v1", img)
+    digest = max(img.layers, key=lambda layer: len(img.blobs[layer[0]]))[0]
+    partial = os.path.join(root, "blobs", "partial")
+    os.makedirs(partial, exist_ok=True)
+    with open(os.path.join(partial, digest[7:]), "wb") as f:
+        f.write(b"\xff" * (len(img.blobs[digest]) // 2))
+    conf = write_conf(conf_dir, '[[registry]]\nlocation = "%s"\n' % primary.host)
+    r = pull(root, conf, "%s/%s:v1" % (primary.host, repo))
+    assert r.returncode == 0, r.stderr
+    assert_blobs_of(root, img)
+
+
 def test_every_location_failing_is_named(regs, root, conf_dir):
     primary, _ = regs
     repo = unique("none")
