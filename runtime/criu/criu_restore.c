@@ -87,8 +87,11 @@ static int make_cgroup(restore *x, gk_error **err)
 }
 
 /* CRIU makes the mount namespace under a root that must be a mount
- * point: the rootfs bound at STATE/ID/criu-root (private: nothing of it
- * reaches the host's other mounts). */
+ * point: the rootfs bound at STATE/ID/criu-root.  A slave, not private:
+ * nothing of it reaches the host's other mounts, yet a container root
+ * dumped as the slave of a host mount (a rootfs under a shared mount, as
+ * containerd's shim makes) is given that master again, which CRIU copies
+ * from this mount (move_mount's set-group refuses a private source). */
 static int bind_root(restore *x, gk_error **err)
 {
         x->criu_root = gk_state_path(x->c.g->root, x->c.id, "criu-root");
@@ -97,7 +100,7 @@ static int bind_root(restore *x, gk_error **err)
         if (mkdir(x->criu_root, 0755) < 0)
                 return gk_error_errno(err, "restore: `%s`", x->criu_root);
         if (mount(x->c.rootfs, x->criu_root, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-            mount(NULL, x->criu_root, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+            mount(NULL, x->criu_root, NULL, MS_SLAVE | MS_REC, NULL) < 0)
                 return gk_error_errno(err, "restore: bind rootfs `%s`", x->c.rootfs);
         return 0;
 }

@@ -374,9 +374,13 @@ class ConsoleSocket:
         self.sock.close()
 
 
-def read_tty(fd, timeout=0.5):
+def read_tty(fd, timeout=0.5, limit=3):
+    """What the terminal has: read until TIMEOUT seconds pass without
+    output, or LIMIT seconds in all (a counter writing every 0.1 s never
+    goes quiet)."""
     out = b""
-    while select.select([fd], [], [], timeout)[0]:
+    end = time.monotonic() + limit
+    while time.monotonic() < end and select.select([fd], [], [], timeout)[0]:
         try:
             chunk = os.read(fd, 4096)
         except OSError:

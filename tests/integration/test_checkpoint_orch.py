@@ -11,6 +11,7 @@ tests/run-tests.sh --criu-only); elsewhere they skip, and
 test_checkpoint.py checks the error that says why.
 """
 import os
+import signal
 import subprocess
 import tempfile
 
@@ -167,6 +168,68 @@ def test_ctr_task_checkpoint_leave_running_then_exit(ctr, data):
     ctr.assert_clean()
 
 
+def trace_wrapper(ctr, where):
+    """GK_CKPT_EVIDENCE=DIR: the shim's gkrun calls (argv, open fds) logged
+    to DIR/calls.log and gkrun run with --debug, for a failure's evidence."""
+    if ctr.runtime != "gkrun" or not where:
+        return
+    os.makedirs(where, exist_ok=True)
+    wrap = os.path.join(where, "gkrun-traced")
+    with open(wrap, "w") as f:
+        f.write('#!/bin/sh\n{ echo "== $(date +%%T.%%N) $$: $*"; ls -l /proc/$$/fd; } '
+                '>> %s/calls.log 2>&1\nexec %s --debug "$@"\n' % (where, GKRUN))
+    os.chmod(wrap, 0o755)
+    ctr.binary = wrap
+
+
+def keep_evidence(ctr, where):
+    """The logs of the shim (containerd's), gkrun's (--log) and CRIU's, into WHERE."""
+    if not where:
+        return
+    os.makedirs(where, exist_ok=True)
+    run(["cp", os.path.join(ctr.cd.dir, "containerd.log"), where])
+    for dirpath, dirs, files in os.walk(ctr.cd.dir):
+        dirs[:] = [d for d in dirs if d not in ("rootfs", "snapshots", "content")]
+        for name in files:
+            if name.endswith(".log") or name.endswith(".json") or name.endswith(".pid"):
+                src = os.path.join(dirpath, name)
+                run(["cp", src, os.path.join(where, src[len(ctr.cd.dir):].strip("/")
+                                             .replace("/", "_"))])
+
+
+def force_gone(ctr, cid):
+    """A task the shim cannot stop (or a shim stuck in its restore): its
+    processes killed by their cgroup, then the shim by its pid, so that the
+    cleanup cannot hang."""
+    for top in ("/sys/fs/cgroup", "/sys/fs/cgroup/freezer", "/sys/fs/cgroup/pids"):
+        procs = os.path.join(top, ctr.cd.ns, cid, "cgroup.procs")
+        try:
+            with open(procs) as f:
+                pids = [int(p) for p in f.read().split()]
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    for pid in ctr.cd.shim_pids():
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if cid.encode() in argv:
+            os.kill(pid, signal.SIGKILL)
+
+
+def bounded(ctr, *args, timeout=30):
+    try:
+        return ctr(*args, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+
+
 @needs_criu
 def test_ctr_checkpoint_then_restore_counts_on(ctr, data, request):
     """A checkpoint image of the task (`ctr containers checkpoint --task`,
@@ -174,10 +237,8 @@ def test_ctr_checkpoint_then_restore_counts_on(ctr, data, request):
     container removed, then `ctr containers restore --live` under a new id:
     the shim's restore (--detach, --pid-file, --no-subreaper, --work-path)
     has the counter count on from the checkpoint."""
-    if ctr.runtime == "gkrun":
-        # not run: the restored task does not come up under gkrun yet, and
-        # the shim then waits on it (bundle-spec/checkpoint.md, Not done)
-        pytest.xfail("containerd 1.6's restore through the runc shim: not done for gkrun")
+    evidence = os.environ.get("GK_CKPT_EVIDENCE")
+    trace_wrapper(ctr, evidence)
     cid = ctr.start_detached(*bind(data), cmd=("sh", "-c", COUNTER))
     wait_for(lambda: len(numbers(data)) >= 5, what="the counter")
     ref = "localhost/gk-ckpt/%s:1" % cid
@@ -189,26 +250,33 @@ def test_ctr_checkpoint_then_restore_counts_on(ctr, data, request):
     restore = subprocess.Popen(ctr.cmd("containers", "restore", "--live", new, ref),
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
+    ok = False
     try:
         try:
             wait_for(lambda: ctr.task_status(new) == "RUNNING" or restore.poll() is not None,
                      timeout=120, what="the restored task")
         except AssertionError:
             pass
-        assert ctr.task_status(new) == "RUNNING", restore.communicate(timeout=30)
+        if ctr.task_status(new) != "RUNNING":
+            restore.kill()
+            out, err = restore.communicate(timeout=30)
+            raise AssertionError("restore: %s" % (err + out))
         wait_for(lambda: len(numbers(data)) > len(before) + 3, what="the restored counter")
         resumed = numbers(data)[len(before):]
         # from the count at the checkpoint (at or before `at`), then on by one
         assert 5 < resumed[0] <= at + 1, resumed[:5]
         assert resumed == list(range(resumed[0], resumed[0] + len(resumed)))
         ctr.remove(new)
+        ok = True
     finally:
+        if not ok:
+            keep_evidence(ctr, evidence)
+            bounded(ctr, "task", "kill", "-s", "SIGKILL", new)
+            force_gone(ctr, new)
+            bounded(ctr, "task", "rm", "-f", new)
+            bounded(ctr, "containers", "rm", new)
         if restore.poll() is None:
-            ctr("task", "kill", "-s", "SIGKILL", new)
-        try:
-            restore.wait(30)
-        except subprocess.TimeoutExpired:
             restore.kill()
-            restore.wait()
-        ctr("images", "rm", ref)
+        restore.wait(30)
+        bounded(ctr, "images", "rm", ref)
     ctr.assert_clean()

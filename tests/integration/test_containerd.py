@@ -31,6 +31,7 @@ class Ctr:
         self.cd = cd
         self.runtime = runtime
         self.runc_root = os.path.join(cd.dir, "runc-" + runtime)
+        self.binary = runtime_path(runtime)  # the shim's --runc-binary (a test may wrap it)
         self.ids = []
 
     def __call__(self, *args, **kw):
@@ -44,7 +45,7 @@ class Ctr:
 
     def run_args(self, *opts):
         return ["run", "--runtime", "io.containerd.runc.v2",
-                "--runc-binary", runtime_path(self.runtime), "--runc-root", self.runc_root,
+                "--runc-binary", self.binary, "--runc-root", self.runc_root,
                 "--fifo-dir", self.cd.fifo_dir] + list(opts)
 
     def run(self, *opts, cmd, cid=None, **kw):
