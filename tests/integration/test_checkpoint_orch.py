@@ -18,10 +18,9 @@ import tempfile
 import pytest
 
 from conftest import GKRUN
-from ctrd import private_containerd
 from orch import IMAGE, run, wait_for
 from test_checkpoint import COUNTER, consecutive, needs_criu, numbers, settled
-from test_containerd import Ctr
+from test_containerd import containerd, ctr  # noqa: F401 (the fixtures)
 from test_podman import Podman, podman_env  # noqa: F401 (the fixture)
 
 pytestmark = [pytest.mark.criu, pytest.mark.slow]
@@ -119,22 +118,6 @@ def test_podman_checkpoint_restore_with_a_terminal(podman, data):
 
 # --- containerd ----------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def containerd(tmp_path_factory):
-    yield from private_containerd(tmp_path_factory)
-
-
-@pytest.fixture(params=["runc", "gkrun"])
-def ctr(request, containerd):
-    if request.param == "gkrun" and not os.access(GKRUN, os.X_OK):
-        pytest.skip("gkrun is not built (GK_BUILD=%s)" % os.path.dirname(GKRUN))
-    c = Ctr(containerd, request.param)
-    yield c
-    for cid in c.ids:
-        if cid in containerd.ctr("containers", "ls", "-q").stdout.split():
-            c.remove(cid)
-
-
 def bind(data):
     return ["--mount", "type=bind,src=%s,dst=/data,options=rbind:rw" % data]
 
@@ -231,7 +214,7 @@ def bounded(ctr, *args, timeout=30):
 
 
 @needs_criu
-def test_ctr_checkpoint_then_restore_counts_on(ctr, data, request):
+def test_ctr_checkpoint_then_restore_counts_on(ctr, data):
     """A checkpoint image of the task (`ctr containers checkpoint --task`,
     the same task checkpoint, with the container's spec and runtime), the
     container removed, then `ctr containers restore --live` under a new id:
