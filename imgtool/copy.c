@@ -1,5 +1,7 @@
 /* gkimg copy (see copy.h): the source into the store's blob area
- * (copy_source.c), then the destination written from there. */
+ * (copy_source.c), then the destination written from there.  Registry to
+ * registry, the push session opens first and the blobs go up while they
+ * come down (push_stream.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,22 +14,33 @@
 #include "image_set.h"
 #include "manifest.h"
 #include "push.h"
+#include "push_session.h"
 #include "reference.h"
 
-static int to_registry(gk_store *s, const gk_copy_staged *st, const gk_transport *t,
-                       const gk_copy_opts *o, gk_progress *p, char **digest, gk_error **err)
+/* A push session to the registry T for an image from SRC (a registry
+ * whose blobs are mounted when it is the same one, or anything else). */
+static int open_push(gk_store *s, const gk_transport *src, const gk_transport *t,
+                     const gk_copy_opts *o, gk_progress *p, gk_push_session **out, gk_error **err)
 {
-        _cleanup_(gk_push_result_clear) gk_push_result res = { 0 };
-        _cleanup_(gk_reference_clear) gk_reference dest = { 0 };
+        _cleanup_(gk_reference_clear) gk_reference from = { 0 }, dest = { 0 };
         gk_push_opts po = { .reg = o->dest_reg, .sig = o->sig, .sign = o->sign };
         const char *mount = NULL;
 
         if (gk_reference_parse(t->path, &dest, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
         /* the source's repository of the same registry: blobs are mounted */
-        if (st->repo_domain && !strcmp(st->repo_domain, dest.domain))
-                mount = st->repo_path;
-        if (gk_push_digest(s, st->top, t->path, mount, &po, p, &res, err) < 0)
+        if (src->kind == GK_TRANSPORT_DOCKER && gk_reference_parse(src->path, &from, NULL) == 0 &&
+            !strcmp(from.domain, dest.domain))
+                mount = from.path;
+        return gk_push_session_new(s, src->path, t->path, mount, &po, p, out, err);
+}
+
+static int to_registry(gk_push_session *ps, const gk_copy_staged *st, char **digest,
+                       gk_error **err)
+{
+        _cleanup_(gk_push_result_clear) gk_push_result res = { 0 };
+
+        if (gk_push_session_finish(ps, st->top, &res, err) < 0)
                 return gk_error_code_or(err, -EIO);
         *digest = TAKE_PTR(res.digest);
         return 0;
@@ -94,14 +107,14 @@ static int to_docker_archive(gk_store *s, const gk_copy_staged *st, const gk_tra
 }
 
 static int write_dest(gk_store *s, const gk_copy_staged *st, const gk_transport *t,
-                      const gk_copy_opts *o, gk_progress *p, char **digest, gk_error **err)
+                      const gk_copy_opts *o, gk_push_session *ps, char **digest, gk_error **err)
 {
         _cleanup_(gk_image_set_clear) gk_image_set set = { 0 };
         int r;
 
         switch (t->kind) {
         case GK_TRANSPORT_DOCKER:
-                return to_registry(s, st, t, o, p, digest, err);
+                return to_registry(ps, st, digest, err);
         case GK_TRANSPORT_STORE:
                 r = to_store(s, st, t, o, err);
                 break;
@@ -130,6 +143,7 @@ int gk_copy(gk_store *s, const char *src, const char *dest, const gk_copy_opts *
 {
         _cleanup_(gk_transport_clear) gk_transport from = { 0 }, to = { 0 };
         _cleanup_(gk_copy_staged_clear) gk_copy_staged st = { 0 };
+        _cleanup_(gk_push_session_freep) gk_push_session *ps = NULL;
         _cleanup_free_ char *got = NULL;
 
         if (gk_transport_parse(src, &from, err) < 0 || gk_transport_parse(dest, &to, err) < 0)
@@ -147,9 +161,13 @@ int gk_copy(gk_store *s, const char *src, const char *dest, const gk_copy_opts *
                                      dest);
         if (gk_store_hold(s, err) < 0)
                 return gk_error_code_or(err, -EIO);
-        if (gk_copy_read(s, &from, o, p, &st, err) < 0)
+        if (to.kind == GK_TRANSPORT_DOCKER && open_push(s, &from, &to, o, p, &ps, err) < 0)
+                return gk_error_wrap(err, "%s", dest);
+        /* only a registry source streams: the others are read in one pass */
+        if (gk_copy_read(s, &from, o, from.kind == GK_TRANSPORT_DOCKER ? ps : NULL, p, &st, err) <
+            0)
                 return gk_error_wrap(err, "%s", src);
-        if (write_dest(s, &st, &to, o, p, &got, err) < 0)
+        if (write_dest(s, &st, &to, o, ps, &got, err) < 0)
                 return gk_error_wrap(err, "%s", dest);
         if (digest)
                 *digest = TAKE_PTR(got);

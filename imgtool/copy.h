@@ -46,16 +46,20 @@ typedef struct gk_copy_opts {
 
 /* What the source left in the store's blob area (copy_source.c). */
 typedef struct gk_copy_staged {
-        char *top;         /* the manifest or index to copy */
-        char *name;        /* the source's name for it (reference, RepoTag), or NULL */
-        char *repo_domain; /* a registry source: where its blobs are, to mount from */
-        char *repo_path;
+        char *top;  /* the manifest or index to copy */
+        char *name; /* the source's name for it (reference, RepoTag), or NULL */
 } gk_copy_staged;
+
+struct gk_push_session;
 
 void gk_copy_staged_clear(gk_copy_staged *st);
 
-int gk_copy_read(gk_store *s, const gk_transport *src, const gk_copy_opts *o, gk_progress *p,
-                 gk_copy_staged *out, gk_error **err);
+/* SRC into the store's blob area; STREAM (may be NULL): a registry
+ * destination's push session, which a registry source's blobs are sent
+ * to as they download. */
+int gk_copy_read(gk_store *s, const gk_transport *src, const gk_copy_opts *o,
+                 struct gk_push_session *stream, gk_progress *p, gk_copy_staged *out,
+                 gk_error **err);
 
 /* DIR (created, or added to) gets ST's image, named TAG (may be NULL)
  * (copy_oci.c). */

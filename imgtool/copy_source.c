@@ -15,33 +15,34 @@
 #include "manifest.h"
 #include "oci_layout.h"
 #include "pull.h"
+#include "push_session.h"
 #include "reference.h"
 
 void gk_copy_staged_clear(gk_copy_staged *st)
 {
         free(st->top);
         free(st->name);
-        free(st->repo_domain);
-        free(st->repo_path);
         *st = (gk_copy_staged){ 0 };
 }
 
-static int from_registry(gk_store *s, const gk_transport *t, const gk_copy_opts *o, gk_progress *p,
-                         gk_copy_staged *st, gk_error **err)
+static int from_registry(gk_store *s, const gk_transport *t, const gk_copy_opts *o,
+                         gk_push_session *stream, gk_progress *p, gk_copy_staged *st,
+                         gk_error **err)
 {
         _cleanup_(gk_pull_result_clear) gk_pull_result res = { 0 };
-        _cleanup_(gk_reference_clear) gk_reference ref = { 0 };
         gk_pull_opts po = {
                 .platform = o->platform, .all_platforms = o->all, .reg = o->src_reg, .sig = o->sig
         };
 
-        if (gk_reference_parse(t->path, &ref, err) < 0 ||
-            gk_pull_fetch(s, t->path, &po, p, &res, err) < 0)
+        if (stream) {
+                po.fetch_blobs = gk_push_session_stream;
+                po.fetch_ctx = stream;
+        }
+
+        if (gk_pull_fetch(s, t->path, &po, p, &res, err) < 0)
                 return gk_error_code_or(err, -EIO);
         st->top = TAKE_PTR(res.manifest_digest);
         st->name = TAKE_PTR(res.name);
-        st->repo_domain = TAKE_PTR(ref.domain);
-        st->repo_path = TAKE_PTR(ref.path);
         return 0;
 }
 
@@ -223,13 +224,13 @@ static int from_file(gk_store *s, const gk_transport *t, const gk_copy_opts *o, 
         return from_oci(&src, t, o, st, err);
 }
 
-int gk_copy_read(gk_store *s, const gk_transport *src, const gk_copy_opts *o, gk_progress *p,
-                 gk_copy_staged *out, gk_error **err)
+int gk_copy_read(gk_store *s, const gk_transport *src, const gk_copy_opts *o,
+                 gk_push_session *stream, gk_progress *p, gk_copy_staged *out, gk_error **err)
 {
         *out = (gk_copy_staged){ 0 };
         switch (src->kind) {
         case GK_TRANSPORT_DOCKER:
-                return from_registry(s, src, o, p, out, err);
+                return from_registry(s, src, o, stream, p, out, err);
         case GK_TRANSPORT_STORE:
                 return from_store(s, src, o, out, err);
         default:

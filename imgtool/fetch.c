@@ -2,14 +2,18 @@
  * streamed into a store writer (hashed as it arrives), resumed with a Range
  * request after a reset or a truncated answer, and retried with backoff on
  * transient failures.  One failure that is not transient stops the pull;
- * partial downloads stay for the next pull. */
+ * partial downloads stay for the next pull.  A blob with a feed (feed.h)
+ * tells its reader what has landed as it goes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "digest.h"
+#include "fetch.h"
 #include "gk/cleanup.h"
 #include "gk/fault.h"
 #include "registry_internal.h"
@@ -21,9 +25,10 @@ typedef enum job_state {
         JOB_DONE,
 } job_state;
 
-typedef struct fetch fetch;
+typedef struct gk_fetch fetch;
 
 typedef struct job {
+        gk_xfer_tag tag;
         fetch *f;
         gk_blob_fetch *b;
         size_t slot; /* progress line */
@@ -40,6 +45,7 @@ typedef struct job {
         struct curl_slist *hdrs;
         gk_http_headers h;
         bool checked; /* status looked at by the first write */
+        bool paused;  /* ahead of the feed's reader (feed.h) */
         bool discard; /* error answer: body kept in errbody */
         char errbody[2048];
         char curl_err[CURL_ERROR_SIZE];
@@ -48,7 +54,8 @@ typedef struct job {
         char *url;
 } job;
 
-struct fetch {
+struct gk_fetch {
+        gk_xfer_part part;
         gk_registry *r;
         gk_store *s;
         gk_progress *p;
@@ -56,11 +63,69 @@ struct fetch {
         job *jobs;
         size_t n, running;
         gk_error *fatal;
+        bool defer_commits; /* checked blobs wait for gk_fetch_commit */
 };
 
 static void job_release(fetch *f, job *j)
 {
         gk_xfer_remove(f->multi, &j->easy, &j->hdrs);
+}
+
+/* ---- the feed: what a reader of the blob may see ---- */
+
+/* A new writer (a new file): the reader's old view is void. */
+static int feed_attach(job *j, gk_error **err)
+{
+        gk_blob_feed *fd = j->b->feed;
+
+        if (!fd)
+                return 0;
+        if (fd->fd >= 0)
+                close(fd->fd);
+        fd->fd = fcntl(gk_blob_writer_fd(j->w), F_DUPFD_CLOEXEC, 3);
+        if (fd->fd < 0)
+                return gk_error_errno(err, "blob %s: a reader of the download", j->b->digest);
+        fd->landed = gk_blob_writer_offset(j->w);
+        fd->epoch++;
+        return 0;
+}
+
+/* The writer went back to zero bytes. */
+static void feed_restart(job *j)
+{
+        if (j->b->feed) {
+                j->b->feed->landed = 0;
+                j->b->feed->epoch++;
+        }
+}
+
+static void feed_landed(job *j)
+{
+        if (j->b->feed)
+                j->b->feed->landed = gk_blob_writer_offset(j->w);
+}
+
+/* Complete; EXISTED: the store's copy, not a file of this download, is
+ * the one to read. */
+static void feed_verified(job *j, bool existed)
+{
+        if (j->b->feed) {
+                if (existed && j->b->feed->fd >= 0) {
+                        close(j->b->feed->fd);
+                        j->b->feed->fd = -1;
+                        j->b->feed->epoch++;
+                }
+                j->b->feed->verified = true;
+                if (j->b->size >= 0)
+                        j->b->feed->landed = (uint64_t) j->b->size;
+        }
+}
+
+/* A restart of the writer, which the reader hears of. */
+static int writer_restart(job *j, gk_error **err)
+{
+        feed_restart(j);
+        return gk_blob_writer_restart(j->w, err);
 }
 
 /* The status is known at the first body byte: decide where bytes go. */
@@ -76,7 +141,7 @@ static void first_write(job *j)
         if (status == 200) {
                 /* The server ignored our Range: start over. */
                 if (gk_blob_writer_offset(j->w) > 0)
-                        gk_blob_writer_restart(j->w, &j->werr);
+                        writer_restart(j, &j->werr);
                 return;
         }
         j->discard = true;
@@ -100,6 +165,11 @@ static size_t write_cb(char *ptr, size_t size, size_t n, void *userdata)
                 j->errbody[j->errlen] = '\0';
                 return len;
         }
+        if (j->b->feed && gk_blob_feed_ahead(j->b->feed)) {
+                /* curl hands the same bytes again after the unpause */
+                j->paused = true;
+                return CURL_WRITEFUNC_PAUSE;
+        }
         if (j->b->size >= 0 && gk_blob_writer_offset(j->w) + len > (uint64_t) j->b->size) {
                 gk_error_plain(&j->werr, EBADMSG,
                                "blob %s: the registry sent more than the %lld "
@@ -109,6 +179,7 @@ static size_t write_cb(char *ptr, size_t size, size_t n, void *userdata)
         }
         if (gk_blob_writer_write(j->w, ptr, len, &j->werr) < 0)
                 return 0;
+        feed_landed(j);
         GK_FAULT("pull.mid-blob");
         return len;
 }
@@ -147,7 +218,7 @@ static int start_transfer(fetch *f, job *j, gk_error **err)
         curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->hdrs);
         curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, write_cb);
         curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
-        if (gk_xfer_add(f->multi, j->easy, j, j->curl_err, xferinfo_cb, err) < 0)
+        if (gk_xfer_add(f->multi, j->easy, &j->tag, j->curl_err, xferinfo_cb, err) < 0)
                 return -ENOMEM;
         j->state = JOB_RUNNING;
         f->running++;
@@ -170,6 +241,7 @@ static void set_state(fetch *f, job *j, const char *fmt, ...)
 static void job_done(fetch *f, job *j, bool existed)
 {
         j->state = JOB_DONE;
+        feed_verified(j, existed);
         j->b->existed = existed;
         set_state(f, j, existed ? "Already exists" : "Download complete");
 }
@@ -182,7 +254,14 @@ static int finish_blob(fetch *f, job *j, gk_error **err)
         gk_error *e = NULL;
 
         set_state(f, j, "Verifying Checksum");
-        if (gk_blob_writer_commit(TAKE_PTR(j->w), NULL, &e) == 0) {
+        if (f->defer_commits) {
+                /* checked now, synced and named after the loop */
+                if (gk_blob_writer_check(j->w, &e) == 0) {
+                        job_done(f, j, false);
+                        return 0;
+                }
+                j->w = NULL;
+        } else if (gk_blob_writer_commit(TAKE_PTR(j->w), NULL, &e) == 0) {
                 GK_FAULT("pull.after-blob-rename");
                 job_done(f, j, false);
                 return 0;
@@ -229,7 +308,7 @@ static int open_writer(fetch *f, job *j, gk_error **err)
                 *err = e;
                 return r;
         }
-        return 1;
+        return feed_attach(j, err) < 0 ? -EIO : 1;
 }
 
 /* A blob already in the store: 0 when it is right (the job is done), 1
@@ -287,7 +366,7 @@ static int start_job(fetch *f, job *j, gk_error **err)
         if (j->b->size >= 0 && gk_blob_writer_offset(j->w) == (uint64_t) j->b->size)
                 return finish_blob(f, j, err);
         if (j->b->size >= 0 && gk_blob_writer_offset(j->w) > (uint64_t) j->b->size &&
-            gk_blob_writer_restart(j->w, err) < 0)
+            writer_restart(j, err) < 0)
                 return gk_error_code_or(err, -EIO);
         /* The clock starts with the first byte asked for, not while the
          * blob waits for a slot or for another pull. */
@@ -347,7 +426,7 @@ static int transfer_failed(fetch *f, job *j, CURLcode rc, long status, gk_error 
                 return schedule_retry(f, j, "token expired", err);
         }
         if (rc == CURLE_OK && status == 416) {
-                if (gk_blob_writer_restart(j->w, err) < 0)
+                if (writer_restart(j, err) < 0)
                         return gk_error_code_or(err, -EIO);
                 return schedule_retry(f, j, "range not satisfiable", err);
         }
@@ -403,6 +482,13 @@ static int schedule(void *ctx, bool *busy, gk_error **err)
         for (size_t i = 0; i < f->n; i++) {
                 job *j = &f->jobs[i];
 
+                if (j->paused && j->state == JOB_RUNNING && !gk_blob_feed_ahead(j->b->feed)) {
+                        j->paused = false;
+                        if (curl_easy_pause(j->easy, CURLPAUSE_CONT) != CURLE_OK)
+                                return gk_error_make(err, EIO, "blob %s: resume the download",
+                                                     j->b->digest);
+                }
+
                 if (j->state == JOB_PENDING && now >= j->not_before &&
                     f->running < (size_t) f->r->o.parallel && start_job(f, j, err) < 0)
                         return gk_error_wrap(err, "blob %.19s", j->b->digest);
@@ -433,9 +519,60 @@ static const gk_xfer_ops fetch_ops = {
         .poll_ms = poll_timeout,
 };
 
-/* Stops every transfer; partial downloads stay for the next pull. */
-static void stop_all(fetch *f)
+int gk_fetch_new(gk_registry *r, gk_store *s, gk_blob_fetch *blobs, size_t n, gk_progress *p,
+                 CURLM *multi, gk_fetch **out, gk_error **err)
 {
+        fetch *f = calloc(1, sizeof(*f));
+
+        if (!f || !(f->jobs = calloc(n ? n : 1, sizeof(job)))) {
+                free(f);
+                return gk_error_make(err, ENOMEM, "fetch");
+        }
+        f->part = (gk_xfer_part){ .ops = &fetch_ops, .ctx = f };
+        f->r = r;
+        f->s = s;
+        f->p = p;
+        f->n = n;
+        f->multi = multi;
+        for (size_t i = 0; i < n; i++) {
+                f->jobs[i] = (job){ .tag = { &f->part, &f->jobs[i] }, .f = f, .b = &blobs[i] };
+                f->jobs[i].slot = blobs[i].hidden
+                                          ? (size_t) -1
+                                          : gk_progress_add(p, blobs[i].digest, blobs[i].size);
+        }
+        *out = f;
+        return 0;
+}
+
+const gk_xfer_part *gk_fetch_part(gk_fetch *f)
+{
+        return &f->part;
+}
+
+void gk_fetch_defer_commits(gk_fetch *f)
+{
+        f->defer_commits = true;
+}
+
+int gk_fetch_commit(gk_fetch *f, gk_error **err)
+{
+        for (size_t i = 0; i < f->n; i++) {
+                job *j = &f->jobs[i];
+
+                if (j->state != JOB_DONE || !j->w)
+                        continue;
+                if (gk_blob_writer_commit(TAKE_PTR(j->w), NULL, err) < 0)
+                        return gk_error_code_or(err, -EIO);
+                GK_FAULT("pull.after-blob-rename");
+        }
+        return 0;
+}
+
+/* Stops every transfer; partial downloads stay for the next pull. */
+void gk_fetch_free(gk_fetch *f)
+{
+        if (!f)
+                return;
         for (size_t i = 0; i < f->n; i++) {
                 job *j = &f->jobs[i];
 
@@ -445,35 +582,36 @@ static void stop_all(fetch *f)
                 gk_error_free(j->werr);
                 free(j->url);
         }
+        free(f->jobs);
+        free(f);
+}
+
+int gk_fetch_settle(gk_registry *r, gk_store *s, const gk_blob_fetch *blobs, size_t n,
+                    gk_error **err)
+{
+        for (size_t i = 0; i < n && !r->scheme_known; i++)
+                if (!gk_store_has_blob(s, blobs[i].digest) && gk_registry_ping(r, err) < 0)
+                        return gk_error_code_or(err, -EIO);
+        return 0;
 }
 
 int gk_registry_fetch_blobs(gk_registry *r, gk_store *s, gk_blob_fetch *blobs, size_t n,
                             gk_progress *p, gk_error **err)
 {
-        fetch f = { .r = r, .s = s, .p = p, .n = n };
+        gk_fetch *f = NULL;
+        CURLM *multi;
         int rr;
 
-        for (size_t i = 0; i < n && !r->scheme_known; i++)
-                if (!gk_store_has_blob(s, blobs[i].digest) && gk_registry_ping(r, err) < 0)
-                        return gk_error_code_or(err, -EIO);
-        f.jobs = calloc(n ? n : 1, sizeof(job));
-        if (!f.jobs)
-                return gk_error_make(err, ENOMEM, "fetch");
-        f.multi = gk_xfer_multi(r->o.parallel, true, err);
-        if (!f.multi) {
-                free(f.jobs);
+        if (gk_fetch_settle(r, s, blobs, n, err) < 0)
+                return gk_error_code_or(err, -EIO);
+        multi = gk_xfer_multi(r->o.parallel, true, err);
+        if (!multi)
                 return -ENOMEM;
-        }
-        for (size_t i = 0; i < n; i++) {
-                f.jobs[i] = (job){ .f = &f, .b = &blobs[i] };
-                f.jobs[i].slot = blobs[i].hidden
-                                         ? (size_t) -1
-                                         : gk_progress_add(p, blobs[i].digest, blobs[i].size);
-        }
-        rr = gk_xfer_run(f.multi, p, &fetch_ops, &f, err);
-        stop_all(&f);
+        rr = gk_fetch_new(r, s, blobs, n, p, multi, &f, err);
+        if (rr == 0)
+                rr = gk_xfer_run(multi, p, gk_fetch_part(f), 1, err);
+        gk_fetch_free(f);
         gk_progress_tick(p, 1);
-        curl_multi_cleanup(f.multi);
-        free(f.jobs);
+        curl_multi_cleanup(multi);
         return rr;
 }

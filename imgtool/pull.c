@@ -195,7 +195,8 @@ static bool listed(const gk_blob_fetch *b, size_t n, const char *digest)
 }
 
 /* The configs and layers of the N images MS, all at once in parallel. */
-static int fetch_blobs(pull *pl, const gk_manifest *const *ms, size_t n, gk_error **err)
+static int fetch_blobs(pull *pl, const gk_pull_opts *o, const gk_manifest *const *ms, size_t n,
+                       gk_error **err)
 {
         _cleanup_free_ gk_blob_fetch *b = NULL;
         size_t max = 0, k = 0;
@@ -216,7 +217,8 @@ static int fetch_blobs(pull *pl, const gk_manifest *const *ms, size_t n, gk_erro
                                 b[k++] = (gk_blob_fetch){ .digest = m->layers[l].digest,
                                                           .size = m->layers[l].size };
         }
-        if (gk_registry_fetch_blobs(pl->reg, pl->s, b, k, pl->p, err) < 0)
+        if ((o->fetch_blobs ? o->fetch_blobs(o->fetch_ctx, pl->reg, pl->s, b, k, pl->p, err)
+                            : gk_registry_fetch_blobs(pl->reg, pl->s, b, k, pl->p, err)) < 0)
                 return gk_error_code_or(err, -EIO);
         for (size_t i = 0; i < k; i++)
                 pl->fetched |= !b[i].existed;
@@ -307,7 +309,7 @@ static int fetch_images(pull *pl, const gk_pull_opts *o, const doc *top, const d
                 ms[n++] = &(*kids)[i].m;
         if (!n)
                 ms[n++] = img->digest ? &img->m : &top->m;
-        return fetch_blobs(pl, ms, n, err);
+        return fetch_blobs(pl, o, ms, n, err);
 }
 
 static int run(pull *pl, const gk_source *src, const gk_registry_opts *ro, const gk_pull_opts *o,

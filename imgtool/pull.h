@@ -14,6 +14,12 @@ typedef struct gk_pull_opts {
         bool all_platforms;   /* an index: every manifest it lists, and their blobs */
         gk_registry_opts reg;
         const gk_sig_ctx *sig; /* policy and signature places (NULL: defaults) */
+        /* Fetches the blobs in place of gk_registry_fetch_blobs (same
+         * contract), with FETCH_CTX: gkimg copy sends each on to the
+         * destination as it lands (push_stream.c).  NULL: pull's own. */
+        int (*fetch_blobs)(void *fetch_ctx, gk_registry *r, gk_store *s, gk_blob_fetch *blobs,
+                           size_t n, gk_progress *p, gk_error **err);
+        void *fetch_ctx;
 } gk_pull_opts;
 
 typedef struct gk_pull_result {

@@ -5,7 +5,9 @@
  *      mount blobs from instead of sending them
  *   3. the blobs, in parallel (upload.c), skipping what the registry has
  *   4. the manifests, children by digest before the index by tag, so a
- *      tag never names something incomplete. */
+ *      tag never names something incomplete.
+ * A copy between registries opens the session first and sends the blobs
+ * while they download (push_stream.c); step 3 then has nothing left. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,21 +18,13 @@
 #include "image_set.h"
 #include "manifest.h"
 #include "push.h"
+#include "push_session.h"
 #include "reference.h"
 #include "regconf_try.h"
 #include "remote.h"
 #include "upload.h"
 
-typedef struct push {
-        gk_store *s;
-        gk_progress *p;
-        gk_reference dest;
-        gk_registry *reg;
-        gk_image_set set;
-        char *mount_from;
-        gk_blob_push *blobs;
-        size_t n_blobs;
-} push;
+typedef struct gk_push_session push;
 
 void gk_push_result_clear(gk_push_result *res)
 {
@@ -47,6 +41,17 @@ static void push_clear(push *ps)
         gk_image_set_clear(&ps->set);
         free(ps->mount_from);
         free(ps->blobs);
+        for (size_t i = 0; i < ps->n_sent; i++)
+                free(ps->sent[i].digest);
+        free(ps->sent);
+}
+
+const gk_push_sent *gk_push_session_sent(const push *ps, const char *digest)
+{
+        for (size_t i = 0; i < ps->n_sent; i++)
+                if (!strcmp(ps->sent[i].digest, digest))
+                        return &ps->sent[i];
+        return NULL;
 }
 
 /* A repository of the destination's registry the store has the image
@@ -74,29 +79,43 @@ static int find_mount_source(push *ps, const char *manifest_digest, gk_error **e
         return r;
 }
 
+/* The set's blobs: those to send first (n_todo), then those a copy's
+ * stream has sent already, with what became of them. */
 static int collect_blobs(push *ps, gk_error **err)
 {
-        ps->blobs = calloc(ps->set.n_blobs + 1, sizeof(gk_blob_push));
+        size_t n = ps->set.n_blobs, done = 0;
+
+        ps->blobs = calloc(n + 1, sizeof(gk_blob_push));
         if (!ps->blobs)
                 return gk_error_make(err, ENOMEM, "push");
-        for (size_t i = 0; i < ps->set.n_blobs; i++) {
+        for (size_t i = 0; i < n; i++) {
                 const gk_set_blob *b = &ps->set.blobs[i];
+                const gk_push_sent *sent = gk_push_session_sent(ps, b->digest);
+                gk_blob_push bp = { .digest = b->digest,
+                                    .size = gk_store_blob_size(ps->s, b->digest),
+                                    .hidden = b->config,
+                                    .mount_from = ps->mount_from };
 
-                ps->blobs[ps->n_blobs++] = (gk_blob_push){ .digest = b->digest,
-                                                           .size = gk_store_blob_size(ps->s,
-                                                                                      b->digest),
-                                                           .hidden = b->config,
-                                                           .mount_from = ps->mount_from };
+                if (sent) {
+                        bp.how = sent->how;
+                        bp.sent = sent->bytes;
+                        ps->blobs[n - ++done] = bp;
+                } else {
+                        ps->blobs[ps->n_todo++] = bp;
+                }
         }
+        ps->n_blobs = n;
         return 0;
 }
 
-static int open_registry(push *ps, const gk_push_opts *o, gk_error **err)
+int gk_push_session_open(push *ps, const char *first_blob, gk_error **err)
 {
         _cleanup_free_ char *scope = NULL;
-        gk_registry_opts ro = o->reg;
+        gk_registry_opts ro = ps->o.reg;
         bool has, insecure = false;
 
+        if (ps->reg)
+                return 0;
         /* registries.conf: blocked and insecure apply to a push; its
          * mirrors and locations are for reading only. */
         if (gk_regconf_check_push(&ps->dest, &insecure, err) < 0)
@@ -111,7 +130,7 @@ static int open_registry(push *ps, const gk_push_opts *o, gk_error **err)
                 return gk_error_make(err, ENOMEM, "push");
         /* One request alone first: it settles http or https and fetches
          * the token the parallel uploads then share. */
-        return gk_registry_has_blob(ps->reg, ps->blobs[0].digest, &has, err);
+        return gk_registry_has_blob(ps->reg, first_blob, &has, err);
 }
 
 static int put_manifests(push *ps, gk_error **err)
@@ -145,9 +164,9 @@ static int fill_result(push *ps, gk_push_result *res, gk_error **err)
 
 /* The image whose top document is TOP_DIGEST, from the store to the
  * registry. */
-static int send(push *ps, const char *top_digest, const gk_push_opts *o, gk_push_result *res,
-                gk_error **err)
+static int push_image(push *ps, const char *top_digest, gk_push_result *res, gk_error **err)
 {
+        const gk_push_opts *o = &ps->o;
         _cleanup_free_ char *repo = gk_reference_name(&ps->dest);
 
         if (!repo)
@@ -163,9 +182,12 @@ static int send(push *ps, const char *top_digest, const gk_push_opts *o, gk_push
         }
         if (collect_blobs(ps, err) < 0)
                 return gk_error_code_or(err, -ENOENT);
-        gk_progress_line(ps->p, "The push refers to repository [%s]", repo);
-        if (open_registry(ps, o, err) < 0 ||
-            gk_registry_push_blobs(ps->reg, ps->s, ps->blobs, ps->n_blobs, ps->p, err) < 0 ||
+        if (!ps->announced)
+                gk_progress_line(ps->p, "The push refers to repository [%s]", repo);
+        ps->announced = true;
+        if (gk_push_session_open(ps, ps->blobs[0].digest, err) < 0 ||
+            (ps->n_todo &&
+             gk_registry_push_blobs(ps->reg, ps->s, ps->blobs, ps->n_todo, ps->p, err) < 0) ||
             put_manifests(ps, err) < 0 ||
             gk_sig_sign_image(o->sig, &o->sign, &ps->dest, ps->set.top.digest, ps->reg, err) < 0)
                 return gk_error_code_or(err, -EIO);
@@ -177,8 +199,7 @@ static int send(push *ps, const char *top_digest, const gk_push_opts *o, gk_push
 
 /* What to send for SRC: its index when the store has every platform of
  * it, else its image manifest; and where to mount from. */
-static int run(push *ps, const char *src, const gk_push_opts *o, gk_push_result *res,
-               gk_error **err)
+static int run(push *ps, const char *src, gk_push_result *res, gk_error **err)
 {
         _cleanup_(gk_store_image_freep) gk_store_image *img = NULL;
         _cleanup_free_ char *index = NULL;
@@ -187,7 +208,7 @@ static int run(push *ps, const char *src, const gk_push_opts *o, gk_push_result 
             gk_image_set_find_index(ps->s, img->name, img->manifest_digest, &index, err) < 0 ||
             find_mount_source(ps, img->manifest_digest, err) < 0)
                 return gk_error_code_or(err, -ENOENT);
-        return send(ps, index ? index : img->manifest_digest, o, res, err);
+        return push_image(ps, index ? index : img->manifest_digest, res, err);
 }
 
 static int parse_dest(push *ps, const char *src, const char *dest, gk_error **err)
@@ -205,7 +226,7 @@ static int parse_dest(push *ps, const char *src, const char *dest, gk_error **er
 int gk_push(gk_store *s, const char *src, const char *dest, const gk_push_opts *o, gk_progress *p,
             gk_push_result *res, gk_error **err)
 {
-        push ps = { .s = s, .p = p };
+        push ps = { .s = s, .p = p, .o = *o };
         const char *d = gk_remote_strip(dest) ? gk_remote_strip(dest) : dest;
         int r;
 
@@ -213,25 +234,56 @@ int gk_push(gk_store *s, const char *src, const char *dest, const gk_push_opts *
         r = parse_dest(&ps, src, dest, err);
         if (r == 0)
                 r = gk_store_hold(s, err);
-        if (r == 0 && (r = run(&ps, src, o, res, err)) < 0)
+        if (r == 0 && (r = run(&ps, src, res, err)) < 0)
                 gk_error_wrap(err, "push `%s` to %s", src, d);
         push_clear(&ps);
         return r;
 }
 
+int gk_push_session_new(gk_store *s, const char *what, const char *dest, const char *mount_from,
+                        const gk_push_opts *o, gk_progress *p, gk_push_session **out,
+                        gk_error **err)
+{
+        push *ps = calloc(1, sizeof(*ps));
+        int r;
+
+        if (!ps)
+                return gk_error_make(err, ENOMEM, "push");
+        *ps = (push){ .s = s, .p = p, .o = *o };
+        r = parse_dest(ps, what, dest, err);
+        if (r == 0 && mount_from && strcmp(mount_from, ps->dest.path) &&
+            !(ps->mount_from = strdup(mount_from)))
+                r = gk_error_make(err, ENOMEM, "push");
+        if (r < 0) {
+                gk_push_session_free(ps);
+                return r;
+        }
+        *out = ps;
+        return 0;
+}
+
+void gk_push_session_free(gk_push_session *ps)
+{
+        if (!ps)
+                return;
+        push_clear(ps);
+        free(ps);
+}
+
+int gk_push_session_finish(gk_push_session *ps, const char *top_digest, gk_push_result *res,
+                           gk_error **err)
+{
+        *res = (gk_push_result){ 0 };
+        return push_image(ps, top_digest, res, err);
+}
+
 int gk_push_digest(gk_store *s, const char *top_digest, const char *dest, const char *mount_from,
                    const gk_push_opts *o, gk_progress *p, gk_push_result *res, gk_error **err)
 {
-        push ps = { .s = s, .p = p };
-        int r;
+        _cleanup_(gk_push_session_freep) gk_push_session *ps = NULL;
 
         *res = (gk_push_result){ 0 };
-        r = parse_dest(&ps, top_digest, dest, err);
-        if (r == 0 && mount_from && strcmp(mount_from, ps.dest.path) &&
-            !(ps.mount_from = strdup(mount_from)))
-                r = gk_error_make(err, ENOMEM, "push");
-        if (r == 0)
-                r = send(&ps, top_digest, o, res, err);
-        push_clear(&ps);
-        return r;
+        if (gk_push_session_new(s, top_digest, dest, mount_from, o, p, &ps, err) < 0)
+                return gk_error_code_or(err, -EINVAL);
+        return gk_push_session_finish(ps, top_digest, res, err);
 }

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "gk/error.h"
+#include "feed.h"
 #include "progress.h"
 #include "store.h"
 
@@ -69,8 +70,9 @@ int gk_registry_check_login(const char *domain, const gk_registry_opts *o, const
 typedef struct gk_blob_fetch {
         const char *digest;
         int64_t size;
-        bool hidden;  /* no progress line (the config) */
-        bool existed; /* out: was already in the store */
+        bool hidden;        /* no progress line (the config) */
+        bool existed;       /* out: was already in the store */
+        gk_blob_feed *feed; /* kept up to date for a reader (NULL: none) */
 } gk_blob_fetch;
 
 /* Downloads the blobs not yet in store S, PARALLEL at a time, showing

@@ -228,6 +228,7 @@ struct gk_blob_writer {
         int fd;
         uint64_t offset;
         gk_hasher *h;
+        char got[GK_SHA256_BUF]; /* the digest, once checked */
 };
 
 static void writer_free(gk_blob_writer *w)
@@ -340,6 +341,11 @@ uint64_t gk_blob_writer_offset(const gk_blob_writer *w)
         return w->offset;
 }
 
+int gk_blob_writer_fd(const gk_blob_writer *w)
+{
+        return w->fd;
+}
+
 int gk_blob_writer_restart(gk_blob_writer *w, gk_error **err)
 {
         if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0)
@@ -378,22 +384,33 @@ static int commit_rename(gk_blob_writer *w, const char *got, char **out_digest, 
         return 0;
 }
 
+int gk_blob_writer_check(gk_blob_writer *w, gk_error **err)
+{
+        if (w->got[0])
+                return 0;
+        gk_hasher_final(w->h, w->got);
+        if (w->expect && strcmp(w->got, w->expect)) {
+                gk_error_plain(err, EBADMSG,
+                               "blob %s: digest mismatch: the content has "
+                               "digest %s (discarded)",
+                               w->expect, w->got);
+                gk_blob_writer_abort(w);
+                return -EBADMSG;
+        }
+        return 0;
+}
+
 int gk_blob_writer_commit(gk_blob_writer *w, char **out_digest, gk_error **err)
 {
-        char got[GK_SHA256_BUF];
-        int r = 0;
+        int r = gk_blob_writer_check(w, err);
 
-        gk_hasher_final(w->h, got);
-        if (w->expect && strcmp(got, w->expect))
-                r = gk_error_plain(err, EBADMSG,
-                                   "blob %s: digest mismatch: the content has "
-                                   "digest %s (discarded)",
-                                   w->expect, got);
+        if (r < 0)
+                return r;
         /* The data must be on disk before the name says it is complete. */
-        else if (fdatasync(w->fd) < 0)
-                r = gk_error_errno(err, "blob %s: sync", got);
+        if (fdatasync(w->fd) < 0)
+                r = gk_error_errno(err, "blob %s: sync", w->got);
         else
-                r = commit_rename(w, got, out_digest, err);
+                r = commit_rename(w, w->got, out_digest, err);
         if (r < 0) {
                 gk_blob_writer_abort(w);
                 return r;

@@ -84,10 +84,15 @@ typedef struct gk_blob_writer gk_blob_writer;
 int gk_store_blob_begin(gk_store *s, const char *expect, bool resume, gk_blob_writer **out,
                         gk_error **err);
 uint64_t gk_blob_writer_offset(const gk_blob_writer *w);
+/* The file the bytes land in (O_RDWR; owned by W): a reader may dup it. */
+int gk_blob_writer_fd(const gk_blob_writer *w);
 /* Back to zero bytes (the server ignored a Range request). */
 int gk_blob_writer_restart(gk_blob_writer *w, gk_error **err);
 int gk_blob_writer_write(gk_blob_writer *w, const void *data, size_t len, gk_error **err);
 int gk_blob_writer_commit(gk_blob_writer *w, char **out_digest, gk_error **err);
+/* commit's digest check alone (W stays open, for a commit later); a
+ * mismatch discards the content and frees W, as commit's does. */
+int gk_blob_writer_check(gk_blob_writer *w, gk_error **err);
 void gk_blob_writer_abort(gk_blob_writer *w);
 void gk_blob_writer_suspend(gk_blob_writer *w);
 

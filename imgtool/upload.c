@@ -1,6 +1,10 @@
 /* Parallel blob uploads (see upload.h): one job per blob, each a small
- * state machine of requests on a curl multi handle. */
+ * state machine of requests on a curl multi handle.  A blob with a feed
+ * (feed.h) is sent while it downloads: its body pauses when it catches up
+ * with what has landed, and a download that starts over starts the upload
+ * over. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,14 +31,18 @@ typedef enum step {
         STEP_DONE,
 } step;
 
-typedef struct upload upload;
+typedef struct gk_upload upload;
 
 typedef struct job {
+        gk_xfer_tag tag;
         upload *u;
         gk_blob_push *b;
         size_t slot;
         step step;
         bool running, mount_tried;
+        bool started;       /* holds one of the PARALLEL slots */
+        bool paused;        /* the body waits for the feed */
+        unsigned epoch;     /* the feed's, when FD was taken from it */
         int fruitless;      /* failed requests since the last progress */
         int64_t not_before; /* ms: retry backoff */
         gk_http_deadline deadline;
@@ -53,7 +61,8 @@ typedef struct job {
         char *url;
 } job;
 
-struct upload {
+struct gk_upload {
+        gk_xfer_part part;
         gk_registry *r;
         gk_store *s;
         gk_progress *p;
@@ -61,6 +70,7 @@ struct upload {
         job *jobs;
         size_t n, running;
         uint64_t chunk;
+        bool until_bodies; /* done when every body waits for its feed */
 };
 
 static uint64_t chunk_size(void)
@@ -94,19 +104,42 @@ static void job_release(upload *u, job *j)
         }
 }
 
+/* How many bytes of the body may be read now (all but a fed blob's
+ * tail that has not landed). */
+static uint64_t body_readable(const job *j)
+{
+        uint64_t at = j->body_off + j->body_pos, upto;
+        const gk_blob_feed *f = j->b->feed;
+
+        if (!f)
+                return j->body_len - j->body_pos;
+        if (f->epoch != j->epoch)
+                return 0;
+        upto = gk_blob_feed_readable(f, (uint64_t) j->b->size);
+        upto = upto < j->body_off + j->body_len ? upto : j->body_off + j->body_len;
+        return upto > at ? upto - at : 0;
+}
+
 static size_t read_cb(char *buf, size_t size, size_t n, void *userdata)
 {
         job *j = userdata;
-        uint64_t left = j->body_len - j->body_pos;
+        uint64_t left = body_readable(j);
         size_t want = size * n < left ? size * n : (size_t) left;
         ssize_t got;
 
+        if (!want && j->body_pos < j->body_len) {
+                /* schedule() goes on when more has landed */
+                j->paused = true;
+                return CURL_READFUNC_PAUSE;
+        }
         if (!want)
                 return 0;
         got = pread(j->fd, buf, want, (off_t) (j->body_off + j->body_pos));
         if (got <= 0)
                 return CURL_READFUNC_ABORT;
         j->body_pos += (uint64_t) got;
+        if (j->b->feed && j->b->feed->taken < j->body_off + j->body_pos)
+                j->b->feed->taken = j->body_off + j->body_pos;
         return (size_t) got;
 }
 
@@ -115,7 +148,8 @@ static int seek_cb(void *userdata, curl_off_t offset, int origin)
 {
         job *j = userdata;
 
-        if (origin != SEEK_SET || offset < 0 || (uint64_t) offset > j->body_len)
+        if (origin != SEEK_SET || offset < 0 || (uint64_t) offset > j->body_len ||
+            (j->b->feed && j->b->feed->epoch != j->epoch))
                 return CURL_SEEKFUNC_CANTSEEK;
         j->body_pos = (uint64_t) offset;
         return CURL_SEEKFUNC_OK;
@@ -264,11 +298,30 @@ static int start_request(upload *u, job *j, gk_error **err)
         curl_easy_setopt(j->easy, CURLOPT_SEEKDATA, j);
         curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, write_cb);
         curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
-        if (gk_xfer_add(u->multi, j->easy, j, j->curl_err, xferinfo_cb, err) < 0)
+        if (gk_xfer_add(u->multi, j->easy, &j->tag, j->curl_err, xferinfo_cb, err) < 0)
                 return -ENOMEM;
         j->running = true;
         u->running++;
         return 0;
+}
+
+/* The file the body is read from: the store's blob, or the feed's
+ * download (its epoch noted). */
+static int open_body(upload *u, job *j, gk_error **err)
+{
+        gk_blob_feed *f = j->b->feed;
+
+        if (f && f->fd >= 0) {
+                f->paced = true;
+                j->fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 3);
+                j->epoch = f->epoch;
+                return j->fd < 0 ? gk_error_errno(err, "blob %s: read the download", j->b->digest)
+                                 : 0;
+        }
+        if (f)
+                j->epoch = f->epoch;
+        j->fd = gk_store_open_blob(u->s, j->b->digest, err);
+        return j->fd < 0 ? gk_error_code_or(err, -EIO) : 0;
 }
 
 static int start_job(upload *u, job *j, gk_error **err)
@@ -282,7 +335,8 @@ static int start_job(upload *u, job *j, gk_error **err)
                 return gk_error_plain(err, ETIMEDOUT, "blob %s: registry %s %s", j->b->digest,
                                       u->r->domain, why);
         }
-        if (j->fd < 0 && (j->fd = gk_store_open_blob(u->s, j->b->digest, err)) < 0)
+        j->started = true;
+        if (j->step == STEP_SEND && j->fd < 0 && open_body(u, j, err) < 0)
                 return gk_error_code_or(err, -EIO);
         if (j->step == STEP_SEND) {
                 j->whole = j->offset == 0 && (uint64_t) j->b->size <= u->chunk;
@@ -297,6 +351,8 @@ static int start_job(upload *u, job *j, gk_error **err)
 static void job_done(job *j, gk_push_how how)
 {
         j->step = STEP_DONE;
+        if (j->b->feed)
+                j->b->feed->paced = false; /* nobody reads it now */
         j->b->how = how;
         if (how == GK_PUSH_EXISTED)
                 set_state(j, "Layer already exists");
@@ -477,6 +533,43 @@ static int request_done(void *ctx, void *job_, CURLcode rc, gk_error **err)
         return r > 0 ? request_failed(u, j, rc, st, err) : 0;
 }
 
+/* A fed job whose download started its file over: the bytes sent are
+ * void, a new session begins (the registry drops the old one); one
+ * paused for bytes that have landed now goes on. */
+static int follow_feed(upload *u, job *j, gk_error **err)
+{
+        const gk_blob_feed *f = j->b->feed;
+
+        if (j->fd >= 0 && f->epoch != j->epoch && j->step != STEP_DONE) {
+                job_release(u, j);
+                close(j->fd);
+                j->fd = -1;
+                j->paused = false;
+                j->offset = 0;
+                j->b->sent = 0;
+                j->b->feed->taken = 0;
+                j->step = STEP_START;
+                free(j->location);
+                j->location = NULL;
+                set_state(j, "Starting over: the download did");
+                return 0;
+        }
+        if (j->paused && j->running && body_readable(j) > 0) {
+                j->paused = false;
+                if (curl_easy_pause(j->easy, CURLPAUSE_CONT) != CURLE_OK)
+                        return gk_error_make(err, EIO, "blob %s: resume the upload", j->b->digest);
+        }
+        return 0;
+}
+
+/* A body to send, but nothing of the blob has landed yet. */
+static bool waits_for_feed(const job *j)
+{
+        const gk_blob_feed *f = j->b->feed;
+
+        return f && j->step == STEP_SEND && j->fd < 0 && f->fd < 0 && !f->verified;
+}
+
 /* Starts what may start now; *busy: anything left to do.  A job keeps
  * its slot between steps, so PARALLEL bounds the blobs in flight. */
 static int schedule(void *ctx, bool *busy, gk_error **err)
@@ -487,15 +580,20 @@ static int schedule(void *ctx, bool *busy, gk_error **err)
 
         *busy = false;
         for (size_t i = 0; i < u->n; i++)
-                active += u->jobs[i].step != STEP_DONE &&
-                          (u->jobs[i].running || u->jobs[i].fd >= 0);
+                active += u->jobs[i].step != STEP_DONE && u->jobs[i].started;
         for (size_t i = 0; i < u->n; i++) {
                 job *j = &u->jobs[i];
-                bool started = j->fd >= 0;
+                bool started = j->started;
 
-                *busy |= j->step != STEP_DONE;
+                /* until_bodies: a job that waits for its feed, or for a
+                 * slot that such a job holds, is not waited for */
+                *busy |= j->step != STEP_DONE &&
+                         !(u->until_bodies && (waits_for_feed(j) ||
+                                               (!started && active >= (size_t) u->r->o.parallel)));
+                if (j->b->feed && follow_feed(u, j, err) < 0)
+                        return gk_error_code_or(err, -EIO);
                 if (j->step == STEP_DONE || j->running || now < j->not_before ||
-                    (!started && active >= (size_t) u->r->o.parallel))
+                    (!started && active >= (size_t) u->r->o.parallel) || waits_for_feed(j))
                         continue;
                 if (start_job(u, j, err) < 0)
                         return gk_error_code_or(err, -EIO);
@@ -504,46 +602,82 @@ static int schedule(void *ctx, bool *busy, gk_error **err)
         return 0;
 }
 
-/* Waits 100 ms at most: a retry's backoff is not woken up for. */
 static const gk_xfer_ops upload_ops = {
         .schedule = schedule,
         .done = request_done,
 };
 
-int gk_registry_push_blobs(gk_registry *r, gk_store *s, gk_blob_push *blobs, size_t n,
-                           gk_progress *p, gk_error **err)
+int gk_upload_new(gk_registry *r, gk_store *s, gk_blob_push *blobs, size_t n, gk_progress *p,
+                  CURLM *multi, gk_upload **out, gk_error **err)
 {
-        upload u = { .r = r, .s = s, .p = p, .n = n, .chunk = chunk_size() };
-        int rr;
+        upload *u = calloc(1, sizeof(*u));
 
-        u.jobs = calloc(n ? n : 1, sizeof(job));
-        if (!u.jobs)
+        if (!u || !(u->jobs = calloc(n ? n : 1, sizeof(job)))) {
+                free(u);
                 return gk_error_make(err, ENOMEM, "push");
-        u.multi = gk_xfer_multi(r->o.parallel, false, err);
-        if (!u.multi) {
-                free(u.jobs);
-                return -ENOMEM;
         }
+        u->part = (gk_xfer_part){ .ops = &upload_ops, .ctx = u };
+        u->r = r;
+        u->s = s;
+        u->p = p;
+        u->n = n;
+        u->multi = multi;
+        u->chunk = chunk_size();
         for (size_t i = 0; i < n; i++) {
-                u.jobs[i] = (job){ .u = &u, .b = &blobs[i], .fd = -1 };
-                u.jobs[i].slot = blobs[i].hidden
-                                         ? (size_t) -1
-                                         : gk_progress_add(p, blobs[i].digest, blobs[i].size);
-                set_state(&u.jobs[i], "Preparing");
+                u->jobs[i] = (job){
+                        .tag = { &u->part, &u->jobs[i] }, .u = u, .b = &blobs[i], .fd = -1
+                };
+                u->jobs[i].slot = blobs[i].hidden
+                                          ? (size_t) -1
+                                          : gk_progress_add(p, blobs[i].digest, blobs[i].size);
+                set_state(&u->jobs[i], "Preparing");
         }
-        rr = gk_xfer_run(u.multi, p, &upload_ops, &u, err);
-        for (size_t i = 0; i < n; i++) {
-                job *j = &u.jobs[i];
+        *out = u;
+        return 0;
+}
 
-                job_release(&u, j);
+const gk_xfer_part *gk_upload_part(gk_upload *u)
+{
+        return &u->part;
+}
+
+void gk_upload_until_bodies(gk_upload *u, bool on)
+{
+        u->until_bodies = on;
+}
+
+void gk_upload_free(gk_upload *u)
+{
+        if (!u)
+                return;
+        for (size_t i = 0; i < u->n; i++) {
+                job *j = &u->jobs[i];
+
+                job_release(u, j);
                 gk_http_headers_clear(&j->h);
                 free(j->location);
                 if (j->fd >= 0)
                         close(j->fd);
         }
+        free(u->jobs);
+        free(u);
+}
+
+int gk_registry_push_blobs(gk_registry *r, gk_store *s, gk_blob_push *blobs, size_t n,
+                           gk_progress *p, gk_error **err)
+{
+        gk_upload *u = NULL;
+        CURLM *multi = gk_xfer_multi(r->o.parallel, false, err);
+        int rr;
+
+        if (!multi)
+                return -ENOMEM;
+        rr = gk_upload_new(r, s, blobs, n, p, multi, &u, err);
+        if (rr == 0)
+                rr = gk_xfer_run(multi, p, gk_upload_part(u), 1, err);
+        gk_upload_free(u);
         gk_progress_tick(p, 1);
-        curl_multi_cleanup(u.multi);
-        free(u.jobs);
+        curl_multi_cleanup(multi);
         return rr;
 }
 

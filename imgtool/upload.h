@@ -21,6 +21,7 @@
 #include "progress.h"
 #include "registry.h"
 #include "store.h"
+#include "xfer.h"
 
 typedef enum gk_push_how {
         GK_PUSH_UPLOADED,
@@ -35,12 +36,25 @@ typedef struct gk_blob_push {
         const char *mount_from; /* a repository of the same registry that has it, or NULL */
         gk_push_how how;        /* out */
         uint64_t sent;          /* out: bytes of it sent (resumes show here) */
+        gk_blob_feed *feed;     /* read as it downloads (NULL: the store's blob) */
 } gk_blob_push;
 
 /* Sends the N blobs of store S that R's repository lacks, PARALLEL at a
  * time. */
 int gk_registry_push_blobs(gk_registry *r, gk_store *s, gk_blob_push *blobs, size_t n,
                            gk_progress *p, gk_error **err);
+
+/* The uploads as a part of a transfer loop (xfer.h) others share:
+ * gk_registry_push_blobs runs one alone, a copy between registries beside
+ * the downloads that feed it (push_stream.c). */
+typedef struct gk_upload gk_upload;
+int gk_upload_new(gk_registry *r, gk_store *s, gk_blob_push *blobs, size_t n, gk_progress *p,
+                  CURLM *multi, gk_upload **out, gk_error **err);
+const gk_xfer_part *gk_upload_part(gk_upload *u);
+/* ON: the loop ends once every fed blob's session is open and waits for
+ * its first bytes (or the blob needs none: the registry has it). */
+void gk_upload_until_bodies(gk_upload *u, bool on);
+void gk_upload_free(gk_upload *u);
 
 /* PUT /v2/NAME/manifests/REF (a tag or a digest) of BODY as MEDIA_TYPE;
  * the registry's digest must be BODY's. */

@@ -5,11 +5,15 @@ loopback), side by side, and prints the medians and their ratio.
 
     tests/bench/push.py [BUILD_DIR] [--runs N]
 
-Images as in pull.py (busybox, and five layers of about 60 MB).  Each run
-pushes to a new repository (cold: every blob is sent; the source is another
-registry, so no mount).  A second push of the same image, where every blob
-is skipped, is timed for gkimg alone.  Appends one ratio line per image to
-$BENCH_RESULTS (see run.sh).
+Images: as in pull.py (busybox, and five layers of about 60 MB), and the
+Debian minbase image of regcopy.py (one 60 MB layer; skipped when it
+cannot be built).  Each round each tool pushes into a registry started for
+it (cold: every blob is sent): skopeo remembers where it sent a blob (its
+blob-info cache, which no flag turns off) and would mount it from an
+earlier round's repository of the same registry instead of sending it.  A
+second push of the same image, where every blob is skipped, is timed for
+gkimg alone.  Appends one ratio line per image to $BENCH_RESULTS (see
+run.sh).
 """
 import argparse
 import os
@@ -25,17 +29,38 @@ sys.path.insert(0, HERE)
 
 from pull import REPO, big_image, busybox_image, gr, timed  # noqa: E402,F401
 
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+import debimage  # noqa: E402
 
-def bench(gkimg, root, src, layout, dest, runs):
+
+def bench(gkimg, root, src, layout, runs):
     gk, sk = [], []
     warm = 0.0
     for i in range(runs):
-        to = "%s/bench/gk-%d:v1" % (dest.host, i)
-        gk.append(timed([gkimg, "--root", root, "push", "-q", src, to]))
-        sk.append(timed(["skopeo", "copy", "-q", "--dest-tls-verify=false",
-                         "oci:%s:bench" % layout, "docker://%s/bench/sk-%d:v1" % (dest.host, i)]))
-        warm = timed([gkimg, "--root", root, "push", "-q", src, to])
+        for_gk, for_sk = gr.Registry(), gr.Registry()
+        try:
+            to = "%s/bench/gk:v1" % for_gk.host
+            gk.append(timed([gkimg, "--root", root, "push", "-q", src, to]))
+            sk.append(timed(["skopeo", "copy", "-q", "--dest-tls-verify=false", layout,
+                             "docker://%s/bench/sk:v1" % for_sk.host]))
+            warm = timed([gkimg, "--root", root, "push", "-q", src, to])
+        finally:
+            for_gk.stop()
+            for_sk.stop()
     return statistics.median(gk), statistics.median(sk), warm
+
+
+def debian(tmp, src):
+    """The Debian image at SRC: (reference, its oci: layout, layer bytes),
+    or None (and why) when it cannot be built here."""
+    try:
+        layout = debimage.layout()
+    except debimage.Unavailable as e:
+        print("debian-minbase skipped: %s" % e)
+        return None
+    ref = debimage.push(layout, src.host, "bench/debian")
+    size = sum(os.path.getsize(b) for b in debimage.layer_blobs(layout))
+    return ref, "oci:%s:%s" % (layout, debimage.TAG), size
 
 
 def results(name, size, g, s, w):
@@ -61,34 +86,40 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     tmp = tempfile.mkdtemp(prefix="gk-bench-push-")
-    src, dest = gr.Registry(), None
+    src = gr.Registry()
     try:
-        dest = gr.Registry()
-        images = {"busybox": busybox_image(tmp), "big-5-layers": big_image()}
-        print("%-14s %8s %10s %10s %8s %10s" % ("image", "size", "gkimg", "skopeo", "ratio",
-                                                "gk again"))
-        for name, img in images.items():
+        images = []
+        for name, img in (("busybox", busybox_image(tmp)), ("big-5-layers", big_image())):
             ref = "%s/bench/%s:v1" % (src.host, name)
             src.push_image("bench/" + name, "v1", img)
-            root = os.path.join(tmp, "root-" + name)
             layout = os.path.join(tmp, "oci-" + name)
-            subprocess.run([gkimg, "--root", root, "pull", "-q", ref], check=True,
-                           stdout=subprocess.DEVNULL)
             subprocess.run(["skopeo", "copy", "-q", "--src-tls-verify=false", "docker://" + ref,
                             "oci:%s:bench" % layout], check=True)
-            size = sum(s for _, s, _, _ in img.layers)
-            g, s, w = bench(gkimg, root, ref, layout, dest, a.runs)
+            images.append((name, ref, "oci:%s:bench" % layout,
+                           sum(s for _, s, _, _ in img.layers)))
+        deb = debian(tmp, src)
+        if deb:
+            images.append(("debian-minbase",) + deb)
+        print("%-14s %8s %10s %10s %8s %10s" % ("image", "size", "gkimg", "skopeo", "ratio",
+                                                "gk again"))
+        for name, ref, layout, size in images:
+            root = os.path.join(tmp, "root-" + name)
+            subprocess.run([gkimg, "--root", root, "pull", "-q", ref], check=True,
+                           stdout=subprocess.DEVNULL)
+            g, s, w = bench(gkimg, root, ref, layout, a.runs)
             print("%-14s %7.1fM %9.3fs %9.3fs %7.2fx %9.3fs" % (name, size / 1e6, g, s, s / g,
                                                               w))
             results(name, size, g, s, w)
-        print("(medians of %d cold pushes; ratio = skopeo / gkimg, above 1 means gkimg is "
-              "faster)" % a.runs)
+        print("(medians of %d cold pushes, each into a new registry; ratio = skopeo / gkimg, "
+              "above 1 means gkimg is faster)" % a.runs)
+    except KeyboardInterrupt:
+        print("push.py: interrupted, cleaning up", file=sys.stderr)
+        return 130
     finally:
         src.stop()
-        if dest:
-            dest.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -364,7 +364,8 @@ class Fault:
         slow=BYTES_PER_SEC                     forward, slowly
         stall=True                             send the headers, then nothing
         corrupt=True                           forward with the body's first byte changed
-        body=b"..." with status=200            replace the answer's body
+        body=b"..." with status=200            replace the answer: that body, and
+                                               status 200 (a Range ignored)
         redirect=True                          307 to the CDN
     """
 
@@ -410,7 +411,8 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             return
         status, headers, body = self.forward()
         if "body" in a:
-            body = a["body"]
+            status, body = 200, a["body"]
+            headers = {k: v for k, v in headers.items() if k.lower() != "content-range"}
             headers = {k: v for k, v in headers.items()
                        if k.lower() not in ("docker-content-digest",)}
             headers.update(a.get("headers", {}))
