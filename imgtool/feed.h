@@ -12,7 +12,9 @@
  * A download that runs more than GK_FEED_AHEAD bytes ahead of a reader
  * (PACED: one is reading) waits for it: the bytes have nowhere faster to
  * go, and the CPU they would take is the destination's (on a small machine
- * the registry receiving them runs beside us). */
+ * the registry receiving them runs beside us).  HOLD keeps every download
+ * at its first bytes: the request is answered (a registry takes its time
+ * to start a blob) while the uploads open their sessions. */
 #ifndef GK_IMGTOOL_FEED_H
 #define GK_IMGTOOL_FEED_H
 
@@ -25,6 +27,7 @@ typedef struct gk_blob_feed {
         unsigned epoch;  /* bumped when the file starts over */
         bool verified;   /* whole, its digest checked: in the store */
         bool paced;      /* a reader is on it: the download keeps pace */
+        bool hold;       /* the reader is not ready: no bytes yet */
         uint64_t taken;  /* bytes [0, taken) read by it */
 } gk_blob_feed;
 
@@ -40,10 +43,10 @@ static inline uint64_t gk_blob_feed_readable(const gk_blob_feed *f, uint64_t siz
         return f->landed < size - 1 ? f->landed : size - 1;
 }
 
-/* The download is far enough ahead of its reader to wait. */
-static inline bool gk_blob_feed_ahead(const gk_blob_feed *f)
+/* The download is to wait: held, or far enough ahead of its reader. */
+static inline bool gk_blob_feed_wait(const gk_blob_feed *f)
 {
-        return f->paced && f->landed >= f->taken + GK_FEED_AHEAD;
+        return f->hold || (f->paced && f->landed >= f->taken + GK_FEED_AHEAD);
 }
 
 #endif

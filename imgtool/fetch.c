@@ -165,7 +165,7 @@ static size_t write_cb(char *ptr, size_t size, size_t n, void *userdata)
                 j->errbody[j->errlen] = '\0';
                 return len;
         }
-        if (j->b->feed && gk_blob_feed_ahead(j->b->feed)) {
+        if (j->b->feed && gk_blob_feed_wait(j->b->feed)) {
                 /* curl hands the same bytes again after the unpause */
                 j->paused = true;
                 return CURL_WRITEFUNC_PAUSE;
@@ -482,7 +482,7 @@ static int schedule(void *ctx, bool *busy, gk_error **err)
         for (size_t i = 0; i < f->n; i++) {
                 job *j = &f->jobs[i];
 
-                if (j->paused && j->state == JOB_RUNNING && !gk_blob_feed_ahead(j->b->feed)) {
+                if (j->paused && j->state == JOB_RUNNING && !gk_blob_feed_wait(j->b->feed)) {
                         j->paused = false;
                         if (curl_easy_pause(j->easy, CURLPAUSE_CONT) != CURLE_OK)
                                 return gk_error_make(err, EIO, "blob %s: resume the download",
@@ -492,7 +492,8 @@ static int schedule(void *ctx, bool *busy, gk_error **err)
                 if (j->state == JOB_PENDING && now >= j->not_before &&
                     f->running < (size_t) f->r->o.parallel && start_job(f, j, err) < 0)
                         return gk_error_wrap(err, "blob %.19s", j->b->digest);
-                *busy |= j->state != JOB_DONE;
+                /* a held download waits for the loop after this one */
+                *busy |= j->state != JOB_DONE && !(j->b->feed && j->b->feed->hold);
         }
         return 0;
 }

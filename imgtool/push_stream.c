@@ -120,16 +120,21 @@ int gk_push_session_stream(void *session, gk_registry *r, gk_store *s, gk_blob_f
             gk_fetch_new(r, s, blobs, n, p, st.multi, &st.fetch, err) < 0 ||
             gk_upload_new(ps->reg, s, st.up, st.n_up, p, st.multi, &st.upload, err) < 0)
                 return gk_error_code_or(err, -ENOMEM);
-        /* Sessions first: the downloads would slow the requests that open
-         * them, and the destination's intake is what the copy waits for. */
-        gk_upload_until_bodies(st.upload, true);
-        rr = gk_xfer_run(st.multi, p, gk_upload_part(st.upload), 1, err);
-        gk_upload_until_bodies(st.upload, false);
         parts[0] = *gk_fetch_part(st.fetch);
         parts[1] = *gk_upload_part(st.upload);
         gk_fetch_defer_commits(st.fetch);
+        /* Sessions first, while the source gets to its first bytes: a
+         * download at full speed would slow the requests that open them,
+         * and the destination's intake is what the copy waits for. */
+        for (size_t i = 0; i < n; i++)
+                st.feeds[i].hold = st.n_up > 0;
+        gk_upload_until_bodies(st.upload, true);
+        rr = gk_xfer_run(st.multi, p, parts, 2, err);
+        gk_upload_until_bodies(st.upload, false);
+        for (size_t i = 0; i < n; i++)
+                st.feeds[i].hold = false;
         if (rr == 0)
-                rr = gk_xfer_run(st.multi, p, parts, st.n_up ? 2 : 1, err);
+                rr = gk_xfer_run(st.multi, p, parts, 2, err);
         gk_progress_tick(p, 1);
         if (rr == 0)
                 rr = gk_fetch_commit(st.fetch, err);

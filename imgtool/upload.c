@@ -562,12 +562,14 @@ static int follow_feed(upload *u, job *j, gk_error **err)
         return 0;
 }
 
-/* A body to send, but nothing of the blob has landed yet. */
+/* A body to send, but nothing of the blob has landed yet (or may yet:
+ * the feed is held). */
 static bool waits_for_feed(const job *j)
 {
         const gk_blob_feed *f = j->b->feed;
 
-        return f && j->step == STEP_SEND && j->fd < 0 && f->fd < 0 && !f->verified;
+        return f && j->step == STEP_SEND && !j->running && !f->verified &&
+               (f->hold || (j->fd < 0 && f->fd < 0));
 }
 
 /* Starts what may start now; *busy: anything left to do.  A job keeps
