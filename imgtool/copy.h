@@ -7,12 +7,15 @@
  * archive's by import's one pass over it), and the destination is written
  * from there by push's uploads, export's archive writer or a layout
  * writer.  One copy on local disk per blob buys: every blob verified
- * against its digest before anything is written to the destination, the
- * same tested code paths as pull/push/import/export, and a cache (a second
- * copy of an image, or of another sharing its base layers, fetches nothing
- * again).  The copy holds the store as a pull does, so gc leaves those
- * blobs alone until it ends; what it fetched and no name uses goes at the
- * next gc.  Blobs are never unpacked.
+ * against its digest before the destination has it, the same tested code
+ * paths as pull/push/import/export, and a cache (a second copy of an
+ * image, or of another sharing its base layers, fetches nothing again).
+ * Between registries the two sides overlap (push_stream.c): each blob is
+ * uploaded while it downloads into the store, and its last byte is held
+ * back until the download has checked the digest, so a bad blob never
+ * completes at the destination.  The copy holds the store as a pull does,
+ * so gc leaves those blobs alone until it ends; what it fetched and no
+ * name uses goes at the next gc.  Blobs are never unpacked.
  *
  * Digests: nothing is converted between registries, OCI layouts and
  * oci-archives, so the manifest (or index) keeps its digest.  A
