@@ -16,23 +16,15 @@ import pytest
 
 import gkregistry as gr
 from gkcli import GKIMG, NO_DOCKER_CONFIG
-from test_pull import small_image, unique
+from test_pull import proxy, registry, small_image, unique  # noqa: F401 (fixtures)
 
 BIG = 3 << 20  # random, so its gzip blob is about as big
 
 
-@pytest.fixture(scope="module")
-def source():
-    reg = gr.Registry()
-    yield reg
-    reg.stop()
-
-
 @pytest.fixture
-def proxy(source):
-    px = gr.Proxy(source.port)
-    yield px
-    px.stop()
+def source(registry):
+    """The source registry (test_pull's, with `proxy` in front of it)."""
+    return registry
 
 
 @pytest.fixture
