@@ -63,15 +63,15 @@ def blob_status(reg, repo, digest):
     return status("http://%s/v2/%s/blobs/%s" % (reg.host, repo, digest))
 
 
-def copy_cmd(root, src, dst):
+def copy_cmd(root, src, dst, *extra):
     return [GKIMG, "--root", root, "copy", "--src-tls-verify=false", "--dest-tls-verify=false",
-            "docker://" + src, "docker://" + dst]
+            *extra, "docker://" + src, "docker://" + dst]
 
 
-def run_copy(root, src, dst, timeout=120):
+def run_copy(root, src, dst, *extra, timeout=120):
     env = dict(os.environ, DOCKER_CONFIG=NO_DOCKER_CONFIG, XDG_RUNTIME_DIR=NO_DOCKER_CONFIG,
                XDG_CONFIG_HOME=NO_DOCKER_CONFIG)
-    return subprocess.run(copy_cmd(root, src, dst), capture_output=True, text=True,
+    return subprocess.run(copy_cmd(root, src, dst, *extra), capture_output=True, text=True,
                           timeout=timeout, env=env, stdin=subprocess.DEVNULL)
 
 
@@ -208,3 +208,15 @@ def test_two_copies_of_one_image_at_once(source, dest, root):
     for tag, r in results.items():
         assert r.returncode == 0, r.stderr
         landed_exactly(img, dest, "%s-%s" % (repo, tag))
+
+
+@pytest.mark.parametrize("parallel", ["1", "2"])
+def test_fewer_slots_than_blobs(source, dest, root, parallel):
+    """--parallel below the image's four blobs: sessions wait for slots,
+    downloads for their readers, and each side takes the blobs in the same
+    order, so the copy ends with every blob there."""
+    repo, img, big = seeded(source)
+    r = run_copy(root, "%s/%s:v1" % (source.host, repo), "%s/%s:v1" % (dest.host, repo),
+                 "--parallel", parallel, timeout=60)
+    assert r.returncode == 0, r.stderr
+    landed_exactly(img, dest, repo)
