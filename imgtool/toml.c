@@ -88,7 +88,7 @@ static gk_toml *node(gk_toml_type type, unsigned line)
 static int add(parser *ps, gk_toml *to, char *key, gk_toml *v)
 {
         gk_toml **ni = realloc(to->items, (to->n + 1) * sizeof(*ni));
-        char **nk;
+        char **nk = NULL;
 
         if (ni)
                 to->items = ni;
