@@ -25,6 +25,7 @@
         X(CURLcode, CURLE_FAILED_INIT, curl_easy_perform, (CURL * c), (c))                       \
         X(const char *, "libcurl is not loaded", curl_easy_strerror, (CURLcode e), (e))          \
         X(char *, NULL, curl_easy_escape, (CURL * c, const char *s, int len), (c, s, len))       \
+        X(CURLcode, CURLE_FAILED_INIT, curl_easy_pause, (CURL * c, int mask), (c, mask))         \
         X(CURLM *, NULL, curl_multi_init, (void), ())                                            \
         X(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_add_handle, (CURLM * m, CURL * c), (m, c)) \
         X(CURLMcode, CURLM_INTERNAL_ERROR, curl_multi_remove_handle, (CURLM * m, CURL * c),      \
