@@ -43,7 +43,9 @@ override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed \
 # libsystemd is not linked: runtime/cgroup/sdbus_dl.c dlopen()s it (-ldl).
 RUN_PKGS = yajl libseccomp libcap
 NET_PKGS = yajl libmnl libnftnl
-IMG_PKGS = yajl libcurl libarchive libcrypto gpgme
+# libcurl, libarchive and libsodium stay on gkimg's link line with
+# --as-needed, but imgtool/dl_*.c dlopen()s them at their first call.
+IMG_PKGS = yajl libcurl libarchive libcrypto gpgme libsodium
 RUN_LIBS := $(shell $(PKG_CONFIG) --libs $(RUN_PKGS) 2>/dev/null) -ldl
 NET_LIBS := $(shell $(PKG_CONFIG) --libs $(NET_PKGS) 2>/dev/null)
 IMG_LIBS := $(shell $(PKG_CONFIG) --libs $(IMG_PKGS) 2>/dev/null)

@@ -8,16 +8,17 @@ set -eu
 optional=""
 pkgs="build-essential pkg-config libyajl-dev libseccomp-dev libcap-dev libmnl-dev
 libcurl4-openssl-dev libarchive-dev libssl-dev libnftnl-dev libsystemd-dev busybox-static
-libgpgme-dev
+libgpgme-dev libsodium-dev
 jq go-md2man"
 if [ "${1:-}" = --test ]; then
         pkgs="$pkgs python3 python3-pytest libcmocka-dev jq skopeo umoci docker-registry
 openssl qemu-system-x86 xz-utils runc crun iproute2 procps nftables iputils-ping
 podman netavark iptables containerd conmon bash-completion mmdebstrap clang
 python3-grpcio python3-grpc-tools containernetworking-plugins cppcheck shellcheck clang-format tmux
-criu golang-github-opencontainers-specs-dev uidmap gnupg slirp4netns"
+criu golang-github-opencontainers-specs-dev uidmap gnupg slirp4netns python3-nacl"
         # golang-github-opencontainers-specs-dev: the runtime-spec JSON schema
         # that tests/integration/test_spec_fields.py walks field by field
+        # python3-nacl: test_signatures.py writes cosign-format encrypted keys
         # libFuzzer (tests/fuzz): its package is only recommended by clang's
         optional="libclang-rt-dev"
 fi

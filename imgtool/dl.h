@@ -1,18 +1,20 @@
 /* Libraries gkimg loads with dlopen() the first time a command needs them
- * (dl_curl.c, dl_archive.c): libcurl and libarchive bring about forty
- * shared objects between them (TLS, LDAP, GSSAPI, xml, compressors), whose
- * mapping and relocation was most of the time of a command that uses
- * neither, such as a second `bundle` of an unpacked image. */
+ * (dl_curl.c, dl_archive.c, dl_sodium.c): libcurl and libarchive bring
+ * about forty shared objects between them (TLS, LDAP, GSSAPI, xml,
+ * compressors), whose mapping and relocation was most of the time of a
+ * command that uses neither, such as a second `bundle` of an unpacked
+ * image; libsodium is one more that only signing with a cosign key needs. */
 #ifndef GK_IMGTOOL_DL_H
 #define GK_IMGTOOL_DL_H
 
 #include "gk/dlfwd.h"
 
-/* Load libcurl / libarchive if not done yet: 0, or -ELIBACC with an error
+/* Load libcurl / libarchive / libsodium if not done yet: 0, or -ELIBACC with an error
  * naming the library.  Their functions may be called without these (they
  * load on first use, and fail as the library's own calls fail when it is
  * missing); the commands call them first for a clear message. */
 int gk_dl_curl(gk_error **err);
 int gk_dl_archive(gk_error **err);
+int gk_dl_sodium(gk_error **err);
 
 #endif

@@ -4,6 +4,7 @@
 #ifndef GK_IMGTOOL_SIG_INTERNAL_H
 #define GK_IMGTOOL_SIG_INTERNAL_H
 
+#include <openssl/types.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -55,6 +56,12 @@ int gk_sigstore_verify(const gk_keys *keys, const char *payload, size_t len, con
                        gk_error **err);
 int gk_sigstore_sign(const char *keyfile, const char *passphrase, const char *payload, size_t len,
                      char **sig_b64, gk_error **err);
+/* The private key in cosign's encrypted format (cosign_key.h) that TEXT
+ * (LEN bytes, read from KEYFILE) holds, opened with PASSPHRASE (NULL: none
+ * given, the empty one is tried).  A wrong passphrase is an error naming
+ * KEYFILE and saying so (sig_cosign.c). */
+int gk_cosign_key_load(const char *keyfile, const char *text, size_t len, const char *passphrase,
+                       EVP_PKEY **out, gk_error **err);
 
 /* The signatures of an image, as found. */
 typedef struct gk_found_sig {

@@ -1,9 +1,9 @@
 /* sigstore signatures with a plain key pair, through OpenSSL: the
  * annotation holds base64 of the signature (ASN.1 for ECDSA) of the
  * payload's SHA-256.  Keyless signing (fulcio, rekor) is not supported.
- * cosign's own encrypted private key format (scrypt + NaCl secretbox)
- * needs XSalsa20-Poly1305, which OpenSSL lacks: such a key is refused;
- * a PKCS#8 key, encrypted or not, and an EC key in PEM are taken. */
+ * A PKCS#8 key, encrypted or not, and an EC key in PEM are taken, and
+ * cosign's own encrypted format (scrypt + NaCl secretbox, which OpenSSL
+ * lacks): sig_cosign.c opens that one through libsodium. */
 #include <errno.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "cosign_key.h"
 #include "gk/cleanup.h"
 #include "gk/util.h"
 #include "sig_internal.h"
@@ -109,13 +110,8 @@ static int load_private(const char *keyfile, const char *passphrase, EVP_PKEY **
 
         if (gk_read_file(keyfile, &text, &len, err) < 0)
                 return gk_error_wrap(err, "--sign-by-sigstore-private-key");
-        if (strstr(text, "ENCRYPTED COSIGN PRIVATE KEY") ||
-            strstr(text, "ENCRYPTED SIGSTORE PRIVATE KEY"))
-                return gk_error_make(err, ENOTSUP,
-                                     "--sign-by-sigstore-private-key `%s`: cosign's encrypted "
-                                     "key format is not supported (NaCl secretbox); use a PEM "
-                                     "(PKCS#8) key",
-                                     keyfile);
+        if (gk_cosign_key_is(text, len))
+                return gk_cosign_key_load(keyfile, text, len, passphrase, out, err);
         b = BIO_new_mem_buf(text, (int) len);
         *out = b ? PEM_read_bio_PrivateKey(b, NULL, pass_cb, (void *) passphrase) : NULL;
         if (!*out)

@@ -10,17 +10,27 @@
 #include "sig_internal.h"
 #include "signature.h"
 
+/* The passphrase is wiped before its memory is given back (the key it
+ * opens is, in sig_cosign.c). */
+static void passphrase_freep(char **p)
+{
+        if (*p)
+                explicit_bzero(*p, strlen(*p));
+        free(*p);
+}
+
 static int read_passphrase(const char *path, char **out, gk_error **err)
 {
-        size_t len = 0;
+        size_t len = 0, first;
 
         *out = NULL;
         if (!path)
                 return 0;
         if (gk_read_file(path, out, &len, err) < 0)
                 return gk_error_wrap(err, "--sign-passphrase-file");
-        /* the first line, as skopeo reads it */
-        (*out)[strcspn(*out, "\r\n")] = '\0';
+        /* the first line, as skopeo reads it; the rest wiped at once */
+        first = strcspn(*out, "\r\n");
+        explicit_bzero(*out + first, len - first);
         return 0;
 }
 
@@ -57,7 +67,8 @@ int gk_sig_sign_image(const gk_sig_ctx *c, const gk_sign_opts *o, const gk_refer
                       const char *digest, gk_registry *reg, gk_error **err)
 {
         _cleanup_(gk_sigstore_cfg_clear) gk_sigstore_cfg cfg = { 0 };
-        _cleanup_free_ char *name = NULL, *pass = NULL;
+        _cleanup_free_ char *name = NULL;
+        _cleanup_(passphrase_freep) char *pass = NULL;
 
         if (!gk_sign_wanted(o))
                 return 0;

@@ -513,17 +513,137 @@ def test_sigstore_key_with_passphrase(registry, keys, root, tmp_path):
         shutil.rmtree(root2, ignore_errors=True)
 
 
-def test_encrypted_cosign_key_refused(registry, keys, root, tmp_path):
-    base, _ = seed(registry, keys, "enc", signed=False)
+# ---- cosign's encrypted private key (cosign generate-key-pair) ----
+
+SIGSTORE_PEM = "ENCRYPTED SIGSTORE PRIVATE KEY"
+COSIGN_PEM = "ENCRYPTED COSIGN PRIVATE KEY"  # what cosign wrote before 2.0
+
+
+def cosign_key(path, der, passphrase, kdf="scrypt", cipher="nacl/secretbox", n=32768,
+               pem_type=SIGSTORE_PEM):
+    """DER (a PKCS#8 private key) as cosign writes it: go-securesystemslib's
+    envelope, the key scrypt(passphrase, salt, N, 8, 1) sealed in a NaCl
+    secretbox, the JSON base64'd into a PEM block.  Made with PyNaCl and
+    hashlib's scrypt, independently of gkimg's libsodium."""
+    import nacl.secret
+    salt, nonce = os.urandom(32), os.urandom(24)
+    key = hashlib.scrypt(passphrase.encode(), salt=salt, n=n, r=8, p=1, maxmem=256 << 20,
+                         dklen=32)
+    box = nacl.secret.SecretBox(key).encrypt(der, nonce).ciphertext  # MAC, then ciphertext
+    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+    env = json.dumps({"kdf": {"name": kdf, "params": {"N": n, "r": 8, "p": 1},
+                              "salt": b64(salt)},
+                      "cipher": {"name": cipher, "nonce": b64(nonce)},
+                      "ciphertext": b64(box)}).encode()
+    body = b64(env)
+    with open(path, "w") as f:
+        f.write("-----BEGIN %s-----\n" % pem_type)
+        f.write("".join(body[i:i + 64] + "\n" for i in range(0, len(body), 64)))
+        f.write("-----END %s-----\n" % pem_type)
+    return path
+
+
+def pkcs8_der(keys, name="ec1"):
+    return subprocess.run(["openssl", "pkcs8", "-topk8", "-nocrypt", "-in",
+                           keys.path(name + ".pem"), "-outform", "DER"],
+                          check=True, capture_output=True).stdout
+
+
+def passfile(tmp, text):
+    path = os.path.join(str(tmp), "pass-%d" % len(os.listdir(str(tmp))))
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def sign_push(keys, root, key, src, dest, pw=None):
+    extra = ["--sign-passphrase-file", pw] if pw else []
+    return gkimg(root, "--registries.d", keys.regsd, "push", "--sign-by-sigstore-private-key",
+                 key, *extra, src, dest)
+
+
+def attachment_status(registry, base, digest):
+    tag = "sha256-%s.sig" % digest[7:]
+    st, _, _ = registry._req("GET", "/v2/%s/manifests/%s" % (base.split("/", 1)[1], tag),
+                             headers={"Accept": gr.MT_OCI_MANIFEST})
+    return st
+
+
+def verified_by_gkimg(registry, keys, tmp, ref, name):
+    """gkimg pull of REF under a sigstoreSigned policy with key NAME, into
+    a store of its own."""
+    policy = write_policy(tmp, docker={registry.host: [sigstore_signed(keys, name)]})
+    root2 = tempfile.mkdtemp(prefix="gk-store-")
+    try:
+        return accepted(gk_pull(keys, root2, policy, ref))
+    finally:
+        shutil.rmtree(root2, ignore_errors=True)
+
+
+@pytest.mark.parametrize("pem_type,pw,n", [
+    (SIGSTORE_PEM, "s3cret pass\n", 32768),
+    (COSIGN_PEM, "s3cret pass\n", 65536),
+    (SIGSTORE_PEM, None, 32768),  # COSIGN_PASSWORD="": no passphrase file needed
+])
+def test_cosign_key_signs(registry, keys, root, tmp_path, pem_type, pw, n):
+    """The key cosign generate-key-pair writes signs a push; the signature
+    is the key's (openssl verifies it with the public key) and gkimg pull
+    accepts the image under a sigstoreSigned policy with that key only."""
+    base, digest = seed(registry, keys, "csk", signed=False)
     assert accepted(gk_pull(keys, root, write_policy(tmp_path), base + ":v1"))
-    k = os.path.join(str(tmp_path), "cosign.key")
-    with open(k, "w") as f:
-        f.write("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnt9fQ==\n"
-                "-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n")
-    r = gkimg(root, "--registries.d", keys.regsd, "push", "--sign-by-sigstore-private-key", k,
-              base + ":v1", base + ":enc")
-    assert r.returncode != 0
-    assert "encrypted key format is not supported" in r.stderr, r.stderr
+    key = cosign_key(os.path.join(str(tmp_path), "cosign.key"), pkcs8_der(keys),
+                     pw.strip() if pw else "", n=n, pem_type=pem_type)
+    r = sign_push(keys, root, key, base + ":v1", base + ":csk",
+                  passfile(tmp_path, pw) if pw else None)
+    assert r.returncode == 0, r.stderr
+    [layer] = attachment(registry, base, digest)["layers"]
+    payload = blob(registry, base, layer["digest"])
+    sig = base64.b64decode(layer["annotations"]["dev.cosignproject.cosign/signature"])
+    assert openssl_verifies(keys.path("ec1.pub"), payload, sig, tmp_path)
+    assert verified_by_gkimg(registry, keys, tmp_path, base + ":csk", "ec1")
+    assert not verified_by_gkimg(registry, keys, tmp_path, base + ":csk", "ec2")
+
+
+def test_cosign_key_refusals(registry, keys, root, tmp_path):
+    """A wrong passphrase, none when one is needed, a kdf or cipher gkimg does
+    not know: each refused naming the key file and the reason, and no
+    signature is uploaded (the image itself is pushed before signing)."""
+    base, digest = seed(registry, keys, "csr", signed=False)
+    assert accepted(gk_pull(keys, root, write_policy(tmp_path), base + ":v1"))
+    der = pkcs8_der(keys)
+    good = cosign_key(os.path.join(str(tmp_path), "good.key"), der, "right")
+    cases = [
+        (good, passfile(tmp_path, "wrong\n"), ["passphrase", "is wrong"]),
+        (good, None, ["encrypted key without the right --sign-passphrase-file"]),
+        (cosign_key(os.path.join(str(tmp_path), "kdf.key"), der, "right", kdf="pbkdf2"),
+         passfile(tmp_path, "right\n"), ["kdf `pbkdf2` is not supported"]),
+        (cosign_key(os.path.join(str(tmp_path), "cipher.key"), der, "right",
+                    cipher="aes-256-gcm"),
+         passfile(tmp_path, "right\n"), ["cipher `aes-256-gcm` is not supported"]),
+    ]
+    for key, pw, words in cases:
+        r = sign_push(keys, root, key, base + ":v1", base + ":csr", pw)
+        assert r.returncode != 0, (key, r.stdout)
+        assert "`%s`" % key in r.stderr, r.stderr
+        for w in words:
+            assert w in r.stderr, r.stderr
+        assert attachment_status(registry, base, digest) == 404
+    assert not verified_by_gkimg(registry, keys, tmp_path, base + ":csr", "ec1")
+    # the same key with its passphrase: signed (the refusals were the key's, not the setup's)
+    r = sign_push(keys, root, good, base + ":v1", base + ":csr", passfile(tmp_path, "right"))
+    assert r.returncode == 0, r.stderr
+    assert verified_by_gkimg(registry, keys, tmp_path, base + ":csr", "ec1")
+
+
+def test_copy_signs_with_cosign_key(registry, keys, root, tmp_path):
+    base, _ = seed(registry, keys, "csc", signed=False)
+    key = cosign_key(os.path.join(str(tmp_path), "cosign.key"), pkcs8_der(keys, "ec2"), "pw")
+    r = gk_copy(keys, root, write_policy(tmp_path), "--sign-by-sigstore-private-key", key,
+                "--sign-passphrase-file", passfile(tmp_path, "pw\n"),
+                "docker://" + base + ":v1", "docker://" + base + ":copied")
+    assert r.returncode == 0, r.stderr
+    assert verified_by_gkimg(registry, keys, tmp_path, base + ":copied", "ec2")
+    assert not verified_by_gkimg(registry, keys, tmp_path, base + ":copied", "ec1")
 
 
 # ---- what gkimg cannot check is refused, never ignored ----
