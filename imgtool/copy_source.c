@@ -37,6 +37,7 @@ static int from_registry(gk_store *s, const gk_transport *t, const gk_copy_opts 
         if (stream) {
                 po.fetch_blobs = gk_push_session_stream;
                 po.fetch_ctx = stream;
+                po.resolved = gk_push_session_sign;
         }
 
         if (gk_pull_fetch(s, t->path, &po, p, &res, err) < 0)
