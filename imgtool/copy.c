@@ -148,6 +148,12 @@ int gk_copy(gk_store *s, const char *src, const char *dest, const gk_copy_opts *
 
         if (gk_transport_parse(src, &from, err) < 0 || gk_transport_parse(dest, &to, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
+        /* as skopeo: @N picks an image to read, it names none to write */
+        if (to.kind == GK_TRANSPORT_DOCKER_ARCHIVE && to.has_index)
+                return gk_error_make(err, 0,
+                                     "%s: destination reference must not contain a manifest "
+                                     "index @%zu",
+                                     dest, to.index);
         if (to.kind == GK_TRANSPORT_DOCKER_ARCHIVE && o->all)
                 return gk_error_make(err, 0,
                                      "%s: --all: a docker-archive holds one platform's image",

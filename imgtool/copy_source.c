@@ -37,6 +37,7 @@ static int from_registry(gk_store *s, const gk_transport *t, const gk_copy_opts 
         if (stream) {
                 po.fetch_blobs = gk_push_session_stream;
                 po.fetch_ctx = stream;
+                po.resolved = gk_push_session_sign;
         }
 
         if (gk_pull_fetch(s, t->path, &po, p, &res, err) < 0)
@@ -173,28 +174,48 @@ static bool has_repo_tag(yajl_val entry, const char *ref)
         return false;
 }
 
+/* manifest.json's entry T names: by :REF among its RepoTags, by :@N, or
+ * the only one. */
+static int pick_archive_entry(yajl_val m, const gk_transport *t, yajl_val *out, gk_error **err)
+{
+        size_t n = YAJL_IS_ARRAY(m) ? m->u.array.len : 0;
+
+        *out = NULL;
+        if (t->has_index) {
+                if (t->index >= n)
+                        return gk_error_make(err, 0,
+                                             "invalid source index @%zu, only %zu manifest items "
+                                             "available",
+                                             t->index, n);
+                *out = m->u.array.values[t->index];
+                return 0;
+        }
+        for (size_t i = 0; t->ref && i < n && !*out; i++)
+                if (has_repo_tag(m->u.array.values[i], t->ref))
+                        *out = m->u.array.values[i];
+        if (t->ref && !*out)
+                return gk_error_make(err, 0, "no image tagged \"%s\" in manifest.json", t->ref);
+        if (!t->ref && n != 1)
+                return gk_error_make(err, 0,
+                                     "manifest.json lists %zu images: name one with :REF or :@N",
+                                     n);
+        if (!*out)
+                *out = m->u.array.values[0];
+        return 0;
+}
+
 static int from_docker_archive(gk_import_source *src, const gk_transport *t, gk_copy_staged *st,
                                gk_error **err)
 {
         _cleanup_(gk_json_freep) yajl_val m = NULL;
         yajl_val e = NULL, tags;
         const char *name;
-        size_t n;
 
         if (!src->manifest_json)
                 return gk_error_make(err, 0, "no manifest.json: not a docker-archive");
-        if (gk_json_parse(src->manifest_json, src->manifest_len, "manifest.json", &m, err) < 0)
+        if (gk_json_parse(src->manifest_json, src->manifest_len, "manifest.json", &m, err) < 0 ||
+            pick_archive_entry(m, t, &e, err) < 0)
                 return gk_error_code_or(err, -EINVAL);
-        n = YAJL_IS_ARRAY(m) ? m->u.array.len : 0;
-        for (size_t i = 0; t->ref && i < n && !e; i++)
-                if (has_repo_tag(m->u.array.values[i], t->ref))
-                        e = m->u.array.values[i];
-        if (t->ref && !e)
-                return gk_error_make(err, 0, "no image tagged \"%s\" in manifest.json", t->ref);
-        if (!t->ref && n != 1)
-                return gk_error_make(err, 0, "manifest.json lists %zu images: name one with :REF",
-                                     n);
-        e = e ? e : m->u.array.values[0];
         tags = gk_json_get(e, "RepoTags");
         name = t->ref;
         if (!name && tags && YAJL_IS_ARRAY(tags) && tags->u.array.len)

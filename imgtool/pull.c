@@ -332,6 +332,9 @@ static int run(pull *pl, const gk_source *src, const gk_registry_opts *ro, const
         /* the policy's word before any layer is stored */
         if (gk_sig_verify_image(o->sig, &pl->ref, top.digest, pl->reg, err) < 0)
                 return gk_error_wrap(err, "pull");
+        if (o->resolved &&
+            o->resolved(o->fetch_ctx, img.digest ? img.digest : top.digest, err) < 0)
+                return gk_error_code_or(err, -EINVAL);
         GK_FAULT("pull.after-resolve");
         r = fetch_images(pl, o, &top, &img, &kids, &n_kids, err);
         if (r >= 0)

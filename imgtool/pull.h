@@ -20,6 +20,11 @@ typedef struct gk_pull_opts {
         int (*fetch_blobs)(void *fetch_ctx, gk_registry *r, gk_store *s, gk_blob_fetch *blobs,
                            size_t n, gk_progress *p, gk_error **err);
         void *fetch_ctx;
+        /* Called with FETCH_CTX once the document the fetch ends with
+         * (res->manifest_digest) is known and the policy accepted it,
+         * before any blob moves: copy signs for its destination there
+         * (gk_push_session_sign).  NULL: nothing. */
+        int (*resolved)(void *fetch_ctx, const char *digest, gk_error **err);
 } gk_pull_opts;
 
 typedef struct gk_pull_result {

@@ -5,7 +5,9 @@
  *      mount blobs from instead of sending them
  *   3. the blobs, in parallel (upload.c), skipping what the registry has
  *   4. the manifests, children by digest before the index by tag, so a
- *      tag never names something incomplete.
+ *      tag never names something incomplete
+ *   5. with --sign-by*, the signature, made before step 3 so that a key
+ *      that cannot sign leaves the destination untouched.
  * A copy between registries opens the session first and sends the blobs
  * while they download (push_stream.c); step 3 then has nothing left. */
 #include <errno.h>
@@ -44,6 +46,7 @@ static void push_clear(push *ps)
         for (size_t i = 0; i < ps->n_sent; i++)
                 free(ps->sent[i].digest);
         free(ps->sent);
+        gk_sig_made_free(ps->sig);
 }
 
 const gk_push_sent *gk_push_session_sent(const push *ps, const char *digest)
@@ -133,6 +136,16 @@ int gk_push_session_open(push *ps, const char *first_blob, gk_error **err)
         return gk_registry_has_blob(ps->reg, first_blob, &has, err);
 }
 
+int gk_push_session_sign(void *session, const char *digest, gk_error **err)
+{
+        push *ps = session;
+
+        if (ps->sig && !strcmp(gk_sig_made_digest(ps->sig), digest))
+                return 0;
+        gk_sig_made_free(TAKE_PTR(ps->sig));
+        return gk_sig_make(ps->o.sig, &ps->o.sign, &ps->dest, digest, &ps->sig, err);
+}
+
 static int put_manifests(push *ps, gk_error **err)
 {
         const gk_set_doc *top = &ps->set.top;
@@ -166,11 +179,13 @@ static int fill_result(push *ps, gk_push_result *res, gk_error **err)
  * registry. */
 static int push_image(push *ps, const char *top_digest, gk_push_result *res, gk_error **err)
 {
-        const gk_push_opts *o = &ps->o;
         _cleanup_free_ char *repo = gk_reference_name(&ps->dest);
 
         if (!repo)
                 return gk_error_make(err, ENOMEM, "push");
+        /* a key that cannot sign fails here, with the destination untouched */
+        if (gk_push_session_sign(ps, top_digest, err) < 0)
+                return gk_error_code_or(err, -EINVAL);
         if (gk_image_set_load(ps->s, top_digest, &ps->set, err) < 0) {
                 _cleanup_free_ char *why = *err ? strdup((*err)->msg) : NULL;
 
@@ -188,8 +203,7 @@ static int push_image(push *ps, const char *top_digest, gk_push_result *res, gk_
         if (gk_push_session_open(ps, ps->blobs[0].digest, err) < 0 ||
             (ps->n_todo &&
              gk_registry_push_blobs(ps->reg, ps->s, ps->blobs, ps->n_todo, ps->p, err) < 0) ||
-            put_manifests(ps, err) < 0 ||
-            gk_sig_sign_image(o->sig, &o->sign, &ps->dest, ps->set.top.digest, ps->reg, err) < 0)
+            put_manifests(ps, err) < 0 || gk_sig_store(ps->sig, ps->reg, err) < 0)
                 return gk_error_code_or(err, -EIO);
         if (fill_result(ps, res, err) < 0)
                 return -ENOMEM;

@@ -30,7 +30,8 @@ typedef struct gk_push_session {
         size_t n_blobs, n_todo;
         gk_push_sent *sent;
         size_t n_sent;
-        bool announced; /* "The push refers to ..." shown */
+        bool announced;   /* "The push refers to ..." shown */
+        gk_sig_made *sig; /* --sign-by*: made before the first upload */
 } gk_push_session;
 
 /* WHAT names the source in errors; DEST and MOUNT_FROM as gk_push_digest.
@@ -55,6 +56,12 @@ const gk_push_sent *gk_push_session_sent(const gk_push_session *ps, const char *
  * from R into S, each uploaded while it downloads. */
 int gk_push_session_stream(void *session, gk_registry *r, gk_store *s, gk_blob_fetch *blobs,
                            size_t n, gk_progress *p, gk_error **err);
+
+/* --sign-by*: the signature of DIGEST made now, before anything is sent
+ * (nothing when the session has it already, or signs nothing).  As a
+ * gk_pull_opts.resolved, the copy's pull calls it once the digest is
+ * known; push_image calls it before its first upload. */
+int gk_push_session_sign(void *session, const char *digest, gk_error **err);
 
 /* The rest of the image TOP_DIGEST (now in the store) and its manifests. */
 int gk_push_session_finish(gk_push_session *ps, const char *top_digest, gk_push_result *res,

@@ -38,11 +38,18 @@ static inline bool gk_sign_wanted(const gk_sign_opts *o)
         return o && (o->gpg_fingerprint || o->sigstore_key);
 }
 
-/* Signs the manifest DIGEST just pushed as DEST: a simple-signing
- * signature into the lookaside-staging directory (file:// only) and/or a
- * sigstore signature uploaded as an attachment through REG (DEST's
- * repository, with push access).  Nothing to do when O asks for none. */
-int gk_sig_sign_image(const gk_sig_ctx *c, const gk_sign_opts *o, const gk_reference *dest,
-                      const char *digest, gk_registry *reg, gk_error **err);
+/* A signature of manifest DIGEST as DEST, made before the push sends
+ * anything (a wrong key, an unknown fingerprint or a wrong passphrase
+ * then fails with the destination untouched) and stored once the
+ * manifest is there: a simple-signing signature into the lookaside-staging
+ * directory (file:// only) and/or a sigstore signature uploaded as an
+ * attachment through REG (DEST's repository, with push access).  *OUT is
+ * NULL when O asks for none; gk_sig_store of NULL does nothing. */
+typedef struct gk_sig_made gk_sig_made;
+int gk_sig_make(const gk_sig_ctx *c, const gk_sign_opts *o, const gk_reference *dest,
+                const char *digest, gk_sig_made **out, gk_error **err);
+int gk_sig_store(const gk_sig_made *m, gk_registry *reg, gk_error **err);
+const char *gk_sig_made_digest(const gk_sig_made *m);
+void gk_sig_made_free(gk_sig_made *m);
 
 #endif

@@ -1,6 +1,7 @@
-/* Signing what was pushed (signature.h): a GPG simple signature goes to
+/* Signing what is pushed (signature.h): a GPG simple signature goes to
  * the lookaside-staging directory, a sigstore one to the attachment of
- * the manifest's digest, as skopeo copy --sign-by* do. */
+ * the manifest's digest, as skopeo copy --sign-by* do.  Made before the
+ * push sends anything, stored after its manifests. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,50 +35,106 @@ static int read_passphrase(const char *path, char **out, gk_error **err)
         return 0;
 }
 
-static int sign_gpg(const gk_sign_opts *o, const char *pass, const gk_sigstore_cfg *cfg,
-                    const gk_reference *dest, const char *name, const char *digest, gk_error **err)
-{
-        _cleanup_free_ char *payload = NULL, *sig = NULL;
-        size_t len = 0, slen = 0;
+/* Made before anything is pushed, kept until the manifest is there. */
+struct gk_sig_made {
+        char *name; /* DEST, canonical */
+        char *digest;
+        gk_reference dest;
+        gk_sigstore_cfg cfg;
+        char *gpg_sig; /* a GPG message for the lookaside, or NULL */
+        size_t gpg_len;
+        char *cosign_payload; /* a sigstore attachment's layer, or NULL */
+        size_t cosign_len;
+        char *cosign_sig;
+};
 
-        if (gk_sig_payload_make(GK_SIG_TYPE_SIMPLE, name, digest, &payload, &len, err) < 0 ||
-            gk_gpg_sign(o->gpg_fingerprint, pass, payload, len, &sig, &slen, err) < 0)
-                return -EINVAL;
-        return gk_lookaside_put(cfg, dest, digest, sig, slen, err);
+void gk_sig_made_free(gk_sig_made *m)
+{
+        if (!m)
+                return;
+        free(m->name);
+        free(m->digest);
+        gk_reference_clear(&m->dest);
+        gk_sigstore_cfg_clear(&m->cfg);
+        free(m->gpg_sig);
+        free(m->cosign_payload);
+        free(m->cosign_sig);
+        free(m);
 }
 
-static int sign_sigstore(const gk_sign_opts *o, const char *pass, const gk_sigstore_cfg *cfg,
-                         const char *name, const char *digest, gk_registry *reg, gk_error **err)
+const char *gk_sig_made_digest(const gk_sig_made *m)
 {
-        _cleanup_free_ char *payload = NULL, *sig = NULL;
+        return m->digest;
+}
+
+static int make_gpg(gk_sig_made *m, const gk_sign_opts *o, const char *pass, gk_error **err)
+{
+        _cleanup_free_ char *payload = NULL;
         size_t len = 0;
 
-        if (!cfg->attachments)
+        if (gk_sig_payload_make(GK_SIG_TYPE_SIMPLE, m->name, m->digest, &payload, &len, err) < 0 ||
+            gk_gpg_sign(o->gpg_fingerprint, pass, payload, len, &m->gpg_sig, &m->gpg_len, err) < 0)
+                return -EINVAL;
+        return 0;
+}
+
+static int make_sigstore(gk_sig_made *m, const gk_sign_opts *o, const char *pass, gk_error **err)
+{
+        if (!m->cfg.attachments)
                 return gk_error_make(err, 0,
                                      "--sign-by-sigstore-private-key: registries.d does not set "
                                      "use-sigstore-attachments for `%s`",
-                                     name);
-        if (gk_sig_payload_make(GK_SIG_TYPE_COSIGN, name, digest, &payload, &len, err) < 0 ||
-            gk_sigstore_sign(o->sigstore_key, pass, payload, len, &sig, err) < 0)
+                                     m->name);
+        if (gk_sig_payload_make(GK_SIG_TYPE_COSIGN, m->name, m->digest, &m->cosign_payload,
+                                &m->cosign_len, err) < 0 ||
+            gk_sigstore_sign(o->sigstore_key, pass, m->cosign_payload, m->cosign_len,
+                             &m->cosign_sig, err) < 0)
                 return -EINVAL;
-        return gk_attachment_put(reg, digest, payload, len, sig, err);
+        return 0;
 }
 
-int gk_sig_sign_image(const gk_sig_ctx *c, const gk_sign_opts *o, const gk_reference *dest,
-                      const char *digest, gk_registry *reg, gk_error **err)
+static int make(gk_sig_made *m, const gk_sig_ctx *c, const gk_sign_opts *o, gk_error **err)
 {
-        _cleanup_(gk_sigstore_cfg_clear) gk_sigstore_cfg cfg = { 0 };
-        _cleanup_free_ char *name = NULL;
         _cleanup_(passphrase_freep) char *pass = NULL;
 
+        if (read_passphrase(o->passphrase_file, &pass, err) < 0 ||
+            gk_regsd_lookup(c ? c->registries_d : NULL, &m->dest, &m->cfg, err) < 0 ||
+            (o->gpg_fingerprint && make_gpg(m, o, pass, err) < 0) ||
+            (o->sigstore_key && make_sigstore(m, o, pass, err) < 0))
+                return gk_error_wrap(err, "sign `%s`", m->name);
+        return 0;
+}
+
+int gk_sig_make(const gk_sig_ctx *c, const gk_sign_opts *o, const gk_reference *dest,
+                const char *digest, gk_sig_made **out, gk_error **err)
+{
+        gk_sig_made *m;
+
+        *out = NULL;
         if (!gk_sign_wanted(o))
                 return 0;
-        if (!(name = gk_reference_string(dest)))
+        if (!(m = calloc(1, sizeof(*m))) || !(m->name = gk_reference_string(dest)) ||
+            !(m->digest = strdup(digest))) {
+                gk_sig_made_free(m);
                 return gk_error_make(err, ENOMEM, "sign");
-        if (read_passphrase(o->passphrase_file, &pass, err) < 0 ||
-            gk_regsd_lookup(c ? c->registries_d : NULL, dest, &cfg, err) < 0 ||
-            (o->gpg_fingerprint && sign_gpg(o, pass, &cfg, dest, name, digest, err) < 0) ||
-            (o->sigstore_key && sign_sigstore(o, pass, &cfg, name, digest, reg, err) < 0))
-                return gk_error_wrap(err, "sign `%s`", name);
+        }
+        /* the canonical name parses back to DEST: M owns its copy */
+        if (gk_reference_parse(m->name, &m->dest, err) < 0 || make(m, c, o, err) < 0) {
+                gk_sig_made_free(m);
+                return gk_error_code_or(err, -EINVAL);
+        }
+        *out = m;
+        return 0;
+}
+
+int gk_sig_store(const gk_sig_made *m, gk_registry *reg, gk_error **err)
+{
+        if (!m)
+                return 0;
+        if ((m->gpg_sig &&
+             gk_lookaside_put(&m->cfg, &m->dest, m->digest, m->gpg_sig, m->gpg_len, err) < 0) ||
+            (m->cosign_sig && gk_attachment_put(reg, m->digest, m->cosign_payload, m->cosign_len,
+                                                m->cosign_sig, err) < 0))
+                return gk_error_wrap(err, "sign `%s`", m->name);
         return 0;
 }

@@ -1,5 +1,6 @@
 /* Parsing of copy's SRC and DEST (see transport.h). */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,27 @@ static int check_docker(const char *arg, const char *rest, gk_error **err)
         return 0;
 }
 
+/* docker-archive's ":@N": N digits, as skopeo (strconv.Atoi) takes them. */
+static int parse_index(const char *arg, gk_transport *t, gk_error **err)
+{
+        const char *n = t->ref + 1;
+        char *end = NULL;
+        unsigned long v;
+
+        if (*n == '-')
+                return gk_error_make(err, 0, "`%s`: invalid source index %s: must not be negative",
+                                     arg, t->ref);
+        errno = 0;
+        v = *n >= '0' && *n <= '9' ? strtoul(n, &end, 10) : 0;
+        if (!end || *end || errno || v > INT_MAX)
+                return gk_error_make(err, 0, "`%s`: invalid source index %s: must be a number",
+                                     arg, t->ref);
+        t->has_index = true;
+        t->index = v;
+        free(TAKE_PTR(t->ref));
+        return 0;
+}
+
 /* "FILE[:REF]" of the file transports. */
 static int split_file(const char *arg, gk_transport *t, const char *rest, gk_error **err)
 {
@@ -85,7 +107,8 @@ static int split_file(const char *arg, gk_transport *t, const char *rest, gk_err
                 return gk_error_make(err, 0, "`%s`: empty %s after the ':'", arg,
                                      t->kind == GK_TRANSPORT_DOCKER_ARCHIVE ? "reference" : "tag");
         if (t->ref && t->kind == GK_TRANSPORT_DOCKER_ARCHIVE)
-                return check_docker(arg, t->ref, err);
+                return t->ref[0] == '@' ? parse_index(arg, t, err)
+                                        : check_docker(arg, t->ref, err);
         if (t->ref && !oci_tag_ok(t->ref))
                 return gk_error_make(err, 0,
                                      "`%s`: tag `%s`: must be letters and digits joined by "

@@ -5,6 +5,8 @@
  *                                index.json entry's org.opencontainers.image.ref.name
  *   oci-archive:FILE[:TAG]       a tar of such a layout
  *   docker-archive:FILE[:REF]    `docker save` output; REF one of its RepoTags
+ *   docker-archive:FILE:@N       its N-th image (0-based, manifest.json's
+ *                                order): a source only, as in skopeo
  *   gk:REF|ID                    an image of gkimg's store (--root): a name, a
  *                                digest or an image ID as `gkimg inspect` takes
  * As in skopeo, FILE and DIR end at the first ':' (a path with a ':' cannot
@@ -12,6 +14,9 @@
  * rather than guessed at. */
 #ifndef GK_IMGTOOL_TRANSPORT_H
 #define GK_IMGTOOL_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "gk/error.h"
 
@@ -25,8 +30,10 @@ typedef enum gk_transport_kind {
 
 typedef struct gk_transport {
         gk_transport_kind kind;
-        char *path; /* docker: the reference; store: REF|ID; else the file or directory */
-        char *ref;  /* oci, oci-archive: TAG; docker-archive: REF; NULL when not given */
+        char *path;     /* docker: the reference; store: REF|ID; else the file or directory */
+        char *ref;      /* oci, oci-archive: TAG; docker-archive: REF; NULL when not given */
+        bool has_index; /* docker-archive:FILE:@N */
+        size_t index;
 } gk_transport;
 
 /* Parses ARG; errors name ARG and what is wrong with it. */

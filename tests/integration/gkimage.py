@@ -154,22 +154,36 @@ class Image:
     def docker_archive(self, path, repotag="gktest/img:latest"):
         """Like `docker save`: manifest.json, the config as <hex>.json and
         each layer as <hex>/layer.tar (uncompressed)."""
-        with tarfile.open(path, "w") as tf:
-            def add(name, data):
-                ti = tarfile.TarInfo(name)
-                ti.size = len(data)
-                ti.mtime = MTIME
-                tf.addfile(ti, io.BytesIO(data))
-            cfgname = self.id[7:] + ".json"
-            add(cfgname, self.config)
+        return docker_archive(path, [(self, [repotag])])
+
+
+def docker_archive(path, images):
+    """A docker-archive of several images, as `docker save A B` writes it:
+    IMAGES is [(Image, [repotag, ...])], in manifest.json's order (a layer
+    two images share is stored once)."""
+    with tarfile.open(path, "w") as tf:
+        seen = set()
+
+        def add(name, data):
+            if name in seen:
+                return
+            seen.add(name)
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            ti.mtime = MTIME
+            tf.addfile(ti, io.BytesIO(data))
+        entries = []
+        for img, repotags in images:
+            cfgname = img.id[7:] + ".json"
+            add(cfgname, img.config)
             names = []
-            for raw in self.raw:
+            for raw in img.raw:
                 name = hashlib.sha256(raw).hexdigest() + "/layer.tar"
                 add(name, raw)
                 names.append(name)
-            add("manifest.json", json.dumps([{"Config": cfgname, "RepoTags": [repotag],
-                                              "Layers": names}]).encode())
-        return path
+            entries.append({"Config": cfgname, "RepoTags": list(repotags), "Layers": names})
+        add("manifest.json", json.dumps(entries).encode())
+    return path
 
 
 def layer_dir(root, chain_id):

@@ -11,6 +11,7 @@ import tarfile
 
 import pytest
 
+import gkimage
 import gkregistry as gr
 from gkcli import gkimg
 from test_pull import HOST_ARCH, OTHER_ARCH, small_image, unique  # noqa: F401
@@ -223,6 +224,48 @@ def test_docker_archive_to_registry(registry, registry2, root, tmp_path):
     dest2 = "%s/%s:v1" % (registry2.host, unique("dst"))
     copy(root, "docker-archive:%s:%s" % (archive, ref), "docker://" + dest2)
     assert json.loads(raw("docker://" + dest2))["config"]["digest"] == img.id
+
+
+def test_docker_archive_index(root, tmp_path):
+    """docker-archive:FILE:@N, skopeo's form: the N-th image of manifest.json
+    (0-based), for an archive of several images or of images not tagged.
+    skopeo picks the same image: its dir: copy (no conversion) has the same
+    config and layers."""
+    a, b = small_image(b"da-at0"), small_image(b"da-at1")
+    archive = gkimage.docker_archive(str(tmp_path / "two.tar"), [(a, ["gktest/at:0"]), (b, [])])
+    for n, img in enumerate((a, b)):
+        src = "docker-archive:%s:@%d" % (archive, n)
+        out = tmp_path / ("at%d" % n)
+        copy(root, src, "oci:%s" % out)
+        man = json.loads(raw("oci:%s" % out))
+        assert man["config"]["digest"] == img.id
+        assert [ly["digest"] for ly in man["layers"]] == img.diff_ids
+        sk = tmp_path / ("sk%d" % n)
+        skopeo("copy", src, "dir:%s" % sk)
+        with open(sk / "manifest.json") as f:
+            skman = json.load(f)
+        assert skman["config"]["digest"] == img.id
+        assert [ly["digest"] for ly in skman["layers"]] == img.diff_ids
+        skopeo_reads("oci:%s" % out, tmp_path)
+    # by its RepoTag as before
+    copy(root, "docker-archive:%s:gktest/at:0" % archive, "oci:%s:bytag" % (tmp_path / "at0"))
+
+    def both_fail(src, dest, words):
+        r = gkimg(root, "copy", src, dest)
+        assert r.returncode == 1 and words in r.stderr, r.stderr
+        # gkimg wrote nothing (skopeo leaves an empty layout behind)
+        assert not os.path.exists(dest.split(":")[1])
+        p = skopeo("copy", src, dest, check=False)
+        assert p.returncode != 0 and words.lower() in p.stderr.decode().lower(), p.stderr
+    # out of range, named with the count; none named among two
+    both_fail("docker-archive:%s:@2" % archive, "oci:%s" % (tmp_path / "x"),
+              "invalid source index @2, only 2 manifest items available")
+    r = gkimg(root, "copy", "docker-archive:" + archive, "oci:%s" % (tmp_path / "y"))
+    assert r.returncode == 1 and "lists 2 images" in r.stderr and ":@N" in r.stderr, r.stderr
+    # @N picks what to read: as a destination it is refused
+    both_fail("oci:%s" % (tmp_path / "at0"), "docker-archive:%s:@0" % (tmp_path / "d.tar"),
+              "destination reference must not contain a manifest index @0")
+    assert not os.path.exists(str(tmp_path / "d.tar"))
 
 
 # ---- pull --all-platforms, push, export --all-platforms ----

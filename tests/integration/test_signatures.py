@@ -381,6 +381,98 @@ def test_sign_with_unknown_key_fails(registry, keys, root, tmp_path):
     assert "--sign-by" in r.stderr and "0" * 40 in r.stderr, r.stderr
 
 
+
+# ---- a key that cannot sign fails before anything is sent ----
+
+@pytest.fixture(scope="module")
+def registry2():
+    reg = gr.Registry()
+    yield reg
+    reg.stop()
+
+
+def dest_holds(reg, repo, tag, img):
+    """What REPO:TAG at REG holds of IMG: the tag (asked with both manifest
+    types: docker-registry hides an OCI manifest from a request without an
+    Accept for it) and each of its blobs (HEAD 200)."""
+    held = []
+    for mt in (gr.MT_OCI_MANIFEST, gr.MT_DOCKER_MANIFEST):
+        st, _, _ = reg._req("HEAD", "/v2/%s/manifests/%s" % (repo, tag), headers={"Accept": mt})
+        if st == 200:
+            held.append("manifest")
+    for d in image_blobs(img):
+        if reg._req("HEAD", "/v2/%s/blobs/%s" % (repo, d))[0] == 200:
+            held.append(d)
+    return held
+
+
+def image_blobs(img):
+    return [d for d in img.blobs if d != gr.sha(img.manifest)]
+
+
+def sign_failure(keys, kind, tmp_path):
+    """--sign* arguments that cannot sign: an unknown GPG fingerprint, or
+    an encrypted sigstore key with the wrong passphrase."""
+    if kind == "gpg":
+        return ["--sign-by", "0" * 40], "0" * 40
+    enc, pw = os.path.join(str(tmp_path), "enc.pem"), os.path.join(str(tmp_path), "pass")
+    subprocess.run(["openssl", "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in",
+                    keys.path("ec1.pem"), "-out", enc, "-passout", "pass:s3cret"], check=True)
+    with open(pw, "w") as f:
+        f.write("wrong\n")
+    return ["--sign-by-sigstore-private-key", enc, "--sign-passphrase-file", pw], \
+        "--sign-passphrase-file"
+
+
+@pytest.mark.parametrize("kind", ["gpg", "sigstore"])
+@pytest.mark.parametrize("how", ["push", "copy"])
+def test_sign_failure_leaves_destination_untouched(registry, registry2, keys, root, tmp_path,
+                                                   how, kind):
+    """The signature is made before the first blob goes up (push from the
+    store, and a registry -> registry copy, whose blobs go up while they
+    come down): a key that cannot sign leaves the destination without the
+    manifest and without any of the image's blobs."""
+    repo = unique("sgf")
+    img = small_image(("sgf" + how + kind).encode())
+    registry.push_image(repo, "v1", img)
+    src = "%s/%s:v1" % (registry.host, repo)
+    dest_repo = unique("sgfdst")
+    dest = "%s/%s:v1" % (registry2.host, dest_repo)
+    args, word = sign_failure(keys, kind, tmp_path)
+    if how == "push":
+        assert accepted(gk_pull(keys, root, write_policy(tmp_path), src))
+        r = gkimg(root, "--registries.d", keys.regsd, "push", *args,
+                  src, dest, env={"GNUPGHOME": keys.gnupg})
+    else:
+        r = gk_copy(keys, root, write_policy(tmp_path), *args, "docker://" + src,
+                    "docker://" + dest)
+    assert r.returncode != 0, r.stdout
+    assert word in r.stderr, r.stderr
+    assert dest_holds(registry2, dest_repo, "v1", img) == []
+    # the check sees a complete image: without --sign* the same push goes through
+    r = (gkimg(root, "push", src, dest) if how == "push" else
+         gk_copy(keys, root, write_policy(tmp_path), "docker://" + src, "docker://" + dest))
+    assert r.returncode == 0, r.stderr
+    assert dest_holds(registry2, dest_repo, "v1", img) == ["manifest"] + image_blobs(img)
+
+
+def test_skopeo_sign_failure_writes_destination(registry, registry2, keys, tmp_path):
+    """skopeo 1.9.3 (containers/image of its time) signs after it has
+    written the destination: with an unknown fingerprint it fails as
+    gkimg does, but leaves the blobs and the tagged manifest behind.
+    gkimg differs on purpose (see the test above): an unsigned image at
+    the tag a signed one was meant for is what signing is there to avoid."""
+    repo = unique("sgk")
+    img = small_image(b"sgk")
+    registry.push_image(repo, "v1", img)
+    dest_repo = unique("sgkdst")
+    p = skopeo(keys, "copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--sign-by",
+               "0" * 40, "docker://%s/%s:v1" % (registry.host, repo),
+               "docker://%s/%s:v1" % (registry2.host, dest_repo), check=False)
+    assert p.returncode != 0 and "0" * 40 in p.stderr, p.stderr
+    assert dest_holds(registry2, dest_repo, "v1", img) == ["manifest"] + image_blobs(img)
+
+
 # ---- sigstore ----
 
 def attachment(registry, base, digest):

@@ -82,6 +82,39 @@ static void test_files(void **state)
         expect_bad("docker-archive:/tmp/d.tar:Bad/Ref", "docker-archive:/tmp/d.tar:Bad/Ref");
 }
 
+/* docker-archive:FILE:@N, skopeo's N-th image of manifest.json */
+static void expect_index(const char *in, size_t index)
+{
+        _cleanup_(gk_transport_clear) gk_transport t = { 0 };
+        gk_error *err = NULL;
+
+        if (gk_transport_parse(in, &t, &err) < 0)
+                fail_msg("parse(%s): %s", in, err->msg);
+        assert_int_equal(t.kind, GK_TRANSPORT_DOCKER_ARCHIVE);
+        assert_string_equal(t.path, "/tmp/d.tar");
+        assert_null(t.ref);
+        assert_true(t.has_index);
+        assert_int_equal(t.index, index);
+}
+
+static void test_archive_index(void **state)
+{
+        gk_transport t = { 0 };
+
+        expect_index("docker-archive:/tmp/d.tar:@0", 0);
+        expect_index("docker-archive:/tmp/d.tar:@1", 1);
+        expect_index("docker-archive:/tmp/d.tar:@01", 1);
+        expect_bad("docker-archive:/tmp/d.tar:@", "invalid source index @: must be a number");
+        expect_bad("docker-archive:/tmp/d.tar:@x", "invalid source index @x: must be a number");
+        expect_bad("docker-archive:/tmp/d.tar:@1x", "invalid source index @1x");
+        expect_bad("docker-archive:/tmp/d.tar:@-1", "@-1: must not be negative");
+        expect_bad("docker-archive:/tmp/d.tar:@99999999999", "must be a number");
+        /* a REF is no index */
+        assert_int_equal(gk_transport_parse("docker-archive:/tmp/d.tar:app:1", &t, NULL), 0);
+        assert_false(t.has_index);
+        gk_transport_clear(&t);
+}
+
 static void test_store(void **state)
 {
         expect_ok("gk:alpine", GK_TRANSPORT_STORE, "alpine", NULL);
@@ -105,9 +138,8 @@ static void test_unknown(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_docker),
-                cmocka_unit_test(test_files),
-                cmocka_unit_test(test_store),
+                cmocka_unit_test(test_docker),        cmocka_unit_test(test_files),
+                cmocka_unit_test(test_archive_index), cmocka_unit_test(test_store),
                 cmocka_unit_test(test_unknown),
         };
 
