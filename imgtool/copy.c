@@ -170,9 +170,10 @@ int gk_copy(gk_store *s, const char *src, const char *dest, const gk_copy_opts *
         if (to.kind == GK_TRANSPORT_DOCKER && open_push(s, &from, &to, o, p, &ps, err) < 0)
                 return gk_error_wrap(err, "%s", dest);
         /* only a registry source streams: the others are read in one pass */
+        /* an error of the destination's part of a stream names it */
         if (gk_copy_read(s, &from, o, from.kind == GK_TRANSPORT_DOCKER ? ps : NULL, p, &st, err) <
             0)
-                return gk_error_wrap(err, "%s", src);
+                return gk_error_wrap(err, "%s", ps && ps->dest_failed ? dest : src);
         if (write_dest(s, &st, &to, o, ps, &got, err) < 0)
                 return gk_error_wrap(err, "%s", dest);
         if (digest)

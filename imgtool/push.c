@@ -143,7 +143,11 @@ int gk_push_session_sign(void *session, const char *digest, gk_error **err)
         if (ps->sig && !strcmp(gk_sig_made_digest(ps->sig), digest))
                 return 0;
         gk_sig_made_free(TAKE_PTR(ps->sig));
-        return gk_sig_make(ps->o.sig, &ps->o.sign, &ps->dest, digest, &ps->sig, err);
+        if (gk_sig_make(ps->o.sig, &ps->o.sign, &ps->dest, digest, &ps->sig, err) < 0) {
+                ps->dest_failed = true;
+                return gk_error_code_or(err, -EINVAL);
+        }
+        return 0;
 }
 
 static int put_manifests(push *ps, gk_error **err)

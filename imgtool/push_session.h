@@ -32,6 +32,7 @@ typedef struct gk_push_session {
         size_t n_sent;
         bool announced;   /* "The push refers to ..." shown */
         gk_sig_made *sig; /* --sign-by*: made before the first upload */
+        bool dest_failed; /* the error of a pull hook was the destination's */
 } gk_push_session;
 
 /* WHAT names the source in errors; DEST and MOUNT_FROM as gk_push_digest.

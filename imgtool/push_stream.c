@@ -111,8 +111,10 @@ int gk_push_session_stream(void *session, gk_registry *r, gk_store *s, gk_blob_f
         if (!ps->announced && (repo = gk_reference_name(&ps->dest)))
                 gk_progress_line(p, "The push refers to repository [%s]", repo);
         ps->announced = true;
-        if (st.n_up && gk_push_session_open(ps, st.up[0].digest, err) < 0)
+        if (st.n_up && gk_push_session_open(ps, st.up[0].digest, err) < 0) {
+                ps->dest_failed = true;
                 return gk_error_code_or(err, -EIO);
+        }
         parallel = r->o.parallel;
         if (ps->reg && ps->reg->o.parallel > parallel)
                 parallel = ps->reg->o.parallel;
@@ -136,6 +138,7 @@ int gk_push_session_stream(void *session, gk_registry *r, gk_store *s, gk_blob_f
         if (rr == 0)
                 rr = gk_xfer_run(st.multi, p, parts, 2, err);
         gk_progress_tick(p, 1);
+        ps->dest_failed = rr < 0 && gk_upload_failed(st.upload);
         if (rr == 0)
                 rr = gk_fetch_commit(st.fetch, err);
         if (rr < 0)

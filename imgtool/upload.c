@@ -71,6 +71,7 @@ struct gk_upload {
         size_t n, running;
         uint64_t chunk;
         bool until_bodies; /* done when every body waits for its feed */
+        bool failed;       /* a callback returned an error */
 };
 
 static uint64_t chunk_size(void)
@@ -604,9 +605,26 @@ static int schedule(void *ctx, bool *busy, gk_error **err)
         return 0;
 }
 
+/* The loop's entry points, noting a failure (gk_upload_failed). */
+static int upload_schedule(void *ctx, bool *busy, gk_error **err)
+{
+        int r = schedule(ctx, busy, err);
+
+        ((upload *) ctx)->failed |= r < 0;
+        return r;
+}
+
+static int upload_done(void *ctx, void *j, CURLcode rc, gk_error **err)
+{
+        int r = request_done(ctx, j, rc, err);
+
+        ((upload *) ctx)->failed |= r < 0;
+        return r;
+}
+
 static const gk_xfer_ops upload_ops = {
-        .schedule = schedule,
-        .done = request_done,
+        .schedule = upload_schedule,
+        .done = upload_done,
 };
 
 int gk_upload_new(gk_registry *r, gk_store *s, gk_blob_push *blobs, size_t n, gk_progress *p,
@@ -646,6 +664,11 @@ const gk_xfer_part *gk_upload_part(gk_upload *u)
 void gk_upload_until_bodies(gk_upload *u, bool on)
 {
         u->until_bodies = on;
+}
+
+bool gk_upload_failed(const gk_upload *u)
+{
+        return u->failed;
 }
 
 void gk_upload_free(gk_upload *u)

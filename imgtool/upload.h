@@ -54,6 +54,8 @@ const gk_xfer_part *gk_upload_part(gk_upload *u);
 /* ON: the loop ends once every fed blob's session is open and waits for
  * its first bytes (or the blob needs none: the registry has it). */
 void gk_upload_until_bodies(gk_upload *u, bool on);
+/* The loop's error was the uploads' (not another part's). */
+bool gk_upload_failed(const gk_upload *u);
 void gk_upload_free(gk_upload *u);
 
 /* PUT /v2/NAME/manifests/REF (a tag or a digest) of BODY as MEDIA_TYPE;

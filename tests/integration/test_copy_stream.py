@@ -220,3 +220,19 @@ def test_fewer_slots_than_blobs(source, dest, root, parallel):
                  "--parallel", parallel, timeout=60)
     assert r.returncode == 0, r.stderr
     landed_exactly(img, dest, repo)
+
+
+def test_errors_name_the_side_that_failed(source, proxy, dest, root):
+    """A destination that is down is named in the error, not the source
+    whose download it interrupted; a source that loses a blob is named."""
+    repo, img, big = seeded(source)
+    down = "127.0.0.1:%d" % gr.free_port()
+    r = run_copy(root, "%s/%s:v1" % (source.host, repo), "%s/%s:v1" % (down, repo))
+    assert r.returncode != 0
+    assert r.stderr.startswith("gkimg: copy: docker://%s/%s:v1: " % (down, repo)), r.stderr
+    proxy.fault(path=big, method="GET", status=404, body=b"")
+    r = run_copy(root, "%s/%s:v1" % (proxy.host, repo), "%s/%s:v1" % (dest.host, repo))
+    assert r.returncode != 0
+    assert r.stderr.startswith("gkimg: copy: docker://%s/%s:v1: " % (proxy.host, repo)), r.stderr
+    assert big in r.stderr
+    assert status("http://%s/v2/%s/manifests/v1" % (dest.host, repo)) == 404
