@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gk/cleanup.h"
 #include "dl.h"
+#include "gk/cleanup.h"
 #include "gk/util.h"
 #include "sig_internal.h"
 
