@@ -43,7 +43,7 @@ override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed \
 # libsystemd is not linked: runtime/cgroup/sdbus_dl.c dlopen()s it (-ldl).
 RUN_PKGS = yajl libseccomp libcap
 NET_PKGS = yajl libmnl libnftnl
-# libcurl, libarchive and libsodium stay on gkimg's link line with
+# libcurl, libarchive, gpgme and libsodium stay on gkimg's link line with
 # --as-needed, but imgtool/dl_*.c dlopen()s them at their first call.
 IMG_PKGS = yajl libcurl libarchive libcrypto gpgme libsodium
 RUN_LIBS := $(shell $(PKG_CONFIG) --libs $(RUN_PKGS) 2>/dev/null) -ldl

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dl.h"
 #include "gk/cleanup.h"
 #include "gk/util.h"
 #include "sig_internal.h"
@@ -21,14 +22,19 @@ struct gk_gpg_verifier {
         size_t n_fprs;
 };
 
-static void gpg_init(void)
+/* Loads libgpgme (dl_gpgme.c) for a message naming it when it is missing,
+ * then initialises it as GPGME requires before the first context. */
+static int gpg_init(gk_error **err)
 {
         static bool done;
 
+        if (gk_dl_gpgme(err) < 0)
+                return -ELIBACC;
         if (!done) {
                 gpgme_check_version(NULL);
                 done = true;
         }
+        return 0;
 }
 
 static int gpg_fail(gpgme_error_t e, const char *what, gk_error **err)
@@ -98,14 +104,15 @@ static int list_fprs(gk_gpg_verifier *v, gk_error **err)
 
 int gk_gpg_verifier_new(const gk_keys *keys, gk_gpg_verifier **out, gk_error **err)
 {
-        gk_gpg_verifier *v = calloc(1, sizeof(*v));
+        gk_gpg_verifier *v;
         gk_keyblob *kb = NULL;
         size_t n = 0;
         gpgme_error_t e;
-        int r = 0;
+        int r = gpg_init(err);
 
-        gpg_init();
-        if (!v)
+        if (r < 0)
+                return r;
+        if (!(v = calloc(1, sizeof(*v))))
                 return gk_error_make(err, ENOMEM, "gpg");
         snprintf(v->home, sizeof(v->home), "/tmp/gkimg-gpg-XXXXXX");
         if (!mkdtemp(v->home)) {
@@ -245,7 +252,8 @@ int gk_gpg_sign(const char *fpr, const char *passphrase, const char *payload, si
         gpgme_error_t e;
         int r;
 
-        gpg_init();
+        if ((r = gpg_init(err)) < 0)
+                return r;
         if ((e = gpgme_new(&ctx)))
                 return gpg_fail(e, "gpg", err);
         gpgme_set_armor(ctx, 0);

@@ -2,11 +2,13 @@
 rmi of an image with several names, images -q/--digests/--format, and
 per-command --help.  Every assertion is on the exact lines printed."""
 import json
+import re
+import subprocess
 
 import pytest
 
 import gkregistry as gr
-from gkcli import gkimg
+from gkcli import GKIMG, gkimg
 from test_pull import small_image, unique
 
 
@@ -275,3 +277,49 @@ def test_pull_says_what_is_new(registry, root):
         "Status: Downloaded newer image for " + ref_a, ref_a]
     r = gkimg(root, "pull", ref_a, check=True)
     assert r.stdout.splitlines()[-2] == "Status: Image is up to date for " + ref_a
+
+
+# ---- start-up: the libraries gkimg maps ----
+# imgtool/dl_*.c load libcurl, libarchive, libgpgme and libsodium with
+# dlopen at their first call; a call someone adds without forwarding it
+# there makes the library NEEDED again (the Makefile links it --as-needed).
+
+START_LIBS = {"libc.so.6", "libcrypto.so.3", "libyajl.so.2"}
+LAZY_LIBS = ("libcurl", "libarchive", "libgpgme", "libsodium")
+
+
+def test_gkimg_needs_only_libc_libcrypto_and_yajl():
+    out = subprocess.run(["readelf", "-d", GKIMG], capture_output=True, text=True,
+                         check=True).stdout
+    needed = set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^]]+)\]", out))
+    extra = sorted(needed - START_LIBS)
+    assert not extra, ("gkimg links %s at start: forward its calls that gkimg makes in "
+                       "imgtool/dl_*.c" % ", ".join(extra))
+    assert needed == START_LIBS
+
+
+def loaded(r):
+    """The shared objects the dynamic loader loaded for run R (LD_DEBUG=files),
+    at start or by dlopen."""
+    return set(re.findall(r"\bfile=(\S+) \[\d+\];", r.stderr))
+
+
+def lazy_loaded(r):
+    return sorted(lib for lib in loaded(r) if lib.startswith(LAZY_LIBS))
+
+
+def test_images_on_an_empty_store_loads_no_lazy_library(root):
+    r = gkimg(root, "images", check=True, env={"LD_DEBUG": "files"})
+    assert r.stdout.split() == ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]
+    assert "libc.so.6" in loaded(r)  # LD_DEBUG did report
+    assert lazy_loaded(r) == []
+
+
+def test_pull_loads_libcurl_when_it_talks_to_a_registry(registry, root):
+    """The check above can fail: LD_DEBUG reports a library loaded by dlopen."""
+    repo = unique("lazy")
+    registry.push_image(repo, "a", small_image(b"lazy"))
+    ref = "%s/%s:a" % (registry.host, repo)
+    r = gkimg(root, "pull", "-q", ref, check=True, env={"LD_DEBUG": "files"})
+    assert "libcurl.so.4" in lazy_loaded(r)
+    assert "libgpgme.so.11" not in lazy_loaded(r)
