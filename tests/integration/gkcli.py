@@ -4,6 +4,7 @@ One set for every test file: where the binaries are, `run` (any command,
 its output in files), `gkimg` (a store's gkimg), `poll` and `wait_for`.
 A test's gkrun is `gk.gkrun` (conftest.py), which runs through `run` too.
 """
+import json
 import os
 import subprocess
 import tempfile
@@ -75,3 +76,38 @@ def wait_for(pred, timeout=10, what="condition", step=0.05):
     if not v:
         raise AssertionError("timed out waiting for " + what)
     return v
+
+
+class Podman:
+    """A podman for image commands only, with storage, configuration, policy
+    and registries private to DIR (never /etc's or the user's); DIR short:
+    podman wants its runroot under 50 characters."""
+
+    def __init__(self, d):
+        self.d = d
+        conf = os.path.join(d, "conf")
+        os.makedirs(os.path.join(d, "home/.config/containers"))
+        os.makedirs(conf)
+        files = {
+            "conf/containers.conf": '[engine]\nevents_logger = "none"\ntmp_dir = "%s/tmp"\n' % d,
+            "conf/storage.conf": '[storage]\ndriver = "vfs"\ngraphroot = "%s/root"\n'
+                                 'runroot = "%s/run"\n' % (d, d),
+            "conf/registries.conf": "unqualified-search-registries = []\n",
+            "home/.config/containers/policy.json":
+                json.dumps({"default": [{"type": "insecureAcceptAnything"}]}),
+        }
+        for name, text in files.items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        self.env = dict(os.environ, HOME=d + "/home", XDG_CONFIG_HOME=d + "/home/.config",
+                        CONTAINERS_CONF=conf + "/containers.conf",
+                        CONTAINERS_STORAGE_CONF=conf + "/storage.conf",
+                        CONTAINERS_REGISTRIES_CONF=conf + "/registries.conf")
+        self.env.pop("NOTIFY_SOCKET", None)
+
+    def __call__(self, *args, check=True):
+        r = subprocess.run(["podman", *args], env=self.env, capture_output=True, text=True,
+                           timeout=120)
+        if check and r.returncode:
+            raise AssertionError("podman %s: %s" % (" ".join(args), r.stderr))
+        return r

@@ -7,13 +7,12 @@ configuration and signature policy (nothing of the host's is read), and
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 
 import pytest
 
 import gkimage as gi
-from gkcli import gkimg
+from gkcli import Podman, gkimg
 
 # Far enough in the past that "N years ago" cannot change during a test.
 HISTORY = [
@@ -36,38 +35,6 @@ def image(seed, created="2021-06-02T11:31:00Z", labels=None, compression="gzip",
     top = {"history": HISTORY if history is None else history, "created": created}
     return gi.Image(layers(seed), config={"Labels": labels or {}}, compression=compression,
                     top=top)
-
-
-class Podman:
-    """A podman for image commands only, with everything private to DIR."""
-
-    def __init__(self, d):
-        self.d = d
-        conf = os.path.join(d, "conf")
-        os.makedirs(os.path.join(d, "home/.config/containers"))
-        os.makedirs(conf)
-        files = {
-            "conf/containers.conf": '[engine]\nevents_logger = "none"\ntmp_dir = "%s/tmp"\n' % d,
-            "conf/storage.conf": '[storage]\ndriver = "vfs"\ngraphroot = "%s/root"\n'
-                                 'runroot = "%s/run"\n' % (d, d),
-            "conf/registries.conf": "unqualified-search-registries = []\n",
-            "home/.config/containers/policy.json":
-                json.dumps({"default": [{"type": "insecureAcceptAnything"}]}),
-        }
-        for name, text in files.items():
-            with open(os.path.join(d, name), "w") as f:
-                f.write(text)
-        self.env = dict(os.environ, HOME=d + "/home", XDG_CONFIG_HOME=d + "/home/.config",
-                        CONTAINERS_CONF=conf + "/containers.conf",
-                        CONTAINERS_STORAGE_CONF=conf + "/storage.conf",
-                        CONTAINERS_REGISTRIES_CONF=conf + "/registries.conf")
-
-    def __call__(self, *args, check=True):
-        r = subprocess.run(["podman", *args], env=self.env, capture_output=True, text=True,
-                           timeout=120)
-        if check and r.returncode:
-            raise AssertionError("podman %s: %s" % (" ".join(args), r.stderr))
-        return r
 
 
 @pytest.fixture(scope="module")

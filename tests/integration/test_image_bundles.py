@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 from conftest import GKRUN, PROBE, REPO
-from gkcli import gkimg, run
+from gkcli import Podman, gkimg, run
 from gkimage import Image, dir_tar
 from orch import remove_hidden_unified
 
@@ -347,31 +347,13 @@ def test_layout_with_several_images_whole_or_by_tag(store):
     assert p.returncode != 0 and "holds 2 images: REF can name only one" in p.stderr
 
 
-def private_podman(work):
-    """podman with storage, state and config under WORK only (never /etc
-    or the user's files)."""
-    d = os.path.join(work, "podman")
-    os.makedirs(os.path.join(d, "tmp"))
-    with open(os.path.join(d, "storage.conf"), "w") as fh:
-        fh.write('[storage]\ndriver = "vfs"\ngraphroot = "%s/root"\nrunroot = "%s/run"\n'
-                 % (d, d))
-    with open(os.path.join(d, "containers.conf"), "w") as fh:
-        fh.write('[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
-                 'tmp_dir = "%s/tmp"\n' % d)
-    env = dict(os.environ, CONTAINERS_STORAGE_CONF=os.path.join(d, "storage.conf"),
-               CONTAINERS_CONF=os.path.join(d, "containers.conf"))
-    env.pop("NOTIFY_SOCKET", None)
-    base = ["podman", "--root", d + "/root", "--runroot", d + "/run", "--storage-driver", "vfs"]
-    return lambda *args: subprocess.run(base + list(args), env=env, capture_output=True,
-                                        text=True, timeout=120)
-
-
 def test_export_docker_archive_loads_in_podman_and_back(store, image):
     if not shutil.which("podman"):
         pytest.skip("podman is not installed")
     out = os.path.join(store.work, "saved.tar")
     store.gkimg("export", "--format", "docker-archive", REF, out)
-    podman = private_podman(store.work)
+    os.makedirs(os.path.join(store.work, "podman"))
+    podman = Podman(os.path.join(store.work, "podman"))
     p = podman("load", "-i", out)
     assert p.returncode == 0, p.stderr
     assert "Loaded image: docker.io/gktest/bb:1" in p.stdout

@@ -13,8 +13,9 @@ import pytest
 
 import gkregistry as gr
 from gkpushproxy import PushProxy
-from gkcli import GKIMG, NO_DOCKER_CONFIG, gkimg
-from test_pull import HOST_ARCH, OTHER_ARCH, small_image, tls_registry, unique  # noqa: F401
+from gkcli import GKIMG, NO_DOCKER_CONFIG, Podman, gkimg
+from test_pull import (HOST_ARCH, OTHER_ARCH, registry, small_image, tls_registry,  # noqa: F401
+                       unique)
 
 SKOPEO = "/usr/bin/skopeo"
 
@@ -35,13 +36,6 @@ def gkimg_bytes(root, *args):
 
 
 # ---- fixtures ----
-
-@pytest.fixture(scope="module")
-def registry():
-    reg = gr.Registry()
-    yield reg
-    reg.stop()
-
 
 @pytest.fixture
 def proxy(registry):
@@ -464,26 +458,10 @@ def test_podman_pulls_what_gkimg_pushed(registry, root, podman_dir):
     pull_via(root, registry.host, repo)
     dest = "%s/%s:v1" % (registry.host, unique("poddst"))
     gkimg(root, "push", "%s/%s:v1" % (registry.host, repo), dest, check=True)
-    d = podman_dir
-    files = {"storage.conf": '[storage]\ndriver = "vfs"\ngraphroot = "%s/root"\n'
-                             'runroot = "%s/run"\n' % (d, d),
-             "registries.conf": "unqualified-search-registries = []\n",
-             "policy.json": '{"default":[{"type":"insecureAcceptAnything"}]}\n',
-             "containers.conf": '[engine]\nevents_logger = "file"\ntmp_dir = "%s/tmp"\n' % d}
-    for name, text in files.items():
-        with open(os.path.join(d, name), "w") as f:
-            f.write(text)
-    env = dict(os.environ, CONTAINERS_CONF=d + "/containers.conf",
-               CONTAINERS_STORAGE_CONF=d + "/storage.conf",
-               CONTAINERS_REGISTRIES_CONF=d + "/registries.conf")
-    podman = ["podman", "--root", d + "/root", "--runroot", d + "/run", "--storage-driver", "vfs"]
-    p = subprocess.run(podman + ["pull", "--signature-policy", d + "/policy.json",
-                                 "--tls-verify=false", "-q", dest],
-                       capture_output=True, text=True, timeout=120, env=env)
-    assert p.returncode == 0, p.stderr
+    podman = Podman(podman_dir)
+    p = podman("pull", "--tls-verify=false", "-q", dest)
     assert p.stdout.strip() == img.id[7:]
-    p = subprocess.run(podman + ["images", "--digests", "--format", "{{.Digest}}"],
-                       capture_output=True, text=True, timeout=60, env=env, check=True)
+    p = podman("images", "--digests", "--format", "{{.Digest}}")
     assert p.stdout.split() == [digest]
 
 

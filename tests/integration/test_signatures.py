@@ -18,7 +18,7 @@ import pytest
 
 import gkregistry as gr
 from gkcli import gkimg
-from test_pull import small_image, unique
+from test_pull import registry, small_image, unique  # noqa: F401 (a fixture)
 
 SKOPEO = "/usr/bin/skopeo"
 
@@ -76,13 +76,6 @@ def keys():
     k = Keys()
     yield k
     k.stop()
-
-
-@pytest.fixture(scope="module")
-def registry():
-    reg = gr.Registry()
-    yield reg
-    reg.stop()
 
 
 def write_policy(tmp, default=None, docker=None):
